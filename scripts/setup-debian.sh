@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every Debian 12 package that building and testing rkt needs, and creates the
+# "rkt" group that owns the store (SPEC.md §6.1). Run as root on a fresh machine.
+set -euo pipefail
+
+packages=(
+        # build
+        meson ninja-build pkg-config gcc libc6-dev git
+        # libraries
+        libarchive-dev libjansson-dev libssl-dev libsqlite3-dev
+        # tests: runner, static payload for test images, compressors for test archives
+        python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
+        # benchmarks
+        hyperfine
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "setup-debian.sh: must run as root" >&2
+        exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+                missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                "${missing[@]}" >/dev/null
+fi
+
+getent group rkt >/dev/null || groupadd --system rkt

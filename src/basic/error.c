@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The rk_error message chain. */
+#include <assert.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "error.h"
+#include "strbuf.h"
+
+static void error_push_front(struct rk_error *e, char *msg)
+{
+        e->frames = oom_check(realloc(e->frames, (e->n_frames + 1) * sizeof(char *)));
+        memmove(e->frames + 1, e->frames, e->n_frames * sizeof(char *));
+        e->frames[0] = msg;
+        e->n_frames++;
+}
+
+static int error_setv(struct rk_error **reterr, int errnum, bool with_errno, const char *fmt,
+                      va_list ap)
+{
+        struct rk_error *e;
+        char *msg;
+
+        assert(errnum > 0);
+        assert(reterr && !*reterr);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                oom_check(NULL);
+        if (with_errno) {
+                char *full = xasprintf("%s: %s", msg, strerror(errnum));
+                free(msg);
+                msg = full;
+        }
+        e = xnew0(struct rk_error, 1);
+        e->errnum = errnum;
+        error_push_front(e, msg);
+        *reterr = e;
+        return -errnum;
+}
+
+int rk_error_set(struct rk_error **reterr, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = error_setv(reterr, errnum, false, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int rk_error_set_errno(struct rk_error **reterr, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = error_setv(reterr, errnum, true, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int rk_error_wrap(struct rk_error **reterr, const char *fmt, ...)
+{
+        va_list ap;
+        char *msg;
+        int r;
+
+        assert(reterr && *reterr);
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                oom_check(NULL);
+        error_push_front(*reterr, msg);
+        return -(*reterr)->errnum;
+}
+
+struct rk_error *rk_error_free(struct rk_error *e)
+{
+        if (!e)
+                return NULL;
+        for (unsigned i = 0; i < e->n_frames; i++)
+                free(e->frames[i]);
+        free(e->frames);
+        free(e);
+        return NULL;
+}
+
+const char *rk_error_cause(const struct rk_error *e)
+{
+        return e->frames[e->n_frames - 1];
+}
+
+char *rk_error_render(const struct rk_error *e, bool debug)
+{
+        struct strbuf sb = STRBUF_INIT;
+
+        strbuf_puts(&sb, e->frames[0]);
+        if (e->n_frames == 1)
+                return strbuf_detach(&sb);
+        if (!debug) {
+                strbuf_printf(&sb, ": %s", rk_error_cause(e));
+                return strbuf_detach(&sb);
+        }
+        for (unsigned i = 1; i < e->n_frames; i++)
+                strbuf_printf(&sb, "\n%*s└─%s", (int)(2 * i), "", e->frames[i]);
+        return strbuf_detach(&sb);
+}

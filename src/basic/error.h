@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The error object that carries a user-readable message from where a failure happens up to
+ * the CLI (or the metadata service), with context added on the way.
+ *
+ * Contract of every function that takes `struct rk_error **reterr` as its last parameter:
+ *   - it sets *reterr if and only if it returns < 0, and then (*reterr)->errnum == -r;
+ *   - *reterr must be NULL on entry.
+ * Inside such a function never `return -EFOO;` or `return r;` after a callee that does not
+ * set reterr: use rk_error_set*() or return what a reterr-setting callee returned.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "macro.h"
+
+struct rk_error {
+        int errnum;       /* positive errno */
+        char **frames;    /* messages, outermost first */
+        unsigned n_frames;
+};
+
+/* Sets *reterr to a new error with message fmt. Returns -errnum. errnum must be > 0. */
+int rk_error_set(struct rk_error **reterr, int errnum, const char *fmt, ...) _printf_(3, 4);
+
+/* Like rk_error_set(), with ": <strerror(errnum)>" appended to the message. */
+int rk_error_set_errno(struct rk_error **reterr, int errnum, const char *fmt, ...) _printf_(3, 4);
+
+/* Adds an outer context message to an error that is already set. Returns -errnum. */
+int rk_error_wrap(struct rk_error **reterr, const char *fmt, ...) _printf_(2, 3);
+
+/* NULL-safe; returns NULL. */
+struct rk_error *rk_error_free(struct rk_error *e);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rk_error *, rk_error_free)
+
+/*
+ * Renders the error as rkt does: without debug "<outermost>: <innermost>" (just the message
+ * when there is one frame); with debug the outermost message then one "└─" line per cause,
+ * indented two spaces per level. Returns a malloc'd string without trailing newline.
+ */
+char *rk_error_render(const struct rk_error *e, bool debug);
+
+/* The innermost message (the cause), never NULL for a set error. */
+const char *rk_error_cause(const struct rk_error *e);

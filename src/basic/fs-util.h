@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* File and directory helpers. All return 0/positive on success, -errno on failure. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes all of buf, retrying on EINTR and short writes. */
+int write_full(int fd, const void *buf, size_t len);
+/* Reads up to len bytes, retrying until EOF or len. Returns the byte count. */
+ssize_t read_full(int fd, void *buf, size_t len);
+/* Reads the whole file at dirfd/path (at most max bytes, else -EFBIG) into a NUL-terminated
+ * malloc'd buffer. */
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Writes data to dirfd/path atomically (temp file, fsync, rename) with the given mode. */
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
+/* Creates every missing directory of path (relative to dirfd) with mode. */
+int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/* Removes dirfd/name and everything below it without following symlinks, staying on the
+ * same file system. Missing is not an error. */
+int rm_rf_at(int dirfd, const char *name);
+/* Sums lstat st_size of name and everything below it (no symlink following). */
+int dir_size_at(int dirfd, const char *name, off_t *ret);
+/* Copies the tree dirfd/src to dstdirfd/dst (regular files, dirs, symlinks, fifos; owners,
+ * modes and times kept; device nodes skipped). dst must not exist. */
+int copy_tree_at(int dirfd, const char *src, int dstdirfd, const char *dst);
+/* Copies the contents of fd from its current offset to outfd. */
+int copy_fd(int fd, int outfd);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* stderr logger with a per-command prefix. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "strbuf.h"
+
+static enum log_level max_level = LOG_LEVEL_INFO;
+static char *log_prefix;
+
+void log_set_max_level(enum log_level level)
+{
+        max_level = level;
+}
+
+enum log_level log_get_max_level(void)
+{
+        return max_level;
+}
+
+void log_set_prefix(const char *prefix)
+{
+        free(log_prefix);
+        log_prefix = prefix && *prefix ? xasprintf("%s: ", prefix) : NULL;
+}
+
+static void log_emit(const char *prefix, const char *fmt, va_list ap)
+{
+        struct strbuf sb = STRBUF_INIT;
+        char *msg;
+
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return;
+        if (prefix)
+                strbuf_puts(&sb, prefix);
+        strbuf_puts(&sb, msg);
+        if (sb.len == 0 || sb.buf[sb.len - 1] != '\n')
+                strbuf_putc(&sb, '\n');
+        fflush(stdout);
+        (void)fwrite(sb.buf, 1, sb.len, stderr);
+        free(msg);
+        strbuf_release(&sb);
+}
+
+void log_full(enum log_level level, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (level > max_level)
+                return;
+        va_start(ap, fmt);
+        log_emit(log_prefix, fmt, ap);
+        va_end(ap);
+}
+
+void log_with_prefix(enum log_level level, const char *prefix, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (level > max_level)
+                return;
+        va_start(ap, fmt);
+        log_emit(prefix, fmt, ap);
+        va_end(ap);
+}
+
+int log_full_errno(enum log_level level, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        r = r < 0 ? -r : r;
+        if (level <= max_level) {
+                errno = r;
+                va_start(ap, fmt);
+                log_emit(log_prefix, fmt, ap);
+                va_end(ap);
+        }
+        return -r;
+}

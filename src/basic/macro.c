@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Allocation helpers that treat out-of-memory as fatal. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "macro.h"
+
+void *oom_check(void *x)
+{
+        if (!x) {
+                fputs("rkt: out of memory\n", stderr);
+                abort();
+        }
+        return x;
+}
+
+char *xstrdup(const char *s)
+{
+        return s ? oom_check(strdup(s)) : NULL;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return oom_check(NULL);
+        return s;
+}

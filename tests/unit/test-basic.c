@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for src/basic: error chains, strbuf, strv, fs helpers. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "fs-util.h"
+#include "strbuf.h"
+#include "strv.h"
+#include "tap.h"
+
+static int fails_with_context(struct rk_error **reterr)
+{
+        int r = rk_error_set(reterr, ENOENT, "no image IDs found");
+
+        return rk_error_wrap(reterr, "cannot resolve image ID (r=%d)", r);
+}
+
+TEST(error_chain_contract)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        _cleanup_free_ char *plain = NULL, *debug = NULL;
+        int r = fails_with_context(&err);
+
+        ASSERT_EQ(r, -ENOENT);
+        ASSERT_NOT_NULL(err);
+        ASSERT_EQ(err->errnum, ENOENT);
+        plain = rk_error_render(err, false);
+        ASSERT_STREQ(plain, "cannot resolve image ID (r=-2): no image IDs found");
+        debug = rk_error_render(err, true);
+        ASSERT_STREQ(debug, "cannot resolve image ID (r=-2)\n  └─no image IDs found");
+}
+
+TEST(error_set_errno_appends_strerror)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+
+        ASSERT_EQ(rk_error_set_errno(&err, EACCES, "open %s", "/x"), -EACCES);
+        ASSERT_STREQ(rk_error_cause(err), "open /x: Permission denied");
+}
+
+TEST(error_render_three_frames_shows_outer_and_cause)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        _cleanup_free_ char *plain = NULL;
+
+        rk_error_set(&err, EIO, "deep");
+        rk_error_wrap(&err, "middle");
+        rk_error_wrap(&err, "outer");
+        plain = rk_error_render(err, false);
+        ASSERT_STREQ(plain, "outer: deep");
+}
+
+TEST(strbuf_grows)
+{
+        struct strbuf sb = STRBUF_INIT;
+
+        ASSERT_STREQ(strbuf_str(&sb), "");
+        for (int i = 0; i < 1000; i++)
+                strbuf_printf(&sb, "%d,", i);
+        ASSERT_EQ(strncmp(sb.buf, "0,1,2,", 6), 0);
+        ASSERT_EQ(sb.len, strlen(sb.buf));
+        strbuf_release(&sb);
+}
+
+TEST(strv_split_join)
+{
+        _cleanup_strv_free_ char **l = strv_split("a,,b", ',');
+        _cleanup_free_ char *j = NULL;
+
+        ASSERT_EQ(strv_length(l), 3);
+        ASSERT_STREQ(l[1], "");
+        ASSERT_TRUE(strv_contains(l, "b"));
+        j = strv_join(l, "+");
+        ASSERT_STREQ(j, "a++b");
+}
+
+TEST(fs_tree_roundtrip)
+{
+        char tmpl[] = "/tmp/test-basic-XXXXXX";
+        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_free_ char *data = NULL;
+        off_t size = 0;
+
+        ASSERT_NOT_NULL(mkdtemp(tmpl));
+        dfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dfd >= 0);
+        ASSERT_OK(mkdir_p_at(dfd, "a/b/c", 0755));
+        ASSERT_OK(write_file_atomic_at(dfd, "a/b/c/f", "hello", 5, 0644));
+        ASSERT_OK(symlinkat("/etc/passwd", dfd, "a/link"));
+        ASSERT_OK(copy_tree_at(dfd, "a", dfd, "copy"));
+        ASSERT_OK(read_file_at(dfd, "copy/b/c/f", 100, &data, NULL));
+        ASSERT_STREQ(data, "hello");
+        ASSERT_ERRNO(read_file_at(dfd, "copy/b/c/f", 2, &data, NULL), EFBIG);
+        ASSERT_OK(dir_size_at(dfd, "copy/b/c/f", &size));
+        ASSERT_EQ(size, 5);
+        ASSERT_OK(rm_rf_at(dfd, "a"));
+        ASSERT_OK(rm_rf_at(dfd, "copy"));
+        ASSERT_OK(rm_rf_at(AT_FDCWD, tmpl));
+        ASSERT_ERRNO(faccessat(AT_FDCWD, tmpl, F_OK, 0) < 0 ? -errno : 0, ENOENT);
+}
+
+TAP_MAIN
