@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Human-readable sizes as rkt prints them (go-humanize IBytes without the space). libc only. */
+#pragma once
+
+#include <stdint.h>
+
+/*
+ * Formats a byte count with IEC suffixes (SPEC.md §1.4): below 10 bytes "%dB"; otherwise
+ * e = floor(log1024(bytes)), v = floor(bytes / 1024^e * 10 + 0.5) / 10 printed "%.1f" when
+ * v < 10 and "%.0f" otherwise, followed by B, KiB, MiB, GiB, TiB, PiB or EiB ("9B", "1.5KiB",
+ * "12MiB", "143MiB"; rounding can yield "1024KiB" just below 1 MiB, as in go-humanize).
+ * e is computed exactly in integers; go-humanize uses a floating-point logarithm, which can
+ * only disagree within one part in 2^52 below a power of 1024 (sizes of petabytes).
+ * Returns a malloc'd string; never NULL.
+ */
+char *format_size_iec(uint64_t bytes);
