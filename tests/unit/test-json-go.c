@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for src/shared/json-util: Go encoding/json compatible output. */
+#include <string.h>
+
+#include "json-util.h"
+#include "tap.h"
+
+/* Loads text with jansson, dumps it Go-style, compares with expected. */
+static void check_dump(const char *text, bool pretty, const char *expected)
+{
+        _cleanup_json_ json_t *v = NULL;
+        _cleanup_free_ char *out = NULL;
+        json_error_t err;
+
+        v = json_loads(text, JSON_DECODE_ANY, &err);
+        if (!v)
+                TAP_FAIL("cannot parse %s: %s", text, err.text);
+        out = json_dump_go(v, pretty);
+        ASSERT_STREQ(out, expected);
+}
+
+static void check_float(double d, const char *expected)
+{
+        char buf[32];
+
+        json_format_go_float(d, buf);
+        ASSERT_STREQ(buf, expected);
+}
+
+TEST(compact_has_no_spaces)
+{
+        check_dump("{ \"a\" : 1 , \"b\" : [ 1, 2, {\"c\": null} ], \"d\": true, \"e\": false }",
+                   false, "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":true,\"e\":false}");
+}
+
+TEST(keys_keep_insertion_order)
+{
+        check_dump("{\"z\":1,\"a\":2,\"m\":3}", false, "{\"z\":1,\"a\":2,\"m\":3}");
+}
+
+TEST(keys_keep_insertion_order_when_built)
+{
+        _cleanup_json_ json_t *o = json_object();
+        _cleanup_free_ char *out = NULL;
+
+        json_object_set_new(o, "zeta", json_integer(1));
+        json_object_set_new(o, "alpha", json_integer(2));
+        json_object_set_new(o, "mid", json_string("x"));
+        out = json_dump_go(o, false);
+        ASSERT_STREQ(out, "{\"zeta\":1,\"alpha\":2,\"mid\":\"x\"}");
+}
+
+TEST(pretty_uses_tabs_and_colon_space)
+{
+        check_dump("{\"a\":1,\"b\":[1,{\"c\":\"d\"}],\"e\":{}}", true,
+                   "{\n\t\"a\": 1,\n\t\"b\": [\n\t\t1,\n\t\t{\n\t\t\t\"c\": \"d\"\n\t\t}\n\t],"
+                   "\n\t\"e\": {}\n}");
+}
+
+TEST(empty_containers_both_forms)
+{
+        check_dump("{}", false, "{}");
+        check_dump("{}", true, "{}");
+        check_dump("[]", false, "[]");
+        check_dump("[]", true, "[]");
+        check_dump("{\"a\":[],\"b\":{}}", true, "{\n\t\"a\": [],\n\t\"b\": {}\n}");
+        check_dump("[[],{}]", false, "[[],{}]");
+}
+
+TEST(scalars_at_top_level)
+{
+        check_dump("\"x\"", false, "\"x\"");
+        check_dump("42", false, "42");
+        check_dump("-7", true, "-7");
+        check_dump("null", false, "null");
+        check_dump("true", true, "true");
+}
+
+TEST(html_characters_are_escaped)
+{
+        check_dump("\"<a href='x'>&amp;</a>\"", false,
+                   "\"\\u003ca href='x'\\u003e\\u0026amp;\\u003c/a\\u003e\"");
+}
+
+TEST(quote_and_backslash_are_escaped)
+{
+        check_dump("\"a\\\"b\\\\c/d\"", false, "\"a\\\"b\\\\c/d\"");
+}
+
+TEST(short_escapes_for_newline_return_tab)
+{
+        check_dump("\"a\\nb\\rc\\td\"", false, "\"a\\nb\\rc\\td\"");
+}
+
+TEST(other_control_characters_use_u00xx)
+{
+        check_dump("\"\\u0001\\b\\f\\u001f\\u007f\"", false,
+                   "\"\\u0001\\u0008\\u000c\\u001f\x7f\"");
+}
+
+TEST(line_separators_are_escaped)
+{
+        check_dump("\"a\\u2028b\\u2029c\"", false, "\"a\\u2028b\\u2029c\"");
+}
+
+TEST(non_ascii_is_kept_as_utf8)
+{
+        check_dump("\"h\\u00e9llo \\u4e16\\ud83d\\ude00\"", false,
+                   "\"h\xc3\xa9llo \xe4\xb8\x96\xf0\x9f\x98\x80\"");
+}
+
+TEST(invalid_utf8_becomes_replacement_char)
+{
+        _cleanup_json_ json_t *s = json_stringn_nocheck("a\xff" "b\xc3", 4);
+        _cleanup_free_ char *out = json_dump_go(s, false);
+
+        ASSERT_STREQ(out, "\"a\\ufffdb\\ufffd\"");
+}
+
+TEST(escaped_keys)
+{
+        check_dump("{\"<k>\":\"\\n\"}", true, "{\n\t\"\\u003ck\\u003e\": \"\\n\"\n}");
+}
+
+TEST(integers_print_as_integers)
+{
+        check_dump("[0,1,-1,9007199254740993,-9223372036854775808]", false,
+                   "[0,1,-1,9007199254740993,-9223372036854775808]");
+}
+
+TEST(reals_print_like_go_float64)
+{
+        check_float(0.5, "0.5");
+        check_float(1.0, "1");
+        check_float(-2.25, "-2.25");
+        check_float(0.1, "0.1");
+        check_float(1.0 / 3.0, "0.3333333333333333");
+        check_float(100.0, "100");
+        check_float(123456789.0, "123456789");
+        check_float(1e20, "100000000000000000000");
+        check_float(1e21, "1e+21");
+        check_float(1.5e300, "1.5e+300");
+        check_float(0.000001, "0.000001");
+        check_float(0.0000001, "1e-7");
+        check_float(1.25e-10, "1.25e-10");
+        check_float(0.0, "0");
+        check_float(-0.0, "-0");
+        check_float(5e-324, "5e-324");
+        check_float(1.7976931348623157e308, "1.7976931348623157e+308");
+        check_float(123.456, "123.456");
+}
+
+TEST(reals_inside_documents)
+{
+        check_dump("[1.5, 2.0, 1e21, 1E-7, 0.000123]", false,
+                   "[1.5,2,1e+21,1e-7,0.000123]");
+}
+
+TEST(deep_nesting_pretty)
+{
+        check_dump("[[[1]]]", true, "[\n\t[\n\t\t[\n\t\t\t1\n\t\t]\n\t]\n]");
+}
+
+TEST(no_trailing_newline)
+{
+        _cleanup_json_ json_t *v = json_pack("{s:i}", "a", 1);
+        _cleanup_free_ char *out = json_dump_go(v, true);
+
+        ASSERT_TRUE(out[strlen(out) - 1] == '}');
+}
+
+TAP_MAIN
