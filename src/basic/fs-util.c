@@ -9,6 +9,7 @@
 #include <sys/time.h>
 
 #include "fs-util.h"
+#include "hashset.h"
 #include "macro.h"
 #include "strbuf.h"
 
@@ -176,7 +177,8 @@ int rm_rf_at(int dirfd, const char *name)
         return RET_NERRNO(unlinkat(dirfd, name, AT_REMOVEDIR));
 }
 
-static int dir_size_fd(int fd, off_t *total)
+/* Adds the sizes below fd to *total, counting a hard-linked inode once. */
+static int dir_size_fd(int fd, struct hashset *inodes, off_t *total)
 {
         DIR *d = fdopendir(fd);
         struct dirent *de;
@@ -195,12 +197,19 @@ static int dir_size_fd(int fd, off_t *total)
                         r = -errno;
                         break;
                 }
-                *total += st.st_size;
                 if (S_ISDIR(st.st_mode)) {
                         int cfd = openat(dirfd(d), de->d_name,
                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = cfd < 0 ? -errno : dir_size_fd(cfd, total);
-                }
+                        *total += st.st_size;
+                        r = cfd < 0 ? -errno : dir_size_fd(cfd, inodes, total);
+                } else if (st.st_nlink > 1) {
+                        _cleanup_free_ char *id = xasprintf("%llu:%llu",
+                                                            (unsigned long long)st.st_dev,
+                                                            (unsigned long long)st.st_ino);
+                        if (hashset_put(inodes, id, 0) > 0)
+                                *total += st.st_size;
+                } else
+                        *total += st.st_size;
         }
         closedir(d);
         return r;
@@ -208,21 +217,21 @@ static int dir_size_fd(int fd, off_t *total)
 
 int dir_size_at(int dirfd, const char *name, off_t *ret)
 {
+        struct hashset inodes = HASHSET_INIT;
         struct stat st;
         off_t total;
-        int fd, r;
+        int fd, r = 0;
 
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         total = st.st_size;
         if (S_ISDIR(st.st_mode)) {
                 fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-                r = dir_size_fd(fd, &total);
-                if (r < 0)
-                        return r;
+                r = fd < 0 ? -errno : dir_size_fd(fd, &inodes, &total);
         }
+        hashset_done(&inodes);
+        if (r < 0)
+                return r;
         *ret = total;
         return 0;
 }

@@ -19,7 +19,8 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 /* Removes dirfd/name and everything below it without following symlinks, staying on the
  * same file system. Missing is not an error. */
 int rm_rf_at(int dirfd, const char *name);
-/* Sums lstat st_size of name and everything below it (no symlink following). */
+/* Sums lstat st_size of name and everything below it (no symlink following), counting
+ * each hard-linked inode once. */
 int dir_size_at(int dirfd, const char *name, off_t *ret);
 /* Copies the tree dirfd/src to dstdirfd/dst (regular files, dirs, symlinks, fifos; owners,
  * modes and times kept; device nodes skipped). dst must not exist. */

@@ -80,3 +80,11 @@ char *strv_join(char *const *l, const char *sep)
         }
         return strbuf_detach(&sb);
 }
+
+int strv_index(const char *const *l, const char *s)
+{
+        for (int i = 0; l && l[i]; i++)
+                if (strcmp(l[i], s) == 0)
+                        return i;
+        return -1;
+}

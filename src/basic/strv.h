@@ -25,3 +25,5 @@ static inline void strv_freep(char ***l)
 /* Splits s at every separator character; empty fields kept. Never returns NULL. */
 char **strv_split(const char *s, char sep);
 char *strv_join(char *const *l, const char *sep);
+/* The index of the first element equal to s, or -1. */
+int strv_index(const char *const *l, const char *s);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <stdio.h>
+/* rkt: the application container runner. */
+#include "cli.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
-        puts("rkt " RKT_VERSION);
-        return 0;
+        return cli_main(argc, argv);
 }

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Store access for the commands: data directory resolution, opening, image arguments. */
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli-store.h"
+#include "fs-util.h"
+#include "log.h"
+
+const struct config *cli_config(void)
+{
+        static struct config *config;
+        struct rk_error *err = NULL;
+
+        if (config)
+                return config;
+        if (config_load(arg_global.system_config, arg_global.local_config,
+                        arg_global.user_config, &config, &err) < 0) {
+                rk_error_wrap(&err, "cannot get configuration");
+                cli_report(err);
+                return NULL;
+        }
+        return config;
+}
+
+const char *cli_data_dir(void)
+{
+        const struct config *c;
+
+        if (arg_global.dir_given)
+                return arg_global.dir;
+        c = cli_config();
+        if (!c)
+                return NULL;
+        return c->data_dir ? c->data_dir : arg_global.dir;
+}
+
+int cli_open_store(struct store **ret)
+{
+        struct rk_error *err = NULL;
+        const char *dir = cli_data_dir();
+        int r;
+
+        if (!dir)
+                return -EINVAL;
+        r = store_open(dir, ret, &err);
+
+        if (r < 0)
+                cli_report(err);
+        return r;
+}
+
+int cli_resolve_image(struct store *s, const char *arg, char **ret_key)
+{
+        struct rk_error *err = NULL;
+        int r = store_resolve_image_arg(s, arg, ret_key, &err);
+
+        if (r < 0)
+                cli_report(err);
+        return r;
+}
+
+char *cli_absolute_path(const char *dir)
+{
+        char cwd[PATH_MAX];
+
+        if (dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+                return xstrdup(dir);
+        return xasprintf("%s/%s", cwd, dir);
+}
+
+int cli_prepare_output_dir(const char *dir, bool overwrite, struct rk_error **reterr)
+{
+        struct stat st;
+        int r;
+
+        if (lstat(dir, &st) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return rk_error_set_errno(reterr, errno, "cannot access %s", dir);
+        }
+        if (!overwrite)
+                return rk_error_set(reterr, EEXIST, "output directory exists (try --overwrite)");
+        _cleanup_free_ char *real = realpath(dir, NULL);
+        if (real && strcmp(real, "/") == 0)
+                return rk_error_set(reterr, EPERM, "this would delete your root filesystem. "
+                                    "Refusing.");
+        r = rm_rf_at(AT_FDCWD, dir);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot remove %s", dir);
+        return 0;
+}

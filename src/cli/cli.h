@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The command-line front end: a tree of commands, each with its own flag table, parsed with
+ * cobra/pflag semantics (SPEC.md §1.1). Global state lives in arg_* variables here only.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "error.h"
+
+#define EXIT_RKT_ERROR 254
+
+enum flag_type {
+        FLAG_BOOL,      /* bool *value */
+        FLAG_STRING,    /* char **value (malloc'd, replaced on repeat) */
+        FLAG_STRV,      /* char ***value: accumulates, one word per use (StringArray) */
+        FLAG_STRV_COMMA,/* char ***value: accumulates, comma-split (StringSlice) */
+        FLAG_FUNC,      /* parse(value, ...) */
+};
+
+struct flag {
+        const char *name;
+        enum flag_type type;
+        void *value;
+        /* FLAG_FUNC: returns 0, or -EINVAL with a malloc'd message in *ret_msg. */
+        int (*parse)(const char *arg, void *value, char **ret_msg);
+        const char *def;            /* default shown in help ("" shows as "") */
+        const char *usage;
+        const char *no_opt_default; /* non-bool flags that may be given bare */
+        const char *deprecated;     /* message printed when used */
+        bool hidden;
+        bool quote_default;         /* show the default as "value" */
+};
+
+struct command {
+        const char *name;
+        const char *short_desc;
+        const char *usage;          /* after "rkt <path> " in USAGE, e.g. "[flags] IMAGE..." */
+        const char *long_desc;      /* DESCRIPTION; NULL: short_desc */
+        const struct flag *flags;   /* terminated by {NULL} */
+        /* Returns the exit status. argv holds the positional words (argv[argc] == NULL). */
+        int (*run)(const struct command *cmd, int argc, char **argv);
+        const struct command *const *children; /* NULL-terminated */
+        bool no_interspersed;       /* flag parsing stops at the first positional */
+        bool hidden;
+};
+
+struct global_args {
+        char *dir;
+        bool dir_given;
+        char *system_config;
+        char *local_config;
+        char *user_config;
+        unsigned insecure;          /* enum insecure_option bits */
+        bool trust_keys_from_https;
+        bool debug;
+        char *cpuprofile, *memprofile;
+};
+
+enum insecure_option {
+        INSECURE_IMAGE = 1 << 0,
+        INSECURE_TLS = 1 << 1,
+        INSECURE_ONDISK = 1 << 2,
+        INSECURE_HTTP = 1 << 3,
+        INSECURE_PUBKEY = 1 << 4,
+        INSECURE_CAPABILITIES = 1 << 5,
+        INSECURE_PATHS = 1 << 6,
+        INSECURE_SECCOMP = 1 << 7,
+};
+
+extern struct global_args arg_global;
+extern const struct command cmd_root;
+
+/* Parses argv and runs the selected command; returns the process exit status. */
+int cli_main(int argc, char **argv);
+
+/* Prints the help text of cmd on stdout. path is the command path ("rkt image list"). */
+void cli_print_help(const struct command *cmd, const char *path);
+/* Reports a usage error as cobra does (stderr "Error: msg", usage on stdout); returns 254. */
+int cli_usage_error(const struct command *cmd, const char *fmt, ...) _printf_(2, 3);
+/* Prints "<command>: <message>" on stderr; returns 254. */
+int cli_fail(const char *fmt, ...) _printf_(1, 2);
+/* Prints the error (rendered per --debug) with the command prefix; returns 254. */
+int cli_report(struct rk_error *err);
+
+/* The full command path of the running command ("rkt image rm"). */
+extern const char *cli_command_path;
+
+/* Flag-type parsers shared by commands. */
+int flag_parse_bool_value(const char *arg, bool *ret);
+
+/* The flags every command accepts (SPEC.md §2). */
+extern const struct flag global_flags[];
+/* Finds the command named by words (unique prefixes allowed); NULL when one does not match. */
+const struct command *cli_find_command(char *const *words, char **ret_path);

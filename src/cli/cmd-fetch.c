@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rkt fetch (and the hidden rkt image fetch), SPEC.md §3.4: brings images into the store
+ * and prints their IDs. Local files (paths and file:// URLs) are imported; IDs resolve in
+ * the store; names resolve in the store under --pull-policy=never|new.
+ */
+#include <fcntl.h>
+#include <string.h>
+
+#include "cli-store.h"
+#include "commands.h"
+#include "image-arg.h"
+#include "log.h"
+#include "strv.h"
+
+static char **arg_signatures;
+static bool arg_store_only, arg_no_store, arg_full;
+static char *arg_pull_policy;
+
+static const struct flag fetch_flags[] = {
+        {"signature", FLAG_STRV, &arg_signatures, .def = "[]",
+         .usage = "local signature file to use in validating the preceding image"},
+        {"store-only", FLAG_BOOL, &arg_store_only, .def = "false",
+         .deprecated = "please use --pull-policy=never"},
+        {"no-store", FLAG_BOOL, &arg_no_store, .def = "false",
+         .deprecated = "please use --pull-policy=update"},
+        {"full", FLAG_BOOL, &arg_full, .def = "false",
+         .usage = "print the full image hash after fetching"},
+        {"pull-policy", FLAG_STRING, &arg_pull_policy, .def = "update",
+         .usage = "when to pull an image (\"new\", \"update\" or \"never\")"},
+        {NULL},
+};
+
+struct fetch_image {
+        char *arg;
+        char *signature;
+};
+
+/* Splits the words after the flags into images with their --signature (SPEC.md §4.1). */
+static int fetch_parse_images(int argc, char **argv, struct fetch_image **ret, size_t *ret_n,
+                              struct rk_error **reterr)
+{
+        _cleanup_free_ struct fetch_image *v = NULL;
+        size_t n = 0;
+
+        for (int i = 0; i < argc; i++) {
+                const char *w = argv[i];
+
+                if (strcmp(w, "--") == 0 || strcmp(w, "---") == 0)
+                        return rk_error_set(reterr, EINVAL, "unable to parse arguments: app "
+                                            "arguments unsupported");
+                if (strncmp(w, "--signature", 11) == 0 && (w[11] == '=' || w[11] == '\0')) {
+                        const char *val = w[11] ? w + 12 : i + 1 < argc ? argv[++i] : NULL;
+
+                        if (n == 0 || !val)
+                                return rk_error_set(reterr, EINVAL, "unable to parse arguments: "
+                                                    "--signature must follow an image");
+                        v[n - 1].signature = (char *)val;
+                        continue;
+                }
+                if (w[0] == '-' && w[1] == '-')
+                        return rk_error_set(reterr, EINVAL, "unable to parse arguments: unknown "
+                                            "flag: %s", w);
+                v = oom_check(realloc(v, (n + 1) * sizeof(*v)));
+                v[n++] = (struct fetch_image){(char *)w, NULL};
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+static const char *pull_policy(void)
+{
+        if (arg_store_only)
+                return "never";
+        if (arg_no_store)
+                return "update";
+        return arg_pull_policy ? arg_pull_policy : "update";
+}
+
+static int fetch_file(struct store *s, const char *path, char **ret_key,
+                      struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        unsigned flags = IMPORT_RENDER;
+
+        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from file %s", path);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "unable to open %s", path);
+        if (isatty(STDERR_FILENO))
+                flags |= IMPORT_PROGRESS;
+        return store_import_aci(s, fd, path, flags, ret_key, reterr);
+}
+
+static int fetch_name(struct store *s, const char *arg, char **ret_key, struct rk_error **reterr)
+{
+        int r;
+
+        if (strcmp(pull_policy(), "update") == 0)
+                return rk_error_set(reterr, ENOTSUP, "unable to fetch image from image name "
+                                    "\"%s\": appc discovery is not available in this build; "
+                                    "fetch the image from a file, or use --pull-policy=never "
+                                    "to use the local store", arg);
+        r = store_resolve_image_arg(s, arg, ret_key, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "unable to fetch image from image name \"%s\"", arg);
+        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from local store for image "
+                        "name %s", arg);
+        return 0;
+}
+
+/* Fetches one image argument; *ret_key is its store key. */
+static int fetch_one(struct store *s, const struct fetch_image *img, char **ret_key,
+                     struct rk_error **reterr)
+{
+        _cleanup_free_ char *value = NULL;
+        enum image_arg_kind kind;
+
+        if (image_arg_classify(img->arg, &kind, &value) < 0)
+                return rk_error_set(reterr, EINVAL, "%s", value);
+        if (kind == IMAGE_ARG_HASH) {
+                int r = store_resolve_key(s, img->arg, ret_key, reterr);
+                if (r < 0)
+                        return rk_error_wrap(reterr, "could not resolve image \"%s\"", img->arg);
+                log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from the store with "
+                                "hash %s", *ret_key);
+                return 0;
+        }
+        if (kind == IMAGE_ARG_HTTP || kind == IMAGE_ARG_DOCKER)
+                return rk_error_set(reterr, ENOTSUP, "fetching %s is not available in this "
+                                    "build: only local image files and the local store are "
+                                    "supported", img->arg);
+        if (!(arg_global.insecure & INSECURE_IMAGE))
+                return rk_error_set(reterr, ENOTSUP, "signature verification is not available "
+                                    "in this build, so \"%s\" cannot be verified: pass "
+                                    "--insecure-options=image to fetch it without verifying "
+                                    "its signature", img->arg);
+        if (kind == IMAGE_ARG_PATH)
+                return fetch_file(s, value, ret_key, reterr);
+        return fetch_name(s, img->arg, ret_key, reterr);
+}
+
+static int fetch_run(const struct command *cmd, int argc, char **argv)
+{
+        _cleanup_(store_freep) struct store *s = NULL;
+        _cleanup_free_ struct fetch_image *imgs = NULL;
+        struct rk_error *err = NULL;
+        size_t n = 0;
+
+        if (arg_store_only && arg_no_store)
+                return cli_fail("both --store-only and --no-store specified");
+        if (fetch_parse_images(argc, argv, &imgs, &n, &err) < 0)
+                return cli_report(err);
+        if (n == 0)
+                return cli_fail("must provide at least one image");
+        if (strv_index((const char *const[]){"new", "update", "never", NULL}, pull_policy()) < 0)
+                return cli_fail("invalid pull policy \"%s\": use new, update or never",
+                                pull_policy());
+        if (!cli_config()) /* the credentials of auth.d */
+                return EXIT_RKT_ERROR;
+        if (cli_open_store(&s) < 0)
+                return EXIT_RKT_ERROR;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *key = NULL;
+
+                if (fetch_one(s, &imgs[i], &key, &err) < 0)
+                        return cli_report(err);
+                printf("%.*s\n", arg_full ? STORE_KEY_LEN : 7 + 32, key);
+                fflush(stdout);
+        }
+        return 0;
+}
+
+const struct command cmd_fetch = {
+        .name = "fetch",
+        .short_desc = "Fetch image(s) and store them in the local store",
+        .usage = "IMAGE_URL...",
+        .long_desc = "Locates and downloads remote ACIs and their attached signatures.\n\n"
+                     "\tIf the ACI is available in the local store, the image will not be "
+                     "fetched\n\tagain.",
+        .flags = fetch_flags,
+        .run = fetch_run,
+        .no_interspersed = true,
+};
+
+const struct command cmd_image_fetch = {
+        .name = "fetch",
+        .short_desc = "Fetch image(s) and store them in the local store",
+        .usage = "IMAGE_URL...",
+        .flags = fetch_flags,
+        .run = fetch_run,
+        .no_interspersed = true,
+        .hidden = true,
+};

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Every command object; each is defined in its own cmd-<name>.c. */
+#pragma once
+
+#include "cli.h"
+
+extern const struct command cmd_config;
+extern const struct command cmd_fetch;
+extern const struct command cmd_help;
+extern const struct command cmd_image;
+extern const struct command cmd_image_cat_manifest;
+extern const struct command cmd_image_export;
+extern const struct command cmd_image_extract;
+extern const struct command cmd_image_fetch;
+extern const struct command cmd_image_gc;
+extern const struct command cmd_image_list;
+extern const struct command cmd_image_render;
+extern const struct command cmd_image_rm;
+extern const struct command cmd_image_verify;
+extern const struct command cmd_version;

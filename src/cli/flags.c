@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Flag parsing with pflag semantics (SPEC.md §1.1): long flags only, "--f=v" and "--f v",
+ * booleans take a value only with "=", list flags accumulate, "--" ends flag parsing, and
+ * parsing can stop at the first positional word for commands that hand the rest on.
+ */
+#include <string.h>
+
+#include "flags.h"
+#include "parse-util.h"
+#include "strv.h"
+
+int flag_parse_bool_value(const char *arg, bool *ret)
+{
+        return parse_bool_go(arg, ret);
+}
+
+const struct flag *flag_find(const struct flag *const *tables, const char *name, size_t len)
+{
+        for (size_t t = 0; tables[t]; t++)
+                for (const struct flag *f = tables[t]; f->name; f++)
+                        if (strlen(f->name) == len && strncmp(f->name, name, len) == 0)
+                                return f;
+        return NULL;
+}
+
+bool flag_takes_value(const struct flag *f)
+{
+        return f->type != FLAG_BOOL && !f->no_opt_default;
+}
+
+static int flag_set(const struct flag *f, const char *arg, char **ret_msg)
+{
+        int r;
+
+        switch (f->type) {
+        case FLAG_BOOL:
+                r = flag_parse_bool_value(arg, f->value);
+                if (r < 0)
+                        *ret_msg = xasprintf("invalid argument \"%s\" for \"--%s\" flag: "
+                                             "strconv.ParseBool: parsing \"%s\": invalid syntax",
+                                             arg, f->name, arg);
+                return r;
+        case FLAG_STRING:
+                free(*(char **)f->value);
+                *(char **)f->value = xstrdup(arg);
+                return 0;
+        case FLAG_STRV:
+                strv_push(f->value, arg);
+                return 0;
+        case FLAG_STRV_COMMA: {
+                _cleanup_strv_free_ char **l = strv_split(arg, ',');
+                STRV_FOREACH(s, l)
+                        strv_push(f->value, *s);
+                return 0;
+        }
+        case FLAG_FUNC: {
+                _cleanup_free_ char *msg = NULL;
+
+                r = f->parse(arg, f->value, &msg);
+                if (r < 0)
+                        *ret_msg = xasprintf("invalid argument \"%s\" for --%s=%s: %s", arg,
+                                             f->name, arg, msg ? msg : "invalid value");
+                return r;
+        }
+        }
+        return -EINVAL;
+}
+
+/* Handles one "--name[=value]" word at argv[*i]; may consume argv[*i + 1]. */
+static int flag_parse_one(const struct flag *const *tables, int argc, char **argv, int *i,
+                          char **ret_msg)
+{
+        const char *word = argv[*i] + 2, *eq = strchr(word, '=');
+        size_t len = eq ? (size_t)(eq - word) : strlen(word);
+        const struct flag *f = flag_find(tables, word, len);
+        const char *val;
+
+        if (!f) {
+                *ret_msg = xasprintf("unknown flag: --%.*s", (int)len, word);
+                return -EINVAL;
+        }
+        if (eq)
+                val = eq + 1;
+        else if (f->type == FLAG_BOOL)
+                val = "true";
+        else if (f->no_opt_default)
+                val = f->no_opt_default;
+        else if (*i + 1 < argc)
+                val = argv[++*i];
+        else {
+                *ret_msg = xasprintf("flag needs an argument: --%s", f->name);
+                return -EINVAL;
+        }
+        if (f->deprecated)
+                fprintf(stderr, "Flag --%s has been deprecated, %s\n", f->name, f->deprecated);
+        return flag_set(f, val, ret_msg);
+}
+
+int flags_parse(const struct flag *const *tables, int argc, char **argv, bool interspersed,
+                char ***ret_args, bool *ret_help, char **ret_msg)
+{
+        _cleanup_strv_free_ char **args = xnew0(char *, 1);
+
+        *ret_help = false;
+        for (int i = 0; i < argc; i++) {
+                const char *w = argv[i];
+                int r;
+
+                if (strcmp(w, "--") == 0) {
+                        /* pflag drops "--" and keeps the rest as positional words */
+                        for (i++; i < argc; i++)
+                                strv_push(&args, argv[i]);
+                        break;
+                }
+                if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
+                        *ret_help = true;
+                        continue;
+                }
+                if (w[0] != '-' || w[1] == '\0') {
+                        if (!interspersed) {
+                                for (; i < argc; i++)
+                                        strv_push(&args, argv[i]);
+                                break;
+                        }
+                        strv_push(&args, w);
+                        continue;
+                }
+                if (w[1] != '-') {
+                        *ret_msg = xasprintf("unknown shorthand flag: '%c' in %s", w[1], w);
+                        return -EINVAL;
+                }
+                r = flag_parse_one(tables, argc, argv, &i, ret_msg);
+                if (r < 0)
+                        return r;
+        }
+        *ret_args = TAKE_PTR(args);
+        return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reading ACI archives (SPEC.md §5.1) with libarchive: content sniffing, the decompress-and-
+ * hash pass that produces the stored blob, and the validating walk over the uncompressed
+ * tar that finds the manifest and can extract entries into a directory.
+ *
+ * The walk enforces DESIGN.md §7 on every entry: no absolute names, no "..", no entry
+ * through a symlink of the same archive, no hard link leaving rootfs/, no duplicates.
+ * Device nodes and sockets are never created. Symlinks are never followed while writing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "hashset.h"
+
+enum aci_compression {
+        ACI_PLAIN,
+        ACI_GZIP,
+        ACI_BZIP2,
+        ACI_XZ,
+        ACI_ZSTD,
+};
+
+/* Reads the first bytes of fd (with pread; the offset is kept) and classifies them.
+ * Anything but a tar or a compressed stream is "error: unknown image filetype". */
+int aci_sniff(int fd, enum aci_compression *ret, struct rk_error **reterr);
+
+/* Progress callback: done and total bytes of input (total 0 when unknown). */
+typedef void (*aci_progress_fn)(uint64_t done, uint64_t total, void *userdata);
+
+/*
+ * Decompresses the ACI read from fd into outfd while hashing the uncompressed bytes.
+ * *ret_key is "sha512-" + the first 64 hex digits of the SHA-512; *ret_size the tar size.
+ */
+int aci_decompress(int fd, int outfd, aci_progress_fn progress, void *userdata, char **ret_key,
+                   uint64_t *ret_size, struct rk_error **reterr);
+
+struct aci_walk {
+        int extract_fd;         /* directory to extract into, or -1 to only validate */
+        bool extract_manifest;  /* also write the manifest file there */
+        bool extract_rootfs;    /* write rootfs/ entries */
+        bool same_owner;        /* restore owners (root only) */
+        /* Rendering dependencies: entries already provided by an upper image are skipped,
+         * as are entries outside a non-empty path whitelist. Keys are "rootfs/<path>". */
+        struct hashset *provided;
+        struct hashset *whitelist;
+        /* Filled by the walk: every "rootfs/..." path it extracted. */
+        struct hashset *extracted;
+        char *manifest;         /* out: the manifest bytes, NUL-terminated (malloc'd) */
+        size_t manifest_len;
+};
+
+/* Walks the uncompressed tar at fd from its current offset. Errors name the entry. */
+int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr);
+void aci_walk_done(struct aci_walk *w);

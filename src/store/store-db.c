@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store index in SQLite (D/cas/db/store.sqlite, WAL): a schema version row, the image
+ * table (rkt's aciinfo) and the remote-download cache table (rkt's remote), SPEC.md §6.1.
+ */
+#include <sqlite3.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "store-private.h"
+#include "strv.h"
+#include "time-util.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
+
+static const char schema_sql[] =
+        "CREATE TABLE IF NOT EXISTS version (version INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS aciinfo ("
+        "  blobkey TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT,"
+        "  importtime INTEGER NOT NULL, lastused INTEGER NOT NULL,"
+        "  latest INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0,"
+        "  treestoresize INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX IF NOT EXISTS aciinfo_name ON aciinfo (name);"
+        "CREATE TABLE IF NOT EXISTS remote ("
+        "  aciurl TEXT PRIMARY KEY, sigurl TEXT, etag TEXT, blobkey TEXT NOT NULL,"
+        "  cachemaxage INTEGER NOT NULL DEFAULT 0, downloadtime INTEGER NOT NULL);";
+
+static int db_error(struct store *s, struct rk_error **reterr, const char *what)
+{
+        int code = sqlite3_errcode(s->db);
+        int e = code == SQLITE_FULL ? ENOSPC : code == SQLITE_READONLY ? EROFS
+              : code == SQLITE_PERM || code == SQLITE_CANTOPEN ? EACCES : EIO;
+
+        return rk_error_set(reterr, e, "store index: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int db_exec(struct store *s, const char *sql, struct rk_error **reterr)
+{
+        if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+                return db_error(s, reterr, "cannot update");
+        return 0;
+}
+
+static int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret,
+                      struct rk_error **reterr)
+{
+        if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
+                return db_error(s, reterr, "cannot query");
+        return 0;
+}
+
+static int db_check_version(struct store *s, struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, version;
+
+        r = db_prepare(s, "SELECT version FROM version", &st, reterr);
+        if (r < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW) {
+                sqlite3_finalize(TAKE_PTR(st));
+                return db_exec(s, "INSERT INTO version VALUES (1)", reterr);
+        }
+        version = sqlite3_column_int(st, 0);
+        if (version > STORE_DB_VERSION)
+                return rk_error_set(reterr, EPROTO, "current store db version: %d (greater than "
+                                    "the current rkt expected version: %d)", version,
+                                    STORE_DB_VERSION);
+        return 0;
+}
+
+int store_db_open(struct store *s, struct rk_error **reterr)
+{
+        _cleanup_free_ char *path = xasprintf("%s/cas/db/store.sqlite", s->dir);
+        mode_t old = umask(0007);
+        int r;
+
+        r = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+        if (r != SQLITE_OK) {
+                if (s->db)
+                        sqlite3_close_v2(TAKE_PTR(s->db));
+                r = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
+        }
+        umask(old);
+        if (r != SQLITE_OK)
+                return rk_error_set(reterr, EACCES, "cannot open the store index %s: %s", path,
+                                    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_chown(s, AT_FDCWD, path);
+        sqlite3_busy_timeout(s->db, 60000);
+        if (sqlite3_db_readonly(s->db, "main") == 0) {
+                (void)sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+                (void)sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+                r = db_exec(s, "BEGIN IMMEDIATE", reterr);
+                if (r >= 0)
+                        r = db_exec(s, schema_sql, reterr);
+                if (r >= 0)
+                        r = db_check_version(s, reterr);
+                if (r < 0) {
+                        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                        return r;
+                }
+                return db_exec(s, "COMMIT", reterr);
+        }
+        return 0;
+}
+
+static char *column_strdup(sqlite3_stmt *st, int i)
+{
+        const unsigned char *t = sqlite3_column_text(st, i);
+
+        return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void row_to_info(sqlite3_stmt *st, struct image_info *i)
+{
+        i->key = column_strdup(st, 0);
+        i->name = column_strdup(st, 1);
+        i->version = column_strdup(st, 2);
+        i->import_time = sqlite3_column_int64(st, 3);
+        i->last_used = sqlite3_column_int64(st, 4);
+        i->latest = sqlite3_column_int(st, 5) != 0;
+        i->size = (uint64_t)sqlite3_column_int64(st, 6);
+        i->tree_size = (uint64_t)sqlite3_column_int64(st, 7);
+}
+
+#define INFO_COLUMNS "blobkey, name, version, importtime, lastused, latest, size, treestoresize"
+
+int store_list_images(struct store *s, struct image_info **ret, size_t *ret_n,
+                      struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        struct image_info *v = NULL;
+        size_t n = 0;
+        int r;
+
+        r = db_prepare(s, "SELECT " INFO_COLUMNS " FROM aciinfo", &st, reterr);
+        if (r < 0)
+                return r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+                v = oom_check(realloc(v, (n + 1) * sizeof(*v)));
+                row_to_info(st, &v[n++]);
+        }
+        if (r != SQLITE_DONE) {
+                image_infos_free(v, n);
+                return db_error(s, reterr, "cannot list images");
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int store_get_image(struct store *s, const char *key, struct image_info *ret,
+                    struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = db_prepare(s, "SELECT " INFO_COLUMNS " FROM aciinfo WHERE blobkey = ?", &st, reterr);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+                return rk_error_set(reterr, ENOENT, "no image with ID %s in the store", key);
+        if (r != SQLITE_ROW)
+                return db_error(s, reterr, "cannot read image");
+        row_to_info(st, ret);
+        return 0;
+}
+
+void store_touch_image(struct store *s, const char *key)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET lastused = ? WHERE blobkey = ?", -1,
+                               &st, NULL) != SQLITE_OK)
+                return;
+        sqlite3_bind_int64(st, 1, now_ns());
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                log_debug("cannot update last-used time of %s: %s", key, sqlite3_errmsg(s->db));
+}
+
+int store_db_upsert_image(struct store *s, const struct image_info *i, struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = db_prepare(s, "INSERT INTO aciinfo (" INFO_COLUMNS ") VALUES (?,?,?,?,?,?,?,0) "
+                          "ON CONFLICT(blobkey) DO UPDATE SET importtime = excluded.importtime, "
+                          "lastused = excluded.lastused, latest = excluded.latest",
+                       &st, reterr);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, i->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, i->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, i->version, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, i->import_time ? i->import_time : now_ns());
+        sqlite3_bind_int64(st, 5, i->last_used ? i->last_used : now_ns());
+        sqlite3_bind_int(st, 6, i->latest);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)i->size);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return db_error(s, reterr, "cannot record image");
+        return 0;
+}
+
+int store_db_delete_image(struct store *s, const char *key, struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *a = NULL, *b = NULL;
+        int r;
+
+        r = db_prepare(s, "DELETE FROM aciinfo WHERE blobkey = ?", &a, reterr);
+        if (r >= 0)
+                r = db_prepare(s, "DELETE FROM remote WHERE blobkey = ?", &b, reterr);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(a, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(b, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(a) != SQLITE_DONE || sqlite3_step(b) != SQLITE_DONE)
+                return db_error(s, reterr, "cannot remove image");
+        return 0;
+}
+
+int store_db_set_tree_size(struct store *s, const char *key, uint64_t size)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET treestoresize = ? WHERE blobkey = ?",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+        return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_db_keys_with_prefix(struct store *s, const char *prefix, char ***ret,
+                              struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        _cleanup_strv_free_ char **keys = NULL;
+        size_t len = strlen(prefix);
+        int r;
+
+        r = db_prepare(s, "SELECT blobkey FROM aciinfo WHERE substr(blobkey, 1, ?) = ?", &st,
+                       reterr);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(st, 1, (int)len);
+        sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+        while ((r = sqlite3_step(st)) == SQLITE_ROW)
+                strv_push(&keys, (const char *)sqlite3_column_text(st, 0));
+        if (r != SQLITE_DONE)
+                return db_error(s, reterr, "cannot look up image IDs");
+        *ret = TAKE_PTR(keys);
+        return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Finding images: by ID prefix (rkt's ResolveKey) and by name and labels (GetACI). */
+#include <string.h>
+
+#include "store-private.h"
+#include "strv.h"
+#include "image-manifest.h"
+
+int store_resolve_key(struct store *s, const char *prefix, char **ret_key,
+                      struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **keys = NULL;
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        if (strncmp(prefix, STORE_KEY_PREFIX, 7) != 0)
+                return rk_error_set(reterr, EINVAL, "wrong key prefix");
+        if (strlen(prefix) < 9)
+                return rk_error_set(reterr, EINVAL, "image ID too short");
+        p = strndup(prefix, STORE_KEY_LEN);
+        for (char *c = p; *c; c++)
+                *c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+        r = store_db_keys_with_prefix(s, p, &keys, reterr);
+        if (r < 0)
+                return r;
+        if (!keys)
+                return rk_error_set(reterr, ENOENT, "no image IDs found");
+        if (keys[1])
+                return rk_error_set(reterr, EEXIST, "ambiguous image ID: \"%s\"", prefix);
+        *ret_key = xstrdup(keys[0]);
+        return 0;
+}
+
+static char *labels_to_string(const struct ac_labels *l)
+{
+        _cleanup_strv_free_ char **parts = NULL;
+
+        for (size_t i = 0; l && i < l->n; i++)
+                strv_consume(&parts, xasprintf("%s=%s", l->items[i].name, l->items[i].value));
+        return strv_join(parts, ",");
+}
+
+static bool image_has_labels(struct store *s, const struct image_info *img,
+                             const struct ac_labels *labels)
+{
+        _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
+        struct rk_error *err = NULL;
+
+        if (!labels || labels->n == 0)
+                return true;
+        if (store_read_manifest(s, img->key, &m, &err) < 0) {
+                rk_error_free(err);
+                return false;
+        }
+        for (size_t i = 0; i < labels->n; i++) {
+                const char *v = ac_labels_get(&m->labels, labels->items[i].name);
+
+                if (!v || strcmp(v, labels->items[i].value) != 0)
+                        return false;
+        }
+        return true;
+}
+
+/* Whether a beats b as the answer of a name lookup (SPEC.md §5.6). */
+static bool image_better(const struct image_info *a, const struct image_info *b,
+                         bool prefer_latest)
+{
+        if (!b)
+                return true;
+        if (prefer_latest && a->latest != b->latest)
+                return a->latest;
+        return a->import_time > b->import_time;
+}
+
+int store_find_by_name(struct store *s, const char *name, const struct ac_labels *labels,
+                       char **ret_key, struct rk_error **reterr)
+{
+        struct image_info *v = NULL, *best = NULL;
+        bool prefer_latest = !labels || !ac_labels_get(labels, "version");
+        size_t n = 0;
+        int r;
+
+        r = store_list_images(s, &v, &n, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(v[i].name, name) == 0 && image_better(&v[i], best, prefer_latest) &&
+                    image_has_labels(s, &v[i], labels))
+                        best = &v[i];
+        if (best)
+                *ret_key = xstrdup(best->key);
+        else {
+                _cleanup_free_ char *ls = labels_to_string(labels);
+                r = rk_error_set(reterr, ENOENT, "cannot find aci satisfying name: \"%s\" and "
+                                 "labels: \"%s\" in the local store", name, ls);
+        }
+        image_infos_free(v, n);
+        return r;
+}
+
+int store_resolve_image_arg(struct store *s, const char *arg, char **ret_key,
+                            struct rk_error **reterr)
+{
+        _cleanup_free_ char *name = NULL;
+        struct ac_labels labels = {0};
+        int r;
+
+        if (strncmp(arg, STORE_KEY_PREFIX, 7) == 0) {
+                r = store_resolve_key(s, arg, ret_key, reterr);
+                return r < 0 ? rk_error_wrap(reterr, "cannot resolve image ID") : r;
+        }
+        r = app_ref_parse(arg, &name, &labels, reterr);
+        if (r >= 0)
+                r = store_find_by_name(s, name, &labels, ret_key, reterr);
+        ac_labels_done(&labels);
+        return r < 0 ? rk_error_wrap(reterr, "cannot find image") : r;
+}

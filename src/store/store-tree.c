@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The tree store: images rendered with their dependencies (appc's renderer rules: the
+ * image first, then its dependencies breadth-first; a path provided by an upper image wins;
+ * dependency files are filtered by the nearest upper image's pathWhitelist) into
+ * D/cas/tree/<id>/{rootfs,manifest,hash,image,rendered}. "rendered" is written last, after
+ * syncfs, so an entry without it is an interrupted render and is rebuilt.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "aci.h"
+#include "fs-util.h"
+#include "image-manifest.h"
+#include "log.h"
+#include "store-private.h"
+#include "store-tree.h"
+#include "strv.h"
+#include "tree-hash.h"
+
+void render_list_done(struct render_list *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].key);
+                image_manifest_free(l->items[i].manifest);
+        }
+        free(l->items);
+        *l = (struct render_list){0};
+}
+
+static int dep_resolve(struct store *s, const struct ac_dependency *d, char **ret_key,
+                       struct rk_error **reterr)
+{
+        int r;
+
+        if (d->image_id && d->image_id[0])
+                r = store_resolve_key(s, d->image_id, ret_key, reterr);
+        else
+                r = store_find_by_name(s, d->image_name, &d->labels, ret_key, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "cannot find dependency \"%s\" in the local store",
+                                     d->image_name);
+        return 0;
+}
+
+static void render_list_insert(struct render_list *l, size_t at, char *key,
+                               struct image_manifest *m, size_t parent)
+{
+        l->items = oom_check(realloc(l->items, (l->n + 1) * sizeof(*l->items)));
+        memmove(l->items + at + 1, l->items + at, (l->n - at) * sizeof(*l->items));
+        l->items[at] = (struct render_item){key, m, parent};
+        l->n++;
+}
+
+int render_list_build(struct store *s, const char *key, struct image_manifest *top,
+                      struct render_list *ret, struct rk_error **reterr)
+{
+        struct render_list l = {0};
+        int r = 0;
+
+        render_list_insert(&l, 0, xstrdup(key), top, SIZE_MAX);
+        /* Like appc's createDepList: each dependency is inserted right after its image. */
+        for (size_t i = 0; i < l.n && r >= 0; i++) {
+                const struct image_manifest *m = l.items[i].manifest;
+
+                for (size_t d = 0; d < m->n_deps && r >= 0; d++) {
+                        _cleanup_free_ char *dk = NULL;
+                        struct image_manifest *dm = NULL;
+
+                        if (l.n > 256)
+                                r = rk_error_set(reterr, ELOOP, "too many dependencies (a cycle?)");
+                        if (r >= 0)
+                                r = dep_resolve(s, &m->deps[d], &dk, reterr);
+                        if (r >= 0)
+                                r = store_read_manifest(s, dk, &dm, reterr);
+                        if (r >= 0)
+                                render_list_insert(&l, i + 1, TAKE_PTR(dk), dm, i);
+                        m = l.items[i].manifest; /* items moved */
+                }
+        }
+        if (r < 0) {
+                l.items[0].manifest = NULL; /* owned by the caller */
+                render_list_done(&l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+char *render_list_tree_id(const struct render_list *l)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+        EVP_DigestInit_ex(md, EVP_sha512(), NULL);
+        for (size_t i = 0; i < l->n; i++) {
+                if (i > 0)
+                        EVP_DigestUpdate(md, ",", 1);
+                EVP_DigestUpdate(md, l->items[i].key, strlen(l->items[i].key));
+        }
+        EVP_DigestFinal_ex(md, digest, NULL);
+        digest_to_hex(digest, STORE_KEY_HEX / 2, hex);
+        return xasprintf("deps-" STORE_KEY_PREFIX "%s", hex);
+}
+
+/* The pathWhitelist that filters item i: its nearest ancestor's that has one. */
+static void whitelist_for(const struct render_list *l, size_t i, struct hashset *ret)
+{
+        for (size_t p = l->items[i].parent; p != SIZE_MAX; p = l->items[p].parent) {
+                char **wl = l->items[p].manifest->path_whitelist;
+
+                if (!wl || !wl[0])
+                        continue;
+                STRV_FOREACH(w, wl) {
+                        _cleanup_free_ char *path = xasprintf("rootfs%s", *w);
+                        char *slash;
+
+                        /* the path and every directory leading to it */
+                        (void)hashset_put(ret, path, 0);
+                        while ((slash = strrchr(path, '/')) && slash > path + 6) {
+                                *slash = '\0';
+                                (void)hashset_put(ret, path, 0);
+                        }
+                }
+                return;
+        }
+}
+
+int render_list_extract(struct store *s, const struct render_list *l, size_t from, int dirfd,
+                        struct hashset *provided, struct rk_error **reterr)
+{
+        for (size_t i = from; i < l->n; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct hashset wl = HASHSET_INIT;
+                struct aci_walk w = {
+                        .extract_fd = dirfd,
+                        .extract_rootfs = true,
+                        .same_owner = geteuid() == 0,
+                        .provided = provided,
+                        .whitelist = &wl,
+                        .extracted = provided,
+                };
+                int r;
+
+                whitelist_for(l, i, &wl);
+                r = store_open_blob(s, l->items[i].key, &fd, reterr);
+                if (r >= 0)
+                        r = aci_walk(fd, &w, reterr);
+                aci_walk_done(&w);
+                hashset_done(&wl);
+                if (r < 0)
+                        return rk_error_wrap(reterr, "cannot render image %s", l->items[i].key);
+        }
+        return 0;
+}
+
+static int write_marker(int dirfd, const char *name, const char *content,
+                        struct rk_error **reterr)
+{
+        int r = write_file_atomic_at(dirfd, name, content, strlen(content), 0644);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot write tree store file %s", name);
+        return 0;
+}
+
+/* Writes manifest, hash, image and (after syncfs) rendered into the tree at dirfd. */
+static int tree_finish_files(const struct render_list *l, int dirfd, struct rk_error **reterr)
+{
+        _cleanup_free_ char *manifest = image_manifest_to_json(l->items[0].manifest, false);
+        _cleanup_free_ char *hash = NULL;
+        int r;
+
+        if (mkdirat(dirfd, "rootfs", 0755) < 0 && errno != EEXIST)
+                return rk_error_set_errno(reterr, errno, "cannot create rootfs");
+        r = tree_hash_compute(dirfd, "rootfs", &hash, reterr);
+        if (r >= 0)
+                r = write_marker(dirfd, "manifest", manifest, reterr);
+        if (r >= 0)
+                r = write_marker(dirfd, "hash", hash, reterr);
+        if (r >= 0)
+                r = write_marker(dirfd, "image", l->items[0].key, reterr);
+        if (r < 0)
+                return r;
+        if (syncfs(dirfd) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot sync the tree store");
+        return write_marker(dirfd, "rendered", "", reterr);
+}
+
+int tree_install(struct store *s, const struct render_list *l, const char *tmp_path,
+                 int tmp_fd, const char *id, struct rk_error **reterr)
+{
+        _cleanup_free_ char *dst = xasprintf("tree/%s", id);
+        off_t size = 0;
+        int r;
+
+        r = tree_finish_files(l, tmp_fd, reterr);
+        if (r < 0)
+                return r;
+        (void)rm_rf_at(s->cas_fd, dst);
+        if (renameat(AT_FDCWD, tmp_path, s->cas_fd, dst) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot install tree %s", id);
+        if (fchmodat(s->cas_fd, dst, 0755, 0) < 0)
+                log_debug("cannot set the mode of %s: %m", dst);
+        if (dir_size_at(s->cas_fd, dst, &size) >= 0)
+                (void)store_db_set_tree_size(s, l->items[0].key, (uint64_t)size);
+        return 0;
+}
+
+static bool tree_is_rendered(struct store *s, const char *id)
+{
+        _cleanup_free_ char *marker = xasprintf("tree/%s/rendered", id);
+
+        return faccessat(s->cas_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Renders l into a fresh temporary directory and installs it as tree id. */
+static int tree_render_list(struct store *s, const struct render_list *l, const char *id,
+                            struct rk_error **reterr)
+{
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int tmp_fd = -EBADF;
+        struct hashset provided = HASHSET_INIT;
+        int r;
+
+        r = store_mkdtemp(s, "rkt-render-", &tmp, &tmp_fd, reterr);
+        if (r < 0)
+                return r;
+        r = render_list_extract(s, l, 0, tmp_fd, &provided, reterr);
+        if (r >= 0)
+                r = tree_install(s, l, tmp, tmp_fd, id, reterr);
+        hashset_done(&provided);
+        if (r < 0)
+                (void)rm_rf_at(AT_FDCWD, tmp);
+        return r;
+}
+
+static int store_render_list(struct store *s, const char *key, struct render_list *l,
+                             struct rk_error **reterr)
+{
+        struct image_manifest *m = NULL;
+        int r;
+
+        r = store_read_manifest(s, key, &m, reterr);
+        if (r < 0)
+                return r;
+        r = render_list_build(s, key, m, l, reterr);
+        if (r < 0)
+                image_manifest_free(m);
+        return r;
+}
+
+int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_error **reterr)
+{
+        struct render_list l = {0};
+        int r = store_render_list(s, key, &l, reterr);
+
+        if (r < 0)
+                return r;
+        *ret_id = render_list_tree_id(&l);
+        render_list_done(&l);
+        return 0;
+}
+
+int store_render(struct store *s, const char *key, char **ret_id, struct rk_error **reterr)
+{
+        struct render_list l = {0};
+        _cleanup_free_ char *id = NULL;
+        _cleanup_close_ int lock = -EBADF;
+        int r;
+
+        r = store_render_list(s, key, &l, reterr);
+        if (r < 0)
+                return r;
+        store_touch_image(s, key);
+        id = render_list_tree_id(&l);
+        r = store_lock(s, "treestorelocks", id, LOCK_EX, &lock, reterr);
+        if (r >= 0 && !tree_is_rendered(s, id))
+                r = tree_render_list(s, &l, id, reterr);
+        render_list_done(&l);
+        if (r < 0)
+                return r;
+        if (ret_id)
+                *ret_id = TAKE_PTR(id);
+        return 0;
+}
+
+int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk_error **reterr)
+{
+        _cleanup_free_ char *dir = xasprintf("tree/%s", id);
+        _cleanup_free_ char *want = NULL, *got = NULL;
+        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
+        int r;
+
+        if (!tree_is_rendered(s, id))
+                return rk_error_set(reterr, ENOENT, "tree %s is not rendered", id);
+        r = store_lock(s, "treestorelocks", id, LOCK_SH, &lock, reterr);
+        if (r < 0)
+                return r;
+        fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || read_file_at(fd, "hash", 4096, &want, NULL) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot read the hash of tree %s", id);
+        if (tree_hash_compute(fd, "rootfs", &got, reterr) < 0) {
+                /* an unreadable tree is a corrupt tree */
+                *ret_why = xstrdup(rk_error_cause(*reterr));
+                *reterr = rk_error_free(*reterr);
+                return 0;
+        }
+        if (strcmp(want, got) != 0) {
+                *ret_why = xasprintf("hash mismatch: expected %s, got %s", want, got);
+                return 0;
+        }
+        return 1;
+}
+
+int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr)
+{
+        _cleanup_free_ char *dir = xasprintf("tree/%s", id);
+        _cleanup_free_ char *key_file = xasprintf("%s/image", dir);
+        _cleanup_free_ char *key = NULL;
+        _cleanup_close_ int lock = -EBADF;
+        int r;
+
+        r = store_lock(s, "treestorelocks", id, LOCK_EX, &lock, reterr);
+        if (r < 0)
+                return r;
+        if (read_file_at(s->cas_fd, key_file, 4096, &key, NULL) >= 0)
+                (void)store_db_set_tree_size(s, key, 0);
+        r = rm_rf_at(s->cas_fd, dir);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot remove tree %s", id);
+        return 0;
+}
+
+int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd,
+                           struct rk_error **reterr)
+{
+        _cleanup_free_ char *dir = xasprintf("tree/%s/rootfs", id);
+        int fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot open tree %s", id);
+        *ret_fd = fd;
+        return 0;
+}
+
+int store_tree_list(struct store *s, char ***ret_ids, struct rk_error **reterr)
+{
+        int fd = openat(s->cas_fd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char **ids = NULL;
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                safe_close(fd);
+                return rk_error_set_errno(reterr, errno, "cannot list %s/cas/tree", s->dir);
+        }
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        strv_push(&ids, de->d_name);
+        closedir(d);
+        *ret_ids = ids;
+        return 0;
+}
+
+int store_extract(struct store *s, const char *key, int dirfd, bool with_manifest,
+                  struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct aci_walk w = {
+                .extract_fd = dirfd,
+                .extract_rootfs = true,
+                .extract_manifest = with_manifest,
+                .same_owner = geteuid() == 0,
+        };
+        int r;
+
+        r = store_open_blob(s, key, &fd, reterr);
+        if (r >= 0)
+                r = aci_walk(fd, &w, reterr);
+        aci_walk_done(&w);
+        return r;
+}

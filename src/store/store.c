@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Opening the store: directory layout and modes (SPEC.md §6.1), the shared lock on D/cas,
+ * clean-up of temporaries left by killed processes; blob and manifest files; removal.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "fs-util.h"
+#include "image-manifest.h"
+#include "log.h"
+#include "store-private.h"
+#include "strv.h"
+
+static const struct {
+        const char *path;
+        mode_t mode;
+} store_dirs[] = {
+        {"tmp", 02750},
+        {"cas", 02770},
+        {"cas/db", 02770},
+        {"cas/blob", 02770},
+        {"cas/blob/sha512", 02770},
+        {"cas/imageManifest", 02770},
+        {"cas/imageManifest/sha512", 02770},
+        {"cas/imagelocks", 02770},
+        {"cas/tmp", 02770},
+        {"cas/tree", 02700},
+        {"cas/treestorelocks", 02700},
+        {"locks", 02750},
+};
+
+void digest_to_hex(const unsigned char *md, size_t len, char *out)
+{
+        static const char hex[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < len; i++) {
+                out[2 * i] = hex[md[i] >> 4];
+                out[2 * i + 1] = hex[md[i] & 15];
+        }
+        out[2 * len] = '\0';
+}
+
+bool store_key_is_valid(const char *s)
+{
+        if (strncmp(s, STORE_KEY_PREFIX, 7) != 0 || strlen(s) != STORE_KEY_LEN)
+                return false;
+        return strspn(s + 7, "0123456789abcdef") == STORE_KEY_HEX;
+}
+
+char *store_key_subpath(const char *key)
+{
+        return xasprintf("sha512/%.2s/%s", key + 7, key);
+}
+
+void store_chown(struct store *s, int dirfd, const char *path)
+{
+        if (s->gid == (gid_t)-1 || geteuid() != 0)
+                return;
+        if (fchownat(dirfd, path, 0, s->gid, AT_SYMLINK_NOFOLLOW | (*path ? 0 : AT_EMPTY_PATH)) < 0)
+                log_debug("cannot give %s to group rkt: %m", *path ? path : "the blob");
+}
+
+static int store_make_dirs(struct store *s, struct rk_error **reterr)
+{
+        for (size_t i = 0; i < ELEMENTSOF(store_dirs); i++) {
+                if (mkdirat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return rk_error_set_errno(reterr, errno, "cannot create %s/%s", s->dir,
+                                                  store_dirs[i].path);
+                }
+                store_chown(s, s->dir_fd, store_dirs[i].path);
+                /* chown clears the setgid bit: set the mode again */
+                if (fchmodat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode, 0) < 0)
+                        log_debug("cannot set the mode of %s: %m", store_dirs[i].path);
+        }
+        return 0;
+}
+
+/* Removes D/cas/tmp/rkt-* entries whose creator is gone (their flock is free). */
+static void store_clean_tmp(struct store *s)
+{
+        _cleanup_close_ int fd = openat(s->cas_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+        struct dirent *de;
+
+        if (fd < 0 || !(d = fdopendir(fd)))
+                return;
+        fd = -EBADF;
+        while ((de = readdir(d))) {
+                _cleanup_close_ int efd = -EBADF;
+
+                if (strncmp(de->d_name, "rkt-", 4) != 0)
+                        continue;
+                efd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                if (efd < 0 || flock(efd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                log_debug("removing stale temporary %s", de->d_name);
+                (void)rm_rf_at(dirfd(d), de->d_name);
+        }
+        closedir(d);
+}
+
+static int store_open_root(struct store *s, struct rk_error **reterr)
+{
+        struct group *g = getgrnam("rkt");
+        mode_t old;
+        int r;
+
+        s->gid = g ? g->gr_gid : (gid_t)-1;
+        old = umask(0);
+        r = mkdir_p_at(AT_FDCWD, s->dir, 02750);
+        if (r >= 0) {
+                s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (s->dir_fd < 0)
+                        r = -errno;
+        }
+        if (r < 0) {
+                umask(old);
+                return rk_error_set_errno(reterr, -r, "cannot open data directory %s", s->dir);
+        }
+        r = store_make_dirs(s, reterr);
+        umask(old);
+        return r;
+}
+
+int store_open(const char *dir, struct store **ret, struct rk_error **reterr)
+{
+        _cleanup_(store_freep) struct store *s = xnew0(struct store, 1);
+        int r;
+
+        s->dir = xstrdup(dir);
+        s->dir_fd = s->cas_fd = -EBADF;
+        r = store_open_root(s, reterr);
+        if (r < 0)
+                return r;
+        s->cas_fd = openat(s->dir_fd, "cas", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->cas_fd < 0 || flock(s->cas_fd, LOCK_SH) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot lock %s/cas", dir);
+        r = store_db_open(s, reterr);
+        if (r < 0)
+                return r;
+        store_clean_tmp(s);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int store_lock(struct store *s, const char *dir, const char *name, int op, int *ret_fd,
+               struct rk_error **reterr)
+{
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+        _cleanup_close_ int fd = -EBADF;
+        mode_t old = umask(0);
+
+        fd = openat(s->cas_fd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+        umask(old);
+        if (fd < 0 && errno == EACCES && !(op & LOCK_EX))
+                fd = openat(s->cas_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot open lock %s", path);
+        while (flock(fd, op) < 0)
+                if (errno != EINTR)
+                        return rk_error_set_errno(reterr, errno, "cannot lock %s", path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int store_mkdtemp(struct store *s, const char *prefix, char **ret_name, int *ret_fd,
+                  struct rk_error **reterr)
+{
+        _cleanup_free_ char *path = xasprintf("%s/cas/tmp/%sXXXXXX", s->dir, prefix);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!mkdtemp(path))
+                return rk_error_set_errno(reterr, errno, "cannot create a temporary directory "
+                                          "in %s/cas/tmp", s->dir);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                int e = errno;
+                (void)rm_rf_at(AT_FDCWD, path);
+                return rk_error_set_errno(reterr, e, "cannot lock %s", path);
+        }
+        *ret_name = TAKE_PTR(path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+struct store *store_free(struct store *s)
+{
+        if (!s)
+                return NULL;
+        if (s->db)
+                sqlite3_close_v2(s->db);
+        safe_close(s->cas_fd);
+        safe_close(s->dir_fd);
+        free(s->dir);
+        free(s);
+        return NULL;
+}
+
+void image_info_done(struct image_info *i)
+{
+        free(i->key);
+        free(i->name);
+        free(i->version);
+        *i = (struct image_info){0};
+}
+
+void image_infos_free(struct image_info *v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                image_info_done(&v[i]);
+        free(v);
+}
+
+int store_open_blob(struct store *s, const char *key, int *ret_fd, struct rk_error **reterr)
+{
+        _cleanup_free_ char *sub = store_key_subpath(key);
+        _cleanup_free_ char *path = xasprintf("blob/%s", sub);
+        int fd = openat(s->cas_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot open the blob of image %s",
+                                          key);
+        store_touch_image(s, key);
+        *ret_fd = fd;
+        return 0;
+}
+
+int store_read_manifest_raw(struct store *s, const char *key, char **ret, size_t *ret_len,
+                            struct rk_error **reterr)
+{
+        _cleanup_free_ char *sub = store_key_subpath(key);
+        _cleanup_free_ char *path = xasprintf("imageManifest/%s", sub);
+        int r = read_file_at(s->cas_fd, path, 16 << 20, ret, ret_len);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot read the manifest of image %s",
+                                          key);
+        return 0;
+}
+
+int store_read_manifest(struct store *s, const char *key, struct image_manifest **ret,
+                        struct rk_error **reterr)
+{
+        _cleanup_free_ char *raw = NULL;
+        size_t len;
+        int r;
+
+        r = store_read_manifest_raw(s, key, &raw, &len, reterr);
+        if (r < 0)
+                return r;
+        r = image_manifest_parse(raw, len, ret, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "invalid stored manifest of image %s", key);
+        return 0;
+}
+
+int store_remove_image(struct store *s, const char *key, struct rk_error **reterr)
+{
+        _cleanup_free_ char *sub = store_key_subpath(key);
+        _cleanup_free_ char *blob = xasprintf("blob/%s", sub);
+        _cleanup_free_ char *man = xasprintf("imageManifest/%s", sub);
+        _cleanup_close_ int lock = -EBADF;
+        int r, stale = 0;
+
+        r = store_lock(s, "imagelocks", key, LOCK_EX, &lock, reterr);
+        if (r < 0)
+                return r;
+        r = store_db_delete_image(s, key, reterr);
+        if (r < 0)
+                return r;
+        if (unlinkat(s->cas_fd, blob, 0) < 0 && errno != ENOENT)
+                stale = 1;
+        if (unlinkat(s->cas_fd, man, 0) < 0 && errno != ENOENT)
+                stale = 1;
+        return stale;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The local image store under the data directory D (SPEC.md §6.1, DESIGN.md §5):
+ * content-addressed blobs (the uncompressed ACI tar) keyed "sha512-<64 hex>", the image
+ * manifests beside them, an SQLite index, and the tree store of rendered images.
+ *
+ * Concurrency: every open store holds a shared flock on D/cas; writers of an image hold
+ * its D/cas/imagelocks/<key> flock exclusively, readers shared; tree entries are guarded by
+ * D/cas/treestorelocks/<id>. SQLite serialises index updates. A blob becomes visible only
+ * once its index row is committed, so a killed import leaves nothing half-visible.
+ *
+ * Runs in: stage0 (the rkt command), any privilege; rendering trees needs root.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct sqlite3;
+struct ac_labels;
+struct image_manifest;
+
+#define STORE_KEY_PREFIX    "sha512-"
+#define STORE_KEY_HEX       64
+#define STORE_KEY_LEN       (7 + STORE_KEY_HEX)
+#define STORE_DB_VERSION    1
+
+struct store {
+        char *dir;       /* D, absolute */
+        int dir_fd;      /* D */
+        int cas_fd;      /* D/cas, shared flock held while open */
+        struct sqlite3 *db;
+        gid_t gid;       /* group "rkt", or (gid_t)-1 when it does not exist */
+};
+
+/* One row of the image index. */
+struct image_info {
+        char *key;            /* sha512-<64 hex> */
+        char *name;           /* manifest name */
+        char *version;        /* "version" label, NULL if none */
+        int64_t import_time;  /* ns since the epoch */
+        int64_t last_used;    /* ns since the epoch */
+        bool latest;
+        uint64_t size;        /* blob size */
+        uint64_t tree_size;   /* rendered tree size, 0 when not rendered */
+};
+
+void image_info_done(struct image_info *i);
+void image_infos_free(struct image_info *v, size_t n);
+
+/*
+ * Opens (creating what is missing, with the modes of SPEC.md §6.1) the store under dir and
+ * removes temporary files left by killed rkt processes. On success *ret owns the store.
+ */
+int store_open(const char *dir, struct store **ret, struct rk_error **reterr);
+/* NULL-safe; returns NULL. Releases the locks. */
+struct store *store_free(struct store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_free)
+
+/*
+ * Creates a temporary directory D/cas/tmp/<prefix>XXXXXX (prefix starts with "rkt-"),
+ * flock'ed while *ret_fd is open so that store_open() elsewhere leaves it alone; a killed
+ * process's directory is removed by the next store_open(). *ret_name is its absolute path.
+ */
+int store_mkdtemp(struct store *s, const char *prefix, char **ret_name, int *ret_fd,
+                  struct rk_error **reterr);
+
+/* --- index (store-db.c) --- */
+
+/* All images, in no particular order. */
+int store_list_images(struct store *s, struct image_info **ret, size_t *ret_n,
+                      struct rk_error **reterr);
+/* The row of key; -ENOENT ("no image with ID ...") when absent. */
+int store_get_image(struct store *s, const char *key, struct image_info *ret,
+                    struct rk_error **reterr);
+/* Sets the last-used time of key to now. Failures are ignored (best effort). */
+void store_touch_image(struct store *s, const char *key);
+
+/* --- lookup (store-resolve.c) --- */
+
+/*
+ * Resolves an image ID or unique ID prefix ("sha512-abc…") to a full key, as rkt's
+ * ResolveKey: errors "wrong key prefix", "image ID too short", "no image IDs found",
+ * "ambiguous image ID: \"<prefix>\"".
+ */
+int store_resolve_key(struct store *s, const char *prefix, char **ret_key,
+                      struct rk_error **reterr);
+/*
+ * Finds the best image named name carrying every label of labels (SPEC.md §5.6): images
+ * marked latest first when no version label is asked for, then the newest import.
+ */
+int store_find_by_name(struct store *s, const char *name, const struct ac_labels *labels,
+                       char **ret_key, struct rk_error **reterr);
+/*
+ * Resolves an `image` subcommand argument: an ID/prefix when it parses as "sha512-…", else
+ * an appc name with ":version" and ",label=value" parts (SPEC.md §3.17).
+ */
+int store_resolve_image_arg(struct store *s, const char *arg, char **ret_key,
+                            struct rk_error **reterr);
+
+/* --- blobs and manifests (store.c) --- */
+
+/* Opens the blob of key read-only and marks the image used. */
+int store_open_blob(struct store *s, const char *key, int *ret_fd, struct rk_error **reterr);
+/* Reads the stored manifest bytes of key (NUL-terminated). */
+int store_read_manifest_raw(struct store *s, const char *key, char **ret, size_t *ret_len,
+                            struct rk_error **reterr);
+/* Reads and parses the stored manifest of key. */
+int store_read_manifest(struct store *s, const char *key, struct image_manifest **ret,
+                        struct rk_error **reterr);
+/*
+ * Removes the index rows, then the blob and manifest files of key. Tree store entries are
+ * kept (prepared pods keep working). Returns 1 when some files could not be removed (the
+ * image is gone from the index but stale files remain).
+ */
+int store_remove_image(struct store *s, const char *key, struct rk_error **reterr);
+
+/* --- import (store-import.c) --- */
+
+enum import_flags {
+        IMPORT_RENDER = 1 << 0, /* also render the tree store entry (root only) */
+        IMPORT_PROGRESS = 1 << 1, /* progress bar on stderr */
+};
+
+/*
+ * Imports the ACI read from fd (plain, gzip, bzip2, xz or zstd tar, detected by content):
+ * one pass decompresses it into a new blob while hashing, a second validates every entry
+ * against DESIGN.md §7 and reads the manifest. Importing an image already stored only
+ * refreshes its row. On failure nothing becomes visible and no temporary file is left.
+ * *ret_key is the image key.
+ */
+int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, char **ret_key,
+                     struct rk_error **reterr);
+
+/* --- tree store (store-tree.c) --- */
+
+/*
+ * Renders key with its dependencies (appc rendering rules) into D/cas/tree/<id> unless it
+ * is already rendered; *ret_id (optional) is the tree ID "deps-sha512-…". A dependency that
+ * is not in the store is an error naming it.
+ */
+int store_render(struct store *s, const char *key, char **ret_id, struct rk_error **reterr);
+/* The tree ID key renders to (needs the dependencies in the store). */
+int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_error **reterr);
+/*
+ * Checks the rendered tree of id against its recorded hash. Returns 1 when it matches, 0
+ * when it does not (message in *ret_why), -ENOENT when the tree is not rendered.
+ */
+int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk_error **reterr);
+/* Removes the tree entry id (under its lock) and clears the tree size of its image. */
+int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr);
+/* Opens D/cas/tree/<id>/rootfs (O_PATH-free directory fd). */
+int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd,
+                           struct rk_error **reterr);
+/* Lists the tree IDs present. */
+int store_tree_list(struct store *s, char ***ret_ids, struct rk_error **reterr);
+
+/*
+ * Extracts the image key alone (no dependencies) into dirfd: its rootfs/ and, when
+ * with_manifest, its manifest file. Device nodes are not created.
+ */
+int store_extract(struct store *s, const char *key, int dirfd, bool with_manifest,
+                  struct rk_error **reterr);

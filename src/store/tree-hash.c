@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Deterministic hash of a directory tree. Regular files are opened with O_NOFOLLOW and
+ * checked with fstat before reading, so nothing but a regular file is ever read.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store-private.h"
+#include "strbuf.h"
+#include "strv.h"
+#include "tree-hash.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int dir_sorted_names(int fd, char ***ret)
+{
+        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+
+        if (dup_fd < 0 || !(d = fdopendir(dup_fd)))
+                return safe_close(dup_fd), -errno;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        strv_push(&names, de->d_name);
+        closedir(d);
+        if (names)
+                qsort(names, strv_length(names), sizeof(char *), cmp_str);
+        *ret = names;
+        return 0;
+}
+
+static int hash_file(EVP_MD_CTX *md, int dirfd, const char *name, const struct stat *st)
+{
+        _cleanup_close_ int fd = -EBADF;
+        static char buf[1 << 20];
+        struct stat st2;
+
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st2) < 0)
+                return -errno;
+        if (!S_ISREG(st2.st_mode) || st2.st_ino != st->st_ino)
+                return -ESTALE;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                EVP_DigestUpdate(md, buf, (size_t)n);
+        }
+}
+
+static int hash_dir(EVP_MD_CTX *md, int fd, const char *prefix);
+
+static int hash_entry(EVP_MD_CTX *md, int fd, const char *name, const char *path)
+{
+        struct strbuf hdr = STRBUF_INIT;
+        char target[PATH_MAX];
+        struct stat st;
+        int r = 0;
+
+        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        strbuf_printf(&hdr, "%s%c%o %u %u %lld%c", path, 0, (unsigned)st.st_mode,
+                      (unsigned)st.st_uid, (unsigned)st.st_gid,
+                      S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ? (long long)st.st_size : 0LL,
+                      0);
+        if (S_ISLNK(st.st_mode)) {
+                ssize_t n = readlinkat(fd, name, target, sizeof(target) - 1);
+                if (n < 0)
+                        r = -errno;
+                else
+                        strbuf_add(&hdr, target, (size_t)n);
+        }
+        EVP_DigestUpdate(md, hdr.buf, hdr.len + 1);
+        strbuf_release(&hdr);
+        if (r < 0)
+                return r;
+        if (S_ISREG(st.st_mode))
+                return hash_file(md, fd, name, &st);
+        if (S_ISDIR(st.st_mode)) {
+                int cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (cfd < 0)
+                        return -errno;
+                r = hash_dir(md, cfd, path);
+                safe_close(cfd);
+        }
+        return r;
+}
+
+static int hash_dir(EVP_MD_CTX *md, int fd, const char *prefix)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = dir_sorted_names(fd, &names);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *path = xasprintf("%s/%s", prefix, *n);
+
+                r = hash_entry(md, fd, *n, path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int tree_hash_compute(int dirfd, const char *name, char **ret, struct rk_error **reterr)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        int r;
+
+        if (!md || !EVP_DigestInit_ex(md, EVP_sha512(), NULL))
+                return rk_error_set(reterr, ENOMEM, "cannot initialise SHA-512");
+        r = hash_entry(md, dirfd, name, "");
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot hash tree %s", name);
+        EVP_DigestFinal_ex(md, digest, NULL);
+        digest_to_hex(digest, STORE_KEY_HEX / 2, hex);
+        *ret = xasprintf(STORE_KEY_PREFIX "%s", hex);
+        return 0;
+}
