@@ -75,6 +75,25 @@ int rk_error_wrap(struct rk_error **reterr, const char *fmt, ...)
         return -(*reterr)->errnum;
 }
 
+int rk_error_prefix(struct rk_error **reterr, const char *fmt, ...)
+{
+        struct rk_error *e;
+        va_list ap;
+        char *ctx, *old;
+
+        assert(reterr && *reterr);
+        e = *reterr;
+        va_start(ap, fmt);
+        if (vasprintf(&ctx, fmt, ap) < 0)
+                oom_check(NULL);
+        va_end(ap);
+        old = e->frames[0];
+        e->frames[0] = xasprintf("%s: %s", ctx, old);
+        free(old);
+        free(ctx);
+        return -e->errnum;
+}
+
 struct rk_error *rk_error_free(struct rk_error *e)
 {
         if (!e)

@@ -30,6 +30,12 @@ int rk_error_set_errno(struct rk_error **reterr, int errnum, const char *fmt, ..
 /* Adds an outer context message to an error that is already set. Returns -errnum. */
 int rk_error_wrap(struct rk_error **reterr, const char *fmt, ...) _printf_(2, 3);
 
+/*
+ * Prepends "<context>: " to the outermost message of an error that is already set, keeping
+ * one frame (as Go's fmt.Errorf("…: %v", err) does). Returns -errnum.
+ */
+int rk_error_prefix(struct rk_error **reterr, const char *fmt, ...) _printf_(2, 3);
+
 /* NULL-safe; returns NULL. */
 struct rk_error *rk_error_free(struct rk_error *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rk_error *, rk_error_free)

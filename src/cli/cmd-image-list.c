@@ -7,6 +7,7 @@
 #include "cli-store.h"
 #include "commands.h"
 #include "format-util.h"
+#include "image-manifest.h"
 #include "json-util.h"
 #include "option-list.h"
 #include "strv.h"
@@ -132,13 +133,61 @@ static void print_json(const struct image_info *v, size_t n, bool pretty)
         printf("%s\n", text);
 }
 
+/*
+ * Drops the images whose stored manifest cannot be read (silently, as rkt) or is invalid
+ * (reported in *errors).
+ */
+static size_t filter_readable(struct store *s, struct image_info *v, size_t n, char ***errors)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
+                _cleanup_free_ char *raw = NULL;
+                struct rk_error *err = NULL;
+                size_t len;
+
+                if (store_read_manifest_raw(s, v[i].key, &raw, &len, &err) < 0) {
+                        err = rk_error_free(err);
+                        image_info_done(&v[i]);
+                        continue;
+                }
+                if (image_manifest_parse(raw, len, &m, &err) < 0) {
+                        strv_consume(errors, xasprintf("invalid manifest of image %s: %s",
+                                                       v[i].key, rk_error_cause(err)));
+                        rk_error_free(err);
+                        image_info_done(&v[i]);
+                        continue;
+                }
+                if (kept != i) {
+                        v[kept] = v[i];
+                        v[i] = (struct image_info){0};
+                }
+                kept++;
+        }
+        return kept;
+}
+
+/* rkt's multi-error summary (SPEC.md §1.3). */
+static void print_errors(char *const *errors)
+{
+        static const char sep[] = "----------------------------------------";
+
+        fprintf(stderr, "%zu error(s) encountered when listing images:\n%s\n",
+                strv_length(errors), sep);
+        for (char *const *e = errors; *e; e++)
+                fprintf(stderr, "%s\n%s\n", *e, sep);
+        fprintf(stderr, "misc:\n  rkt's appc version: %s\n\n", APPC_VERSION);
+}
+
 static int image_list_run(const struct command *cmd, int argc, char **argv)
 {
         _cleanup_(store_freep) struct store *s = NULL;
         struct image_info *v = NULL;
         struct rk_error *err = NULL;
         const char *format = arg_format ? arg_format : "";
-        size_t n = 0;
+        _cleanup_strv_free_ char **errors = NULL;
+        size_t n = 0, total;
 
         if (arg_order && strcmp(arg_order, "asc") != 0 && strcmp(arg_order, "desc") != 0)
                 return cli_fail("wrong sort order");
@@ -148,12 +197,16 @@ static int image_list_run(const struct command *cmd, int argc, char **argv)
                 return EXIT_RKT_ERROR;
         if (store_list_images(s, &v, &n, &err) < 0)
                 return cli_report(err);
+        total = n;
+        n = filter_readable(s, v, n, &errors);
         qsort(v, n, sizeof(*v), compare_images);
         if (*format)
                 print_json(v, n, strcmp(format, "json-pretty") == 0);
         else
                 print_table(v, n);
-        image_infos_free(v, n);
+        image_infos_free(v, total);
+        if (errors)
+                print_errors(errors);
         return 0;
 }
 

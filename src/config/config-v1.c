@@ -193,9 +193,9 @@ int config_parse_v1(struct config *c, const char *kind, json_t *v, const char *p
         else {
                 r = parse_stage1(c, v, reterr);
                 if (r < 0)
-                        rk_error_wrap(reterr, "invalid stage1 configuration");
+                        rk_error_prefix(reterr, "invalid stage1 configuration");
         }
         if (r < 0)
-                return rk_error_wrap(reterr, "failed to parse \"%s\"", path);
+                return rk_error_prefix(reterr, "failed to parse \"%s\"", path);
         return 0;
 }

@@ -73,9 +73,29 @@ static int archive_fail(struct archive *a, struct rk_error **reterr, const char 
         return rk_error_set(reterr, e, "%s: %s", what ? what : "archive", msg);
 }
 
-static int open_reader(int fd, bool raw, struct archive **ret, struct rk_error **reterr)
+struct stream {
+        aci_read_fn fn;
+        void *userdata;
+};
+
+static la_ssize_t stream_read(struct archive *a, void *userdata, const void **buf)
+{
+        struct stream *st = userdata;
+        ssize_t n = st->fn(st->userdata, buf);
+
+        if (n < 0) {
+                archive_set_error(a, (int)-n, "%s", strerror((int)-n));
+                return ARCHIVE_FATAL;
+        }
+        return n;
+}
+
+/* Opens a reader on fd, or on stream when fd < 0. */
+static int open_reader(int fd, struct stream *stream, bool raw, struct archive **ret,
+                       struct rk_error **reterr)
 {
         struct archive *a = archive_read_new();
+        int r;
 
         if (!a)
                 return rk_error_set(reterr, ENOMEM, "out of memory");
@@ -84,8 +104,12 @@ static int open_reader(int fd, bool raw, struct archive **ret, struct rk_error *
                 archive_read_support_format_raw(a);
         } else
                 archive_read_support_format_tar(a);
-        if (archive_read_open_fd(a, fd, READ_BLOCK) != ARCHIVE_OK) {
-                int r = archive_fail(a, reterr, "cannot read image");
+        if (fd >= 0)
+                r = archive_read_open_fd(a, fd, READ_BLOCK);
+        else
+                r = archive_read_open(a, stream, NULL, stream_read, NULL);
+        if (r != ARCHIVE_OK) {
+                r = archive_fail(a, reterr, "cannot read image");
                 archive_read_free(a);
                 return r;
         }
@@ -102,16 +126,17 @@ int aci_decompress(int fd, int outfd, aci_progress_fn progress, void *userdata, 
         unsigned char digest[EVP_MAX_MD_SIZE];
         char hex[2 * EVP_MAX_MD_SIZE + 1];
         struct stat st;
-        uint64_t total = 0;
+        uint64_t total = 0, in_size;
         int r;
 
-        r = open_reader(fd, true, &a, reterr);
+        r = open_reader(fd, NULL, true, &a, reterr);
         if (r < 0)
                 return r;
         if (!md || !EVP_DigestInit_ex(md, EVP_sha512(), NULL))
                 return rk_error_set(reterr, ENOMEM, "cannot initialise SHA-512");
         if (archive_read_next_header(a, &e) != ARCHIVE_OK)
                 return archive_fail(a, reterr, "cannot decompress image");
+        in_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
         for (;;) {
                 const void *buf;
                 size_t len;
@@ -127,9 +152,11 @@ int aci_decompress(int fd, int outfd, aci_progress_fn progress, void *userdata, 
                 if (r < 0)
                         return rk_error_set_errno(reterr, -r, "cannot write image to the store");
                 total += len;
-                if (progress)
-                        progress((uint64_t)archive_filter_bytes(a, -1),
-                                 fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0, userdata);
+                r = progress ? progress((uint64_t)archive_filter_bytes(a, -1), in_size, total,
+                                        userdata)
+                             : 0;
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "import stopped");
         }
         if (total == 0)
                 return rk_error_set(reterr, EINVAL, "image is empty");
@@ -249,19 +276,28 @@ static int read_manifest(struct archive *a, struct archive_entry *e, struct aci_
         return 0;
 }
 
+/* Copies the entry's data to the writer, digesting it into digest when non-NULL. */
 static int copy_entry_data(struct archive *a, struct archive *out, const char *raw,
-                           struct rk_error **reterr)
+                           unsigned char *digest, struct rk_error **reterr)
 {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = digest ? EVP_MD_CTX_new() : NULL;
         const void *buf;
         size_t len;
         la_int64_t off;
         int r;
 
-        while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+        if (digest && (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)))
+                return rk_error_set(reterr, ENOMEM, "cannot initialise SHA-256");
+        while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
                 if (archive_write_data_block(out, buf, len, off) < ARCHIVE_OK)
                         return archive_fail(out, reterr, "cannot extract \"%s\"", raw);
+                if (md)
+                        EVP_DigestUpdate(md, buf, len);
+        }
         if (r != ARCHIVE_EOF)
                 return archive_fail(a, reterr, "invalid image archive");
+        if (md)
+                EVP_DigestFinal_ex(md, digest, NULL);
         return 0;
 }
 
@@ -290,12 +326,29 @@ static bool entry_wanted(const struct aci_walk *w, struct archive_entry *e, cons
         return true;
 }
 
+/* Remembers the content digest of a regular file (a hard link shares its target's). */
+static void record_digest(struct aci_walk *w, struct archive_entry *e, const char *path,
+                          const char *target, const unsigned char *digest)
+{
+        const unsigned char *d = digest;
+
+        if (!w->digests)
+                return;
+        if (target)
+                d = digest_map_get(w->digests, target);
+        else if (archive_entry_filetype(e) != AE_IFREG)
+                d = NULL;
+        if (d)
+                digest_map_put(w->digests, path, d);
+}
+
 static int extract_entry(struct walk_state *ws, struct archive *a, struct archive_entry *e,
                          const char *raw, const char *path, struct aci_walk *w,
                          struct rk_error **reterr)
 {
         const char *link = archive_entry_hardlink(e);
         _cleanup_free_ char *target = link ? entry_name_normalize(link) : NULL;
+        unsigned char digest[CONTENT_DIGEST_LEN];
         int r;
 
         archive_entry_set_pathname(e, path);
@@ -305,7 +358,11 @@ static int extract_entry(struct walk_state *ws, struct archive *a, struct archiv
         if (r < ARCHIVE_WARN)
                 return archive_fail(ws->writer, reterr,
                                     "invalid image: cannot extract \"%s\"", raw);
-        r = copy_entry_data(a, ws->writer, raw, reterr);
+        r = copy_entry_data(a, ws->writer, raw, w->digests && !target &&
+                                                        archive_entry_filetype(e) == AE_IFREG
+                                                ? digest
+                                                : NULL,
+                            reterr);
         if (r < 0)
                 return r;
         if (archive_write_finish_entry(ws->writer) < ARCHIVE_WARN)
@@ -313,6 +370,7 @@ static int extract_entry(struct walk_state *ws, struct archive *a, struct archiv
                                     "cannot extract \"%s\"", raw);
         if (w->extracted)
                 (void)hashset_put(w->extracted, path, archive_entry_filetype(e));
+        record_digest(w, e, path, target, digest);
         return 0;
 }
 
@@ -382,14 +440,14 @@ static int walk_entries(struct walk_state *ws, struct archive *a, struct aci_wal
         return 0;
 }
 
-int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr)
+static int walk(int fd, struct stream *stream, struct aci_walk *w, struct rk_error **reterr)
 {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
         struct walk_state ws = {HASHSET_INIT, -EBADF, NULL};
         mode_t old_umask = umask(022);
         int r;
 
-        r = open_reader(fd, false, &a, reterr);
+        r = open_reader(fd, stream, false, &a, reterr);
         if (r >= 0 && w->extract_fd >= 0) {
                 ws.cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 ws.writer = writer_new(w);
@@ -407,6 +465,19 @@ int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr)
         hashset_done(&ws.seen);
         umask(old_umask);
         return r;
+}
+
+int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr)
+{
+        return walk(fd, NULL, w, reterr);
+}
+
+int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w,
+                    struct rk_error **reterr)
+{
+        struct stream stream = {fn, userdata};
+
+        return walk(-EBADF, &stream, w, reterr);
 }
 
 void aci_walk_done(struct aci_walk *w)

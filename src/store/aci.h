@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "hashset.h"
+#include "tree-hash.h"
 
 enum aci_compression {
         ACI_PLAIN,
@@ -29,8 +30,10 @@ enum aci_compression {
  * Anything but a tar or a compressed stream is "error: unknown image filetype". */
 int aci_sniff(int fd, enum aci_compression *ret, struct rk_error **reterr);
 
-/* Progress callback: done and total bytes of input (total 0 when unknown). */
-typedef void (*aci_progress_fn)(uint64_t done, uint64_t total, void *userdata);
+/* Called after each block written: bytes of input consumed, input size (0 when unknown),
+ * and uncompressed bytes written so far. A negative return (-errno) stops the pass. */
+typedef int (*aci_progress_fn)(uint64_t in_done, uint64_t in_total, uint64_t out_done,
+                               void *userdata);
 
 /*
  * Decompresses the ACI read from fd into outfd while hashing the uncompressed bytes.
@@ -48,12 +51,21 @@ struct aci_walk {
          * as are entries outside a non-empty path whitelist. Keys are "rootfs/<path>". */
         struct hashset *provided;
         struct hashset *whitelist;
-        /* Filled by the walk: every "rootfs/..." path it extracted. */
+        /* Filled by the walk: every "rootfs/..." path it extracted, and the SHA-256 of
+         * every regular file it wrote (optional). */
         struct hashset *extracted;
+        struct digest_map *digests;
         char *manifest;         /* out: the manifest bytes, NUL-terminated (malloc'd) */
         size_t manifest_len;
 };
 
 /* Walks the uncompressed tar at fd from its current offset. Errors name the entry. */
 int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr);
+
+/* Reads the next bytes of an uncompressed tar: returns their count with *buf pointing at
+ * them, 0 at the end, or -errno (the walk then fails with "cannot read image"). */
+typedef ssize_t (*aci_read_fn)(void *userdata, const void **buf);
+/* Like aci_walk(), reading the tar through fn. */
+int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w,
+                    struct rk_error **reterr);
 void aci_walk_done(struct aci_walk *w);

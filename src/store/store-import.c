@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Importing an ACI: decompress-and-hash into an anonymous O_TMPFILE blob (so a killed
- * import leaves no file behind), validate every entry while (as root) extracting the
- * rootfs for the tree store, then make the image visible: link the blob, write the
- * manifest, commit the index row, install the rendered tree.
+ * Importing an ACI. Two passes run at the same time: a thread decompresses the input into
+ * an anonymous O_TMPFILE blob while hashing it (so a killed import leaves no file behind),
+ * and the calling thread walks the tar as it lands in the blob, validating every entry and
+ * (as root) extracting the rootfs for the tree store. Then the image becomes visible: the
+ * blob is linked, the manifest written, the index row committed, the tree installed.
+ *
+ * Runs in: stage0. The extra thread only reads the input and writes the blob; this
+ * process never clones or unshares namespaces (STYLE.md §3.5).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -18,19 +23,33 @@
 #include "store-private.h"
 #include "store-tree.h"
 
+#define FOLLOW_BLOCK (1 << 20)
+
 struct import {
         struct store *s;
         unsigned flags;
+        int src_fd;
         int blob_fd;
         char *key;
         uint64_t size;
         bool existed;
         struct image_manifest *manifest;
-        char *tmp;       /* render directory, NULL when not rendering */
+        char *tmp; /* render directory, NULL when not rendering */
         int tmp_fd;
-        struct hashset provided;
+        struct render_state rs;
         struct render_list deps;
         struct timespec last_progress;
+
+        /* Between the decompressing thread (writer) and the walk (reader). */
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        uint64_t written;
+        bool writer_done;
+        bool cancel;
+        int writer_r;
+        struct rk_error *writer_err;
+        uint64_t read_off;
+        char *buf;
 };
 
 static void import_done(struct import *im)
@@ -41,16 +60,19 @@ static void import_done(struct import *im)
                 (void)rm_rf_at(AT_FDCWD, im->tmp);
         free(im->tmp);
         free(im->key);
-        hashset_done(&im->provided);
+        free(im->buf);
+        rk_error_free(im->writer_err);
+        render_state_done(&im->rs);
         if (im->deps.n > 0)
                 render_list_done(&im->deps); /* owns the manifest */
         else
                 image_manifest_free(im->manifest);
+        pthread_mutex_destroy(&im->lock);
+        pthread_cond_destroy(&im->cond);
 }
 
-static void import_progress(uint64_t done, uint64_t total, void *userdata)
+static void import_show_progress(struct import *im, uint64_t done, uint64_t total)
 {
-        struct import *im = userdata;
         struct timespec now;
         int width = 40, filled;
 
@@ -68,13 +90,100 @@ static void import_progress(uint64_t done, uint64_t total, void *userdata)
                 fputc('\n', stderr);
 }
 
-static int import_open_blob(struct import *im, struct rk_error **reterr)
+/* Runs in the writer thread after each block: publishes progress, honours cancellation. */
+static int import_on_block(uint64_t in_done, uint64_t in_total, uint64_t out_done,
+                           void *userdata)
 {
-        im->blob_fd = openat(im->s->cas_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0660);
-        if (im->blob_fd < 0)
-                return rk_error_set_errno(reterr, errno, "cannot create a temporary file in "
-                                          "%s/cas/tmp", im->s->dir);
-        return 0;
+        struct import *im = userdata;
+        bool cancel;
+
+        if (im->flags & IMPORT_PROGRESS)
+                import_show_progress(im, in_done, in_total);
+        pthread_mutex_lock(&im->lock);
+        im->written = out_done;
+        cancel = im->cancel;
+        pthread_cond_broadcast(&im->cond);
+        pthread_mutex_unlock(&im->lock);
+        return cancel ? -ECANCELED : 0;
+}
+
+static void *import_writer(void *userdata)
+{
+        struct import *im = userdata;
+
+        im->writer_r = aci_decompress(im->src_fd, im->blob_fd, import_on_block, im, &im->key,
+                                      &im->size, &im->writer_err);
+        pthread_mutex_lock(&im->lock);
+        im->writer_done = true;
+        pthread_cond_broadcast(&im->cond);
+        pthread_mutex_unlock(&im->lock);
+        return NULL;
+}
+
+/* The walk's input: the blob, read behind the writer. */
+static ssize_t import_follow(void *userdata, const void **buf)
+{
+        struct import *im = userdata;
+        uint64_t avail;
+        ssize_t n;
+
+        pthread_mutex_lock(&im->lock);
+        while (im->written <= im->read_off && !im->writer_done)
+                pthread_cond_wait(&im->cond, &im->lock);
+        avail = im->written - im->read_off;
+        pthread_mutex_unlock(&im->lock);
+        if (avail == 0)
+                return im->writer_r < 0 ? -EIO : 0;
+        n = pread(im->blob_fd, im->buf, MIN(avail, (uint64_t)FOLLOW_BLOCK), (off_t)im->read_off);
+        if (n < 0)
+                return -errno;
+        im->read_off += (uint64_t)n;
+        *buf = im->buf;
+        return n;
+}
+
+/* The walk: validate the tar, read the manifest, extract the rootfs when rendering. */
+static int import_walk(struct import *im, struct rk_error **reterr)
+{
+        struct aci_walk w = {
+                .extract_fd = im->tmp_fd,
+                .extract_rootfs = true,
+                .same_owner = geteuid() == 0,
+                .provided = &im->rs.provided,
+                .extracted = &im->rs.provided,
+                .digests = &im->rs.digests,
+        };
+        int r;
+
+        r = aci_walk_stream(import_follow, im, &w, reterr);
+        if (r >= 0)
+                r = image_manifest_parse(w.manifest, w.manifest_len, &im->manifest, reterr);
+        aci_walk_done(&w);
+        return r;
+}
+
+/* Runs both passes; on failure reports the writer's error unless the walk failed first. */
+static int import_passes(struct import *im, struct rk_error **reterr)
+{
+        pthread_t writer;
+        int r;
+
+        r = pthread_create(&writer, NULL, import_writer, im);
+        if (r != 0)
+                return rk_error_set_errno(reterr, r, "cannot start the import thread");
+        r = import_walk(im, reterr);
+        if (r < 0) {
+                pthread_mutex_lock(&im->lock);
+                im->cancel = true;
+                pthread_mutex_unlock(&im->lock);
+        }
+        pthread_join(writer, NULL);
+        if (im->writer_r < 0 && !(r < 0 && im->writer_err->errnum == ECANCELED)) {
+                *reterr = rk_error_free(*reterr);
+                *reterr = TAKE_PTR(im->writer_err);
+                return im->writer_r;
+        }
+        return r;
 }
 
 static bool tree_rendered_for(struct import *im)
@@ -88,37 +197,6 @@ static bool tree_rendered_for(struct import *im)
         }
         marker = xasprintf("tree/%s/rendered", id);
         return faccessat(im->s->cas_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-/* Pass 2: validate the tar, read the manifest, extract the rootfs when rendering. */
-static int import_walk(struct import *im, struct rk_error **reterr)
-{
-        struct aci_walk w = {
-                .extract_fd = -1,
-                .extract_rootfs = true,
-                .same_owner = geteuid() == 0,
-                .provided = &im->provided,
-                .extracted = &im->provided,
-        };
-        int r;
-
-        if (im->flags & IMPORT_RENDER) {
-                r = store_mkdtemp(im->s, "rkt-import-", &im->tmp, &im->tmp_fd, reterr);
-                if (r < 0)
-                        return r;
-                w.extract_fd = im->tmp_fd;
-        }
-        if (lseek(im->blob_fd, 0, SEEK_SET) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot rewind the image blob");
-        r = aci_walk(im->blob_fd, &w, reterr);
-        if (r >= 0)
-                r = image_manifest_parse(w.manifest, w.manifest_len, &im->manifest, reterr);
-        aci_walk_done(&w);
-        if (r < 0)
-                return r;
-        if (im->flags & IMPORT_RENDER)
-                return render_list_build(im->s, im->key, im->manifest, &im->deps, reterr);
-        return 0;
 }
 
 static int import_link_blob(struct import *im, struct rk_error **reterr)
@@ -195,33 +273,49 @@ static int import_render(struct import *im, struct rk_error **reterr)
 
         r = store_lock(im->s, "treestorelocks", id, LOCK_EX, &lock, reterr);
         if (r >= 0)
-                r = render_list_extract(im->s, &im->deps, 1, im->tmp_fd, &im->provided, reterr);
+                r = render_list_extract(im->s, &im->deps, 1, im->tmp_fd, &im->rs, reterr);
         if (r >= 0)
-                r = tree_install(im->s, &im->deps, im->tmp, im->tmp_fd, id, reterr);
+                r = tree_install(im->s, &im->deps, &im->rs, im->tmp, im->tmp_fd, id, reterr);
         if (r >= 0)
                 im->tmp = (free(im->tmp), NULL); /* renamed into place */
         return r;
 }
 
-static int import_run(struct import *im, int fd, struct rk_error **reterr)
+/* After both passes: whether to render, and with which dependencies. */
+static int import_plan_render(struct import *im, struct rk_error **reterr)
 {
         struct image_info old = {0};
         struct rk_error *err = NULL;
+
+        im->existed = store_get_image(im->s, im->key, &old, &err) >= 0;
+        rk_error_free(err);
+        image_info_done(&old);
+        if (!(im->flags & IMPORT_RENDER))
+                return 0;
+        if (im->existed && tree_rendered_for(im)) {
+                im->flags &= ~(unsigned)IMPORT_RENDER;
+                return 0;
+        }
+        return render_list_build(im->s, im->key, im->manifest, &im->deps, reterr);
+}
+
+static int import_run(struct import *im, struct rk_error **reterr)
+{
+        struct rk_error *err = NULL;
         int r;
 
-        r = import_open_blob(im, reterr);
+        im->blob_fd = openat(im->s->cas_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0660);
+        if (im->blob_fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot create a temporary file in "
+                                          "%s/cas/tmp", im->s->dir);
+        if (im->flags & IMPORT_RENDER) {
+                r = store_mkdtemp(im->s, "rkt-import-", &im->tmp, &im->tmp_fd, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = import_passes(im, reterr);
         if (r >= 0)
-                r = aci_decompress(fd, im->blob_fd, im->flags & IMPORT_PROGRESS ? import_progress
-                                                                               : NULL,
-                                   im, &im->key, &im->size, reterr);
-        if (r < 0)
-                return r;
-        im->existed = store_get_image(im->s, im->key, &old, &err) >= 0;
-        err = rk_error_free(err);
-        image_info_done(&old);
-        if (im->existed && (!(im->flags & IMPORT_RENDER) || tree_rendered_for(im)))
-                im->flags &= ~(unsigned)IMPORT_RENDER;
-        r = import_walk(im, reterr);
+                r = import_plan_render(im, reterr);
         if (r >= 0)
                 r = import_commit(im, reterr);
         if (r >= 0 && (im->flags & IMPORT_RENDER)) {
@@ -235,15 +329,24 @@ static int import_run(struct import *im, int fd, struct rk_error **reterr)
 int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, char **ret_key,
                      struct rk_error **reterr)
 {
-        struct import im = {.s = s, .flags = flags, .blob_fd = -EBADF, .tmp_fd = -EBADF};
+        struct import im = {
+                .s = s,
+                .flags = flags,
+                .src_fd = fd,
+                .blob_fd = -EBADF,
+                .tmp_fd = -EBADF,
+                .lock = PTHREAD_MUTEX_INITIALIZER,
+                .cond = PTHREAD_COND_INITIALIZER,
+        };
         enum aci_compression c;
         int r;
 
         if (geteuid() != 0)
                 im.flags &= ~(unsigned)IMPORT_RENDER;
+        im.buf = oom_check(malloc(FOLLOW_BLOCK));
         r = aci_sniff(fd, &c, reterr);
         if (r >= 0)
-                r = import_run(&im, fd, reterr);
+                r = import_run(&im, reterr);
         if (r >= 0)
                 *ret_key = TAKE_PTR(im.key);
         import_done(&im);

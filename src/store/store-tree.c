@@ -131,8 +131,14 @@ static void whitelist_for(const struct render_list *l, size_t i, struct hashset 
         }
 }
 
+void render_state_done(struct render_state *rs)
+{
+        hashset_done(&rs->provided);
+        digest_map_done(&rs->digests);
+}
+
 int render_list_extract(struct store *s, const struct render_list *l, size_t from, int dirfd,
-                        struct hashset *provided, struct rk_error **reterr)
+                        struct render_state *rs, struct rk_error **reterr)
 {
         for (size_t i = from; i < l->n; i++) {
                 _cleanup_close_ int fd = -EBADF;
@@ -141,9 +147,10 @@ int render_list_extract(struct store *s, const struct render_list *l, size_t fro
                         .extract_fd = dirfd,
                         .extract_rootfs = true,
                         .same_owner = geteuid() == 0,
-                        .provided = provided,
+                        .provided = &rs->provided,
                         .whitelist = &wl,
-                        .extracted = provided,
+                        .extracted = &rs->provided,
+                        .digests = &rs->digests,
                 };
                 int r;
 
@@ -170,7 +177,8 @@ static int write_marker(int dirfd, const char *name, const char *content,
 }
 
 /* Writes manifest, hash, image and (after syncfs) rendered into the tree at dirfd. */
-static int tree_finish_files(const struct render_list *l, int dirfd, struct rk_error **reterr)
+static int tree_finish_files(const struct render_list *l, const struct render_state *rs,
+                             int dirfd, struct rk_error **reterr)
 {
         _cleanup_free_ char *manifest = image_manifest_to_json(l->items[0].manifest, false);
         _cleanup_free_ char *hash = NULL;
@@ -178,7 +186,7 @@ static int tree_finish_files(const struct render_list *l, int dirfd, struct rk_e
 
         if (mkdirat(dirfd, "rootfs", 0755) < 0 && errno != EEXIST)
                 return rk_error_set_errno(reterr, errno, "cannot create rootfs");
-        r = tree_hash_compute(dirfd, "rootfs", &hash, reterr);
+        r = tree_hash_compute(dirfd, "rootfs", &rs->digests, &hash, reterr);
         if (r >= 0)
                 r = write_marker(dirfd, "manifest", manifest, reterr);
         if (r >= 0)
@@ -192,14 +200,14 @@ static int tree_finish_files(const struct render_list *l, int dirfd, struct rk_e
         return write_marker(dirfd, "rendered", "", reterr);
 }
 
-int tree_install(struct store *s, const struct render_list *l, const char *tmp_path,
-                 int tmp_fd, const char *id, struct rk_error **reterr)
+int tree_install(struct store *s, const struct render_list *l, const struct render_state *rs,
+                 const char *tmp_path, int tmp_fd, const char *id, struct rk_error **reterr)
 {
         _cleanup_free_ char *dst = xasprintf("tree/%s", id);
         off_t size = 0;
         int r;
 
-        r = tree_finish_files(l, tmp_fd, reterr);
+        r = tree_finish_files(l, rs, tmp_fd, reterr);
         if (r < 0)
                 return r;
         (void)rm_rf_at(s->cas_fd, dst);
@@ -225,16 +233,16 @@ static int tree_render_list(struct store *s, const struct render_list *l, const 
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int tmp_fd = -EBADF;
-        struct hashset provided = HASHSET_INIT;
+        struct render_state rs = {0};
         int r;
 
         r = store_mkdtemp(s, "rkt-render-", &tmp, &tmp_fd, reterr);
         if (r < 0)
                 return r;
-        r = render_list_extract(s, l, 0, tmp_fd, &provided, reterr);
+        r = render_list_extract(s, l, 0, tmp_fd, &rs, reterr);
         if (r >= 0)
-                r = tree_install(s, l, tmp, tmp_fd, id, reterr);
-        hashset_done(&provided);
+                r = tree_install(s, l, &rs, tmp, tmp_fd, id, reterr);
+        render_state_done(&rs);
         if (r < 0)
                 (void)rm_rf_at(AT_FDCWD, tmp);
         return r;
@@ -305,7 +313,7 @@ int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk
         fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 || read_file_at(fd, "hash", 4096, &want, NULL) < 0)
                 return rk_error_set_errno(reterr, errno, "cannot read the hash of tree %s", id);
-        if (tree_hash_compute(fd, "rootfs", &got, reterr) < 0) {
+        if (tree_hash_compute(fd, "rootfs", NULL, &got, reterr) < 0) {
                 /* an unreadable tree is a corrupt tree */
                 *ret_why = xstrdup(rk_error_cause(*reterr));
                 *reterr = rk_error_free(*reterr);

@@ -6,6 +6,7 @@
 
 #include "hashset.h"
 #include "store.h"
+#include "tree-hash.h"
 
 struct render_item {
         char *key;
@@ -26,11 +27,17 @@ int render_list_build(struct store *s, const char *key, struct image_manifest *t
 void render_list_done(struct render_list *l);
 /* "deps-sha512-<64 hex>" over the comma-joined keys of the list. */
 char *render_list_tree_id(const struct render_list *l);
-/* Extracts items[from..] into dirfd (which gets rootfs/), skipping paths in provided and
- * adding what it writes to it. */
+/* What rendering has written so far: the paths (upper images win) and file digests. */
+struct render_state {
+        struct hashset provided;
+        struct digest_map digests;
+};
+
+void render_state_done(struct render_state *rs);
+/* Extracts items[from..] into dirfd (which gets rootfs/), skipping paths already in rs. */
 int render_list_extract(struct store *s, const struct render_list *l, size_t from, int dirfd,
-                        struct hashset *provided, struct rk_error **reterr);
+                        struct render_state *rs, struct rk_error **reterr);
 /* Writes the tree files into tmp_fd (the directory tmp_path) and renames it to tree/<id>.
  * The caller holds the tree lock. */
-int tree_install(struct store *s, const struct render_list *l, const char *tmp_path,
-                 int tmp_fd, const char *id, struct rk_error **reterr);
+int tree_install(struct store *s, const struct render_list *l, const struct render_state *rs,
+                 const char *tmp_path, int tmp_fd, const char *id, struct rk_error **reterr);

@@ -39,8 +39,11 @@ static int dir_sorted_names(int fd, char ***ret)
         return 0;
 }
 
-static int hash_file(EVP_MD_CTX *md, int dirfd, const char *name, const struct stat *st)
+/* Reads the regular file dirfd/name (the one lstat'ed as st) into a SHA-256 digest. */
+static int digest_file(int dirfd, const char *name, const struct stat *st,
+                       unsigned char out[CONTENT_DIGEST_LEN])
 {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
         _cleanup_close_ int fd = -EBADF;
         static char buf[1 << 20];
         struct stat st2;
@@ -52,6 +55,8 @@ static int hash_file(EVP_MD_CTX *md, int dirfd, const char *name, const struct s
                 return -errno;
         if (!S_ISREG(st2.st_mode) || st2.st_ino != st->st_ino)
                 return -ESTALE;
+        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+                return -ENOMEM;
         for (;;) {
                 ssize_t n = read(fd, buf, sizeof(buf));
 
@@ -60,14 +65,40 @@ static int hash_file(EVP_MD_CTX *md, int dirfd, const char *name, const struct s
                 if (n < 0)
                         return -errno;
                 if (n == 0)
-                        return 0;
+                        break;
                 EVP_DigestUpdate(md, buf, (size_t)n);
         }
+        EVP_DigestFinal_ex(md, out, NULL);
+        return 0;
 }
 
-static int hash_dir(EVP_MD_CTX *md, int fd, const char *prefix);
+struct hash_walk {
+        EVP_MD_CTX *md;
+        const struct digest_map *known;
+        const char *root;
+};
 
-static int hash_entry(EVP_MD_CTX *md, int fd, const char *name, const char *path)
+static int hash_content(struct hash_walk *hw, int dirfd, const char *name, const char *path,
+                        const struct stat *st)
+{
+        _cleanup_free_ char *key = xasprintf("%s%s", hw->root, path);
+        const unsigned char *known = hw->known ? digest_map_get(hw->known, key) : NULL;
+        unsigned char digest[CONTENT_DIGEST_LEN];
+        int r;
+
+        if (!known) {
+                r = digest_file(dirfd, name, st, digest);
+                if (r < 0)
+                        return r;
+                known = digest;
+        }
+        EVP_DigestUpdate(hw->md, known, CONTENT_DIGEST_LEN);
+        return 0;
+}
+
+static int hash_dir(struct hash_walk *hw, int fd, const char *prefix);
+
+static int hash_entry(struct hash_walk *hw, int fd, const char *name, const char *path)
 {
         struct strbuf hdr = STRBUF_INIT;
         char target[PATH_MAX];
@@ -87,23 +118,23 @@ static int hash_entry(EVP_MD_CTX *md, int fd, const char *name, const char *path
                 else
                         strbuf_add(&hdr, target, (size_t)n);
         }
-        EVP_DigestUpdate(md, hdr.buf, hdr.len + 1);
+        EVP_DigestUpdate(hw->md, hdr.buf, hdr.len + 1);
         strbuf_release(&hdr);
         if (r < 0)
                 return r;
         if (S_ISREG(st.st_mode))
-                return hash_file(md, fd, name, &st);
+                return hash_content(hw, fd, name, path, &st);
         if (S_ISDIR(st.st_mode)) {
                 int cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (cfd < 0)
                         return -errno;
-                r = hash_dir(md, cfd, path);
+                r = hash_dir(hw, cfd, path);
                 safe_close(cfd);
         }
         return r;
 }
 
-static int hash_dir(EVP_MD_CTX *md, int fd, const char *prefix)
+static int hash_dir(struct hash_walk *hw, int fd, const char *prefix)
 {
         _cleanup_strv_free_ char **names = NULL;
         int r;
@@ -114,27 +145,58 @@ static int hash_dir(EVP_MD_CTX *md, int fd, const char *prefix)
         STRV_FOREACH(n, names) {
                 _cleanup_free_ char *path = xasprintf("%s/%s", prefix, *n);
 
-                r = hash_entry(md, fd, *n, path);
+                r = hash_entry(hw, fd, *n, path);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-int tree_hash_compute(int dirfd, const char *name, char **ret, struct rk_error **reterr)
+int tree_hash_compute(int dirfd, const char *name, const struct digest_map *known, char **ret,
+                      struct rk_error **reterr)
 {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        struct hash_walk hw = {md, known, name};
         unsigned char digest[EVP_MAX_MD_SIZE];
         char hex[2 * EVP_MAX_MD_SIZE + 1];
         int r;
 
         if (!md || !EVP_DigestInit_ex(md, EVP_sha512(), NULL))
                 return rk_error_set(reterr, ENOMEM, "cannot initialise SHA-512");
-        r = hash_entry(md, dirfd, name, "");
+        r = hash_entry(&hw, dirfd, name, "");
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot hash tree %s", name);
         EVP_DigestFinal_ex(md, digest, NULL);
         digest_to_hex(digest, STORE_KEY_HEX / 2, hex);
         *ret = xasprintf(STORE_KEY_PREFIX "%s", hex);
         return 0;
+}
+
+void digest_map_put(struct digest_map *m, const char *path,
+                    const unsigned char digest[CONTENT_DIGEST_LEN])
+{
+        unsigned char copy[CONTENT_DIGEST_LEN];
+        long i;
+
+        memcpy(copy, digest, CONTENT_DIGEST_LEN); /* digest may point into m->v */
+        if (!hashset_get(&m->index, path, &i)) {
+                i = (long)m->n++;
+                m->v = oom_check(realloc(m->v, m->n * sizeof(*m->v)));
+                (void)hashset_put(&m->index, path, i);
+        }
+        memcpy(m->v[i], copy, CONTENT_DIGEST_LEN);
+}
+
+const unsigned char *digest_map_get(const struct digest_map *m, const char *path)
+{
+        long i;
+
+        return hashset_get(&m->index, path, &i) ? m->v[i] : NULL;
+}
+
+void digest_map_done(struct digest_map *m)
+{
+        hashset_done(&m->index);
+        free(m->v);
+        *m = (struct digest_map){HASHSET_INIT, NULL, 0};
 }

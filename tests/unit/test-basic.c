@@ -51,6 +51,19 @@ TEST(error_render_three_frames_shows_outer_and_cause)
         ASSERT_STREQ(plain, "outer: deep");
 }
 
+TEST(error_prefix_keeps_one_frame)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        _cleanup_free_ char *plain = NULL;
+
+        rk_error_set(&err, EINVAL, "no domains specified");
+        ASSERT_EQ(rk_error_prefix(&err, "failed to parse \"%s\"", "a.json"), -EINVAL);
+        rk_error_wrap(&err, "cannot get configuration");
+        plain = rk_error_render(err, false);
+        ASSERT_STREQ(plain, "cannot get configuration: failed to parse \"a.json\": no domains "
+                            "specified");
+}
+
 TEST(strbuf_grows)
 {
         struct strbuf sb = STRBUF_INIT;
