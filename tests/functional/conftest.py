@@ -2,6 +2,7 @@
 """Fixtures for the functional suite: the built rkt binary, per-test data and config
 directories (as rkt's own harness used, SPEC.md §11.0), and helpers to run it."""
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -27,13 +28,18 @@ class Result:
 
 
 class Rkt:
-    """Runs rkt with its own --dir and config directories."""
+    """Runs rkt with its own --dir and config directories.
 
-    def __init__(self, tmp: Path):
-        self.dir = tmp / "data"
-        self.local = tmp / "local"
-        self.system = tmp / "system"
-        self.user = tmp / "user"
+    offline=True runs every invocation in a private network namespace (`unshare -n`: only a
+    loopback interface, which is down), so nothing a test does can reach the network."""
+
+    def __init__(self, tmp: Path, dir=None, offline=False):
+        self.tmp = Path(tmp)
+        self.dir = Path(dir) if dir is not None else self.tmp / "data"
+        self.local = self.tmp / "local"
+        self.system = self.tmp / "system"
+        self.user = self.tmp / "user"
+        self.offline = offline
         for d in (self.local, self.system, self.user):
             d.mkdir(parents=True, exist_ok=True)
 
@@ -41,10 +47,15 @@ class Rkt:
         return [str(RKT_BIN), f"--dir={self.dir}", f"--local-config={self.local}",
                 f"--system-config={self.system}", f"--user-config={self.user}"]
 
+    def prefix(self):
+        return ["unshare", "--net"] if self.offline else []
+
+    def argv(self, *argv):
+        return self.prefix() + self.args() + [str(a) for a in argv]
+
     def __call__(self, *argv, input=None, env=None, timeout=120, cwd=None):
-        proc = subprocess.run(self.args() + [str(a) for a in argv], input=input,
-                              capture_output=True, text=True, env=env, timeout=timeout,
-                              cwd=cwd)
+        proc = subprocess.run(self.argv(*argv), input=input, capture_output=True, text=True,
+                              env=env, timeout=timeout, cwd=cwd)
         return Result(proc)
 
     def ok(self, *argv, **kw):
@@ -57,13 +68,127 @@ class Rkt:
         assert r.code == code, r
         return r
 
+    def popen(self, *argv, **kw):
+        """Starts rkt without waiting (stdout/stderr piped, text mode)."""
+        return subprocess.Popen(self.argv(*argv), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, **kw)
+
+    # -- conveniences for the image tests ------------------------------------------------
+
+    def fetch(self, image, *flags, **kw):
+        """Fetches an image file without signature checks; returns the full image ID."""
+        r = self.ok("--insecure-options=image", "fetch", "--full", *flags, str(image), **kw)
+        lines = r.out.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("sha512-") and len(lines[0]) == 71, r
+        return lines[0]
+
+    @property
+    def cas(self):
+        return self.dir / "cas"
+
+    def blob_path(self, key):
+        return self.cas / "blob" / "sha512" / key[7:9] / key
+
+    def manifest_path(self, key):
+        return self.cas / "imageManifest" / "sha512" / key[7:9] / key
+
+    def tree_path(self, tree_id):
+        return self.cas / "tree" / tree_id
+
+    def tree_ids(self):
+        t = self.cas / "tree"
+        return sorted(p.name for p in t.iterdir()) if t.is_dir() else []
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "offline: the `rkt` fixture runs rkt in a private network namespace")
+
 
 @pytest.fixture
-def rkt(tmp_path):
-    return Rkt(tmp_path)
+def rkt(tmp_path, request):
+    offline = request.node.get_closest_marker("offline") is not None
+    return Rkt(tmp_path, offline=offline)
+
+
+def kill_quietly(proc):
+    """Kills a child started by a test (by its own pid) and reaps it."""
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.communicate(timeout=30)
+    except Exception:
+        pass
+
+
+def run_offline(*argv, **kw):
+    """Like run_bare, in a private network namespace (loopback only)."""
+    return Result(subprocess.run(["unshare", "--net", str(RKT_BIN)] + [str(a) for a in argv],
+                                 capture_output=True, text=True, **kw))
 
 
 def run_bare(*argv, **kw):
     """Runs the rkt binary with exactly the given arguments."""
     return Result(subprocess.run([str(RKT_BIN)] + [str(a) for a in argv],
                                  capture_output=True, text=True, **kw))
+
+
+# --------------------------------------------------------------------------- test images
+
+import itertools  # noqa: E402
+
+import aci as _aci  # noqa: E402
+
+
+@pytest.fixture
+def mkaci(tmp_path):
+    """Factory writing small ACIs under tmp_path/images; returns aci.Aci objects.
+
+    mkaci("example.com/a", "1.0.0", files={...}, compression="gz", manifest=..., labels=...)
+    A given description always yields the same image ID."""
+    d = tmp_path / "images"
+    d.mkdir(exist_ok=True)
+    counter = itertools.count()
+
+    def make(name="example.com/hello", version="1.0.0", files=None, compression=None,
+             manifest=None, filename=None, manifest_position="first", extra_members=(),
+             **mkw):
+        if manifest is None:
+            manifest = _aci.default_manifest(name, version, **mkw)
+        if files is None:
+            files = {"hello.txt": _aci.File(f"hello from {name} {version}\n")}
+        if filename is None:
+            filename = f"img{next(counter)}.aci"
+        return _aci.build_aci(d / filename, manifest, files, compression, manifest_position,
+                              extra_members)
+    return make
+
+
+@pytest.fixture(scope="session")
+def big_plain_aci(tmp_path_factory):
+    """~50 MB uncompressed ACI of incompressible data (built once per session)."""
+    d = tmp_path_factory.mktemp("big-plain")
+    return _aci.build_aci(d / "big50.aci", _aci.default_manifest("example.com/big50"),
+                          _aci.random_files(50, 25, 2 << 20))
+
+
+@pytest.fixture(scope="session")
+def big_gz_aci(tmp_path_factory):
+    """~200 MB gzip'ed ACI of incompressible data (built once per session)."""
+    d = tmp_path_factory.mktemp("big-gz")
+    a = _aci.build_aci(d / "big200.aci", _aci.default_manifest("example.com/big200"),
+                       _aci.random_files(200, 100, 2 << 20), compression="gz")
+    a.tar = b""  # 200 MB: keep only the key
+    return a
+
+
+@pytest.fixture(scope="session")
+def gzip_bomb(tmp_path_factory):
+    """gzip'ed ACI (~1 MB) holding a 1 GiB file of zeros."""
+    d = tmp_path_factory.mktemp("bomb")
+    p = d / "bomb.aci"
+    _aci.write_gzip_bomb(p, _aci.default_manifest("example.com/bomb"), 1 << 30)
+    return p

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: Apache-2.0
+"""House-style checks that CI enforces on every C file (STYLE.md §3.10, §3.11)."""
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+
+def c_files():
+    out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "*.c", "*.h"],
+                         capture_output=True, text=True, check=True).stdout
+    return [ROOT / f for f in out.split()]
+
+
+def test_clang_format_clean():
+    if not shutil.which("clang-format"):
+        pytest.fail("clang-format is not installed (scripts/setup-debian.sh installs it)")
+    files = c_files()
+    assert files
+    proc = subprocess.run(["clang-format", "--dry-run", "--Werror"] + [str(f) for f in files],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+def test_every_c_file_has_spdx_header():
+    missing = [str(f) for f in c_files()
+               if "SPDX-License-Identifier" not in f.read_text().splitlines()[0]]
+    assert not missing
+
+
+def test_c_files_stay_small():
+    big = [(str(f), n) for f in c_files() if (n := len(f.read_text().splitlines())) > 1500]
+    assert not big
