@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
         # build
-        meson ninja-build pkg-config gcc libc6-dev git
+        meson ninja-build pkg-config gcc libc6-dev git clang-format
         # libraries
         libarchive-dev libjansson-dev libssl-dev libsqlite3-dev
         # tests: runner, static payload for test images, compressors for test archives

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The rk_error message chain. */
+#include "error.h"
+
 #include <assert.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "error.h"
 #include "strbuf.h"
 
 static void error_push_front(struct rk_error *e, char *msg)

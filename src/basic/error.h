@@ -16,8 +16,8 @@
 #include "macro.h"
 
 struct rk_error {
-        int errnum;       /* positive errno */
-        char **frames;    /* messages, outermost first */
+        int errnum;    /* positive errno */
+        char **frames; /* messages, outermost first */
         unsigned n_frames;
 };
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* File and directory helpers (libc only). */
+#include "fs-util.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,7 +10,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
-#include "fs-util.h"
 #include "hashset.h"
 #include "macro.h"
 #include "strbuf.h"
@@ -203,9 +204,9 @@ static int dir_size_fd(int fd, struct hashset *inodes, off_t *total)
                         *total += st.st_size;
                         r = cfd < 0 ? -errno : dir_size_fd(cfd, inodes, total);
                 } else if (st.st_nlink > 1) {
-                        _cleanup_free_ char *id = xasprintf("%llu:%llu",
-                                                            (unsigned long long)st.st_dev,
-                                                            (unsigned long long)st.st_ino);
+                        _cleanup_free_ char *id =
+                                xasprintf("%llu:%llu", (unsigned long long)st.st_dev,
+                                          (unsigned long long)st.st_ino);
                         if (hashset_put(inodes, id, 0) > 0)
                                 *total += st.st_size;
                 } else
@@ -281,8 +282,7 @@ static int copy_attrs(int dirfd, const char *name, const struct stat *st)
         return RET_NERRNO(utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW));
 }
 
-static int copy_entry(int sfd, const char *name, int dfd, const char *dname,
-                      const struct stat *st);
+static int copy_entry(int sfd, const char *name, int dfd, const char *dname, const struct stat *st);
 
 static int copy_dir_contents(int sfd, int dfd)
 {
@@ -321,8 +321,7 @@ static int copy_regular(int sfd, const char *name, int dfd, const char *dname)
         return copy_fd(in, out);
 }
 
-static int copy_entry(int sfd, const char *name, int dfd, const char *dname,
-                      const struct stat *st)
+static int copy_entry(int sfd, const char *name, int dfd, const char *dname, const struct stat *st)
 {
         char target[PATH_MAX];
         ssize_t n;

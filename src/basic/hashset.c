@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* String hash set with integer values. */
+#include "hashset.h"
+
 #include <stdint.h>
 #include <string.h>
 
-#include "hashset.h"
 #include "macro.h"
 
 static uint64_t hash_str(const char *s, size_t len)

@@ -12,7 +12,10 @@ struct hashset {
         size_t cap;
 };
 
-#define HASHSET_INIT {NULL, NULL, 0, 0}
+#define HASHSET_INIT             \
+        {                        \
+                NULL, NULL, 0, 0 \
+        }
 
 /* Adds a copy of key with value, or updates the value. Returns 1 when added, 0 when it
  * existed. */

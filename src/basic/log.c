@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* stderr logger with a per-command prefix. */
+#include "log.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "strbuf.h"
 
 static enum log_level max_level = LOG_LEVEL_INFO;

@@ -25,8 +25,7 @@ void log_set_prefix(const char *prefix);
 /* Prints "<prefix>: <msg>\n" on stderr when level <= max level. */
 void log_full(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 /* Like log_full() with another prefix (e.g. "image: ") in place of the command's. */
-void log_with_prefix(enum log_level level, const char *prefix, const char *fmt, ...)
-        _printf_(3, 4);
+void log_with_prefix(enum log_level level, const char *prefix, const char *fmt, ...) _printf_(3, 4);
 
 #define log_debug(...)   log_full(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...)    log_full(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Allocation helpers that treat out-of-memory as fatal. */
+#include "macro.h"
+
 #include <stdarg.h>
 #include <string.h>
-
-#include "macro.h"
 
 void *oom_check(void *x)
 {

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f)  __attribute__((cleanup(f)))
-#define _unused_      __attribute__((unused))
-#define _noreturn_    __attribute__((noreturn))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
+#define _noreturn_     __attribute__((noreturn))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _warn_unused_ __attribute__((warn_unused_result))
+#define _warn_unused_  __attribute__((warn_unused_result))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
@@ -19,36 +19,36 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Take ownership of a pointer: returns its value and sets the variable to NULL. */
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                __typeof__(p) *_pp_ = &(p);                                                        \
-                __typeof__(p) _p_ = *_pp_;                                                         \
-                *_pp_ = NULL;                                                                      \
-                _p_;                                                                               \
+#define TAKE_PTR(p)                         \
+        ({                                  \
+                __typeof__(p) *_pp_ = &(p); \
+                __typeof__(p) _p_ = *_pp_;  \
+                *_pp_ = NULL;               \
+                _p_;                        \
         })
 
 /* Take ownership of an fd: returns its value and sets the variable to -EBADF. */
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int *_pfd_ = &(fd);                                                                \
-                int _fd_ = *_pfd_;                                                                 \
-                *_pfd_ = -EBADF;                                                                   \
-                _fd_;                                                                              \
+#define TAKE_FD(fd)                 \
+        ({                          \
+                int *_pfd_ = &(fd); \
+                int _fd_ = *_pfd_;  \
+                *_pfd_ = -EBADF;    \
+                _fd_;               \
         })
 
 /* Defines func##p(type *p) that calls func(*p) when *p is not NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
-        static inline void func##p(type *p)                                                        \
-        {                                                                                          \
-                if (*p)                                                                            \
-                        func(*p);                                                                  \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p)     \
+        {                                       \
+                if (*p)                         \
+                        func(*p);               \
         }
 
 /* Returns -errno of the last failed libc call, or r when r >= 0. */
-#define RET_NERRNO(expr)                                                                           \
-        ({                                                                                         \
-                int _r_ = (expr);                                                                  \
-                _r_ < 0 ? -errno : _r_;                                                            \
+#define RET_NERRNO(expr)                \
+        ({                              \
+                int _r_ = (expr);       \
+                _r_ < 0 ? -errno : _r_; \
         })
 
 static inline void freep(void *p)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Growable string buffer. */
+#include "strbuf.h"
+
 #include <stdarg.h>
 #include <string.h>
-
-#include "strbuf.h"
 
 static void strbuf_grow(struct strbuf *sb, size_t extra)
 {

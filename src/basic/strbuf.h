@@ -12,7 +12,10 @@ struct strbuf {
         size_t alloc;
 };
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT        \
+        {                  \
+                NULL, 0, 0 \
+        }
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_puts(struct strbuf *sb, const char *s);

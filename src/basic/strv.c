@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* String vectors. */
+#include "strv.h"
+
 #include <string.h>
 
 #include "strbuf.h"
-#include "strv.h"
 
 size_t strv_length(char *const *l)
 {

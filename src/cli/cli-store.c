@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Store access for the commands: data directory resolution, opening, image arguments. */
+#include "cli-store.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli-store.h"
 #include "fs-util.h"
 #include "log.h"
 
@@ -16,8 +17,8 @@ const struct config *cli_config(void)
 
         if (config)
                 return config;
-        if (config_load(arg_global.system_config, arg_global.local_config,
-                        arg_global.user_config, &config, &err) < 0) {
+        if (config_load(arg_global.system_config, arg_global.local_config, arg_global.user_config,
+                        &config, &err) < 0) {
                 rk_error_wrap(&err, "cannot get configuration");
                 cli_report(err);
                 return NULL;
@@ -85,7 +86,8 @@ int cli_prepare_output_dir(const char *dir, bool overwrite, struct rk_error **re
                 return rk_error_set(reterr, EEXIST, "output directory exists (try --overwrite)");
         _cleanup_free_ char *real = realpath(dir, NULL);
         if (real && strcmp(real, "/") == 0)
-                return rk_error_set(reterr, EPERM, "this would delete your root filesystem. "
+                return rk_error_set(reterr, EPERM,
+                                    "this would delete your root filesystem. "
                                     "Refusing.");
         r = rm_rf_at(AT_FDCWD, dir);
         if (r < 0)

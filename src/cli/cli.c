@@ -4,11 +4,12 @@
  * skipping flag words (flags may come before the subcommand name), names match by unique
  * prefix, then the remaining words are parsed by the chosen command.
  */
+#include "cli.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "cli.h"
 #include "flags.h"
 #include "log.h"
 #include "strbuf.h"
@@ -87,14 +88,14 @@ static int parse_dir(const char *arg, void *value, char **ret_msg)
 const struct flag global_flags[] = {
         {"debug", FLAG_BOOL, &arg_global.debug, .def = "false",
          .usage = "print out more debug information to stderr"},
-        {"dir", FLAG_FUNC, &arg_global.dir, parse_dir, RKT_DEFAULT_DATA_DIR,
-         "rkt data directory", .quote_default = true},
+        {"dir", FLAG_FUNC, &arg_global.dir, parse_dir, RKT_DEFAULT_DATA_DIR, "rkt data directory",
+         .quote_default = true},
         {"insecure-options", FLAG_FUNC, &arg_global.insecure, parse_insecure_options, "none",
          "comma-separated list of security features to disable. Allowed values: \"none\", "
          "\"image\", \"tls\", \"ondisk\", \"http\", \"pubkey\", \"capabilities\", \"paths\", "
          "\"seccomp\", \"all-fetch\", \"all-run\", \"all\""},
-        {"local-config", FLAG_FUNC, &arg_global.local_config, parse_dir,
-         RKT_DEFAULT_LOCAL_CONFIG, "local configuration directory", .quote_default = true},
+        {"local-config", FLAG_FUNC, &arg_global.local_config, parse_dir, RKT_DEFAULT_LOCAL_CONFIG,
+         "local configuration directory", .quote_default = true},
         {"system-config", FLAG_FUNC, &arg_global.system_config, parse_dir,
          RKT_DEFAULT_SYSTEM_CONFIG, "system configuration directory", .quote_default = true},
         {"trust-keys-from-https", FLAG_BOOL, &arg_global.trust_keys_from_https, .def = "false",
@@ -156,8 +157,7 @@ static int first_positional(const struct command *cmd, int argc, char **argv, in
 }
 
 /* Walks the command tree; marks the words that named commands in used[]. */
-static const struct command *command_locate(int argc, char **argv, bool *used,
-                                            struct strbuf *path)
+static const struct command *command_locate(int argc, char **argv, bool *used, struct strbuf *path)
 {
         const struct command *cmd = &cmd_root;
         int from = 1;
@@ -226,8 +226,8 @@ static int cli_run(const struct command *cmd, char **words)
         bool help;
         int r;
 
-        r = flags_parse(tables, (int)strv_length(words), words, !cmd->no_interspersed, &args,
-                        &help, &msg);
+        r = flags_parse(tables, (int)strv_length(words), words, !cmd->no_interspersed, &args, &help,
+                        &msg);
         if (r < 0) {
                 fprintf(stderr, "%s\n", msg);
                 return cli_usage_error(cmd, "%s", msg);
@@ -256,8 +256,7 @@ int cli_main(int argc, char **argv)
                 int i = first_positional(cmd, argc, argv, 1);
 
                 if (i >= 0)
-                        return cli_usage_error(cmd, "unknown command \"%s\" for \"rkt\"",
-                                               argv[i]);
+                        return cli_usage_error(cmd, "unknown command \"%s\" for \"rkt\"", argv[i]);
         }
         for (int i = 1; i < argc; i++)
                 if (!used[i])

@@ -12,11 +12,11 @@
 #define EXIT_RKT_ERROR 254
 
 enum flag_type {
-        FLAG_BOOL,      /* bool *value */
-        FLAG_STRING,    /* char **value (malloc'd, replaced on repeat) */
-        FLAG_STRV,      /* char ***value: accumulates, one word per use (StringArray) */
-        FLAG_STRV_COMMA,/* char ***value: accumulates, comma-split (StringSlice) */
-        FLAG_FUNC,      /* parse(value, ...) */
+        FLAG_BOOL,       /* bool *value */
+        FLAG_STRING,     /* char **value (malloc'd, replaced on repeat) */
+        FLAG_STRV,       /* char ***value: accumulates, one word per use (StringArray) */
+        FLAG_STRV_COMMA, /* char ***value: accumulates, comma-split (StringSlice) */
+        FLAG_FUNC,       /* parse(value, ...) */
 };
 
 struct flag {
@@ -25,24 +25,24 @@ struct flag {
         void *value;
         /* FLAG_FUNC: returns 0, or -EINVAL with a malloc'd message in *ret_msg. */
         int (*parse)(const char *arg, void *value, char **ret_msg);
-        const char *def;            /* default shown in help ("" shows as "") */
+        const char *def; /* default shown in help ("" shows as "") */
         const char *usage;
         const char *no_opt_default; /* non-bool flags that may be given bare */
         const char *deprecated;     /* message printed when used */
         bool hidden;
-        bool quote_default;         /* show the default as "value" */
+        bool quote_default; /* show the default as "value" */
 };
 
 struct command {
         const char *name;
         const char *short_desc;
-        const char *usage;          /* after "rkt <path> " in USAGE, e.g. "[flags] IMAGE..." */
-        const char *long_desc;      /* DESCRIPTION; NULL: short_desc */
-        const struct flag *flags;   /* terminated by {NULL} */
+        const char *usage;        /* after "rkt <path> " in USAGE, e.g. "[flags] IMAGE..." */
+        const char *long_desc;    /* DESCRIPTION; NULL: short_desc */
+        const struct flag *flags; /* terminated by {NULL} */
         /* Returns the exit status. argv holds the positional words (argv[argc] == NULL). */
         int (*run)(const struct command *cmd, int argc, char **argv);
         const struct command *const *children; /* NULL-terminated */
-        bool no_interspersed;       /* flag parsing stops at the first positional */
+        bool no_interspersed;                  /* flag parsing stops at the first positional */
         bool hidden;
 };
 
@@ -52,7 +52,7 @@ struct global_args {
         char *system_config;
         char *local_config;
         char *user_config;
-        unsigned insecure;          /* enum insecure_option bits */
+        unsigned insecure; /* enum insecure_option bits */
         bool trust_keys_from_https;
         bool debug;
         char *cpuprofile, *memprofile;

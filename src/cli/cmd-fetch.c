@@ -47,20 +47,24 @@ static int fetch_parse_images(int argc, char **argv, struct fetch_image **ret, s
                 const char *w = argv[i];
 
                 if (strcmp(w, "--") == 0 || strcmp(w, "---") == 0)
-                        return rk_error_set(reterr, EINVAL, "unable to parse arguments: app "
+                        return rk_error_set(reterr, EINVAL,
+                                            "unable to parse arguments: app "
                                             "arguments unsupported");
                 if (strncmp(w, "--signature", 11) == 0 && (w[11] == '=' || w[11] == '\0')) {
                         const char *val = w[11] ? w + 12 : i + 1 < argc ? argv[++i] : NULL;
 
                         if (n == 0 || !val)
-                                return rk_error_set(reterr, EINVAL, "unable to parse arguments: "
+                                return rk_error_set(reterr, EINVAL,
+                                                    "unable to parse arguments: "
                                                     "--signature must follow an image");
                         v[n - 1].signature = (char *)val;
                         continue;
                 }
                 if (w[0] == '-' && w[1] == '-')
-                        return rk_error_set(reterr, EINVAL, "unable to parse arguments: unknown "
-                                            "flag: %s", w);
+                        return rk_error_set(reterr, EINVAL,
+                                            "unable to parse arguments: unknown "
+                                            "flag: %s",
+                                            w);
                 v = oom_check(realloc(v, (n + 1) * sizeof(*v)));
                 v[n++] = (struct fetch_image){(char *)w, NULL};
         }
@@ -78,8 +82,7 @@ static const char *pull_policy(void)
         return arg_pull_policy ? arg_pull_policy : "update";
 }
 
-static int fetch_file(struct store *s, const char *path, char **ret_key,
-                      struct rk_error **reterr)
+static int fetch_file(struct store *s, const char *path, char **ret_key, struct rk_error **reterr)
 {
         _cleanup_close_ int fd = -EBADF;
         unsigned flags = IMPORT_RENDER;
@@ -98,15 +101,19 @@ static int fetch_name(struct store *s, const char *arg, char **ret_key, struct r
         int r;
 
         if (strcmp(pull_policy(), "update") == 0)
-                return rk_error_set(reterr, ENOTSUP, "unable to fetch image from image name "
+                return rk_error_set(reterr, ENOTSUP,
+                                    "unable to fetch image from image name "
                                     "\"%s\": appc discovery is not available in this build; "
                                     "fetch the image from a file, or use --pull-policy=never "
-                                    "to use the local store", arg);
+                                    "to use the local store",
+                                    arg);
         r = store_resolve_image_arg(s, arg, ret_key, reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "unable to fetch image from image name \"%s\"", arg);
-        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from local store for image "
-                        "name %s", arg);
+        log_with_prefix(LOG_LEVEL_DEBUG, "image: ",
+                        "using image from local store for image "
+                        "name %s",
+                        arg);
         return 0;
 }
 
@@ -123,19 +130,25 @@ static int fetch_one(struct store *s, const struct fetch_image *img, char **ret_
                 int r = store_resolve_key(s, img->arg, ret_key, reterr);
                 if (r < 0)
                         return rk_error_wrap(reterr, "could not resolve image \"%s\"", img->arg);
-                log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from the store with "
-                                "hash %s", *ret_key);
+                log_with_prefix(LOG_LEVEL_DEBUG, "image: ",
+                                "using image from the store with "
+                                "hash %s",
+                                *ret_key);
                 return 0;
         }
         if (kind == IMAGE_ARG_HTTP || kind == IMAGE_ARG_DOCKER)
-                return rk_error_set(reterr, ENOTSUP, "fetching %s is not available in this "
+                return rk_error_set(reterr, ENOTSUP,
+                                    "fetching %s is not available in this "
                                     "build: only local image files and the local store are "
-                                    "supported", img->arg);
+                                    "supported",
+                                    img->arg);
         if (!(arg_global.insecure & INSECURE_IMAGE))
-                return rk_error_set(reterr, ENOTSUP, "signature verification is not available "
+                return rk_error_set(reterr, ENOTSUP,
+                                    "signature verification is not available "
                                     "in this build, so \"%s\" cannot be verified: pass "
                                     "--insecure-options=image to fetch it without verifying "
-                                    "its signature", img->arg);
+                                    "its signature",
+                                    img->arg);
         if (kind == IMAGE_ARG_PATH)
                 return fetch_file(s, value, ret_key, reterr);
         return fetch_name(s, img->arg, ret_key, reterr);

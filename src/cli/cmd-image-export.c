@@ -10,8 +10,7 @@
 static bool arg_overwrite;
 
 static const struct flag export_flags[] = {
-        {"overwrite", FLAG_BOOL, &arg_overwrite, .def = "false",
-         .usage = "overwrite output ACI"},
+        {"overwrite", FLAG_BOOL, &arg_overwrite, .def = "false", .usage = "overwrite output ACI"},
         {NULL},
 };
 
@@ -29,8 +28,9 @@ static int image_export_run(const struct command *cmd, int argc, char **argv)
                 return EXIT_RKT_ERROR;
         if (store_open_blob(s, key, &in, &err) < 0)
                 return cli_report(err);
-        out = open(argv[1], O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
-                                    (arg_overwrite ? O_TRUNC : O_EXCL), 0644);
+        out = open(argv[1],
+                   O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (arg_overwrite ? O_TRUNC : O_EXCL),
+                   0644);
         if (out < 0 && errno == EEXIST)
                 return cli_fail("output ACI file exists (try --overwrite)");
         if (out < 0)

@@ -21,8 +21,7 @@ static const struct flag extract_flags[] = {
         {NULL},
 };
 
-static int extract_full(struct store *s, const char *key, const char *dir,
-                        struct rk_error **reterr)
+static int extract_full(struct store *s, const char *key, const char *dir, struct rk_error **reterr)
 {
         _cleanup_close_ int fd = -EBADF;
 

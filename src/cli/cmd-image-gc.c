@@ -37,8 +37,7 @@ static const struct flag gc_flags[] = {
         {NULL},
 };
 
-static const char *const pod_state_dirs[] = {"prepare", "prepared", "run", "exited-garbage",
-                                             NULL};
+static const char *const pod_state_dirs[] = {"prepare", "prepared", "run", "exited-garbage", NULL};
 
 /* Adds the tree IDs referenced by the pod directory fd to refs. */
 static void pod_tree_refs(int fd, char ***refs)
@@ -98,9 +97,10 @@ static void pod_app_images(int fd, char ***acc)
                 return;
         pod = json_loads(raw, 0, NULL);
         apps = json_object_get(pod, "apps");
-        json_array_foreach(apps, i, app) {
-                const char *id = json_string_value(json_object_get(json_object_get(app, "image"),
-                                                                   "id"));
+        json_array_foreach(apps, i, app)
+        {
+                const char *id =
+                        json_string_value(json_object_get(json_object_get(app, "image"), "id"));
                 if (id)
                         strv_push(acc, id);
         }

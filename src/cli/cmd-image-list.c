@@ -30,8 +30,7 @@ static const struct flag list_flags[] = {
         {"format", FLAG_STRING, &arg_format, .def = "",
          .usage = "choose the output format. Allowed format includes 'json', 'json-pretty'. "
                   "If empty, then the result is printed as key value pairs"},
-        {"full", FLAG_BOOL, &arg_full, .def = "false",
-         .usage = "use long output format"},
+        {"full", FLAG_BOOL, &arg_full, .def = "false", .usage = "use long output format"},
         {"no-legend", FLAG_BOOL, &arg_no_legend, .def = "false",
          .usage = "suppress a legend with the list"},
         {"order", FLAG_STRING, &arg_order, .def = "asc",
@@ -125,8 +124,8 @@ static void print_json(const struct image_info *v, size_t n, bool pretty)
                 json_object_set_new(o, "name", json_string(name));
                 json_object_set_new(o, "import_time", json_integer(v[i].import_time));
                 json_object_set_new(o, "last_used_time", json_integer(v[i].last_used));
-                json_object_set_new(o, "size", json_integer((json_int_t)(v[i].size +
-                                                                         v[i].tree_size)));
+                json_object_set_new(o, "size",
+                                    json_integer((json_int_t)(v[i].size + v[i].tree_size)));
                 json_array_append_new(arr, o);
         }
         text = json_dump_go(arr, pretty);
@@ -153,8 +152,8 @@ static size_t filter_readable(struct store *s, struct image_info *v, size_t n, c
                         continue;
                 }
                 if (image_manifest_parse(raw, len, &m, &err) < 0) {
-                        strv_consume(errors, xasprintf("invalid manifest of image %s: %s",
-                                                       v[i].key, rk_error_cause(err)));
+                        strv_consume(errors, xasprintf("invalid manifest of image %s: %s", v[i].key,
+                                                       rk_error_cause(err)));
                         rk_error_free(err);
                         image_info_done(&v[i]);
                         continue;
@@ -173,8 +172,8 @@ static void print_errors(char *const *errors)
 {
         static const char sep[] = "----------------------------------------";
 
-        fprintf(stderr, "%zu error(s) encountered when listing images:\n%s\n",
-                strv_length(errors), sep);
+        fprintf(stderr, "%zu error(s) encountered when listing images:\n%s\n", strv_length(errors),
+                sep);
         for (char *const *e = errors; *e; e++)
                 fprintf(stderr, "%s\n%s\n", *e, sep);
         fprintf(stderr, "misc:\n  rkt's appc version: %s\n\n", APPC_VERSION);

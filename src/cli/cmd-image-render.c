@@ -18,8 +18,7 @@ static bool arg_overwrite, arg_rootfs_only;
 static const struct flag render_flags[] = {
         {"overwrite", FLAG_BOOL, &arg_overwrite, .def = "false",
          .usage = "overwrite output directory"},
-        {"rootfs-only", FLAG_BOOL, &arg_rootfs_only, .def = "false",
-         .usage = "render rootfs only"},
+        {"rootfs-only", FLAG_BOOL, &arg_rootfs_only, .def = "false", .usage = "render rootfs only"},
         {NULL},
 };
 
@@ -41,8 +40,7 @@ static int render_manifest(struct store *s, const char *key, const char *dir,
 }
 
 /* Rebuilds the tree when it no longer matches its recorded hash, as rkt does. */
-static int render_check(struct store *s, const char *key, const char *id,
-                        struct rk_error **reterr)
+static int render_check(struct store *s, const char *key, const char *id, struct rk_error **reterr)
 {
         _cleanup_free_ char *why = NULL;
         int r = store_tree_verify(s, id, &why, reterr);
@@ -54,8 +52,7 @@ static int render_check(struct store *s, const char *key, const char *id,
         return r < 0 ? r : store_render(s, key, NULL, reterr);
 }
 
-static int render_to(struct store *s, const char *key, const char *dir,
-                     struct rk_error **reterr)
+static int render_to(struct store *s, const char *key, const char *dir, struct rk_error **reterr)
 {
         _cleanup_free_ char *id = NULL, *rootfs = NULL;
         _cleanup_close_ int fd = -EBADF;

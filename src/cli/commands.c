@@ -3,8 +3,10 @@
 #include "commands.h"
 
 static const struct command *const image_children[] = {
-        &cmd_image_cat_manifest, &cmd_image_export, &cmd_image_extract, &cmd_image_fetch,
-        &cmd_image_gc,           &cmd_image_list,   &cmd_image_render,  &cmd_image_rm,
+        &cmd_image_cat_manifest, &cmd_image_export,
+        &cmd_image_extract,      &cmd_image_fetch,
+        &cmd_image_gc,           &cmd_image_list,
+        &cmd_image_render,       &cmd_image_rm,
         &cmd_image_verify,       NULL,
 };
 

@@ -4,9 +4,10 @@
  * booleans take a value only with "=", list flags accumulate, "--" ends flag parsing, and
  * parsing can stop at the first positional word for commands that hand the rest on.
  */
+#include "flags.h"
+
 #include <string.h>
 
-#include "flags.h"
 #include "parse-util.h"
 #include "strv.h"
 

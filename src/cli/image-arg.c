@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Image argument classification, in rkt's order: hash, URL scheme, then path-or-name. */
+#include "image-arg.h"
+
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli-store.h"
-#include "image-arg.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Image removal with rkt's reporting. */
-#include "cli.h"
 #include "image-rm.h"
+
+#include "cli.h"
 #include "log.h"
 #include "strv.h"
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Comma-list flags restricted to a set of words. */
+#include "option-list.h"
+
 #include <string.h>
 
 #include "macro.h"
-#include "option-list.h"
 #include "strv.h"
 
 int option_list_parse(const char *arg, void *value, char **ret_msg)

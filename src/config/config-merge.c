@@ -38,8 +38,8 @@ static void merge_docker_auth(struct config *dst, struct config_docker_auth *a)
                         dst->docker_auth[i] = *a;
                         return;
                 }
-        dst->docker_auth = oom_check(realloc(dst->docker_auth, (dst->n_docker_auth + 1) *
-                                                                       sizeof(*dst->docker_auth)));
+        dst->docker_auth = oom_check(
+                realloc(dst->docker_auth, (dst->n_docker_auth + 1) * sizeof(*dst->docker_auth)));
         dst->docker_auth[dst->n_docker_auth++] = *a;
 }
 

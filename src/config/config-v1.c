@@ -63,17 +63,20 @@ static int parse_auth(struct config *c, json_t *v, struct rk_error **reterr)
         r = check_credentials(type, json_object_get(v, "credentials"), reterr);
         if (r < 0)
                 return r;
-        json_array_foreach(domains, i, d) {
+        json_array_foreach(domains, i, d)
+        {
                 const char *name = json_string_value(d) ? json_string_value(d) : "";
 
                 for (size_t k = 0; k < c->n_auth; k++)
                         if (strcmp(c->auth[k].domain, name) == 0)
-                                return rk_error_set(reterr, EEXIST, "auth for domain \"%s\" is "
-                                                    "already specified", name);
+                                return rk_error_set(reterr, EEXIST,
+                                                    "auth for domain \"%s\" is "
+                                                    "already specified",
+                                                    name);
                 c->auth = oom_check(realloc(c->auth, (c->n_auth + 1) * sizeof(*c->auth)));
-                c->auth[c->n_auth++] = (struct config_auth){
-                        xstrdup(name), xstrdup(type),
-                        json_deep_copy(json_object_get(v, "credentials"))};
+                c->auth[c->n_auth++] =
+                        (struct config_auth){xstrdup(name), xstrdup(type),
+                                             json_deep_copy(json_object_get(v, "credentials"))};
         }
         return 0;
 }
@@ -90,19 +93,21 @@ static int parse_docker_auth(struct config *c, json_t *v, struct rk_error **rete
                 return rk_error_set(reterr, EINVAL, "user not specified");
         if (!*jstr_get(cred, "password"))
                 return rk_error_set(reterr, EINVAL, "password not specified");
-        json_array_foreach(regs, i, reg) {
+        json_array_foreach(regs, i, reg)
+        {
                 const char *name = json_string_value(reg) ? json_string_value(reg) : "";
 
                 for (size_t k = 0; k < c->n_docker_auth; k++)
                         if (strcmp(c->docker_auth[k].registry, name) == 0)
-                                return rk_error_set(reterr, EEXIST, "credentials for docker "
+                                return rk_error_set(reterr, EEXIST,
+                                                    "credentials for docker "
                                                     "registry \"%s\" are already specified",
                                                     name);
-                c->docker_auth = oom_check(realloc(c->docker_auth, (c->n_docker_auth + 1) *
-                                                                           sizeof(*c->docker_auth)));
-                c->docker_auth[c->n_docker_auth++] = (struct config_docker_auth){
-                        xstrdup(name), xstrdup(jstr_get(cred, "user")),
-                        xstrdup(jstr_get(cred, "password"))};
+                c->docker_auth = oom_check(
+                        realloc(c->docker_auth, (c->n_docker_auth + 1) * sizeof(*c->docker_auth)));
+                c->docker_auth[c->n_docker_auth++] =
+                        (struct config_docker_auth){xstrdup(name), xstrdup(jstr_get(cred, "user")),
+                                                    xstrdup(jstr_get(cred, "password"))};
         }
         return 0;
 }
@@ -141,12 +146,15 @@ static int check_stage1_location(const char *loc, struct rk_error **reterr)
         if (loc[0] == '/')
                 return 0;
         if (!scheme)
-                return rk_error_set(reterr, EINVAL, "default stage1 image location is either a "
+                return rk_error_set(reterr, EINVAL,
+                                    "default stage1 image location is either a "
                                     "relative path or a URL without scheme");
         if (strv_index(schemes, scheme) < 0)
-                return rk_error_set(reterr, EINVAL, "default stage1 image location URL has "
+                return rk_error_set(reterr, EINVAL,
+                                    "default stage1 image location URL has "
                                     "invalid scheme \"%s\", allowed schemes are \"docker\", "
-                                    "\"file\", \"http\", \"https\"", scheme);
+                                    "\"file\", \"http\", \"https\"",
+                                    scheme);
         return 0;
 }
 
@@ -157,16 +165,20 @@ static int parse_stage1(struct config *c, json_t *v, struct rk_error **reterr)
         int r;
 
         if (*version && !*name)
-                return rk_error_set(reterr, EINVAL, "default stage1 image version specified, "
+                return rk_error_set(reterr, EINVAL,
+                                    "default stage1 image version specified, "
                                     "but name is missing");
         if (*name && !*version)
-                return rk_error_set(reterr, EINVAL, "default stage1 image name specified, but "
+                return rk_error_set(reterr, EINVAL,
+                                    "default stage1 image name specified, but "
                                     "version is missing");
         if (*name && c->stage1_name)
-                return rk_error_set(reterr, EEXIST, "default stage1 image name and version are "
+                return rk_error_set(reterr, EEXIST,
+                                    "default stage1 image name and version are "
                                     "already specified");
         if (*loc && c->stage1_location)
-                return rk_error_set(reterr, EEXIST, "default stage1 image location is already "
+                return rk_error_set(reterr, EEXIST,
+                                    "default stage1 image location is already "
                                     "specified");
         if (*loc && (r = check_stage1_location(loc, reterr)) < 0)
                 return r;

@@ -46,12 +46,16 @@ static int config_parse_file(struct config *dir_cfg, const char *path, const cha
         else if (!version || !*version)
                 r = rk_error_set(reterr, EINVAL, "no rktVersion specified in \"%s\"", path);
         else if (!strv_contains_word(kinds, kind))
-                r = rk_error_set(reterr, EINVAL, "the configuration directory \"%s\" expects to "
+                r = rk_error_set(reterr, EINVAL,
+                                 "the configuration directory \"%s\" expects to "
                                  "have configuration files of kinds %s, but \"%s\" has kind of "
-                                 "\"%s\"", dirname_of(path), kinds_list, path, kind);
+                                 "\"%s\"",
+                                 dirname_of(path), kinds_list, path, kind);
         else if (strcmp(version, "v1") != 0)
-                r = rk_error_set(reterr, EINVAL, "no parser available for configuration of kind "
-                                 "\"%s\" and version \"%s\"", kind, version);
+                r = rk_error_set(reterr, EINVAL,
+                                 "no parser available for configuration of kind "
+                                 "\"%s\" and version \"%s\"",
+                                 kind, version);
         else
                 r = config_parse_v1(dir_cfg, kind, v, path, reterr);
         json_decref(v);
@@ -73,8 +77,8 @@ static int config_list_files(const char *dir, char ***ret, struct rk_error **ret
 
         if (lstat(dir, &st) < 0) {
                 *ret = NULL;
-                return errno == ENOENT ? 0 : rk_error_set_errno(reterr, errno, "cannot read %s",
-                                                                dir);
+                return errno == ENOENT ? 0
+                                       : rk_error_set_errno(reterr, errno, "cannot read %s", dir);
         }
         if (!S_ISDIR(st.st_mode))
                 return rk_error_set(reterr, ENOTDIR, "expected \"%s\" to be a directory", dir);

@@ -12,7 +12,7 @@
 
 struct config_auth {
         char *domain;
-        char *type;        /* basic, oauth or aws */
+        char *type; /* basic, oauth or aws */
         json_t *credentials;
 };
 
@@ -27,8 +27,8 @@ struct config {
         size_t n_auth;
         struct config_docker_auth *docker_auth;
         size_t n_docker_auth;
-        char *data_dir;           /* NULL when not configured */
-        char *stage1_images_dir;  /* NULL when not configured */
+        char *data_dir;          /* NULL when not configured */
+        char *stage1_images_dir; /* NULL when not configured */
         char *stage1_name, *stage1_version, *stage1_location;
 };
 

@@ -3,11 +3,12 @@
  * Parsing, validation and Go-shaped output of the appc app section (types.App) and its
  * parts: event handlers, environment, mount points, ports.
  */
+#include "app.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "app.h"
 #include "json-field.h"
 #include "macro.h"
 #include "strv.h"
@@ -25,7 +26,8 @@ static int foreach_element(const json_t *obj, const char *key, const char *paren
 
         if (r <= 0)
                 return r;
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index(path, i);
 
                 if (!json_is_object(v))
@@ -48,14 +50,18 @@ static int event_handler_parse(const json_t *v, const char *path, void *data,
         if (r < 0)
                 return r;
         if (!name || (strcmp(name, "pre-start") != 0 && strcmp(name, "post-stop") != 0))
-                return field_error(reterr, path, "bad eventHandler name \"%s\" (must be "
-                                   "pre-start or post-stop)", name ?: "");
+                return field_error(reterr, path,
+                                   "bad eventHandler name \"%s\" (must be "
+                                   "pre-start or post-stop)",
+                                   name ?: "");
         for (size_t i = 0; i < a->n_event_handlers; i++)
                 if (strcmp(a->event_handlers[i].name, name) == 0)
-                        return field_error(reterr, path, "only one eventHandler of name \"%s\" "
-                                           "allowed", name);
-        a->event_handlers = oom_check(reallocarray(a->event_handlers, a->n_event_handlers + 1,
-                                                   sizeof(*h)));
+                        return field_error(reterr, path,
+                                           "only one eventHandler of name \"%s\" "
+                                           "allowed",
+                                           name);
+        a->event_handlers =
+                oom_check(reallocarray(a->event_handlers, a->n_event_handlers + 1, sizeof(*h)));
         h = &a->event_handlers[a->n_event_handlers++];
         *h = (struct ac_event_handler){.name = xstrdup(name)};
         return jf_strv(v, "exec", path, &h->exec, reterr);
@@ -88,8 +94,7 @@ static int mount_point_parse(const json_t *v, const char *path, void *data,
         return 0;
 }
 
-int ac_port_parse(const json_t *v, const char *path, struct ac_port *ret,
-                  struct rk_error **reterr)
+int ac_port_parse(const json_t *v, const char *path, struct ac_port *ret, struct rk_error **reterr)
 {
         const char *name, *proto;
         int64_t port, count;
@@ -124,8 +129,7 @@ void ac_port_done(struct ac_port *p)
         *p = (struct ac_port){};
 }
 
-static int app_port_parse(const json_t *v, const char *path, void *data,
-                          struct rk_error **reterr)
+static int app_port_parse(const json_t *v, const char *path, void *data, struct rk_error **reterr)
 {
         struct ac_app *a = data;
         struct ac_port p;
@@ -144,8 +148,7 @@ static int app_port_parse(const json_t *v, const char *path, void *data,
         return 0;
 }
 
-static int gids_parse(const json_t *v, const char *path, struct ac_app *a,
-                      struct rk_error **reterr)
+static int gids_parse(const json_t *v, const char *path, struct ac_app *a, struct rk_error **reterr)
 {
         _cleanup_free_ char *p = field_join(path, "supplementaryGIDs");
         json_t *arr, *g;
@@ -155,7 +158,8 @@ static int gids_parse(const json_t *v, const char *path, struct ac_app *a,
         if (r <= 0)
                 return r;
         a->supplementary_gids = xnew0(int, json_array_size(arr) + 1);
-        json_array_foreach (arr, i, g) {
+        json_array_foreach(arr, i, g)
+        {
                 if (!json_is_integer(g) || json_integer_value(g) < 0 ||
                     json_integer_value(g) > INT32_MAX) {
                         _cleanup_free_ char *pi = field_index(p, i);
@@ -178,8 +182,10 @@ static int environment_validate(const struct ac_labels *env, const char *path,
                                            name);
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(env->items[j].name, name) == 0)
-                                return field_error(reterr, p, "duplicate environment variable "
-                                                   "of name \"%s\"", name);
+                                return field_error(reterr, p,
+                                                   "duplicate environment variable "
+                                                   "of name \"%s\"",
+                                                   name);
         }
         return 0;
 }
@@ -204,8 +210,10 @@ static int app_parse_basics(const json_t *v, const char *path, struct ac_app *a,
         if (!group || !*group)
                 return field_error(reterr, path, "group is required");
         if (wd && *wd && wd[0] != '/')
-                return field_error(reterr, path, "workingDirectory \"%s\" must be an absolute "
-                                   "path", wd);
+                return field_error(reterr, path,
+                                   "workingDirectory \"%s\" must be an absolute "
+                                   "path",
+                                   wd);
         a->user = xstrdup(user);
         a->group = xstrdup(group);
         a->working_directory = wd && *wd ? xstrdup(wd) : NULL;
@@ -228,8 +236,7 @@ static int app_parse_lists(const json_t *v, const char *path, struct ac_app *a,
         return 0;
 }
 
-int ac_app_parse(const json_t *v, const char *path, struct ac_app **ret,
-                 struct rk_error **reterr)
+int ac_app_parse(const json_t *v, const char *path, struct ac_app **ret, struct rk_error **reterr)
 {
         _cleanup_(ac_app_freep) struct ac_app *a = xnew0(struct ac_app, 1);
         int r;
@@ -241,8 +248,8 @@ int ac_app_parse(const json_t *v, const char *path, struct ac_app **ret,
             (r = foreach_element(v, "eventHandlers", path, event_handler_parse, a, reterr)) < 0 ||
             (r = foreach_element(v, "mountPoints", path, mount_point_parse, a, reterr)) < 0 ||
             (r = foreach_element(v, "ports", path, app_port_parse, a, reterr)) < 0 ||
-            (r = ac_isolators_parse(v, "isolators", path, &a->isolators, &a->n_isolators,
-                                    reterr)) < 0)
+            (r = ac_isolators_parse(v, "isolators", path, &a->isolators, &a->n_isolators, reterr)) <
+                    0)
                 return r;
         *ret = TAKE_PTR(a);
         return 0;

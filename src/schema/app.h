@@ -40,7 +40,7 @@ struct ac_app {
         char *group; /* required, non-empty */
         int *supplementary_gids;
         size_t n_supplementary_gids;
-        char *working_directory; /* NULL when unset; absolute otherwise */
+        char *working_directory;      /* NULL when unset; absolute otherwise */
         struct ac_labels environment; /* ordered, unique names */
         struct ac_mount_point *mount_points;
         size_t n_mount_points;
@@ -59,8 +59,7 @@ struct ac_app {
  * ports (ACName names, unique; absolute paths; tcp/udp; 1..65535), known isolators.
  * Returns 0 and a new app in *ret (free with ac_app_free()), or -EINVAL with reterr set.
  */
-int ac_app_parse(const json_t *v, const char *path, struct ac_app **ret,
-                 struct rk_error **reterr);
+int ac_app_parse(const json_t *v, const char *path, struct ac_app **ret, struct rk_error **reterr);
 
 /* NULL-safe; returns NULL. */
 struct ac_app *ac_app_free(struct ac_app *a);
@@ -73,8 +72,7 @@ json_t *ac_app_to_json(const struct ac_app *a);
  * Parses one port object at path into *ret (contents malloc'd; free with ac_port_done()).
  * Returns 0, or -EINVAL with reterr set.
  */
-int ac_port_parse(const json_t *v, const char *path, struct ac_port *ret,
-                  struct rk_error **reterr);
+int ac_port_parse(const json_t *v, const char *path, struct ac_port *ret, struct rk_error **reterr);
 void ac_port_done(struct ac_port *p);
 /* {"name","protocol","port","count","socketActivated"} (new reference). */
 json_t *ac_port_to_json(const struct ac_port *p);

@@ -3,10 +3,11 @@
  * appc ImageManifest: parse + validate (stricter than actool where rkt needs it, e.g. an
  * absolute exec[0]) and canonical Go-compatible output.
  */
+#include "image-manifest.h"
+
 #include <errno.h>
 #include <string.h>
 
-#include "image-manifest.h"
 #include "json-field.h"
 #include "json-util.h"
 #include "macro.h"
@@ -37,8 +38,7 @@ static int dependency_parse(const json_t *v, const char *path, struct ac_depende
         return 0;
 }
 
-static int dependencies_parse(const json_t *doc, struct image_manifest *m,
-                              struct rk_error **reterr)
+static int dependencies_parse(const json_t *doc, struct image_manifest *m, struct rk_error **reterr)
 {
         json_t *arr, *v;
         size_t i;
@@ -47,7 +47,8 @@ static int dependencies_parse(const json_t *doc, struct image_manifest *m,
         if (r <= 0)
                 return r;
         m->deps = xnew0(struct ac_dependency, json_array_size(arr) + 1);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index("dependencies", i);
 
                 m->n_deps++;

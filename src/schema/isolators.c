@@ -3,11 +3,12 @@
  * appc 0.8.11 isolators: name table, per-kind value parsing and validation, set rules
  * (single-instance kinds, seccomp retain/remove conflict) and Go-shaped output.
  */
+#include "isolators.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
-#include "isolators.h"
 #include "json-field.h"
 #include "json-util.h"
 #include "macro.h"
@@ -30,15 +31,47 @@ static const char *const kind_names[_AC_ISOLATOR_KIND_MAX] = {
 };
 
 static const char *const cap_names[] = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-        "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-        "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-        "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-        "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_FOWNER",
+        "CAP_FSETID",
+        "CAP_KILL",
+        "CAP_SETGID",
+        "CAP_SETUID",
+        "CAP_SETPCAP",
+        "CAP_LINUX_IMMUTABLE",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST",
+        "CAP_NET_ADMIN",
+        "CAP_NET_RAW",
+        "CAP_IPC_LOCK",
+        "CAP_IPC_OWNER",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_CHROOT",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_NICE",
+        "CAP_SYS_RESOURCE",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_MKNOD",
+        "CAP_LEASE",
+        "CAP_AUDIT_WRITE",
+        "CAP_AUDIT_CONTROL",
+        "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE",
+        "CAP_MAC_ADMIN",
+        "CAP_SYSLOG",
+        "CAP_WAKE_ALARM",
+        "CAP_BLOCK_SUSPEND",
+        "CAP_AUDIT_READ",
+        "CAP_PERFMON",
+        "CAP_BPF",
+        "CAP_CHECKPOINT_RESTORE",
 };
 
 const char *ac_isolator_kind_to_string(enum ac_isolator_kind k)
@@ -102,8 +135,8 @@ static int resource_quantity(const json_t *v, const char *key, const char *path,
 static int resource_parse(const json_t *v, const char *path, struct ac_isolator *i,
                           struct rk_error **reterr)
 {
-        bool must_default = !(i->kind == AC_ISOLATOR_RESOURCE_CPU ||
-                              i->kind == AC_ISOLATOR_RESOURCE_MEMORY);
+        bool must_default =
+                !(i->kind == AC_ISOLATOR_RESOURCE_CPU || i->kind == AC_ISOLATOR_RESOURCE_MEMORY);
         int r;
 
         if (!json_is_object(v))
@@ -141,8 +174,7 @@ static int caps_parse(const json_t *v, const char *path, struct ac_isolator *i,
                 return field_error(reterr, p, "set must be non-empty");
         for (size_t n = 0; i->caps.set[n]; n++)
                 if (ac_capability_from_string(i->caps.set[n]) < 0)
-                        return field_error(reterr, p, "unknown capability \"%s\"",
-                                           i->caps.set[n]);
+                        return field_error(reterr, p, "unknown capability \"%s\"", i->caps.set[n]);
         return 0;
 }
 
@@ -177,8 +209,8 @@ static int int_value(const json_t *v, const char *path, int min, int max, int *r
                 return field_error(reterr, path, "expected an integer");
         if (json_integer_value(v) < min || json_integer_value(v) > max)
                 return field_error(reterr, path,
-                                   "must be between %d and %d, got %" JSON_INTEGER_FORMAT, min,
-                                   max, json_integer_value(v));
+                                   "must be between %d and %d, got %" JSON_INTEGER_FORMAT, min, max,
+                                   json_integer_value(v));
         *ret = (int)json_integer_value(v);
         return 0;
 }
@@ -334,7 +366,8 @@ int ac_isolators_parse(const json_t *obj, const char *key, const char *parent,
         if (r <= 0)
                 return r;
         l = xnew0(struct ac_isolator, json_array_size(arr) + 1);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index(path, i);
 
                 r = ac_isolator_parse(v, p, &l[n], reterr);
@@ -369,8 +402,8 @@ struct ac_isolator *ac_isolators_copy(const struct ac_isolator *l, size_t n)
                 return NULL;
         c = xnew0(struct ac_isolator, n);
         for (size_t i = 0; i < n; i++) {
-                _cleanup_json_ json_t *o = json_pack("{s:s,s:O}", "name", l[i].name,
-                                                   "value", l[i].value);
+                _cleanup_json_ json_t *o =
+                        json_pack("{s:s,s:O}", "name", l[i].name, "value", l[i].value);
                 _cleanup_(rk_error_freep) struct rk_error *err = NULL;
 
                 /* The source was validated when it was parsed, so this cannot fail. */

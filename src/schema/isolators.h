@@ -70,7 +70,7 @@ struct ac_isolator {
                 } caps;
                 bool no_new_privileges;
                 struct {
-                        char **set;  /* syscall names or groups, as written */
+                        char **set;       /* syscall names or groups, as written */
                         char *errno_name; /* NULL when absent or empty */
                 } seccomp;
                 int oom_score_adj; /* -1000..1000 */

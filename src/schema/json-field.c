@@ -3,12 +3,13 @@
  * Typed JSON member access with field-naming errors, and output-tree builders, shared by the
  * image and pod manifest parsers (see json-field.h).
  */
+#include "json-field.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "json-field.h"
 #include "json-util.h"
 #include "macro.h"
 #include "strv.h"
@@ -101,8 +102,10 @@ int jf_int(const json_t *obj, const char *key, const char *parent, int64_t min, 
                 return r;
         if (json_integer_value(v) < min || json_integer_value(v) > max) {
                 path = field_join(parent, key);
-                return field_error(reterr, path, "%" JSON_INTEGER_FORMAT " is out of range "
-                                   "(%" PRId64 "..%" PRId64 ")", json_integer_value(v), min, max);
+                return field_error(reterr, path,
+                                   "%" JSON_INTEGER_FORMAT " is out of range "
+                                   "(%" PRId64 "..%" PRId64 ")",
+                                   json_integer_value(v), min, max);
         }
         *ret = json_integer_value(v);
         return 1;
@@ -121,7 +124,8 @@ int jf_strv(const json_t *obj, const char *key, const char *parent, char ***ret,
         if (r <= 0)
                 return r;
         l = xnew0(char *, 1);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 if (!json_is_string(v)) {
                         _cleanup_free_ char *p = field_index(path, i);
                         return field_error(reterr, p, "expected a string");
@@ -164,7 +168,8 @@ int jf_pairs(const json_t *obj, const char *key, const char *parent, bool (*name
 
         if (r <= 0)
                 return r;
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index(path, i);
 
                 r = jf_pair(v, p, name_ok, ret, reterr);
@@ -184,7 +189,8 @@ int jf_string_map(const json_t *obj, const char *key, const char *parent, struct
 
         if (r <= 0)
                 return r;
-        json_object_foreach (map, k, v) {
+        json_object_foreach(map, k, v)
+        {
                 if (!json_is_string(v) && !json_is_null(v)) {
                         _cleanup_free_ char *p = field_join(path, k);
                         return field_error(reterr, p, "expected a string");
@@ -212,8 +218,7 @@ int annotations_validate(const struct ac_labels *a, const char *path, struct rk_
                 return field_error(reterr, path, "homepage: \"%s\" is not an http(s) URL", v);
         v = ac_labels_get(a, "documentation");
         if (v && !ac_url_is_valid(v))
-                return field_error(reterr, path, "documentation: \"%s\" is not an http(s) URL",
-                                   v);
+                return field_error(reterr, path, "documentation: \"%s\" is not an http(s) URL", v);
         return 0;
 }
 
@@ -326,8 +331,8 @@ int jf_labels(const json_t *obj, const char *key, const char *parent, struct ac_
         return r < 0 ? r : 1;
 }
 
-int jf_annotations(const json_t *obj, const char *key, const char *parent,
-                   struct ac_labels *ret, struct rk_error **reterr)
+int jf_annotations(const json_t *obj, const char *key, const char *parent, struct ac_labels *ret,
+                   struct rk_error **reterr)
 {
         _cleanup_free_ char *path = field_join(parent, key);
         int r = jf_pairs(obj, key, parent, ac_identifier_is_valid, ret, reterr);

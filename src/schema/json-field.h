@@ -75,5 +75,5 @@ int jf_labels(const json_t *obj, const char *key, const char *parent, struct ac_
               struct rk_error **reterr);
 
 /* Parses the annotations member key of obj (AC identifier names; annotations_validate). */
-int jf_annotations(const json_t *obj, const char *key, const char *parent,
-                   struct ac_labels *ret, struct rk_error **reterr);
+int jf_annotations(const json_t *obj, const char *key, const char *parent, struct ac_labels *ret,
+                   struct rk_error **reterr);

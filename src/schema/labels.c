@@ -113,8 +113,9 @@ static int app_ref_check_colon(const char *s, struct rk_error **reterr)
         const char *comma = strchr(s, ','), *colon = strchr(s, ':');
 
         if (colon && comma && colon > comma)
-                return rk_error_set(reterr, EINVAL, "malformed app string - colon may appear "
-                                                    "only right after the app name");
+                return rk_error_set(reterr, EINVAL,
+                                    "malformed app string - colon may appear "
+                                    "only right after the app name");
         if (colon && strchr(colon + 1, ':'))
                 return rk_error_set(reterr, EINVAL,
                                     "malformed app string - colon may appear at most once");
@@ -156,10 +157,11 @@ static int app_ref_split(const char *prepared, struct ac_labels *pairs, struct r
                 if (!eq)
                         return rk_error_set(reterr, EINVAL,
                                             "malformed string \"%s\" - has a label without a "
-                                            "value: %s", prepared, *p);
+                                            "value: %s",
+                                            prepared, *p);
                 *eq = '\0';
-                pairs->items = oom_check(reallocarray(pairs->items, pairs->n + 1,
-                                                      sizeof(struct ac_label)));
+                pairs->items = oom_check(
+                        reallocarray(pairs->items, pairs->n + 1, sizeof(struct ac_label)));
                 pairs->items[pairs->n++] = (struct ac_label){xstrdup(*p), xstrdup(eq + 1)};
         }
         return 0;

@@ -3,6 +3,8 @@
  * appc PodManifest: parse + validate (apps, images, mounts, volumes, ports, isolators) and
  * canonical Go-compatible output. rkt writes and reads these as <pod>/pod.
  */
+#include "pod-manifest.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -10,7 +12,6 @@
 #include "json-field.h"
 #include "json-util.h"
 #include "macro.h"
-#include "pod-manifest.h"
 
 static int pod_image_parse(const json_t *app, const char *path, struct pod_app *a,
                            struct rk_error **reterr)
@@ -30,8 +31,7 @@ static int pod_image_parse(const json_t *app, const char *path, struct pod_app *
             (r = jf_labels(img, "labels", ipath, &a->image_labels, reterr)) < 0)
                 return r;
         if (name && !ac_identifier_is_valid(name))
-                return field_error(reterr, ipath, "name \"%s\" is not a valid AC identifier",
-                                   name);
+                return field_error(reterr, ipath, "name \"%s\" is not a valid AC identifier", name);
         if (!id)
                 return field_error(reterr, idpath, "missing image ID");
         if (!ac_hash_is_valid(id))
@@ -55,8 +55,7 @@ static int pod_mount_parse(const json_t *v, const char *path, struct pod_mount *
             (r = jf_object(v, "appVolume", path, &appvol, reterr)) < 0)
                 return r;
         if (!ac_name_is_valid(vol))
-                return field_error(reterr, path, "volume \"%s\" is not a valid AC name",
-                                   vol ?: "");
+                return field_error(reterr, path, "volume \"%s\" is not a valid AC name", vol ?: "");
         if (!mpath || mpath[0] != '/')
                 return field_error(reterr, path, "path \"%s\" is not an absolute path",
                                    mpath ?: "");
@@ -80,7 +79,8 @@ static int pod_mounts_parse(const json_t *app, const char *path, struct pod_app 
         if (r <= 0)
                 return r;
         a->mounts = xnew0(struct pod_mount, json_array_size(arr) + 1);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index(mpath, i);
 
                 a->n_mounts++;
@@ -126,7 +126,8 @@ static int pod_apps_parse(const json_t *doc, struct pod_manifest *m, struct rk_e
                 return r;
         m->has_apps = true;
         m->apps = xnew0(struct pod_app, json_array_size(arr) + 1);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index("apps", i);
 
                 m->n_apps++;
@@ -141,8 +142,7 @@ static int pod_apps_parse(const json_t *doc, struct pod_manifest *m, struct rk_e
         return 1;
 }
 
-static int pod_volumes_parse(const json_t *doc, struct pod_manifest *m,
-                             struct rk_error **reterr)
+static int pod_volumes_parse(const json_t *doc, struct pod_manifest *m, struct rk_error **reterr)
 {
         json_t *arr, *v;
         size_t i;
@@ -152,7 +152,8 @@ static int pod_volumes_parse(const json_t *doc, struct pod_manifest *m,
                 return r;
         m->has_volumes = true;
         m->volumes = xnew0(struct ac_volume, json_array_size(arr) + 1);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index("volumes", i);
 
                 r = ac_volume_parse(v, p, &m->volumes[i], reterr);
@@ -221,7 +222,8 @@ static int pod_ports_parse(const json_t *doc, struct pod_manifest *m, struct rk_
                 return r;
         m->has_ports = true;
         m->ports = xnew0(struct pod_port, json_array_size(arr) + 1);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
                 _cleanup_free_ char *p = field_index("ports", i);
 
                 m->n_ports++;
@@ -242,8 +244,10 @@ static int pod_check_mounts(const struct pod_manifest *m, struct rk_error **rete
 
                         if (mnt->app_volume || pod_manifest_find_volume(m, mnt->volume))
                                 continue;
-                        return field_error(reterr, p, "volume \"%s\" is not declared in the "
-                                           "pod's volumes", mnt->volume);
+                        return field_error(reterr, p,
+                                           "volume \"%s\" is not declared in the "
+                                           "pod's volumes",
+                                           mnt->volume);
                 }
         return 0;
 }
@@ -338,8 +342,7 @@ const struct pod_app *pod_manifest_find_app(const struct pod_manifest *m, const 
         return NULL;
 }
 
-const struct ac_volume *pod_manifest_find_volume(const struct pod_manifest *m,
-                                                 const char *name)
+const struct ac_volume *pod_manifest_find_volume(const struct pod_manifest *m, const char *name)
 {
         for (size_t i = 0; i < m->n_volumes; i++)
                 if (strcmp(m->volumes[i].name, name) == 0)
@@ -429,17 +432,17 @@ char *pod_manifest_to_json(const struct pod_manifest *m, bool pretty)
 
         jset(o, "acVersion", jstr(m->ac_version));
         jset(o, "acKind", jstr("PodManifest"));
-        jset(o, "apps", slice_to_json(m->apps, m->n_apps, sizeof(*m->apps), m->has_apps,
-                                      app_item));
-        jset(o, "volumes", slice_to_json(m->volumes, m->n_volumes, sizeof(*m->volumes),
-                                         m->has_volumes, volume_item));
-        jset(o, "isolators", m->n_isolators || m->has_isolators
-                                     ? ac_isolators_to_json(m->isolators, m->n_isolators)
-                                     : json_null());
-        jset(o, "annotations", m->annotations.n || m->has_annotations ? jpairs(&m->annotations)
-                                                                       : json_null());
-        jset(o, "ports", slice_to_json(m->ports, m->n_ports, sizeof(*m->ports), m->has_ports,
-                                       port_item));
+        jset(o, "apps", slice_to_json(m->apps, m->n_apps, sizeof(*m->apps), m->has_apps, app_item));
+        jset(o, "volumes",
+             slice_to_json(m->volumes, m->n_volumes, sizeof(*m->volumes), m->has_volumes,
+                           volume_item));
+        jset(o, "isolators",
+             m->n_isolators || m->has_isolators ? ac_isolators_to_json(m->isolators, m->n_isolators)
+                                                : json_null());
+        jset(o, "annotations",
+             m->annotations.n || m->has_annotations ? jpairs(&m->annotations) : json_null());
+        jset(o, "ports",
+             slice_to_json(m->ports, m->n_ports, sizeof(*m->ports), m->has_ports, port_item));
         if (m->user_annotations.n)
                 jset(o, "userAnnotations", jstring_map(&m->user_annotations));
         if (m->user_labels.n)

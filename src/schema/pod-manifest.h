@@ -20,14 +20,14 @@ struct ac_volume {
         char *source; /* host: absolute path; empty: NULL */
         bool has_read_only, read_only;
         bool has_recursive, recursive;
-        char *mode;          /* empty: defaults to "0755"; host: NULL */
+        char *mode;            /* empty: defaults to "0755"; host: NULL */
         bool has_uid, has_gid; /* empty: always set (default 0); host: never */
         int uid, gid;
 };
 
 struct pod_mount {
-        char *volume; /* ACName of a pod volume (or of app_volume) */
-        char *path;   /* absolute */
+        char *volume;                 /* ACName of a pod volume (or of app_volume) */
+        char *path;                   /* absolute */
         struct ac_volume *app_volume; /* NULL when absent */
 };
 
@@ -44,9 +44,9 @@ struct pod_app {
 };
 
 struct pod_port {
-        char *name;         /* ACName */
-        unsigned host_port; /* 0..65535 */
-        char *host_ip;      /* canonical IP text; NULL when absent */
+        char *name;               /* ACName */
+        unsigned host_port;       /* 0..65535 */
+        char *host_ip;            /* canonical IP text; NULL when absent */
         struct ac_port *pod_port; /* NULL when absent */
 };
 
@@ -101,8 +101,7 @@ char *pod_manifest_to_json(const struct pod_manifest *m, bool pretty);
 const struct pod_app *pod_manifest_find_app(const struct pod_manifest *m, const char *name);
 
 /* The volume called name, or NULL. */
-const struct ac_volume *pod_manifest_find_volume(const struct pod_manifest *m,
-                                                 const char *name);
+const struct ac_volume *pod_manifest_find_volume(const struct pod_manifest *m, const char *name);
 
 /*
  * Parses one volume object at path, applying appc's defaults for kind "empty" (mode

@@ -49,8 +49,8 @@ static bool quantity_exponent(const char *s, int *ret)
         long v;
         char *end;
 
-        if (!*s || (!isdigit((unsigned char)*s) && !((*s == '+' || *s == '-') &&
-                                                     isdigit((unsigned char)s[1]))))
+        if (!*s || (!isdigit((unsigned char)*s) &&
+                    !((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]))))
                 return false;
         errno = 0;
         v = strtol(s, &end, 10);

@@ -3,6 +3,8 @@
  * appc basic types: name grammars, hashes, versions, dates, URLs and label lists.
  * Pure string checks shared by the manifest parsers and the CLI's image-name parsing.
  */
+#include "types.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +12,6 @@
 #include <strings.h>
 
 #include "strbuf.h"
-#include "types.h"
 
 static bool is_lower_alnum(char c)
 {
@@ -156,12 +157,10 @@ static bool parse_date_time(const char **p)
         int year, mon, day, hour, min, sec;
         const char *s = *p;
 
-        if (!parse_fixed_digits(&s, 4, &year) || *s++ != '-' ||
-            !parse_fixed_digits(&s, 2, &mon) || *s++ != '-' ||
-            !parse_fixed_digits(&s, 2, &day) || *s++ != 'T' ||
-            !parse_fixed_digits(&s, 2, &hour) || *s++ != ':' ||
-            !parse_fixed_digits(&s, 2, &min) || *s++ != ':' ||
-            !parse_fixed_digits(&s, 2, &sec))
+        if (!parse_fixed_digits(&s, 4, &year) || *s++ != '-' || !parse_fixed_digits(&s, 2, &mon) ||
+            *s++ != '-' || !parse_fixed_digits(&s, 2, &day) || *s++ != 'T' ||
+            !parse_fixed_digits(&s, 2, &hour) || *s++ != ':' || !parse_fixed_digits(&s, 2, &min) ||
+            *s++ != ':' || !parse_fixed_digits(&s, 2, &sec))
                 return false;
         if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 ||
             min > 59 || sec > 59)

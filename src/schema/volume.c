@@ -11,8 +11,8 @@
 #include "pod-manifest.h"
 
 /* Reads an optional boolean into has and val. */
-static int volume_opt_bool(const json_t *v, const char *key, const char *path, bool *has,
-                           bool *val, struct rk_error **reterr)
+static int volume_opt_bool(const json_t *v, const char *key, const char *path, bool *has, bool *val,
+                           struct rk_error **reterr)
 {
         int r = jf_bool(v, key, path, val, reterr);
 
@@ -22,8 +22,8 @@ static int volume_opt_bool(const json_t *v, const char *key, const char *path, b
         return 0;
 }
 
-static int volume_opt_int(const json_t *v, const char *key, const char *path, bool *has,
-                          int *val, struct rk_error **reterr)
+static int volume_opt_int(const json_t *v, const char *key, const char *path, bool *has, int *val,
+                          struct rk_error **reterr)
 {
         int64_t i;
         int r = jf_int(v, key, path, INT32_MIN, INT32_MAX, &i, reterr);
@@ -106,8 +106,10 @@ int ac_volume_parse(const json_t *v, const char *path, struct ac_volume *ret,
         else if (strcmp(vol.kind, "host") == 0)
                 r = volume_check_host(&vol, path, reterr);
         else
-                r = field_error(reterr, path, "unrecognized volume kind \"%s\": should be one "
-                                "of \"empty\", \"host\"", vol.kind);
+                r = field_error(reterr, path,
+                                "unrecognized volume kind \"%s\": should be one "
+                                "of \"empty\", \"host\"",
+                                vol.kind);
         if (r < 0)
                 return r;
         *ret = vol;

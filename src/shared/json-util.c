@@ -3,11 +3,12 @@
  * Go-compatible JSON serialization of jansson values (see json-util.h). Used wherever rkt
  * writes JSON that other tools compare or hash: manifests, list/status output.
  */
+#include "json-util.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "json-util.h"
 #include "strbuf.h"
 
 /* Shortest "%.*e" rendering of |d| that reads back as the same double. */
@@ -208,7 +209,8 @@ static void put_object(struct strbuf *sb, const json_t *v, bool pretty, int dept
                 return;
         }
         strbuf_putc(sb, '{');
-        json_object_foreach ((json_t *)v, key, child) {
+        json_object_foreach((json_t *)v, key, child)
+        {
                 if (!first)
                         strbuf_putc(sb, ',');
                 first = false;

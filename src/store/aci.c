@@ -4,15 +4,16 @@
  * Runs in: stage0. Never follows a symlink of the image while writing, never creates
  * device nodes, never opens anything but regular files of its own making.
  */
+#include "aci.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "aci.h"
 #include "fs-util.h"
 #include "log.h"
 #include "store-private.h"
@@ -34,7 +35,10 @@ int aci_sniff(int fd, enum aci_compression *ret, struct rk_error **reterr)
                 *ret = ACI_GZIP;
         else if (n >= 3 && memcmp(b, "BZh", 3) == 0)
                 *ret = ACI_BZIP2;
-        else if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0)
+        else if (n >= 6 && memcmp(b,
+                                  "\xfd"
+                                  "7zXZ\0",
+                                  6) == 0)
                 *ret = ACI_XZ;
         else if (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0)
                 *ret = ACI_ZSTD;
@@ -207,8 +211,7 @@ static bool path_crosses_symlink(const struct walk_state *ws, const char *path)
         for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
                 long type;
 
-                if (hashset_get_n(&ws->seen, path, (size_t)(p - path), &type) &&
-                    type == AE_IFLNK)
+                if (hashset_get_n(&ws->seen, path, (size_t)(p - path), &type) && type == AE_IFLNK)
                         return true;
         }
         return false;
@@ -222,12 +225,15 @@ static int check_hardlink(struct walk_state *ws, const char *name, const char *t
         long type;
 
         if (!t || strncmp(t, "rootfs/", 7) != 0 || path_crosses_symlink(ws, t))
-                return rk_error_set(reterr, EINVAL, "invalid image: hard link \"%s\" points "
-                                    "outside the rootfs (\"%s\")", name, target);
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid image: hard link \"%s\" points "
+                                    "outside the rootfs (\"%s\")",
+                                    name, target);
         if (!hashset_get(&ws->seen, t, &type) || type == AE_IFDIR)
-                return rk_error_set(reterr, EINVAL, "invalid image: hard link \"%s\" points to "
-                                    "\"%s\", which is not an earlier file of the image", name,
-                                    target);
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid image: hard link \"%s\" points to "
+                                    "\"%s\", which is not an earlier file of the image",
+                                    name, target);
         return 0;
 }
 
@@ -238,11 +244,15 @@ static int check_entry(struct walk_state *ws, struct archive_entry *e, const cha
         const char *link = archive_entry_hardlink(e);
 
         if (!path)
-                return rk_error_set(reterr, EINVAL, "invalid image: entry \"%s\" has an "
-                                    "absolute path or \"..\"", raw);
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid image: entry \"%s\" has an "
+                                    "absolute path or \"..\"",
+                                    raw);
         if (path_crosses_symlink(ws, path))
-                return rk_error_set(reterr, EINVAL, "invalid image: entry \"%s\" would be "
-                                    "written through a symbolic link", raw);
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid image: entry \"%s\" would be "
+                                    "written through a symbolic link",
+                                    raw);
         if (hashset_put(&ws->seen, path, link ? AE_IFREG : archive_entry_filetype(e)) == 0)
                 return rk_error_set(reterr, EINVAL, "invalid image: duplicate entry \"%s\"", raw);
         if (link)
@@ -262,8 +272,10 @@ static int read_manifest(struct archive *a, struct archive_entry *e, struct aci_
         if (archive_entry_filetype(e) != AE_IFREG)
                 return rk_error_set(reterr, EINVAL, "invalid image: manifest is not a file");
         if (archive_entry_size(e) > MANIFEST_MAX)
-                return rk_error_set(reterr, EFBIG, "invalid image: manifest is larger than "
-                                    "%d bytes", MANIFEST_MAX);
+                return rk_error_set(reterr, EFBIG,
+                                    "invalid image: manifest is larger than "
+                                    "%d bytes",
+                                    MANIFEST_MAX);
         while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
                 strbuf_add(&sb, buf, len);
         if (r != ARCHIVE_EOF) {
@@ -356,18 +368,16 @@ static int extract_entry(struct walk_state *ws, struct archive *a, struct archiv
                 archive_entry_set_hardlink(e, target);
         r = archive_write_header(ws->writer, e);
         if (r < ARCHIVE_WARN)
-                return archive_fail(ws->writer, reterr,
-                                    "invalid image: cannot extract \"%s\"", raw);
-        r = copy_entry_data(a, ws->writer, raw, w->digests && !target &&
-                                                        archive_entry_filetype(e) == AE_IFREG
-                                                ? digest
-                                                : NULL,
+                return archive_fail(ws->writer, reterr, "invalid image: cannot extract \"%s\"",
+                                    raw);
+        r = copy_entry_data(a, ws->writer, raw,
+                            w->digests && !target && archive_entry_filetype(e) == AE_IFREG ? digest
+                                                                                           : NULL,
                             reterr);
         if (r < 0)
                 return r;
         if (archive_write_finish_entry(ws->writer) < ARCHIVE_WARN)
-                return archive_fail(ws->writer, reterr,
-                                    "cannot extract \"%s\"", raw);
+                return archive_fail(ws->writer, reterr, "cannot extract \"%s\"", raw);
         if (w->extracted)
                 (void)hashset_put(w->extracted, path, archive_entry_filetype(e));
         record_digest(w, e, path, target, digest);
@@ -392,8 +402,8 @@ static int walk_entry(struct walk_state *ws, struct archive *a, struct archive_e
                 r = read_manifest(a, e, w, reterr);
                 if (r < 0 || !w->extract_manifest || w->extract_fd < 0)
                         return r;
-                return write_file_atomic_at(w->extract_fd, "manifest", w->manifest,
-                                            w->manifest_len, 0644) < 0
+                return write_file_atomic_at(w->extract_fd, "manifest", w->manifest, w->manifest_len,
+                                            0644) < 0
                                ? rk_error_set_errno(reterr, errno, "cannot write manifest")
                                : 0;
         }
@@ -452,7 +462,8 @@ static int walk(int fd, struct stream *stream, struct aci_walk *w, struct rk_err
                 ws.cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 ws.writer = writer_new(w);
                 if (ws.cwd_fd < 0 || fchdir(w->extract_fd) < 0)
-                        r = rk_error_set_errno(reterr, errno, "cannot enter the directory to "
+                        r = rk_error_set_errno(reterr, errno,
+                                               "cannot enter the directory to "
                                                "extract into");
         }
         if (r >= 0)
@@ -472,8 +483,7 @@ int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr)
         return walk(fd, NULL, w, reterr);
 }
 
-int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w,
-                    struct rk_error **reterr)
+int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct rk_error **reterr)
 {
         struct stream stream = {fn, userdata};
 

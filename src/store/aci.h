@@ -43,10 +43,10 @@ int aci_decompress(int fd, int outfd, aci_progress_fn progress, void *userdata, 
                    uint64_t *ret_size, struct rk_error **reterr);
 
 struct aci_walk {
-        int extract_fd;         /* directory to extract into, or -1 to only validate */
-        bool extract_manifest;  /* also write the manifest file there */
-        bool extract_rootfs;    /* write rootfs/ entries */
-        bool same_owner;        /* restore owners (root only) */
+        int extract_fd;        /* directory to extract into, or -1 to only validate */
+        bool extract_manifest; /* also write the manifest file there */
+        bool extract_rootfs;   /* write rootfs/ entries */
+        bool same_owner;       /* restore owners (root only) */
         /* Rendering dependencies: entries already provided by an upper image are skipped,
          * as are entries outside a non-empty path whitelist. Keys are "rootfs/<path>". */
         struct hashset *provided;
@@ -55,7 +55,7 @@ struct aci_walk {
          * every regular file it wrote (optional). */
         struct hashset *extracted;
         struct digest_map *digests;
-        char *manifest;         /* out: the manifest bytes, NUL-terminated (malloc'd) */
+        char *manifest; /* out: the manifest bytes, NUL-terminated (malloc'd) */
         size_t manifest_len;
 };
 
@@ -66,6 +66,5 @@ int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr);
  * them, 0 at the end, or -errno (the walk then fails with "cannot read image"). */
 typedef ssize_t (*aci_read_fn)(void *userdata, const void **buf);
 /* Like aci_walk(), reading the tar through fn. */
-int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w,
-                    struct rk_error **reterr);
+int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct rk_error **reterr);
 void aci_walk_done(struct aci_walk *w);

@@ -3,8 +3,8 @@
  * The store index in SQLite (D/cas/db/store.sqlite, WAL): a schema version row, the image
  * table (rkt's aciinfo) and the remote-download cache table (rkt's remote), SPEC.md §6.1.
  */
-#include <sqlite3.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -30,8 +30,10 @@ static const char schema_sql[] =
 static int db_error(struct store *s, struct rk_error **reterr, const char *what)
 {
         int code = sqlite3_errcode(s->db);
-        int e = code == SQLITE_FULL ? ENOSPC : code == SQLITE_READONLY ? EROFS
-              : code == SQLITE_PERM || code == SQLITE_CANTOPEN ? EACCES : EIO;
+        int e = code == SQLITE_FULL                              ? ENOSPC
+                : code == SQLITE_READONLY                        ? EROFS
+                : code == SQLITE_PERM || code == SQLITE_CANTOPEN ? EACCES
+                                                                 : EIO;
 
         return rk_error_set(reterr, e, "store index: %s: %s", what, sqlite3_errmsg(s->db));
 }
@@ -65,9 +67,10 @@ static int db_check_version(struct store *s, struct rk_error **reterr)
         }
         version = sqlite3_column_int(st, 0);
         if (version > STORE_DB_VERSION)
-                return rk_error_set(reterr, EPROTO, "current store db version: %d (greater than "
-                                    "the current rkt expected version: %d)", version,
-                                    STORE_DB_VERSION);
+                return rk_error_set(reterr, EPROTO,
+                                    "current store db version: %d (greater than "
+                                    "the current rkt expected version: %d)",
+                                    version, STORE_DB_VERSION);
         return 0;
 }
 
@@ -88,6 +91,8 @@ int store_db_open(struct store *s, struct rk_error **reterr)
                 return rk_error_set(reterr, EACCES, "cannot open the store index %s: %s", path,
                                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
         store_chown(s, AT_FDCWD, path);
+        if (sqlite3_db_readonly(s->db, "main") == 0 && chmod(path, 0660) < 0)
+                log_debug("cannot set the mode of %s: %m", path);
         sqlite3_busy_timeout(s->db, 60000);
         if (sqlite3_db_readonly(s->db, "main") == 0) {
                 (void)sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
@@ -174,8 +179,8 @@ void store_touch_image(struct store *s, const char *key)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 
-        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET lastused = ? WHERE blobkey = ?", -1,
-                               &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET lastused = ? WHERE blobkey = ?", -1, &st,
+                               NULL) != SQLITE_OK)
                 return;
         sqlite3_bind_int64(st, 1, now_ns());
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -188,9 +193,10 @@ int store_db_upsert_image(struct store *s, const struct image_info *i, struct rk
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         int r;
 
-        r = db_prepare(s, "INSERT INTO aciinfo (" INFO_COLUMNS ") VALUES (?,?,?,?,?,?,?,0) "
-                          "ON CONFLICT(blobkey) DO UPDATE SET importtime = excluded.importtime, "
-                          "lastused = excluded.lastused, latest = excluded.latest",
+        r = db_prepare(s,
+                       "INSERT INTO aciinfo (" INFO_COLUMNS ") VALUES (?,?,?,?,?,?,?,0) "
+                       "ON CONFLICT(blobkey) DO UPDATE SET importtime = excluded.importtime, "
+                       "lastused = excluded.lastused, latest = excluded.latest",
                        &st, reterr);
         if (r < 0)
                 return r;
@@ -227,8 +233,8 @@ int store_db_set_tree_size(struct store *s, const char *key, uint64_t size)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 
-        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET treestoresize = ? WHERE blobkey = ?",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET treestoresize = ? WHERE blobkey = ?", -1,
+                               &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);

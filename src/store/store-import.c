@@ -77,22 +77,21 @@ static void import_show_progress(struct import *im, uint64_t done, uint64_t tota
         int width = 40, filled;
 
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (done < total && now.tv_sec * 10 + now.tv_nsec / 100000000 ==
-                                    im->last_progress.tv_sec * 10 +
-                                            im->last_progress.tv_nsec / 100000000)
+        if (done < total &&
+            now.tv_sec * 10 + now.tv_nsec / 100000000 ==
+                    im->last_progress.tv_sec * 10 + im->last_progress.tv_nsec / 100000000)
                 return;
         im->last_progress = now;
         filled = total ? (int)((double)done / (double)total * width) : 0;
         fprintf(stderr, "\rImporting ACI: [%.*s%*s] %.1f MB/%.1f MB", filled,
-                "========================================", width - filled, "",
-                (double)done / 1e6, (double)total / 1e6);
+                "========================================", width - filled, "", (double)done / 1e6,
+                (double)total / 1e6);
         if (done >= total)
                 fputc('\n', stderr);
 }
 
 /* Runs in the writer thread after each block: publishes progress, honours cancellation. */
-static int import_on_block(uint64_t in_done, uint64_t in_total, uint64_t out_done,
-                           void *userdata)
+static int import_on_block(uint64_t in_done, uint64_t in_total, uint64_t out_done, void *userdata)
 {
         struct import *im = userdata;
         bool cancel;
@@ -306,8 +305,10 @@ static int import_run(struct import *im, struct rk_error **reterr)
 
         im->blob_fd = openat(im->s->cas_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0660);
         if (im->blob_fd < 0)
-                return rk_error_set_errno(reterr, errno, "cannot create a temporary file in "
-                                          "%s/cas/tmp", im->s->dir);
+                return rk_error_set_errno(reterr, errno,
+                                          "cannot create a temporary file in "
+                                          "%s/cas/tmp",
+                                          im->s->dir);
         if (im->flags & IMPORT_RENDER) {
                 r = store_mkdtemp(im->s, "rkt-import-", &im->tmp, &im->tmp_fd, reterr);
                 if (r < 0)

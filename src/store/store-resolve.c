@@ -2,12 +2,11 @@
 /* Finding images: by ID prefix (rkt's ResolveKey) and by name and labels (GetACI). */
 #include <string.h>
 
+#include "image-manifest.h"
 #include "store-private.h"
 #include "strv.h"
-#include "image-manifest.h"
 
-int store_resolve_key(struct store *s, const char *prefix, char **ret_key,
-                      struct rk_error **reterr)
+int store_resolve_key(struct store *s, const char *prefix, char **ret_key, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **keys = NULL;
         _cleanup_free_ char *p = NULL;
@@ -62,8 +61,7 @@ static bool image_has_labels(struct store *s, const struct image_info *img,
 }
 
 /* Whether a beats b as the answer of a name lookup (SPEC.md §5.6). */
-static bool image_better(const struct image_info *a, const struct image_info *b,
-                         bool prefer_latest)
+static bool image_better(const struct image_info *a, const struct image_info *b, bool prefer_latest)
 {
         if (!b)
                 return true;
@@ -91,8 +89,10 @@ int store_find_by_name(struct store *s, const char *name, const struct ac_labels
                 *ret_key = xstrdup(best->key);
         else {
                 _cleanup_free_ char *ls = labels_to_string(labels);
-                r = rk_error_set(reterr, ENOENT, "cannot find aci satisfying name: \"%s\" and "
-                                 "labels: \"%s\" in the local store", name, ls);
+                r = rk_error_set(reterr, ENOENT,
+                                 "cannot find aci satisfying name: \"%s\" and "
+                                 "labels: \"%s\" in the local store",
+                                 name, ls);
         }
         image_infos_free(v, n);
         return r;

@@ -6,6 +6,8 @@
  * D/cas/tree/<id>/{rootfs,manifest,hash,image,rendered}. "rendered" is written last, after
  * syncfs, so an entry without it is an interrupted render and is rebuilt.
  */
+#include "store-tree.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -18,7 +20,6 @@
 #include "image-manifest.h"
 #include "log.h"
 #include "store-private.h"
-#include "store-tree.h"
 #include "strv.h"
 #include "tree-hash.h"
 
@@ -166,8 +167,7 @@ int render_list_extract(struct store *s, const struct render_list *l, size_t fro
         return 0;
 }
 
-static int write_marker(int dirfd, const char *name, const char *content,
-                        struct rk_error **reterr)
+static int write_marker(int dirfd, const char *name, const char *content, struct rk_error **reterr)
 {
         int r = write_file_atomic_at(dirfd, name, content, strlen(content), 0644);
 
@@ -177,8 +177,8 @@ static int write_marker(int dirfd, const char *name, const char *content,
 }
 
 /* Writes manifest, hash, image and (after syncfs) rendered into the tree at dirfd. */
-static int tree_finish_files(const struct render_list *l, const struct render_state *rs,
-                             int dirfd, struct rk_error **reterr)
+static int tree_finish_files(const struct render_list *l, const struct render_state *rs, int dirfd,
+                             struct rk_error **reterr)
 {
         _cleanup_free_ char *manifest = image_manifest_to_json(l->items[0].manifest, false);
         _cleanup_free_ char *hash = NULL;
@@ -345,8 +345,7 @@ int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr)
         return 0;
 }
 
-int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd,
-                           struct rk_error **reterr)
+int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd, struct rk_error **reterr)
 {
         _cleanup_free_ char *dir = xasprintf("tree/%s/rootfs", id);
         int fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

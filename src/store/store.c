@@ -110,16 +110,24 @@ static void store_clean_tmp(struct store *s)
 static int store_open_root(struct store *s, struct rk_error **reterr)
 {
         struct group *g = getgrnam("rkt");
+        bool created;
         mode_t old;
         int r;
 
         s->gid = g ? g->gr_gid : (gid_t)-1;
+        created = faccessat(AT_FDCWD, s->dir, F_OK, 0) < 0;
         old = umask(0);
         r = mkdir_p_at(AT_FDCWD, s->dir, 02750);
         if (r >= 0) {
                 s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (s->dir_fd < 0)
                         r = -errno;
+        }
+        if (r >= 0 && created) {
+                /* a new data directory gets SPEC.md §6.1's owner and mode */
+                store_chown(s, s->dir_fd, "");
+                if (fchmod(s->dir_fd, 02750) < 0)
+                        log_debug("cannot set the mode of %s: %m", s->dir);
         }
         if (r < 0) {
                 umask(old);
@@ -178,8 +186,10 @@ int store_mkdtemp(struct store *s, const char *prefix, char **ret_name, int *ret
         _cleanup_close_ int fd = -EBADF;
 
         if (!mkdtemp(path))
-                return rk_error_set_errno(reterr, errno, "cannot create a temporary directory "
-                                          "in %s/cas/tmp", s->dir);
+                return rk_error_set_errno(reterr, errno,
+                                          "cannot create a temporary directory "
+                                          "in %s/cas/tmp",
+                                          s->dir);
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 || flock(fd, LOCK_EX) < 0) {
                 int e = errno;
@@ -226,8 +236,7 @@ int store_open_blob(struct store *s, const char *key, int *ret_fd, struct rk_err
         int fd = openat(s->cas_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
         if (fd < 0)
-                return rk_error_set_errno(reterr, errno, "cannot open the blob of image %s",
-                                          key);
+                return rk_error_set_errno(reterr, errno, "cannot open the blob of image %s", key);
         store_touch_image(s, key);
         *ret_fd = fd;
         return 0;
@@ -241,8 +250,7 @@ int store_read_manifest_raw(struct store *s, const char *key, char **ret, size_t
         int r = read_file_at(s->cas_fd, path, 16 << 20, ret, ret_len);
 
         if (r < 0)
-                return rk_error_set_errno(reterr, -r, "cannot read the manifest of image %s",
-                                          key);
+                return rk_error_set_errno(reterr, -r, "cannot read the manifest of image %s", key);
         return 0;
 }
 

@@ -23,29 +23,29 @@ struct sqlite3;
 struct ac_labels;
 struct image_manifest;
 
-#define STORE_KEY_PREFIX    "sha512-"
-#define STORE_KEY_HEX       64
-#define STORE_KEY_LEN       (7 + STORE_KEY_HEX)
-#define STORE_DB_VERSION    1
+#define STORE_KEY_PREFIX "sha512-"
+#define STORE_KEY_HEX    64
+#define STORE_KEY_LEN    (7 + STORE_KEY_HEX)
+#define STORE_DB_VERSION 1
 
 struct store {
-        char *dir;       /* D, absolute */
-        int dir_fd;      /* D */
-        int cas_fd;      /* D/cas, shared flock held while open */
+        char *dir;  /* D, absolute */
+        int dir_fd; /* D */
+        int cas_fd; /* D/cas, shared flock held while open */
         struct sqlite3 *db;
-        gid_t gid;       /* group "rkt", or (gid_t)-1 when it does not exist */
+        gid_t gid; /* group "rkt", or (gid_t)-1 when it does not exist */
 };
 
 /* One row of the image index. */
 struct image_info {
-        char *key;            /* sha512-<64 hex> */
-        char *name;           /* manifest name */
-        char *version;        /* "version" label, NULL if none */
-        int64_t import_time;  /* ns since the epoch */
-        int64_t last_used;    /* ns since the epoch */
+        char *key;           /* sha512-<64 hex> */
+        char *name;          /* manifest name */
+        char *version;       /* "version" label, NULL if none */
+        int64_t import_time; /* ns since the epoch */
+        int64_t last_used;   /* ns since the epoch */
         bool latest;
-        uint64_t size;        /* blob size */
-        uint64_t tree_size;   /* rendered tree size, 0 when not rendered */
+        uint64_t size;      /* blob size */
+        uint64_t tree_size; /* rendered tree size, 0 when not rendered */
 };
 
 void image_info_done(struct image_info *i);
@@ -121,7 +121,7 @@ int store_remove_image(struct store *s, const char *key, struct rk_error **reter
 /* --- import (store-import.c) --- */
 
 enum import_flags {
-        IMPORT_RENDER = 1 << 0, /* also render the tree store entry (root only) */
+        IMPORT_RENDER = 1 << 0,   /* also render the tree store entry (root only) */
         IMPORT_PROGRESS = 1 << 1, /* progress bar on stderr */
 };
 
@@ -153,8 +153,7 @@ int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk
 /* Removes the tree entry id (under its lock) and clears the tree size of its image. */
 int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr);
 /* Opens D/cas/tree/<id>/rootfs (O_PATH-free directory fd). */
-int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd,
-                           struct rk_error **reterr);
+int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd, struct rk_error **reterr);
 /* Lists the tree IDs present. */
 int store_tree_list(struct store *s, char ***ret_ids, struct rk_error **reterr);
 

@@ -3,6 +3,8 @@
  * Deterministic hash of a directory tree. Regular files are opened with O_NOFOLLOW and
  * checked with fstat before reading, so nothing but a regular file is ever read.
  */
+#include "tree-hash.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,7 +15,6 @@
 #include "store-private.h"
 #include "strbuf.h"
 #include "strv.h"
-#include "tree-hash.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -109,8 +110,7 @@ static int hash_entry(struct hash_walk *hw, int fd, const char *name, const char
                 return -errno;
         strbuf_printf(&hdr, "%s%c%o %u %u %lld%c", path, 0, (unsigned)st.st_mode,
                       (unsigned)st.st_uid, (unsigned)st.st_gid,
-                      S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ? (long long)st.st_size : 0LL,
-                      0);
+                      S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ? (long long)st.st_size : 0LL, 0);
         if (S_ISLNK(st.st_mode)) {
                 ssize_t n = readlinkat(fd, name, target, sizeof(target) - 1);
                 if (n < 0)

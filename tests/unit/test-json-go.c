@@ -111,7 +111,9 @@ TEST(non_ascii_is_kept_as_utf8)
 
 TEST(invalid_utf8_becomes_replacement_char)
 {
-        _cleanup_json_ json_t *s = json_stringn_nocheck("a\xff" "b\xc3", 4);
+        _cleanup_json_ json_t *s = json_stringn_nocheck("a\xff"
+                                                        "b\xc3",
+                                                        4);
         _cleanup_free_ char *out = json_dump_go(s, false);
 
         ASSERT_STREQ(out, "\"a\\ufffdb\\ufffd\"");
@@ -152,8 +154,7 @@ TEST(reals_print_like_go_float64)
 
 TEST(reals_inside_documents)
 {
-        check_dump("[1.5, 2.0, 1e21, 1E-7, 0.000123]", false,
-                   "[1.5,2,1e+21,1e-7,0.000123]");
+        check_dump("[1.5, 2.0, 1e21, 1E-7, 0.000123]", false, "[1.5,2,1e+21,1e-7,0.000123]");
 }
 
 TEST(deep_nesting_pretty)

@@ -331,10 +331,10 @@ TEST(field_order_is_canonical)
                 "\"name\":\"a\",\"acVersion\":\"0.8.11\",\"acKind\":\"ImageManifest\"}");
 
         ASSERT_STREQ(out, HDR ",\"labels\":[{\"name\":\"version\",\"value\":\"1\"}],"
-                          "\"app\":{\"exec\":null,\"user\":\"u\",\"group\":\"g\"},"
-                          "\"annotations\":[{\"name\":\"n\",\"value\":\"v\"}],"
-                          "\"dependencies\":[{\"imageName\":\"d\",\"size\":1}],"
-                          "\"pathWhitelist\":[\"/x\"]}");
+                              "\"app\":{\"exec\":null,\"user\":\"u\",\"group\":\"g\"},"
+                              "\"annotations\":[{\"name\":\"n\",\"value\":\"v\"}],"
+                              "\"dependencies\":[{\"imageName\":\"d\",\"size\":1}],"
+                              "\"pathWhitelist\":[\"/x\"]}");
 }
 
 TEST(empty_lists_are_omitted)
@@ -361,9 +361,9 @@ TEST(exec_null_versus_empty)
 
 TEST(port_count_defaults_to_one)
 {
-        _cleanup_free_ char *out = canonical(
-                HDR ",\"app\":{\"user\":\"u\",\"group\":\"g\",\"ports\":[{\"name\":\"p\","
-                    "\"protocol\":\"tcp\",\"port\":80,\"count\":0}]}}");
+        _cleanup_free_ char *out =
+                canonical(HDR ",\"app\":{\"user\":\"u\",\"group\":\"g\",\"ports\":[{\"name\":\"p\","
+                              "\"protocol\":\"tcp\",\"port\":80,\"count\":0}]}}");
 
         ASSERT_CONTAINS(out, "{\"name\":\"p\",\"protocol\":\"tcp\",\"port\":80,\"count\":1,"
                              "\"socketActivated\":false}");

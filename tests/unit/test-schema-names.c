@@ -12,8 +12,15 @@
 
 TEST(identifier_valid)
 {
-        static const char *const ok[] = {"a", "0", "abc", "example.com/app", "a-b_c", "a.b~c/d",
-                                         "coreos.com/rkt/stage1-fly", "x1/y2", "a_b"};
+        static const char *const ok[] = {"a",
+                                         "0",
+                                         "abc",
+                                         "example.com/app",
+                                         "a-b_c",
+                                         "a.b~c/d",
+                                         "coreos.com/rkt/stage1-fly",
+                                         "x1/y2",
+                                         "a_b"};
 
         for (size_t i = 0; i < ELEMENTSOF(ok); i++)
                 if (!ac_identifier_is_valid(ok[i]))
@@ -22,9 +29,23 @@ TEST(identifier_valid)
 
 TEST(identifier_invalid)
 {
-        static const char *const bad[] = {"", "A", "abc/", "/abc", "-a", "a--b", "a..b",
-                                          "a b", "a:b", "a,b", "a=b", "ä", "a/", "a_", "_a",
-                                          "a+b", "example.com//app"};
+        static const char *const bad[] = {"",
+                                          "A",
+                                          "abc/",
+                                          "/abc",
+                                          "-a",
+                                          "a--b",
+                                          "a..b",
+                                          "a b",
+                                          "a:b",
+                                          "a,b",
+                                          "a=b",
+                                          "ä",
+                                          "a/",
+                                          "a_",
+                                          "_a",
+                                          "a+b",
+                                          "example.com//app"};
 
         ASSERT_FALSE(ac_identifier_is_valid(NULL));
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
@@ -65,12 +86,12 @@ TEST(hash_validity)
 
 TEST(semver_validity)
 {
-        static const char *const ok[] = {"0.8.11", "1.30.0", "0.0.1", "1.0.0-alpha",
-                                         "1.0.0-alpha.1", "1.0.0+build.5", "1.0.0-rc1+meta",
-                                         "0.0.0-pre", "10.20.30"};
-        static const char *const bad[] = {"", "1", "1.2", "1.2.3.4", "a.b.c", "0.0.0", "1.2.3-",
-                                          "1.2.3+", "1.2.3-a b", "v1.2.3", "1.2.3x", "-1.2.3",
-                                          "1..3"};
+        static const char *const ok[] = {"0.8.11",         "1.30.0",        "0.0.1",
+                                         "1.0.0-alpha",    "1.0.0-alpha.1", "1.0.0+build.5",
+                                         "1.0.0-rc1+meta", "0.0.0-pre",     "10.20.30"};
+        static const char *const bad[] = {"",       "1",      "1.2",    "1.2.3.4",   "a.b.c",
+                                          "0.0.0",  "1.2.3-", "1.2.3+", "1.2.3-a b", "v1.2.3",
+                                          "1.2.3x", "-1.2.3", "1..3"};
 
         for (size_t i = 0; i < ELEMENTSOF(ok); i++)
                 if (!ac_semver_is_valid(ok[i]))
@@ -94,16 +115,23 @@ TEST(semver_normalize)
 
 TEST(date_validity)
 {
-        static const char *const ok[] = {"2016-01-02T15:04:05Z", "2016-01-02T15:04:05+01:00",
-                                         "2016-01-02T15:04:05-07:30",
-                                         "2016-01-02T15:04:05.123456789Z",
-                                         "2016-02-29T00:00:00Z", "0001-01-01T00:00:00Z"};
-        static const char *const bad[] = {"", "2016-01-02", "2016-01-02 15:04:05Z",
-                                          "2016-01-02T15:04:05", "2016-13-02T15:04:05Z",
-                                          "2015-02-29T00:00:00Z", "2016-01-32T00:00:00Z",
-                                          "2016-01-02T24:00:00Z", "2016-01-02T15:60:00Z",
-                                          "2016-01-02T15:04:05+0100", "2016-01-02t15:04:05Z",
-                                          "2016-01-02T15:04:05Zjunk", "yesterday",
+        static const char *const ok[] = {
+                "2016-01-02T15:04:05Z",      "2016-01-02T15:04:05+01:00",
+                "2016-01-02T15:04:05-07:30", "2016-01-02T15:04:05.123456789Z",
+                "2016-02-29T00:00:00Z",      "0001-01-01T00:00:00Z"};
+        static const char *const bad[] = {"",
+                                          "2016-01-02",
+                                          "2016-01-02 15:04:05Z",
+                                          "2016-01-02T15:04:05",
+                                          "2016-13-02T15:04:05Z",
+                                          "2015-02-29T00:00:00Z",
+                                          "2016-01-32T00:00:00Z",
+                                          "2016-01-02T24:00:00Z",
+                                          "2016-01-02T15:60:00Z",
+                                          "2016-01-02T15:04:05+0100",
+                                          "2016-01-02t15:04:05Z",
+                                          "2016-01-02T15:04:05Zjunk",
+                                          "yesterday",
                                           "2016-01-02T15:04:05.Z"};
 
         for (size_t i = 0; i < ELEMENTSOF(ok); i++)
@@ -163,23 +191,23 @@ static int validate_pairs(const char *const *kv, size_t n, struct rk_error **err
         return r;
 }
 
-#define CHECK_LABELS_FAIL(msg, ...)                                                                \
-        do {                                                                                       \
-                static const char *const kv_[] = {__VA_ARGS__};                                    \
-                _cleanup_(rk_error_freep) struct rk_error *e_ = NULL;                              \
-                ASSERT_ERRNO(validate_pairs(kv_, ELEMENTSOF(kv_), &e_), EINVAL);                   \
-                ASSERT_NOT_NULL(e_);                                                               \
-                ASSERT_EQ(e_->errnum, EINVAL);                                                     \
-                _cleanup_free_ char *s_ = rk_error_render(e_, false);                              \
-                ASSERT_CONTAINS(s_, msg);                                                          \
+#define CHECK_LABELS_FAIL(msg, ...)                                              \
+        do {                                                                     \
+                static const char *const kv_[] = {__VA_ARGS__};                  \
+                _cleanup_(rk_error_freep) struct rk_error *e_ = NULL;            \
+                ASSERT_ERRNO(validate_pairs(kv_, ELEMENTSOF(kv_), &e_), EINVAL); \
+                ASSERT_NOT_NULL(e_);                                             \
+                ASSERT_EQ(e_->errnum, EINVAL);                                   \
+                _cleanup_free_ char *s_ = rk_error_render(e_, false);            \
+                ASSERT_CONTAINS(s_, msg);                                        \
         } while (0)
 
-#define CHECK_LABELS_OK(...)                                                                       \
-        do {                                                                                       \
-                static const char *const kv_[] = {__VA_ARGS__};                                    \
-                _cleanup_(rk_error_freep) struct rk_error *e_ = NULL;                              \
-                ASSERT_OK(validate_pairs(kv_, ELEMENTSOF(kv_), &e_));                              \
-                ASSERT_NULL(e_);                                                                   \
+#define CHECK_LABELS_OK(...)                                          \
+        do {                                                          \
+                static const char *const kv_[] = {__VA_ARGS__};       \
+                _cleanup_(rk_error_freep) struct rk_error *e_ = NULL; \
+                ASSERT_OK(validate_pairs(kv_, ELEMENTSOF(kv_), &e_)); \
+                ASSERT_NULL(e_);                                      \
         } while (0)
 
 TEST(labels_validate_os_arch)
@@ -203,8 +231,8 @@ TEST(labels_validate_os_arch)
 
 TEST(labels_validate_names)
 {
-        CHECK_LABELS_FAIL("labels: duplicate labels of name \"version\"", "version", "1",
-                          "version", "2");
+        CHECK_LABELS_FAIL("labels: duplicate labels of name \"version\"", "version", "1", "version",
+                          "2");
         CHECK_LABELS_FAIL("labels: invalid label name: \"name\"", "name", "x");
         CHECK_LABELS_FAIL("is not a valid AC identifier", "Version", "1");
         CHECK_LABELS_FAIL("is not a valid AC identifier", "", "1");
@@ -338,8 +366,9 @@ TEST(quantity_valid)
 
 TEST(quantity_invalid)
 {
-        static const char *const bad[] = {"", "m", "1K", "1mi", "1x", "abc", "1.2.3", "1 Mi",
-                                          "1e", "1e+", "Mi", "--1", "1Mi2", "1.5.Gi", "."};
+        static const char *const bad[] = {"",    "m",     "1K",   "1mi",    "1x",
+                                          "abc", "1.2.3", "1 Mi", "1e",     "1e+",
+                                          "Mi",  "--1",   "1Mi2", "1.5.Gi", "."};
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(rk_error_freep) struct rk_error *e = NULL;
