@@ -16,16 +16,13 @@ static void error_push_front(struct rk_error *e, char *msg)
         e->n_frames++;
 }
 
-static int error_setv(struct rk_error **reterr, int errnum, bool with_errno, const char *fmt,
-                      va_list ap)
+/* Sets *reterr to a new error with message msg (taken), plus strerror when with_errno. */
+static int error_set_msg(struct rk_error **reterr, int errnum, bool with_errno, char *msg)
 {
         struct rk_error *e;
-        char *msg;
 
         assert(errnum > 0);
         assert(reterr && !*reterr);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                oom_check(NULL);
         if (with_errno) {
                 char *full = xasprintf("%s: %s", msg, strerror(errnum));
                 free(msg);
@@ -40,58 +37,31 @@ static int error_setv(struct rk_error **reterr, int errnum, bool with_errno, con
 
 int rk_error_set(struct rk_error **reterr, int errnum, const char *fmt, ...)
 {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = error_setv(reterr, errnum, false, fmt, ap);
-        va_end(ap);
-        return r;
+        return error_set_msg(reterr, errnum, false, FORMAT_VARARGS(fmt));
 }
 
 int rk_error_set_errno(struct rk_error **reterr, int errnum, const char *fmt, ...)
 {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = error_setv(reterr, errnum, true, fmt, ap);
-        va_end(ap);
-        return r;
+        return error_set_msg(reterr, errnum, true, FORMAT_VARARGS(fmt));
 }
 
 int rk_error_wrap(struct rk_error **reterr, const char *fmt, ...)
 {
-        va_list ap;
-        char *msg;
-        int r;
-
         assert(reterr && *reterr);
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                oom_check(NULL);
-        error_push_front(*reterr, msg);
+        error_push_front(*reterr, FORMAT_VARARGS(fmt));
         return -(*reterr)->errnum;
 }
 
 int rk_error_prefix(struct rk_error **reterr, const char *fmt, ...)
 {
+        _cleanup_free_ char *ctx = NULL, *old = NULL;
         struct rk_error *e;
-        va_list ap;
-        char *ctx, *old;
 
         assert(reterr && *reterr);
         e = *reterr;
-        va_start(ap, fmt);
-        if (vasprintf(&ctx, fmt, ap) < 0)
-                oom_check(NULL);
-        va_end(ap);
+        ctx = FORMAT_VARARGS(fmt);
         old = e->frames[0];
         e->frames[0] = xasprintf("%s: %s", ctx, old);
-        free(old);
-        free(ctx);
         return -e->errnum;
 }
 

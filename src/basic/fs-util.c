@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -119,7 +120,13 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode)
         return 0;
 }
 
-static int rm_rf_children(int fd, dev_t dev)
+typedef int (*dir_entry_fn)(int dfd, const char *name, const struct stat *st, void *userdata);
+
+/*
+ * Calls fn for every entry of the directory fd (taken, closed on return) with its lstat.
+ * Stops at the first error, or with keep_going visits every entry and returns the first.
+ */
+static int dir_foreach(int fd, bool keep_going, dir_entry_fn fn, void *userdata)
 {
         DIR *d = fdopendir(fd);
         struct dirent *de;
@@ -129,111 +136,94 @@ static int rm_rf_children(int fd, dev_t dev)
                 safe_close(fd);
                 return -errno;
         }
-        while ((de = readdir(d))) {
+        while ((keep_going || r >= 0) && (de = readdir(d))) {
                 struct stat st;
+                int k;
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        if (errno != ENOENT)
-                                r = -errno;
-                        continue;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        int cfd;
-
-                        if (st.st_dev != dev)
-                                return closedir(d), -EXDEV;
-                        cfd = openat(dirfd(d), de->d_name,
-                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (cfd >= 0) {
-                                int k = rm_rf_children(cfd, dev);
-                                if (k < 0 && r == 0)
-                                        r = k;
-                        }
-                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && r == 0)
-                                r = -errno;
-                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && r == 0)
-                        r = -errno;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        k = errno == ENOENT ? 0 : -errno;
+                else
+                        k = fn(dirfd(d), de->d_name, &st, userdata);
+                if (k < 0 && r == 0)
+                        r = k;
         }
         closedir(d);
+        return r;
+}
+
+/* Opens the directory dfd/name without following a symlink. */
+static int open_subdir(int dfd, const char *name)
+{
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+static int rm_rf_entry(int dfd, const char *name, const struct stat *st, void *userdata)
+{
+        const dev_t *dev = userdata;
+        int fd, r;
+
+        if (!S_ISDIR(st->st_mode))
+                return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+        if (st->st_dev != *dev)
+                return -EXDEV; /* never cross into another file system */
+        fd = open_subdir(dfd, name);
+        r = fd < 0 ? fd : dir_foreach(fd, true, rm_rf_entry, userdata);
+        if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
+                r = -errno;
         return r;
 }
 
 int rm_rf_at(int dirfd, const char *name)
 {
         struct stat st;
-        int fd, r;
 
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        if (!S_ISDIR(st.st_mode))
-                return RET_NERRNO(unlinkat(dirfd, name, 0));
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        r = rm_rf_children(fd, st.st_dev);
-        if (r < 0)
-                return r;
-        return RET_NERRNO(unlinkat(dirfd, name, AT_REMOVEDIR));
+        return rm_rf_entry(dirfd, name, &st, &st.st_dev);
 }
 
-/* Adds the sizes below fd to *total, counting a hard-linked inode once. */
-static int dir_size_fd(int fd, struct hashset *inodes, off_t *total)
+struct size_walk {
+        struct hashset inodes; /* hard-linked inodes already counted */
+        off_t total;
+};
+
+static int size_entry(int dfd, const char *name, const struct stat *st, void *userdata)
 {
-        DIR *d = fdopendir(fd);
-        struct dirent *de;
-        int r = 0;
+        struct size_walk *sw = userdata;
+        int fd;
 
-        if (!d) {
-                safe_close(fd);
-                return -errno;
+        if (S_ISDIR(st->st_mode)) {
+                sw->total += st->st_size;
+                fd = open_subdir(dfd, name);
+                return fd < 0 ? fd : dir_foreach(fd, false, size_entry, sw);
         }
-        while (r >= 0 && (de = readdir(d))) {
-                struct stat st;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        int cfd = openat(dirfd(d), de->d_name,
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        *total += st.st_size;
-                        r = cfd < 0 ? -errno : dir_size_fd(cfd, inodes, total);
-                } else if (st.st_nlink > 1) {
-                        _cleanup_free_ char *id =
-                                xasprintf("%llu:%llu", (unsigned long long)st.st_dev,
-                                          (unsigned long long)st.st_ino);
-                        if (hashset_put(inodes, id, 0) > 0)
-                                *total += st.st_size;
-                } else
-                        *total += st.st_size;
+        if (st->st_nlink > 1) {
+                _cleanup_free_ char *id = xasprintf("%llu:%llu", (unsigned long long)st->st_dev,
+                                                    (unsigned long long)st->st_ino);
+                if (hashset_put(&sw->inodes, id, 0) == 0)
+                        return 0;
         }
-        closedir(d);
-        return r;
+        sw->total += st->st_size;
+        return 0;
 }
 
 int dir_size_at(int dirfd, const char *name, off_t *ret)
 {
-        struct hashset inodes = HASHSET_INIT;
+        struct size_walk sw = {HASHSET_INIT, 0};
         struct stat st;
-        off_t total;
-        int fd, r = 0;
+        int r;
 
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
-        total = st.st_size;
-        if (S_ISDIR(st.st_mode)) {
-                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = fd < 0 ? -errno : dir_size_fd(fd, &inodes, &total);
-        }
-        hashset_done(&inodes);
+        r = size_entry(dirfd, name, &st, &sw);
+        hashset_done(&sw.inodes);
         if (r < 0)
                 return r;
-        *ret = total;
+        *ret = sw.total;
         return 0;
 }
 
@@ -284,28 +274,9 @@ static int copy_attrs(int dirfd, const char *name, const struct stat *st)
 
 static int copy_entry(int sfd, const char *name, int dfd, const char *dname, const struct stat *st);
 
-static int copy_dir_contents(int sfd, int dfd)
+static int copy_child(int sfd, const char *name, const struct stat *st, void *userdata)
 {
-        DIR *d = fdopendir(sfd);
-        struct dirent *de;
-        int r = 0;
-
-        if (!d) {
-                safe_close(sfd);
-                return -errno;
-        }
-        while (r >= 0 && (de = readdir(d))) {
-                struct stat st;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        r = -errno;
-                else
-                        r = copy_entry(dirfd(d), de->d_name, dfd, de->d_name, &st);
-        }
-        closedir(d);
-        return r;
+        return copy_entry(sfd, name, *(int *)userdata, name, st);
 }
 
 static int copy_regular(int sfd, const char *name, int dfd, const char *dname)
@@ -329,18 +300,16 @@ static int copy_entry(int sfd, const char *name, int dfd, const char *dname, con
 
         switch (st->st_mode & S_IFMT) {
         case S_IFDIR: {
-                int s2, d2;
+                _cleanup_close_ int d2 = -EBADF;
+                int s2;
 
                 if (mkdirat(dfd, dname, 0700) < 0)
                         return -errno;
-                s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (s2 < 0)
-                        return -errno;
-                d2 = openat(dfd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                d2 = open_subdir(dfd, dname);
                 if (d2 < 0)
-                        return safe_close(s2), -errno;
-                r = copy_dir_contents(s2, d2);
-                safe_close(d2);
+                        return d2;
+                s2 = open_subdir(sfd, name);
+                r = s2 < 0 ? s2 : dir_foreach(s2, false, copy_child, &d2);
                 break;
         }
         case S_IFREG:

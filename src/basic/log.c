@@ -27,13 +27,11 @@ void log_set_prefix(const char *prefix)
         log_prefix = prefix && *prefix ? xasprintf("%s: ", prefix) : NULL;
 }
 
-static void log_emit(const char *prefix, const char *fmt, va_list ap)
+/* Prints prefix and msg (taken) as one line on stderr, after flushing stdout. */
+static void log_emit(const char *prefix, char *msg)
 {
         struct strbuf sb = STRBUF_INIT;
-        char *msg;
 
-        if (vasprintf(&msg, fmt, ap) < 0)
-                return;
         if (prefix)
                 strbuf_puts(&sb, prefix);
         strbuf_puts(&sb, msg);
@@ -47,36 +45,22 @@ static void log_emit(const char *prefix, const char *fmt, va_list ap)
 
 void log_full(enum log_level level, const char *fmt, ...)
 {
-        va_list ap;
-
-        if (level > max_level)
-                return;
-        va_start(ap, fmt);
-        log_emit(log_prefix, fmt, ap);
-        va_end(ap);
+        if (level <= max_level)
+                log_emit(log_prefix, FORMAT_VARARGS(fmt));
 }
 
 void log_with_prefix(enum log_level level, const char *prefix, const char *fmt, ...)
 {
-        va_list ap;
-
-        if (level > max_level)
-                return;
-        va_start(ap, fmt);
-        log_emit(prefix, fmt, ap);
-        va_end(ap);
+        if (level <= max_level)
+                log_emit(prefix, FORMAT_VARARGS(fmt));
 }
 
 int log_full_errno(enum log_level level, int r, const char *fmt, ...)
 {
-        va_list ap;
-
         r = r < 0 ? -r : r;
         if (level <= max_level) {
                 errno = r;
-                va_start(ap, fmt);
-                log_emit(log_prefix, fmt, ap);
-                va_end(ap);
+                log_emit(log_prefix, FORMAT_VARARGS(fmt));
         }
         return -r;
 }

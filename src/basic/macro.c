@@ -19,16 +19,16 @@ char *xstrdup(const char *s)
         return s ? oom_check(strdup(s)) : NULL;
 }
 
-char *xasprintf(const char *fmt, ...)
+char *xvasprintf(const char *fmt, va_list ap)
 {
-        va_list ap;
         char *s;
-        int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
+        if (vasprintf(&s, fmt, ap) < 0)
                 return oom_check(NULL);
         return s;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        return FORMAT_VARARGS(fmt);
 }

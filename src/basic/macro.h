@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -86,3 +87,16 @@ void *oom_check(void *x);
 #define xnew0(type, n) ((type *)oom_check(calloc((n), sizeof(type))))
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
+
+/* In a variadic function whose last named parameter is fmt: its arguments formatted into a
+ * malloc'd string (never NULL). */
+#define FORMAT_VARARGS(fmt)                  \
+        ({                                   \
+                va_list _ap_;                \
+                char *_s_;                   \
+                va_start(_ap_, fmt);         \
+                _s_ = xvasprintf(fmt, _ap_); \
+                va_end(_ap_);                \
+                _s_;                         \
+        })

@@ -79,15 +79,8 @@ void table_add_line(struct table *t, const char *text)
 
 void table_add_linef(struct table *t, const char *fmt, ...)
 {
-        _cleanup_free_ char *line = NULL;
-        va_list ap;
-        int r;
+        _cleanup_free_ char *line = FORMAT_VARARGS(fmt);
 
-        va_start(ap, fmt);
-        r = vasprintf(&line, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                oom_check(NULL);
         table_add_line(t, line);
 }
 

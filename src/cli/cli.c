@@ -182,28 +182,18 @@ static const struct command *command_locate(int argc, char **argv, bool *used, s
 
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
+        _cleanup_free_ char *msg = FORMAT_VARARGS(fmt);
 
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        fprintf(stderr, "Error: %s\n", msg ? msg : "usage error");
+        fprintf(stderr, "Error: %s\n", msg);
         cli_print_help(cmd, cli_command_path);
         return EXIT_RKT_ERROR;
 }
 
 int cli_fail(const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
+        _cleanup_free_ char *msg = FORMAT_VARARGS(fmt);
 
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        log_error("%s", msg ? msg : fmt);
+        log_error("%s", msg);
         return EXIT_RKT_ERROR;
 }
 

@@ -65,16 +65,11 @@ static int archive_fail(struct archive *a, struct rk_error **reterr, const char 
 {
         const char *msg = archive_error_string(a);
         int e = archive_errnum(a);
-        _cleanup_free_ char *what = NULL;
-        va_list ap;
+        _cleanup_free_ char *what = FORMAT_VARARGS(fmt);
 
-        va_start(ap, fmt);
-        if (vasprintf(&what, fmt, ap) < 0)
-                what = NULL;
-        va_end(ap);
         if (e == ENOSPC || e == EDQUOT || !msg)
-                return rk_error_set_errno(reterr, e, "%s", what ? what : "archive");
-        return rk_error_set(reterr, e, "%s: %s", what ? what : "archive", msg);
+                return rk_error_set_errno(reterr, e, "%s", what);
+        return rk_error_set(reterr, e, "%s: %s", what, msg);
 }
 
 struct stream {
