@@ -13,32 +13,6 @@
 #include "macro.h"
 #include "strv.h"
 
-/* Calls parse_one(element, "<path>[i]", data) for each element of the array member key. */
-static int foreach_element(const json_t *obj, const char *key, const char *parent,
-                           int (*parse_one)(const json_t *, const char *, void *,
-                                            struct rk_error **),
-                           void *data, struct rk_error **reterr)
-{
-        _cleanup_free_ char *path = field_join(parent, key);
-        json_t *arr, *v;
-        size_t i;
-        int r = jf_array(obj, key, parent, &arr, reterr);
-
-        if (r <= 0)
-                return r;
-        json_array_foreach(arr, i, v)
-        {
-                _cleanup_free_ char *p = field_index(path, i);
-
-                if (!json_is_object(v))
-                        return field_error(reterr, p, "expected an object");
-                r = parse_one(v, p, data, reterr);
-                if (r < 0)
-                        return r;
-        }
-        return 1;
-}
-
 static int event_handler_parse(const json_t *v, const char *path, void *data,
                                struct rk_error **reterr)
 {
@@ -245,9 +219,9 @@ int ac_app_parse(const json_t *v, const char *path, struct ac_app **ret, struct 
                 return field_error(reterr, path, "expected an object");
         if ((r = app_parse_basics(v, path, a, reterr)) < 0 ||
             (r = app_parse_lists(v, path, a, reterr)) < 0 ||
-            (r = foreach_element(v, "eventHandlers", path, event_handler_parse, a, reterr)) < 0 ||
-            (r = foreach_element(v, "mountPoints", path, mount_point_parse, a, reterr)) < 0 ||
-            (r = foreach_element(v, "ports", path, app_port_parse, a, reterr)) < 0 ||
+            (r = jf_foreach_object(v, "eventHandlers", path, event_handler_parse, a, reterr)) < 0 ||
+            (r = jf_foreach_object(v, "mountPoints", path, mount_point_parse, a, reterr)) < 0 ||
+            (r = jf_foreach_object(v, "ports", path, app_port_parse, a, reterr)) < 0 ||
             (r = ac_isolators_parse(v, "isolators", path, &a->isolators, &a->n_isolators, reterr)) <
                     0)
                 return r;

@@ -111,55 +111,11 @@ int jf_int(const json_t *obj, const char *key, const char *parent, int64_t min, 
         return 1;
 }
 
-int jf_strv(const json_t *obj, const char *key, const char *parent, char ***ret,
-            struct rk_error **reterr)
-{
-        _cleanup_strv_free_ char **l = NULL;
-        _cleanup_free_ char *path = field_join(parent, key);
-        json_t *arr, *v;
-        size_t i;
-        int r = jf_array(obj, key, parent, &arr, reterr);
-
-        *ret = NULL;
-        if (r <= 0)
-                return r;
-        l = xnew0(char *, 1);
-        json_array_foreach(arr, i, v)
-        {
-                if (!json_is_string(v)) {
-                        _cleanup_free_ char *p = field_index(path, i);
-                        return field_error(reterr, p, "expected a string");
-                }
-                strv_push(&l, json_string_value(v));
-        }
-        *ret = TAKE_PTR(l);
-        return 1;
-}
-
-/* One {"name","value"} element of a pair list. */
-static int jf_pair(const json_t *v, const char *path, bool (*name_ok)(const char *),
-                   struct ac_labels *l, struct rk_error **reterr)
-{
-        const char *name, *value;
-        int r;
-
-        if (!json_is_object(v))
-                return field_error(reterr, path, "expected an object");
-        r = jf_string(v, "name", path, &name, reterr);
-        if (r < 0)
-                return r;
-        r = jf_string(v, "value", path, &value, reterr);
-        if (r < 0)
-                return r;
-        if (name_ok && !name_ok(name ?: ""))
-                return field_error(reterr, path, "name \"%s\" is not valid", name ?: "");
-        l->items = oom_check(reallocarray(l->items, l->n + 1, sizeof(struct ac_label)));
-        l->items[l->n++] = (struct ac_label){xstrdup(name ?: ""), xstrdup(value ?: "")};
-        return 0;
-}
-
-int jf_pairs(const json_t *obj, const char *key, const char *parent, bool (*name_ok)(const char *),
-             struct ac_labels *ret, struct rk_error **reterr)
+/* Calls parse_one for each element of the array member key; each must be of type t. */
+static int foreach_typed(const json_t *obj, const char *key, const char *parent, json_type t,
+                         const char *tname,
+                         int (*parse_one)(const json_t *, const char *, void *, struct rk_error **),
+                         void *data, struct rk_error **reterr)
 {
         _cleanup_free_ char *path = field_join(parent, key);
         json_t *arr, *v;
@@ -172,11 +128,70 @@ int jf_pairs(const json_t *obj, const char *key, const char *parent, bool (*name
         {
                 _cleanup_free_ char *p = field_index(path, i);
 
-                r = jf_pair(v, p, name_ok, ret, reterr);
+                if (json_typeof(v) != t)
+                        return field_error(reterr, p, "expected %s", tname);
+                r = parse_one(v, p, data, reterr);
                 if (r < 0)
                         return r;
         }
         return 1;
+}
+
+int jf_foreach_object(const json_t *obj, const char *key, const char *parent,
+                      int (*parse_one)(const json_t *, const char *, void *, struct rk_error **),
+                      void *data, struct rk_error **reterr)
+{
+        return foreach_typed(obj, key, parent, JSON_OBJECT, "an object", parse_one, data, reterr);
+}
+
+/* Appends string element v to the strv *data. */
+static int strv_push_element(const json_t *v, const char *path, void *data,
+                             struct rk_error **reterr)
+{
+        strv_push(data, json_string_value(v));
+        return 0;
+}
+
+int jf_strv(const json_t *obj, const char *key, const char *parent, char ***ret,
+            struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **l = xnew0(char *, 1);
+        int r = foreach_typed(obj, key, parent, JSON_STRING, "a string", strv_push_element, &l,
+                              reterr);
+
+        *ret = r > 0 ? TAKE_PTR(l) : NULL;
+        return r;
+}
+
+struct pair_list {
+        bool (*name_ok)(const char *);
+        struct ac_labels *labels;
+};
+
+/* One {"name","value"} element of a pair list; data is a struct pair_list. */
+static int jf_pair(const json_t *v, const char *path, void *data, struct rk_error **reterr)
+{
+        struct pair_list *pl = data;
+        struct ac_labels *l = pl->labels;
+        const char *name, *value;
+        int r;
+
+        if ((r = jf_string(v, "name", path, &name, reterr)) < 0 ||
+            (r = jf_string(v, "value", path, &value, reterr)) < 0)
+                return r;
+        if (pl->name_ok && !pl->name_ok(name ?: ""))
+                return field_error(reterr, path, "name \"%s\" is not valid", name ?: "");
+        l->items = oom_check(reallocarray(l->items, l->n + 1, sizeof(struct ac_label)));
+        l->items[l->n++] = (struct ac_label){xstrdup(name ?: ""), xstrdup(value ?: "")};
+        return 0;
+}
+
+int jf_pairs(const json_t *obj, const char *key, const char *parent, bool (*name_ok)(const char *),
+             struct ac_labels *ret, struct rk_error **reterr)
+{
+        struct pair_list pl = {name_ok, ret};
+
+        return jf_foreach_object(obj, key, parent, jf_pair, &pl, reterr);
 }
 
 int jf_string_map(const json_t *obj, const char *key, const char *parent, struct ac_labels *ret,
@@ -319,26 +334,29 @@ int manifest_load(const char *json, size_t len, const char *kind, bool version_r
         return 0;
 }
 
-int jf_labels(const json_t *obj, const char *key, const char *parent, struct ac_labels *ret,
-              struct rk_error **reterr)
+/* jf_pairs() with AC identifier names, then validate(list, path) on a present list. */
+static int jf_checked_pairs(const json_t *obj, const char *key, const char *parent,
+                            int (*validate)(const struct ac_labels *, const char *,
+                                            struct rk_error **),
+                            struct ac_labels *ret, struct rk_error **reterr)
 {
         _cleanup_free_ char *path = field_join(parent, key);
         int r = jf_pairs(obj, key, parent, ac_identifier_is_valid, ret, reterr);
 
         if (r <= 0)
                 return r;
-        r = ac_labels_validate(ret, path, reterr);
+        r = validate(ret, path, reterr);
         return r < 0 ? r : 1;
+}
+
+int jf_labels(const json_t *obj, const char *key, const char *parent, struct ac_labels *ret,
+              struct rk_error **reterr)
+{
+        return jf_checked_pairs(obj, key, parent, ac_labels_validate, ret, reterr);
 }
 
 int jf_annotations(const json_t *obj, const char *key, const char *parent, struct ac_labels *ret,
                    struct rk_error **reterr)
 {
-        _cleanup_free_ char *path = field_join(parent, key);
-        int r = jf_pairs(obj, key, parent, ac_identifier_is_valid, ret, reterr);
-
-        if (r <= 0)
-                return r;
-        r = annotations_validate(ret, path, reterr);
-        return r < 0 ? r : 1;
+        return jf_checked_pairs(obj, key, parent, annotations_validate, ret, reterr);
 }

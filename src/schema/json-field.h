@@ -42,6 +42,15 @@ int jf_int(const json_t *obj, const char *key, const char *parent, int64_t min, 
 int jf_strv(const json_t *obj, const char *key, const char *parent, char ***ret,
             struct rk_error **reterr);
 
+/*
+ * Calls parse_one(element, "<path>[i]", data, reterr) for each element of the array member key,
+ * in order. Every element must be an object ("expected an object" otherwise). Returns 0 when the
+ * member is absent or null, 1 when all elements were parsed, or the first negative result.
+ */
+int jf_foreach_object(const json_t *obj, const char *key, const char *parent,
+                      int (*parse_one)(const json_t *, const char *, void *, struct rk_error **),
+                      void *data, struct rk_error **reterr);
+
 /* A [{"name": ..., "value": ...}] list; names checked with name_ok when non-NULL. */
 int jf_pairs(const json_t *obj, const char *key, const char *parent, bool (*name_ok)(const char *),
              struct ac_labels *ret, struct rk_error **reterr);

@@ -3,217 +3,32 @@
  * Unit tests for src/schema image manifests: the valid and invalid corpora under
  * tests/unit/corpus/schema, byte-exact round trips, parsed contents and error contracts.
  */
-#include <dirent.h>
 #include <string.h>
 
+#include "corpus-util.h"
 #include "image-manifest.h"
 #include "json-util.h"
 #include "strv.h"
 #include "tap.h"
 
-#ifndef SCHEMA_CORPUS_DIR
-#error "SCHEMA_CORPUS_DIR must be defined by the build"
-#endif
-
-/* ---- corpus helpers (same shape in test-schema-pod.c) ---- */
-
-static char *read_file(const char *path, size_t *ret_len)
-{
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem;
-
-        if (!f)
-                return NULL;
-        mem = open_memstream(&buf, &len);
-        for (int c; (c = fgetc(f)) != EOF;)
-                fputc(c, mem);
-        fclose(mem);
-        *ret_len = len;
-        return buf;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted names of the files in dir that start with prefix and end in ".json". */
-static char **list_corpus(const char *sub, const char *prefix)
-{
-        _cleanup_free_ char *dir = xasprintf("%s/%s", SCHEMA_CORPUS_DIR, sub);
-        DIR *d = opendir(dir);
-        char **l = xnew0(char *, 1);
-
-        if (!d)
-                return l;
-        for (struct dirent *de; (de = readdir(d));) {
-                size_t len = strlen(de->d_name);
-
-                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && len > 5 &&
-                    strcmp(de->d_name + len - 5, ".json") == 0)
-                        strv_push(&l, de->d_name);
-        }
-        closedir(d);
-        qsort(l, strv_length(l), sizeof(char *), cmp_str);
-        return l;
-}
-
-static bool has_suffix(const char *s, const char *suffix)
-{
-        size_t n = strlen(s), m = strlen(suffix);
-
-        return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* The decoded "_expect" string of an invalid corpus file (found textually). */
-static char *corpus_expectation(const char *text)
-{
-        const char *p = strstr(text, "\"_expect\": \""), *q;
-        _cleanup_free_ char *lit = NULL;
-        _cleanup_json_ json_t *s = NULL;
-
-        if (!p)
-                return NULL;
-        p += strlen("\"_expect\": ");
-        for (q = p + 1; *q && *q != '"'; q++)
-                if (*q == '\\')
-                        q++;
-        lit = strndup(p, (size_t)(q - p + 1));
-        s = json_loads(lit, JSON_DECODE_ANY, NULL);
-        return s && json_is_string(s) ? xstrdup(json_string_value(s)) : NULL;
-}
-
 /* ---- image manifest specifics ---- */
 
-static struct image_manifest *parse_ok(const char *text, size_t len, const char *what)
-{
-        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
-        struct image_manifest *m = NULL;
-
-        if (image_manifest_parse(text, len, &m, &e) < 0)
-                TAP_FAIL("%s: unexpected error: %s", what, rk_error_render(e, false));
-        ASSERT_NULL(e);
-        ASSERT_NOT_NULL(m);
-        return m;
-}
-
-/* Parses text, expects failure whose message contains expect; checks the contract. */
-static void parse_fails(const char *text, size_t len, const char *expect, const char *what)
-{
-        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
-        _cleanup_free_ char *msg = NULL;
-        struct image_manifest *m = NULL;
-        int r = image_manifest_parse(text, len, &m, &e);
-
-        if (r >= 0)
-                TAP_FAIL("%s: parsed, expected an error containing \"%s\"", what, expect);
-        ASSERT_EQ(r, -EINVAL);
-        ASSERT_NULL(m);
-        ASSERT_NOT_NULL(e);
-        ASSERT_EQ(e->errnum, -r);
-        msg = rk_error_render(e, false);
-        if (!strstr(msg, expect))
-                TAP_FAIL("%s: error \"%s\" does not contain \"%s\"", what, msg, expect);
-        ASSERT_TRUE(strncmp(msg, "invalid ImageManifest: ", 23) == 0);
-}
-
-/* parse -> to_json -> parse -> to_json is stable in both forms; returns compact output. */
-static char *check_round_trip(const char *text, size_t len, const char *what, char **ret_pretty)
-{
-        _cleanup_(image_manifest_freep) struct image_manifest *m1 = parse_ok(text, len, what);
-        _cleanup_free_ char *c1 = image_manifest_to_json(m1, false);
-        _cleanup_free_ char *p1 = image_manifest_to_json(m1, true);
-        _cleanup_(image_manifest_freep) struct image_manifest *m2 = parse_ok(c1, strlen(c1), what);
-        _cleanup_(image_manifest_freep) struct image_manifest *m3 = parse_ok(p1, strlen(p1), what);
-        _cleanup_free_ char *c2 = image_manifest_to_json(m2, false);
-        _cleanup_free_ char *p2 = image_manifest_to_json(m3, true);
-
-        if (strcmp(c1, c2) != 0)
-                TAP_FAIL("%s: compact round trip differs:\n# %s\n# %s", what, c1, c2);
-        if (strcmp(p1, p2) != 0)
-                TAP_FAIL("%s: pretty round trip differs", what);
-        *ret_pretty = TAKE_PTR(p1);
-        return TAKE_PTR(c1);
-}
-
-/* Canonical corpus files must come back byte for byte (plus the file's final newline). */
-static void check_canonical(const char *name, const char *text, const char *compact,
-                            const char *pretty)
-{
-        const char *want = NULL;
-        _cleanup_free_ char *with_nl = NULL;
-
-        if (has_suffix(name, ".canonical.json"))
-                want = pretty;
-        else if (has_suffix(name, ".compact.json"))
-                want = compact;
-        if (!want)
-                return;
-        with_nl = xasprintf("%s\n", want);
-        if (strcmp(with_nl, text) != 0)
-                TAP_FAIL("%s: not reproduced byte for byte:\n%s", name, with_nl);
-}
+CORPUS_KIND_DEFINE(kind, image_manifest, "ImageManifest", "image-", "image");
 
 TEST(corpus_valid_images_round_trip)
 {
-        _cleanup_strv_free_ char **files = list_corpus("valid", "image-");
-        size_t n = 0;
-
-        STRV_FOREACH(f, files) {
-                _cleanup_free_ char *path = xasprintf("%s/valid/%s", SCHEMA_CORPUS_DIR, *f);
-                _cleanup_free_ char *text = NULL, *compact = NULL, *pretty = NULL;
-                size_t len;
-
-                text = read_file(path, &len);
-                ASSERT_NOT_NULL(text);
-                compact = check_round_trip(text, len, *f, &pretty);
-                check_canonical(*f, text, compact, pretty);
-                n++;
-        }
-        printf("# %zu valid image manifests\n", n);
-        ASSERT_TRUE(n >= 10);
+        corpus_check_valid(&kind, 10);
 }
 
 TEST(corpus_invalid_images_rejected)
 {
-        _cleanup_strv_free_ char **files = list_corpus("invalid", "image-");
-        size_t n = 0;
-
-        STRV_FOREACH(f, files) {
-                _cleanup_free_ char *path = xasprintf("%s/invalid/%s", SCHEMA_CORPUS_DIR, *f);
-                _cleanup_free_ char *text = NULL, *expect = NULL;
-                size_t len;
-
-                text = read_file(path, &len);
-                ASSERT_NOT_NULL(text);
-                expect = corpus_expectation(text);
-                if (!expect)
-                        TAP_FAIL("%s: no \"_expect\" member", *f);
-                parse_fails(text, len, expect, *f);
-                n++;
-        }
-        printf("# %zu invalid image manifests\n", n);
-        ASSERT_TRUE(n >= 50);
-}
-
-static struct image_manifest *load_corpus(const char *name)
-{
-        _cleanup_free_ char *path = xasprintf("%s/valid/%s", SCHEMA_CORPUS_DIR, name);
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-
-        text = read_file(path, &len);
-        if (!text)
-                TAP_FAIL("cannot read %s", path);
-        return parse_ok(text, len, name);
+        corpus_check_invalid(&kind, 50);
 }
 
 TEST(full_manifest_contents)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                load_corpus("image-full.canonical.json");
+                corpus_load(&kind, "image-full.canonical.json");
         const struct ac_app *a = m->app;
 
         ASSERT_STREQ(m->ac_version, "0.8.11");
@@ -252,7 +67,7 @@ TEST(full_manifest_contents)
 TEST(full_manifest_isolators)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                load_corpus("image-full.canonical.json");
+                corpus_load(&kind, "image-full.canonical.json");
         const struct ac_isolator *iso = m->app->isolators;
 
         ASSERT_EQ(m->app->n_isolators, 8);
@@ -280,7 +95,7 @@ TEST(full_manifest_isolators)
 TEST(isolators_copy_is_deep)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                load_corpus("image-resources.json");
+                corpus_load(&kind, "image-resources.json");
         struct ac_isolator *c = ac_isolators_copy(m->app->isolators, m->app->n_isolators);
         _cleanup_json_ json_t *a = ac_isolators_to_json(m->app->isolators, m->app->n_isolators);
         _cleanup_json_ json_t *b = ac_isolators_to_json(c, m->app->n_isolators);
@@ -296,7 +111,7 @@ TEST(isolators_copy_is_deep)
 TEST(resources_parsed_values)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                load_corpus("image-resources.json");
+                corpus_load(&kind, "image-resources.json");
         const struct ac_isolator *iso = m->app->isolators;
 
         ASSERT_EQ(m->app->n_isolators, 13);
@@ -315,7 +130,7 @@ TEST(resources_parsed_values)
 static char *canonical(const char *text)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                parse_ok(text, strlen(text), text);
+                corpus_parse_ok(&kind, text, strlen(text), text);
 
         return image_manifest_to_json(m, false);
 }
@@ -393,7 +208,7 @@ TEST(isolator_value_kept_verbatim)
 TEST(escapes_round_trip_go_style)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                load_corpus("image-escapes.json");
+                corpus_load(&kind, "image-escapes.json");
         _cleanup_free_ char *out = image_manifest_to_json(m, false);
 
         ASSERT_CONTAINS(out, "\\u003c1.0\\u003e \\u0026 \\\"more\\\" \\\\ \\u2028 \\u2029 "
@@ -404,16 +219,17 @@ TEST(escapes_round_trip_go_style)
 TEST(version_is_normalized)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                load_corpus("image-version-normalized.json");
+                corpus_load(&kind, "image-version-normalized.json");
 
         ASSERT_STREQ(m->ac_version, "1.8.11-rc.1+build");
 }
 
 TEST(nulls_count_as_absent)
 {
-        _cleanup_(image_manifest_freep) struct image_manifest *m = load_corpus("image-nulls.json");
+        _cleanup_(image_manifest_freep) struct image_manifest *m =
+                corpus_load(&kind, "image-nulls.json");
         _cleanup_(image_manifest_freep) struct image_manifest *a =
-                load_corpus("image-app-nulls.json");
+                corpus_load(&kind, "image-app-nulls.json");
 
         ASSERT_NULL(m->app);
         ASSERT_EQ(m->labels.n, 0);
@@ -427,18 +243,18 @@ TEST(input_need_not_be_nul_terminated)
 {
         static const char text[] = HDR "}garbage";
         _cleanup_(image_manifest_freep) struct image_manifest *m =
-                parse_ok(text, strlen(HDR "}"), "prefix");
+                corpus_parse_ok(&kind, text, strlen(HDR "}"), "prefix");
 
         ASSERT_STREQ(m->name, "a");
 }
 
 TEST(non_objects_and_garbage_rejected)
 {
-        parse_fails("[1]", 3, "expected a JSON object", "array");
-        parse_fails("\"x\"", 3, "expected a JSON object", "string");
-        parse_fails("", 0, "invalid JSON", "empty");
-        parse_fails("{", 1, "invalid JSON at line 1", "truncated");
-        parse_fails(HDR "}", 5, "invalid JSON", "short length");
+        corpus_parse_fails(&kind, "[1]", 3, "expected a JSON object", "array");
+        corpus_parse_fails(&kind, "\"x\"", 3, "expected a JSON object", "string");
+        corpus_parse_fails(&kind, "", 0, "invalid JSON", "empty");
+        corpus_parse_fails(&kind, "{", 1, "invalid JSON at line 1", "truncated");
+        corpus_parse_fails(&kind, HDR "}", 5, "invalid JSON", "short length");
 }
 
 TEST(error_chain_has_context)
