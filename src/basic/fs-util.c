@@ -107,6 +107,8 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode)
 {
         _cleanup_free_ char *p = xstrdup(path);
 
+        if (!*p)
+                return -EINVAL;
         for (char *s = p + 1; *s; s++) {
                 if (*s != '/')
                         continue;

@@ -163,12 +163,17 @@ static int gc_images(struct store *s)
 static int image_gc_run(const struct command *cmd, int argc, char **argv)
 {
         _cleanup_(store_freep) struct store *s = NULL;
+        struct rk_error *err = NULL;
         int r;
 
         if (cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         r = gc_trees(s);
-        return r != 0 ? r : gc_images(s);
+        if (r == 0)
+                r = gc_images(s);
+        if (r == 0 && store_sweep_orphans(s, &err) < 0)
+                r = cli_report(err);
+        return r;
 }
 
 const struct command cmd_image_gc = {

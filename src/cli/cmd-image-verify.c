@@ -13,9 +13,9 @@ static int verify_one(struct store *s, const char *arg, const char *key)
         struct rk_error *err = NULL;
         int r;
 
-        r = store_tree_id(s, key, &id, &err);
-        if (r >= 0)
-                r = store_tree_verify(s, id, &why, &err);
+        if (store_tree_id(s, key, &id, &err) < 0)
+                return cli_report(err);
+        r = store_tree_verify(s, id, &why, &err);
         if (r == -ENOENT) {
                 rk_error_free(err);
                 printf("image \"%s\" not rendered; no verification needed\n", arg);

@@ -89,26 +89,47 @@ static la_ssize_t stream_read(struct archive *a, void *userdata, const void **bu
         return n;
 }
 
-/* Opens a reader on fd, or on stream when fd < 0. */
-static int open_reader(int fd, struct stream *stream, bool raw, struct archive **ret,
-                       struct rk_error **reterr)
+static const char *const compression_names[] = {
+        [ACI_PLAIN] = "tar", [ACI_GZIP] = "gzip", [ACI_BZIP2] = "bzip2",
+        [ACI_XZ] = "xz",     [ACI_ZSTD] = "zstd",
+};
+
+static const int compression_filters[] = {
+        [ACI_PLAIN] = ARCHIVE_FILTER_NONE,  [ACI_GZIP] = ARCHIVE_FILTER_GZIP,
+        [ACI_BZIP2] = ARCHIVE_FILTER_BZIP2, [ACI_XZ] = ARCHIVE_FILTER_XZ,
+        [ACI_ZSTD] = ARCHIVE_FILTER_ZSTD,
+};
+
+/*
+ * Opens a reader on fd, or on stream when fd < 0: with a compression, a raw reader through
+ * exactly that one decompressor (never a chain, never an external program); else a tar
+ * reader.
+ */
+static int open_reader(int fd, struct stream *stream, const enum aci_compression *c,
+                       struct archive **ret, struct rk_error **reterr)
 {
         struct archive *a = archive_read_new();
-        int r;
+        int r = ARCHIVE_OK;
 
         if (!a)
                 return rk_error_set(reterr, ENOMEM, "out of memory");
-        if (raw) {
-                archive_read_support_filter_all(a);
+        if (c) {
                 archive_read_support_format_raw(a);
+                if (compression_filters[*c] != ARCHIVE_FILTER_NONE)
+                        r = archive_read_append_filter(a, compression_filters[*c]);
         } else
                 archive_read_support_format_tar(a);
-        if (fd >= 0)
+        if (r == ARCHIVE_OK && fd >= 0)
                 r = archive_read_open_fd(a, fd, READ_BLOCK);
-        else
+        else if (r == ARCHIVE_OK)
                 r = archive_read_open(a, stream, NULL, stream_read, NULL);
         if (r != ARCHIVE_OK) {
-                r = archive_fail(a, reterr, "cannot read image");
+                /* opening reads the first block: a bad compressed stream fails here */
+                r = c ? archive_fail(a, reterr,
+                                     "cannot decompress image: corrupt or truncated "
+                                     "%s data",
+                                     compression_names[*c])
+                      : archive_fail(a, reterr, "cannot read image");
                 archive_read_free(a);
                 return r;
         }
@@ -116,8 +137,8 @@ static int open_reader(int fd, struct stream *stream, bool raw, struct archive *
         return 0;
 }
 
-int aci_decompress(int fd, int outfd, aci_progress_fn progress, void *userdata, char **ret_key,
-                   uint64_t *ret_size, struct rk_error **reterr)
+int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn progress,
+                   void *userdata, char **ret_key, uint64_t *ret_size, struct rk_error **reterr)
 {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -128,13 +149,17 @@ int aci_decompress(int fd, int outfd, aci_progress_fn progress, void *userdata, 
         uint64_t total = 0, in_size;
         int r;
 
-        r = open_reader(fd, NULL, true, &a, reterr);
+        r = open_reader(fd, NULL, &c, &a, reterr);
         if (r < 0)
                 return r;
         if (!md || !EVP_DigestInit_ex(md, EVP_sha512(), NULL))
                 return rk_error_set(reterr, ENOMEM, "cannot initialise SHA-512");
         if (archive_read_next_header(a, &e) != ARCHIVE_OK)
-                return archive_fail(a, reterr, "cannot decompress image");
+                /* the forced decompressor failed on the first block */
+                return archive_fail(a, reterr,
+                                    "cannot decompress image: corrupt or truncated %s "
+                                    "data",
+                                    compression_names[c]);
         in_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
         for (;;) {
                 const void *buf;
@@ -197,6 +222,7 @@ static char *entry_name_normalize(const char *name)
 /* Per-walk state: every path seen, with its file type. */
 struct walk_state {
         struct hashset seen; /* path -> file type (AE_IF*) */
+        struct hashset mine; /* the paths this walk extracted */
         int cwd_fd;
         struct archive *writer;
 };
@@ -248,6 +274,8 @@ static int check_entry(struct walk_state *ws, struct archive_entry *e, const cha
                                     "invalid image: entry \"%s\" would be "
                                     "written through a symbolic link",
                                     raw);
+        if (strcmp(path, "rootfs") == 0 && (link || archive_entry_filetype(e) != AE_IFDIR))
+                return rk_error_set(reterr, EINVAL, "invalid image: rootfs is not a directory");
         if (hashset_put(&ws->seen, path, link ? AE_IFREG : archive_entry_filetype(e)) == 0)
                 return rk_error_set(reterr, EINVAL, "invalid image: duplicate entry \"%s\"", raw);
         if (link)
@@ -358,6 +386,12 @@ static int extract_entry(struct walk_state *ws, struct archive *a, struct archiv
         unsigned char digest[CONTENT_DIGEST_LEN];
         int r;
 
+        /* Linking to a path another image provided would join two layers' inodes. */
+        if (target && !hashset_get(&ws->mine, target, NULL))
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid image: hard link \"%s\" points to \"%s\", which "
+                                    "this image does not provide",
+                                    raw, link);
         archive_entry_set_pathname(e, path);
         if (target)
                 archive_entry_set_hardlink(e, target);
@@ -373,6 +407,7 @@ static int extract_entry(struct walk_state *ws, struct archive *a, struct archiv
                 return r;
         if (archive_write_finish_entry(ws->writer) < ARCHIVE_WARN)
                 return archive_fail(ws->writer, reterr, "cannot extract \"%s\"", raw);
+        (void)hashset_put(&ws->mine, path, 0);
         if (w->extracted)
                 (void)hashset_put(w->extracted, path, archive_entry_filetype(e));
         record_digest(w, e, path, target, digest);
@@ -397,10 +432,9 @@ static int walk_entry(struct walk_state *ws, struct archive *a, struct archive_e
                 r = read_manifest(a, e, w, reterr);
                 if (r < 0 || !w->extract_manifest || w->extract_fd < 0)
                         return r;
-                return write_file_atomic_at(w->extract_fd, "manifest", w->manifest, w->manifest_len,
-                                            0644) < 0
-                               ? rk_error_set_errno(reterr, errno, "cannot write manifest")
-                               : 0;
+                r = write_file_atomic_at(w->extract_fd, "manifest", w->manifest, w->manifest_len,
+                                         0644);
+                return r < 0 ? rk_error_set_errno(reterr, -r, "cannot write manifest") : 0;
         }
         if (!entry_wanted(w, e, path))
                 return 0;
@@ -448,13 +482,13 @@ static int walk_entries(struct walk_state *ws, struct archive *a, struct aci_wal
 static int walk(int fd, struct stream *stream, struct aci_walk *w, struct rk_error **reterr)
 {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
-        struct walk_state ws = {HASHSET_INIT, -EBADF, NULL};
+        struct walk_state ws = {HASHSET_INIT, HASHSET_INIT, -EBADF, NULL};
         mode_t old_umask = umask(022);
         int r;
 
-        r = open_reader(fd, stream, false, &a, reterr);
+        r = open_reader(fd, stream, NULL, &a, reterr);
         if (r >= 0 && w->extract_fd >= 0) {
-                ws.cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ws.cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 ws.writer = writer_new(w);
                 if (ws.cwd_fd < 0 || fchdir(w->extract_fd) < 0)
                         r = rk_error_set_errno(reterr, errno,
@@ -463,12 +497,15 @@ static int walk(int fd, struct stream *stream, struct aci_walk *w, struct rk_err
         }
         if (r >= 0)
                 r = walk_entries(&ws, a, w, reterr);
+        /* Freeing the writer applies its deferred directory fix-ups (relative names): do it
+         * while still inside the extraction directory. */
+        if (ws.writer)
+                archive_write_free(ws.writer);
         if (ws.cwd_fd >= 0 && fchdir(ws.cwd_fd) < 0)
                 log_debug("cannot return to the working directory: %m");
         safe_close(ws.cwd_fd);
-        if (ws.writer)
-                archive_write_free(ws.writer);
         hashset_done(&ws.seen);
+        hashset_done(&ws.mine);
         umask(old_umask);
         return r;
 }

@@ -108,7 +108,7 @@ int store_db_open(struct store *s, struct rk_error **reterr)
                 }
                 return db_exec(s, "COMMIT", reterr);
         }
-        return 0;
+        return db_check_version(s, reterr);
 }
 
 static char *column_strdup(sqlite3_stmt *st, int i)

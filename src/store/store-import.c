@@ -24,11 +24,13 @@
 #include "store-tree.h"
 
 #define FOLLOW_BLOCK (1 << 20)
+#define TRAILING_MAX (1 << 20) /* bytes tolerated after the end of the tar */
 
 struct import {
         struct store *s;
         unsigned flags;
         int src_fd;
+        enum aci_compression compression;
         int blob_fd;
         char *key;
         uint64_t size;
@@ -46,6 +48,9 @@ struct import {
         uint64_t written;
         bool writer_done;
         bool cancel;
+        bool walk_done; /* the walk reached the end of the tar, at walk_end */
+        uint64_t walk_end;
+        bool trailing_data; /* the writer was stopped: too much data after the tar */
         int writer_r;
         struct rk_error *writer_err;
         uint64_t read_off;
@@ -101,6 +106,9 @@ static int import_on_block(uint64_t in_done, uint64_t in_total, uint64_t out_don
         pthread_mutex_lock(&im->lock);
         im->written = out_done;
         cancel = im->cancel;
+        /* Past the tar's end only padding is normal: stop a bomb appended there. */
+        if (im->walk_done && out_done > im->walk_end + TRAILING_MAX)
+                im->trailing_data = cancel = true;
         pthread_cond_broadcast(&im->cond);
         pthread_mutex_unlock(&im->lock);
         return cancel ? -ECANCELED : 0;
@@ -110,8 +118,8 @@ static void *import_writer(void *userdata)
 {
         struct import *im = userdata;
 
-        im->writer_r = aci_decompress(im->src_fd, im->blob_fd, import_on_block, im, &im->key,
-                                      &im->size, &im->writer_err);
+        im->writer_r = aci_decompress(im->src_fd, im->compression, im->blob_fd, import_on_block, im,
+                                      &im->key, &im->size, &im->writer_err);
         pthread_mutex_lock(&im->lock);
         im->writer_done = true;
         pthread_cond_broadcast(&im->cond);
@@ -171,12 +179,20 @@ static int import_passes(struct import *im, struct rk_error **reterr)
         if (r != 0)
                 return rk_error_set_errno(reterr, r, "cannot start the import thread");
         r = import_walk(im, reterr);
-        if (r < 0) {
-                pthread_mutex_lock(&im->lock);
+        pthread_mutex_lock(&im->lock);
+        if (r < 0)
                 im->cancel = true;
-                pthread_mutex_unlock(&im->lock);
+        else {
+                im->walk_done = true;
+                im->walk_end = im->read_off;
         }
+        pthread_mutex_unlock(&im->lock);
         pthread_join(writer, NULL);
+        if (im->trailing_data)
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid image: more than %d bytes of data "
+                                    "after the end of the tar archive",
+                                    TRAILING_MAX);
         if (im->writer_r < 0 && !(r < 0 && im->writer_err->errnum == ECANCELED)) {
                 *reterr = rk_error_free(*reterr);
                 *reterr = TAKE_PTR(im->writer_err);
@@ -198,47 +214,40 @@ static bool tree_rendered_for(struct import *im)
         return faccessat(im->s->cas_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static int import_link_blob(struct import *im, struct rk_error **reterr)
+/* Creates the shard directory of the key below D/cas/<top> and returns "<top>/<sub>". */
+static char *import_shard_path(struct import *im, const char *top)
 {
+        _cleanup_free_ char *dir = xasprintf("%s/sha512/%.2s", top, im->key + 7);
         _cleanup_free_ char *sub = store_key_subpath(im->key);
-        _cleanup_free_ char *dir = xasprintf("blob/sha512/%.2s", im->key + 7);
-        _cleanup_free_ char *dst = xasprintf("blob/%s", sub);
-        _cleanup_free_ char *tmp = xasprintf("tmp/rkt-blob-%s-%d", im->key + 7, (int)getpid());
-        _cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", im->blob_fd);
 
-        if (mkdirat(im->s->cas_fd, dir, 02770) == 0)
-                store_chown(im->s, im->s->cas_fd, dir);
-        if (fchmod(im->blob_fd, 0660) < 0 || fsync(im->blob_fd) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot write the image blob");
-        store_chown(im->s, im->blob_fd, "");
-        (void)unlinkat(im->s->cas_fd, tmp, 0);
-        if (linkat(AT_FDCWD, proc, im->s->cas_fd, tmp, AT_SYMLINK_FOLLOW) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot store the image blob");
-        if (renameat(im->s->cas_fd, tmp, im->s->cas_fd, dst) < 0) {
-                int e = errno;
-                (void)unlinkat(im->s->cas_fd, tmp, 0);
-                return rk_error_set_errno(reterr, e, "cannot store the image blob");
-        }
-        return 0;
+        if (store_mkdir(im->s, dir, 02770) < 0)
+                log_debug("cannot create %s: %m", dir);
+        return xasprintf("%s/%s", top, sub);
 }
 
-static int import_write_manifest(struct import *im, struct rk_error **reterr)
+static int import_write_manifest(struct import *im, const char *dst, struct rk_error **reterr)
 {
-        _cleanup_free_ char *sub = store_key_subpath(im->key);
-        _cleanup_free_ char *dir = xasprintf("imageManifest/sha512/%.2s", im->key + 7);
-        _cleanup_free_ char *dst = xasprintf("imageManifest/%s", sub);
         _cleanup_free_ char *json = image_manifest_to_json(im->manifest, false);
-        mode_t old = umask(0);
+        _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (mkdirat(im->s->cas_fd, dir, 02770) == 0)
-                store_chown(im->s, im->s->cas_fd, dir);
-        r = write_file_atomic_at(im->s->cas_fd, dst, json, strlen(json), 0660);
-        umask(old);
+        r = store_tmpfile(im->s, &fd, reterr);
+        if (r < 0)
+                return r;
+        r = write_full(fd, json, strlen(json));
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot store the image manifest");
-        store_chown(im->s, im->s->cas_fd, dst);
-        return 0;
+        return store_publish_tmpfile(im->s, fd, dst, reterr);
+}
+
+/* Syncs the directory of path (below D/cas) so that a committed row finds its files. */
+static void sync_parent(struct store *s, const char *path)
+{
+        _cleanup_free_ char *dir = oom_check(strndup(path, (size_t)(strrchr(path, '/') - path)));
+        _cleanup_close_ int fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0 || fsync(fd) < 0)
+                log_debug("cannot sync %s: %m", dir);
 }
 
 /* Makes the image visible: blob, manifest, then the index row. */
@@ -253,14 +262,21 @@ static int import_commit(struct import *im, struct rk_error **reterr)
         _cleanup_close_ int lock = -EBADF;
         int r;
 
+        _cleanup_free_ char *blob = NULL, *manifest = NULL;
+
         r = store_lock(im->s, "imagelocks", im->key, LOCK_EX, &lock, reterr);
+        if (r < 0)
+                return r;
+        blob = import_shard_path(im, "blob");
+        manifest = import_shard_path(im, "imageManifest");
+        r = store_publish_tmpfile(im->s, im->blob_fd, blob, reterr);
         if (r >= 0)
-                r = import_link_blob(im, reterr);
-        if (r >= 0)
-                r = import_write_manifest(im, reterr);
-        if (r >= 0)
-                r = store_db_upsert_image(im->s, &info, reterr);
-        return r;
+                r = import_write_manifest(im, manifest, reterr);
+        if (r < 0)
+                return r;
+        sync_parent(im->s, blob);
+        sync_parent(im->s, manifest);
+        return store_db_upsert_image(im->s, &info, reterr);
 }
 
 /* Extracts the dependencies into the render directory and installs the tree. */
@@ -303,12 +319,9 @@ static int import_run(struct import *im, struct rk_error **reterr)
         struct rk_error *err = NULL;
         int r;
 
-        im->blob_fd = openat(im->s->cas_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0660);
-        if (im->blob_fd < 0)
-                return rk_error_set_errno(reterr, errno,
-                                          "cannot create a temporary file in "
-                                          "%s/cas/tmp",
-                                          im->s->dir);
+        r = store_tmpfile(im->s, &im->blob_fd, reterr);
+        if (r < 0)
+                return r;
         if (im->flags & IMPORT_RENDER) {
                 r = store_mkdtemp(im->s, "rkt-import-", &im->tmp, &im->tmp_fd, reterr);
                 if (r < 0)
@@ -339,13 +352,12 @@ int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, 
                 .lock = PTHREAD_MUTEX_INITIALIZER,
                 .cond = PTHREAD_COND_INITIALIZER,
         };
-        enum aci_compression c;
         int r;
 
         if (geteuid() != 0)
                 im.flags &= ~(unsigned)IMPORT_RENDER;
         im.buf = oom_check(malloc(FOLLOW_BLOCK));
-        r = aci_sniff(fd, &c, reterr);
+        r = aci_sniff(fd, &im.compression, reterr);
         if (r >= 0)
                 r = import_run(&im, reterr);
         if (r >= 0)

@@ -16,6 +16,18 @@ int store_lock(struct store *s, const char *dir, const char *name, int op, int *
                struct rk_error **reterr);
 /* Gives path (relative to dirfd) the store's group, when running as root. */
 void store_chown(struct store *s, int dirfd, const char *path);
+/* Creates D/cas/<dir> (its parent must exist) with exactly mode and the store's group. An
+ * existing directory is left as it is. */
+int store_mkdir(struct store *s, const char *dir, mode_t mode);
+/* Creates an anonymous file in D/cas/tmp, flock'ed (O_TMPFILE: nothing is left if the
+ * process dies). */
+int store_tmpfile(struct store *s, int *ret_fd, struct rk_error **reterr);
+/*
+ * Makes the complete store_tmpfile() fd visible at D/cas/<dst>, replacing what was there:
+ * mode 0660, the store's group, data synced, then linked under cas/tmp and renamed. The
+ * directory of dst must exist.
+ */
+int store_publish_tmpfile(struct store *s, int fd, const char *dst, struct rk_error **reterr);
 
 /* Index updates (store-db.c). */
 int store_db_open(struct store *s, struct rk_error **reterr);

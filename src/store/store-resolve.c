@@ -16,7 +16,7 @@ int store_resolve_key(struct store *s, const char *prefix, char **ret_key, struc
                 return rk_error_set(reterr, EINVAL, "wrong key prefix");
         if (strlen(prefix) < 9)
                 return rk_error_set(reterr, EINVAL, "image ID too short");
-        p = strndup(prefix, STORE_KEY_LEN);
+        p = oom_check(strndup(prefix, STORE_KEY_LEN));
         for (char *c = p; *c; c++)
                 *c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
         r = store_db_keys_with_prefix(s, p, &keys, reterr);

@@ -184,8 +184,13 @@ static int tree_finish_files(const struct render_list *l, const struct render_st
         _cleanup_free_ char *hash = NULL;
         int r;
 
+        struct stat st;
+
         if (mkdirat(dirfd, "rootfs", 0755) < 0 && errno != EEXIST)
                 return rk_error_set_errno(reterr, errno, "cannot create rootfs");
+        /* the walk only lets a directory be rootfs; check what is on disk all the same */
+        if (fstatat(dirfd, "rootfs", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                return rk_error_set(reterr, EINVAL, "invalid image: rootfs is not a directory");
         r = tree_hash_compute(dirfd, "rootfs", &rs->digests, &hash, reterr);
         if (r >= 0)
                 r = write_marker(dirfd, "manifest", manifest, reterr);
@@ -310,9 +315,14 @@ int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk
         r = store_lock(s, "treestorelocks", id, LOCK_SH, &lock, reterr);
         if (r < 0)
                 return r;
-        fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || read_file_at(fd, "hash", 4096, &want, NULL) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot read the hash of tree %s", id);
+        fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = fd < 0 ? -errno : read_file_at(fd, "hash", 4096, &want, NULL);
+        if (r == -ENOENT && fd >= 0) {
+                *ret_why = xstrdup("the tree has no recorded hash");
+                return 0;
+        }
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot read the hash of tree %s", id);
         if (tree_hash_compute(fd, "rootfs", NULL, &got, reterr) < 0) {
                 /* an unreadable tree is a corrupt tree */
                 *ret_why = xstrdup(rk_error_cause(*reterr));
@@ -348,7 +358,7 @@ int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr)
 int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd, struct rk_error **reterr)
 {
         _cleanup_free_ char *dir = xasprintf("tree/%s/rootfs", id);
-        int fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
         if (fd < 0)
                 return rk_error_set_errno(reterr, errno, "cannot open tree %s", id);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fs-util.h"
 #include "image-manifest.h"
@@ -66,21 +67,74 @@ void store_chown(struct store *s, int dirfd, const char *path)
                 log_debug("cannot give %s to group rkt: %m", *path ? path : "the blob");
 }
 
+int store_mkdir(struct store *s, const char *dir, mode_t mode)
+{
+        if (mkdirat(s->cas_fd, dir, mode) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        store_chown(s, s->cas_fd, dir);
+        /* the umask and chown (which clears setgid) must not change the mode */
+        return RET_NERRNO(fchmodat(s->cas_fd, dir, mode, 0));
+}
+
 static int store_make_dirs(struct store *s, struct rk_error **reterr)
 {
-        for (size_t i = 0; i < ELEMENTSOF(store_dirs); i++) {
-                if (mkdirat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode) < 0) {
-                        if (errno == EEXIST)
-                                continue;
-                        return rk_error_set_errno(reterr, errno, "cannot create %s/%s", s->dir,
-                                                  store_dirs[i].path);
-                }
-                store_chown(s, s->dir_fd, store_dirs[i].path);
-                /* chown clears the setgid bit: set the mode again */
-                if (fchmodat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode, 0) < 0)
-                        log_debug("cannot set the mode of %s: %m", store_dirs[i].path);
-        }
+        mode_t old = umask(0);
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(store_dirs) && r >= 0; i++)
+                if (mkdirat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode) == 0) {
+                        store_chown(s, s->dir_fd, store_dirs[i].path);
+                        r = RET_NERRNO(
+                                fchmodat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode, 0));
+                } else if (errno != EEXIST)
+                        r = -errno;
+        umask(old);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot create the store in %s", s->dir);
         return 0;
+}
+
+int store_tmpfile(struct store *s, int *ret_fd, struct rk_error **reterr)
+{
+        int fd = openat(s->cas_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0660);
+
+        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                int e = errno;
+                safe_close(fd);
+                return rk_error_set_errno(reterr, e, "cannot create a temporary file in %s/cas/tmp",
+                                          s->dir);
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int store_publish_tmpfile(struct store *s, int fd, const char *dst, struct rk_error **reterr)
+{
+        static unsigned counter;
+        _cleanup_free_ char *tmp = xasprintf("tmp/rkt-publish-%d-%u", (int)getpid(), counter++);
+        _cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", fd);
+        int e;
+
+        if (fchmod(fd, 0660) < 0 || fsync(fd) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot write %s", dst);
+        store_chown(s, fd, "");
+        /* the link is locked through fd, so store_clean_tmp() elsewhere leaves it alone */
+        if (linkat(AT_FDCWD, proc, s->cas_fd, tmp, AT_SYMLINK_FOLLOW) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot store %s", dst);
+        if (renameat(s->cas_fd, tmp, s->cas_fd, dst) >= 0)
+                return 0;
+        e = errno;
+        (void)unlinkat(s->cas_fd, tmp, 0);
+        return rk_error_set_errno(reterr, e, "cannot store %s", dst);
+}
+
+/* Whether a ".new-*" directory (see store_mkdtemp()) was left by a killed process: it lives
+ * for microseconds, so one older than a minute is. */
+static bool stale_new_entry(int dirfd, const char *name)
+{
+        struct stat st;
+
+        return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime < time(NULL) - 60;
 }
 
 /* Removes D/cas/tmp/rkt-* entries whose creator is gone (their flock is free). */
@@ -96,6 +150,10 @@ static void store_clean_tmp(struct store *s)
         while ((de = readdir(d))) {
                 _cleanup_close_ int efd = -EBADF;
 
+                if (strncmp(de->d_name, ".new-", 5) == 0 && stale_new_entry(dirfd(d), de->d_name)) {
+                        (void)rm_rf_at(dirfd(d), de->d_name);
+                        continue;
+                }
                 if (strncmp(de->d_name, "rkt-", 4) != 0)
                         continue;
                 efd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -182,19 +240,22 @@ int store_lock(struct store *s, const char *dir, const char *name, int op, int *
 int store_mkdtemp(struct store *s, const char *prefix, char **ret_name, int *ret_fd,
                   struct rk_error **reterr)
 {
-        _cleanup_free_ char *path = xasprintf("%s/cas/tmp/%sXXXXXX", s->dir, prefix);
+        _cleanup_free_ char *tmp = xasprintf("%s/cas/tmp/.new-XXXXXX", s->dir), *path = NULL;
         _cleanup_close_ int fd = -EBADF;
 
-        if (!mkdtemp(path))
+        /* Created under a name store_clean_tmp() ignores, locked, then renamed: another
+         * process never sees it unlocked. */
+        if (!mkdtemp(tmp))
                 return rk_error_set_errno(reterr, errno,
-                                          "cannot create a temporary directory "
-                                          "in %s/cas/tmp",
+                                          "cannot create a temporary directory in "
+                                          "%s/cas/tmp",
                                           s->dir);
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+        path = xasprintf("%s/cas/tmp/%s%s", s->dir, prefix, strrchr(tmp, '-') + 1);
+        fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0 || rename(tmp, path) < 0) {
                 int e = errno;
-                (void)rm_rf_at(AT_FDCWD, path);
-                return rk_error_set_errno(reterr, e, "cannot lock %s", path);
+                (void)rm_rf_at(AT_FDCWD, tmp);
+                return rk_error_set_errno(reterr, e, "cannot create %s", path);
         }
         *ret_name = TAKE_PTR(path);
         *ret_fd = TAKE_FD(fd);

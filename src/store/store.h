@@ -163,3 +163,10 @@ int store_tree_list(struct store *s, char ***ret_ids, struct rk_error **reterr);
  */
 int store_extract(struct store *s, const char *key, int dirfd, bool with_manifest,
                   struct rk_error **reterr);
+
+/*
+ * Removes blob and manifest files that no index row names: what an import killed between
+ * publishing its files and committing its row leaves. Files of an import in progress are
+ * skipped (their image lock is held). Returns the number of images swept.
+ */
+int store_sweep_orphans(struct store *s, struct rk_error **reterr);
