@@ -41,6 +41,7 @@ struct import {
         struct render_state rs;
         struct render_list deps;
         struct timespec last_progress;
+        bool progress_done; /* the 100% line was printed */
 
         /* Between the decompressing thread (writer) and the walk (reader). */
         pthread_mutex_t lock;
@@ -81,6 +82,8 @@ static void import_show_progress(struct import *im, uint64_t done, uint64_t tota
         struct timespec now;
         int width = 40, filled;
 
+        if (im->progress_done)
+                return;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (done < total &&
             now.tv_sec * 10 + now.tv_nsec / 100000000 ==
@@ -91,8 +94,10 @@ static void import_show_progress(struct import *im, uint64_t done, uint64_t tota
         fprintf(stderr, "\rImporting ACI: [%.*s%*s] %.1f MB/%.1f MB", filled,
                 "========================================", width - filled, "", (double)done / 1e6,
                 (double)total / 1e6);
-        if (done >= total)
+        if (done >= total) {
                 fputc('\n', stderr);
+                im->progress_done = true;
+        }
 }
 
 /* Runs in the writer thread after each block: publishes progress, honours cancellation. */
@@ -117,9 +122,12 @@ static int import_on_block(uint64_t in_done, uint64_t in_total, uint64_t out_don
 static void *import_writer(void *userdata)
 {
         struct import *im = userdata;
+        struct stat st;
 
         im->writer_r = aci_decompress(im->src_fd, im->compression, im->blob_fd, import_on_block, im,
                                       &im->key, &im->size, &im->writer_err);
+        if (im->writer_r >= 0 && (im->flags & IMPORT_PROGRESS) && fstat(im->src_fd, &st) >= 0)
+                import_show_progress(im, (uint64_t)st.st_size, (uint64_t)st.st_size); /* 100% */
         pthread_mutex_lock(&im->lock);
         im->writer_done = true;
         pthread_cond_broadcast(&im->cond);
