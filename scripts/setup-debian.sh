@@ -11,6 +11,8 @@ packages=(
         libarchive-dev libjansson-dev libssl-dev libsqlite3-dev
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
+        # sanitizer runtimes for the ASan+UBSan build
+        libasan8 libubsan1
         # benchmarks
         hyperfine
 )
