@@ -75,6 +75,7 @@ static int archive_fail(struct archive *a, struct rk_error **reterr, const char 
 struct stream {
         aci_read_fn fn;
         void *userdata;
+        int error; /* the reader's failure (positive errno), which libarchive may overwrite */
 };
 
 static la_ssize_t stream_read(struct archive *a, void *userdata, const void **buf)
@@ -83,6 +84,7 @@ static la_ssize_t stream_read(struct archive *a, void *userdata, const void **bu
         ssize_t n = st->fn(st->userdata, buf);
 
         if (n < 0) {
+                st->error = (int)-n;
                 archive_set_error(a, (int)-n, "%s", strerror((int)-n));
                 return ARCHIVE_FATAL;
         }
@@ -170,7 +172,9 @@ int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn pr
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r != ARCHIVE_OK)
-                        return archive_fail(a, reterr, "cannot decompress image");
+                        return archive_fail(a, reterr,
+                                            "cannot decompress image: corrupt or truncated %s data",
+                                            compression_names[c]);
                 EVP_DigestUpdate(md, buf, len);
                 r = write_full(outfd, buf, len);
                 if (r < 0)
@@ -238,9 +242,10 @@ static bool path_crosses_symlink(const struct walk_state *ws, const char *path)
         return false;
 }
 
-/* Checks a hard link target: an earlier, non-directory entry inside rootfs/. */
+/* Checks a hard link target: an earlier, non-directory entry inside rootfs/. *ret_type is
+ * the target's type. */
 static int check_hardlink(struct walk_state *ws, const char *name, const char *target,
-                          struct rk_error **reterr)
+                          long *ret_type, struct rk_error **reterr)
 {
         _cleanup_free_ char *t = entry_name_normalize(target);
         long type;
@@ -255,6 +260,7 @@ static int check_hardlink(struct walk_state *ws, const char *name, const char *t
                                     "invalid image: hard link \"%s\" points to "
                                     "\"%s\", which is not an earlier file of the image",
                                     name, target);
+        *ret_type = type;
         return 0;
 }
 
@@ -263,6 +269,8 @@ static int check_entry(struct walk_state *ws, struct archive_entry *e, const cha
                        const char *path, struct rk_error **reterr)
 {
         const char *link = archive_entry_hardlink(e);
+        long type = AE_IFREG;
+        int r;
 
         if (!path)
                 return rk_error_set(reterr, EINVAL,
@@ -276,10 +284,13 @@ static int check_entry(struct walk_state *ws, struct archive_entry *e, const cha
                                     raw);
         if (strcmp(path, "rootfs") == 0 && (link || archive_entry_filetype(e) != AE_IFDIR))
                 return rk_error_set(reterr, EINVAL, "invalid image: rootfs is not a directory");
-        if (hashset_put(&ws->seen, path, link ? AE_IFREG : archive_entry_filetype(e)) == 0)
+        if (hashset_get(&ws->seen, path, NULL))
                 return rk_error_set(reterr, EINVAL, "invalid image: duplicate entry \"%s\"", raw);
-        if (link)
-                return check_hardlink(ws, raw, link, reterr);
+        /* a hard link is checked before it is recorded (it may not name itself), and is
+         * recorded with its target's type (a link to a symlink is a symlink) */
+        if (link && (r = check_hardlink(ws, raw, link, &type, reterr)) < 0)
+                return r;
+        (void)hashset_put(&ws->seen, path, link ? type : archive_entry_filetype(e));
         return 0;
 }
 
@@ -497,6 +508,11 @@ static int walk(int fd, struct stream *stream, struct aci_walk *w, struct rk_err
         }
         if (r >= 0)
                 r = walk_entries(&ws, a, w, reterr);
+        if (r < 0 && stream && stream->error) {
+                /* the input failed: say so, not what the tar reader made of it */
+                *reterr = rk_error_free(*reterr);
+                r = rk_error_set_errno(reterr, stream->error, "cannot read image");
+        }
         /* Freeing the writer applies its deferred directory fix-ups (relative names): do it
          * while still inside the extraction directory. */
         if (ws.writer)

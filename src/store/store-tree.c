@@ -182,9 +182,8 @@ static int tree_finish_files(const struct render_list *l, const struct render_st
 {
         _cleanup_free_ char *manifest = image_manifest_to_json(l->items[0].manifest, false);
         _cleanup_free_ char *hash = NULL;
-        int r;
-
         struct stat st;
+        int r;
 
         if (mkdirat(dirfd, "rootfs", 0755) < 0 && errno != EEXIST)
                 return rk_error_set_errno(reterr, errno, "cannot create rootfs");
