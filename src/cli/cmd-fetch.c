@@ -9,7 +9,7 @@
 
 #include "cli-store.h"
 #include "commands.h"
-#include "image-arg.h"
+#include "image-fetch.h"
 #include "log.h"
 #include "strv.h"
 
@@ -82,78 +82,6 @@ static const char *pull_policy(void)
         return arg_pull_policy ? arg_pull_policy : "update";
 }
 
-static int fetch_file(struct store *s, const char *path, char **ret_key, struct rk_error **reterr)
-{
-        _cleanup_close_ int fd = -EBADF;
-        unsigned flags = IMPORT_RENDER;
-
-        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from file %s", path);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return rk_error_set_errno(reterr, errno, "unable to open %s", path);
-        if (isatty(STDERR_FILENO))
-                flags |= IMPORT_PROGRESS;
-        return store_import_aci(s, fd, path, flags, ret_key, reterr);
-}
-
-static int fetch_name(struct store *s, const char *arg, char **ret_key, struct rk_error **reterr)
-{
-        int r;
-
-        if (strcmp(pull_policy(), "update") == 0)
-                return rk_error_set(reterr, ENOTSUP,
-                                    "unable to fetch image from image name "
-                                    "\"%s\": appc discovery is not available in this build; "
-                                    "fetch the image from a file, or use --pull-policy=never "
-                                    "to use the local store",
-                                    arg);
-        r = store_resolve_image_arg(s, arg, ret_key, reterr);
-        if (r < 0)
-                return rk_error_wrap(reterr, "unable to fetch image from image name \"%s\"", arg);
-        log_with_prefix(LOG_LEVEL_DEBUG, "image: ",
-                        "using image from local store for image "
-                        "name %s",
-                        arg);
-        return 0;
-}
-
-/* Fetches one image argument; *ret_key is its store key. */
-static int fetch_one(struct store *s, const struct fetch_image *img, char **ret_key,
-                     struct rk_error **reterr)
-{
-        _cleanup_free_ char *value = NULL;
-        enum image_arg_kind kind;
-
-        if (image_arg_classify(img->arg, &kind, &value) < 0)
-                return rk_error_set(reterr, EINVAL, "%s", value);
-        if (kind == IMAGE_ARG_HASH) {
-                int r = store_resolve_key(s, img->arg, ret_key, reterr);
-                if (r < 0)
-                        return rk_error_wrap(reterr, "could not resolve image \"%s\"", img->arg);
-                log_with_prefix(LOG_LEVEL_DEBUG, "image: ",
-                                "using image from the store with "
-                                "hash %s",
-                                *ret_key);
-                return 0;
-        }
-        if (kind == IMAGE_ARG_HTTP || kind == IMAGE_ARG_DOCKER)
-                return rk_error_set(reterr, ENOTSUP,
-                                    "fetching %s is not available in this "
-                                    "build: only local image files and the local store are "
-                                    "supported",
-                                    img->arg);
-        if (!(arg_global.insecure & INSECURE_IMAGE))
-                return rk_error_set(reterr, ENOTSUP,
-                                    "signature verification is not available "
-                                    "in this build, so \"%s\" cannot be verified: pass "
-                                    "--insecure-options=image to fetch it without verifying "
-                                    "its signature",
-                                    img->arg);
-        if (kind == IMAGE_ARG_PATH)
-                return fetch_file(s, value, ret_key, reterr);
-        return fetch_name(s, img->arg, ret_key, reterr);
-}
-
 static int fetch_run(const struct command *cmd, int argc, char **argv)
 {
         _cleanup_(store_freep) struct store *s = NULL;
@@ -177,7 +105,7 @@ static int fetch_run(const struct command *cmd, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *key = NULL;
 
-                if (fetch_one(s, &imgs[i], &key, &err) < 0)
+                if (image_fetch(s, imgs[i].arg, pull_policy(), 0, &key, &err) < 0)
                         return cli_report(err);
                 printf("%.*s\n", arg_full ? STORE_KEY_LEN : 7 + 32, key);
                 fflush(stdout);

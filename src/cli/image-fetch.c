@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Image arguments to store keys: files are imported, IDs and names looked up. */
+#include "image-fetch.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "image-arg.h"
+#include "log.h"
+
+static int fetch_file(struct store *s, const char *path, char **ret_key, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        unsigned flags = IMPORT_RENDER;
+
+        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from file %s", path);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "unable to open %s", path);
+        if (isatty(STDERR_FILENO))
+                flags |= IMPORT_PROGRESS;
+        return store_import_aci(s, fd, path, flags, ret_key, reterr);
+}
+
+static int fetch_name(struct store *s, const char *arg, const char *pull_policy, char **ret_key,
+                      struct rk_error **reterr)
+{
+        int r;
+
+        if (strcmp(pull_policy, "update") == 0)
+                return rk_error_set(reterr, ENOTSUP,
+                                    "unable to fetch image from image name \"%s\": appc "
+                                    "discovery is not available in this build; fetch the image "
+                                    "from a file, or use --pull-policy=never to use the local "
+                                    "store",
+                                    arg);
+        r = store_resolve_image_arg(s, arg, ret_key, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "unable to fetch image from image name \"%s\"", arg);
+        log_with_prefix(LOG_LEVEL_DEBUG,
+                        "image: ", "using image from local store for image name %s", arg);
+        return 0;
+}
+
+static int fetch_hash(struct store *s, const char *arg, char **ret_key, struct rk_error **reterr)
+{
+        int r = store_resolve_key(s, arg, ret_key, reterr);
+
+        if (r < 0)
+                return rk_error_wrap(reterr, "could not resolve image \"%s\"", arg);
+        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from the store with hash %s",
+                        *ret_key);
+        return 0;
+}
+
+int image_fetch(struct store *s, const char *arg, const char *pull_policy, unsigned flags,
+                char **ret_key, struct rk_error **reterr)
+{
+        _cleanup_free_ char *value = NULL;
+        enum image_arg_kind kind;
+
+        if (image_arg_classify(arg, &kind, &value) < 0)
+                return rk_error_set(reterr, EINVAL, "%s", value);
+        switch (kind) {
+        case IMAGE_ARG_HASH:
+                return fetch_hash(s, arg, ret_key, reterr);
+        case IMAGE_ARG_NAME:
+                return fetch_name(s, arg, pull_policy, ret_key, reterr);
+        case IMAGE_ARG_HTTP:
+        case IMAGE_ARG_DOCKER:
+                return rk_error_set(reterr, ENOTSUP,
+                                    "fetching %s is not available in this build: only local "
+                                    "image files and the local store are supported",
+                                    arg);
+        case IMAGE_ARG_PATH:
+                break;
+        }
+        if (!(arg_global.insecure & INSECURE_IMAGE) && !(flags & IMAGE_FETCH_NO_VERIFY))
+                return rk_error_set(reterr, ENOTSUP,
+                                    "signature verification is not available in this build, "
+                                    "so \"%s\" cannot be verified: pass "
+                                    "--insecure-options=image to fetch it without verifying its "
+                                    "signature",
+                                    arg);
+        return fetch_file(s, value, ret_key, reterr);
+}
