@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Deleting a pod (SPEC.md §6.7): the stage1 gc entrypoint for exited pods (with the stage1
+ * overlay re-mounted when it has gone, e.g. after a reboot), then every mount still below P
+ * unmounted deepest first, then P removed. Nothing is removed while a mount remains below P:
+ * a bind mount of a host directory would otherwise have its contents deleted. Runs in stage0
+ * as root.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "log.h"
+#include "pod-private.h"
+#include "strv.h"
+
+struct mount_entry {
+        char *path;
+        bool propagates; /* shared or slave: make it private before unmounting */
+        size_t order;    /* position in mountinfo: later mounts sit on top */
+};
+
+/* Decodes the octal escapes (\040 etc.) mountinfo uses in paths. */
+static char *mountinfo_unescape(const char *s)
+{
+        char *out = xstrdup(s), *o = out;
+
+        for (const char *c = s; *c; c++) {
+                if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' &&
+                    c[3] >= '0' && c[3] <= '7') {
+                        *o++ = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+                        c += 3;
+                } else
+                        *o++ = *c;
+        }
+        *o = 0;
+        return out;
+}
+
+static bool path_is_below(const char *path, const char *prefix)
+{
+        size_t n = strlen(prefix);
+
+        return strncmp(path, prefix, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+/* Parses one mountinfo line; returns false when it is not below prefix. */
+static bool mountinfo_parse_line(char *line, const char *prefix, size_t order,
+                                 struct mount_entry *ret)
+{
+        char *fields[32];
+        size_t n = 0;
+        bool propagates = false;
+
+        for (char *save = NULL, *f = strtok_r(line, " \n", &save); f && n < ELEMENTSOF(fields);
+             f = strtok_r(NULL, " \n", &save))
+                fields[n++] = f;
+        if (n < 7)
+                return false;
+        for (size_t i = 6; i < n && strcmp(fields[i], "-") != 0; i++)
+                if (strncmp(fields[i], "shared:", 7) == 0 || strncmp(fields[i], "master:", 7) == 0)
+                        propagates = true;
+        ret->path = mountinfo_unescape(fields[4]);
+        if (!path_is_below(ret->path, prefix)) {
+                free(ret->path);
+                return false;
+        }
+        ret->propagates = propagates;
+        ret->order = order;
+        return true;
+}
+
+static void mount_entries_free(struct mount_entry *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i].path);
+        free(v);
+}
+
+static size_t path_depth(const char *p)
+{
+        size_t d = 0;
+
+        for (; *p; p++)
+                d += *p == '/';
+        return d;
+}
+
+/* Deepest first; of two mounts on one point, the later (upper) one first. */
+static int compare_mounts(const void *a, const void *b)
+{
+        const struct mount_entry *x = a, *y = b;
+        size_t dx = path_depth(x->path), dy = path_depth(y->path);
+
+        if (dx != dy)
+                return dx > dy ? -1 : 1;
+        return x->order > y->order ? -1 : x->order < y->order;
+}
+
+/* The mounts at or below prefix, deepest first. */
+static int mounts_below(const char *prefix, struct mount_entry **ret, size_t *ret_n)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *line = NULL;
+        struct mount_entry *v = NULL;
+        size_t n = 0, cap = 0, order = 0;
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &cap, f) >= 0) {
+                struct mount_entry e;
+
+                if (!mountinfo_parse_line(line, prefix, order++, &e))
+                        continue;
+                v = oom_check(reallocarray(v, n + 1, sizeof(*v)));
+                v[n++] = e;
+        }
+        if (n)
+                qsort(v, n, sizeof(*v), compare_mounts);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static bool is_mounted(const char *path)
+{
+        struct mount_entry *v = NULL;
+        size_t n = 0;
+        bool found = false;
+
+        if (mounts_below(path, &v, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                found = found || strcmp(v[i].path, path) == 0;
+        mount_entries_free(v, n);
+        return found;
+}
+
+/*
+ * Makes m private, so that unmounting it or what is below it cannot propagate anywhere: a
+ * bind of a shared host mount (fly binds the host's /dev, /proc and /sys) is a peer of the
+ * host's, and an unmount below a peer is an unmount below the host's mount too.
+ */
+static int make_private(const struct mount_entry *m)
+{
+        if (m->propagates && mount(NULL, m->path, NULL, MS_PRIVATE, NULL) < 0 && errno != EINVAL &&
+            errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+static int unmount_one(const struct mount_entry *m)
+{
+        if (umount2(m->path, UMOUNT_NOFOLLOW) == 0 || errno == EINVAL || errno == ENOENT)
+                return 0;
+        /* last resort: detach it, so that nothing below P is reachable through it */
+        if (umount2(m->path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 || errno == EINVAL ||
+            errno == ENOENT)
+                return 0;
+        return -errno;
+}
+
+/* Unmounts everything at or below path (several rounds for stacked mounts). */
+static int pod_unmount_all(const char *path, struct rk_error **reterr)
+{
+        for (int round = 0; round < 16; round++) {
+                struct mount_entry *v = NULL;
+                size_t n = 0;
+                int r = mounts_below(path, &v, &n);
+
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "error reading mountinfo");
+                if (n == 0)
+                        return 0;
+                /* every mount private first, parents before children (v is deepest first),
+                 * and only then any unmount */
+                for (size_t i = n; i-- > 0 && r >= 0;) {
+                        r = make_private(&v[i]);
+                        if (r < 0)
+                                rk_error_set_errno(reterr, -r, "could not make %s private",
+                                                   v[i].path);
+                }
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        r = unmount_one(&v[i]);
+                        if (r < 0)
+                                rk_error_set_errno(reterr, -r, "could not unmount %s", v[i].path);
+                }
+                mount_entries_free(v, n);
+                if (r < 0)
+                        return r;
+        }
+        return rk_error_set(reterr, EBUSY, "mounts below %s remain", path);
+}
+
+/* Re-mounts the stage1 overlay when the pod uses one and nothing is mounted on S1. Returns
+ * 1 when it mounted, 0 when nothing was needed. */
+static int pod_mount_stage1(const struct pod *p, struct rk_error **reterr)
+{
+        _cleanup_free_ char *s1 = pod_stage1_rootfs(p), *id = NULL, *opts = NULL;
+        size_t n;
+        int r;
+
+        if (!pod_uses_overlay(p) || is_mounted(s1))
+                return 0;
+        r = read_file_at(p->fd, "stage1TreeStoreID", 4096, &id, NULL);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "error getting stage1 treeStoreID");
+        n = strcspn(id, " \t\r\n");
+        id[n] = 0;
+        opts = xasprintf("lowerdir=%s/cas/tree/%s/rootfs,upperdir=%s/overlay/%s/upper,"
+                         "workdir=%s/overlay/%s/work",
+                         p->data_dir, id, p->path, id, p->path, id);
+        if (mount("overlay", s1, "overlay", 0, opts) < 0) {
+                if (errno == EBUSY) {
+                        log_error("mount detected on stage1 target, skipping overlay mount");
+                        return 0;
+                }
+                return rk_error_set_errno(reterr, errno, "error mounting stage1");
+        }
+        return 1;
+}
+
+/* Runs the stage1 gc entrypoint; failures are reported, not returned. */
+static void pod_stage1_gc(const struct pod *p, const char *local_config, bool debug)
+{
+        _cleanup_strv_free_ char **args = NULL;
+        struct rk_error *err = NULL;
+        int version = 1, mounted;
+
+        mounted = pod_mount_stage1(p, &err);
+        if (mounted < 0) {
+                log_error("skipping stage1 GC: %s", rk_error_cause(err));
+                rk_error_free(err);
+                return;
+        }
+        if (debug)
+                strv_push(&args, "--debug");
+        if (pod_stage1_interface_version(p, &version, &err) >= 0 && version >= 5 && local_config &&
+            *local_config) {
+                strv_push(&args, "--local-config");
+                strv_push(&args, local_config);
+        }
+        err = rk_error_free(err);
+        strv_push(&args, p->uuid);
+        if (pod_run_entrypoint(p, "coreos.com/rkt/stage1/gc", args, false, &err) < 0) {
+                log_error("problem performing stage1 GC on \"%s\": %s", p->uuid,
+                          rk_error_cause(err));
+                rk_error_free(err);
+        }
+        if (mounted > 0) {
+                _cleanup_free_ char *s1 = pod_stage1_rootfs(p);
+                if (umount2(s1, 0) < 0 && errno != EBUSY)
+                        log_error("error unmounting stage1: %m");
+        }
+}
+
+/* rm -rf P, and first the stage1 rootfs (so a failure leaves the manifest in place). */
+static int pod_remove_tree(const struct pod *p, struct rk_error **reterr)
+{
+        _cleanup_free_ char *s1 = pod_stage1_upper(p);
+        _cleanup_free_ char *parent = pod_dir_path(p->data_dir, pod_state_dir(p->state), NULL);
+        _cleanup_close_ int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (dfd < 0)
+                return rk_error_set_errno(reterr, errno, "unable to remove pod \"%s\"", p->uuid);
+        if (s1) {
+                r = rm_rf_at(AT_FDCWD, s1);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "unable to remove pod rootfs \"%s\"",
+                                                  p->uuid);
+        }
+        r = rm_rf_at(dfd, p->uuid);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "unable to remove pod \"%s\"", p->uuid);
+        return 0;
+}
+
+int pod_delete(struct pod *p, const char *local_config, bool debug, struct rk_error **reterr)
+{
+        bool exited = p->state == POD_STATE_EXITED_GARBAGE || p->state == POD_STATE_EXITED_DELETING;
+        int r;
+
+        if (!exited && p->state != POD_STATE_GARBAGE && p->state != POD_STATE_DELETING)
+                return rk_error_set(reterr, EINVAL,
+                                    "non-garbage pod \"%s\" (status \"%s\"), skipped", p->uuid,
+                                    pod_state_to_string(p->state));
+        if (!p->locked_by_us)
+                return rk_error_set(reterr, EINVAL, "bug: pod \"%s\" must be locked to be deleted",
+                                    p->uuid);
+        if (exited)
+                pod_stage1_gc(p, local_config, debug);
+        r = pod_unmount_all(p->path, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "GC of leftover mounts for pod \"%s\" failed",
+                                     p->uuid);
+        return pod_remove_tree(p, reterr);
+}

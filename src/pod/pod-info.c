@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What stage0 reads from a pod directory (SPEC.md §6.3, §6.4): times, pid, manifest, app exit
+ * statuses, networks, readiness; and the waits of `rkt status`. Runs in stage0; never blocks
+ * on a lock.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "json-util.h"
+#include "pod-private.h"
+#include "strbuf.h"
+#include "time-util.h"
+
+static int64_t timespec_ns(const struct timespec *ts)
+{
+        return (int64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+}
+
+/* The mtime of P/name in ns, or 0. */
+static int64_t pod_mtime(const struct pod *p, const char *name, int *ret_err)
+{
+        struct stat st;
+
+        if (fstatat(p->fd, name, &st, 0) < 0) {
+                *ret_err = -errno;
+                return 0;
+        }
+        *ret_err = 0;
+        return timespec_ns(&st.st_mtim);
+}
+
+int64_t pod_creation_time(const struct pod *p)
+{
+        int64_t t;
+        int e;
+
+        if (p->state != POD_STATE_PREPARED && p->state != POD_STATE_RUNNING && !pod_is_after_run(p))
+                return 0;
+        t = pod_mtime(p, "pod-created", &e);
+        if (e == -ENOENT)
+                t = pod_mtime(p, "pod", &e);
+        return t;
+}
+
+int64_t pod_start_time(const struct pod *p)
+{
+        int64_t t;
+        int e;
+
+        if (p->state != POD_STATE_RUNNING && !pod_is_after_run(p))
+                return 0;
+        t = pod_mtime(p, "pid", &e);
+        if (e < 0)
+                t = pod_mtime(p, "ppid", &e);
+        return t;
+}
+
+int64_t pod_gc_mark_time(const struct pod *p)
+{
+        struct stat st;
+
+        if (p->state != POD_STATE_EXITED_GARBAGE && p->state != POD_STATE_EXITED_DELETING &&
+            p->state != POD_STATE_GARBAGE && p->state != POD_STATE_DELETING)
+                return 0;
+        if (lstat(p->path, &st) < 0)
+                return 0;
+        return timespec_ns(&st.st_ctim);
+}
+
+/* Reads a decimal integer (after optional blanks, as Go's Sscanf("%d")) from dirfd/path. */
+static int read_int_at(int dirfd, const char *path, int *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char *end;
+        long v;
+        int r;
+
+        r = read_file_at(dirfd, path, 4096, &text, NULL);
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtol(text, &end, 10);
+        if (end == text || errno != 0 || v < INT32_MIN || v > INT32_MAX)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
+}
+
+int pod_read_pid(const struct pod *p, int *ret_pid)
+{
+        if (read_int_at(p->fd, "pid", ret_pid) >= 0)
+                return 0;
+        return read_int_at(p->fd, "ppid", ret_pid) < 0 ? -ENOENT : 0;
+}
+
+int pod_read_manifest_raw(const struct pod *p, char **ret, size_t *ret_len,
+                          struct rk_error **reterr)
+{
+        int r = read_file_at(p->fd, "pod", 64 << 20, ret, ret_len);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "error reading pod manifest");
+        return 0;
+}
+
+bool pod_uses_overlay(const struct pod *p)
+{
+        return faccessat(p->fd, "overlay-prepared", F_OK, 0) == 0;
+}
+
+char *pod_stage1_rootfs(const struct pod *p)
+{
+        return xasprintf("%s/stage1/rootfs", p->path);
+}
+
+char *pod_stage1_upper(const struct pod *p)
+{
+        _cleanup_free_ char *id = NULL;
+        size_t n;
+
+        if (!pod_uses_overlay(p))
+                return pod_stage1_rootfs(p);
+        if (read_file_at(p->fd, "stage1TreeStoreID", 4096, &id, NULL) < 0)
+                return NULL;
+        n = strcspn(id, " \t\r\n");
+        return xasprintf("%s/overlay/%.*s/upper", p->path, (int)n, id);
+}
+
+int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
+{
+        _cleanup_free_ char *s1 = pod_stage1_upper(p), *path = NULL;
+
+        if (!s1 || strchr(app, '/'))
+                return -ENOENT;
+        path = xasprintf("%s/rkt/status/%s", s1, app);
+        return read_int_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
+}
+
+struct json_t *pod_read_net_info(const struct pod *p)
+{
+        _cleanup_free_ char *raw = NULL;
+        size_t len;
+        json_t *v;
+
+        if (read_file_at(p->fd, "net-info.json", 1 << 20, &raw, &len) < 0)
+                return NULL;
+        v = json_loadb(raw, len, 0, NULL);
+        if (v && !json_is_array(v)) {
+                json_decref(v);
+                return NULL;
+        }
+        return v;
+}
+
+char *pod_format_nets(const struct pod *p)
+{
+        _cleanup_json_ json_t *nets = pod_read_net_info(p);
+        struct strbuf sb = STRBUF_INIT;
+        json_t *n;
+        size_t i;
+
+        json_array_foreach(nets, i, n)
+        {
+                const char *name = json_string_value(json_object_get(n, "netName"));
+                const char *ip = json_string_value(json_object_get(n, "ip"));
+
+                strbuf_printf(&sb, "%s%s:ip4=%s", i ? ", " : "", name ? name : "",
+                              ip ? ip : "<nil>");
+        }
+        return strbuf_detach(&sb);
+}
+
+static bool pod_supervisor_ready(const struct pod *p)
+{
+        _cleanup_free_ char *s1 = pod_stage1_upper(p), *path = NULL;
+        char target[16];
+        ssize_t n;
+
+        if (!s1)
+                return false;
+        path = xasprintf("%s/rkt/supervisor-status", s1);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return false;
+        target[n] = 0;
+        return strcmp(target, "ready") == 0;
+}
+
+static void sleep_ns(int64_t ns)
+{
+        struct timespec ts = {ns / NSEC_PER_SEC, ns % NSEC_PER_SEC};
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static int64_t monotonic_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return timespec_ns(&ts);
+}
+
+/* Polls check(p) every 100 ms until it is true or timeout_ns (< 0: never) has passed. */
+static int pod_poll(struct pod *p, bool (*check)(struct pod *p), int64_t timeout_ns)
+{
+        int64_t deadline = monotonic_ns() + timeout_ns;
+
+        for (;;) {
+                if (check(p))
+                        return 0;
+                if (timeout_ns >= 0 && monotonic_ns() + 100 * NSEC_PER_MSEC > deadline) {
+                        int64_t left = deadline - monotonic_ns();
+                        if (left > 0)
+                                sleep_ns(left);
+                        return check(p) ? 0 : -ETIMEDOUT;
+                }
+                sleep_ns(100 * NSEC_PER_MSEC);
+        }
+}
+
+static bool pod_check_ready(struct pod *p)
+{
+        if (pod_refresh_state(p) < 0)
+                return false;
+        return pod_supervisor_ready(p);
+}
+
+static bool pod_check_finished(struct pod *p)
+{
+        if (p->state == POD_STATE_EXITED || p->state == POD_STATE_EXITED_GARBAGE ||
+            p->state == POD_STATE_ABORTED_PREPARE || p->state == POD_STATE_GARBAGE)
+                return true;
+        if (!p->locked_by_us && flock(p->fd, LOCK_SH | LOCK_NB) < 0)
+                return false;
+        if (!p->locked_by_us)
+                (void)flock(p->fd, LOCK_UN);
+        if (pod_refresh_state(p) == -ENOENT)
+                return true;
+        if (p->state == POD_STATE_PREPARED)
+                sleep_ns(NSEC_PER_SEC);
+        return p->state == POD_STATE_EXITED || p->state == POD_STATE_EXITED_GARBAGE ||
+               p->state == POD_STATE_ABORTED_PREPARE || p->state == POD_STATE_GARBAGE;
+}
+
+int pod_wait_ready(struct pod *p, int64_t timeout_ns)
+{
+        return pod_poll(p, pod_check_ready, timeout_ns);
+}
+
+int pod_wait_finished(struct pod *p, int64_t timeout_ns)
+{
+        return pod_poll(p, pod_check_finished, timeout_ns);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Pods on disk (SPEC.md §6.3, §6.4): D/pods/<state-dir>/<uuid>, whose state is the
+ * directory it is in plus whether its flock is held. A process that dies drops its locks,
+ * so a pod whose creator or supervisor was killed is seen truthfully (aborted, exited).
+ *
+ * Runs in: stage0 (the rkt command). Never blocks on another process's lock except where a
+ * function says so.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct json_t;
+
+enum pod_state {
+        POD_STATE_EMBRYO,
+        POD_STATE_PREPARING,
+        POD_STATE_ABORTED_PREPARE,
+        POD_STATE_PREPARED,
+        POD_STATE_RUNNING,
+        POD_STATE_DELETING,        /* garbage, locked */
+        POD_STATE_EXITED_DELETING, /* exited-garbage, locked */
+        POD_STATE_EXITED,
+        POD_STATE_EXITED_GARBAGE,
+        POD_STATE_GARBAGE,
+        _POD_STATE_MAX,
+        _POD_STATE_INVALID = -EINVAL,
+};
+
+/* rkt's names: "embryo", "preparing", "aborted prepare", "prepared", "running", "deleting",
+ * "exited deleting", "exited", "exited garbage", "garbage". */
+const char *pod_state_to_string(enum pod_state s);
+
+struct pod {
+        char *uuid; /* 36 chars, lower case */
+        char *path; /* absolute path of P */
+        int fd;     /* P, O_RDONLY|O_DIRECTORY; holds the lock when locked */
+        enum pod_state state;
+        bool locked_by_us; /* we hold the exclusive lock on fd */
+        char *data_dir;    /* D */
+};
+
+/* The state directories below D/pods, as bits for pod_walk(). */
+enum pod_dir {
+        POD_DIR_EMBRYO = 1 << 0,
+        POD_DIR_PREPARE = 1 << 1,
+        POD_DIR_PREPARED = 1 << 2,
+        POD_DIR_RUN = 1 << 3,
+        POD_DIR_EXITED_GARBAGE = 1 << 4,
+        POD_DIR_GARBAGE = 1 << 5,
+        POD_DIRS_MOST = POD_DIR_PREPARE | POD_DIR_PREPARED | POD_DIR_RUN | POD_DIR_EXITED_GARBAGE,
+};
+
+/* The directory (one POD_DIR_* bit) that holds a pod in state s. */
+enum pod_dir pod_state_dir(enum pod_state s);
+/* "embryo", "prepare", "prepared", "run", "exited-garbage" or "garbage". */
+const char *pod_dir_name(enum pod_dir d);
+
+/* NULL-safe; closes the fd (dropping our lock). Returns NULL. */
+struct pod *pod_free(struct pod *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod *, pod_free)
+
+/*
+ * Creates a new pod with a random v4 UUID: mkdir D/pods/embryo/<uuid> (0750), lock it
+ * exclusively, rename it to prepare/ (state preparing, lock kept). Creates the pods
+ * directories (2750... as SPEC.md §6.1) when missing.
+ */
+int pod_create(const char *data_dir, struct pod **ret, struct rk_error **reterr);
+
+/*
+ * Finds the pod whose UUID starts with arg (lower-cased) among prepare/, prepared/, run/
+ * and exited-garbage/, and derives its state. Errors: "UUID cannot be empty",
+ * "no matches found for \"<arg>\"", "ambiguous uuid, N matches".
+ */
+int pod_open(const char *data_dir, const char *arg, struct pod **ret, struct rk_error **reterr);
+
+/* Every pod in prepare/, prepared/, run/, exited-garbage/ (sorted by UUID); with
+ * include_garbage also garbage/. Unreadable entries are skipped. */
+int pod_list(const char *data_dir, bool include_garbage, struct pod ***ret, size_t *ret_n,
+             struct rk_error **reterr);
+void pod_list_free(struct pod **v, size_t n);
+
+/*
+ * Calls fn for every pod found in the directories of mask, in UUID order, each opened as
+ * pod_open() does and freed after fn returns (fn must not free it). Pods whose state moved to a
+ * directory outside mask meanwhile are skipped, as are entries that are not directories (stderr
+ * "unrecognized entry: ...") and names that are not UUIDs. Creates the pods directories when
+ * missing. Returns 0, or -errno with reterr set when a directory cannot be listed.
+ */
+int pod_walk(const char *data_dir, unsigned mask, void (*fn)(struct pod *p, void *userdata),
+             void *userdata, struct rk_error **reterr);
+
+/* Writes a random (v4) UUID, 36 lowercase characters and a NUL, to buf. Returns 0 or -errno. */
+int pod_uuid_generate(char buf[static 37]);
+
+/* Re-derives p->state (and p->path) from the file system; -ENOENT when the pod is gone. A
+ * pod whose lock we hold counts as locked. */
+int pod_refresh_state(struct pod *p);
+
+/* rkt's IsAfterRun(): exited, exited garbage, exited deleting, garbage or deleting. */
+bool pod_is_after_run(const struct pod *p);
+/* rkt's PodManifestAvailable(): false while preparing, aborted or deleting. */
+bool pod_manifest_available(const struct pod *p);
+
+/*
+ * Transitions (each rename then fsyncs the destination's parent):
+ * - pod_to_prepared(): prepare/ -> prepared/ after syncfs, then drops the lock;
+ * - pod_to_run(): prepare/ or prepared/ -> run/; takes the exclusive lock first (blocking)
+ *   when we do not hold it yet ("cannot transition to run: ...");
+ * - pod_to_garbage(): run/ (exited) -> exited-garbage/; prepare/ (aborted) and prepared/
+ *   -> garbage/.
+ */
+int pod_to_prepared(struct pod *p, struct rk_error **reterr);
+int pod_to_run(struct pod *p, struct rk_error **reterr);
+int pod_to_garbage(struct pod *p, struct rk_error **reterr);
+
+/* Takes an exclusive lock on p (blocking unless nonblock; -EWOULDBLOCK when busy). */
+int pod_lock(struct pod *p, bool nonblock, struct rk_error **reterr);
+
+/*
+ * Deletes a pod in state exited garbage, exited deleting or garbage whose exclusive lock we
+ * hold: runs the stage1 gc entrypoint for exited pods (stderr inherited; failure only
+ * warns), unmounts every mount still below P (deepest first), then removes P. A mount that
+ * cannot be removed keeps the pod ("GC of leftover mounts for pod \"<uuid>\" failed").
+ */
+int pod_delete(struct pod *p, const char *local_config, bool debug, struct rk_error **reterr);
+
+/* Times in ns since the epoch; 0 when unknown (SPEC.md §6.4 "Times"). */
+int64_t pod_creation_time(const struct pod *p);
+int64_t pod_start_time(const struct pod *p);
+int64_t pod_gc_mark_time(const struct pod *p);
+/* The pid in P/pid, else P/ppid; -ENOENT when neither is readable. */
+int pod_read_pid(const struct pod *p, int *ret_pid);
+
+/* P/pod (the pod manifest), raw and NUL-terminated. */
+int pod_read_manifest_raw(const struct pod *p, char **ret, size_t *ret_len,
+                          struct rk_error **reterr);
+/* The app's exit status from S1/rkt/status/<app> (S1 is the overlay upper dir for overlay
+ * pods); -ENOENT when it has not exited. */
+int pod_read_app_status(const struct pod *p, const char *app, int *ret_code);
+/* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent). malloc'd. */
+char *pod_format_nets(const struct pod *p);
+/* P/net-info.json as parsed JSON (a new reference); NULL when absent or invalid. */
+struct json_t *pod_read_net_info(const struct pod *p);
+
+/*
+ * Waits, polling every 100 ms, until S1/rkt/supervisor-status is a symlink to "ready"
+ * (wait_ready) or until the pod finished (exited, aborted, garbage or gone). timeout_ns < 0
+ * waits forever. Returns 0, or -ETIMEDOUT.
+ */
+int pod_wait_ready(struct pod *p, int64_t timeout_ns);
+int pod_wait_finished(struct pod *p, int64_t timeout_ns);
+
+/*
+ * Runs the stage1 stop entrypoint `S1<stop> [--force] <uuid>` as a child with cwd P, stdout
+ * and stderr inherited, and waits for it. Errors: "rkt stop not implemented for pod's
+ * stage1: entrypoint \"coreos.com/rkt/stage1/stop\" not found", "exit status N".
+ */
+int pod_stop(const struct pod *p, bool force, struct rk_error **reterr);
+
+/* Whether the pod was prepared with overlayfs (P/overlay-prepared). */
+bool pod_uses_overlay(const struct pod *p);
+/* The stage1 path prefix: P/stage1/rootfs. malloc'd. */
+char *pod_stage1_rootfs(const struct pod *p);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* App environments. Runs in: stage1 run and enter entrypoints. */
+#include "app-env.h"
+
+#include <string.h>
+
+#include "fs-util.h"
+#include "strbuf.h"
+#include "strv.h"
+
+static const char *const env_defaults[][2] = {
+        {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        {"SHELL", "/bin/sh"},
+        {"USER", "root"},
+        {"LOGNAME", "root"},
+        {"HOME", "/root"},
+};
+
+const char *app_env_get(char *const *env, const char *name)
+{
+        size_t n = strlen(name);
+
+        for (char *const *e = env; e && *e; e++)
+                if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+                        return *e + n + 1;
+        return NULL;
+}
+
+char **app_env_build(const struct ac_app *app, const char *name)
+{
+        char **env = NULL;
+
+        for (size_t i = 0; i < app->environment.n; i++) {
+                const struct ac_label *l = &app->environment.items[i];
+                if (strcmp(l->name, "AC_APP_NAME") != 0)
+                        strv_consume(&env, xasprintf("%s=%s", l->name, l->value));
+        }
+        strv_consume(&env, xasprintf("AC_APP_NAME=%s", name));
+        for (size_t i = 0; i < ELEMENTSOF(env_defaults); i++)
+                if (!app_env_get(env, env_defaults[i][0]))
+                        strv_consume(&env,
+                                     xasprintf("%s=%s", env_defaults[i][0], env_defaults[i][1]));
+        return env;
+}
+
+int app_env_write(int s1fd, const char *name, char *const *env)
+{
+        _cleanup_free_ char *path = xasprintf("rkt/env/%s", name);
+        struct strbuf sb = STRBUF_INIT;
+        int r;
+
+        for (char *const *e = env; e && *e; e++)
+                strbuf_printf(&sb, "%s\n", *e);
+        r = mkdir_p_at(s1fd, "rkt/env", 0755);
+        if (r >= 0)
+                r = write_file_atomic_at(s1fd, path, strbuf_str(&sb), sb.len, 0644);
+        strbuf_release(&sb);
+        return r;
+}
+
+int app_env_read(int s1fd, const char *name, char ***ret, struct rk_error **reterr)
+{
+        _cleanup_free_ char *path = xasprintf("rkt/env/%s", name);
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        char **env = NULL;
+        int r;
+
+        r = read_file_at(s1fd, path, 1u << 20, &text, NULL);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "reading environment of app %s", name);
+        lines = strv_split(text, '\n');
+        STRV_FOREACH(l, lines)
+                if (**l && strchr(*l, '='))
+                        strv_push(&env, *l);
+        *ret = env ? env : xnew0(char *, 1);
+        return 0;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Final app setup and exec. Runs in: app child, just before execve(). */
+#include "app-exec.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "fs-util.h"
+
+void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app)
+{
+        for (size_t i = 0; i < app->n_isolators; i++) {
+                const struct ac_isolator *iso = &app->isolators[i];
+                if (iso->kind == AC_ISOLATOR_NO_NEW_PRIVILEGES)
+                        p->no_new_privs = iso->no_new_privileges;
+                else if (iso->kind == AC_ISOLATOR_OOM_SCORE_ADJ) {
+                        p->has_oom_score_adj = true;
+                        p->oom_score_adj = iso->oom_score_adj;
+                }
+        }
+}
+
+_noreturn_ static void fail(const struct app_exec_params *p, int r, const char *what)
+{
+        fprintf(stderr, "%s: %s: %s\n", p->prefix, what, strerror(-r));
+        _exit(254);
+}
+
+static int write_oom_score_adj(int v)
+{
+        char buf[16];
+        int len = snprintf(buf, sizeof(buf), "%d", v);
+        _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        return write_full(fd, buf, (size_t)len);
+}
+
+static int set_creds(const struct app_exec_params *p)
+{
+        const struct app_creds *c = p->creds;
+
+        if (p->set_caps && caps_prepare(p->caps, c->uid) < 0)
+                return -errno;
+        if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+            setresuid(c->uid, c->uid, c->uid) < 0)
+                return -errno;
+        if (p->set_caps)
+                return caps_finish(p->caps, c->uid);
+        return 0;
+}
+
+_noreturn_ void app_exec(const struct app_exec_params *p)
+{
+        int r;
+
+        if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj)) < 0)
+                fail(p, r, "setting oom_score_adj");
+        r = set_creds(p);
+        if (r < 0)
+                fail(p, r, "setting credentials");
+        if (chdir(p->workdir ? p->workdir : "/") < 0)
+                fail(p, -errno, "changing working directory");
+        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                fail(p, -errno, "setting no_new_privs");
+        execve(p->argv[0], p->argv, p->envp);
+        if (errno == ENOENT) {
+                printf("Error: Unable to open \"%s\": No such file or directory\n", p->argv[0]);
+                fflush(stdout);
+                _exit(203);
+        }
+        fprintf(stderr, "%s: exec %s: %s\n", p->prefix, p->argv[0], strerror(errno));
+        _exit(errno == EACCES ? 203 : 254);
+}
+
+int enter_root_pivot(const char *root)
+{
+        if (unshare(CLONE_NEWNS) < 0)
+                return -errno;
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -errno;
+        if (chdir(root) < 0)
+                return -errno;
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return -errno;
+        if (umount2(".", MNT_DETACH) < 0)
+                return -errno;
+        if (chdir("/") < 0)
+                return -errno;
+        return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The last steps of starting a program in an app: credentials, capabilities,
+ * no_new_privs, oom_score_adj, working directory, exec. Runs in: the app child (native pod
+ * init's child or enter's child, after entering the app root; fly's run after chroot).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "creds.h"
+
+struct app_exec_params {
+        char **argv; /* argv[0]: path inside the app root */
+        char **envp;
+        const char *workdir; /* NULL: "/" */
+        const struct app_creds *creds;
+        bool set_caps; /* false: leave capabilities alone (fly) */
+        uint64_t caps;
+        bool no_new_privs;
+        bool has_oom_score_adj;
+        int oom_score_adj;
+        const char *prefix; /* message prefix, e.g. "stage1" */
+};
+
+/* no-new-privileges and oom-score-adj from the app's isolators (last one wins). */
+void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app);
+
+/*
+ * Applies p and execs. Never returns: on failure prints a message on stderr and exits 254;
+ * when the executable does not exist prints `Error: Unable to open "<path>": No such file
+ * or directory` on stdout and exits 203.
+ */
+_noreturn_ void app_exec(const struct app_exec_params *p);
+
+/*
+ * Runs in: a child that will exec into an app. Makes a private mount namespace and
+ * pivot_root()s into the directory root (which must be a mount point). Returns 0 or -errno.
+ */
+int enter_root_pivot(const char *root);

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Parsing of the stage1 run argv. Runs in: stage1 run entrypoint, host side. */
+#include "args.h"
+
+#include <fcntl.h>
+#include <string.h>
+
+#include "fs-util.h"
+#include "json-util.h"
+#include "parse-util.h"
+#include "strv.h"
+
+enum flag_type { FLAG_BOOL, FLAG_STRING };
+
+struct flag_def {
+        const char *name;
+        enum flag_type type;
+        size_t offset;
+};
+
+#define BOOLF(n, f)                                           \
+        {                                                     \
+                n, FLAG_BOOL, offsetof(struct stage1_args, f) \
+        }
+#define STRF(n, f)                                              \
+        {                                                       \
+                n, FLAG_STRING, offsetof(struct stage1_args, f) \
+        }
+
+static const struct flag_def flags[] = {
+        BOOLF("debug", debug),
+        STRF("net", net),
+        BOOLF("interactive", interactive),
+        STRF("private-users", private_users),
+        STRF("mds-token", mds_token),
+        STRF("local-config", local_config),
+        STRF("hostname", hostname),
+        STRF("dns-conf-mode", resolv_mode), /* split below */
+        BOOLF("disable-capabilities-restriction", disable_caps),
+        BOOLF("disable-paths", disable_paths),
+        BOOLF("disable-seccomp", disable_seccomp),
+        BOOLF("mutable", mutable_pod),
+        STRF("ipc", ipc),
+};
+
+static const struct flag_def *flag_find(const char *name, size_t len)
+{
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+                        return &flags[i];
+        return NULL;
+}
+
+/* "resolv=<m>,hosts=<m>" into the two modes. */
+static int dns_conf_mode_parse(struct stage1_args *a, const char *v, struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **parts = strv_split(v, ',');
+
+        STRV_FOREACH(p, parts) {
+                char *eq = strchr(*p, '=');
+                if (!eq)
+                        return rk_error_set(reterr, EINVAL, "invalid --dns-conf-mode %s", v);
+                *eq = '\0';
+                char **dst = strcmp(*p, "resolv") == 0  ? &a->resolv_mode
+                             : strcmp(*p, "hosts") == 0 ? &a->hosts_mode
+                                                        : NULL;
+                if (!dst)
+                        return rk_error_set(reterr, EINVAL, "invalid --dns-conf-mode %s", v);
+                free(*dst);
+                *dst = xstrdup(eq + 1);
+        }
+        return 0;
+}
+
+static int flag_set(struct stage1_args *a, const struct flag_def *f, const char *value,
+                    struct rk_error **reterr)
+{
+        char *base = (char *)a + f->offset;
+
+        if (f->type == FLAG_BOOL) {
+                bool b = true;
+                if (value && parse_bool_go(value, &b) < 0)
+                        return rk_error_set(reterr, EINVAL, "invalid boolean value \"%s\" for -%s",
+                                            value, f->name);
+                *(bool *)base = b;
+                return 0;
+        }
+        if (strcmp(f->name, "dns-conf-mode") == 0)
+                return dns_conf_mode_parse(a, value, reterr);
+        free(*(char **)base);
+        *(char **)base = xstrdup(value);
+        return 0;
+}
+
+static int one_flag(struct stage1_args *a, int argc, char **argv, int *i, struct rk_error **reterr)
+{
+        const char *arg = argv[*i] + 1 + (argv[*i][1] == '-');
+        const char *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const struct flag_def *f = flag_find(arg, len);
+
+        if (!f)
+                return rk_error_set(reterr, EINVAL, "flag provided but not defined: -%.*s",
+                                    (int)len, arg);
+        if (eq || f->type == FLAG_BOOL)
+                return flag_set(a, f, eq ? eq + 1 : NULL, reterr);
+        if (*i + 1 >= argc)
+                return rk_error_set(reterr, EINVAL, "flag needs an argument: -%s", f->name);
+        (*i)++;
+        return flag_set(a, f, argv[*i], reterr);
+}
+
+int stage1_args_parse(int argc, char **argv, struct stage1_args *ret, struct rk_error **reterr)
+{
+        struct stage1_args a = {0};
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (argv[i][0] != '-' || argv[i][1] == '\0') {
+                        if (a.uuid) {
+                                stage1_args_done(&a);
+                                return rk_error_set(reterr, EINVAL, "unexpected argument %s",
+                                                    argv[i]);
+                        }
+                        a.uuid = xstrdup(argv[i]);
+                        continue;
+                }
+                r = one_flag(&a, argc, argv, &i, reterr);
+                if (r < 0) {
+                        stage1_args_done(&a);
+                        return r;
+                }
+        }
+        if (!a.uuid) {
+                stage1_args_done(&a);
+                return rk_error_set(reterr, EINVAL, "UUID is missing");
+        }
+        if (!a.net)
+                a.net = xstrdup("default");
+        if (!a.ipc)
+                a.ipc = xstrdup("auto");
+        if (!a.resolv_mode)
+                a.resolv_mode = xstrdup("default");
+        if (!a.hosts_mode)
+                a.hosts_mode = xstrdup("default");
+        *ret = a;
+        return 0;
+}
+
+void stage1_args_done(struct stage1_args *a)
+{
+        free(a->net);
+        free(a->private_users);
+        free(a->mds_token);
+        free(a->local_config);
+        free(a->hostname);
+        free(a->resolv_mode);
+        free(a->hosts_mode);
+        free(a->ipc);
+        free(a->uuid);
+        *a = (struct stage1_args){0};
+}
+
+char *stage1_args_hostname(const struct stage1_args *a)
+{
+        if (a->hostname && a->hostname[0])
+                return xstrdup(a->hostname);
+        return xasprintf("rkt-%s", a->uuid);
+}
+
+int stage1_args_write_runtime_config(const struct stage1_args *a, int poddirfd)
+{
+        _cleanup_json_ json_t *o = json_object();
+        _cleanup_json_ json_t *nets = json_array();
+        _cleanup_strv_free_ char **netl = strv_split(a->net, ',');
+        _cleanup_free_ char *hostname = stage1_args_hostname(a);
+        _cleanup_free_ char *text = NULL;
+
+        STRV_FOREACH(n, netl)
+                json_array_append_new(nets, json_string(*n));
+        json_object_set_new(o, "MetadataServiceURL", json_string(""));
+        json_object_set_new(o, "PrivateUsers", json_string(a->private_users ?: ""));
+        json_object_set_new(o, "MDSToken", json_string(a->mds_token ?: ""));
+        json_object_set_new(o, "Hostname", json_string(hostname));
+        json_object_set_new(o, "Debug", json_boolean(a->debug));
+        json_object_set_new(o, "Mutable", json_boolean(a->mutable_pod));
+        json_object_set_new(o, "ResolvConfMode", json_string(a->resolv_mode));
+        json_object_set_new(o, "EtcHostsMode", json_string(a->hosts_mode));
+        json_object_set(o, "NetList", nets);
+        json_object_set_new(o, "Interactive", json_boolean(a->interactive));
+        json_object_set_new(o, "InsecureOptions",
+                            json_pack("{s:b,s:b,s:b}", "DisablePaths", a->disable_paths,
+                                      "DisableCapabilities", a->disable_caps, "DisableSeccomp",
+                                      a->disable_seccomp));
+        json_object_set_new(o, "IPCMode", json_string(a->ipc));
+        text = json_dump_go(o, false);
+        return write_file_atomic_at(poddirfd, "runtime-config", text, strlen(text), 0644);
+}

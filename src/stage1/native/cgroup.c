@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Pod cgroups (see cgroup.h). Runs in: stage1 host side. */
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "strbuf.h"
+#include "strv.h"
+
+static void hier_add(struct cgroups *c, const char *path, const char *opts, bool v2)
+{
+        for (size_t i = 0; i < c->n; i++)
+                if (c->h[i].v2 == v2 && strcmp(c->h[i].opts, opts) == 0)
+                        return; /* the same hierarchy mounted twice */
+        c->h = oom_check(realloc(c->h, (c->n + 1) * sizeof(*c->h)));
+        c->h[c->n++] = (struct cgroup_hier){xstrdup(path), xstrdup(opts), v2};
+}
+
+/* One mountinfo line: "id parent maj:min root mountpoint opts - fstype source superopts". */
+static void mountinfo_line(struct cgroups *c, char *line)
+{
+        _cleanup_strv_free_ char **f = strv_split(line, ' ');
+        size_t n = strv_length(f), sep = 0;
+
+        for (size_t i = 6; i < n; i++)
+                if (strcmp(f[i], "-") == 0) {
+                        sep = i;
+                        break;
+                }
+        if (!sep || sep + 3 >= n || strcmp(f[3], "/") != 0)
+                return;
+        if (strcmp(f[sep + 1], "cgroup2") == 0)
+                hier_add(c, f[4], "", true);
+        else if (strcmp(f[sep + 1], "cgroup") == 0)
+                hier_add(c, f[4], f[sep + 3], false);
+}
+
+int cgroups_detect(struct cgroups *ret)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *line = NULL;
+        struct cgroups c = {0};
+        size_t cap = 0;
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &cap, f) > 0) {
+                line[strcspn(line, "\n")] = '\0';
+                mountinfo_line(&c, line);
+        }
+        *ret = c;
+        return 0;
+}
+
+void cgroups_done(struct cgroups *c)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->h[i].path);
+                free(c->h[i].opts);
+        }
+        free(c->h);
+        *c = (struct cgroups){0};
+}
+
+char *cgroup_pod_path(const char *uuid)
+{
+        struct strbuf sb = STRBUF_INIT;
+
+        strbuf_puts(&sb, "machine.slice/machine-rkt\\x2d");
+        for (const char *p = uuid; *p; p++)
+                if (*p == '-')
+                        strbuf_puts(&sb, "\\x2d");
+                else
+                        strbuf_putc(&sb, *p);
+        strbuf_puts(&sb, ".scope");
+        return strbuf_detach(&sb);
+}
+
+char *cgroup_app_path(const char *pod, const char *app)
+{
+        return xasprintf("%s/system.slice/%s.service", pod, app);
+}
+
+static bool hier_has(const struct cgroup_hier *h, const char *ctrl)
+{
+        _cleanup_strv_free_ char **opts = strv_split(h->opts, ',');
+
+        return strv_contains(opts, ctrl);
+}
+
+static int write_at(int dirfd, const char *file, const char *value)
+{
+        _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        return write_full(fd, value, strlen(value));
+}
+
+/* v1 cpuset: a new cgroup has empty cpus/mems and refuses tasks; copy the parent's. */
+static void cpuset_fixup(int parent, int dir)
+{
+        static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *cur = NULL, *up = NULL;
+                if (read_file_at(dir, files[i], 4096, &cur, NULL) < 0 || (cur[0] && cur[0] != '\n'))
+                        continue;
+                if (read_file_at(parent, files[i], 4096, &up, NULL) >= 0)
+                        (void)write_at(dir, files[i], up);
+        }
+}
+
+/* v2: delegate the controllers we set limits with to the children of parent. */
+static void v2_enable(int parent)
+{
+        static const char *const ctrls[] = {"+memory", "+cpu", "+pids"};
+
+        for (size_t i = 0; i < ELEMENTSOF(ctrls); i++)
+                (void)write_at(parent, "cgroup.subtree_control", ctrls[i]);
+}
+
+static int hier_create(const struct cgroup_hier *h, const char *rel)
+{
+        _cleanup_strv_free_ char **parts = strv_split(rel, '/');
+        _cleanup_close_ int dir = open(h->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dir < 0)
+                return -errno;
+        STRV_FOREACH(p, parts) {
+                if (!**p)
+                        continue;
+                if (h->v2)
+                        v2_enable(dir);
+                bool created = mkdirat(dir, *p, 0755) == 0;
+                if (!created && errno != EEXIST)
+                        return -errno;
+                int next = openat(dir, *p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0)
+                        return -errno;
+                if (created && !h->v2 && hier_has(h, "cpuset"))
+                        cpuset_fixup(dir, next);
+                safe_close(dir);
+                dir = next;
+        }
+        return 0;
+}
+
+int cgroups_create(const struct cgroups *c, const char *rel, struct rk_error **reterr)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                int r = hier_create(&c->h[i], rel);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "creating cgroup %s/%s", c->h[i].path,
+                                                  rel);
+        }
+        return 0;
+}
+
+int cgroups_open(const struct cgroups *c, const char *rel, int **ret_fds)
+{
+        int *fds = xnew0(int, c->n + 1);
+
+        for (size_t i = 0; i < c->n; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", c->h[i].path, rel);
+                fds[i] = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+        *ret_fds = fds;
+        return 0;
+}
+
+int cgroups_attach_fds(const int *fds, size_t n, pid_t pid)
+{
+        char buf[32];
+
+        snprintf(buf, sizeof(buf), "%d", (int)pid);
+        for (size_t i = 0; i < n; i++) {
+                if (fds[i] < 0)
+                        continue;
+                _cleanup_close_ int fd = openat(fds[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write_full(fd, buf, strlen(buf)) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+/* The hierarchy holding controller ctrl: a v1 one, else v2 when its root offers it. */
+static const struct cgroup_hier *hier_for(const struct cgroups *c, const char *ctrl)
+{
+        for (size_t i = 0; i < c->n; i++)
+                if (!c->h[i].v2 && hier_has(&c->h[i], ctrl))
+                        return &c->h[i];
+        for (size_t i = 0; i < c->n; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/cgroup.controllers", c->h[i].path);
+                _cleanup_free_ char *text = NULL;
+                if (!c->h[i].v2 || read_file_at(AT_FDCWD, p, 4096, &text, NULL) < 0)
+                        continue;
+                text[strcspn(text, "\n")] = '\0';
+                _cleanup_strv_free_ char **l = strv_split(text, ' ');
+                if (strv_contains(l, ctrl))
+                        return &c->h[i];
+        }
+        return NULL;
+}
+
+static int set_knob(const struct cgroups *c, const char *ctrl, const char *rel, const char *v1file,
+                    const char *v2file, const char *value, struct rk_error **reterr)
+{
+        const struct cgroup_hier *h = hier_for(c, ctrl);
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!h)
+                return rk_error_set(reterr, ENOTSUP, "cgroup controller %s is not available", ctrl);
+        dir = xasprintf("%s/%s", h->path, rel);
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "opening cgroup %s", dir);
+        r = write_at(fd, h->v2 ? v2file : v1file, value);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "setting %s/%s", dir,
+                                          h->v2 ? v2file : v1file);
+        return 0;
+}
+
+static int set_cpu_quota(const struct cgroups *c, const char *rel, int64_t milli,
+                         struct rk_error **reterr)
+{
+        const struct cgroup_hier *h = hier_for(c, "cpu");
+        _cleanup_free_ char *v2 = xasprintf("%" PRId64 " 100000", milli * 100);
+        _cleanup_free_ char *v1 = xasprintf("%" PRId64, milli * 100);
+
+        if (h && !h->v2) {
+                int r = set_knob(c, "cpu", rel, "cpu.cfs_period_us", "", "100000", reterr);
+                if (r < 0)
+                        return r;
+        }
+        return set_knob(c, "cpu", rel, "cpu.cfs_quota_us", "cpu.max", h && h->v2 ? v2 : v1, reterr);
+}
+
+int cgroups_set_limits(const struct cgroups *c, const char *rel, const struct ac_app *app,
+                       struct rk_error **reterr)
+{
+        for (size_t i = 0; i < app->n_isolators; i++) {
+                const struct ac_isolator *iso = &app->isolators[i];
+                _cleanup_free_ char *v = NULL;
+                int r = 0;
+
+                if (iso->kind == AC_ISOLATOR_RESOURCE_MEMORY && iso->resource.limit.text) {
+                        v = xasprintf("%" PRId64, iso->resource.limit.value);
+                        r = set_knob(c, "memory", rel, "memory.limit_in_bytes", "memory.max", v,
+                                     reterr);
+                } else if (iso->kind == AC_ISOLATOR_RESOURCE_CPU && iso->resource.limit.text) {
+                        r = set_cpu_quota(c, rel, iso->resource.limit.milli_value, reterr);
+                } else if (iso->kind == AC_ISOLATOR_CPU_SHARES) {
+                        const struct cgroup_hier *h = hier_for(c, "cpu");
+                        int sh = iso->cpu_shares;
+                        v = h && h->v2 ? xasprintf("%d", 1 + ((sh - 2) * 9999) / 262142)
+                                       : xasprintf("%d", sh);
+                        r = set_knob(c, "cpu", rel, "cpu.shares", "cpu.weight", v, reterr);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Appends the pids listed in dir/cgroup.procs and below to *pids; returns the count. */
+static size_t collect_pids(int dir, pid_t **pids, size_t n)
+{
+        _cleanup_free_ char *text = NULL;
+        int dfd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+        struct dirent *de;
+
+        if (read_file_at(dir, "cgroup.procs", 1u << 22, &text, NULL) >= 0) {
+                _cleanup_strv_free_ char **l = strv_split(text, '\n');
+                STRV_FOREACH(p, l)
+                        if (**p) {
+                                *pids = oom_check(realloc(*pids, (n + 1) * sizeof(pid_t)));
+                                (*pids)[n++] = (pid_t)atoi(*p);
+                        }
+        }
+        if (dfd < 0 || !(d = fdopendir(dfd))) {
+                safe_close(dfd);
+                return n;
+        }
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+                        _cleanup_close_ int sub =
+                                openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (sub >= 0)
+                                n = collect_pids(sub, pids, n);
+                }
+        closedir(d);
+        return n;
+}
+
+static size_t kill_listed(const char *dir, int sig)
+{
+        _cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n;
+
+        if (fd < 0)
+                return 0;
+        n = collect_pids(fd, &pids, 0);
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] > 0)
+                        (void)kill(pids[i], sig);
+        return n;
+}
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
+/* v1: freeze (so nothing forks while we kill), SIGKILL every pid, thaw. */
+static size_t v1_kill_round(const struct cgroups *c, const char *rel)
+{
+        const struct cgroup_hier *fr = hier_for(c, "freezer");
+        _cleanup_free_ char *frdir = fr && !fr->v2 ? xasprintf("%s/%s", fr->path, rel) : NULL;
+        _cleanup_close_ int frfd = frdir ? open(frdir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+        size_t n = 0;
+
+        if (frfd >= 0)
+                (void)write_at(frfd, "freezer.state", "FROZEN");
+        for (size_t i = 0; i < c->n; i++) {
+                _cleanup_free_ char *dir = xasprintf("%s/%s", c->h[i].path, rel);
+                n += kill_listed(dir, SIGKILL);
+        }
+        if (frfd >= 0)
+                (void)write_at(frfd, "freezer.state", "THAWED");
+        return n;
+}
+
+int cgroups_kill(const struct cgroups *c, const char *rel)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                _cleanup_free_ char *dir = xasprintf("%s/%s", c->h[i].path, rel);
+                _cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (c->h[i].v2 && fd >= 0)
+                        (void)write_at(fd, "cgroup.kill", "1");
+        }
+        for (int round = 0; round < 100; round++) {
+                if (v1_kill_round(c, rel) == 0)
+                        return 0;
+                sleep_ms(20);
+        }
+        return -EBUSY;
+}
+
+/* rmdir dir/name depth-first; only cgroup directories exist there. */
+static int rmdir_tree(int dir, const char *name)
+{
+        int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && de->d_name[0] != '.')
+                        (void)rmdir_tree(dirfd(d), de->d_name);
+        closedir(d);
+        for (int i = 0; i < 50; i++) {
+                if (unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY)
+                        return -errno;
+                sleep_ms(20);
+        }
+        return -EBUSY;
+}
+
+int cgroups_remove(const struct cgroups *c, const char *rel)
+{
+        int ret = 0;
+
+        (void)cgroups_kill(c, rel);
+        for (size_t i = 0; i < c->n; i++) {
+                _cleanup_close_ int root = open(c->h[i].path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root < 0)
+                        continue;
+                int r = rmdir_tree(root, rel);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Cgroups of a native pod, on every mounted hierarchy: pure v1, pure v2, and the hybrid
+ * layout (v1 controllers under /sys/fs/cgroup/<ctrl> plus cgroup2 at
+ * /sys/fs/cgroup/unified). Layout, identical in every hierarchy (as rkt's nspawn flavor):
+ *   machine.slice/machine-rkt\x2d<uuid with \x2d>.scope            pod   (P/subcgroup)
+ *   .../init.scope                                                 pod init (pid 1)
+ *   .../system.slice/<app>.service                                 each app, with its limits
+ * Runs in: the stage1 host side (init, stop, gc, enter).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "app.h"
+#include "error.h"
+
+struct cgroup_hier {
+        char *path; /* mount point */
+        char *opts; /* v1: super options ("rw,memory"); v2: "" */
+        bool v2;
+};
+
+struct cgroups {
+        struct cgroup_hier *h;
+        size_t n;
+};
+
+/* Finds the mounted hierarchies in /proc/self/mountinfo. Returns 0 or -errno. */
+int cgroups_detect(struct cgroups *ret);
+void cgroups_done(struct cgroups *c);
+
+/* "machine.slice/machine-rkt\x2d<uuid escaped>.scope", malloc'd. */
+char *cgroup_pod_path(const char *uuid);
+
+/* The app's cgroup below the pod's, malloc'd. */
+char *cgroup_app_path(const char *pod, const char *app);
+
+/* mkdir -p rel in every hierarchy (cpuset v1 and v2 controller set-up included). */
+int cgroups_create(const struct cgroups *c, const char *rel, struct rk_error **reterr);
+
+/* Opens rel in every hierarchy (O_PATH|O_DIRECTORY); ret_fds has c->n entries (-1: none). */
+int cgroups_open(const struct cgroups *c, const char *rel, int **ret_fds);
+
+/* Writes pid (0: the caller) to cgroup.procs of each fd. Returns 0 or -errno. */
+int cgroups_attach_fds(const int *fds, size_t n, pid_t pid);
+
+/* Memory, cpu and cpu-shares isolators of app as limits of rel. */
+int cgroups_set_limits(const struct cgroups *c, const char *rel, const struct ac_app *app,
+                       struct rk_error **reterr);
+
+/*
+ * Kills every process in rel and below: cgroup.kill on v2 where available, else (and
+ * afterwards) freezing the v1 freezer cgroup and SIGKILLing every listed pid. Waits up to
+ * about 2 s for the cgroup to become empty. Returns 0 or -errno.
+ */
+int cgroups_kill(const struct cgroups *c, const char *rel);
+
+/* Removes rel and everything below it in every hierarchy (after killing leftovers). */
+int cgroups_remove(const struct cgroups *c, const char *rel);

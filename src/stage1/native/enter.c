@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The native flavor's enter entrypoint (`/enter --pid=<pid1> --appname=<app> -- cmd...`).
+ * Runs in: the host, exec'd by stage0 with cwd = P; then, after setns(), in the pod's
+ * namespaces. Joins every namespace of the pod's pid 1 and the app's cgroup, forks (to be
+ * inside the pid namespace), enters the app's root (/opt/stage2/<app>/rootfs of the pod's
+ * mount namespace) with its own mount namespace, and runs cmd with the app's credentials,
+ * capabilities and environment (S1/rkt/env/<app> plus TERM).
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app-env.h"
+#include "app-exec.h"
+#include "caps.h"
+#include "cgroup.h"
+#include "fs-util.h"
+#include "json-util.h"
+#include "pod.h"
+#include "root-path.h"
+#include "strv.h"
+
+struct enter_args {
+        long pid;
+        const char *app;
+        char **cmd;
+};
+
+static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
+
+_noreturn_ static void fail(struct rk_error *e)
+{
+        _cleanup_free_ char *msg = rk_error_render(e, false);
+
+        fprintf(stderr, "enter: %s\n", msg);
+        exit(254);
+}
+
+static int parse_args(int argc, char **argv, struct enter_args *a, struct rk_error **reterr)
+{
+        int i;
+
+        for (i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0) {
+                        i++;
+                        break;
+                }
+                if (strncmp(argv[i], "--pid=", 6) == 0)
+                        a->pid = strtol(argv[i] + 6, NULL, 10);
+                else if (strncmp(argv[i], "--appname=", 10) == 0)
+                        a->app = argv[i] + 10;
+                else
+                        break;
+        }
+        a->cmd = argv + i;
+        if (a->pid <= 0 || !a->app || !a->cmd[0])
+                return rk_error_set(reterr, EINVAL,
+                                    "usage: enter --pid=PID --appname=APP -- CMD [ARGS...]");
+        return 0;
+}
+
+/* Opens every namespace of pid first: once the mount namespace changes /proc may too. */
+static int open_namespaces(long pid, int fds[], struct rk_error **reterr)
+{
+        for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
+                _cleanup_free_ char *p = xasprintf("/proc/%ld/ns/%s", pid, ns_names[i]);
+                _cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", ns_names[i]);
+                struct stat a, b;
+                fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+                if (fds[i] < 0)
+                        return rk_error_set_errno(reterr, errno, "opening %s", p);
+                if (stat(self, &b) == 0 && fstat(fds[i], &a) == 0 && a.st_ino == b.st_ino &&
+                    a.st_dev == b.st_dev)
+                        fds[i] = safe_close(fds[i]); /* already there */
+        }
+        return 0;
+}
+
+static int join_namespaces(int fds[], struct rk_error **reterr)
+{
+        for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
+                if (fds[i] < 0)
+                        continue;
+                if (setns(fds[i], 0) < 0)
+                        return rk_error_set_errno(reterr, errno, "joining the %s namespace",
+                                                  ns_names[i]);
+                fds[i] = safe_close(fds[i]);
+        }
+        return 0;
+}
+
+static char **enter_env(const struct stage1_pod *pod, const char *app, struct rk_error **reterr)
+{
+        _cleanup_close_ int s1fd = open(pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        const char *term = getenv("TERM");
+        char **env = NULL;
+
+        if (s1fd < 0 || app_env_read(s1fd, app, &env, reterr) < 0)
+                return NULL;
+        strv_consume(&env, xasprintf("TERM=%s", term && *term ? term : "vt100"));
+        return env;
+}
+
+/* --disable-capabilities-restriction of the run, from P/runtime-config. */
+static bool caps_disabled(void)
+{
+        _cleanup_json_ json_t *rc = json_load_file("runtime-config", 0, NULL);
+        json_t *v =
+                rc ? json_object_get(json_object_get(rc, "InsecureOptions"), "DisableCapabilities")
+                   : NULL;
+
+        return json_is_true(v);
+}
+
+static int open_app_cgroup(const struct stage1_pod *pod, const char *app, int **fds, size_t *n)
+{
+        _cleanup_free_ char *sub = NULL, *rel = NULL;
+        struct cgroups cg = {0};
+
+        *n = 0;
+        if (read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL) < 0 || cgroups_detect(&cg) < 0)
+                return 0;
+        sub[strcspn(sub, "\n")] = '\0';
+        rel = cgroup_app_path(sub, app);
+        cgroups_open(&cg, rel, fds);
+        *n = cg.n;
+        cgroups_done(&cg);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        struct enter_args a = {0};
+        struct rk_error *e = NULL;
+        _cleanup_(stage1_pod_freep) struct stage1_pod *pod = NULL;
+        struct app_creds creds = {0};
+        int nsfds[ELEMENTSOF(ns_names)], *cgfds = NULL, status;
+        size_t n_cg;
+        char **env;
+
+        if (parse_args(argc, argv, &a, &e) < 0 || stage1_pod_load(NULL, &pod, &e) < 0)
+                fail(e);
+        const struct stage1_app *app = stage1_pod_find_app(pod, a.app);
+        if (!app && rk_error_set(&e, ENOENT, "no app %s in the pod", a.app) < 0)
+                fail(e);
+        _cleanup_close_ int rootfd = open(app->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0 && rk_error_set_errno(&e, errno, "opening %s", app->rootfs) < 0)
+                fail(e);
+        if (app_creds_resolve(rootfd, app->app, stage1_app_is_docker(app), &creds, &e) < 0 ||
+            !(env = enter_env(pod, a.app, &e)))
+                fail(e);
+        open_app_cgroup(pod, a.app, &cgfds, &n_cg);
+        if (open_namespaces(a.pid, nsfds, &e) < 0)
+                fail(e);
+        if (cgfds)
+                (void)cgroups_attach_fds(cgfds, n_cg, 0);
+        if (join_namespaces(nsfds, &e) < 0)
+                fail(e);
+
+        _cleanup_free_ char *exe = NULL;
+        struct app_exec_params xp = {.argv = a.cmd,
+                                     .envp = env,
+                                     .creds = &creds,
+                                     .set_caps = true,
+                                     .caps = caps_for_app(app->app, caps_disabled()),
+                                     .prefix = "enter"};
+        pid_t pid = fork();
+        if (pid < 0 && rk_error_set_errno(&e, errno, "fork") < 0)
+                fail(e);
+        if (pid == 0) {
+                int r = enter_root_pivot(app->rootfs_in_pod);
+                if (r < 0 && rk_error_set_errno(&e, -r, "entering the app's root") < 0)
+                        fail(e);
+                if (root_find_exec(AT_FDCWD, a.cmd[0], app_env_get(env, "PATH"), &exe) == 0)
+                        xp.argv[0] = exe;
+                app_exec(&xp);
+        }
+        signal(SIGINT, SIG_IGN);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 254;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

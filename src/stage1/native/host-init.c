@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The native flavor's run entrypoint (`/init`). Runs in: the host, exec'd by stage0 with
+ * cwd = P. Validates and computes everything (pod_plan), creates the pod's cgroups, clones
+ * the pod init into new pid/mount/UTS/IPC(/net) namespaces, writes P/pid, then waits,
+ * forwarding SIGINT/SIGTERM, and exits with the pod's status while holding RKT_LOCK_FD.
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "app-env.h"
+#include "caps.h"
+#include "fs-util.h"
+#include "log.h"
+#include "pod-plan.h"
+#include "root-path.h"
+#include "strv.h"
+
+_noreturn_ static void die(struct rk_error *e, int code)
+{
+        _cleanup_free_ char *msg = rk_error_render(e, false);
+
+        fprintf(stderr, "stage1: %s\n", msg);
+        rk_error_free(e);
+        exit(code);
+}
+
+static int check_flags(const struct stage1_args *a, struct pod_plan *p, struct rk_error **reterr)
+{
+        if (a->private_users)
+                return rk_error_set(reterr, ENOTSUP, "--private-users is not supported yet");
+        if (strcmp(a->net, "host") == 0)
+                p->new_net = false;
+        else if (strcmp(a->net, "none") == 0)
+                p->new_net = true;
+        else
+                return rk_error_set(reterr, ENOTSUP,
+                                    "failed to setup network: pod networking (--net=%s) is not "
+                                    "available yet; use --net=host or --net=none",
+                                    a->net);
+        if (strcmp(a->ipc, "auto") == 0 || strcmp(a->ipc, "private") == 0)
+                p->new_ipc = true;
+        else if (strcmp(a->ipc, "parent") == 0)
+                p->new_ipc = false;
+        else
+                return rk_error_set(reterr, EINVAL, "unknown value for --ipc parameter: %s",
+                                    a->ipc);
+        return 0;
+}
+
+static int check_isolators(const struct pod_plan *p, const struct stage1_app *a,
+                           struct rk_error **reterr)
+{
+        for (size_t i = 0; i < a->app->n_isolators; i++) {
+                enum ac_isolator_kind k = a->app->isolators[i].kind;
+                if ((k == AC_ISOLATOR_SECCOMP_REMOVE_SET || k == AC_ISOLATOR_SECCOMP_RETAIN_SET) &&
+                    !p->args.disable_seccomp)
+                        return rk_error_set(reterr, ENOTSUP,
+                                            "app %s: seccomp isolators are not supported yet",
+                                            a->name);
+        }
+        return 0;
+}
+
+static int plan_exec(struct plan_app *pa, int rootfd, struct rk_error **reterr)
+{
+        char **exec = pa->a->app->exec;
+        _cleanup_free_ char *path = NULL;
+
+        if (!exec || !exec[0])
+                return rk_error_set(reterr, EINVAL,
+                                    "image \"%s\" has an empty \"exec\" (try --exec=BINARY)",
+                                    pa->a->pod_app->image_name ?: pa->a->name);
+        if (root_find_exec(rootfd, exec[0], app_env_get(pa->env, "PATH"), &path) < 0)
+                path = xstrdup(exec[0]); /* exec fails later: status 203 */
+        pa->argv = strv_copy(exec);
+        free(pa->argv[0]);
+        pa->argv[0] = TAKE_PTR(path);
+        return 0;
+}
+
+static int plan_app(struct pod_plan *p, struct plan_app *pa, int s1fd, struct rk_error **reterr)
+{
+        const struct stage1_app *a = pa->a;
+        _cleanup_close_ int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (rootfd < 0)
+                return rk_error_set_errno(reterr, errno, "opening rootfs of app %s", a->name);
+        r = check_isolators(p, a, reterr);
+        if (r < 0)
+                return r;
+        r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), &pa->creds, reterr);
+        if (r < 0)
+                return r;
+        pa->env = app_env_build(a->app, a->name);
+        r = app_env_write(s1fd, a->name, pa->env);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing environment of app %s", a->name);
+        r = plan_exec(pa, rootfd, reterr);
+        if (r < 0)
+                return r;
+        r = app_mounts_compute(p->pod, a, true, &pa->mounts, reterr);
+        for (size_t i = 0; r >= 0 && i < pa->mounts.n; i++)
+                r = volume_prepare(p->pod, a, &pa->mounts.items[i], reterr);
+        if (r < 0)
+                return r;
+        pa->caps = caps_for_app(a->app, p->args.disable_caps);
+        pa->xp = (struct app_exec_params){.argv = pa->argv,
+                                          .envp = pa->env,
+                                          .workdir = a->app->working_directory,
+                                          .creds = &pa->creds,
+                                          .set_caps = true,
+                                          .caps = pa->caps,
+                                          .prefix = "stage1"};
+        app_exec_params_from_isolators(&pa->xp, a->app);
+        return 0;
+}
+
+static const char default_hosts[] =
+        "# This is the default rkt /etc/hosts\n"
+        "127.0.0.1 localhost localhost.domain localhost4 localhost4.localdomain4\n"
+        "\n"
+        "::1 ip6-localhost ip6-loopback localhost6 localhost6.localdomain6\n"
+        "fe00::0 ip6-localnet\n"
+        "ff00::0 ip6-mcastprefix\n"
+        "ff02::1 ip6-allnodes\n"
+        "ff02::2 ip6-allrouters\n"
+        "ff02::3 ip6-allhosts\n";
+
+/* S1/rkt/hosts: the hosts file apps get (hosts modes default and stage0), hostname added. */
+static int write_hosts(const struct pod_plan *p, int s1fd)
+{
+        const char *src =
+                strcmp(p->args.hosts_mode, "stage0") == 0 ? "etc/rkt-hosts" : "etc/hosts-fallback";
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        char **out = NULL;
+        bool done = false;
+
+        if (read_file_at(s1fd, src, 1u << 20, &text, NULL) < 0)
+                text = xstrdup(default_hosts);
+        lines = strv_split(text, '\n');
+        STRV_FOREACH(l, lines) {
+                if (!done && strncmp(*l, "127.0.0.1", 9) == 0) {
+                        strv_consume(&out, xasprintf("%s %s", *l, p->hostname));
+                        done = true;
+                } else
+                        strv_push(&out, *l);
+        }
+        if (!done)
+                strv_consume(&out, xasprintf("127.0.0.1\t%s\n", p->hostname));
+        _cleanup_free_ char *joined = strv_join(out, "\n");
+        strv_free(out);
+        return write_file_atomic_at(s1fd, "rkt/hosts", joined, strlen(joined), 0644);
+}
+
+/* Files under S1 that the pod init bind-mounts: hostname, hosts, inaccessible nodes. */
+static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **reterr)
+{
+        int r;
+
+        if ((r = mkdir_p_at(s1fd, "etc", 0755)) < 0 ||
+            (r = mkdir_p_at(s1fd, "rkt/status", 0755)) < 0)
+                return rk_error_set_errno(reterr, -r, "creating stage1 directories");
+        _cleanup_free_ char *hn = xasprintf("%s\n", p->hostname);
+        r = write_file_atomic_at(s1fd, "etc/hostname", hn, strlen(hn), 0644);
+        if (r >= 0)
+                r = write_hosts(p, s1fd);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing hostname files");
+        (void)unlinkat(s1fd, "rkt/supervisor-status", 0);
+        if ((mkdirat(s1fd, "rkt/inaccessible-dir", 0) < 0 && errno != EEXIST) ||
+            fchmodat(s1fd, "rkt/inaccessible-dir", 0, 0) < 0)
+                return rk_error_set_errno(reterr, errno, "creating inaccessible directory");
+        _cleanup_close_ int fd = openat(s1fd, "rkt/inaccessible-file",
+                                        O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (fd < 0 || fchmod(fd, 0) < 0)
+                return rk_error_set_errno(reterr, errno, "creating inaccessible file");
+        return 0;
+}
+
+static int setup_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr)
+{
+        _cleanup_free_ char *init = NULL;
+        int r;
+
+        r = cgroups_detect(&p->cg);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "finding cgroup hierarchies");
+        p->cg_pod = cgroup_pod_path(p->args.uuid);
+        init = xasprintf("%s/init.scope", p->cg_pod);
+        r = cgroups_create(&p->cg, init, reterr);
+        if (r < 0)
+                return r;
+        cgroups_open(&p->cg, init, &p->init_cgfds);
+        for (size_t i = 0; i < p->n_apps; i++) {
+                _cleanup_free_ char *rel = cgroup_app_path(p->cg_pod, p->apps[i].a->name);
+                r = cgroups_create(&p->cg, rel, reterr);
+                if (r >= 0)
+                        r = cgroups_set_limits(&p->cg, rel, p->apps[i].a->app, reterr);
+                if (r < 0)
+                        return r;
+                cgroups_open(&p->cg, rel, &p->apps[i].cgfds);
+        }
+        r = write_file_atomic_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing subcgroup");
+        return 0;
+}
+
+static int plan_build(struct pod_plan *p, struct rk_error **reterr)
+{
+        _cleanup_close_ int podfd = -EBADF, s1fd = -EBADF;
+        int r;
+
+        r = stage1_pod_load(NULL, &p->pod, reterr);
+        if (r < 0)
+                return r;
+        if (p->pod->n_apps == 0)
+                return rk_error_set(reterr, EINVAL, "the pod has no apps");
+        if (p->args.interactive && p->pod->n_apps != 1)
+                return rk_error_set(reterr, EINVAL,
+                                    "interactive mode only works with one app per pod");
+        podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (podfd < 0 || s1fd < 0)
+                return rk_error_set_errno(reterr, errno, "opening pod directory");
+        r = stage1_args_write_runtime_config(&p->args, podfd);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing runtime-config");
+        p->hostname = stage1_args_hostname(&p->args);
+        p->n_apps = p->pod->n_apps;
+        p->apps = xnew0(struct plan_app, p->n_apps);
+        for (size_t i = 0; i < p->n_apps; i++) {
+                p->apps[i].a = &p->pod->apps[i];
+                r = plan_app(p, &p->apps[i], s1fd, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = prepare_stage1_files(p, s1fd, reterr);
+        if (r < 0)
+                return r;
+        return setup_cgroups(p, podfd, reterr);
+}
+
+/* Interactive with a terminal: a pty whose slave becomes the app's terminal. */
+static int open_pty(int *ret_master, int *ret_slave, char ret_name[static 64])
+{
+        _cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char name[64];
+        struct winsize ws;
+        struct termios tio;
+        int slave;
+
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+            ptsname_r(master, name, sizeof(name)) != 0)
+                return -errno;
+        slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return -errno;
+        if (tcgetattr(STDIN_FILENO, &tio) == 0)
+                (void)tcsetattr(slave, TCSANOW, &tio);
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                (void)ioctl(slave, TIOCSWINSZ, &ws);
+        *ret_master = TAKE_FD(master);
+        *ret_slave = slave;
+        snprintf(ret_name, 64, "%s", name);
+        return 0;
+}
+
+static pid_t clone_pod(const struct pod_plan *p)
+{
+        unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD;
+
+        if (p->new_net)
+                flags |= CLONE_NEWNET;
+        if (p->new_ipc)
+                flags |= CLONE_NEWIPC;
+        /* fork-like raw clone: no threads exist in this process */
+        return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
+/* Exits like the pod's pid 1 did: same code, or dies by the same signal. */
+_noreturn_ static void exit_like(int status)
+{
+        if (WIFEXITED(status))
+                exit(WEXITSTATUS(status));
+        signal(WTERMSIG(status), SIG_DFL);
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_UNBLOCK, &all, NULL);
+        raise(WTERMSIG(status));
+        exit(128 + WTERMSIG(status));
+}
+
+static int wait_pod(pid_t pid)
+{
+        sigset_t set;
+        int status;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        for (;;) {
+                pid_t w = waitpid(pid, &status, WNOHANG);
+                if (w == pid)
+                        return status;
+                int sig = sigwaitinfo(&set, NULL);
+                if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+                        (void)kill(pid, SIGTERM);
+        }
+}
+
+static void lock_fd_cloexec(void)
+{
+        const char *s = getenv("RKT_LOCK_FD");
+        int fd = s ? atoi(s) : -1;
+
+        if (fd >= 0)
+                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void block_signals(void)
+{
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int main(int argc, char **argv)
+{
+        struct pod_plan p = {.tty_fd = -1, .sync_fd = -1};
+        struct rk_error *e = NULL;
+        int syncp[2], master = -1;
+        pid_t pid;
+
+        log_set_prefix("stage1");
+        if (stage1_args_parse(argc, argv, &p.args, &e) < 0 || check_flags(&p.args, &p, &e) < 0)
+                die(e, 254);
+        log_set_max_level(p.args.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
+        lock_fd_cloexec();
+        if (plan_build(&p, &e) < 0)
+                die(e, strncmp(rk_error_cause(e), "Failed to stat", 14) == 0 ? 1 : 254);
+        p.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (p.args.interactive && isatty(STDIN_FILENO) &&
+            open_pty(&master, &p.tty_fd, p.tty_path) < 0) {
+                rk_error_set_errno(&e, errno, "allocating a pty");
+                die(e, 254);
+        }
+        if (pipe2(syncp, O_CLOEXEC) < 0) {
+                rk_error_set_errno(&e, errno, "pipe");
+                die(e, 254);
+        }
+        block_signals();
+        fflush(NULL);
+        pid = clone_pod(&p);
+        if (pid < 0) {
+                rk_error_set_errno(&e, errno, "creating the pod's namespaces");
+                die(e, 254);
+        }
+        if (pid == 0) {
+                safe_close(syncp[1]);
+                safe_close(master);
+                p.sync_fd = syncp[0];
+                pod_init_run(&p);
+        }
+        safe_close(syncp[0]);
+        safe_close(p.tty_fd);
+        _cleanup_close_ int podfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cgroups_attach_fds(p.init_cgfds, p.cg.n, pid) < 0 ||
+            write_int_file_at(podfd, "pid", pid) < 0) {
+                (void)kill(pid, SIGKILL);
+                rk_error_set_errno(&e, errno, "starting the pod");
+                die(e, 254);
+        }
+        safe_close(syncp[1]); /* go */
+        if (master >= 0) {
+                int st = pty_proxy_run(master, pid);
+                if (st == -1)
+                        exit(1);
+                exit_like(st);
+        }
+        exit_like(wait_pod(pid));
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The native pod init. Runs in: pid 1 of the pod's pid namespace, in the pod's own mount,
+ * UTS, IPC (and net) namespaces, as root. Prepares every app's root, pivots into the stage1
+ * rootfs, runs pre-start hooks, starts all apps (each in its own mount namespace, pivoted
+ * into its rootfs), reaps every child, records exit statuses, runs post-stop hooks and
+ * exits with the pod's status (SPEC.md §7.3, §7.5).
+ */
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pod-plan.h"
+#include "strv.h"
+
+#define STOP_TIMEOUT_SEC 10
+
+_noreturn_ static void init_die(struct rk_error *e)
+{
+        _cleanup_free_ char *msg = rk_error_render(e, false);
+
+        fprintf(stderr, "stage1: %s\n", msg);
+        _exit(254);
+}
+
+_noreturn_ static void init_die_errno(int err, const char *what)
+{
+        fprintf(stderr, "stage1: %s: %s\n", what, strerror(err));
+        _exit(254);
+}
+
+static int loopback_up(void)
+{
+        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {0};
+
+        if (s < 0)
+                return -errno;
+        strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Waits until the host side has put us in our cgroups and closed its end. */
+static void wait_go(int fd)
+{
+        char c;
+
+        while (read(fd, &c, 1) > 0)
+                ;
+        safe_close(fd);
+}
+
+static void setup_namespaces(const struct pod_plan *p)
+{
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                init_die_errno(errno, "making mounts private");
+        if (sethostname(p->hostname, strlen(p->hostname)) < 0)
+                init_die_errno(errno, "setting hostname");
+        if (p->new_net && loopback_up() < 0)
+                init_die_errno(errno, "failed to setup network: bringing up lo");
+}
+
+static void pivot_to_stage1(const struct pod_plan *p)
+{
+        if (chdir(p->pod->stage1_dir) < 0)
+                init_die_errno(errno, "entering the stage1 rootfs");
+        if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+                init_die_errno(errno, "pivot_root into the stage1 rootfs");
+}
+
+/* Runs in: a child of pod init. Resets what pod init changed for itself. */
+static void child_reset(const struct pod_plan *p)
+{
+        sigset_t all;
+
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        sigfillset(&all);
+        sigprocmask(SIG_UNBLOCK, &all, NULL);
+        (void)setsid();
+        if (p->tty_fd >= 0) {
+                for (int i = 0; i < 3; i++)
+                        dup2(p->tty_fd, i);
+                (void)ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+        } else if (!p->args.interactive) {
+                dup2(p->null_fd, STDIN_FILENO);
+        }
+}
+
+/* Runs in: app child (fork of pod init). */
+_noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app *pa,
+                                 const struct app_exec_params *xp)
+{
+        int r;
+
+        child_reset(p);
+        r = cgroups_attach_fds(pa->cgfds, p->cg.n, 0);
+        if (r < 0)
+                init_die_errno(-r, "joining the app's cgroup");
+        r = enter_root_pivot(pa->a->rootfs_in_pod);
+        if (r < 0)
+                init_die_errno(-r, "entering the app's root");
+        app_exec(xp);
+}
+
+static const struct ac_event_handler *find_hook(const struct ac_app *app, const char *name)
+{
+        for (size_t i = 0; i < app->n_event_handlers; i++)
+                if (strcmp(app->event_handlers[i].name, name) == 0)
+                        return &app->event_handlers[i];
+        return NULL;
+}
+
+/* Runs an event handler as root in the app's root and waits for it. */
+static int run_hook(const struct pod_plan *p, const struct plan_app *pa, const char *name)
+{
+        const struct ac_event_handler *h = find_hook(pa->a->app, name);
+        struct app_creds root = {0};
+        struct app_exec_params xp;
+        int status;
+        pid_t pid;
+
+        if (!h || !h->exec || !h->exec[0])
+                return 0;
+        xp = pa->xp;
+        xp.argv = h->exec;
+        xp.creds = &root;
+        xp.workdir = "/";
+        xp.no_new_privs = false;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                app_child(p, pa, &xp);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fprintf(stderr, "stage1: %s handler of app %s failed\n", name, pa->a->name);
+        return 0;
+}
+
+static void start_apps(struct pod_plan *p)
+{
+        for (size_t i = 0; i < p->n_apps; i++)
+                (void)run_hook(p, &p->apps[i], "pre-start");
+        for (size_t i = 0; i < p->n_apps; i++) {
+                struct plan_app *pa = &p->apps[i];
+                pid_t pid = fork();
+                if (pid < 0)
+                        init_die_errno(errno, "starting an app");
+                if (pid == 0)
+                        app_child(p, pa, &pa->xp);
+                pa->pid = pid;
+                pa->running = true;
+        }
+        (void)unlink("/rkt/supervisor-status");
+        if (symlink("ready", "/rkt/supervisor-status") < 0)
+                fprintf(stderr, "stage1: writing supervisor-status: %m\n");
+}
+
+struct supervisor {
+        struct pod_plan *p;
+        size_t running;
+        bool stopping;
+        time_t deadline;
+        int exit_status;
+};
+
+static void begin_stop(struct supervisor *s)
+{
+        if (s->stopping)
+                return;
+        s->stopping = true;
+        s->deadline = time(NULL) + STOP_TIMEOUT_SEC;
+        for (size_t i = 0; i < s->p->n_apps; i++)
+                if (s->p->apps[i].running) {
+                        s->p->apps[i].signaled = true;
+                        (void)kill(s->p->apps[i].pid, SIGTERM);
+                }
+}
+
+static void write_status(const char *app, int code)
+{
+        _cleanup_free_ char *path = xasprintf("/rkt/status/%s", app);
+
+        if (write_int_file_at(AT_FDCWD, path, code) < 0)
+                fprintf(stderr, "stage1: writing %s: %m\n", path);
+}
+
+static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
+{
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+        if (WIFSIGNALED(status) && pa->signaled &&
+            (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL))
+                code = 0; /* stopped by us: not reported with its own code */
+        pa->running = false;
+        s->running--;
+        write_status(pa->a->name, code);
+        (void)run_hook(s->p, pa, "post-stop");
+        if (code != 0 && s->exit_status == 0) {
+                s->exit_status = code;
+                begin_stop(s);
+        }
+}
+
+static void reap(struct supervisor *s)
+{
+        int status;
+        pid_t pid;
+
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                for (size_t i = 0; i < s->p->n_apps; i++)
+                        if (s->p->apps[i].running && s->p->apps[i].pid == pid)
+                                app_exited(s, &s->p->apps[i], status);
+}
+
+_noreturn_ static void supervise(struct pod_plan *p)
+{
+        struct supervisor s = {.p = p, .running = p->n_apps};
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        for (;;) {
+                reap(&s);
+                if (s.running == 0)
+                        break;
+                if (s.stopping && time(NULL) >= s.deadline)
+                        (void)kill(-1, SIGKILL); /* everything in the pod but us */
+                struct timespec ts = {1, 0};
+                int sig = sigtimedwait(&set, NULL, &ts);
+                if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+                        begin_stop(&s);
+        }
+        _exit(s.exit_status);
+}
+
+static void noop_handler(int sig)
+{
+}
+
+_noreturn_ void pod_init_run(struct pod_plan *p)
+{
+        struct rk_error *e = NULL;
+
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        wait_go(p->sync_fd);
+        signal(SIGTERM, noop_handler);
+        signal(SIGINT, noop_handler);
+        signal(SIGHUP, noop_handler);
+        signal(SIGCHLD, noop_handler);
+        setup_namespaces(p);
+        if (mount(p->pod->stage1_dir, p->pod->stage1_dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+                init_die_errno(errno, "binding the stage1 rootfs");
+        for (size_t i = 0; i < p->n_apps; i++)
+                if (pod_mounts_setup_app(p, &p->apps[i], &e) < 0)
+                        init_die(e);
+        pivot_to_stage1(p);
+        start_apps(p);
+        supervise(p);
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Mounts of an app's root. Runs in: pod init, in the pod's mount namespace, before
+ * pivot_root (host paths are still visible). Every target is resolved with root-path.h, so
+ * a hostile image cannot redirect a mount outside its rootfs.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "pod-plan.h"
+#include "root-path.h"
+
+struct dev_node {
+        const char *name;
+        unsigned major, minor;
+};
+
+static const struct dev_node dev_nodes[] = {
+        {"null", 1, 3},    {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8},
+        {"urandom", 1, 9}, {"tty", 5, 0},  {"ptmx", 5, 2},
+};
+
+/* Paths made inaccessible (SPEC.md §11.11: /proc/kcore stats as ----------). */
+static const char *const inaccessible_paths[] = {
+        "/proc/kcore",       "/proc/keys",        "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/latency_stats",
+        "/proc/acpi",        "/proc/scsi",        "/sys/firmware",
+};
+
+static const char *const read_only_paths[] = {
+        "/proc/sys", "/proc/sysrq-trigger", "/proc/bus", "/proc/fs", "/proc/irq",
+};
+
+static int mount_at(int rootfd, const char *target, const char *src, const char *fstype,
+                    unsigned long flags, const char *data, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = root_mkdirs(rootfd, target, 0755, false);
+        char buf[FD_PATH_MAX];
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "creating %s", target);
+        if (mount(src, fd_path(fd, buf), fstype, flags, data) < 0)
+                return rk_error_set_errno(reterr, errno, "mounting %s on %s", fstype ?: src,
+                                          target);
+        return 0;
+}
+
+/* Binds the host file or directory src onto target (created like src) in the root. */
+static int bind_at(int rootfd, const char *src, const char *target, bool read_only,
+                   struct rk_error **reterr)
+{
+        struct stat st;
+        char buf[FD_PATH_MAX];
+        _cleanup_close_ int fd = -EBADF, leaf = -EBADF;
+
+        if (stat(src, &st) < 0)
+                return rk_error_set_errno(reterr, errno, "Failed to stat %s", src);
+        fd = root_mkdirs(rootfd, target, 0755, !S_ISDIR(st.st_mode));
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "creating %s", target);
+        if (mount(src, fd_path(fd, buf), NULL, MS_BIND, NULL) < 0)
+                return rk_error_set_errno(reterr, errno, "binding %s on %s", src, target);
+        if (!read_only)
+                return 0;
+        leaf = root_open(rootfd, target, O_PATH, 0);
+        if (leaf < 0 || mount_make_read_only(leaf, false) < 0)
+                return rk_error_set_errno(reterr, errno, "remounting %s read-only", target);
+        return 0;
+}
+
+static int make_dev_nodes(int devfd, bool console, const char *tty, struct rk_error **reterr)
+{
+        static const char *const links[][2] = {
+                {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
+                {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+                {"core", "/proc/kcore"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                const struct dev_node *d = &dev_nodes[i];
+                if (mknodat(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 ||
+                    fchmodat(devfd, d->name, 0666, 0) < 0)
+                        return rk_error_set_errno(reterr, errno, "creating /dev/%s", d->name);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                if (symlinkat(links[i][1], devfd, links[i][0]) < 0)
+                        return rk_error_set_errno(reterr, errno, "creating /dev/%s", links[i][0]);
+        if (!console || !tty[0])
+                return 0;
+        /* by path: the fd's mount belongs to the host's mount namespace, not to ours */
+        _cleanup_close_ int c = openat(devfd, "console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        char dst[FD_PATH_MAX];
+        _cleanup_close_ int cp = openat(devfd, "console", O_PATH | O_CLOEXEC);
+        if (c < 0 || cp < 0 || mount(tty, fd_path(cp, dst), NULL, MS_BIND, NULL) < 0)
+                return rk_error_set_errno(reterr, errno, "binding /dev/console");
+        return 0;
+}
+
+/* A minimal /dev: never a host device node beyond these. */
+static int setup_dev(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+{
+        _cleanup_close_ int devfd = -EBADF;
+        int r;
+
+        r = mount_at(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+                     "mode=755,size=65536k", reterr);
+        if (r < 0)
+                return r;
+        devfd = root_open(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
+        if (devfd < 0)
+                return rk_error_set_errno(reterr, -devfd, "opening /dev");
+        r = make_dev_nodes(devfd, p->args.interactive, p->tty_path, reterr);
+        if (r >= 0)
+                r = mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+                             "newinstance,ptmxmode=0666,mode=620", reterr);
+        if (r >= 0)
+                r = mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV,
+                             "mode=1777", reterr);
+        return r;
+}
+
+static int mask_paths(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/rkt/inaccessible-dir", p->pod->stage1_dir);
+        _cleanup_free_ char *file = xasprintf("%s/rkt/inaccessible-file", p->pod->stage1_dir);
+        char buf[FD_PATH_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(inaccessible_paths); i++) {
+                _cleanup_close_ int fd =
+                        root_open(rootfd, inaccessible_paths[i], O_PATH | O_NOFOLLOW, 0);
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        continue;
+                if (mount(S_ISDIR(st.st_mode) ? dir : file, fd_path(fd, buf), NULL, MS_BIND, NULL) <
+                    0)
+                        return rk_error_set_errno(reterr, errno, "masking %s",
+                                                  inaccessible_paths[i]);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(read_only_paths); i++) {
+                _cleanup_close_ int fd =
+                        root_open(rootfd, read_only_paths[i], O_PATH | O_NOFOLLOW, 0);
+                _cleanup_close_ int again = -EBADF;
+                if (fd < 0)
+                        continue;
+                if (mount(fd_path(fd, buf), fd_path(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return rk_error_set_errno(reterr, errno, "binding %s", read_only_paths[i]);
+                again = root_open(rootfd, read_only_paths[i], O_PATH | O_NOFOLLOW, 0);
+                if (again < 0 || mount_make_read_only(again, true) < 0)
+                        return rk_error_set_errno(reterr, errno, "remounting %s read-only",
+                                                  read_only_paths[i]);
+        }
+        return 0;
+}
+
+static int setup_kernel_fs(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+{
+        int r;
+
+        r = mount_at(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                     reterr);
+        if (r >= 0)
+                r = mount_at(rootfd, "/sys", "sysfs", "sysfs",
+                             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
+        if (r >= 0)
+                r = setup_dev(p, rootfd, reterr);
+        if (r >= 0 && !p->args.disable_paths)
+                r = mask_paths(p, rootfd, reterr);
+        return r;
+}
+
+static bool exists_in_root(int rootfd, const char *path)
+{
+        _cleanup_close_ int fd = root_open(rootfd, path, O_PATH, 0);
+
+        return fd >= 0;
+}
+
+/* /etc/hostname, /etc/hosts, /etc/resolv.conf and /etc/mtab (SPEC.md §8.4, §11.10). */
+static int setup_etc(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+{
+        _cleanup_free_ char *hostname = xasprintf("%s/etc/hostname", p->pod->stage1_dir);
+        _cleanup_free_ char *hosts = xasprintf("%s/rkt/hosts", p->pod->stage1_dir);
+        _cleanup_free_ char *resolv = xasprintf("%s/etc/rkt-resolv.conf", p->pod->stage1_dir);
+        const char *hm = p->args.hosts_mode, *rm = p->args.resolv_mode;
+        int r;
+
+        r = bind_at(rootfd, hostname, "/etc/hostname", false, reterr);
+        if (r >= 0 && strcmp(hm, "host") == 0)
+                r = bind_at(rootfd, "/etc/hosts", "/etc/hosts", true, reterr);
+        else if (r >= 0 && (strcmp(hm, "stage0") == 0 || !exists_in_root(rootfd, "/etc/hosts")))
+                r = bind_at(rootfd, hosts, "/etc/hosts", false, reterr);
+        if (r >= 0 && strcmp(rm, "host") == 0)
+                r = bind_at(rootfd, "/etc/resolv.conf", "/etc/resolv.conf", true, reterr);
+        else if (r >= 0 && strcmp(rm, "stage0") == 0)
+                r = bind_at(rootfd, resolv, "/etc/resolv.conf", false, reterr);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int etc = root_open(rootfd, "/etc", O_PATH | O_DIRECTORY, 0);
+        struct stat st;
+        if (etc >= 0 && fstatat(etc, "mtab", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+                if (symlinkat("../proc/self/mounts", etc, "mtab") < 0 && errno != EROFS)
+                        return rk_error_set_errno(reterr, errno, "creating /etc/mtab");
+        return 0;
+}
+
+int pod_mounts_setup_app(const struct pod_plan *p, const struct plan_app *pa,
+                         struct rk_error **reterr)
+{
+        const char *rootfs = pa->a->rootfs;
+        _cleanup_close_ int rootfd = -EBADF;
+        int r;
+
+        if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return rk_error_set_errno(reterr, errno, "binding rootfs of app %s", pa->a->name);
+        rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return rk_error_set_errno(reterr, errno, "opening %s", rootfs);
+        r = setup_kernel_fs(p, rootfd, reterr);
+        for (size_t i = 0; r >= 0 && i < pa->mounts.n; i++)
+                r = volume_mount(p->pod, rootfs, &pa->mounts.items[i], true, reterr);
+        if (r >= 0)
+                r = setup_etc(p, rootfd, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "setting up app %s", pa->a->name);
+        if (pa->a->pod_app->read_only_rootfs && (r = mount_make_read_only(rootfd, false)) < 0)
+                return rk_error_set_errno(reterr, -r, "making the rootfs of %s read-only",
+                                          pa->a->name);
+        return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Everything the native pod init needs, computed on the host side before clone() (so that
+ * every failure is reported before any namespace exists) and inherited by the pod init as a
+ * copy of the host process's memory.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "app-exec.h"
+#include "args.h"
+#include "cgroup.h"
+#include "creds.h"
+#include "pod.h"
+#include "volumes.h"
+
+struct plan_app {
+        const struct stage1_app *a;
+        struct app_mounts mounts;
+        struct app_creds creds;
+        char **env;
+        char **argv; /* exec with argv[0] resolved inside the rootfs */
+        uint64_t caps;
+        struct app_exec_params xp;
+        int *cgfds; /* the app's cgroup in every hierarchy */
+        /* supervisor state (pod init) */
+        pid_t pid;
+        bool running;
+        bool signaled;
+};
+
+struct pod_plan {
+        struct stage1_args args;
+        struct stage1_pod *pod;
+        struct cgroups cg;
+        char *cg_pod; /* P/subcgroup */
+        char *hostname;
+        struct plan_app *apps;
+        size_t n_apps;
+        int *init_cgfds;   /* init.scope in every hierarchy */
+        int sync_fd;       /* pod init: read end, EOF = go */
+        int null_fd;       /* /dev/null of the host, for apps' stdin */
+        int tty_fd;        /* interactive with a terminal: the pty slave; else -1 */
+        char tty_path[64]; /* its /dev/pts path (bind source of the apps' /dev/console) */
+        bool new_net;
+        bool new_ipc;
+};
+
+/* Runs in: pod init (pid 1 of the new pid namespace). Never returns. */
+_noreturn_ void pod_init_run(struct pod_plan *p);
+
+/*
+ * Runs in: pod init, before pivot_root, with host paths still visible. Mounts /proc, /sys,
+ * /dev, masked paths, volumes and /etc files into the app's rootfs. Returns 0 or < 0 with
+ * reterr set.
+ */
+int pod_mounts_setup_app(const struct pod_plan *p, const struct plan_app *pa,
+                         struct rk_error **reterr);
+
+/*
+ * Runs in: stage1 init, host side, after clone(). Relays between the caller's terminal
+ * (raw mode) and the pty master until the pod ends; three ^] within one second kill the pod
+ * (SIGKILL to its pid 1). Returns the wait status of the pod's pid 1, or -1 after an escape.
+ */
+int pty_proxy_run(int master, pid_t pod_pid);
