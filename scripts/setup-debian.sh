@@ -14,7 +14,7 @@ packages=(
         # sanitizer runtimes for the ASan+UBSan build
         libasan8 libubsan1
         # benchmarks
-        hyperfine
+        crun runc systemd-container hyperfine
 )
 
 if [ "$(id -u)" -ne 0 ]; then

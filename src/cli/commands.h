@@ -4,8 +4,12 @@
 
 #include "cli.h"
 
+extern const struct command cmd_cat_manifest;
 extern const struct command cmd_config;
+extern const struct command cmd_enter;
+extern const struct command cmd_export;
 extern const struct command cmd_fetch;
+extern const struct command cmd_gc;
 extern const struct command cmd_help;
 extern const struct command cmd_image;
 extern const struct command cmd_image_cat_manifest;
@@ -17,4 +21,11 @@ extern const struct command cmd_image_list;
 extern const struct command cmd_image_render;
 extern const struct command cmd_image_rm;
 extern const struct command cmd_image_verify;
+extern const struct command cmd_list;
+extern const struct command cmd_prepare;
+extern const struct command cmd_rm;
+extern const struct command cmd_run;
+extern const struct command cmd_run_prepared;
+extern const struct command cmd_status;
+extern const struct command cmd_stop;
 extern const struct command cmd_version;

@@ -109,8 +109,9 @@ int flags_parse(const struct flag *const *tables, int argc, char **argv, bool in
                 int r;
 
                 if (strcmp(w, "--") == 0) {
-                        /* pflag drops "--" and keeps the rest as positional words */
-                        for (i++; i < argc; i++)
+                        /* pflag drops "--" and keeps the rest as positional words; commands
+                         * that parse the rest themselves (run, fetch) see it */
+                        for (i += interspersed; i < argc; i++)
                                 strv_push(&args, argv[i]);
                         break;
                 }

@@ -192,3 +192,96 @@ def gzip_bomb(tmp_path_factory):
     p = d / "bomb.aci"
     _aci.write_gzip_bomb(p, _aci.default_manifest("example.com/bomb"), 1 << 30)
     return p
+
+
+# --------------------------------------------------------------------------- inspect images
+# (test payload images: tests/functional/imageutil.py, tests/helpers/README.md)
+
+import imageutil as _imageutil  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def inspect_bin():
+    """Path of the built static payload (build/tests/helpers/inspect); fails if missing."""
+    try:
+        return _imageutil.inspect_path()
+    except _imageutil.MissingPayload as e:
+        pytest.fail(str(e))
+
+
+@pytest.fixture
+def mkinspect(tmp_path, inspect_bin):
+    """Factory writing inspect ACIs under tmp_path/images; returns aci.Aci objects.
+
+    mkinspect(exec_=["/inspect", "--print-user"], user="1000", busybox=True, ...) takes
+    imageutil.inspect_image's keywords (name defaults to example.com/inspect)."""
+    d = tmp_path / "images"
+    d.mkdir(exist_ok=True)
+    counter = itertools.count()
+
+    def make(name="example.com/inspect", exec_=("/inspect",), filename=None, **kw):
+        if filename is None:
+            filename = f"inspect{next(counter)}.aci"
+        return _imageutil.inspect_image(d / filename, name, exec_, **kw)
+    return make
+
+
+@pytest.fixture(scope="session")
+def rkt_inspect_aci(tmp_path_factory, inspect_bin):
+    """rkt's base test image coreos.com/rkt-inspect:1.30.0 (SPEC.md §11.0), built once."""
+    return _imageutil.rkt_inspect_image(tmp_path_factory.mktemp("rkt-inspect") / "inspect.aci")
+
+
+@pytest.fixture(scope="session")
+def empty_aci(tmp_path_factory):
+    """coreos.com/rkt-empty:1.30.0: no app, empty rootfs."""
+    return _imageutil.empty_image(tmp_path_factory.mktemp("rkt-empty") / "empty.aci")
+
+
+@pytest.fixture(scope="session")
+def stub_stage1_aci(tmp_path_factory):
+    """localhost/rkt-stub-stage1:0.0.1 (run/enter/gc only, no interface-version)."""
+    return _imageutil.stub_stage1_image(tmp_path_factory.mktemp("stub-stage1") / "stub.aci")
+# --------------------------------------------------------------------------- end of inspect images
+
+
+# --------------------------------------------------------------------------- host mount guard
+# Safety net for the pod tests: deleting a pod must never unmount anything of the host
+# (a bug once let a fly pod's gc unmount the host's /dev/pts, /dev/shm and /sys/fs/cgroup
+# through rshared bind mounts). Every test records the host's mount points outside /tmp
+# (mount point + fs type, from /proc/self/mountinfo) before it runs and fails if any of them
+# is gone afterwards. Mounts under /tmp (the tests' own directories) are not tracked.
+
+def _unescape_mountinfo(s):
+    # mountinfo escapes space, tab, newline and backslash as \ooo
+    import re
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)
+
+
+def host_mounts():
+    """{(mount point, fs type)} of this process's mount namespace, outside /tmp."""
+    out = set()
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            try:
+                sep = fields.index("-")
+            except ValueError:
+                continue
+            mp = _unescape_mountinfo(fields[4])
+            if mp == "/tmp" or mp.startswith("/tmp/"):
+                continue
+            out.add((mp, fields[sep + 1]))
+    return out
+
+
+@pytest.fixture(autouse=True)
+def host_mounts_guard():
+    """Fails the test if a host mount point (outside /tmp) disappeared while it ran."""
+    before = host_mounts()
+    yield
+    gone = before - host_mounts()
+    if gone:
+        pytest.fail("host mount points disappeared during the test: "
+                    + ", ".join(f"{mp} ({fs})" for mp, fs in sorted(gone)), pytrace=False)
+# --------------------------------------------------------------------------- end of host mount guard

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rkt enter (SPEC.md §3.10): runs a command inside an app of a running pod through the
+ * stage1 enter entrypoint (taken from the tree store copy of the pod's stage1).
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli-store.h"
+#include "commands.h"
+#include "fs-util.h"
+#include "log.h"
+#include "stage0-flags.h"
+#include "strv.h"
+#include "types.h"
+
+static char *arg_app;
+
+static const struct flag enter_flags[] = {
+        {"app", FLAG_STRING, &arg_app, .def = "",
+         .usage = "name of the app to enter within the "
+                  "specified pod"},
+        {NULL},
+};
+
+/* Waits (100 ms steps) until the pod's pid file exists while it runs. */
+static int enter_pid(struct pod *p, int *ret)
+{
+        const struct timespec step = {0, 100 * 1000 * 1000};
+
+        for (;;) {
+                if (pod_read_pid(p, ret) >= 0)
+                        return 0;
+                if (pod_refresh_state(p) < 0 || p->state != POD_STATE_RUNNING)
+                        return cli_fail("pod %s is not running anymore", p->uuid);
+                nanosleep(&step, NULL);
+        }
+}
+
+/* <D>/cas/tree/<stage1 tree>/rootfs<enter entrypoint>. */
+static int enter_entrypoint(struct store *s, struct pod *p, char **ret)
+{
+        _cleanup_free_ char *raw = NULL, *tree = NULL;
+        const char *path = NULL;
+        json_t *m, *a;
+        size_t i;
+
+        if (read_file_at(p->fd, "stage1TreeStoreID", 4096, &tree, NULL) < 0 ||
+            read_file_at(p->fd, "stage1/manifest", 16 << 20, &raw, NULL) < 0)
+                return cli_fail("cannot read the stage1 of pod %s: %m", p->uuid);
+        m = json_loads(raw, 0, NULL);
+        json_array_foreach(json_object_get(m, "annotations"), i,
+                           a) if (strcmp(json_string_value(json_object_get(a, "name")) ?: "",
+                                         "coreos.com/rkt/stage1/enter") == 0) path =
+                json_string_value(json_object_get(a, "value"));
+        if (path)
+                *ret = xasprintf("%s/cas/tree/%s/rootfs%s", s->dir, tree, path);
+        json_decref(m);
+        if (!path)
+                return cli_fail("rkt enter not implemented for pod's stage1: entrypoint "
+                                "\"coreos.com/rkt/stage1/enter\" not found");
+        return 0;
+}
+
+static int enter_exec(struct store *s, struct pod *p, int argc, char **argv)
+{
+        _cleanup_free_ char *app = NULL, *entry = NULL;
+        _cleanup_strv_free_ char **cmd = NULL;
+        int pid, r;
+
+        r = stage0_pod_app(p, arg_app, "enter", &app);
+        if (r == 0)
+                r = enter_pid(p, &pid);
+        if (r == 0)
+                r = enter_entrypoint(s, p, &entry);
+        if (r != 0)
+                return r;
+        strv_push(&cmd, entry);
+        strv_consume(&cmd, xasprintf("--pid=%d", pid));
+        strv_consume(&cmd, xasprintf("--appname=%s", app));
+        strv_push(&cmd, "--");
+        if (argc == 0)
+                log_warning("no command specified, assuming \"/bin/bash\"");
+        for (int i = 0; i < argc; i++)
+                strv_push(&cmd, argv[i]);
+        if (argc == 0)
+                strv_push(&cmd, "/bin/bash");
+        if (chdir(p->path) < 0)
+                return cli_fail("cannot enter %s: %m", p->path);
+        fflush(NULL);
+        execv(entry, cmd);
+        return cli_fail("cannot execute %s: %m", entry);
+}
+
+static int enter_run(const struct command *cmd, int argc, char **argv)
+{
+        _cleanup_(store_freep) struct store *s = NULL;
+        _cleanup_(pod_freep) struct pod *p = NULL;
+        struct rk_error *err = NULL;
+        int r;
+
+        r = stage0_require_root();
+        if (r != 0)
+                return r;
+        if (argc < 1)
+                return cli_usage_error(cmd, "a pod UUID must be given");
+        if (!cli_data_dir() || cli_open_store(&s) < 0)
+                return EXIT_RKT_ERROR;
+        if (pod_open(s->dir, argv[0], &p, &err) < 0) {
+                rk_error_prefix(&err, "problem retrieving pod");
+                return cli_report(err);
+        }
+        if (p->state != POD_STATE_RUNNING)
+                return cli_fail("pod \"%s\" isn't currently running", p->uuid);
+        return enter_exec(s, p, argc - 1, argv + 1);
+}
+
+const struct command cmd_enter = {
+        .name = "enter",
+        .short_desc = "Enter the namespaces of an app within a rkt pod",
+        .usage = "[--app=APPNAME] UUID [CMD [ARGS ...]]",
+        .flags = enter_flags,
+        .run = enter_run,
+        .no_interspersed = true,
+};

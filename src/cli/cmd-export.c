@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rkt export (SPEC.md §3.11): an app of an exited pod as a gzip ACI: its image manifest
+ * and its root filesystem as the app left it (the overlay of its image and its upper
+ * directory, or the copied rootfs of a pod without overlay).
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "cli-store.h"
+#include "commands.h"
+#include "fs-util.h"
+#include "stage0.h"
+
+static bool arg_overwrite;
+static char *arg_export_app;
+
+static const struct flag export_flags[] = {
+        {"app", FLAG_STRING, &arg_export_app, .def = "",
+         .usage = "name of the app to export within the specified pod"},
+        {"overwrite", FLAG_BOOL, &arg_overwrite, .def = "false", .usage = "overwrite output ACI"},
+        {NULL},
+};
+
+static int write_manifest(struct archive *w, const char *manifest, size_t len)
+{
+        struct archive_entry *e = archive_entry_new();
+        int r;
+
+        archive_entry_set_pathname(e, "manifest");
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)len);
+        r = archive_write_header(w, e) == ARCHIVE_OK &&
+                            archive_write_data(w, manifest, len) == (la_ssize_t)len
+                    ? 0
+                    : -EIO;
+        archive_entry_free(e);
+        return r;
+}
+
+/* Copies the file data of the current disk entry into the archive. */
+static int copy_data(struct archive *disk, struct archive *w)
+{
+        const void *buf;
+        size_t len;
+        la_int64_t off;
+        int r;
+
+        /* blocks come in order; holes of sparse files are given back as zeros by the
+         * writer, which pads each entry to its size */
+        while ((r = archive_read_data_block(disk, &buf, &len, &off)) == ARCHIVE_OK)
+                if (archive_write_data(w, buf, len) != (la_ssize_t)len)
+                        return -EIO;
+        return r == ARCHIVE_EOF ? 0 : -EIO;
+}
+
+/* Adds the tree rootfs_dir as "rootfs/..." (owners numeric, symlinks not followed). */
+static int write_rootfs(struct archive *w, const char *rootfs_dir)
+{
+        struct archive *disk = archive_read_disk_new();
+        struct archive_entry *e = archive_entry_new();
+        size_t n = strlen(rootfs_dir);
+        int r = archive_read_disk_open(disk, rootfs_dir) == ARCHIVE_OK ? 0 : -EIO;
+
+        archive_read_disk_set_symlink_physical(disk);
+        while (r >= 0 && archive_read_next_header2(disk, e) == ARCHIVE_OK) {
+                _cleanup_free_ char *name = xasprintf("rootfs%s", archive_entry_pathname(e) + n);
+
+                archive_read_disk_descend(disk);
+                archive_entry_set_pathname(e, name);
+                archive_entry_set_uname(e, NULL);
+                archive_entry_set_gname(e, NULL);
+                if (archive_write_header(w, e) < ARCHIVE_OK)
+                        r = -EIO;
+                else if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0)
+                        r = copy_data(disk, w);
+                archive_entry_clear(e);
+        }
+        archive_entry_free(e);
+        archive_read_free(disk);
+        return r;
+}
+
+static int build_aci(const char *out, const char *manifest, size_t len, const char *rootfs)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct archive *w;
+        int r;
+
+        fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC | (arg_overwrite ? O_TRUNC : O_EXCL), 0644);
+        if (fd < 0 && errno == EEXIST)
+                return cli_fail("error building aci: target file exists (try --overwrite)");
+        if (fd < 0)
+                return cli_fail("error building aci: cannot create %s: %m", out);
+        w = archive_write_new();
+        archive_write_add_filter_gzip(w);
+        archive_write_set_format_pax_restricted(w);
+        r = archive_write_open_fd(w, fd) == ARCHIVE_OK ? 0 : -EIO;
+        if (r >= 0)
+                r = write_manifest(w, manifest, len);
+        if (r >= 0)
+                r = write_rootfs(w, rootfs);
+        if (archive_write_close(w) != ARCHIVE_OK)
+                r = -EIO;
+        if (r < 0)
+                cli_fail("error building aci: %s", archive_error_string(w) ?: "write error");
+        archive_write_free(w);
+        if (r < 0) {
+                (void)unlink(out);
+                return EXIT_RKT_ERROR;
+        }
+        return 0;
+}
+
+/* Whether path is a mount point (its device differs from its parent's). */
+static bool is_mount_point(const char *path)
+{
+        _cleanup_free_ char *parent = xasprintf("%s/..", path);
+        struct stat a, b;
+
+        return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+/* Whether anything is mounted below dir (read from /proc/self/mountinfo). */
+static bool has_mounts_below(const char *dir)
+{
+        _cleanup_free_ char *info = NULL, *prefix = xasprintf(" %s/", dir);
+
+        return read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 24, &info, NULL) >= 0 &&
+               strstr(info, prefix);
+}
+
+/* An overlay pod whose app mount is gone: mount it again under D/tmp. */
+static int export_mount(struct store *s, struct pod *p, const char *app, char **ret_tmp,
+                        char **ret_rootfs)
+{
+        _cleanup_free_ char *id_file = xasprintf("appsinfo/%s/treeStoreID", app), *id = NULL;
+        _cleanup_free_ char *tmp = xasprintf("%s/tmp/rkt-export-%sXXXXXX", s->dir, p->uuid);
+        struct rk_error *err = NULL;
+        char *rootfs;
+
+        if (read_file_at(p->fd, id_file, 4096, &id, NULL) < 0)
+                return cli_fail("cannot read %s/%s: %m", p->path, id_file);
+        if (!mkdtemp(tmp))
+                return cli_fail("cannot create a temporary directory in %s/tmp: %m", s->dir);
+        rootfs = xasprintf("%s/rootfs", tmp);
+        if (mkdir(rootfs, 0755) < 0 || stage0_mount_overlay(s, p, id, app, rootfs, &err) < 0) {
+                (void)rm_rf_at(AT_FDCWD, tmp);
+                free(rootfs);
+                return err ? cli_report(err) : cli_fail("cannot create %s: %m", tmp);
+        }
+        *ret_tmp = TAKE_PTR(tmp);
+        *ret_rootfs = rootfs;
+        return 0;
+}
+
+static int export_app(struct store *s, struct pod *p, const char *app, const char *out)
+{
+        _cleanup_free_ char *mf = xasprintf("appsinfo/%s/manifest", app), *manifest = NULL;
+        _cleanup_free_ char *rootfs =
+                xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, app);
+        _cleanup_free_ char *tmp = NULL;
+        size_t len;
+        int r;
+
+        if (read_file_at(p->fd, mf, 16 << 20, &manifest, &len) < 0)
+                return cli_fail("cannot read %s/%s: %m", p->path, mf);
+        if (pod_uses_overlay(p) && !is_mount_point(rootfs)) {
+                free(rootfs);
+                rootfs = NULL;
+                r = export_mount(s, p, app, &tmp, &rootfs);
+                if (r != 0)
+                        return r;
+        } else if (!pod_uses_overlay(p) && has_mounts_below(rootfs))
+                return cli_fail("pod has remaining mountpoints. Only pods using overlayfs or with "
+                                "no mountpoints can be exported");
+        r = build_aci(out, manifest, len, rootfs);
+        if (tmp && (umount2(rootfs, MNT_DETACH) < 0 || rm_rf_at(AT_FDCWD, tmp) < 0)) {
+                cli_fail("cannot remove the temporary export directory %s: %m", tmp);
+                return r != 0 ? r : 1; /* as rkt: a failure after the export exits 1 */
+        }
+        return r;
+}
+
+static int export_run(const struct command *cmd, int argc, char **argv)
+{
+        _cleanup_(store_freep) struct store *s = NULL;
+        _cleanup_(pod_freep) struct pod *p = NULL;
+        _cleanup_free_ char *app = NULL;
+        struct rk_error *err = NULL;
+        size_t n;
+        int r;
+
+        if (argc != 2)
+                return cli_usage_error(cmd, "a pod UUID and an output file must be given");
+        n = strlen(argv[1]);
+        if (n < 4 || strcmp(argv[1] + n - 4, ".aci") != 0)
+                return cli_fail("extension must be .aci (given %s)", argv[1]);
+        if (!cli_data_dir() || cli_open_store(&s) < 0)
+                return EXIT_RKT_ERROR;
+        if (mkdirat(s->dir_fd, "tmp", 02750) < 0 && errno != EEXIST)
+                return cli_fail("cannot create %s/tmp: %m", s->dir);
+        if (pod_open(s->dir, argv[0], &p, &err) < 0) {
+                rk_error_prefix(&err, "problem retrieving pod");
+                return cli_report(err);
+        }
+        if (p->state != POD_STATE_EXITED && p->state != POD_STATE_EXITED_GARBAGE)
+                return cli_fail("pod is not exited. Only exited pods can be exported");
+        r = stage0_pod_app(p, arg_export_app, "export", &app);
+        return r != 0 ? r : export_app(s, p, app, argv[1]);
+}
+
+const struct command cmd_export = {
+        .name = "export",
+        .short_desc = "Export an app from an exited pod to an ACI file",
+        .usage = "[--app=APPNAME] UUID OUTPUT_ACI_FILE",
+        .flags = export_flags,
+        .run = export_run,
+};

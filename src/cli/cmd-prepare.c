@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rkt prepare (SPEC.md §3.2): a pod ready for run-prepared; prints its UUID. */
+#include "commands.h"
+#include "stage0-flags.h"
+
+static int prepare_run(const struct command *cmd, int argc, char **argv)
+{
+        _cleanup_(store_freep) struct store *s = NULL;
+        _cleanup_(pod_freep) struct pod *p = NULL;
+        struct rk_error *err = NULL;
+        int r;
+
+        r = stage0_require_root();
+        if (r == 0)
+                r = stage0_create_pod(cmd, argc, argv, false, &s, &p);
+        if (r != 0)
+                return r;
+        if (pod_to_prepared(p, &err) < 0)
+                return cli_report(err);
+        printf("%s\n", p->uuid);
+        return 0;
+}
+
+const struct command cmd_prepare = {
+        .name = "prepare",
+        .short_desc = "Prepare to run image(s) in a pod in rkt",
+        .usage = "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE "
+                 "[-- image-args...[---]]...",
+        .flags = prepare_flags,
+        .run = prepare_run,
+        .no_interspersed = true,
+};

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rkt run-prepared (SPEC.md §3.3): exec the stage1 of a prepared pod. */
+#include <jansson.h>
+
+#include "cli-store.h"
+#include "commands.h"
+#include "log.h"
+#include "stage0-flags.h"
+
+static const struct flag run_prepared_flags[] = {
+        {"net", FLAG_STRV_COMMA, &arg_stage0.net, .def = "default", .no_opt_default = "default",
+         .usage = "configure the pod's networking"},
+        {"dns", FLAG_STRV, &arg_stage0.dns, .def = "[]",
+         .usage = "name servers to write in "
+                  "/etc/resolv.conf"},
+        {"dns-search", FLAG_STRV, &arg_stage0.dns_search, .def = "[]",
+         .usage = "DNS search domains to write in /etc/resolv.conf"},
+        {"dns-opt", FLAG_STRV, &arg_stage0.dns_opt, .def = "[]",
+         .usage = "DNS options to write in /etc/resolv.conf"},
+        {"dns-domain", FLAG_STRING, &arg_stage0.dns_domain, .def = "",
+         .usage = "DNS domain to write in /etc/resolv.conf"},
+        {"hosts-entry", FLAG_STRV, &arg_stage0.hosts_entry, .def = "[]",
+         .usage = "entries to add to the pod-wide /etc/hosts"},
+        {"interactive", FLAG_BOOL, &arg_stage0.interactive, .def = "false",
+         .usage = "run pod interactively"},
+        {"mds-register", FLAG_BOOL, &arg_stage0.mds_register, .def = "false",
+         .usage = "register pod with metadata service"},
+        {"hostname", FLAG_STRING, &arg_stage0.hostname, .def = "",
+         .usage = "pod's hostname. If empty, it will be \"rkt-$PODUUID\""},
+        {"ipc", FLAG_STRING, &arg_stage0.ipc, .def = "",
+         .usage = "IPC namespace: auto, private or parent"},
+        {NULL},
+};
+
+/* The number of apps in the pod manifest. */
+static size_t pod_count_apps(struct pod *p)
+{
+        _cleanup_free_ char *raw = NULL;
+        struct rk_error *err = NULL;
+        size_t len, n;
+        json_t *m;
+
+        if (pod_read_manifest_raw(p, &raw, &len, &err) < 0) {
+                rk_error_free(err);
+                return 0;
+        }
+        m = json_loadb(raw, len, 0, NULL);
+        n = json_array_size(json_object_get(m, "apps"));
+        json_decref(m);
+        return n;
+}
+
+static int run_prepared_checks(struct pod *p)
+{
+        const struct stage0_args *a = &arg_stage0;
+
+        if (p->state != POD_STATE_PREPARED)
+                return cli_fail("pod \"%s\" is not prepared", p->uuid);
+        if (a->interactive && pod_count_apps(p) > 1)
+                return cli_fail("interactive option only supports pods with one app");
+        if (a->mds_register)
+                return cli_fail("--mds-register is not available yet: the metadata service comes "
+                                "with a later release");
+        if (a->dns || a->dns_search || a->dns_opt || a->dns_domain || a->hosts_entry)
+                return cli_fail("--dns, --dns-search, --dns-opt, --dns-domain and --hosts-entry "
+                                "are not available yet: they come with pod networking");
+        return 0;
+}
+
+static int run_prepared_run(const struct command *cmd, int argc, char **argv)
+{
+        _cleanup_(store_freep) struct store *s = NULL;
+        _cleanup_(pod_freep) struct pod *p = NULL;
+        struct stage1_run_args a = {arg_stage0.net, arg_stage0.interactive, NULL, NULL, false};
+        struct rk_error *err = NULL;
+        int r;
+
+        r = stage0_require_root();
+        if (r != 0)
+                return r;
+        if (argc != 1)
+                return cli_usage_error(cmd, "exactly one UUID must be given");
+        if (!cli_data_dir() || cli_open_store(&s) < 0)
+                return EXIT_RKT_ERROR;
+        if (pod_open(s->dir, argv[0], &p, &err) < 0) {
+                rk_error_prefix(&err, "problem retrieving pod");
+                return cli_report(err);
+        }
+        r = run_prepared_checks(p);
+        if (r != 0)
+                return r;
+        if (pod_to_run(p, &err) < 0)
+                return cli_report(err);
+        if (arg_stage0.hostname && *arg_stage0.hostname)
+                a.hostname = arg_stage0.hostname;
+        stage0_run(s, p, &a, &err);
+        rk_error_prefix(&err, "stage0");
+        log_set_prefix(NULL);
+        return cli_report(err);
+}
+
+const struct command cmd_run_prepared = {
+        .name = "run-prepared",
+        .short_desc = "Run a prepared application pod in rkt",
+        .usage = "UUID",
+        .flags = run_prepared_flags,
+        .run = run_prepared_run,
+};

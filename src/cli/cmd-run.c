@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rkt run (SPEC.md §3.1): prepare a pod from images and exec its stage1. */
+#include "commands.h"
+#include "log.h"
+#include "stage0-flags.h"
+
+static int run_run(const struct command *cmd, int argc, char **argv)
+{
+        _cleanup_(store_freep) struct store *s = NULL;
+        _cleanup_(pod_freep) struct pod *p = NULL;
+        struct stage1_run_args a = {0};
+        struct rk_error *err = NULL;
+        int r;
+
+        r = stage0_require_root();
+        if (r == 0)
+                r = stage0_create_pod(cmd, argc, argv, true, &s, &p);
+        if (r != 0)
+                return r;
+        if (pod_to_run(p, &err) < 0)
+                return cli_report(err);
+        a = (struct stage1_run_args){arg_stage0.net, arg_stage0.interactive, arg_stage0.hostname,
+                                     arg_stage0.ipc, true};
+        if (a.hostname && !*a.hostname)
+                a.hostname = NULL;
+        stage0_run(s, p, &a, &err);
+        rk_error_prefix(&err, "stage0");
+        log_set_prefix(NULL);
+        return cli_report(err);
+}
+
+const struct command cmd_run = {
+        .name = "run",
+        .short_desc = "Run image(s) in a pod in rkt",
+        .usage = "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE "
+                 "[-- image-args...[---]]...",
+        .long_desc = "IMAGE should be a string referencing an image; either a hash, local file "
+                     "on disk, or URL.\n\tThey will be checked in that order and the first match "
+                     "will be used.\n\n\tAn \"--\" may be used to inhibit rkt run's parsing of "
+                     "subsequent arguments,\n\twhich will instead be appended to the preceding "
+                     "image app's exec arguments.\n\tEnd the image arguments with a lone "
+                     "\"---\" to resume argument parsing.",
+        .flags = run_flags,
+        .run = run_run,
+        .no_interspersed = true,
+};

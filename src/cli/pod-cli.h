@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the commands that read and manage pods (list, status, stop, gc, rm,
+ * cat-manifest). */
+#pragma once
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "pod.h"
+
+struct pod_manifest;
+
+/* When the effective UID is not 0: prints "cannot run as unprivileged user", returns 254;
+ * else 0. */
+int cli_require_root(void);
+
+/* Go's text for an errno value ("no such file or directory"). malloc'd. */
+char *cli_strerror_go(int errnum);
+
+/*
+ * Reads a pod UUID from path, trimmed of white space. On failure sets reterr to
+ * "unable to resolve UUID from file: open <path>: <reason>".
+ */
+int cli_read_uuid_file(const char *path, char **ret, struct rk_error **reterr);
+
+/*
+ * The UUID words of stop/rm: the positional arguments, or the content of --uuid-file (exactly
+ * one of the two, else a usage error: returns 254). An unreadable file is reported and
+ * returns 1. Returns 0 and a strv in *ret on success.
+ */
+int cli_pod_uuid_args(const struct command *cmd, int argc, char **argv, const char *uuid_file,
+                      char ***ret);
+
+/* FLAG_FUNC parser of --format: "", "json" or "json-pretty" (a char ** value). */
+int cli_parse_pod_format(const char *arg, void *value, char **ret_msg);
+
+/*
+ * The pod as rkt's v1.Pod JSON object (SPEC.md §3.5): name, state, networks, app_names, apps
+ * (immutable-pod app states), created_at/started_at in seconds, user annotations and
+ * labels. Errors: "invalid creation time" (preparing/aborted pods), manifest errors.
+ */
+int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr);
+
+/* Reads and parses P/pod; on failure sets reterr ("error reading pod manifest", "invalid
+ * pod manifest"). */
+int cli_pod_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr);

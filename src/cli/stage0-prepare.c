@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Preparing a pod directory (SPEC.md §6.5): the stage1 and every app image rendered into
+ * the tree store; without overlayfs their rootfs are copied into the pod, with it the pod
+ * gets upper and work directories for the overlays mounted at run time (§6.6).
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "fs-util.h"
+#include "image-manifest.h"
+#include "json-util.h"
+#include "stage0.h"
+
+#define AUFS_MAGIC 0x61756673
+#define ZFS_MAGIC  0x2FC12FC1
+
+bool stage0_overlay_supported(const char *data_dir, char **ret_why)
+{
+        _cleanup_free_ char *fs = NULL;
+        struct statfs sf;
+
+        if (read_file_at(AT_FDCWD, "/proc/filesystems", 1 << 20, &fs, NULL) < 0 ||
+            !strstr(fs, "nodev\toverlay\n")) {
+                *ret_why = xstrdup("overlay entry not present in /proc/filesystems");
+                return false;
+        }
+        if (statfs(data_dir, &sf) == 0 && (sf.f_type == AUFS_MAGIC || sf.f_type == ZFS_MAGIC)) {
+                *ret_why = xasprintf("unsupported filesystem: %s",
+                                     sf.f_type == AUFS_MAGIC ? "aufs" : "zfs");
+                return false;
+        }
+        return true;
+}
+
+static int write_pod_file(int dirfd, const char *name, const char *data, mode_t mode,
+                          struct rk_error **reterr)
+{
+        int r = write_file_atomic_at(dirfd, name, data, strlen(data), mode);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot write %s", name);
+        return 0;
+}
+
+static int make_dir(int dirfd, const char *path, mode_t mode, struct rk_error **reterr)
+{
+        int r = mkdir_p_at(dirfd, path, mode);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot create %s", path);
+        return 0;
+}
+
+/* Copies the rendered tree of id to dirfd/dst. */
+static int copy_tree(struct store *s, const char *id, int dirfd, const char *dst,
+                     struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r = store_tree_open_rootfs(s, id, &fd, reterr);
+
+        if (r < 0)
+                return r;
+        r = copy_tree_at(fd, ".", dirfd, dst);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot copy image tree %s", id);
+        return 0;
+}
+
+/* The merged root of an overlay takes the upper directory's owner and mode: give it those
+ * of the image's root (not the pod directory's setgid group). */
+static int match_root_attrs(struct store *s, const char *id, int dirfd, const char *upper,
+                            struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r = store_tree_open_rootfs(s, id, &fd, reterr);
+
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0 || fchownat(dirfd, upper, st.st_uid, st.st_gid, 0) < 0 ||
+            fchmodat(dirfd, upper, st.st_mode & 07777, 0) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot set up %s", upper);
+        return 0;
+}
+
+/* Renders key, records the tree ID in dirfd/id_file, and copies or prepares overlay dirs:
+ * copy_to is the rootfs path for copies; upper/work the overlay directories. */
+static int prepare_image(struct store *s, struct pod *p, const char *key, const char *id_file,
+                         const char *copy_to, const char *sub, bool overlay,
+                         struct rk_error **reterr)
+{
+        _cleanup_free_ char *id = NULL, *upper = NULL, *work = NULL;
+        int r;
+
+        r = store_render(s, key, &id, reterr);
+        if (r < 0)
+                return r;
+        if (id_file && (r = write_pod_file(p->fd, id_file, id, 0640, reterr)) < 0)
+                return r;
+        if (!overlay)
+                return copy_tree(s, id, p->fd, copy_to, reterr);
+        upper = xasprintf("overlay/%s/upper%s%s", id, sub ? "/" : "", sub ? sub : "");
+        work = xasprintf("overlay/%s/work%s%s", id, sub ? "/" : "", sub ? sub : "");
+        r = make_dir(p->fd, upper, 0755, reterr);
+        if (r >= 0)
+                r = match_root_attrs(s, id, p->fd, upper, reterr);
+        if (r >= 0)
+                r = make_dir(p->fd, work, 0755, reterr);
+        if (r >= 0 && copy_to) /* the overlay mount point */
+                r = make_dir(p->fd, copy_to, 0755, reterr);
+        return r;
+}
+
+static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool overlay,
+                          struct rk_error **reterr)
+{
+        _cleanup_free_ char *manifest = NULL;
+        size_t len;
+        int r;
+
+        r = make_dir(p->fd, "stage1", 0750, reterr);
+        if (r >= 0)
+                r = store_read_manifest_raw(s, key, &manifest, &len, reterr);
+        if (r >= 0)
+                r = write_pod_file(p->fd, "stage1/manifest", manifest, 0640, reterr);
+        if (r < 0)
+                return r;
+        return prepare_image(s, p, key, "stage1TreeStoreID", "stage1/rootfs", NULL, overlay,
+                             reterr);
+}
+
+static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *a, bool overlay,
+                       struct rk_error **reterr)
+{
+        _cleanup_free_ char *info = xasprintf("appsinfo/%s", a->name);
+        _cleanup_free_ char *info_manifest = xasprintf("%s/manifest", info);
+        _cleanup_free_ char *id_file = xasprintf("%s/treeStoreID", info);
+        _cleanup_free_ char *stage2 = xasprintf("stage1/rootfs/opt/stage2/%s", a->name);
+        _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", stage2);
+        _cleanup_free_ char *stage2_manifest = xasprintf("%s/manifest", stage2);
+        _cleanup_free_ char *manifest = NULL;
+        size_t len;
+        int r;
+
+        r = make_dir(p->fd, info, 0750, reterr);
+        if (r >= 0)
+                r = store_read_manifest_raw(s, a->key, &manifest, &len, reterr);
+        if (r >= 0)
+                r = write_pod_file(p->fd, info_manifest, manifest, 0640, reterr);
+        if (r >= 0 && !overlay)
+                r = make_dir(p->fd, stage2, 0750, reterr);
+        if (r >= 0 && !overlay)
+                r = write_pod_file(p->fd, stage2_manifest, manifest, 0640, reterr);
+        if (r < 0)
+                return r;
+        return prepare_image(s, p, a->key, overlay ? id_file : NULL, overlay ? NULL : rootfs,
+                             a->name, overlay, reterr);
+}
+
+int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
+                   const struct stage0_app *apps, size_t n, json_t *manifest, bool overlay,
+                   struct rk_error **reterr)
+{
+        _cleanup_free_ char *text = json_dump_go(manifest, false);
+        int r;
+
+        r = make_dir(p->fd, "appsinfo", 0750, reterr);
+        if (r >= 0)
+                r = prepare_stage1(s, p, stage1_key, overlay, reterr);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = prepare_app(s, p, &apps[i], overlay, reterr);
+        if (r >= 0)
+                r = write_pod_file(p->fd, "pod.lck", "", 0600, reterr);
+        if (r >= 0)
+                r = write_pod_file(p->fd, "pod", text, 0640, reterr);
+        if (r >= 0)
+                r = write_pod_file(p->fd, "pod-created", "", 0640, reterr);
+        if (r >= 0 && overlay)
+                r = write_pod_file(p->fd, "overlay-prepared", "", 0640, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "error setting up stage0");
+        return 0;
+}
+
+void stage0_apps_free(struct stage0_app *apps, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(apps[i].key);
+                free(apps[i].name);
+                image_manifest_free(apps[i].manifest);
+        }
+        free(apps);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Running a prepared pod (SPEC.md §6.6): the overlays of stage1 and the apps are mounted in
+ * the host's mount namespace (pod deletion unmounts them), then the stage1 run entrypoint
+ * replaces this process with cwd P and the pod's lock in RKT_LOCK_FD.
+ * Runs in: the rkt command, as root.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "fs-util.h"
+#include "json-util.h"
+#include "log.h"
+#include "stage0.h"
+#include "strv.h"
+
+int stage0_mount_overlay(struct store *s, struct pod *p, const char *id, const char *sub,
+                         const char *target, struct rk_error **reterr)
+{
+        _cleanup_free_ char *opts = NULL, *opts_volatile = NULL;
+        const char *suffix = sub ? sub : "";
+        const char *slash = sub ? "/" : "";
+
+        opts = xasprintf("lowerdir=%s/cas/tree/%s/rootfs,upperdir=%s/overlay/%s/upper%s%s,"
+                         "workdir=%s/overlay/%s/work%s%s",
+                         s->dir, id, p->path, id, slash, suffix, p->path, id, slash, suffix);
+        /* the upper dir is not precious once the pod is gone: skip syncs when possible */
+        opts_volatile = xasprintf("%s,volatile", opts);
+        if (mount("overlay", target, "overlay", 0, opts_volatile) >= 0 ||
+            mount("overlay", target, "overlay", 0, opts) >= 0)
+                return 0;
+        return rk_error_set_errno(reterr, errno, "cannot mount overlay on %s", target);
+}
+
+static int read_pod_string(struct pod *p, const char *name, char **ret, struct rk_error **reterr)
+{
+        int r = read_file_at(p->fd, name, 4096, ret, NULL);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot read %s/%s", p->path, name);
+        return 0;
+}
+
+static int mount_app_overlay(struct store *s, struct pod *p, const char *app,
+                             struct rk_error **reterr)
+{
+        _cleanup_free_ char *id_file = xasprintf("appsinfo/%s/treeStoreID", app), *id = NULL;
+        _cleanup_free_ char *stage2 = xasprintf("stage1/rootfs/opt/stage2/%s", app);
+        _cleanup_free_ char *rootfs_rel = xasprintf("%s/rootfs", stage2);
+        _cleanup_free_ char *rootfs = xasprintf("%s/%s", p->path, rootfs_rel);
+        _cleanup_free_ char *src = xasprintf("appsinfo/%s/manifest", app), *manifest = NULL;
+        _cleanup_free_ char *dst = xasprintf("%s/manifest", stage2);
+        size_t len;
+        int r;
+
+        r = read_pod_string(p, id_file, &id, reterr);
+        if (r >= 0 && (r = mkdir_p_at(p->fd, rootfs_rel, 0755)) < 0)
+                r = rk_error_set_errno(reterr, -r, "cannot create %s", rootfs);
+        if (r >= 0 && (r = read_file_at(p->fd, src, 16 << 20, &manifest, &len)) < 0)
+                r = rk_error_set_errno(reterr, -r, "cannot read %s", src);
+        if (r >= 0 && (r = write_file_atomic_at(p->fd, dst, manifest, len, 0640)) < 0)
+                r = rk_error_set_errno(reterr, -r, "cannot write %s", dst);
+        if (r < 0)
+                return r;
+        return stage0_mount_overlay(s, p, id, app, rootfs, reterr);
+}
+
+/* The app names of P/pod. */
+static int pod_app_names(struct pod *p, char ***ret, struct rk_error **reterr)
+{
+        _cleanup_free_ char *raw = NULL;
+        json_t *m, *apps, *a;
+        size_t len, i;
+        int r;
+
+        r = pod_read_manifest_raw(p, &raw, &len, reterr);
+        if (r < 0)
+                return r;
+        m = json_loadb(raw, len, 0, NULL);
+        apps = json_object_get(m, "apps");
+        *ret = NULL;
+        json_array_foreach(apps, i, a)
+        {
+                const char *name = json_string_value(json_object_get(a, "name"));
+                if (name)
+                        strv_push(ret, name);
+        }
+        json_decref(m);
+        if (!*ret)
+                return rk_error_set(reterr, EINVAL, "pod must contain at least one application");
+        return 0;
+}
+
+/* Overlay pods: stage1 and every app (SPEC.md §6.6 step 1). */
+static int mount_overlays(struct store *s, struct pod *p, char *const *apps,
+                          struct rk_error **reterr)
+{
+        _cleanup_free_ char *id = NULL, *s1 = xasprintf("%s/stage1/rootfs", p->path);
+        int r;
+
+        r = read_pod_string(p, "stage1TreeStoreID", &id, reterr);
+        if (r >= 0)
+                r = stage0_mount_overlay(s, p, id, NULL, s1, reterr);
+        if (r >= 0 && (r = mkdir_p_at(p->fd, "stage1/rootfs/rkt/status", 0755)) < 0)
+                r = rk_error_set_errno(reterr, -r, "cannot create the stage1 status directory");
+        for (char *const *a = apps; r >= 0 && *a; a++)
+                r = mount_app_overlay(s, p, *a, reterr);
+        return r;
+}
+
+/* etc/mtab -> ../proc/self/mounts in app roots that have etc/ and no mtab (step 2). */
+static void link_mtab(struct pod *p, char *const *apps)
+{
+        for (char *const *a = apps; *a; a++) {
+                _cleanup_free_ char *etc = xasprintf("stage1/rootfs/opt/stage2/%s/rootfs/etc", *a);
+                _cleanup_free_ char *mtab = xasprintf("%s/mtab", etc);
+                struct stat st;
+
+                if (fstatat(p->fd, etc, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                if (symlinkat("../proc/self/mounts", p->fd, mtab) < 0 && errno != EEXIST)
+                        log_debug("cannot create %s: %m", mtab);
+        }
+}
+
+/* The run entrypoint and interface version from P/stage1/manifest. */
+static int stage1_entrypoint(struct pod *p, char **ret_path, int *ret_version,
+                             struct rk_error **reterr)
+{
+        _cleanup_free_ char *raw = NULL;
+        const char *run = NULL, *vers = NULL;
+        json_t *m, *anns, *a;
+        size_t i;
+        int r = read_file_at(p->fd, "stage1/manifest", 16 << 20, &raw, NULL);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot read the stage1 manifest");
+        m = json_loads(raw, 0, NULL);
+        anns = json_object_get(m, "annotations");
+        json_array_foreach(anns, i, a)
+        {
+                const char *n = json_string_value(json_object_get(a, "name"));
+                const char *v = json_string_value(json_object_get(a, "value"));
+                if (n && strcmp(n, STAGE1_ANNOTATION_RUN) == 0)
+                        run = v;
+                else if (n && strcmp(n, STAGE1_ANNOTATION_VERS) == 0)
+                        vers = v;
+        }
+        if (run)
+                *ret_path = xasprintf("%s/stage1/rootfs%s", p->path, run);
+        *ret_version = vers ? atoi(vers) : 1;
+        json_decref(m);
+        if (!run)
+                return rk_error_set(reterr, EINVAL, "stage1 image has no \"%s\" annotation",
+                                    STAGE1_ANNOTATION_RUN);
+        return 0;
+}
+
+static char **stage1_argv(const char *path, int version, struct pod *p,
+                          const struct stage1_run_args *a)
+{
+        _cleanup_free_ char *net = a->net ? strv_join(a->net, ",") : xstrdup("default");
+        char **argv = NULL;
+
+        strv_push(&argv, path);
+        if (arg_global.debug)
+                strv_push(&argv, "--debug");
+        strv_consume(&argv, xasprintf("--net=%s", net));
+        if (a->interactive)
+                strv_push(&argv, "--interactive");
+        if (a->pass_local_config)
+                strv_consume(&argv, xasprintf("--local-config=%s", arg_global.local_config));
+        if (a->hostname && version > 1)
+                strv_consume(&argv, xasprintf("--hostname=%s", a->hostname));
+        else if (a->hostname)
+                log_with_prefix(LOG_LEVEL_WARNING, "stage0: ",
+                                "warning: --hostname option is not supported by stage1");
+        if (version > 2 && (arg_global.insecure & INSECURE_CAPABILITIES))
+                strv_push(&argv, "--disable-capabilities-restriction");
+        if (version > 2 && (arg_global.insecure & INSECURE_PATHS))
+                strv_push(&argv, "--disable-paths");
+        if (version > 2 && (arg_global.insecure & INSECURE_SECCOMP))
+                strv_push(&argv, "--disable-seccomp");
+        if (a->ipc && version >= 6)
+                strv_consume(&argv, xasprintf("--ipc=%s", a->ipc));
+        else if (a->ipc)
+                log_with_prefix(LOG_LEVEL_WARNING,
+                                "stage0: ", "warning: --ipc option is not supported by stage1");
+        strv_push(&argv, p->uuid);
+        return argv;
+}
+
+int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
+               struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **apps = NULL, **argv = NULL;
+        _cleanup_free_ char *path = NULL, *fd_text = NULL;
+        int version = 1, r;
+
+        r = pod_app_names(p, &apps, reterr);
+        if (r >= 0 && pod_uses_overlay(p))
+                r = mount_overlays(s, p, apps, reterr);
+        if (r >= 0)
+                r = stage1_entrypoint(p, &path, &version, reterr);
+        if (r < 0)
+                return r;
+        link_mtab(p, apps);
+        argv = stage1_argv(path, version, p, a);
+        fd_text = xasprintf("%d", p->fd);
+        if (fcntl(p->fd, F_SETFD, 0) < 0 || setenv("RKT_LOCK_FD", fd_text, 1) < 0 ||
+            chdir(p->path) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot hand the pod to stage1");
+        fflush(NULL);
+        execv(path, argv);
+        return rk_error_set_errno(reterr, errno, "cannot execute stage1 %s", path);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Stage0 of run, prepare and run-prepared (SPEC.md §6.2, §6.5, §6.6): choosing the stage1,
+ * generating the pod manifest, preparing the pod directory, and exec'ing the stage1.
+ * Runs in: the rkt command, as root.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "app-args.h"
+#include "config.h"
+#include "pod.h"
+#include "store.h"
+
+#define STAGE1_DEFAULT_NAME    "coreos.com/rkt/stage1-native"
+#define STAGE1_DEFAULT_FILE    "stage1-native.aci"
+#define STAGE1_ANNOTATION_RUN  "coreos.com/rkt/stage1/run"
+#define STAGE1_ANNOTATION_VERS "coreos.com/rkt/stage1/interface-version"
+
+/* The --stage1-* flags (at most one is set). */
+struct stage1_flags {
+        char *url, *path, *name, *hash, *from_dir;
+};
+
+/* Resolves the stage1 image from the flags or, without them, the configuration and the
+ * build defaults, importing it when needed. *ret_key is its store key. */
+int stage1_select(struct store *s, const struct config *c, const struct stage1_flags *f,
+                  char **ret_key, struct rk_error **reterr);
+
+/* The pod-level settings of run/prepare that shape the pod manifest. */
+struct pod_settings {
+        bool inherit_env;
+        char **set_env;      /* KEY=VALUE */
+        char **set_env_file; /* paths */
+        char *pull_policy;
+};
+
+/* An app of the pod being prepared. */
+struct stage0_app {
+        struct app_spec *spec;
+        char *key;                       /* image key */
+        struct image_manifest *manifest; /* the stored image manifest */
+        char *name;                      /* app name */
+};
+
+/*
+ * Builds the pod manifest (SPEC.md §4.6) for apps with the --volume values, checking
+ * names, os/arch labels and overrides. *ret is the JSON object.
+ */
+int stage0_pod_manifest(struct stage0_app *apps, size_t n, char *const *volumes,
+                        const struct pod_settings *ps, json_t **ret, struct rk_error **reterr);
+
+/* Whether overlayfs can be used under data_dir; *ret_why explains when not. */
+bool stage0_overlay_supported(const char *data_dir, char **ret_why);
+
+/*
+ * Fills the pod directory (SPEC.md §6.5): stage1 (rendered; copied without overlay),
+ * every app's image (rendered; copied without overlay), appsinfo, the pod manifest and
+ * the markers.
+ */
+int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
+                   const struct stage0_app *apps, size_t n, json_t *manifest, bool overlay,
+                   struct rk_error **reterr);
+
+/* Arguments for the stage1 run entrypoint (SPEC.md §7.2), beyond the UUID. */
+struct stage1_run_args {
+        char **net; /* --net entries */
+        bool interactive;
+        char *hostname;
+        char *ipc;
+        bool pass_local_config;
+};
+
+/*
+ * Mounts the overlays of an overlay pod (SPEC.md §6.6), then exec's the stage1 run
+ * entrypoint with cwd P and RKT_LOCK_FD. Returns only on failure.
+ */
+int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
+               struct rk_error **reterr);
+
+/* Mounts overlayfs on target: lower = the tree rootfs of id, upper/work =
+ * P/overlay/<id>/{upper,work}[/<sub>]. */
+int stage0_mount_overlay(struct store *s, struct pod *p, const char *id, const char *sub,
+                         const char *target, struct rk_error **reterr);
+
+/* The app of a pod a command acts on: flag_app when given (an ACName), else the pod's only
+ * app; with several apps prints them and fails with "specify app using \"rkt <cmd>
+ * --app= ...\"". Prints errors; returns 0 or 254. */
+int stage0_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
+
+/* Frees the stage0 apps. */
+void stage0_apps_free(struct stage0_app *apps, size_t n);
