@@ -82,6 +82,22 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
         return 0;
 }
 
+int write_file_new_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_full(fd, data, len);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dirfd, path, 0);
+        return r;
+}
+
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());

@@ -12,6 +12,9 @@ ssize_t read_full(int fd, void *buf, size_t len);
 /* Reads the whole file at dirfd/path (at most max bytes, else -EFBIG) into a NUL-terminated
  * malloc'd buffer. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Creates dirfd/path (which must not exist) with data and exactly mode; no sync: for files
+ * of a directory that is itself not yet committed (a pod being prepared). */
+int write_file_new_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
 /* Writes data to dirfd/path atomically (temp file, fsync, rename) with the given mode. */
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
 /* Creates every missing directory of path (relative to dirfd) with mode. */

@@ -38,7 +38,8 @@ bool stage0_overlay_supported(const char *data_dir, char **ret_why)
 static int write_pod_file(int dirfd, const char *name, const char *data, mode_t mode,
                           struct rk_error **reterr)
 {
-        int r = write_file_atomic_at(dirfd, name, data, strlen(data), mode);
+        /* the pod directory is only committed by its rename out of prepare/ (synced then) */
+        int r = write_file_new_at(dirfd, name, data, strlen(data), mode);
 
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot write %s", name);

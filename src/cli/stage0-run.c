@@ -61,7 +61,7 @@ static int mount_app_overlay(struct store *s, struct pod *p, const char *app,
                 r = rk_error_set_errno(reterr, -r, "cannot create %s", rootfs);
         if (r >= 0 && (r = read_file_at(p->fd, src, 16 << 20, &manifest, &len)) < 0)
                 r = rk_error_set_errno(reterr, -r, "cannot read %s", src);
-        if (r >= 0 && (r = write_file_atomic_at(p->fd, dst, manifest, len, 0640)) < 0)
+        if (r >= 0 && (r = write_file_new_at(p->fd, dst, manifest, len, 0640)) < 0 && r != -EEXIST)
                 r = rk_error_set_errno(reterr, -r, "cannot write %s", dst);
         if (r < 0)
                 return r;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store-private.h"
@@ -74,9 +75,43 @@ static int db_check_version(struct store *s, struct rk_error **reterr)
         return 0;
 }
 
+/* The schema version recorded in the index, or 0 when it has none yet. */
+static int db_read_version(struct store *s)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT version FROM version", -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW)
+                return 0;
+        return sqlite3_column_int(st, 0);
+}
+
+/* Creates the tables (once, in one transaction) and checks the version. */
+static int db_init_schema(struct store *s, struct rk_error **reterr)
+{
+        int r;
+
+        if (db_read_version(s) == STORE_DB_VERSION)
+                return 0; /* the common case: a read, no write lock */
+        if (sqlite3_db_readonly(s->db, "main") != 0)
+                return db_check_version(s, reterr);
+        (void)sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        r = db_exec(s, "BEGIN IMMEDIATE", reterr);
+        if (r >= 0)
+                r = db_exec(s, schema_sql, reterr);
+        if (r >= 0)
+                r = db_check_version(s, reterr);
+        if (r < 0) {
+                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                return r;
+        }
+        return db_exec(s, "COMMIT", reterr);
+}
+
 int store_db_open(struct store *s, struct rk_error **reterr)
 {
         _cleanup_free_ char *path = xasprintf("%s/cas/db/store.sqlite", s->dir);
+        bool created = access(path, F_OK) < 0;
         mode_t old = umask(0007);
         int r;
 
@@ -90,25 +125,14 @@ int store_db_open(struct store *s, struct rk_error **reterr)
         if (r != SQLITE_OK)
                 return rk_error_set(reterr, EACCES, "cannot open the store index %s: %s", path,
                                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        store_chown(s, AT_FDCWD, path);
-        if (sqlite3_db_readonly(s->db, "main") == 0 && chmod(path, 0660) < 0)
-                log_debug("cannot set the mode of %s: %m", path);
-        sqlite3_busy_timeout(s->db, 60000);
-        if (sqlite3_db_readonly(s->db, "main") == 0) {
-                (void)sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-                (void)sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-                r = db_exec(s, "BEGIN IMMEDIATE", reterr);
-                if (r >= 0)
-                        r = db_exec(s, schema_sql, reterr);
-                if (r >= 0)
-                        r = db_check_version(s, reterr);
-                if (r < 0) {
-                        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-                        return r;
-                }
-                return db_exec(s, "COMMIT", reterr);
+        if (created) {
+                store_chown(s, AT_FDCWD, path);
+                if (chmod(path, 0660) < 0)
+                        log_debug("cannot set the mode of %s: %m", path);
         }
-        return db_check_version(s, reterr);
+        sqlite3_busy_timeout(s->db, 60000);
+        (void)sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+        return db_init_schema(s, reterr);
 }
 
 static char *column_strdup(sqlite3_stmt *st, int i)
