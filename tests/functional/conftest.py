@@ -284,4 +284,4 @@ def host_mounts_guard():
     if gone:
         pytest.fail("host mount points disappeared during the test: "
                     + ", ".join(f"{mp} ({fs})" for mp, fs in sorted(gone)), pytrace=False)
-# --------------------------------------------------------------------------- end of host mount guard
+# ------------------------------------------------------------------- end of host mount guard
