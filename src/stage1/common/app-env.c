@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fs-util.h"
+#include "pod.h"
 #include "strbuf.h"
 #include "strv.h"
 
@@ -53,7 +54,7 @@ int app_env_write(int s1fd, const char *name, char *const *env)
                 strbuf_printf(&sb, "%s\n", *e);
         r = mkdir_p_at(s1fd, "rkt/env", 0755);
         if (r >= 0)
-                r = write_file_atomic_at(s1fd, path, strbuf_str(&sb), sb.len, 0644);
+                r = write_state_file_at(s1fd, path, strbuf_str(&sb), sb.len, 0644);
         strbuf_release(&sb);
         return r;
 }

@@ -8,6 +8,7 @@
 #include "fs-util.h"
 #include "json-util.h"
 #include "parse-util.h"
+#include "pod.h"
 #include "strv.h"
 
 enum flag_type { FLAG_BOOL, FLAG_STRING };
@@ -194,5 +195,5 @@ int stage1_args_write_runtime_config(const struct stage1_args *a, int poddirfd)
                                       a->disable_seccomp));
         json_object_set_new(o, "IPCMode", json_string(a->ipc));
         text = json_dump_go(o, false);
-        return write_file_atomic_at(poddirfd, "runtime-config", text, strlen(text), 0644);
+        return write_state_file_at(poddirfd, "runtime-config", text, strlen(text), 0644);
 }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs-util.h"
@@ -133,12 +134,33 @@ bool stage1_app_is_docker(const struct stage1_app *a)
         return image_manifest_get_annotation(a->image, "appc.io/docker/repository") != NULL;
 }
 
+int write_state_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
+{
+        char tmp[PATH_MAX];
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_full(fd, data, len);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
 int write_int_file_at(int dirfd, const char *path, long n)
 {
         char buf[32];
         int len = snprintf(buf, sizeof(buf), "%ld\n", n);
 
-        return write_file_atomic_at(dirfd, path, buf, (size_t)len, 0644);
+        return write_state_file_at(dirfd, path, buf, (size_t)len, 0644);
 }
 
 int read_int_file_at(int dirfd, const char *path, long *ret)

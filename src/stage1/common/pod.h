@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "image-manifest.h"
@@ -47,7 +48,13 @@ const struct stage1_app *stage1_pod_find_app(const struct stage1_pod *p, const c
 /* True when the image was converted from Docker (annotation appc.io/docker/repository). */
 bool stage1_app_is_docker(const struct stage1_app *a);
 
-/* Writes "<n>\n" to dirfd/path (0644) atomically. Returns 0 or -errno. */
+/*
+ * Writes dirfd/path with mode atomically for readers (a temporary file renamed over it) but
+ * without fsync: pod state that a reboot makes moot anyway. Returns 0 or -errno.
+ */
+int write_state_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
+
+/* Writes "<n>\n" to dirfd/path (0644) like write_state_file_at(). Returns 0 or -errno. */
 int write_int_file_at(int dirfd, const char *path, long n);
 /* Reads a decimal number (surrounding whitespace allowed) from dirfd/path. 0 or -errno. */
 int read_int_file_at(int dirfd, const char *path, long *ret);

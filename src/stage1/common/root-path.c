@@ -28,14 +28,27 @@ const char *fd_path(int fd, char buf[static FD_PATH_MAX])
 /* Drops the last component of the canonical absolute path in sb (never above "/"). */
 static void path_pop(struct strbuf *sb)
 {
-        char *slash = strrchr(sb->buf, '/');
+        char *slash;
 
+        if (sb->len == 0)
+                return; /* already at "/": ".." never rises above the root */
+        slash = strrchr(sb->buf, '/');
         if (!slash || slash == sb->buf) {
                 strbuf_reset(sb);
                 return;
         }
         sb->len = (size_t)(slash - sb->buf);
         sb->buf[sb->len] = '\0';
+}
+
+/* Number of components of the canonical absolute path in sb ("" is the root: 0). */
+static size_t path_depth(const struct strbuf *sb)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < sb->len; i++)
+                n += sb->buf[i] == '/';
+        return n;
 }
 
 /* Prepends the symlink target to the remaining components (a NULL-terminated queue). */
@@ -58,7 +71,7 @@ int root_chase(int rootfd, const char *path, char **ret)
 {
         _cleanup_strv_free_ char **queue = queue_prepend(NULL, path);
         struct strbuf sb = STRBUF_INIT;
-        bool missing = false;
+        size_t missing = 0; /* depth of the first component that does not exist, or 0 */
         unsigned links = 0;
         size_t i = 0;
 
@@ -71,6 +84,8 @@ int root_chase(int rootfd, const char *path, char **ret)
                         continue;
                 if (strcmp(c, "..") == 0) {
                         path_pop(&sb);
+                        if (path_depth(&sb) < missing)
+                                missing = 0; /* back on existing ground: resolve again */
                         continue;
                 }
                 strbuf_printf(&sb, "/%s", c);
@@ -79,7 +94,7 @@ int root_chase(int rootfd, const char *path, char **ret)
                 n = readlinkat(rootfd, strbuf_str(&sb) + 1, target, sizeof(target) - 1);
                 if (n < 0) {
                         if (errno == ENOENT)
-                                missing = true;
+                                missing = path_depth(&sb);
                         else if (errno != EINVAL && errno != ENOTDIR) {
                                 strbuf_release(&sb);
                                 return -errno;

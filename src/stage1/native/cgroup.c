@@ -71,6 +71,26 @@ void cgroups_done(struct cgroups *c)
         *c = (struct cgroups){0};
 }
 
+static bool hier_has(const struct cgroup_hier *h, const char *ctrl);
+
+void cgroups_keep(struct cgroups *c, char *const *ctrls)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < c->n; i++) {
+                bool keep = c->h[i].v2;
+                for (char *const *k = ctrls; !keep && k && *k; k++)
+                        keep = hier_has(&c->h[i], *k);
+                if (keep) {
+                        c->h[n++] = c->h[i];
+                        continue;
+                }
+                free(c->h[i].path);
+                free(c->h[i].opts);
+        }
+        c->n = n;
+}
+
 char *cgroup_pod_path(const char *uuid)
 {
         struct strbuf sb = STRBUF_INIT;
@@ -272,6 +292,41 @@ int cgroups_set_limits(const struct cgroups *c, const char *rel, const struct ac
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/*
+ * The devices every app may use (systemd's DevicePolicy=closed, as rkt): the standard
+ * pseudo devices, /dev/tty, /dev/ptmx without mknod ("may be accessed, not duplicated") and
+ * every pts. Writing "a" to devices.deny first empties the inherited allow-all list.
+ */
+static const char *const device_allow_default[] = {
+        "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+        "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rw",  "c 136:* rw",
+};
+
+int cgroups_restrict_devices(const struct cgroups *c, const char *rel, char **extra,
+                             struct rk_error **reterr)
+{
+        const struct cgroup_hier *h = hier_for(c, "devices");
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!h || h->v2)
+                return 0; /* FIXME(cgroup v2): needs a BPF_CGROUP_DEVICE program */
+        dir = xasprintf("%s/%s", h->path, rel);
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "opening cgroup %s", dir);
+        r = write_at(fd, "devices.deny", "a");
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(device_allow_default); i++)
+                r = write_at(fd, "devices.allow", device_allow_default[i]);
+        STRV_FOREACH(e, extra)
+                if (r >= 0)
+                        r = write_at(fd, "devices.allow", *e);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "restricting devices of %s", dir);
         return 0;
 }
 

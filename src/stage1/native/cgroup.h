@@ -32,6 +32,12 @@ struct cgroups {
 int cgroups_detect(struct cgroups *ret);
 void cgroups_done(struct cgroups *c);
 
+/*
+ * Keeps the hierarchies a pod needs: every cgroup2 one, and the v1 ones holding one of the
+ * controllers in ctrls (NULL-terminated). Each hierarchy joined costs mkdirs and writes.
+ */
+void cgroups_keep(struct cgroups *c, char *const *ctrls);
+
 /* "machine.slice/machine-rkt\x2d<uuid escaped>.scope", malloc'd. */
 char *cgroup_pod_path(const char *uuid);
 
@@ -50,6 +56,14 @@ int cgroups_attach_fds(const int *fds, size_t n, pid_t pid);
 /* Memory, cpu and cpu-shares isolators of app as limits of rel. */
 int cgroups_set_limits(const struct cgroups *c, const char *rel, const struct ac_app *app,
                        struct rk_error **reterr);
+
+/*
+ * Device access of rel (SPEC.md §11.11 Devices): deny all, then allow the standard set
+ * plus the rules in extra ("c 4:1 rw" ..., may be NULL). Uses the v1 devices controller;
+ * without one (pure cgroup v2) nothing is restricted yet. Returns 0 or < 0 with reterr set.
+ */
+int cgroups_restrict_devices(const struct cgroups *c, const char *rel, char **extra,
+                             struct rk_error **reterr);
 
 /*
  * Kills every process in rel and below: cgroup.kill on v2 where available, else (and

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -162,7 +163,7 @@ static int write_hosts(const struct pod_plan *p, int s1fd)
                 strv_consume(&out, xasprintf("127.0.0.1\t%s\n", p->hostname));
         _cleanup_free_ char *joined = strv_join(out, "\n");
         strv_free(out);
-        return write_file_atomic_at(s1fd, "rkt/hosts", joined, strlen(joined), 0644);
+        return write_state_file_at(s1fd, "rkt/hosts", joined, strlen(joined), 0644);
 }
 
 /* Files under S1 that the pod init bind-mounts: hostname, hosts, inaccessible nodes. */
@@ -174,7 +175,7 @@ static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **
             (r = mkdir_p_at(s1fd, "rkt/status", 0755)) < 0)
                 return rk_error_set_errno(reterr, -r, "creating stage1 directories");
         _cleanup_free_ char *hn = xasprintf("%s\n", p->hostname);
-        r = write_file_atomic_at(s1fd, "etc/hostname", hn, strlen(hn), 0644);
+        r = write_state_file_at(s1fd, "etc/hostname", hn, strlen(hn), 0644);
         if (r >= 0)
                 r = write_hosts(p, s1fd);
         if (r < 0)
@@ -190,6 +191,76 @@ static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **
         return 0;
 }
 
+/* DeviceAllow rules for the device nodes among the app's volumes (as rkt). */
+static char **volume_device_rules(const struct pod_plan *p, const struct plan_app *pa)
+{
+        char **rules = NULL;
+
+        for (size_t i = 0; i < pa->mounts.n; i++) {
+                const struct app_mount *m = &pa->mounts.items[i];
+                _cleanup_free_ char *src = volume_host_path(p->pod, m->volume);
+                struct stat st;
+                if (stat(src, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+                        continue;
+                strv_consume(&rules, xasprintf("%c %u:%u %s", S_ISCHR(st.st_mode) ? 'c' : 'b',
+                                               major(st.st_rdev), minor(st.st_rdev),
+                                               m->read_only ? "r" : "rw"));
+        }
+        return rules;
+}
+
+static int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
+{
+        _cleanup_free_ char *rel = cgroup_app_path(p->cg_pod, pa->a->name);
+        int r;
+
+        r = cgroups_create(&p->cg, rel, reterr);
+        if (r >= 0)
+                r = cgroups_set_limits(&p->cg, rel, pa->a->app, reterr);
+        if (r >= 0 && !p->args.disable_paths) {
+                _cleanup_strv_free_ char **extra = volume_device_rules(p, pa);
+                r = cgroups_restrict_devices(&p->cg, rel, extra, reterr);
+        }
+        if (r < 0)
+                return r;
+        cgroups_open(&p->cg, rel, &pa->cgfds);
+        return 0;
+}
+
+static bool app_has_isolator(const struct ac_app *app, enum ac_isolator_kind a,
+                             enum ac_isolator_kind b)
+{
+        for (size_t i = 0; i < app->n_isolators; i++)
+                if (app->isolators[i].kind == a || app->isolators[i].kind == b)
+                        return true;
+        return false;
+}
+
+/*
+ * The v1 controllers the pod uses: devices for the device policy, memory and cpu for limits,
+ * freezer (kill-all) when there is no cgroup2 hierarchy with cgroup.kill to track the pod.
+ */
+static char **wanted_controllers(const struct pod_plan *p)
+{
+        char **w = NULL;
+        bool has_v2 = false;
+
+        for (size_t i = 0; i < p->cg.n; i++)
+                has_v2 |= p->cg.h[i].v2;
+        if (!has_v2)
+                strv_push(&w, "freezer");
+        if (!p->args.disable_paths)
+                strv_push(&w, "devices");
+        for (size_t i = 0; i < p->n_apps; i++) {
+                const struct ac_app *app = p->apps[i].a->app;
+                if (app_has_isolator(app, AC_ISOLATOR_RESOURCE_MEMORY, AC_ISOLATOR_RESOURCE_MEMORY))
+                        strv_push(&w, "memory");
+                if (app_has_isolator(app, AC_ISOLATOR_RESOURCE_CPU, AC_ISOLATOR_CPU_SHARES))
+                        strv_push(&w, "cpu");
+        }
+        return w;
+}
+
 static int setup_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr)
 {
         _cleanup_free_ char *init = NULL;
@@ -198,6 +269,8 @@ static int setup_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr
         r = cgroups_detect(&p->cg);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "finding cgroup hierarchies");
+        _cleanup_strv_free_ char **wanted = wanted_controllers(p);
+        cgroups_keep(&p->cg, wanted);
         p->cg_pod = cgroup_pod_path(p->args.uuid);
         init = xasprintf("%s/init.scope", p->cg_pod);
         r = cgroups_create(&p->cg, init, reterr);
@@ -205,15 +278,11 @@ static int setup_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr
                 return r;
         cgroups_open(&p->cg, init, &p->init_cgfds);
         for (size_t i = 0; i < p->n_apps; i++) {
-                _cleanup_free_ char *rel = cgroup_app_path(p->cg_pod, p->apps[i].a->name);
-                r = cgroups_create(&p->cg, rel, reterr);
-                if (r >= 0)
-                        r = cgroups_set_limits(&p->cg, rel, p->apps[i].a->app, reterr);
+                r = setup_app_cgroup(p, &p->apps[i], reterr);
                 if (r < 0)
                         return r;
-                cgroups_open(&p->cg, rel, &p->apps[i].cgfds);
         }
-        r = write_file_atomic_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
+        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "writing subcgroup");
         return 0;

@@ -7,6 +7,7 @@
  * exits with the pod's status (SPEC.md §7.3, §7.5).
  */
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,9 +106,12 @@ static void child_reset(const struct pod_plan *p)
         }
 }
 
-/* Runs in: app child (fork of pod init). */
+/*
+ * Runs in: app child (fork of pod init). gate >= 0: waits for EOF on it before the exec, so
+ * that the program starts only once pod init has dropped its capabilities.
+ */
 _noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app *pa,
-                                 const struct app_exec_params *xp)
+                                 const struct app_exec_params *xp, int gate)
 {
         int r;
 
@@ -118,6 +122,8 @@ _noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app
         r = enter_root_pivot(pa->a->rootfs_in_pod);
         if (r < 0)
                 init_die_errno(-r, "entering the app's root");
+        if (gate >= 0)
+                wait_go(gate);
         app_exec(xp);
 }
 
@@ -129,52 +135,134 @@ static const struct ac_event_handler *find_hook(const struct ac_app *app, const 
         return NULL;
 }
 
-/* Runs an event handler as root in the app's root and waits for it. */
-static int run_hook(const struct pod_plan *p, const struct plan_app *pa, const char *name)
+/* The exec parameters of the event handler name of pa (run as root in the app's root). */
+static bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_params *xp)
 {
+        static const struct app_creds root = {0};
         const struct ac_event_handler *h = find_hook(pa->a->app, name);
-        struct app_creds root = {0};
-        struct app_exec_params xp;
-        int status;
-        pid_t pid;
 
         if (!h || !h->exec || !h->exec[0])
-                return 0;
-        xp = pa->xp;
-        xp.argv = h->exec;
-        xp.creds = &root;
-        xp.workdir = "/";
-        xp.no_new_privs = false;
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0)
-                app_child(p, pa, &xp);
+                return false;
+        *xp = pa->xp;
+        xp->argv = h->exec;
+        xp->creds = &root;
+        xp->workdir = "/";
+        xp->no_new_privs = false;
+        return true;
+}
+
+static void wait_hook(const struct plan_app *pa, const char *name, pid_t pid)
+{
+        int status;
+
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
-                        return -errno;
+                        return; /* already reaped: it died before its turn */
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 fprintf(stderr, "stage1: %s handler of app %s failed\n", name, pa->a->name);
-        return 0;
+}
+
+/* Runs the pre-start handler of pa, if any, and waits for it. */
+static void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
+{
+        struct app_exec_params xp;
+        pid_t pid;
+
+        if (!hook_params(pa, "pre-start", &xp))
+                return;
+        pid = fork();
+        if (pid < 0)
+                init_die_errno(errno, "starting a pre-start handler");
+        if (pid == 0)
+                app_child(p, pa, &xp, -1);
+        wait_hook(pa, "pre-start", pid);
+}
+
+/*
+ * Forks the post-stop handler of pa, if any, while pod init still has its capabilities: it
+ * waits for one byte on a pipe (written when the app has exited) before entering the app.
+ */
+static void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa)
+{
+        struct app_exec_params xp;
+        int fds[2];
+        char c;
+
+        pa->post_stop_pid = -1;
+        pa->post_stop_fd = -1;
+        if (!hook_params(pa, "post-stop", &xp))
+                return;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                init_die_errno(errno, "preparing a post-stop handler");
+        pa->post_stop_pid = fork();
+        if (pa->post_stop_pid < 0)
+                init_die_errno(errno, "preparing a post-stop handler");
+        if (pa->post_stop_pid == 0) {
+                safe_close(fds[1]);
+                if (read(fds[0], &c, 1) != 1)
+                        _exit(0);
+                safe_close(fds[0]);
+                app_child(p, pa, &xp, -1);
+        }
+        safe_close(fds[0]);
+        pa->post_stop_fd = fds[1];
+}
+
+static void run_post_stop(struct plan_app *pa)
+{
+        if (pa->post_stop_fd < 0)
+                return;
+        if (write(pa->post_stop_fd, "x", 1) == 1)
+                wait_hook(pa, "post-stop", pa->post_stop_pid);
+        pa->post_stop_fd = safe_close(pa->post_stop_fd);
+}
+
+/*
+ * Keeps only CAP_KILL (to stop apps running as other users). An app running as root with
+ * rkt's default capabilities may then look at pid 1 (/proc/1/root, SPEC.md §11.11
+ * TestCgroups) as under rkt; what still needs privileges was forked before.
+ */
+static void drop_init_caps(void)
+{
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[2] = {
+                {.effective = 1u << CAP_KILL, .permitted = 1u << CAP_KILL}};
+
+        if (syscall(SYS_capset, &hdr, data) == 0)
+                return;
+        data[0] = (struct __user_cap_data_struct){0}; /* CAP_KILL was not ours to keep */
+        if (syscall(SYS_capset, &hdr, data) < 0)
+                fprintf(stderr, "stage1: dropping capabilities of pid 1: %m\n");
 }
 
 static void start_apps(struct pod_plan *p)
 {
+        int gate[2];
+
         for (size_t i = 0; i < p->n_apps; i++)
-                (void)run_hook(p, &p->apps[i], "pre-start");
+                run_pre_start(p, &p->apps[i]);
+        for (size_t i = 0; i < p->n_apps; i++)
+                prepare_post_stop(p, &p->apps[i]);
+        if (pipe2(gate, O_CLOEXEC) < 0)
+                init_die_errno(errno, "starting the apps");
         for (size_t i = 0; i < p->n_apps; i++) {
                 struct plan_app *pa = &p->apps[i];
                 pid_t pid = fork();
                 if (pid < 0)
                         init_die_errno(errno, "starting an app");
-                if (pid == 0)
-                        app_child(p, pa, &pa->xp);
+                if (pid == 0) {
+                        safe_close(gate[1]);
+                        app_child(p, pa, &pa->xp, gate[0]);
+                }
                 pa->pid = pid;
                 pa->running = true;
         }
+        safe_close(gate[0]);
         (void)unlink("/rkt/supervisor-status");
         if (symlink("ready", "/rkt/supervisor-status") < 0)
                 fprintf(stderr, "stage1: writing supervisor-status: %m\n");
+        drop_init_caps();
+        safe_close(gate[1]); /* go */
 }
 
 struct supervisor {
@@ -216,7 +304,7 @@ static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
         pa->running = false;
         s->running--;
         write_status(pa->a->name, code);
-        (void)run_hook(s->p, pa, "post-stop");
+        run_post_stop(pa);
         if (code != 0 && s->exit_status == 0) {
                 s->exit_status = code;
                 begin_stop(s);
@@ -275,6 +363,8 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
         setup_namespaces(p);
         if (mount(p->pod->stage1_dir, p->pod->stage1_dir, NULL, MS_BIND | MS_REC, NULL) < 0)
                 init_die_errno(errno, "binding the stage1 rootfs");
+        if (pod_mounts_setup_stage1(p, &e) < 0)
+                init_die(e);
         for (size_t i = 0; i < p->n_apps; i++)
                 if (pod_mounts_setup_app(p, &p->apps[i], &e) < 0)
                         init_die(e);

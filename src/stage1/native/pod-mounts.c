@@ -157,6 +157,31 @@ static int mask_paths(const struct pod_plan *p, int rootfd, struct rk_error **re
         return 0;
 }
 
+/*
+ * The host's cgroup filesystems, read-only, at /sys/fs/cgroup in the root (as nspawn and rkt
+ * show them without a cgroup namespace: whole hierarchies, so /proc/self/cgroup paths resolve).
+ * Limits are set from the host side; nothing in the pod may change them.
+ */
+static int bind_cgroupfs(int rootfd, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = root_mkdirs(rootfd, "/sys/fs/cgroup", 0755, false);
+        _cleanup_close_ int top = -EBADF;
+        char buf[FD_PATH_MAX];
+        int r;
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "creating /sys/fs/cgroup");
+        if (mount("/sys/fs/cgroup", fd_path(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+                return errno == ENOENT
+                               ? 0
+                               : rk_error_set_errno(reterr, errno, "binding /sys/fs/cgroup");
+        top = root_open(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, 0);
+        r = top < 0 ? top : mount_make_read_only(top, true);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "remounting /sys/fs/cgroup read-only");
+        return 0;
+}
+
 static int setup_kernel_fs(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
 {
         int r;
@@ -166,6 +191,8 @@ static int setup_kernel_fs(const struct pod_plan *p, int rootfd, struct rk_error
         if (r >= 0)
                 r = mount_at(rootfd, "/sys", "sysfs", "sysfs",
                              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
+        if (r >= 0)
+                r = bind_cgroupfs(rootfd, reterr);
         if (r >= 0)
                 r = setup_dev(p, rootfd, reterr);
         if (r >= 0 && !p->args.disable_paths)
@@ -231,4 +258,13 @@ int pod_mounts_setup_app(const struct pod_plan *p, const struct plan_app *pa,
                 return rk_error_set_errno(reterr, -r, "making the rootfs of %s read-only",
                                           pa->a->name);
         return 0;
+}
+
+int pod_mounts_setup_stage1(const struct pod_plan *p, struct rk_error **reterr)
+{
+        _cleanup_close_ int rootfd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (rootfd < 0)
+                return rk_error_set_errno(reterr, errno, "opening the stage1 rootfs");
+        return bind_cgroupfs(rootfd, reterr);
 }

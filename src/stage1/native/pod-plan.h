@@ -28,6 +28,8 @@ struct plan_app {
         int *cgfds; /* the app's cgroup in every hierarchy */
         /* supervisor state (pod init) */
         pid_t pid;
+        pid_t post_stop_pid; /* its post-stop handler, waiting for its turn; or -1 */
+        int post_stop_fd;    /* write one byte: run it; or -1 */
         bool running;
         bool signaled;
 };
@@ -59,6 +61,13 @@ _noreturn_ void pod_init_run(struct pod_plan *p);
  */
 int pod_mounts_setup_app(const struct pod_plan *p, const struct plan_app *pa,
                          struct rk_error **reterr);
+
+/*
+ * Runs in: pod init, after binding the stage1 rootfs onto itself, before pivot_root. Shows
+ * the host's cgroup filesystems read-only at its /sys/fs/cgroup (what apps see of pid 1's
+ * root). Returns 0 or < 0 with reterr set.
+ */
+int pod_mounts_setup_stage1(const struct pod_plan *p, struct rk_error **reterr);
 
 /*
  * Runs in: stage1 init, host side, after clone(). Relays between the caller's terminal
