@@ -151,7 +151,8 @@ static int gc_images(struct store *s)
         if (store_list_images(s, &v, &n, &err) < 0)
                 return cli_report(err);
         pods_foreach(s->dir, pod_app_images, &in_use, running);
-        qsort(v, n, sizeof(*v), compare_last_used);
+        if (n > 0)
+                qsort(v, n, sizeof(*v), compare_last_used);
         for (size_t i = 0; i < n && v[i].last_used <= cutoff; i++)
                 if (!strv_contains(in_use, v[i].key))
                         strv_push(&victims, v[i].key);

@@ -198,7 +198,8 @@ static int image_list_run(const struct command *cmd, int argc, char **argv)
                 return cli_report(err);
         total = n;
         n = filter_readable(s, v, n, &errors);
-        qsort(v, n, sizeof(*v), compare_images);
+        if (n > 0)
+                qsort(v, n, sizeof(*v), compare_images);
         if (*format)
                 print_json(v, n, strcmp(format, "json-pretty") == 0);
         else
