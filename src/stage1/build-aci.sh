@@ -85,7 +85,9 @@ umask 022
 
 root=$work/rootfs
 mkdir -p "$root"
-for d in opt/stage2 rkt/status rkt/env etc; do
+# (sys/fs/cgroup, rkt/inaccessible-*: mount points and bind sources the native stage1 would
+# otherwise create in the pod's overlay, each a new inode on every run)
+for d in opt/stage2 rkt/status rkt/env etc sys/fs/cgroup; do
         mkdir -p "$root/$d"
 done
 ln -s "$flavor" "$root/flavor"
@@ -149,5 +151,13 @@ tar --create --file="$work/image.tar" --directory="$work" \
         --format=ustar --sort=name --numeric-owner --owner=0 --group=0 \
         --mtime="@$mtime" --no-recursion \
         manifest rootfs $(cd "$work" && find rootfs -mindepth 1 | LC_ALL=C sort)
+# Mode 0000 entries (stored with --mode, so building needs no root): what the native
+# stage1 bind-mounts over paths that must look inaccessible (SPEC.md §11.11).
+mkdir "$root/rkt/inaccessible-dir"
+: >"$root/rkt/inaccessible-file"
+tar --append --file="$work/image.tar" --directory="$work" \
+        --format=ustar --numeric-owner --owner=0 --group=0 --mode=0000 \
+        --mtime="@$mtime" --no-recursion \
+        rootfs/rkt/inaccessible-dir rootfs/rkt/inaccessible-file
 gzip -n -9 -c "$work/image.tar" >"$work/image.aci"
 mv -f -- "$work/image.aci" "$output"

@@ -46,7 +46,12 @@ static void mountinfo_line(struct cgroups *c, char *line)
 
 int cgroups_detect(struct cgroups *ret)
 {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        return cgroups_detect_from("/proc/self/mountinfo", ret);
+}
+
+int cgroups_detect_from(const char *mountinfo, struct cgroups *ret)
+{
+        _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
         _cleanup_free_ char *line = NULL;
         struct cgroups c = {0};
         size_t cap = 0;
@@ -305,6 +310,17 @@ static const char *const device_allow_default[] = {
         "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rw",  "c 136:* rw",
 };
 
+char **cgroup_device_rules(char *const *extra)
+{
+        char **rules = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(device_allow_default); i++)
+                strv_push(&rules, device_allow_default[i]);
+        for (char *const *e = extra; e && *e; e++)
+                strv_push(&rules, *e);
+        return rules;
+}
+
 int cgroups_restrict_devices(const struct cgroups *c, const char *rel, char **extra,
                              struct rk_error **reterr)
 {
@@ -314,7 +330,7 @@ int cgroups_restrict_devices(const struct cgroups *c, const char *rel, char **ex
         int r;
 
         if (!h || h->v2)
-                return 0; /* FIXME(cgroup v2): needs a BPF_CGROUP_DEVICE program */
+                return 0; /* cgroup v2: device-filter.h */
         dir = xasprintf("%s/%s", h->path, rel);
         fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)

@@ -30,6 +30,11 @@ struct cgroups {
 
 /* Finds the mounted hierarchies in /proc/self/mountinfo. Returns 0 or -errno. */
 int cgroups_detect(struct cgroups *ret);
+/*
+ * The same from a mountinfo file (the unit tests pass a fixture whose mount points are
+ * directories imitating cgroup hierarchies). Returns 0 or -errno.
+ */
+int cgroups_detect_from(const char *mountinfo, struct cgroups *ret);
 void cgroups_done(struct cgroups *c);
 
 /*
@@ -57,10 +62,14 @@ int cgroups_attach_fds(const int *fds, size_t n, pid_t pid);
 int cgroups_set_limits(const struct cgroups *c, const char *rel, const struct ac_app *app,
                        struct rk_error **reterr);
 
+/* The standard device rules ("c 1:3 rwm" ...) followed by extra (may be NULL), malloc'd. */
+char **cgroup_device_rules(char *const *extra);
+
 /*
  * Device access of rel (SPEC.md §11.11 Devices): deny all, then allow the standard set
  * plus the rules in extra ("c 4:1 rw" ..., may be NULL). Uses the v1 devices controller;
- * without one (pure cgroup v2) nothing is restricted yet. Returns 0 or < 0 with reterr set.
+ * without one nothing is restricted (the native stage1 uses this only when cgroup2 cannot
+ * filter devices, see device-filter.h). Returns 0 or < 0 with reterr set.
  */
 int cgroups_restrict_devices(const struct cgroups *c, const char *rel, char **extra,
                              struct rk_error **reterr);

@@ -21,8 +21,10 @@
 
 #include "app-env.h"
 #include "caps.h"
+#include "device-filter.h"
 #include "fs-util.h"
 #include "log.h"
+#include "missing-syscall.h"
 #include "pod-plan.h"
 #include "root-path.h"
 #include "strv.h"
@@ -90,7 +92,7 @@ static int plan_exec(struct plan_app *pa, int rootfd, struct rk_error **reterr)
         return 0;
 }
 
-static int plan_app(struct pod_plan *p, struct plan_app *pa, int s1fd, struct rk_error **reterr)
+static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
 {
         const struct stage1_app *a = pa->a;
         _cleanup_close_ int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -105,9 +107,6 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, int s1fd, struct rk
         if (r < 0)
                 return r;
         pa->env = app_env_build(a->app, a->name);
-        r = app_env_write(s1fd, a->name, pa->env);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing environment of app %s", a->name);
         r = plan_exec(pa, rootfd, reterr);
         if (r < 0)
                 return r;
@@ -166,6 +165,18 @@ static int write_hosts(const struct pod_plan *p, int s1fd)
         return write_state_file_at(s1fd, "rkt/hosts", joined, strlen(joined), 0644);
 }
 
+/*
+ * Whether name exists as type with mode 0000, as the stage1 image ships the inaccessible
+ * nodes: opening or chmod'ing them would copy them up into the pod's overlay (a new inode).
+ */
+static bool is_mode0(int s1fd, const char *name, mode_t type)
+{
+        struct stat st;
+
+        return fstatat(s1fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               (st.st_mode & S_IFMT) == type && (st.st_mode & 07777) == 0;
+}
+
 /* Files under S1 that the pod init bind-mounts: hostname, hosts, inaccessible nodes. */
 static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **reterr)
 {
@@ -181,9 +192,12 @@ static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "writing hostname files");
         (void)unlinkat(s1fd, "rkt/supervisor-status", 0);
-        if ((mkdirat(s1fd, "rkt/inaccessible-dir", 0) < 0 && errno != EEXIST) ||
-            fchmodat(s1fd, "rkt/inaccessible-dir", 0, 0) < 0)
+        if (!is_mode0(s1fd, "rkt/inaccessible-dir", S_IFDIR) &&
+            ((mkdirat(s1fd, "rkt/inaccessible-dir", 0) < 0 && errno != EEXIST) ||
+             fchmodat(s1fd, "rkt/inaccessible-dir", 0, 0) < 0))
                 return rk_error_set_errno(reterr, errno, "creating inaccessible directory");
+        if (is_mode0(s1fd, "rkt/inaccessible-file", S_IFREG))
+                return 0;
         _cleanup_close_ int fd = openat(s1fd, "rkt/inaccessible-file",
                                         O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0);
         if (fd < 0 || fchmod(fd, 0) < 0)
@@ -209,6 +223,42 @@ static char **volume_device_rules(const struct pod_plan *p, const struct plan_ap
         return rules;
 }
 
+/*
+ * Whether app device policies can be cgroup2 BPF filters (SPEC.md §11.11 Devices): there is
+ * a cgroup2 hierarchy and the kernel filters devices on it (else, e.g. bpf() forbidden, the
+ * v1 devices controller). The filters are loaded after clone (attach_filters).
+ */
+static bool device_filters_work(const struct pod_plan *p)
+{
+        for (size_t i = 0; i < p->cg.n; i++) {
+                if (!p->cg.h[i].v2)
+                        continue;
+                int r = device_filter_probe(p->cg.h[i].path);
+                if (r >= 0)
+                        return true;
+                log_debug_errno(r, "cgroup2 device filters: %m; using the devices controller");
+        }
+        return false;
+}
+
+/* Each app's device filter on its cgroup2 cgroup (p->dev_filter). */
+static int attach_filters(struct pod_plan *p, struct rk_error **reterr)
+{
+        for (size_t i = 0; p->dev_filter && i < p->n_apps; i++) {
+                _cleanup_strv_free_ char **extra = volume_device_rules(p, &p->apps[i]);
+                _cleanup_strv_free_ char **rules = cgroup_device_rules(extra);
+                _cleanup_free_ char *rel = cgroup_app_path(p->cg_pod, p->apps[i].a->name);
+                _cleanup_free_ char *dir = xasprintf("%s/%s", p->cg.h[p->cg2].path, rel);
+                _cleanup_close_ int fd = -EBADF;
+                int r = device_filter_load(rules, &fd);
+                if (r >= 0)
+                        r = device_filter_attach(fd, dir);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "restricting devices of %s", dir);
+        }
+        return 0;
+}
+
 static int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
 {
         _cleanup_free_ char *rel = cgroup_app_path(p->cg_pod, pa->a->name);
@@ -217,7 +267,7 @@ static int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_e
         r = cgroups_create(&p->cg, rel, reterr);
         if (r >= 0)
                 r = cgroups_set_limits(&p->cg, rel, pa->a->app, reterr);
-        if (r >= 0 && !p->args.disable_paths) {
+        if (r >= 0 && !p->args.disable_paths && !p->dev_filter) {
                 _cleanup_strv_free_ char **extra = volume_device_rules(p, pa);
                 r = cgroups_restrict_devices(&p->cg, rel, extra, reterr);
         }
@@ -237,8 +287,9 @@ static bool app_has_isolator(const struct ac_app *app, enum ac_isolator_kind a,
 }
 
 /*
- * The v1 controllers the pod uses: devices for the device policy, memory and cpu for limits,
- * freezer (kill-all) when there is no cgroup2 hierarchy with cgroup.kill to track the pod.
+ * The v1 controllers the pod uses: devices for the device policy when cgroup2 cannot filter
+ * devices, memory and cpu for limits, freezer (kill-all) when there is no cgroup2 hierarchy
+ * with cgroup.kill to track the pod. Each one joined costs a migration (cgroup.procs write).
  */
 static char **wanted_controllers(const struct pod_plan *p)
 {
@@ -249,7 +300,7 @@ static char **wanted_controllers(const struct pod_plan *p)
                 has_v2 |= p->cg.h[i].v2;
         if (!has_v2)
                 strv_push(&w, "freezer");
-        if (!p->args.disable_paths)
+        if (!p->args.disable_paths && !p->dev_filter)
                 strv_push(&w, "devices");
         for (size_t i = 0; i < p->n_apps; i++) {
                 const struct ac_app *app = p->apps[i].a->app;
@@ -261,7 +312,7 @@ static char **wanted_controllers(const struct pod_plan *p)
         return w;
 }
 
-static int setup_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr)
+static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
         _cleanup_free_ char *init = NULL;
         int r;
@@ -269,8 +320,13 @@ static int setup_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr
         r = cgroups_detect(&p->cg);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "finding cgroup hierarchies");
+        p->dev_filter = !p->args.disable_paths && device_filters_work(p);
         _cleanup_strv_free_ char **wanted = wanted_controllers(p);
         cgroups_keep(&p->cg, wanted);
+        p->cg2 = -1;
+        for (size_t i = 0; i < p->cg.n; i++)
+                if (p->cg.h[i].v2)
+                        p->cg2 = (int)i;
         p->cg_pod = cgroup_pod_path(p->args.uuid);
         init = xasprintf("%s/init.scope", p->cg_pod);
         r = cgroups_create(&p->cg, init, reterr);
@@ -282,15 +338,12 @@ static int setup_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr
                 if (r < 0)
                         return r;
         }
-        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing subcgroup");
         return 0;
 }
 
 static int plan_build(struct pod_plan *p, struct rk_error **reterr)
 {
-        _cleanup_close_ int podfd = -EBADF, s1fd = -EBADF;
+        _cleanup_close_ int s1fd = -EBADF;
         int r;
 
         r = stage1_pod_load(NULL, &p->pod, reterr);
@@ -301,26 +354,22 @@ static int plan_build(struct pod_plan *p, struct rk_error **reterr)
         if (p->args.interactive && p->pod->n_apps != 1)
                 return rk_error_set(reterr, EINVAL,
                                     "interactive mode only works with one app per pod");
-        podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (podfd < 0 || s1fd < 0)
+        if (s1fd < 0)
                 return rk_error_set_errno(reterr, errno, "opening pod directory");
-        r = stage1_args_write_runtime_config(&p->args, podfd);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing runtime-config");
         p->hostname = stage1_args_hostname(&p->args);
         p->n_apps = p->pod->n_apps;
         p->apps = xnew0(struct plan_app, p->n_apps);
         for (size_t i = 0; i < p->n_apps; i++) {
                 p->apps[i].a = &p->pod->apps[i];
-                r = plan_app(p, &p->apps[i], s1fd, reterr);
+                r = plan_app(p, &p->apps[i], reterr);
                 if (r < 0)
                         return r;
         }
         r = prepare_stage1_files(p, s1fd, reterr);
         if (r < 0)
                 return r;
-        return setup_cgroups(p, podfd, reterr);
+        return setup_cgroups(p, reterr);
 }
 
 /* Interactive with a terminal: a pty whose slave becomes the app's terminal. */
@@ -348,16 +397,82 @@ static int open_pty(int *ret_master, int *ret_slave, char ret_name[static 64])
         return 0;
 }
 
-static pid_t clone_pod(const struct pod_plan *p)
+/*
+ * Creates the pod init, in its cgroup2 cgroup from the start where the kernel can
+ * (CLONE_INTO_CGROUP, Linux 5.7): writing a pid to cgroup.procs costs an RCU grace period
+ * (8-22 ms here), in v1 and v2 alike. Sets p->into_cgroup (also in the child's copy).
+ * Fork-like raw clones: no threads exist in this process.
+ */
+static pid_t clone_pod(struct pod_plan *p)
 {
-        unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD;
+        unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS;
+        pid_t pid;
 
         if (p->new_net)
                 flags |= CLONE_NEWNET;
         if (p->new_ipc)
                 flags |= CLONE_NEWIPC;
-        /* fork-like raw clone: no threads exist in this process */
-        return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+        if (p->cg2 >= 0 && p->init_cgfds[p->cg2] >= 0) {
+                struct sys_clone_args args = {.flags = flags | CLONE_INTO_CGROUP,
+                                              .exit_signal = SIGCHLD,
+                                              .cgroup = (uint64_t)p->init_cgfds[p->cg2]};
+                p->into_cgroup = true;
+                pid = sys_clone3(&args);
+                if (pid >= 0)
+                        return pid;
+                log_debug_errno(-errno, "clone3 into the pod's cgroup: %m; moving pod init");
+                p->into_cgroup = false;
+        }
+        return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* Runs in: host side. Puts the pod init in the cgroups it did not start in. */
+static int join_init_cgroups(const struct pod_plan *p, pid_t pid)
+{
+        /*
+         * Started in cgroup2 (which tracks and kills the whole pod), pod init stays in the
+         * caller's v1 cgroups: only apps with limits join the pod's memory/cpu ones.
+         */
+        if (p->into_cgroup)
+                return 0;
+        return cgroups_attach_fds(p->init_cgfds, p->cg.n, pid);
+}
+
+/*
+ * Runs in: host side, right after clone, while the pod init sets up its mounts on the other
+ * CPU: what the pod init needs only before the go signal or not at all (P/runtime-config,
+ * S1/rkt/env/<app>, device filters, P/subcgroup before P/pid). On failure the caller kills
+ * the pod init. Returns 0 or < 0 with reterr set.
+ */
+static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **reterr)
+{
+        _cleanup_close_ int podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (podfd < 0 || s1fd < 0)
+                return rk_error_set_errno(reterr, errno, "opening pod directory");
+        r = stage1_args_write_runtime_config(&p->args, podfd);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing runtime-config");
+        for (size_t i = 0; i < p->n_apps; i++) {
+                r = app_env_write(s1fd, p->apps[i].a->name, p->apps[i].env);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "writing environment of app %s",
+                                                  p->apps[i].a->name);
+        }
+        r = attach_filters(p, reterr);
+        if (r < 0)
+                return r;
+        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing subcgroup");
+        r = join_init_cgroups(p, pid);
+        if (r >= 0)
+                r = write_int_file_at(podfd, "pid", pid);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "starting the pod");
+        return 0;
 }
 
 /* Exits like the pod's pid 1 did: same code, or dies by the same signal. */
@@ -454,11 +569,8 @@ int main(int argc, char **argv)
         }
         safe_close(syncp[0]);
         safe_close(p.tty_fd);
-        _cleanup_close_ int podfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (cgroups_attach_fds(p.init_cgfds, p.cg.n, pid) < 0 ||
-            write_int_file_at(podfd, "pid", pid) < 0) {
+        if (finish_host_side(&p, pid, &e) < 0) {
                 (void)kill(pid, SIGKILL);
-                rk_error_set_errno(&e, errno, "starting the pod");
                 die(e, 254);
         }
         safe_close(syncp[1]); /* go */

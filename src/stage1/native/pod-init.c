@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "missing-syscall.h"
 #include "pod-plan.h"
 #include "strv.h"
 
@@ -57,7 +58,7 @@ static int loopback_up(void)
         return 0;
 }
 
-/* Waits until the host side has put us in our cgroups and closed its end. */
+/* Waits until the host side has put us in our cgroups, written P/pid and closed its end. */
 static void wait_go(int fd)
 {
         char c;
@@ -107,8 +108,34 @@ static void child_reset(const struct pod_plan *p)
 }
 
 /*
- * Runs in: app child (fork of pod init). gate >= 0: waits for EOF on it before the exec, so
- * that the program starts only once pod init has dropped its capabilities.
+ * Runs in: pod init. fork() for a child of app pa: with p->into_cgroup the child starts in
+ * the app's cgroup2 cgroup (clone3 CLONE_INTO_CGROUP), so joining it costs no migration.
+ * A fork-like raw clone: pod init has no threads.
+ */
+static pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa)
+{
+        struct sys_clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD};
+
+        if (!p->into_cgroup || pa->cgfds[p->cg2] < 0)
+                return fork();
+        args.cgroup = (uint64_t)pa->cgfds[p->cg2];
+        return sys_clone3(&args);
+}
+
+/* Runs in: app child. Joins the app's cgroups it did not start in (v1 ones with limits). */
+static int join_app_cgroups(const struct pod_plan *p, const struct plan_app *pa)
+{
+        _cleanup_free_ int *fds = xnew0(int, p->cg.n + 1);
+
+        memcpy(fds, pa->cgfds, p->cg.n * sizeof(int));
+        if (p->into_cgroup && pa->cgfds[p->cg2] >= 0)
+                fds[p->cg2] = -1;
+        return cgroups_attach_fds(fds, p->cg.n, 0);
+}
+
+/*
+ * Runs in: app child (fork_app() of pod init). gate >= 0: waits for EOF on it before the
+ * exec, so that the program starts only once pod init has dropped its capabilities.
  */
 _noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app *pa,
                                  const struct app_exec_params *xp, int gate)
@@ -116,7 +143,7 @@ _noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app
         int r;
 
         child_reset(p);
-        r = cgroups_attach_fds(pa->cgfds, p->cg.n, 0);
+        r = join_app_cgroups(p, pa);
         if (r < 0)
                 init_die_errno(-r, "joining the app's cgroup");
         r = enter_root_pivot(pa->a->rootfs_in_pod);
@@ -170,7 +197,7 @@ static void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
 
         if (!hook_params(pa, "pre-start", &xp))
                 return;
-        pid = fork();
+        pid = fork_app(p, pa);
         if (pid < 0)
                 init_die_errno(errno, "starting a pre-start handler");
         if (pid == 0)
@@ -194,7 +221,7 @@ static void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa)
                 return;
         if (pipe2(fds, O_CLOEXEC) < 0)
                 init_die_errno(errno, "preparing a post-stop handler");
-        pa->post_stop_pid = fork();
+        pa->post_stop_pid = fork_app(p, pa);
         if (pa->post_stop_pid < 0)
                 init_die_errno(errno, "preparing a post-stop handler");
         if (pa->post_stop_pid == 0) {
@@ -247,7 +274,7 @@ static void start_apps(struct pod_plan *p)
                 init_die_errno(errno, "starting the apps");
         for (size_t i = 0; i < p->n_apps; i++) {
                 struct plan_app *pa = &p->apps[i];
-                pid_t pid = fork();
+                pid_t pid = fork_app(p, pa);
                 if (pid < 0)
                         init_die_errno(errno, "starting an app");
                 if (pid == 0) {
@@ -355,7 +382,6 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
         struct rk_error *e = NULL;
 
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        wait_go(p->sync_fd);
         signal(SIGTERM, noop_handler);
         signal(SIGINT, noop_handler);
         signal(SIGHUP, noop_handler);
@@ -369,6 +395,8 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
                 if (pod_mounts_setup_app(p, &p->apps[i], &e) < 0)
                         init_die(e);
         pivot_to_stage1(p);
+        /* the mounts above ran while the host side finished (cgroups, P/pid) */
+        wait_go(p->sync_fd);
         start_apps(p);
         supervise(p);
 }

@@ -43,6 +43,9 @@ struct pod_plan {
         struct plan_app *apps;
         size_t n_apps;
         int *init_cgfds;   /* init.scope in every hierarchy */
+        int cg2;           /* index of the cgroup2 hierarchy in cg, or -1 */
+        bool into_cgroup;  /* children start in their cgroup2 cgroup (CLONE_INTO_CGROUP) */
+        bool dev_filter;   /* device policy by cgroup2 BPF filters, not the v1 controller */
         int sync_fd;       /* pod init: read end, EOF = go */
         int null_fd;       /* /dev/null of the host, for apps' stdin */
         int tty_fd;        /* interactive with a terminal: the pty slave; else -1 */
