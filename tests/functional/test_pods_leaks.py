@@ -218,3 +218,74 @@ def test_fly_gc_must_not_unmount_the_namespaces_api_mounts(flypods, flyns, img):
     gc_all(flypods)
     gone = before - flyns.mounts()
     assert not gone, f"deleting the fly pod unmounted: {sorted(gone)}"
+
+
+# --------------------------------------------------------------------------- kill -9 in stage0
+# `rkt prepare` and `rkt run` killed while stage0 still prepares the pod (copying a large
+# image with --no-overlay): the pod stays in pods/prepare/, unlocked. `rkt list` must show it
+# truthfully as "aborted prepare" (or not at all), and gc moves it away ("moving failed
+# prepare") and removes it with nothing left. (kill -9 of fetch/image: test_store_robustness.)
+
+@pytest.fixture(scope="session")
+def big_app_aci(tmp_path_factory):
+    """~120 MB uncompressed ACI with an app: --no-overlay copies take a while."""
+    import aci
+    d = tmp_path_factory.mktemp("big-app")
+    return aci.build_aci(d / "big-app.aci", aci.default_manifest("example.com/big-app"),
+                         aci.random_files(120, 60, 2 << 20))
+
+
+# the moments to kill at: the pod directory appeared; the app's files are being copied
+MOMENTS = {"pod-dir": None, "copying": "stage1/rootfs/opt/stage2/*/rootfs/data/*"}
+
+
+def kill9_while_preparing(p, argv, until=None):
+    """Starts rkt, SIGKILLs it as soon as its pod directory appears in pods/prepare/ (and
+    something matches the glob until in it) and returns the pod's UUID; fails if rkt got
+    past preparing first."""
+    prep = p.dir / "pods" / "prepare"
+    proc = p.popen(*argv)
+    try:
+        def appeared():
+            if proc.poll() is not None:
+                raise AssertionError(f"rkt exited {proc.returncode} before it was killed: "
+                                     f"{proc.communicate()}")
+            found = sorted(prep.iterdir()) if prep.is_dir() else []
+            if until is not None:
+                found = [d for d in found if next(d.glob(until), None)]
+            return found
+        found = wait_for(appeared, timeout=30, interval=0.001, what="a pod in pods/prepare")
+    finally:
+        kill9(proc)
+    assert len(found) == 1, found
+    uuid = found[0].name
+    # killed while preparing: still there, not prepared, not running
+    assert sorted(x.name for x in prep.iterdir()) == [uuid]
+    assert pod_uuids(p.dir) == {uuid}
+    return uuid
+
+
+def assert_aborted_prepare_collected(p, uuid):
+    wait_for(lambda: not pod_processes(p.dir, {uuid}), timeout=10, what="rkt's children to end")
+    assert state_in_list(p, uuid) in ("aborted prepare", None)
+    r = gc_all(p)
+    assert f'moving failed prepare "{uuid}" to garbage' in r.err, r
+    assert_gone(p, {uuid})
+    assert state_in_list(p, uuid) is None
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_kill9_rkt_prepare_while_preparing(pods, big_app_aci, moment):
+    pods.fetch(big_app_aci.path)
+    uuid = kill9_while_preparing(pods, ["--insecure-options=image", "prepare", "--no-overlay",
+                                        *pods.stage1_args(), big_app_aci.path],
+                                 MOMENTS[moment])
+    assert_aborted_prepare_collected(pods, uuid)
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_kill9_rkt_run_while_preparing(pods, big_app_aci, moment):
+    pods.fetch(big_app_aci.path)
+    uuid = kill9_while_preparing(pods, pods.run_args(["--no-overlay", big_app_aci.path]),
+                                 MOMENTS[moment])
+    assert_aborted_prepare_collected(pods, uuid)
