@@ -98,7 +98,8 @@ int write_file_new_at(int dirfd, const char *path, const void *data, size_t len,
         return r;
 }
 
-int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
+int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                          unsigned flags)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
         _cleanup_close_ int fd = -EBADF;
@@ -110,13 +111,18 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
         r = write_full(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && (flags & WRITE_SYNC) && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dirfd, tmp, dirfd, path) < 0)
                 r = -errno;
         if (r < 0)
                 (void)unlinkat(dirfd, tmp, 0);
         return r;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
+{
+        return write_file_replace_at(dirfd, path, data, len, mode, WRITE_SYNC);
 }
 
 int mkdir_p_at(int dirfd, const char *path, mode_t mode)

@@ -15,7 +15,15 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 /* Creates dirfd/path (which must not exist) with data and exactly mode; no sync: for files
  * of a directory that is itself not yet committed (a pod being prepared). */
 int write_file_new_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
-/* Writes data to dirfd/path atomically (temp file, fsync, rename) with the given mode. */
+enum write_flags {
+        WRITE_SYNC = 1 << 0, /* fsync the data before the rename */
+};
+
+/* Replaces dirfd/path with data and mode atomically for readers (a temporary file renamed
+ * over it), with WRITE_SYNC durably too. */
+int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                          unsigned flags);
+/* write_file_replace_at() with WRITE_SYNC. */
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
 /* Creates every missing directory of path (relative to dirfd) with mode. */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);

@@ -136,23 +136,7 @@ bool stage1_app_is_docker(const struct stage1_app *a)
 
 int write_state_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)
 {
-        char tmp[PATH_MAX];
-        _cleanup_close_ int fd = -EBADF;
-        int r;
-
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= sizeof(tmp))
-                return -ENAMETOOLONG;
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0)
-                return -errno;
-        r = write_full(fd, data, len);
-        if (r >= 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlinkat(dirfd, tmp, 0);
-        return r;
+        return write_file_replace_at(dirfd, path, data, len, mode, 0);
 }
 
 int write_int_file_at(int dirfd, const char *path, long n)
