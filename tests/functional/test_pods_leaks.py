@@ -154,8 +154,14 @@ def test_kill9_app_process(pods, img):
     # the app dies from outside: the pod exits and reports it
     p = pods.start(img.path, "--", "--sleep=100")
     pods.wait_ready(p.uuid)
-    apps = [pid for pid in pod_processes(pods.dir, {p.uuid})
-            if open(f"/proc/{pid}/comm").read().strip() == "inspect"]
+    # "ready" means the apps were started; the exec of the payload may still be under way
+    deadline = time.monotonic() + 10
+    while True:
+        apps = [pid for pid in pod_processes(pods.dir, {p.uuid})
+                if open(f"/proc/{pid}/comm").read().strip() == "inspect"]
+        if apps or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert len(apps) == 1
     os.kill(apps[0], signal.SIGKILL)
     r = p.wait(timeout=20)
