@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs every Debian 12 package that building and testing rkt needs, and creates the
 # "rkt" group that owns the store (SPEC.md §6.1). Run as root on a fresh machine.
+# With --bench, also the peers bench/ compares against (crun, runc, systemd-nspawn).
 set -euo pipefail
 
 packages=(
@@ -13,9 +14,10 @@ packages=(
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
         # sanitizer runtimes for the ASan+UBSan build
         libasan8 libubsan1
-        # benchmarks
-        crun runc systemd-container hyperfine
 )
+if [ "${1:-}" = --bench ]; then
+        packages+=(crun runc systemd-container hyperfine)
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
         echo "setup-debian.sh: must run as root" >&2
