@@ -36,10 +36,8 @@ static int cat_manifest_run(const struct command *cmd, int argc, char **argv)
         dir = cli_data_dir();
         if (!dir)
                 return EXIT_RKT_ERROR;
-        if (pod_open(dir, uuid, &p, &err) < 0) {
-                rk_error_wrap(&err, "problem retrieving pod");
-                return cli_report(err);
-        }
+        if (cli_pod_open(dir, uuid, "problem retrieving pod", &p) != 0)
+                return EXIT_RKT_ERROR;
         if (cli_pod_manifest(p, &m, &err) < 0) {
                 rk_error_free(err); /* rkt exits without a message here */
                 return EXIT_RKT_ERROR;

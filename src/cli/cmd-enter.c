@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "fs-util.h"
 #include "log.h"
+#include "pod-cli.h"
 #include "stage0-flags.h"
 #include "strv.h"
 #include "types.h"
@@ -98,20 +99,17 @@ static int enter_run(const struct command *cmd, int argc, char **argv)
 {
         _cleanup_(store_freep) struct store *s = NULL;
         _cleanup_(pod_freep) struct pod *p = NULL;
-        struct rk_error *err = NULL;
         int r;
 
-        r = stage0_require_root();
+        r = cli_require_root();
         if (r != 0)
                 return r;
         if (argc < 1)
                 return cli_usage_error(cmd, "a pod UUID must be given");
         if (!cli_data_dir() || cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
-        if (pod_open(s->dir, argv[0], &p, &err) < 0) {
-                rk_error_prefix(&err, "problem retrieving pod");
-                return cli_report(err);
-        }
+        if (cli_pod_open(s->dir, argv[0], "problem retrieving pod", &p) != 0)
+                return EXIT_RKT_ERROR;
         if (p->state != POD_STATE_RUNNING)
                 return cli_fail("pod \"%s\" isn't currently running", p->uuid);
         return enter_exec(s, p, argc - 1, argv + 1);

@@ -14,6 +14,7 @@
 #include "cli-store.h"
 #include "commands.h"
 #include "fs-util.h"
+#include "pod-cli.h"
 #include "stage0.h"
 
 static bool arg_overwrite;
@@ -192,7 +193,6 @@ static int export_run(const struct command *cmd, int argc, char **argv)
         _cleanup_(store_freep) struct store *s = NULL;
         _cleanup_(pod_freep) struct pod *p = NULL;
         _cleanup_free_ char *app = NULL;
-        struct rk_error *err = NULL;
         size_t n;
         int r;
 
@@ -205,10 +205,8 @@ static int export_run(const struct command *cmd, int argc, char **argv)
                 return EXIT_RKT_ERROR;
         if (mkdirat(s->dir_fd, "tmp", 02750) < 0 && errno != EEXIST)
                 return cli_fail("cannot create %s/tmp: %m", s->dir);
-        if (pod_open(s->dir, argv[0], &p, &err) < 0) {
-                rk_error_prefix(&err, "problem retrieving pod");
-                return cli_report(err);
-        }
+        if (cli_pod_open(s->dir, argv[0], "problem retrieving pod", &p) != 0)
+                return EXIT_RKT_ERROR;
         if (p->state != POD_STATE_EXITED && p->state != POD_STATE_EXITED_GARBAGE)
                 return cli_fail("pod is not exited. Only exited pods can be exported");
         r = stage0_pod_app(p, arg_export_app, "export", &app);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rkt prepare (SPEC.md §3.2): a pod ready for run-prepared; prints its UUID. */
 #include "commands.h"
+#include "pod-cli.h"
 #include "stage0-flags.h"
 
 static int prepare_run(const struct command *cmd, int argc, char **argv)
@@ -10,7 +11,7 @@ static int prepare_run(const struct command *cmd, int argc, char **argv)
         struct rk_error *err = NULL;
         int r;
 
-        r = stage0_require_root();
+        r = cli_require_root();
         if (r == 0)
                 r = stage0_create_pod(cmd, argc, argv, false, &s, &p);
         if (r != 0)

@@ -55,11 +55,8 @@ static bool rm_one(const char *dir, const char *arg)
         _cleanup_(pod_freep) struct pod *p = NULL;
         struct rk_error *err = NULL;
 
-        if (pod_open(dir, arg, &p, &err) < 0) {
-                rk_error_wrap(&err, "cannot get pod");
-                cli_report(err);
+        if (cli_pod_open(dir, arg, "cannot get pod", &p) != 0)
                 return false;
-        }
         if (!rm_mark(p))
                 return false;
         if (pod_lock(p, false, &err) < 0) {

@@ -5,6 +5,7 @@
 #include "cli-store.h"
 #include "commands.h"
 #include "log.h"
+#include "pod-cli.h"
 #include "stage0-flags.h"
 
 static const struct flag run_prepared_flags[] = {
@@ -75,17 +76,15 @@ static int run_prepared_run(const struct command *cmd, int argc, char **argv)
         struct rk_error *err = NULL;
         int r;
 
-        r = stage0_require_root();
+        r = cli_require_root();
         if (r != 0)
                 return r;
         if (argc != 1)
                 return cli_usage_error(cmd, "exactly one UUID must be given");
         if (!cli_data_dir() || cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
-        if (pod_open(s->dir, argv[0], &p, &err) < 0) {
-                rk_error_prefix(&err, "problem retrieving pod");
-                return cli_report(err);
-        }
+        if (cli_pod_open(s->dir, argv[0], "problem retrieving pod", &p) != 0)
+                return EXIT_RKT_ERROR;
         r = run_prepared_checks(p);
         if (r != 0)
                 return r;

@@ -2,6 +2,7 @@
 /* rkt run (SPEC.md §3.1): prepare a pod from images and exec its stage1. */
 #include "commands.h"
 #include "log.h"
+#include "pod-cli.h"
 #include "stage0-flags.h"
 
 static int run_run(const struct command *cmd, int argc, char **argv)
@@ -12,7 +13,7 @@ static int run_run(const struct command *cmd, int argc, char **argv)
         struct rk_error *err = NULL;
         int r;
 
-        r = stage0_require_root();
+        r = cli_require_root();
         if (r == 0)
                 r = stage0_create_pod(cmd, argc, argv, true, &s, &p);
         if (r != 0)

@@ -145,10 +145,8 @@ static int status_run(const struct command *cmd, int argc, char **argv)
         dir = cli_data_dir();
         if (!dir)
                 return EXIT_RKT_ERROR;
-        if (pod_open(dir, argc ? argv[0] : uuid, &p, &err) < 0) {
-                rk_error_wrap(&err, "problem retrieving pod");
-                return cli_report(err);
-        }
+        if (cli_pod_open(dir, argc ? argv[0] : uuid, "problem retrieving pod", &p) != 0)
+                return EXIT_RKT_ERROR;
         if (ready != 0 && pod_wait_ready(p, ready) < 0)
                 return cli_fail("error waiting for pod readiness: context deadline exceeded");
         if (wait != 0 && pod_wait_finished(p, wait) < 0)

@@ -23,11 +23,8 @@ static bool stop_one(const char *dir, const char *arg)
         _cleanup_(pod_freep) struct pod *p = NULL;
         struct rk_error *err = NULL;
 
-        if (pod_open(dir, arg, &p, &err) < 0) {
-                rk_error_wrap(&err, "cannot get pod");
-                cli_report(err);
+        if (cli_pod_open(dir, arg, "cannot get pod", &p) != 0)
                 return true;
-        }
         if (pod_is_after_run(p)) {
                 printf("pod \"%s\" is already stopped\n", p->uuid);
                 return false;

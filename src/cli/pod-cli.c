@@ -21,6 +21,16 @@ int cli_require_root(void)
         return 0;
 }
 
+int cli_pod_open(const char *dir, const char *arg, const char *context, struct pod **ret)
+{
+        struct rk_error *err = NULL;
+
+        if (pod_open(dir, arg, ret, &err) >= 0)
+                return 0;
+        rk_error_wrap(&err, "%s", context);
+        return cli_report(err);
+}
+
 char *cli_strerror_go(int errnum)
 {
         char *s = xstrdup(strerror(errnum));

@@ -14,6 +14,10 @@ struct pod_manifest;
  * else 0. */
 int cli_require_root(void);
 
+/* Opens the pod arg names (a UUID or unique prefix) under dir; on failure prints
+ * "<context>: <error>" and returns 254, else 0. */
+int cli_pod_open(const char *dir, const char *arg, const char *context, struct pod **ret);
+
 /* Go's text for an errno value ("no such file or directory"). malloc'd. */
 char *cli_strerror_go(int errnum);
 

@@ -160,13 +160,6 @@ static void stage0_flags_init(void)
         concat_flags(prepare_flags, prepare_pod_flags);
 }
 
-int stage0_require_root(void)
-{
-        if (geteuid() == 0)
-                return 0;
-        return cli_fail("cannot run as unprivileged user");
-}
-
 static const char *pull_policy(void)
 {
         if (arg_stage0.store_only)

@@ -20,9 +20,6 @@ extern struct stage0_args arg_stage0;
 extern struct flag run_flags[];
 extern struct flag prepare_flags[];
 
-/* "cannot run as unprivileged user" unless root; returns 0 or 254. */
-int stage0_require_root(void);
-
 /*
  * Everything run and prepare share: parses the image list, checks the flag combinations,
  * opens the store, selects the stage1, finds every image, creates the pod (preparing,
