@@ -4,7 +4,6 @@
  * stage1 enter entrypoint (taken from the tree store copy of the pod's stage1).
  */
 #include <fcntl.h>
-#include <jansson.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,25 +42,19 @@ static int enter_pid(struct pod *p, int *ret)
 /* <D>/cas/tree/<stage1 tree>/rootfs<enter entrypoint>. */
 static int enter_entrypoint(struct store *s, struct pod *p, char **ret)
 {
-        _cleanup_free_ char *raw = NULL, *tree = NULL;
-        const char *path = NULL;
-        json_t *m, *a;
-        size_t i;
+        _cleanup_free_ char *tree = NULL, *path = NULL;
+        struct rk_error *err = NULL;
+        int r;
 
-        if (read_file_at(p->fd, "stage1TreeStoreID", 4096, &tree, NULL) < 0 ||
-            read_file_at(p->fd, "stage1/manifest", 16 << 20, &raw, NULL) < 0)
-                return cli_fail("cannot read the stage1 of pod %s: %m", p->uuid);
-        m = json_loads(raw, 0, NULL);
-        json_array_foreach(json_object_get(m, "annotations"), i,
-                           a) if (strcmp(json_string_value(json_object_get(a, "name")) ?: "",
-                                         "coreos.com/rkt/stage1/enter") == 0) path =
-                json_string_value(json_object_get(a, "value"));
-        if (path)
-                *ret = xasprintf("%s/cas/tree/%s/rootfs%s", s->dir, tree, path);
-        json_decref(m);
-        if (!path)
-                return cli_fail("rkt enter not implemented for pod's stage1: entrypoint "
-                                "\"coreos.com/rkt/stage1/enter\" not found");
+        r = read_file_at(p->fd, "stage1TreeStoreID", 4096, &tree, NULL);
+        if (r < 0)
+                return cli_fail("cannot read the stage1 of pod %s: %s", p->uuid, strerror(-r));
+        if (pod_stage1_entrypoint(p, "coreos.com/rkt/stage1/enter", &path, &err) < 0) {
+                if (err->errnum == ENOENT)
+                        rk_error_prefix(&err, "rkt enter not implemented for pod's stage1");
+                return cli_report(err);
+        }
+        *ret = xasprintf("%s/cas/tree/%s/rootfs%s", s->dir, tree, path);
         return 0;
 }
 

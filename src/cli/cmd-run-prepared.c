@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rkt run-prepared (SPEC.md §3.3): exec the stage1 of a prepared pod. */
-#include <jansson.h>
 
 #include "cli-store.h"
 #include "commands.h"
 #include "log.h"
 #include "pod-cli.h"
 #include "stage0-flags.h"
+#include "strv.h"
 
 static const struct flag run_prepared_flags[] = {
         {"net", FLAG_STRV_COMMA, &arg_stage0.net, .def = "default", .no_opt_default = "default",
@@ -33,22 +33,15 @@ static const struct flag run_prepared_flags[] = {
         {NULL},
 };
 
-/* The number of apps in the pod manifest. */
+/* The number of apps in the pod manifest (0 when it cannot be read). */
 static size_t pod_count_apps(struct pod *p)
 {
-        _cleanup_free_ char *raw = NULL;
+        _cleanup_strv_free_ char **names = NULL;
         struct rk_error *err = NULL;
-        size_t len, n;
-        json_t *m;
 
-        if (pod_read_manifest_raw(p, &raw, &len, &err) < 0) {
+        if (stage0_pod_app_names(p, &names, &err) < 0)
                 rk_error_free(err);
-                return 0;
-        }
-        m = json_loadb(raw, len, 0, NULL);
-        n = json_array_size(json_object_get(m, "apps"));
-        json_decref(m);
-        return n;
+        return strv_length(names);
 }
 
 static int run_prepared_checks(struct pod *p)

@@ -1,42 +1,37 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Choosing the app of a pod that enter and export act on (SPEC.md §3.10, §3.11). */
-#include <jansson.h>
-
 #include "cli.h"
+#include "pod-cli.h"
+#include "pod-manifest.h"
 #include "stage0.h"
 #include "strv.h"
 #include "types.h"
 
-static int pod_app_names(struct pod *p, char ***ret)
+int stage0_pod_app_names(struct pod *p, char ***ret, struct rk_error **reterr)
 {
-        _cleanup_free_ char *raw = NULL;
-        struct rk_error *err = NULL;
-        json_t *m, *a;
-        size_t len, i;
+        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
+        char **names = NULL;
+        int r = cli_pod_manifest(p, &m, reterr);
 
-        if (pod_read_manifest_raw(p, &raw, &len, &err) < 0)
-                return cli_report(err);
-        m = json_loadb(raw, len, 0, NULL);
-        json_array_foreach(json_object_get(m, "apps"), i, a)
-        {
-                const char *n = json_string_value(json_object_get(a, "name"));
-                if (n)
-                        strv_push(ret, n);
-        }
-        json_decref(m);
+        if (r < 0)
+                return r;
+        if (m->n_apps == 0)
+                return rk_error_set(reterr, EINVAL, "pod must contain at least one application");
+        for (size_t i = 0; i < m->n_apps; i++)
+                strv_push(&names, m->apps[i].name);
+        *ret = names;
         return 0;
 }
 
 int stage0_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret)
 {
         _cleanup_strv_free_ char **names = NULL;
-        int r;
+        struct rk_error *err = NULL;
 
         if (flag_app && *flag_app && !ac_name_is_valid(flag_app))
                 return cli_fail("unable to determine app name: invalid app name \"%s\"", flag_app);
-        r = pod_app_names(p, &names);
-        if (r != 0)
-                return r;
+        if (stage0_pod_app_names(p, &names, &err) < 0)
+                return cli_report(err);
         if (flag_app && *flag_app) {
                 if (!strv_contains(names, flag_app))
                         return cli_fail("app %s is not present in pod", flag_app);

@@ -6,13 +6,11 @@
  * Runs in: the rkt command, as root.
  */
 #include <fcntl.h>
-#include <jansson.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "fs-util.h"
-#include "json-util.h"
 #include "log.h"
 #include "stage0.h"
 #include "strv.h"
@@ -68,32 +66,6 @@ static int mount_app_overlay(struct store *s, struct pod *p, const char *app,
         return stage0_mount_overlay(s, p, id, app, rootfs, reterr);
 }
 
-/* The app names of P/pod. */
-static int pod_app_names(struct pod *p, char ***ret, struct rk_error **reterr)
-{
-        _cleanup_free_ char *raw = NULL;
-        json_t *m, *apps, *a;
-        size_t len, i;
-        int r;
-
-        r = pod_read_manifest_raw(p, &raw, &len, reterr);
-        if (r < 0)
-                return r;
-        m = json_loadb(raw, len, 0, NULL);
-        apps = json_object_get(m, "apps");
-        *ret = NULL;
-        json_array_foreach(apps, i, a)
-        {
-                const char *name = json_string_value(json_object_get(a, "name"));
-                if (name)
-                        strv_push(ret, name);
-        }
-        json_decref(m);
-        if (!*ret)
-                return rk_error_set(reterr, EINVAL, "pod must contain at least one application");
-        return 0;
-}
-
 /* Overlay pods: stage1 and every app (SPEC.md §6.6 step 1). */
 static int mount_overlays(struct store *s, struct pod *p, char *const *apps,
                           struct rk_error **reterr)
@@ -126,36 +98,19 @@ static void link_mtab(struct pod *p, char *const *apps)
         }
 }
 
-/* The run entrypoint and interface version from P/stage1/manifest. */
+/* The absolute path of the run entrypoint and the interface version of the pod's stage1. */
 static int stage1_entrypoint(struct pod *p, char **ret_path, int *ret_version,
                              struct rk_error **reterr)
 {
-        _cleanup_free_ char *raw = NULL;
-        const char *run = NULL, *vers = NULL;
-        json_t *m, *anns, *a;
-        size_t i;
-        int r = read_file_at(p->fd, "stage1/manifest", 16 << 20, &raw, NULL);
+        _cleanup_free_ char *run = NULL;
+        int r;
 
+        r = pod_stage1_entrypoint(p, STAGE1_ANNOTATION_RUN, &run, reterr);
+        if (r >= 0)
+                r = pod_stage1_interface_version(p, ret_version, reterr);
         if (r < 0)
-                return rk_error_set_errno(reterr, -r, "cannot read the stage1 manifest");
-        m = json_loads(raw, 0, NULL);
-        anns = json_object_get(m, "annotations");
-        json_array_foreach(anns, i, a)
-        {
-                const char *n = json_string_value(json_object_get(a, "name"));
-                const char *v = json_string_value(json_object_get(a, "value"));
-                if (n && strcmp(n, STAGE1_ANNOTATION_RUN) == 0)
-                        run = v;
-                else if (n && strcmp(n, STAGE1_ANNOTATION_VERS) == 0)
-                        vers = v;
-        }
-        if (run)
-                *ret_path = xasprintf("%s/stage1/rootfs%s", p->path, run);
-        *ret_version = vers ? atoi(vers) : 1;
-        json_decref(m);
-        if (!run)
-                return rk_error_set(reterr, EINVAL, "stage1 image has no \"%s\" annotation",
-                                    STAGE1_ANNOTATION_RUN);
+                return r;
+        *ret_path = xasprintf("%s/stage1/rootfs%s", p->path, run);
         return 0;
 }
 
@@ -200,7 +155,7 @@ int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
         _cleanup_free_ char *path = NULL, *fd_text = NULL;
         int version = 1, r;
 
-        r = pod_app_names(p, &apps, reterr);
+        r = stage0_pod_app_names(p, &apps, reterr);
         if (r >= 0 && pod_uses_overlay(p))
                 r = mount_overlays(s, p, apps, reterr);
         if (r >= 0)

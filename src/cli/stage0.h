@@ -90,5 +90,9 @@ int stage0_mount_overlay(struct store *s, struct pod *p, const char *id, const c
  * --app= ...\"". Prints errors; returns 0 or 254. */
 int stage0_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
 
+/* The app names of the pod manifest P/pod (at least one, else "pod must contain at least one
+ * application"). */
+int stage0_pod_app_names(struct pod *p, char ***ret, struct rk_error **reterr);
+
 /* Frees the stage0 apps. */
 void stage0_apps_free(struct stage0_app *apps, size_t n);

@@ -31,10 +31,6 @@ int pod_move(struct pod *p, enum pod_dir to, struct rk_error **reterr);
 int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const *args,
                        bool keep_stdout, struct rk_error **reterr);
 
-/* The stage1 interface version (annotation coreos.com/rkt/stage1/interface-version, 1 when
- * absent). */
-int pod_stage1_interface_version(const struct pod *p, int *ret, struct rk_error **reterr);
-
 /* The directory that holds S1 on disk: P/overlay/<stage1 tree id>/upper for overlay pods,
  * else P/stage1/rootfs. malloc'd; NULL when the tree ID cannot be read. */
 char *pod_stage1_upper(const struct pod *p);

@@ -101,9 +101,8 @@ static int spawn_wait(char *const *argv, const char *dir, bool keep_stdout,
         return wait_status_error(status, reterr);
 }
 
-/* The value of the entrypoint annotation of the stage1 manifest. malloc'd. */
-static int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **ret,
-                                 struct rk_error **reterr)
+int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **ret,
+                          struct rk_error **reterr)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
         const char *ep;

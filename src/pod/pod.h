@@ -164,5 +164,12 @@ int pod_stop(const struct pod *p, bool force, struct rk_error **reterr);
 
 /* Whether the pod was prepared with overlayfs (P/overlay-prepared). */
 bool pod_uses_overlay(const struct pod *p);
+/* The stage1 interface version (annotation coreos.com/rkt/stage1/interface-version, 1 when
+ * absent). */
+int pod_stage1_interface_version(const struct pod *p, int *ret, struct rk_error **reterr);
+/* The value of the stage1 entrypoint annotation (a path inside the stage1 rootfs), malloc'd;
+ * -ENOENT with `entrypoint "<annotation>" not found` when the stage1 has none. */
+int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **ret,
+                          struct rk_error **reterr);
 /* The stage1 path prefix: P/stage1/rootfs. malloc'd. */
 char *pod_stage1_rootfs(const struct pod *p);
