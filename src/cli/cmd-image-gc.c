@@ -97,8 +97,7 @@ static void pod_app_images(int fd, char ***acc)
                 return;
         pod = json_loads(raw, 0, NULL);
         apps = json_object_get(pod, "apps");
-        json_array_foreach(apps, i, app)
-        {
+        json_array_foreach(apps, i, app) {
                 const char *id =
                         json_string_value(json_object_get(json_object_get(app, "image"), "id"));
                 if (id)

@@ -154,8 +154,7 @@ static json_t *pod_networks_json(const struct pod *p)
         if (!nets || json_array_size(nets) == 0)
                 return NULL;
         out = json_array();
-        json_array_foreach(nets, i, n)
-        {
+        json_array_foreach(nets, i, n) {
                 json_t *o = json_object();
                 for (size_t k = 0; k < ELEMENTSOF(keys); k++)
                         json_object_set_new(o, keys[k], json_string(json_str_or_empty(n, keys[k])));

@@ -63,8 +63,7 @@ static int parse_auth(struct config *c, json_t *v, struct rk_error **reterr)
         r = check_credentials(type, json_object_get(v, "credentials"), reterr);
         if (r < 0)
                 return r;
-        json_array_foreach(domains, i, d)
-        {
+        json_array_foreach(domains, i, d) {
                 const char *name = json_string_value(d) ? json_string_value(d) : "";
 
                 for (size_t k = 0; k < c->n_auth; k++)
@@ -93,8 +92,7 @@ static int parse_docker_auth(struct config *c, json_t *v, struct rk_error **rete
                 return rk_error_set(reterr, EINVAL, "user not specified");
         if (!*jstr_get(cred, "password"))
                 return rk_error_set(reterr, EINVAL, "password not specified");
-        json_array_foreach(regs, i, reg)
-        {
+        json_array_foreach(regs, i, reg) {
                 const char *name = json_string_value(reg) ? json_string_value(reg) : "";
 
                 for (size_t k = 0; k < c->n_docker_auth; k++)

@@ -165,8 +165,7 @@ char *pod_format_nets(const struct pod *p)
         json_t *n;
         size_t i;
 
-        json_array_foreach(nets, i, n)
-        {
+        json_array_foreach(nets, i, n) {
                 const char *name = json_string_value(json_object_get(n, "netName"));
                 const char *ip = json_string_value(json_object_get(n, "ip"));
 

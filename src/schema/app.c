@@ -132,8 +132,7 @@ static int gids_parse(const json_t *v, const char *path, struct ac_app *a, struc
         if (r <= 0)
                 return r;
         a->supplementary_gids = xnew0(int, json_array_size(arr) + 1);
-        json_array_foreach(arr, i, g)
-        {
+        json_array_foreach(arr, i, g) {
                 if (!json_is_integer(g) || json_integer_value(g) < 0 ||
                     json_integer_value(g) > INT32_MAX) {
                         _cleanup_free_ char *pi = field_index(p, i);

@@ -47,8 +47,7 @@ static int dependencies_parse(const json_t *doc, struct image_manifest *m, struc
         if (r <= 0)
                 return r;
         m->deps = xnew0(struct ac_dependency, json_array_size(arr) + 1);
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach(arr, i, v) {
                 _cleanup_free_ char *p = field_index("dependencies", i);
 
                 m->n_deps++;

@@ -366,8 +366,7 @@ int ac_isolators_parse(const json_t *obj, const char *key, const char *parent,
         if (r <= 0)
                 return r;
         l = xnew0(struct ac_isolator, json_array_size(arr) + 1);
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach(arr, i, v) {
                 _cleanup_free_ char *p = field_index(path, i);
 
                 r = ac_isolator_parse(v, p, &l[n], reterr);

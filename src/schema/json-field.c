@@ -124,8 +124,7 @@ static int foreach_typed(const json_t *obj, const char *key, const char *parent,
 
         if (r <= 0)
                 return r;
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach(arr, i, v) {
                 _cleanup_free_ char *p = field_index(path, i);
 
                 if (json_typeof(v) != t)
@@ -204,8 +203,7 @@ int jf_string_map(const json_t *obj, const char *key, const char *parent, struct
 
         if (r <= 0)
                 return r;
-        json_object_foreach(map, k, v)
-        {
+        json_object_foreach(map, k, v) {
                 if (!json_is_string(v) && !json_is_null(v)) {
                         _cleanup_free_ char *p = field_join(path, k);
                         return field_error(reterr, p, "expected a string");

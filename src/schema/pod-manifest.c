@@ -79,8 +79,7 @@ static int pod_mounts_parse(const json_t *app, const char *path, struct pod_app 
         if (r <= 0)
                 return r;
         a->mounts = xnew0(struct pod_mount, json_array_size(arr) + 1);
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach(arr, i, v) {
                 _cleanup_free_ char *p = field_index(mpath, i);
 
                 a->n_mounts++;
@@ -126,8 +125,7 @@ static int pod_apps_parse(const json_t *doc, struct pod_manifest *m, struct rk_e
                 return r;
         m->has_apps = true;
         m->apps = xnew0(struct pod_app, json_array_size(arr) + 1);
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach(arr, i, v) {
                 _cleanup_free_ char *p = field_index("apps", i);
 
                 m->n_apps++;
@@ -152,8 +150,7 @@ static int pod_volumes_parse(const json_t *doc, struct pod_manifest *m, struct r
                 return r;
         m->has_volumes = true;
         m->volumes = xnew0(struct ac_volume, json_array_size(arr) + 1);
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach(arr, i, v) {
                 _cleanup_free_ char *p = field_index("volumes", i);
 
                 r = ac_volume_parse(v, p, &m->volumes[i], reterr);
@@ -222,8 +219,7 @@ static int pod_ports_parse(const json_t *doc, struct pod_manifest *m, struct rk_
                 return r;
         m->has_ports = true;
         m->ports = xnew0(struct pod_port, json_array_size(arr) + 1);
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach(arr, i, v) {
                 _cleanup_free_ char *p = field_index("ports", i);
 
                 m->n_ports++;

@@ -209,8 +209,7 @@ static void put_object(struct strbuf *sb, const json_t *v, bool pretty, int dept
                 return;
         }
         strbuf_putc(sb, '{');
-        json_object_foreach((json_t *)v, key, child)
-        {
+        json_object_foreach((json_t *)v, key, child) {
                 if (!first)
                         strbuf_putc(sb, ',');
                 first = false;
