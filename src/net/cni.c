@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Running CNI plugins and reading their results (SPEC.md §8.3, CNI spec). */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "json-util.h"
+#include "net-private.h"
+#include "strbuf.h"
+#include "strv.h"
+
+#define CNI_TIMEOUT_MS 60000
+#define CNI_OUTPUT_MAX (1u << 20)
+
+int cni_plugin_find(char *const *dirs, const char *type, char **ret_path, struct rk_error **reterr)
+{
+        if (!type[0] || strchr(type, '/'))
+                return rk_error_set(reterr, EINVAL, "invalid plugin type \"%s\"", type);
+        for (char *const *d = dirs; d && *d; d++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", *d, type);
+                struct stat st;
+                if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+                        *ret_path = TAKE_PTR(p);
+                        return 0;
+                }
+        }
+        return rk_error_set(reterr, ENOENT, "Could not find plugin \"%s\"", type);
+}
+
+/* Our environment without CNI_* variables, plus the call's. */
+static char **cni_env(const struct cni_call *c)
+{
+        char **env = NULL;
+
+        for (char **e = environ; e && *e; e++)
+                if (strncmp(*e, "CNI_", 4) != 0)
+                        strv_push(&env, *e);
+        strv_consume(&env, xasprintf("CNI_VERSION=%s", c->version));
+        strv_consume(&env, xasprintf("CNI_COMMAND=%s", c->command));
+        strv_consume(&env, xasprintf("CNI_CONTAINERID=%s", c->container_id));
+        strv_consume(&env, xasprintf("CNI_NETNS=%s", c->netns));
+        strv_consume(&env, xasprintf("CNI_ARGS=%s", c->args ? c->args : ""));
+        strv_consume(&env, xasprintf("CNI_IFNAME=%s", c->ifname));
+        strv_consume(&env, xasprintf("CNI_PATH=%s", c->path));
+        return env;
+}
+
+static int memfd_with(const char *name, const char *data, size_t len)
+{
+        int fd = memfd_create(name, MFD_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (len && write_full(fd, data, len) < 0) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        (void)lseek(fd, 0, SEEK_SET);
+        return fd;
+}
+
+/* Runs in: the forked child. */
+_noreturn_ static void cni_child(const char *plugin, char **env, int in, int out, int err)
+{
+        if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+            dup2(err, STDERR_FILENO) < 0)
+                _exit(127);
+        execve(plugin, (char *[]){(char *)plugin, NULL}, env);
+        dprintf(STDERR_FILENO, "exec %s: %s\n", plugin, strerror(errno));
+        _exit(127);
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads fd to EOF into sb within the deadline; -ETIMEDOUT or -EFBIG otherwise. */
+static int read_bounded(int fd, struct strbuf *sb, int64_t deadline)
+{
+        char buf[8192];
+
+        for (;;) {
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                int64_t left = deadline - now_ms();
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                int r = poll(&pfd, 1, (int)left);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        return r < 0 ? -errno : -ETIMEDOUT;
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : 0;
+                if (sb->len + (size_t)n > CNI_OUTPUT_MAX)
+                        return -EFBIG;
+                strbuf_add(sb, buf, (size_t)n);
+        }
+}
+
+/* The first line of what fd holds (from its start), or NULL when empty. */
+static char *first_line(int fd)
+{
+        struct strbuf sb = STRBUF_INIT;
+        char buf[4096], *s;
+        ssize_t n;
+
+        (void)lseek(fd, 0, SEEK_SET);
+        while (sb.len < CNI_OUTPUT_MAX && (n = read(fd, buf, sizeof(buf))) > 0)
+                strbuf_add(&sb, buf, (size_t)n);
+        s = strbuf_detach(&sb);
+        s[strcspn(s, "\n")] = '\0';
+        if (s[0])
+                return s;
+        free(s);
+        return NULL;
+}
+
+/* The plugin's own message: its JSON error on stdout, else the first line on stderr. */
+static char *plugin_error(const char *out, int errfd, int status)
+{
+        _cleanup_json_ json_t *j = json_loads(out, 0, NULL);
+        const char *msg = json_string_value(json_object_get(j, "msg"));
+        const char *details = json_string_value(json_object_get(j, "details"));
+        char *line;
+
+        if (msg && details && details[0])
+                return xasprintf("%s; %s", msg, details);
+        if (msg)
+                return xstrdup(msg);
+        line = first_line(errfd);
+        if (line)
+                return line;
+        if (WIFSIGNALED(status))
+                return xasprintf("killed by signal %d", WTERMSIG(status));
+        return xasprintf("exit status %d", WEXITSTATUS(status));
+}
+
+/* Waits for the plugin after its stdout closed (or, on a timeout, after killing it). */
+static int reap(pid_t pid, int r, int *ret_status)
+{
+        if (r < 0)
+                (void)kill(pid, SIGKILL);
+        while (waitpid(pid, ret_status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return r;
+}
+
+static int cni_spawn(const char *plugin, const struct cni_call *c, int in, int out, int err,
+                     pid_t *ret_pid)
+{
+        _cleanup_strv_free_ char **env = cni_env(c);
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                cni_child(plugin, env, in, out, err);
+        *ret_pid = pid;
+        return 0;
+}
+
+int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, size_t len,
+             json_t **ret_result, struct rk_error **reterr)
+{
+        _cleanup_close_ int in = memfd_with("cni-stdin", conf, len);
+        _cleanup_close_ int err = memfd_with("cni-stderr", NULL, 0);
+        _cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
+        int pipefd[2], status = 0, r;
+        pid_t pid = -1;
+
+        if (in < 0 || err < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+                return rk_error_set_errno(reterr,
+                                          in < 0    ? -in
+                                          : err < 0 ? -err
+                                                    : errno,
+                                          "running %s", plugin);
+        r = cni_spawn(plugin, c, in, pipefd[1], err, &pid);
+        safe_close(pipefd[1]);
+        if (r >= 0)
+                r = reap(pid, read_bounded(pipefd[0], &out, now_ms() + CNI_TIMEOUT_MS), &status);
+        safe_close(pipefd[0]);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "running %s", plugin);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                _cleanup_free_ char *msg = plugin_error(strbuf_str(&out), err, status);
+                return rk_error_set(reterr, EIO, "%s", msg);
+        }
+        if (!ret_result)
+                return 0;
+        *ret_result = out.len ? json_loadb(out.buf, out.len, 0, NULL) : NULL;
+        if (out.len && !json_is_object(*ret_result)) {
+                json_decref(*ret_result);
+                *ret_result = NULL;
+                return rk_error_set(reterr, EINVAL, "%s printed an invalid result", plugin);
+        }
+        return 0;
+}
+
+/* "a.b.c.d/n" into its parts. */
+static int split_cidr(const char *cidr, char **ret_ip, int *ret_prefix)
+{
+        const char *slash = cidr ? strchr(cidr, '/') : NULL;
+
+        if (!slash)
+                return -EINVAL;
+        *ret_ip = strndup(cidr, (size_t)(slash - cidr));
+        *ret_prefix = atoi(slash + 1);
+        return *ret_ip ? 0 : -ENOMEM;
+}
+
+int cni_result_ip4(json_t *result, char **ret_ip, int *ret_prefix, char **ret_gateway)
+{
+        json_t *ip4 = json_object_get(result, "ip4"), *ip;
+        const char *cidr = NULL, *gw = NULL;
+        size_t i;
+
+        if (ip4) { /* CNI 0.1.0 and 0.2.0 */
+                cidr = json_string_value(json_object_get(ip4, "ip"));
+                gw = json_string_value(json_object_get(ip4, "gateway"));
+        }
+        json_array_foreach(json_object_get(result, "ips"), i, ip) {
+                const char *a = json_string_value(json_object_get(ip, "address"));
+                if (cidr || !a || !strchr(a, '.'))
+                        continue;
+                cidr = a;
+                gw = json_string_value(json_object_get(ip, "gateway"));
+        }
+        if (split_cidr(cidr, ret_ip, ret_prefix) < 0)
+                return -ENOENT;
+        *ret_gateway = gw ? xstrdup(gw) : NULL;
+        return 0;
+}

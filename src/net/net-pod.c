@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pod's networks: ADD in order with a record in P/net-info.json written before each
+ * step, and the teardown that replays the record (SPEC.md §8.3, §8.5).
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "json-util.h"
+#include "net-private.h"
+#include "strv.h"
+
+#define NET_INFO "net-info.json"
+
+/* What the setup of one pod carries from network to network. */
+struct setup {
+        const struct net_pod_config *c;
+        char *netns;
+        char *cni_path;
+        char **dirs;
+        json_t *info; /* the net-info.json array */
+        struct net_pod *out;
+};
+
+static int info_save(int poddirfd, json_t *info)
+{
+        _cleanup_free_ char *text = json_dump_go(info, false);
+
+        return write_file_replace_at(poddirfd, NET_INFO, text, strlen(text), 0644, WRITE_SYNC);
+}
+
+/* The plugin search path: SPEC.md §8.3's three directories, then Debian's. */
+static char **plugin_dirs(const char *local_config, const char *pod_dir)
+{
+        char **d = NULL;
+
+        strv_consume(&d, xasprintf("%s/net.d", local_config ? local_config : "/etc/rkt"));
+        strv_push(&d, "/usr/lib/rkt/plugins/net");
+        strv_consume(&d, xasprintf("%s/stage1/rootfs/usr/lib/rkt/plugins/net", pod_dir));
+        strv_push(&d, NET_CNI_PLUGIN_DIR);
+        return d;
+}
+
+static const char *conf_version(json_t *conf)
+{
+        const char *v = json_string_value(json_object_get(conf, "cniVersion"));
+
+        return v && v[0] ? v : "0.1.0";
+}
+
+/* Plugin k of a list as CNI gives it to the plugin: its object with the list's name and
+ * version, the previous result, and port mappings where the plugin asks for them. */
+static json_t *list_plugin_conf(json_t *list, size_t k, json_t *prev, json_t *ports)
+{
+        json_t *c = json_deep_copy(json_array_get(json_object_get(list, "plugins"), k));
+
+        json_object_set(c, "name", json_object_get(list, "name"));
+        json_object_set_new(c, "cniVersion", json_string(conf_version(list)));
+        if (prev)
+                json_object_set(c, "prevResult", prev);
+        if (ports &&
+            json_is_true(json_object_get(json_object_get(c, "capabilities"), "portMappings")))
+                json_object_set_new(c, "runtimeConfig", json_pack("{s:O}", "portMappings", ports));
+        return c;
+}
+
+/* Runs one plugin conf (a JSON object) with command; *ret_result as cni_exec(). */
+static int run_conf(char *const *dirs, const struct cni_call *base, json_t *conf,
+                    const char *command, json_t **ret_result, struct rk_error **reterr)
+{
+        _cleanup_free_ char *plugin = NULL, *text = json_dumps(conf, JSON_COMPACT);
+        struct cni_call call = *base;
+        int r;
+
+        r = cni_plugin_find(dirs, json_string_value(json_object_get(conf, "type")), &plugin,
+                            reterr);
+        if (r < 0)
+                return r;
+        call.command = command;
+        call.version = conf_version(conf);
+        return cni_exec(plugin, &call, text, strlen(text), ret_result, reterr);
+}
+
+static struct cni_call call_for(const char *uuid, const char *netns, json_t *entry)
+{
+        return (struct cni_call){
+                .container_id = uuid,
+                .netns = netns,
+                .ifname = json_string_value(json_object_get(entry, "ifName")),
+                .args = json_string_value(json_object_get(entry, "args")),
+                .path = json_string_value(json_object_get(entry, "cniPath")),
+        };
+}
+
+/* The copy of a definition in P/net/, which the record names and teardown reads. */
+static int copy_conf(const struct setup *s, const struct net_def *d, char **ret_path)
+{
+        const char *base = strrchr(d->path, '/') + 1;
+        _cleanup_free_ char *rel = xasprintf("net/%s", base);
+        int r;
+
+        r = mkdir_p_at(s->c->poddirfd, "net", 0755);
+        if (r >= 0)
+                r = write_file_replace_at(s->c->poddirfd, rel, d->bytes, strlen(d->bytes), 0644, 0);
+        if (r < 0)
+                return r;
+        *ret_path = xasprintf("%s/%s", s->c->pod_dir, rel);
+        return 0;
+}
+
+static json_t *entry_new(const struct setup *s, const struct net_def *d,
+                         const struct net_request *rq, size_t i, const char *conf_copy)
+{
+        json_t *e = json_object();
+
+        json_object_set_new(e, "netName", json_string(d->name));
+        json_object_set_new(e, "netConf", json_string(conf_copy));
+        json_object_set_new(e, "pluginPath", json_string(""));
+        json_object_set_new(e, "ifName", json_sprintf("eth%zu", i));
+        json_object_set_new(e, "ip", json_string(""));
+        json_object_set_new(e, "args", json_string(rq->args));
+        json_object_set_new(e, "mask", json_string(""));
+        json_object_set_new(e, "cniPath", json_string(s->cni_path));
+        json_object_set_new(e, "list", json_boolean(d->is_list));
+        return e;
+}
+
+/* ADD of a list: each plugin with the previous one's result. */
+static int add_list(const struct setup *s, const struct net_def *d, const struct cni_call *call,
+                    json_t *ports, json_t **ret_result, struct rk_error **reterr)
+{
+        json_t *prev = NULL;
+        size_t n = json_array_size(json_object_get(d->conf, "plugins"));
+
+        for (size_t k = 0; k < n; k++) {
+                _cleanup_json_ json_t *conf = list_plugin_conf(d->conf, k, prev, ports);
+                json_t *res = NULL;
+                int r = run_conf(s->dirs, call, conf, "ADD", &res, reterr);
+                if (r < 0) {
+                        json_decref(prev);
+                        return r;
+                }
+                if (res) {
+                        json_decref(prev);
+                        prev = res;
+                }
+        }
+        *ret_result = prev;
+        return 0;
+}
+
+/* ADD of a single-plugin definition: its bytes verbatim on stdin, as rkt. */
+static int add_single(const struct setup *s, const struct net_def *d, json_t *entry,
+                      struct cni_call *call, json_t **ret_result, struct rk_error **reterr)
+{
+        _cleanup_free_ char *plugin = NULL;
+        int r;
+
+        r = cni_plugin_find(s->dirs, json_string_value(json_object_get(d->conf, "type")), &plugin,
+                            reterr);
+        if (r < 0)
+                return r;
+        json_object_set_new(entry, "pluginPath", json_string(plugin));
+        r = info_save(s->c->poddirfd, s->info);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing %s", NET_INFO);
+        call->command = "ADD";
+        call->version = conf_version(d->conf);
+        return cni_exec(plugin, call, d->bytes, strlen(d->bytes), ret_result, reterr);
+}
+
+/* Base64 of the 4 bytes of an IPv4 mask, as Go marshals a net.IPMask. */
+static char *mask_base64(int prefix)
+{
+        static const char tab[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        uint32_t m = prefix <= 0 ? 0 : prefix >= 32 ? ~0u : ~0u << (32 - prefix);
+        uint8_t b[4] = {m >> 24, m >> 16, m >> 8, m};
+        uint32_t x = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+
+        return xasprintf("%c%c%c%c%c%c==", tab[x >> 18], tab[(x >> 12) & 63], tab[(x >> 6) & 63],
+                         tab[x & 63], tab[b[3] >> 2], tab[(b[3] & 3) << 4]);
+}
+
+/* Records a network's result in its entry and in the caller's view. */
+static int result_take(struct net_result *nr, json_t *entry, json_t *result)
+{
+        _cleanup_free_ char *mask = NULL;
+
+        if (!result || cni_result_ip4(result, &nr->ip, &nr->prefix, &nr->gateway) < 0)
+                return -ENOENT;
+        mask = mask_base64(nr->prefix);
+        json_object_set_new(entry, "ip", json_string(nr->ip));
+        json_object_set_new(entry, "mask", json_string(mask));
+        json_object_set(entry, "result", result);
+        nr->name = xstrdup(json_string_value(json_object_get(entry, "netName")));
+        nr->ifname = xstrdup(json_string_value(json_object_get(entry, "ifName")));
+        nr->dns = json_incref(json_object_get(result, "dns"));
+        return 0;
+}
+
+/* Whether a list already forwards ports itself (a portmap plugin asking for mappings). */
+static bool list_maps_ports(const struct net_def *d)
+{
+        json_t *p;
+        size_t i;
+
+        json_array_foreach(json_object_get(d->conf, "plugins"), i, p)
+                if (json_is_true(
+                            json_object_get(json_object_get(p, "capabilities"), "portMappings")))
+                        return true;
+        return false;
+}
+
+static int add_network(struct setup *s, const struct net_def *d, const struct net_request *rq,
+                       json_t *ports, struct rk_error **reterr)
+{
+        size_t i = json_array_size(s->info);
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_json_ json_t *result = NULL;
+        json_t *entry;
+        struct cni_call call;
+        int r;
+
+        r = copy_conf(s, d, &copy);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "copying %s", d->path);
+        entry = entry_new(s, d, rq, i, copy);
+        if (ports) /* the portmap plugin of the list needs them again for DEL */
+                json_object_set(entry, "portMappings", ports);
+        json_array_append_new(s->info, entry);
+        call = call_for(s->c->uuid, s->netns, entry);
+        if (d->is_list) {
+                r = info_save(s->c->poddirfd, s->info);
+                r = r < 0 ? rk_error_set_errno(reterr, -r, "writing %s", NET_INFO)
+                          : add_list(s, d, &call, ports, &result, reterr);
+        } else
+                r = add_single(s, d, entry, &call, &result, reterr);
+        if (r < 0)
+                return r;
+        if (result_take(&s->out->nets[i], entry, result) < 0)
+                return rk_error_set(reterr, EINVAL, "the plugin returned no IPv4 address");
+        s->out->n = i + 1;
+        r = info_save(s->c->poddirfd, s->info);
+        return r < 0 ? rk_error_set_errno(reterr, -r, "writing %s", NET_INFO) : 0;
+}
+
+static json_t *ports_json(const struct net_pod_config *c)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; i < c->n_ports; i++) {
+                const struct net_port *p = &c->ports[i];
+                json_t *m = json_pack("{s:i,s:i,s:s}", "hostPort", (int)p->host_port,
+                                      "containerPort", (int)p->pod_port, "protocol", p->protocol);
+                if (p->host_ip)
+                        json_object_set_new(m, "hostIP", json_string(p->host_ip));
+                json_array_append_new(a, m);
+        }
+        return a;
+}
+
+/* portmap chained after the forwarding network, its conf kept in P/net/ for DEL. */
+static int add_portmap(struct setup *s, json_t *ports, struct rk_error **reterr)
+{
+        json_t *entry = json_array_get(s->info, (size_t)s->out->fwd);
+        const char *name = json_string_value(json_object_get(entry, "netName"));
+        _cleanup_free_ char *rel = xasprintf("net/%s.portmap.json", name);
+        _cleanup_free_ char *path = xasprintf("%s/%s", s->c->pod_dir, rel);
+        _cleanup_json_ json_t *conf = json_pack(
+                "{s:s,s:s,s:s,s:{s:b},s:b,s:{s:O},s:O}", "cniVersion",
+                conf_version(json_object_get(entry, "result")), "name", name, "type", "portmap",
+                "capabilities", "portMappings", true, "snat", true, "runtimeConfig", "portMappings",
+                ports, "prevResult", json_object_get(entry, "result"));
+        _cleanup_free_ char *text = json_dumps(conf, JSON_COMPACT);
+        struct cni_call call = call_for(s->c->uuid, s->netns, entry);
+        int r;
+
+        call.args = "";
+        r = write_file_replace_at(s->c->poddirfd, rel, text, strlen(text), 0644, 0);
+        if (r >= 0) {
+                json_object_set_new(entry, "portmapConf", json_string(path));
+                r = info_save(s->c->poddirfd, s->info);
+        }
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing the port forwarding of %s", name);
+        r = run_conf(s->dirs, &call, conf, "ADD", NULL, reterr);
+        return r < 0 ? rk_error_prefix(reterr, "error forwarding ports on network \"%s\"", name)
+                     : 0;
+}
+
+/* The first network with ipMasq, else the last (SPEC.md §8.5). */
+static int forwarding_network(const struct net_def *const *sel, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (sel[i]->ip_masq)
+                        return (int)i;
+        return (int)n - 1;
+}
+
+static int setup_networks(struct setup *s, const struct net_def *const *sel,
+                          const struct net_request *reqs, size_t n, struct rk_error **reterr)
+{
+        _cleanup_json_ json_t *ports = s->c->n_ports ? ports_json(s->c) : NULL;
+        bool ports_done = !ports;
+        int r;
+
+        s->out->fwd = forwarding_network(sel, n);
+        for (size_t i = 0; i < n; i++) {
+                bool here = ports && (int)i == s->out->fwd && sel[i]->is_list &&
+                            list_maps_ports(sel[i]);
+                r = add_network(s, sel[i], &reqs[i], here ? ports : NULL, reterr);
+                if (r < 0)
+                        return rk_error_prefix(reterr, "error adding network \"%s\"", sel[i]->name);
+                ports_done |= here;
+        }
+        return ports_done ? 0 : add_portmap(s, ports, reterr);
+}
+
+static int setup_start(struct setup *s, struct rk_error **reterr)
+{
+        int r = netns_create(&s->netns);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "creating the network namespace");
+        r = write_file_replace_at(s->c->poddirfd, "netns", s->netns, strlen(s->netns), 0644,
+                                  WRITE_SYNC);
+        if (r < 0) {
+                (void)netns_remove(s->netns);
+                return rk_error_set_errno(reterr, -r, "writing netns");
+        }
+        s->cni_path = strv_join(s->dirs, ":");
+        s->info = json_array();
+        return 0;
+}
+
+static int load_selection(const struct net_pod_config *c, struct net_defs *defs,
+                          const struct net_def ***sel, struct net_request **reqs, size_t *n,
+                          struct rk_error **reterr)
+{
+        _cleanup_free_ char *builtin =
+                xasprintf("%s/stage1/rootfs/%s", c->pod_dir, NET_BUILTIN_DIR);
+        _cleanup_free_ char *user = xasprintf("%s/net.d", c->local_config ?: "/etc/rkt");
+        int r;
+
+        r = net_defs_load(builtin, user, defs, reterr);
+        if (r >= 0)
+                r = net_select(defs, c->net_spec, sel, reqs, n, reterr);
+        return r < 0 ? rk_error_prefix(reterr, "error loading network definitions") : 0;
+}
+
+int net_pod_setup(const struct net_pod_config *c, struct net_pod *ret, struct rk_error **reterr)
+{
+        struct setup s = {.c = c, .out = ret, .dirs = plugin_dirs(c->local_config, c->pod_dir)};
+        struct net_defs defs = {0};
+        const struct net_def **sel = NULL;
+        struct net_request *reqs = NULL;
+        size_t n = 0;
+        int r;
+
+        *ret = (struct net_pod){.fwd = -1};
+        r = load_selection(c, &defs, &sel, &reqs, &n, reterr);
+        if (r >= 0)
+                r = setup_start(&s, reterr);
+        if (r >= 0) {
+                ret->nets = xnew0(struct net_result, n);
+                r = setup_networks(&s, sel, reqs, n, reterr);
+                if (r < 0) {
+                        _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
+                        (void)net_pod_teardown(c->poddirfd, c->uuid, &ignored);
+                        (void)unlinkat(c->poddirfd, NET_INFO, 0);
+                        net_pod_done(ret);
+                } else
+                        ret->netns_path = TAKE_PTR(s.netns);
+        }
+        free(s.netns);
+        free(s.cni_path);
+        strv_free(s.dirs);
+        json_decref(s.info);
+        free(sel);
+        net_requests_free(reqs, n);
+        net_defs_done(&defs);
+        return r;
+}
+
+void net_pod_done(struct net_pod *n)
+{
+        for (size_t i = 0; n->nets && i < n->n; i++) {
+                free(n->nets[i].name);
+                free(n->nets[i].ifname);
+                free(n->nets[i].ip);
+                free(n->nets[i].gateway);
+                json_decref(n->nets[i].dns);
+        }
+        free(n->nets);
+        free(n->netns_path);
+        *n = (struct net_pod){.fwd = -1};
+}
+
+const char *net_pod_host_ip(const struct net_pod *n)
+{
+        if (n->fwd < 0 || (size_t)n->fwd >= n->n)
+                return NULL;
+        return n->nets[n->fwd].gateway;
+}
+
+/* A file of P/net/ named by the record (only its basename is trusted), parsed. */
+static json_t *read_net_file(int poddirfd, const char *recorded, char **ret_bytes)
+{
+        const char *base = recorded ? strrchr(recorded, '/') : NULL;
+        _cleanup_free_ char *rel = NULL, *bytes = NULL;
+        json_t *j;
+
+        if (!base || !base[1] || strcmp(base, "/..") == 0)
+                return NULL;
+        rel = xasprintf("net/%s", base + 1);
+        if (read_file_at(poddirfd, rel, 1 << 20, &bytes, NULL) < 0)
+                return NULL;
+        j = json_loads(bytes, 0, NULL);
+        (void)unlinkat(poddirfd, rel, 0);
+        if (ret_bytes)
+                *ret_bytes = TAKE_PTR(bytes);
+        return j;
+}
+
+/*
+ * Keeps the first failure of a teardown series: r < 0 with *e set moves *e into *first (or
+ * drops it when *first is already set). Returns the first failure's r, or 0.
+ */
+static int keep_first(struct rk_error **first, struct rk_error **e, int r, int prev)
+{
+        if (r >= 0)
+                return prev;
+        if (*first) {
+                *e = rk_error_free(*e);
+                return prev;
+        }
+        *first = TAKE_PTR(*e);
+        return r;
+}
+
+static int del_list(char *const *dirs, const struct cni_call *call, json_t *conf, json_t *result,
+                    json_t *ports, struct rk_error **reterr)
+{
+        int r = 0;
+
+        for (size_t k = json_array_size(json_object_get(conf, "plugins")); k-- > 0;) {
+                _cleanup_json_ json_t *pc = list_plugin_conf(conf, k, result, ports);
+                struct rk_error *e = NULL;
+                r = keep_first(reterr, &e, run_conf(dirs, call, pc, "DEL", NULL, &e), r);
+        }
+        return r;
+}
+
+static int del_network(int poddirfd, char *const *dirs, const struct cni_call *call, json_t *e,
+                       struct rk_error **reterr)
+{
+        _cleanup_free_ char *bytes = NULL, *plugin = NULL;
+        _cleanup_json_ json_t *conf =
+                read_net_file(poddirfd, json_string_value(json_object_get(e, "netConf")), &bytes);
+        struct cni_call c = *call;
+        int r;
+
+        if (!conf)
+                return 0; /* never recorded as added */
+        if (json_is_true(json_object_get(e, "list")))
+                return del_list(dirs, call, conf, json_object_get(e, "result"),
+                                json_object_get(e, "portMappings"), reterr);
+        c.command = "DEL";
+        c.version = conf_version(conf);
+        r = cni_plugin_find(dirs, json_string_value(json_object_get(conf, "type")), &plugin,
+                            reterr);
+        return r < 0 ? r : cni_exec(plugin, &c, bytes, strlen(bytes), NULL, reterr);
+}
+
+/* DEL of one recorded network, port forwarding first. The first error is kept. */
+static int del_entry(int poddirfd, const char *uuid, const char *netns, json_t *entry,
+                     struct rk_error **reterr)
+{
+        const char *path = json_string_value(json_object_get(entry, "cniPath"));
+        _cleanup_strv_free_ char **dirs = strv_split(path ? path : NET_CNI_PLUGIN_DIR, ':');
+        _cleanup_json_ json_t *pm = read_net_file(
+                poddirfd, json_string_value(json_object_get(entry, "portmapConf")), NULL);
+        struct cni_call call = call_for(uuid, netns, entry);
+        struct rk_error *e = NULL;
+        int r = 0;
+
+        if (pm) {
+                struct cni_call c = call;
+                c.args = "";
+                r = keep_first(reterr, &e, run_conf(dirs, &c, pm, "DEL", NULL, &e), r);
+        }
+        r = keep_first(reterr, &e, del_network(poddirfd, dirs, &call, entry, &e), r);
+        if (r < 0)
+                rk_error_prefix(reterr, "error removing network \"%s\"",
+                                json_string_value(json_object_get(entry, "netName")));
+        return r;
+}
+
+int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr)
+{
+        _cleanup_free_ char *netns = NULL, *raw = NULL;
+        _cleanup_json_ json_t *info = NULL;
+        struct rk_error *e = NULL;
+        int r = 0, q;
+
+        if (read_file_at(poddirfd, "netns", 4096, &netns, NULL) >= 0)
+                netns[strcspn(netns, "\n")] = '\0';
+        if (read_file_at(poddirfd, NET_INFO, 1 << 20, &raw, NULL) >= 0)
+                info = json_loads(raw, 0, NULL);
+        for (size_t i = json_array_size(info); i-- > 0;)
+                r = keep_first(
+                        reterr, &e,
+                        del_entry(poddirfd, uuid, netns ? netns : "", json_array_get(info, i), &e),
+                        r);
+        if (netns && netns[0] && (q = netns_remove(netns)) < 0)
+                r = keep_first(reterr, &e, rk_error_set_errno(&e, -q, "removing %s", netns), r);
+        (void)unlinkat(poddirfd, "netns", 0);
+        return r;
+}

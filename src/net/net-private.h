@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals of the net module shared by its files. */
+#pragma once
+
+#include "net.h"
+
+/* The environment of one plugin call (CNI_* variables, SPEC.md §8.3). */
+struct cni_call {
+        const char *command; /* "ADD" or "DEL" */
+        const char *container_id;
+        const char *netns;
+        const char *ifname;
+        const char *args; /* CNI_ARGS */
+        const char *path; /* CNI_PATH */
+        const char *version;
+};
+
+/* The first regular file named type in dirs (NULL-terminated); else "Could not find plugin". */
+int cni_plugin_find(char *const *dirs, const char *type, char **ret_path, struct rk_error **reterr);
+
+/*
+ * Runs plugin with conf (len bytes) on stdin and the call's environment added to ours.
+ * On success *ret_result (when not NULL) is its parsed stdout (NULL when empty). A plugin
+ * that fails, is killed, or runs past a minute sets reterr to its own error message.
+ */
+int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, size_t len,
+             json_t **ret_result, struct rk_error **reterr);
+
+/* The pod's address, its prefix and the gateway in a result of any CNI version. */
+int cni_result_ip4(json_t *result, char **ret_ip, int *ret_prefix, char **ret_gateway);
+
+/* Creates a network namespace bound at NET_NETNS_DIR/cni-<random>; *ret_path is its path. */
+int netns_create(char **ret_path);
+/* Unmounts and removes a namespace netns_create() made (only such paths are accepted). */
+int netns_remove(const char *path);

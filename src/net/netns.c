@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Named network namespaces under NET_NETNS_DIR, as iproute2 and CNI keep them (SPEC.md
+ * §8.3): the directory is a shared mount point so that an unmount reaches every mount
+ * namespace that copied the binding.
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "net-private.h"
+
+static int netns_dir_make_shared(void)
+{
+        int r = mkdir_p_at(AT_FDCWD, NET_NETNS_DIR, 0755);
+
+        if (r < 0)
+                return r;
+        if (mount("", NET_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+                return 0;
+        if (errno != EINVAL)
+                return -errno;
+        /* not a mount point yet */
+        if (mount(NET_NETNS_DIR, NET_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
+            mount("", NET_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Binds a new network namespace onto path (an empty file); this process stays in its own. */
+static int netns_bind_new(const char *path)
+{
+        _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        int r = 0;
+
+        if (self < 0)
+                return -errno;
+        if (unshare(CLONE_NEWNET) < 0)
+                return -errno;
+        if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0)
+                r = -errno;
+        if (setns(self, CLONE_NEWNET) < 0)
+                return -errno; /* cannot happen for root; the caller must not go on */
+        return r;
+}
+
+int netns_create(char **ret_path)
+{
+        uint8_t rnd[8];
+        _cleanup_free_ char *path = NULL;
+        int fd, r;
+
+        r = netns_dir_make_shared();
+        if (r < 0)
+                return r;
+        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+                return -EIO;
+        path = xasprintf("%s/cni-%02x%02x%02x%02x-%02x%02x-%02x%02x", NET_NETNS_DIR, rnd[0], rnd[1],
+                         rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        safe_close(fd);
+        r = netns_bind_new(path);
+        if (r < 0) {
+                (void)unlink(path);
+                return r;
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+int netns_remove(const char *path)
+{
+        size_t n = strlen(NET_NETNS_DIR "/cni-");
+
+        if (strncmp(path, NET_NETNS_DIR "/cni-", n) != 0 || strchr(path + n, '/'))
+                return -EINVAL; /* never anything but our own namespaces */
+        if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                return -errno;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
