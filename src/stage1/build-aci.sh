@@ -21,6 +21,7 @@
 #                                             -> coreos.com/rkt/stage1/app/{add,rm,start,stop}
 #                        attach               -> coreos.com/rkt/stage1/attach
 #                      any other NAME is stored as a plain file without an annotation.
+#   file:DEST=PATH     a data file: PATH is stored as rootfs/DEST (mode 0644)
 #
 # The archive is the same bytes for the same inputs: manifest first, then rootfs/ sorted
 # by name, fixed mtime, uid/gid 0 with no owner names, ustar format, gzip -n.
@@ -95,6 +96,18 @@ ln -s "$flavor" "$root/flavor"
 declare -A annotations=()
 declare -A seen=()
 for pair in "$@"; do
+        case "$pair" in
+        file:*=*)
+                dest=${pair#file:}
+                dest=${dest%%=*}
+                case "$dest" in
+                /* | *..* | "" | *[!A-Za-z0-9._/-]*) die "invalid file destination \"$dest\"" ;;
+                esac
+                [ -f "${pair#*=}" ] || die "file \"$dest\": \"${pair#*=}\" is not a file"
+                install -D -m 0644 -- "${pair#*=}" "$root/$dest"
+                continue
+                ;;
+        esac
         name=${pair%%=*}
         path=${pair#*=}
         [ "$name" != "$pair" ] && [ -n "$name" ] && [ -n "$path" ] ||

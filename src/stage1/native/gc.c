@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The native flavor's gc entrypoint (`/gc [--debug] [--local-config DIR] <uuid>`). Runs in:
- * the host, as a child of stage0 with cwd = P. Kills leftovers in the pod's cgroup and
- * removes the cgroup from every hierarchy; stage0 unmounts leftovers itself.
+ * the host, as a child of stage0 with cwd = P. Leaves the pod's CNI networks (DEL, port
+ * forwarding, namespace), kills leftovers in the pod's cgroup and removes the cgroup from
+ * every hierarchy; stage0 unmounts leftovers itself.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,13 +11,27 @@
 
 #include "cgroup.h"
 #include "fs-util.h"
+#include "net.h"
+
+/* The networks first: their DEL needs nothing of the cgroup, and must run even without it. */
+static int gc_network(const char *uuid)
+{
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+
+        if (net_pod_teardown(AT_FDCWD, uuid, &e) < 0) {
+                _cleanup_free_ char *msg = rk_error_render(e, false);
+                fprintf(stderr, "gc: %s\n", msg);
+                return 254;
+        }
+        return 0;
+}
 
 int main(int argc, char **argv)
 {
         _cleanup_free_ char *sub = NULL, *expect = NULL;
         const char *uuid = NULL;
         struct cgroups cg = {0};
-        int r;
+        int r, net_status;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--local-config") == 0 || strcmp(argv[i], "-local-config") == 0)
@@ -28,9 +43,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "gc: UUID is missing\n");
                 return 254;
         }
+        net_status = gc_network(uuid);
         r = read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL);
         if (r == -ENOENT)
-                return 0;
+                return net_status;
         if (r < 0) {
                 fprintf(stderr, "gc: reading subcgroup: %s\n", strerror(-r));
                 return 254;
@@ -49,5 +65,5 @@ int main(int argc, char **argv)
                 fprintf(stderr, "gc: removing cgroup %s: %s\n", sub, strerror(-r));
                 return 254;
         }
-        return 0;
+        return net_status;
 }

@@ -47,10 +47,7 @@ static int check_flags(const struct stage1_args *a, struct pod_plan *p, struct r
         else if (strcmp(a->net, "none") == 0)
                 p->new_net = true;
         else
-                return rk_error_set(reterr, ENOTSUP,
-                                    "failed to setup network: pod networking (--net=%s) is not "
-                                    "available yet; use --net=host or --net=none",
-                                    a->net);
+                p->new_net = p->cni = true;
         if (strcmp(a->ipc, "auto") == 0 || strcmp(a->ipc, "private") == 0)
                 p->new_ipc = true;
         else if (strcmp(a->ipc, "parent") == 0)
@@ -366,10 +363,7 @@ static int plan_build(struct pod_plan *p, struct rk_error **reterr)
                 if (r < 0)
                         return r;
         }
-        r = prepare_stage1_files(p, s1fd, reterr);
-        if (r < 0)
-                return r;
-        return setup_cgroups(p, reterr);
+        return prepare_stage1_files(p, s1fd, reterr);
 }
 
 /* Interactive with a terminal: a pty whose slave becomes the app's terminal. */
@@ -408,7 +402,7 @@ static pid_t clone_pod(struct pod_plan *p)
         unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS;
         pid_t pid;
 
-        if (p->new_net)
+        if (p->new_net && !p->cni) /* else this process is in the pod's namespace already */
                 flags |= CLONE_NEWNET;
         if (p->new_ipc)
                 flags |= CLONE_NEWIPC;
@@ -530,6 +524,14 @@ static void block_signals(void)
         sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Fails the run: the networks joined are left first (the pod init, if any, is gone). */
+_noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
+{
+        if (p->cni)
+                pod_net_abort(p);
+        die(e, 254);
+}
+
 int main(int argc, char **argv)
 {
         struct pod_plan p = {.tty_fd = -1, .sync_fd = -1};
@@ -544,22 +546,28 @@ int main(int argc, char **argv)
         lock_fd_cloexec();
         if (plan_build(&p, &e) < 0)
                 die(e, strncmp(rk_error_cause(e), "Failed to stat", 14) == 0 ? 1 : 254);
+        if (p.cni && pod_net_setup(&p, &e) < 0)
+                die(e, 254);
+        if (setup_cgroups(&p, &e) < 0)
+                fail(&p, e);
+        if (strcmp(p.args.net, "none") == 0)
+                fprintf(stderr, "networking: networking namespace with loopback only\n");
         p.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (p.args.interactive && isatty(STDIN_FILENO) &&
             open_pty(&master, &p.tty_fd, p.tty_path) < 0) {
                 rk_error_set_errno(&e, errno, "allocating a pty");
-                die(e, 254);
+                fail(&p, e);
         }
         if (pipe2(syncp, O_CLOEXEC) < 0) {
                 rk_error_set_errno(&e, errno, "pipe");
-                die(e, 254);
+                fail(&p, e);
         }
         block_signals();
         fflush(NULL);
         pid = clone_pod(&p);
         if (pid < 0) {
                 rk_error_set_errno(&e, errno, "creating the pod's namespaces");
-                die(e, 254);
+                fail(&p, e);
         }
         if (pid == 0) {
                 safe_close(syncp[1]);
@@ -571,7 +579,8 @@ int main(int argc, char **argv)
         safe_close(p.tty_fd);
         if (finish_host_side(&p, pid, &e) < 0) {
                 (void)kill(pid, SIGKILL);
-                die(e, 254);
+                (void)waitpid(pid, NULL, 0);
+                fail(&p, e);
         }
         safe_close(syncp[1]); /* go */
         if (master >= 0) {

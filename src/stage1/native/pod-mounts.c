@@ -223,7 +223,7 @@ static int setup_etc(const struct pod_plan *p, int rootfd, struct rk_error **ret
                 r = bind_at(rootfd, hosts, "/etc/hosts", false, reterr);
         if (r >= 0 && strcmp(rm, "host") == 0)
                 r = bind_at(rootfd, "/etc/resolv.conf", "/etc/resolv.conf", true, reterr);
-        else if (r >= 0 && strcmp(rm, "stage0") == 0)
+        else if (r >= 0 && (strcmp(rm, "stage0") == 0 || p->resolv_from_net))
                 r = bind_at(rootfd, resolv, "/etc/resolv.conf", false, reterr);
         if (r < 0)
                 return r;

@@ -14,6 +14,7 @@
 #include "args.h"
 #include "cgroup.h"
 #include "creds.h"
+#include "net.h"
 #include "pod.h"
 #include "volumes.h"
 
@@ -42,17 +43,31 @@ struct pod_plan {
         char *hostname;
         struct plan_app *apps;
         size_t n_apps;
-        int *init_cgfds;   /* init.scope in every hierarchy */
-        int cg2;           /* index of the cgroup2 hierarchy in cg, or -1 */
-        bool into_cgroup;  /* children start in their cgroup2 cgroup (CLONE_INTO_CGROUP) */
-        bool dev_filter;   /* device policy by cgroup2 BPF filters, not the v1 controller */
-        int sync_fd;       /* pod init: read end, EOF = go */
-        int null_fd;       /* /dev/null of the host, for apps' stdin */
-        int tty_fd;        /* interactive with a terminal: the pty slave; else -1 */
-        char tty_path[64]; /* its /dev/pts path (bind source of the apps' /dev/console) */
-        bool new_net;
+        int *init_cgfds;      /* init.scope in every hierarchy */
+        int cg2;              /* index of the cgroup2 hierarchy in cg, or -1 */
+        bool into_cgroup;     /* children start in their cgroup2 cgroup (CLONE_INTO_CGROUP) */
+        bool dev_filter;      /* device policy by cgroup2 BPF filters, not the v1 controller */
+        int sync_fd;          /* pod init: read end, EOF = go */
+        int null_fd;          /* /dev/null of the host, for apps' stdin */
+        int tty_fd;           /* interactive with a terminal: the pty slave; else -1 */
+        char tty_path[64];    /* its /dev/pts path (bind source of the apps' /dev/console) */
+        bool new_net;         /* the pod has its own network namespace */
+        bool cni;             /* ... joined to CNI networks (net) before clone */
+        bool resolv_from_net; /* S1/etc/rkt-resolv.conf came from a network's DNS */
+        struct net_pod net;
+        int *port_fds; /* host ports reserved for the pod's life (pod init keeps them) */
         bool new_ipc;
 };
+
+/*
+ * Runs in: stage1 init, host side, before clone. Reserves the forwarded host ports, joins
+ * the pod's CNI networks (net.h), writes resolv.conf from their DNS (--dns default), and
+ * moves this process into the pod's network namespace so that the pod init starts there.
+ * On failure nothing of it remains. Returns 0 or < 0 with reterr set.
+ */
+int pod_net_setup(struct pod_plan *p, struct rk_error **reterr);
+/* Undoes pod_net_setup() after a later failure (errors reported on stderr). */
+void pod_net_abort(struct pod_plan *p);
 
 /* Runs in: pod init (pid 1 of the new pid namespace). Never returns. */
 _noreturn_ void pod_init_run(struct pod_plan *p);
