@@ -10,6 +10,8 @@ packages=(
         meson ninja-build pkg-config gcc libc6-dev git clang-format
         # libraries
         libarchive-dev libjansson-dev libssl-dev libsqlite3-dev
+        # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
+        containernetworking-plugins iptables iproute2
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
         # sanitizer runtimes for the ASan+UBSan build

@@ -55,17 +55,15 @@ static int run_prepared_checks(struct pod *p)
         if (a->mds_register)
                 return cli_fail("--mds-register is not available yet: the metadata service comes "
                                 "with a later release");
-        if (a->dns || a->dns_search || a->dns_opt || a->dns_domain || a->hosts_entry)
-                return cli_fail("--dns, --dns-search, --dns-opt, --dns-domain and --hosts-entry "
-                                "are not available yet: they come with pod networking");
-        return 0;
+        return stage0_dns_from_flags();
 }
 
 static int run_prepared_run(const struct command *cmd, int argc, char **argv)
 {
         _cleanup_(store_freep) struct store *s = NULL;
         _cleanup_(pod_freep) struct pod *p = NULL;
-        struct stage1_run_args a = {arg_stage0.net, arg_stage0.interactive, NULL, NULL, false};
+        struct stage1_run_args a = {arg_stage0.net, arg_stage0.interactive, NULL, NULL, false,
+                                    &arg_dns};
         struct rk_error *err = NULL;
         int r;
 

@@ -20,8 +20,9 @@ static int run_run(const struct command *cmd, int argc, char **argv)
                 return r;
         if (pod_to_run(p, &err) < 0)
                 return cli_report(err);
-        a = (struct stage1_run_args){arg_stage0.net, arg_stage0.interactive, arg_stage0.hostname,
-                                     arg_stage0.ipc, true};
+        a = (struct stage1_run_args){
+                arg_stage0.net, arg_stage0.interactive, arg_stage0.hostname, arg_stage0.ipc, true,
+                &arg_dns};
         if (a.hostname && !*a.hostname)
                 a.hostname = NULL;
         stage0_run(s, p, &a, &err);

@@ -188,17 +188,11 @@ static const char *check_flags(size_t n_apps)
                 return "--port flag does not work with 'none' networking";
         if (a->port && net_is("host"))
                 return "--port flag does not work with 'host' networking";
-        if (a->port)
-                return "--port needs pod networking, which is not available yet: use --net=host "
-                       "and let the app listen on the host";
         if (a->mds_register)
                 return "--mds-register is not available yet: the metadata service comes with a "
                        "later release";
-        if (a->dns || a->dns_search || a->dns_opt || a->dns_domain || a->hosts_entry)
-                return "--dns, --dns-search, --dns-opt, --dns-domain and --hosts-entry are not "
-                       "available yet: they come with pod networking";
         if (a->pod_manifest &&
-            (n_apps > 0 || arg_apps.volumes || arg_apps.n_pod_mounts || a->inherit_env ||
+            (n_apps > 0 || arg_apps.volumes || arg_apps.n_pod_mounts || a->port || a->inherit_env ||
              a->set_env || a->set_env_file || a->store_only || a->no_store ||
              (a->pull_policy && strcmp(a->pull_policy, "new") != 0)))
                 return "conflicting flags set with --pod-manifest (see --help)";
@@ -207,6 +201,19 @@ static const char *check_flags(size_t n_apps)
         if (n_apps == 0 && !a->pod_manifest)
                 return "must provide at least one image or specify the pod manifest";
         return NULL;
+}
+
+struct stage0_dns arg_dns = {"default", "default", NULL, NULL};
+
+int stage0_dns_from_flags(void)
+{
+        struct stage0_dns_flags f = {arg_stage0.dns, arg_stage0.dns_search, arg_stage0.dns_opt,
+                                     arg_stage0.hosts_entry, arg_stage0.dns_domain};
+        struct rk_error *err = NULL;
+
+        if (stage0_dns_parse(&f, &arg_dns, &err) < 0)
+                return cli_report(err);
+        return 0;
 }
 
 static int parse_and_check(bool run, int argc, char **argv)
@@ -221,7 +228,7 @@ static int parse_and_check(bool run, int argc, char **argv)
                 return cli_fail("%s", err);
         if (app_list_check_mounts(&msg) < 0)
                 return cli_fail("%s", msg);
-        return 0;
+        return run ? stage0_dns_from_flags() : 0;
 }
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -362,7 +369,7 @@ static int gather(struct store *s, char **ret_stage1, struct stage0_app **ret_ap
                   json_t **ret_manifest)
 {
         struct pod_settings ps = {arg_stage0.inherit_env, arg_stage0.set_env,
-                                  arg_stage0.set_env_file, NULL};
+                                  arg_stage0.set_env_file, NULL, arg_stage0.port};
         struct rk_error *err = NULL;
         int r;
 

@@ -538,20 +538,23 @@ int stage0_pod_manifest(struct stage0_app *apps, size_t n, char *const *volumes,
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *check = NULL;
         _cleanup_free_ char *text = NULL;
-        json_t *pod, *vols = NULL, *arr = json_array();
+        json_t *pod, *vols = NULL, *ports = NULL, *arr = json_array();
         int r;
 
         r = pod_apps(apps, n, ps, arr, reterr);
         if (r >= 0)
                 r = pod_volumes(volumes, &vols, reterr);
+        if (r >= 0 && ps->ports)
+                r = stage0_ports_json(ps->ports, apps, n, &ports, reterr);
         if (r < 0) {
                 json_decref(arr);
+                json_decref(vols);
                 return r;
         }
-        pod = json_pack("{s:s,s:s,s:o,s:o,s:n,s:[{s:s,s:s}],s:n}", "acVersion", RKT_VERSION,
+        pod = json_pack("{s:s,s:s,s:o,s:o,s:n,s:[{s:s,s:s}],s:o}", "acVersion", RKT_VERSION,
                         "acKind", "PodManifest", "apps", arr, "volumes", vols, "isolators",
                         "annotations", "name", "coreos.com/rkt/stage1/mutable", "value", "false",
-                        "ports");
+                        "ports", ports ? ports : json_null());
         text = json_dump_go(pod, false);
         r = pod_manifest_parse(text, strlen(text), &check, reterr);
         if (r < 0) {

@@ -139,6 +139,15 @@ static char **stage1_argv(const char *path, int version, struct pod *p,
                 strv_push(&argv, "--disable-paths");
         if (version > 2 && (arg_global.insecure & INSECURE_SECCOMP))
                 strv_push(&argv, "--disable-seccomp");
+        if (a->dns && (strcmp(a->dns->resolv_mode, "default") != 0 ||
+                       strcmp(a->dns->hosts_mode, "default") != 0)) {
+                if (version > 3)
+                        strv_consume(&argv, xasprintf("--dns-conf-mode=resolv=%s,hosts=%s",
+                                                      a->dns->resolv_mode, a->dns->hosts_mode));
+                else
+                        log_with_prefix(LOG_LEVEL_WARNING, "stage0: ",
+                                        "warning: --dns-conf-mode option not supported by stage1");
+        }
         if (a->ipc && version >= 6)
                 strv_consume(&argv, xasprintf("--ipc=%s", a->ipc));
         else if (a->ipc)
@@ -158,6 +167,8 @@ int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
         r = stage0_pod_app_names(p, &apps, reterr);
         if (r >= 0 && pod_uses_overlay(p))
                 r = mount_overlays(s, p, apps, reterr);
+        if (r >= 0 && a->dns)
+                r = stage0_dns_write(p, a->dns, reterr);
         if (r >= 0)
                 r = stage1_entrypoint(p, &path, &version, reterr);
         if (r < 0)

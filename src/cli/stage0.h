@@ -35,6 +35,7 @@ struct pod_settings {
         char **set_env;      /* KEY=VALUE */
         char **set_env_file; /* paths */
         char *pull_policy;
+        char **ports; /* --port values */
 };
 
 /* An app of the pod being prepared. */
@@ -64,6 +65,35 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
                    const struct stage0_app *apps, size_t n, json_t *manifest, bool overlay,
                    struct rk_error **reterr);
 
+/*
+ * The pod manifest "ports" (SPEC.md §8.5) for the --port values "NAME:[IP:]HOSTPORT": each
+ * name must be the port of exactly one app, no host ip:port twice. *ret is a JSON array.
+ */
+int stage0_ports_json(char *const *ports, const struct stage0_app *apps, size_t n, json_t **ret,
+                      struct rk_error **reterr);
+
+/* The DNS and hosts flags as given. */
+struct stage0_dns_flags {
+        char **dns, **search, **opt, **hosts_entry;
+        const char *domain;
+};
+
+/* What they mean for the pod (SPEC.md §8.4). */
+struct stage0_dns {
+        const char *resolv_mode; /* "default", "stage0", "host" or "none" */
+        const char *hosts_mode;  /* "default", "stage0" or "host" */
+        json_t *resolv;          /* stage0: {nameservers, search, options[, domain]} */
+        char **hosts;            /* stage0: "IP host1 host2" lines */
+};
+
+/* Checks the flags ("error with dns flags: <why>") into *ret (free with stage0_dns_done()). */
+int stage0_dns_parse(const struct stage0_dns_flags *f, struct stage0_dns *ret,
+                     struct rk_error **reterr);
+void stage0_dns_done(struct stage0_dns *d);
+
+/* Writes S1/etc/rkt-resolv.conf and S1/etc/rkt-hosts for the stage0 modes. */
+int stage0_dns_write(struct pod *p, const struct stage0_dns *d, struct rk_error **reterr);
+
 /* Arguments for the stage1 run entrypoint (SPEC.md §7.2), beyond the UUID. */
 struct stage1_run_args {
         char **net; /* --net entries */
@@ -71,6 +101,7 @@ struct stage1_run_args {
         char *hostname;
         char *ipc;
         bool pass_local_config;
+        const struct stage0_dns *dns; /* NULL: default modes */
 };
 
 /*
