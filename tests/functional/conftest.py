@@ -259,7 +259,8 @@ def _unescape_mountinfo(s):
 
 
 def host_mounts():
-    """{(mount point, fs type)} of this process's mount namespace, outside /tmp."""
+    """{(mount point, fs type)} of this process's mount namespace, outside /tmp and the
+    pods' own network namespaces (/run/netns/cni-*, which come and go with pods)."""
     out = set()
     with open("/proc/self/mountinfo") as f:
         for line in f:
@@ -269,7 +270,7 @@ def host_mounts():
             except ValueError:
                 continue
             mp = _unescape_mountinfo(fields[4])
-            if mp == "/tmp" or mp.startswith("/tmp/"):
+            if mp == "/tmp" or mp.startswith(("/tmp/", "/run/netns/cni-")):
                 continue
             out.add((mp, fields[sep + 1]))
     return out

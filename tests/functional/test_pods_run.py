@@ -302,10 +302,12 @@ def test_net_host_keeps_the_callers_netns(pods, img):
     assert r.code == 0 and "Interface count: 1" in r.out, r
 
 
-def test_net_default_fails_clearly(pods, img):
-    r, _ = pods.run(img.path, net="default")
+def test_net_unknown_fails_clearly(pods, img):
+    # (the default network is tested in test_net_*.py, each test in its own namespace)
+    r, _ = pods.run(img.path, net="nosuch")
     assert r.code == 254, r
-    assert "stage1: failed to setup network" in r.err
+    assert "stage1: failed to setup network: error loading network definitions: networks " \
+           "not found: nosuch" in r.err, r
 
 
 # --------------------------------------------------------------------------- interactive
