@@ -9,8 +9,8 @@
 #include "strv.h"
 
 static const struct flag run_prepared_flags[] = {
-        {"net", FLAG_STRV_COMMA, &arg_stage0.net, .def = "default", .no_opt_default = "default",
-         .usage = "configure the pod's networking"},
+        {"net", FLAG_FUNC, &arg_stage0.net, stage0_net_flag_parse, .def = "default",
+         .no_opt_default = "default", .usage = "configure the pod's networking"},
         {"dns", FLAG_STRV, &arg_stage0.dns, .def = "[]",
          .usage = "name servers to write in "
                   "/etc/resolv.conf"},

@@ -104,7 +104,8 @@ static int parse_volume(const char *arg, void *value, char **ret_msg)
 
 static const struct flag run_pod_flags[] = {
         POD_FLAGS_COMMON,
-        {"net", FLAG_STRV_COMMA, &A->net, .def = "default", .no_opt_default = "default",
+        {"net", FLAG_FUNC, &A->net, stage0_net_flag_parse, .def = "default",
+         .no_opt_default = "default",
          .usage = "configure the pod's networking. Optionally, pass a list of user-configured "
                   "networks to load and set arguments to pass to each network, respectively"},
         {"interactive", FLAG_BOOL, &A->interactive, .def = "false",

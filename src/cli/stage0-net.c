@@ -30,6 +30,49 @@ static bool ip_valid(const char *s)
         return ip4_valid(s) || inet_pton(AF_INET6, s, &a) == 1;
 }
 
+/* One "NAME[:ARGS]" entry of --net against the ones before it (rkt's netList). */
+static int net_entry_check(char *const *have, const char *e, char **ret_msg)
+{
+        _cleanup_strv_free_ char **parts = strv_split(e, ':');
+        size_t n = strv_length(parts), len = strcspn(e, ":");
+
+        if (len == 0) {
+                *ret_msg = xstrdup("netname must not be empty");
+                return -EINVAL;
+        }
+        for (char *const *h = have; h && *h; h++)
+                if (strncmp(*h, e, len) == 0 && ((*h)[len] == '\0' || (*h)[len] == ':')) {
+                        *ret_msg = xasprintf("found duplicate netname \"%s\"", parts[0]);
+                        return -EINVAL;
+                }
+        if (n == 2 && (strcmp(parts[0], "all") == 0 || strcmp(parts[0], "host") == 0)) {
+                *ret_msg = xasprintf("arguments are not supported by special netname \"%s\"",
+                                     parts[0]);
+                return -EINVAL;
+        }
+        if (n > 2) {
+                _cleanup_free_ char *rest = strv_join(parts + 1, " ");
+                *ret_msg = xasprintf("network \"%s\" provided with invalid arguments: [%s]",
+                                     parts[0], rest);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int stage0_net_flag_parse(const char *arg, void *value, char **ret_msg)
+{
+        char ***list = value;
+        _cleanup_strv_free_ char **entries = strv_split(arg, ',');
+
+        STRV_FOREACH(e, entries) {
+                int r = net_entry_check(*list, *e, ret_msg);
+                if (r < 0)
+                        return r;
+                strv_push(list, *e);
+        }
+        return 0;
+}
+
 /* "NAME:[IP:]PORT" into a pod manifest port object. */
 static int port_parse(const char *s, json_t **ret, struct rk_error **reterr)
 {

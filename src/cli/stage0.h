@@ -65,6 +65,10 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
                    const struct stage0_app *apps, size_t n, json_t *manifest, bool overlay,
                    struct rk_error **reterr);
 
+/* FLAG_FUNC parser of --net (a char *** list of "NAME[:ARGS]"), with rkt's checks (SPEC.md
+ * §8.1): empty and duplicate names, arguments to "all" or "host", more than one ':'. */
+int stage0_net_flag_parse(const char *arg, void *value, char **ret_msg);
+
 /*
  * The pod manifest "ports" (SPEC.md §8.5) for the --port values "NAME:[IP:]HOSTPORT": each
  * name must be the port of exactly one app, no host ip:port twice. *ret is a JSON array.

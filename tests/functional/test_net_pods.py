@@ -153,3 +153,16 @@ def test_port_with_host_or_none_network(netpods, httpd_img):
         r, _ = netpods.run(httpd_img.path, "--port=http:8080", net=net)
         assert r.code == 254, r
         assert f"--port flag does not work with '{net}' networking" in r.err, r
+
+
+@pytest.mark.parametrize("flags,msg", [
+    (["--net=default,"], "netname must not be empty"),
+    (["--net=default", "--net=default:IP=172.16.28.9"], 'found duplicate netname "default"'),
+    (["--net=host:x=y"], 'arguments are not supported by special netname "host"'),
+    (["--net=all:x=y"], 'arguments are not supported by special netname "all"'),
+    (["--net=n1:a:b:c"], 'network "n1" provided with invalid arguments: [a b c]'),
+])
+def test_net_flag_errors(netpods, sh_img, flags, msg):
+    r = netpods("--insecure-options=image", "run", *flags, sh_img.path)
+    assert r.code == 254 and msg in r.err, r
+    assert r.err.startswith("invalid argument"), r
