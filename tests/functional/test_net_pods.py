@@ -4,13 +4,14 @@ networks from net.d (.conf and .conflist), per-network arguments, port forwardin
 portmap, list/status output, and teardown by gc. Each test runs rkt in its own network
 namespace (nettest.netpods), which checks for leaked veths, rules, namespaces and leases."""
 import json
+import os
 import re
 
 import pytest
 
 from nettest import (HTTPD_PAGE, POD_GET, cni_netns_entries, free_port, httpd_img, leases,  # noqa: F401
                      netns, netpods, sh_img, snapshot, wait_until)
-from podtest import img, needs_root  # noqa: F401
+from podtest import flyns, flypods, img, needs_root  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -166,3 +167,34 @@ def test_net_flag_errors(netpods, sh_img, flags, msg):
     r = netpods("--insecure-options=image", "run", *flags, sh_img.path)
     assert r.code == 254 and msg in r.err, r
     assert r.err.startswith("invalid argument"), r
+
+
+def test_fly_keeps_the_callers_network(flypods, img, flyns):
+    # no --net flag: rkt's default network, which the fly stage1 does not create
+    r, _ = flypods.run(img.path, "--exec=/bin/sh", "--", "-c", "readlink /proc/self/ns/net",
+                       net=None)
+    assert r.code == 0, r
+    assert r.out.strip() == os.readlink(f"/proc/{flyns.pid}/ns/net"), r
+
+
+@pytest.mark.parametrize("kind", ["macvlan", "ipvlan"])
+def test_macvlan_and_ipvlan(netpods, sh_img, kind):
+    ns = netpods.ns
+    # the master: one end of a veth pair (this kernel has no dummy links)
+    assert ns.run("ip", "link", "add", "rkt-m0", "type", "veth", "peer", "name",
+                  "rkt-m1").returncode == 0
+    try:
+        ns.run("ip", "link", "set", "rkt-m0", "up")
+        if ns.run("ip", "link", "add", "probe0", "link", "rkt-m0", "type", kind).returncode:
+            pytest.skip(f"this kernel has no {kind} links")
+        ns.run("ip", "link", "del", "probe0")
+        netpods.write_net(f"10-{kind}", {
+            "cniVersion": "0.3.1", "name": kind, "type": kind, "master": "rkt-m0",
+            "ipam": {"type": "host-local", "subnet": "10.224.0.0/24"}})
+        r, uuid = netpods.run(sh_img.path, "--exec=/bin/sh", "--", "-c",
+                              "ip -o -4 addr show eth0", net=kind)
+        assert r.code == 0 and "inet 10.224.0." in r.out, r
+        assert netpods.pod_ip(uuid, kind).startswith("10.224.0.")
+        assert netpods.gc().code == 0
+    finally:
+        ns.run("ip", "link", "del", "rkt-m0")
