@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for src/net without plugins or namespaces: net.d loading, --net selection,
+ * resolv.conf bodies. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "net.h"
+#include "tap.h"
+
+static char *tmpdir(void)
+{
+        char *d = xstrdup("/tmp/test-net-XXXXXX");
+
+        if (!mkdtemp(d))
+                abort();
+        return d;
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0 || write_file_replace_at(fd, name, text, strlen(text), 0644, 0) < 0)
+                abort();
+}
+
+#define PTP(name, subnet)                                                            \
+        "{\"cniVersion\":\"0.1.0\",\"name\":\"" name "\",\"type\":\"ptp\",\"ipam\":" \
+        "{\"type\":\"host-local\",\"subnet\":\"" subnet "\"}}"
+
+/* Two directories as the stage1's and the user's net.d. */
+static void fixture(char **ret_b, char **ret_u)
+{
+        *ret_b = tmpdir();
+        *ret_u = tmpdir();
+        put(*ret_b, "99-default.conf", PTP("default", "172.16.28.0/24"));
+        put(*ret_b, "99-default-restricted.conf", PTP("default-restricted", "172.31.0.0/16"));
+        put(*ret_u, "10-a.conf", PTP("a", "10.1.0.0/16"));
+        put(*ret_u, "20-a-again.conf", PTP("a", "10.2.0.0/16"));
+        put(*ret_u, "30-list.conflist",
+            "{\"cniVersion\":\"0.4.0\",\"name\":\"l\",\"plugins\":[{\"type\":\"bridge\"}]}");
+        put(*ret_u, "README", "not a network");
+}
+
+static void cleanup(char *b, char *u)
+{
+        rm_rf_at(AT_FDCWD, b);
+        rm_rf_at(AT_FDCWD, u);
+        free(b);
+        free(u);
+}
+
+TEST(load_orders_by_basename_and_drops_duplicates)
+{
+        struct net_defs defs = {0};
+        struct rk_error *e = NULL;
+        char *b, *u;
+
+        fixture(&b, &u);
+        ASSERT_OK(net_defs_load(b, u, &defs, &e));
+        ASSERT_EQ(defs.n, 4);
+        ASSERT_STREQ(defs.items[0].name, "a");
+        ASSERT_CONTAINS(defs.items[0].path, "10-a.conf");
+        ASSERT_STREQ(defs.items[1].name, "l");
+        ASSERT_TRUE(defs.items[1].is_list);
+        ASSERT_STREQ(defs.items[2].name, "default-restricted");
+        ASSERT_STREQ(defs.items[3].name, "default");
+        net_defs_done(&defs);
+        cleanup(b, u);
+}
+
+TEST(user_network_replaces_builtin)
+{
+        struct net_defs defs = {0};
+        struct rk_error *e = NULL;
+        char *b, *u;
+
+        fixture(&b, &u);
+        put(u, "50-mine.conf", PTP("default", "10.9.0.0/16"));
+        ASSERT_OK(net_defs_load(b, u, &defs, &e));
+        ASSERT_EQ(defs.n, 4);
+        ASSERT_CONTAINS(defs.items[2].path, "50-mine.conf");
+        ASSERT_STREQ(defs.items[2].name, "default");
+        net_defs_done(&defs);
+        cleanup(b, u);
+}
+
+TEST(malformed_file_names_the_file)
+{
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+        struct net_defs defs = {0};
+        _cleanup_free_ char *msg = NULL;
+        char *b, *u;
+
+        fixture(&b, &u);
+        put(u, "40-bad.conf", "{\"name\": \"bad\"}");
+        ASSERT_FAIL(net_defs_load(b, u, &defs, &e));
+        msg = rk_error_render(e, false);
+        ASSERT_CONTAINS(msg, "40-bad.conf: missing type");
+        cleanup(b, u);
+}
+
+/* Selects spec from the fixture (plus extra as 60-extra.conf); *ret lists name(args). */
+static int select_names(const char *spec, const char *extra, char **ret, struct rk_error **e)
+{
+        struct net_defs defs = {0};
+        const struct net_def **sel = NULL;
+        struct net_request *reqs = NULL;
+        size_t n = 0;
+        char *b, *u;
+        int r;
+
+        fixture(&b, &u);
+        if (extra)
+                put(u, "60-extra.conf", extra);
+        r = net_defs_load(b, u, &defs, e);
+        if (r >= 0)
+                r = net_select(&defs, spec, &sel, &reqs, &n, e);
+        if (r >= 0) {
+                char buf[256] = "";
+                for (size_t i = 0; i < n; i++)
+                        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s(%s)",
+                                 i ? "," : "", sel[i]->name, reqs[i].args);
+                *ret = xstrdup(buf);
+                free(sel);
+                net_requests_free(reqs, n);
+        }
+        net_defs_done(&defs);
+        cleanup(b, u);
+        return r;
+}
+
+TEST(select_in_file_order_with_args)
+{
+        _cleanup_free_ char *s = NULL, *all = NULL;
+        struct rk_error *e = NULL;
+
+        ASSERT_OK(select_names("default,a:IP=10.1.0.9", NULL, &s, &e));
+        ASSERT_STREQ(s, "a(IP=10.1.0.9),default()");
+        ASSERT_OK(select_names("all", NULL, &all, &e));
+        ASSERT_STREQ(all, "a(),l(),default-restricted(),default()");
+}
+
+TEST(select_unknown_and_overlapping)
+{
+        _cleanup_(rk_error_freep) struct rk_error *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        _cleanup_free_ char *s = NULL;
+
+        ASSERT_FAIL(select_names("x,default,y", NULL, &s, &e1));
+        ASSERT_STREQ(rk_error_cause(e1), "networks not found: x, y");
+        ASSERT_FAIL(select_names("default,o", PTP("o", "172.16.0.0/12"), &s, &e2));
+        ASSERT_STREQ(rk_error_cause(e2),
+                     "networks \"o\" (172.16.0.0/12) and \"default\" (172.16.28.0/24) overlap");
+        ASSERT_OK(select_names("default,default-restricted,a,o", PTP("o", "10.3.0.0/16"), &s, &e3));
+}
+
+TEST(resolv_conf_bodies)
+{
+        json_t *dns = json_pack("{s:[s,s],s:[s],s:[s],s:s}", "nameservers", "10.0.0.1", "10.0.0.2",
+                                "search", "a.test", "options", "ndots:2", "domain", "d.test");
+        _cleanup_free_ char *body = net_resolv_conf("# hdr", dns);
+        json_t *empty = json_object();
+
+        ASSERT_STREQ(body, "# hdr\n\nsearch a.test\nnameserver 10.0.0.1\nnameserver 10.0.0.2\n"
+                           "options ndots:2\ndomain d.test\n");
+        ASSERT_NULL(net_resolv_conf("# hdr", empty));
+        json_decref(dns);
+        json_decref(empty);
+}
+
+TAP_MAIN
