@@ -200,3 +200,128 @@ class Registry:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+# --------------------------------------------------------------------------- fake registry
+
+import base64  # noqa: E402
+import http.server  # noqa: E402
+import ssl  # noqa: E402
+import threading  # noqa: E402
+
+
+class FakeRegistry:
+    """A registry v2 written in Python on 127.0.0.1, serving the images of a Layout, with
+    hooks to misbehave. auth="bearer" demands a token from realm (default: /token here);
+    creds=(user, password) makes /token demand Basic credentials. Every request is
+    recorded as (path, headers dict)."""
+
+    def __init__(self, layout, auth=None, realm=None, creds=None, tls_dir=None):
+        self.layout = layout
+        self.auth = auth
+        self.creds = creds
+        self.requests = []
+        self.hooks = {}  # path -> fn(handler) returning True when it answered
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        scheme = "https" if tls_dir else "http"
+        self.realm = realm or f"{scheme}://{self.host}/token"
+        reg = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                reg.requests.append((self.path, dict(self.headers)))
+                hook = reg.hooks.get(self.path.split("?")[0])
+                if hook and hook(self):
+                    return
+                reg.route(self)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if tls_dir:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    @staticmethod
+    def send(h, status, body=b"", headers=None):
+        h.send_response(status)
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def authorized(self, h):
+        if self.auth != "bearer":
+            return True
+        if h.headers.get("Authorization") == "Bearer good-token":
+            return True
+        self.send(h, 401, b'{"errors":[]}', {
+            "WWW-Authenticate": f'Bearer realm="{self.realm}",service="fake registry",'
+                                f'scope="repository:test/img:pull,push"',
+            "Docker-Distribution-API-Version": "registry/2.0"})
+        return False
+
+    def token(self, h):
+        if self.creds:
+            want = "Basic " + base64.b64encode(":".join(self.creds).encode()).decode()
+            if h.headers.get("Authorization") != want:
+                self.send(h, 401, b"{}")
+                return
+        self.send(h, 200, json.dumps({"access_token": "good-token",
+                                      "expires_in": 300}).encode(),
+                  {"Content-Type": "application/json"})
+
+    def manifest_for(self, ref):
+        for d in self.layout.index["manifests"]:
+            if d["digest"] == ref or d.get("annotations", {}).get(
+                    "org.opencontainers.image.ref.name") == ref:
+                return d
+        p = self.layout.path / "blobs" / "sha256" / ref[7:]
+        if ref.startswith("sha256:") and p.is_file():
+            return {"digest": ref, "mediaType": json.loads(p.read_bytes())["mediaType"]}
+        return None
+
+    def route(self, h):
+        path = h.path.split("?")[0]
+        if path.startswith("/token"):
+            return self.token(h)
+        if not self.authorized(h):
+            return
+        parts = path.split("/")
+        if path == "/v2/":
+            return self.send(h, 200, b"{}", {"Docker-Distribution-API-Version": "registry/2.0"})
+        if len(parts) >= 5 and parts[-2] == "manifests":
+            d = self.manifest_for(parts[-1])
+            if not d:
+                return self.send(h, 404, b"{}")
+            body = (self.layout.path / "blobs" / "sha256" / d["digest"][7:]).read_bytes()
+            return self.send(h, 200, body, {"Content-Type": d["mediaType"],
+                                            "Docker-Content-Digest": d["digest"]})
+        if len(parts) >= 5 and parts[-2] == "blobs":
+            p = self.layout.path / "blobs" / "sha256" / parts[-1][7:]
+            if not p.is_file():
+                return self.send(h, 404, b"{}")
+            return self.send(h, 200, p.read_bytes())
+        return self.send(h, 404, b"{}")
+
+
+def self_signed_cert(d: Path):
+    """cert.pem/key.pem for 127.0.0.1 in d (openssl)."""
+    d.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+                   check=True, capture_output=True, timeout=60)
+    return d

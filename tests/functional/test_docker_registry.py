@@ -227,6 +227,13 @@ def test_invalid_references(rkt, ref):
 
 
 def test_run_converted_image(rkt, registry):
+    try:
+        run_converted_image(rkt, registry)
+    finally:
+        rkt("gc", "--grace-period=0s")
+
+
+def run_converted_image(rkt, registry):
     ref = f"docker://{registry.host}/test/oci:v1"
     r = rkt.ok(INSECURE, "run", "--net=host", ref)
     assert "ep c1 c2" in r.out
