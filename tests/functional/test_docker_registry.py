@@ -245,3 +245,29 @@ def run_converted_image(rkt, registry):
     assert "only" in r.out and "ep" not in r.out
     r = rkt.ok(INSECURE, "run", "--net=host", ref, "--exec=/bin/sh", "--", "-c", "id -u; id -g")
     assert r.out.split()[-2:] == ["1000", "1001"]
+
+
+def test_oci_layout_directory(rkt, tmp_path):
+    lay = D.Layout(tmp_path / "My_Layout")
+    lay.tag(lay.image([base_layer(), top_layer()], config=CONFIG), "v1")
+    lay.tag(lay.image([D.layer_tar([("other", "file", "x")])], config={"Cmd": ["/other"]}),
+            "v2")
+    key = fetch(rkt, f"oci:{lay.path}:v1")
+    m = manifest(rkt, key)
+    assert m["name"] == "my_layout"
+    assert labels(m)["version"] == "v1"
+    assert m["app"]["exec"] == ["/bin/echo", "ep", "c1", "c2"]
+    fs = rootfs(rkt, key, tmp_path / "x")
+    assert sorted(p.name for p in (fs / "opq").iterdir()) == ["upper"]
+    r = rkt.fail(INSECURE, "fetch", f"oci:{lay.path}")
+    assert "several images" in r.err
+    r = rkt.fail(INSECURE, "fetch", f"oci:{lay.path}:v3")
+    assert "no image" in r.err
+    # a blob that does not match its digest is refused
+    layer = json.loads((lay.path / "blobs/sha256" / lay.index["manifests"][1]["digest"][7:])
+                       .read_bytes())["layers"][0]
+    p = lay.path / "blobs/sha256" / layer["digest"][7:]
+    p.write_bytes(p.read_bytes() + b"x")
+    r = rkt.fail(INSECURE, "fetch", f"oci:{lay.path}:v2")
+    assert "digest mismatch" in r.err
+    assert len(list_json(rkt)) == 1
