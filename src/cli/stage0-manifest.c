@@ -287,7 +287,8 @@ static int app_base(const struct stage0_app *a, json_t **ret, struct rk_error **
 /*
  * For an image converted from Docker, arguments replace Cmd and keep Entrypoint, as
  * `docker run IMAGE ARGS` does (DOCKER.md §1.6): the exec restarts from the Entrypoint
- * recorded by the conversion (the program path as resolved in the exec).
+ * recorded by the conversion (the program path as resolved in the exec). Only images
+ * with the entrypoint or cmd annotations of our conversion: others keep rkt's rule.
  */
 static void app_docker_args(json_t *app, const struct stage0_app *a)
 {
@@ -297,7 +298,7 @@ static void app_docker_args(json_t *app, const struct stage0_app *a)
         size_t n = json_array_size(entry);
 
         if (a->spec->exec || !a->spec->has_args || !json_is_array(entry) || !json_is_array(exec) ||
-            !image_manifest_get_annotation(a->manifest, "appc.io/docker/repository") ||
+            !(ep || image_manifest_get_annotation(a->manifest, "appc.io/docker/cmd")) ||
             json_array_size(exec) < n)
                 return;
         while (json_array_size(exec) > n)
