@@ -9,9 +9,11 @@ packages=(
         # build
         meson ninja-build pkg-config gcc libc6-dev git clang-format
         # libraries
-        libarchive-dev libjansson-dev libssl-dev libsqlite3-dev
+        libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
         containernetworking-plugins iptables iproute2
+        # Docker tests: a real registry on loopback and a client to push to it
+        docker-registry skopeo
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
         # sanitizer runtimes for the ASan+UBSan build

@@ -44,6 +44,9 @@ int image_arg_classify(const char *arg, enum image_arg_kind *ret_kind, char **re
                 *ret_kind = IMAGE_ARG_HASH;
         } else if (n == 6 && strncmp(arg, "docker", 6) == 0) {
                 *ret_kind = IMAGE_ARG_DOCKER;
+        } else if ((n == 14 && strncmp(arg, "docker-archive", 14) == 0) ||
+                   (n == 3 && strncmp(arg, "oci", 3) == 0)) {
+                *ret_kind = IMAGE_ARG_LOCAL_DOCKER;
         } else if ((n == 4 && strncmp(arg, "file", 4) == 0) ||
                    ((n == 4 || n == 5) && strncmp(arg, "http", 4) == 0 &&
                     (n == 4 || arg[4] == 's'))) {

@@ -3,11 +3,12 @@
 #pragma once
 
 enum image_arg_kind {
-        IMAGE_ARG_HASH,   /* sha512-…: store lookup only */
-        IMAGE_ARG_PATH,   /* a local file; value is the absolute path */
-        IMAGE_ARG_HTTP,   /* http(s)://….aci */
-        IMAGE_ARG_DOCKER, /* docker://… */
-        IMAGE_ARG_NAME,   /* an appc name with optional version and labels */
+        IMAGE_ARG_HASH,         /* sha512-…: store lookup only */
+        IMAGE_ARG_PATH,         /* a local file; value is the absolute path */
+        IMAGE_ARG_HTTP,         /* http(s)://….aci */
+        IMAGE_ARG_DOCKER,       /* docker://… */
+        IMAGE_ARG_LOCAL_DOCKER, /* docker-archive:PATH[:REF] or oci:PATH[:REF] (skopeo's) */
+        IMAGE_ARG_NAME,         /* an appc name with optional version and labels */
 };
 
 /*

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli-store.h"
 #include "cli.h"
+#include "config.h"
+#include "docker-fetch.h"
 #include "image-arg.h"
 #include "log.h"
 
@@ -55,6 +58,47 @@ static int fetch_hash(struct store *s, const char *arg, char **ret_key, struct r
         return 0;
 }
 
+static void docker_options(const char *arg, struct docker_fetch_options *o, char **ret_registry)
+{
+        const struct config *c = cli_config();
+        char *registry = docker_fetch_registry(arg);
+
+        *o = (struct docker_fetch_options){
+                .allow_http = arg_global.insecure & INSECURE_HTTP,
+                .insecure_tls = arg_global.insecure & INSECURE_TLS,
+                .progress = isatty(STDERR_FILENO),
+                .render = true,
+        };
+        for (size_t i = 0; c && registry && i < c->n_docker_auth; i++)
+                if (strcmp(c->docker_auth[i].registry, registry) == 0) {
+                        o->user = c->docker_auth[i].user;
+                        o->password = c->docker_auth[i].password;
+                }
+        *ret_registry = registry;
+}
+
+/* docker:// and the local Docker/OCI formats: no signatures exist (SPEC.md §5.5). */
+static int fetch_docker(struct store *s, const char *arg, enum image_arg_kind kind,
+                        const char *pull_policy, char **ret_key, struct rk_error **reterr)
+{
+        _cleanup_free_ char *registry = NULL;
+        struct docker_fetch_options o;
+        int r;
+
+        if (!(arg_global.insecure & INSECURE_IMAGE))
+                return rk_error_set(reterr, ENOTSUP,
+                                    "signature verification for docker images is not supported "
+                                    "(try --insecure-options=image)");
+        docker_options(arg, &o, &registry);
+        if (kind == IMAGE_ARG_LOCAL_DOCKER)
+                return docker_fetch_local(s, arg, &o, ret_key, reterr);
+        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "remote fetching from URL \"%s\"", arg);
+        r = docker_fetch(s, arg, pull_policy, &o, ret_key, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "unable to fetch docker image from URL \"%s\"", arg);
+        return 0;
+}
+
 int image_fetch(struct store *s, const char *arg, const char *pull_policy, unsigned flags,
                 char **ret_key, struct rk_error **reterr)
 {
@@ -68,8 +112,10 @@ int image_fetch(struct store *s, const char *arg, const char *pull_policy, unsig
                 return fetch_hash(s, arg, ret_key, reterr);
         case IMAGE_ARG_NAME:
                 return fetch_name(s, arg, pull_policy, ret_key, reterr);
-        case IMAGE_ARG_HTTP:
         case IMAGE_ARG_DOCKER:
+        case IMAGE_ARG_LOCAL_DOCKER:
+                return fetch_docker(s, arg, kind, pull_policy, ret_key, reterr);
+        case IMAGE_ARG_HTTP:
                 return rk_error_set(reterr, ENOTSUP,
                                     "fetching %s is not available in this build: only local "
                                     "image files and the local store are supported",

@@ -284,6 +284,27 @@ static int app_base(const struct stage0_app *a, json_t **ret, struct rk_error **
         return 0;
 }
 
+/*
+ * For an image converted from Docker, arguments replace Cmd and keep Entrypoint, as
+ * `docker run IMAGE ARGS` does (DOCKER.md §1.6): the exec restarts from the Entrypoint
+ * recorded by the conversion (the program path as resolved in the exec). Only images
+ * with the entrypoint or cmd annotations of our conversion: others keep rkt's rule.
+ */
+static void app_docker_args(json_t *app, const struct stage0_app *a)
+{
+        const char *ep = image_manifest_get_annotation(a->manifest, "appc.io/docker/entrypoint");
+        json_t *exec = json_object_get(app, "exec");
+        _cleanup_json_ json_t *entry = ep ? json_loads(ep, 0, NULL) : json_array();
+        size_t n = json_array_size(entry);
+
+        if (a->spec->exec || !a->spec->has_args || !json_is_array(entry) || !json_is_array(exec) ||
+            !(ep || image_manifest_get_annotation(a->manifest, "appc.io/docker/cmd")) ||
+            json_array_size(exec) < n)
+                return;
+        while (json_array_size(exec) > n)
+                json_array_remove(exec, n);
+}
+
 /* exec, arguments, user, group, working directory, supplementary gids, user maps. */
 static void app_set_simple(json_t *app, const struct app_spec *spec)
 {
@@ -368,6 +389,7 @@ static int app_entry(const struct stage0_app *a, const struct ac_labels *env,
                 r = app_base(a, &app, reterr);
         if (r < 0)
                 return r;
+        app_docker_args(app, a);
         app_set_simple(app, spec);
         app_set_env(app, env, spec, ps->inherit_env);
         r = app_set_isolators(app, spec, reterr);

@@ -16,6 +16,12 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
 
+/* Version 2: the Docker conversion cache. */
+#define DOCKER_TABLE_SQL                                                          \
+        "CREATE TABLE IF NOT EXISTS dockerremote ("                               \
+        "  reference TEXT NOT NULL, digest TEXT NOT NULL, blobkey TEXT NOT NULL," \
+        "  downloadtime INTEGER NOT NULL, PRIMARY KEY (reference, digest));"
+
 static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS version (version INTEGER NOT NULL);"
         "CREATE TABLE IF NOT EXISTS aciinfo ("
@@ -26,7 +32,8 @@ static const char schema_sql[] =
         "CREATE INDEX IF NOT EXISTS aciinfo_name ON aciinfo (name);"
         "CREATE TABLE IF NOT EXISTS remote ("
         "  aciurl TEXT PRIMARY KEY, sigurl TEXT, etag TEXT, blobkey TEXT NOT NULL,"
-        "  cachemaxage INTEGER NOT NULL DEFAULT 0, downloadtime INTEGER NOT NULL);";
+        "  cachemaxage INTEGER NOT NULL DEFAULT 0, downloadtime INTEGER NOT "
+        "NULL);" DOCKER_TABLE_SQL;
 
 static int db_error(struct store *s, struct rk_error **reterr, const char *what)
 {
@@ -64,9 +71,12 @@ static int db_check_version(struct store *s, struct rk_error **reterr)
                 return r;
         if (sqlite3_step(st) != SQLITE_ROW) {
                 sqlite3_finalize(TAKE_PTR(st));
-                return db_exec(s, "INSERT INTO version VALUES (1)", reterr);
+                return db_exec(s, "INSERT INTO version VALUES (2)", reterr);
         }
         version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(TAKE_PTR(st));
+        if (version == 1) /* migration: the tables were created IF NOT EXISTS already */
+                return db_exec(s, "UPDATE version SET version = 2", reterr);
         if (version > STORE_DB_VERSION)
                 return rk_error_set(reterr, EPROTO,
                                     "current store db version: %d (greater than "
@@ -238,17 +248,21 @@ int store_db_upsert_image(struct store *s, const struct image_info *i, struct rk
 
 int store_db_delete_image(struct store *s, const char *key, struct rk_error **reterr)
 {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *a = NULL, *b = NULL;
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
         int r;
 
         r = db_prepare(s, "DELETE FROM aciinfo WHERE blobkey = ?", &a, reterr);
         if (r >= 0)
                 r = db_prepare(s, "DELETE FROM remote WHERE blobkey = ?", &b, reterr);
+        if (r >= 0)
+                r = db_prepare(s, "DELETE FROM dockerremote WHERE blobkey = ?", &c, reterr);
         if (r < 0)
                 return r;
         sqlite3_bind_text(a, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_text(b, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(a) != SQLITE_DONE || sqlite3_step(b) != SQLITE_DONE)
+        sqlite3_bind_text(c, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(a) != SQLITE_DONE || sqlite3_step(b) != SQLITE_DONE ||
+            sqlite3_step(c) != SQLITE_DONE)
                 return db_error(s, reterr, "cannot remove image");
         return 0;
 }
@@ -285,4 +299,83 @@ int store_db_keys_with_prefix(struct store *s, const char *prefix, char ***ret,
                 return db_error(s, reterr, "cannot look up image IDs");
         *ret = TAKE_PTR(keys);
         return 0;
+}
+
+/* The blob key of the first row of a one-column query bound to texts a and b (b may be
+ * NULL), when that image is still in the store. */
+static int db_lookup_key(struct store *s, const char *sql, const char *a, const char *b,
+                         char **ret_key, struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        struct image_info info = {0};
+        _cleanup_free_ char *key = NULL;
+        int r;
+
+        r = db_prepare(s, sql, &st, reterr);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+        if (b)
+                sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+                return rk_error_set(reterr, ENOENT, "no image was fetched from %s", a);
+        if (r != SQLITE_ROW)
+                return db_error(s, reterr, "cannot read the remote cache");
+        key = column_strdup(st, 0);
+        r = store_get_image(s, key, &info, reterr);
+        image_info_done(&info);
+        if (r < 0)
+                return r;
+        *ret_key = TAKE_PTR(key);
+        return 0;
+}
+
+int store_get_remote(struct store *s, const char *url, char **ret_key, struct rk_error **reterr)
+{
+        return db_lookup_key(s, "SELECT blobkey FROM remote WHERE aciurl = ?", url, NULL, ret_key,
+                             reterr);
+}
+
+int store_get_docker(struct store *s, const char *reference, const char *digest, char **ret_key,
+                     struct rk_error **reterr)
+{
+        return db_lookup_key(s,
+                             "SELECT blobkey FROM dockerremote WHERE reference = ? AND digest = ?",
+                             reference, digest, ret_key, reterr);
+}
+
+/* Runs an INSERT OR REPLACE bound to texts v[0..n-1] and the time now as ?n+1. */
+static int db_put(struct store *s, const char *sql, const char *const *v, int n,
+                  struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = db_prepare(s, sql, &st, reterr);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < n; i++)
+                sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, n + 1, now_ns());
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return db_error(s, reterr, "cannot record the remote");
+        return 0;
+}
+
+int store_put_remote(struct store *s, const char *url, const char *key, struct rk_error **reterr)
+{
+        return db_put(s,
+                      "INSERT OR REPLACE INTO remote (aciurl, blobkey, downloadtime) "
+                      "VALUES (?, ?, ?)",
+                      (const char *const[]){url, key}, 2, reterr);
+}
+
+int store_put_docker(struct store *s, const char *reference, const char *digest, const char *key,
+                     struct rk_error **reterr)
+{
+        return db_put(s,
+                      "INSERT OR REPLACE INTO dockerremote (reference, digest, blobkey, "
+                      "downloadtime) VALUES (?, ?, ?, ?)",
+                      (const char *const[]){reference, digest, key}, 3, reterr);
 }

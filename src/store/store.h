@@ -26,7 +26,7 @@ struct image_manifest;
 #define STORE_KEY_PREFIX "sha512-"
 #define STORE_KEY_HEX    64
 #define STORE_KEY_LEN    (7 + STORE_KEY_HEX)
-#define STORE_DB_VERSION 1
+#define STORE_DB_VERSION 2
 
 struct store {
         char *dir;  /* D, absolute */
@@ -78,6 +78,22 @@ int store_get_image(struct store *s, const char *key, struct image_info *ret,
                     struct rk_error **reterr);
 /* Sets the last-used time of key to now. Failures are ignored (best effort). */
 void store_touch_image(struct store *s, const char *key);
+
+/*
+ * The remote cache (rkt's remote table): the image last fetched from url (for docker
+ * images "docker://<reference as given>"). store_get_remote() fails with -ENOENT when there
+ * is no row or its image is no longer in the store.
+ */
+int store_get_remote(struct store *s, const char *url, char **ret_key, struct rk_error **reterr);
+int store_put_remote(struct store *s, const char *url, const char *key, struct rk_error **reterr);
+/*
+ * The Docker conversion cache (schema version 2): the image converted from the manifest
+ * digest fetched for reference (as given). Same contract as the remote cache.
+ */
+int store_get_docker(struct store *s, const char *reference, const char *digest, char **ret_key,
+                     struct rk_error **reterr);
+int store_put_docker(struct store *s, const char *reference, const char *digest, const char *key,
+                     struct rk_error **reterr);
 
 /* --- lookup (store-resolve.c) --- */
 

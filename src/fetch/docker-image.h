@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A Docker or OCI image ready for conversion, whatever its source (registry, `docker save`
+ * archive, OCI layout), and its conversion to one squashed ACI (DOCKER.md §1.4-1.5, §1.7).
+ */
+#pragma once
+
+#include <jansson.h>
+
+#include "error.h"
+
+struct docker_image {
+        char *name;            /* ACI name before sanitising: "<registry>/<repository>" */
+        char *version;         /* the tag (label "version"), NULL for none */
+        char *original_name;   /* the reference as given (annotation originalname) */
+        char *registry;        /* annotation registryurl, NULL for local sources */
+        char *repository;      /* annotation repository */
+        char *manifest_digest; /* annotation manifesthash, NULL when unknown */
+        char *config_digest;   /* annotation imageid (the Docker image ID), NULL if unknown */
+        json_t *config;        /* the image configuration (owned) */
+        char **layers;         /* layer files (absolute paths), base layer first */
+};
+
+void docker_image_done(struct docker_image *img);
+
+/*
+ * Squashes the layers of img and writes the ACI (uncompressed tar) into a new file in the
+ * directory tmp_fd; *ret_fd is that file, read-only at offset 0. A relative Entrypoint or
+ * Cmd program is resolved through the image's PATH, as Docker does at run time.
+ */
+int docker_image_convert(const struct docker_image *img, int tmp_fd, int *ret_fd,
+                         struct rk_error **reterr);
+
+/* The ACI os/arch labels for a Docker os/architecture/variant; false when unmapped. */
+bool docker_platform_to_aci(const char *os, const char *arch, const char *variant,
+                            const char **ret_os, const char **ret_arch);
+/* The Docker architecture and variant of this machine ("amd64", NULL). */
+void docker_host_platform(const char **ret_arch, const char **ret_variant);

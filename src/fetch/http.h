@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A small HTTP(S) client over libcurl for registries (DESIGN.md §7): every response is
+ * bounded in size and time, redirects are followed by hand (at most HTTP_MAX_REDIRECTS)
+ * so that an HTTPS origin never continues over plain HTTP and credentials never leave the
+ * origin they were meant for, and bodies streamed to a file are hashed on the way.
+ *
+ * Runs in: stage0. libcurl may start a resolver thread; no namespaces are touched here.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "strv.h"
+
+#define HTTP_MAX_REDIRECTS  5
+#define HTTP_ERROR_BODY_MAX (16 << 10)
+
+struct http_client {
+        bool insecure_tls; /* do not verify certificates */
+        bool progress;     /* progress bars on stderr for file downloads */
+};
+
+struct http_request {
+        const char *url;
+        char **headers;             /* extra "Name: value" lines, sent on every hop */
+        const char *authorization;  /* "Authorization" value, only sent to the origin of url */
+        size_t max_size;            /* memory body: larger is an error (-EFBIG) */
+        int out_fd;                 /* >= 0: a 2xx body goes here instead of memory */
+        uint64_t expect_size;       /* out_fd: exact size (0: unknown), more is -EFBIG */
+        const char *progress_label; /* out_fd: label of the progress bar */
+        long timeout_s;             /* whole-request limit; 0: only the stall limit */
+};
+
+struct http_response {
+        long status;
+        char *body; /* NUL-terminated; for out_fd only the error body of a non-2xx answer */
+        size_t len;
+        uint64_t written;       /* out_fd: bytes written */
+        char sha256[72];        /* out_fd: "sha256:<hex>" of the bytes written */
+        char *content_type;     /* without parameters, NULL when absent */
+        char *www_authenticate; /* the first challenge header, NULL when absent */
+        char *docker_digest;    /* Docker-Content-Digest, NULL when absent */
+        char *url;              /* the URL that answered (after redirects) */
+};
+
+void http_response_done(struct http_response *r);
+
+/*
+ * Performs a GET of req->url. A transport failure (connection, TLS, timeout, size limit,
+ * downgrade redirect) is an error naming the URL; any HTTP status is a success with
+ * ret->status set: the caller decides. For out_fd, only a 2xx body is written to it.
+ */
+int http_get(const struct http_client *c, const struct http_request *req, struct http_response *ret,
+             struct rk_error **reterr);
+
+/* Whether two URLs have the same scheme, host and port (credentials may go from a to b). */
+bool http_same_origin(const char *a, const char *b);
+/* The URL-encoded form of s (never NULL). */
+char *http_escape(const char *s);
