@@ -147,7 +147,9 @@ static int layout_image(int dirfd, const char *dir, const char *ref, struct dock
                 r = layout_manifest(dirfd, &img->manifest_digest, &m, reterr);
         if (r >= 0)
                 r = blob_read(dirfd, m.config.digest, DOCKER_CONFIG_MAX, &cfg, &len, reterr);
-        if (r >= 0 && !json_is_object(img->config = json_loadb(cfg, len, 0, NULL)))
+        if (r >= 0)
+                img->config = json_loadb(cfg, len, 0, NULL); /* json_is_object() is a macro */
+        if (r >= 0 && !json_is_object(img->config))
                 r = rk_error_set(reterr, EINVAL, "the image configuration is not JSON");
         for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
                 _cleanup_free_ char *p = blob_path(m.layers[i].digest);
