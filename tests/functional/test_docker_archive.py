@@ -307,3 +307,22 @@ def test_missing_archive(rkt, tmp_path):
     r = rkt.fail(INSECURE, "fetch", f"docker-archive:{tmp_path}/nope.tar")
     assert "cannot open the archive" in r.err
     assert_nothing_stored(rkt, r)
+
+
+def test_docker25_archive_with_oci_blobs(rkt, tmp_path):
+    """Docker 25+ saves an OCI layout inside the tar; its manifest.json names blobs."""
+    layers = [D.layer_tar([("a", "file", "A")]), D.layer_tar([("b", "file", "B")])]
+    cfg = image_config(layers, {"Cmd": ["/a"]})
+    extra = [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+             ("blobs", None, tarfile.DIRTYPE), ("blobs/sha256", None, tarfile.DIRTYPE),
+             (f"blobs/sha256/{D.sha256(cfg)[7:]}", cfg)]
+    extra += [(f"blobs/sha256/{D.sha256(l)[7:]}", l) for l in layers]
+    p = tmp_path / "d25.tar"
+    save_archive(p, [], extra=extra, manifest=[
+        {"Config": f"blobs/sha256/{D.sha256(cfg)[7:]}", "RepoTags": ["d25:latest"],
+         "Layers": [f"blobs/sha256/{D.sha256(l)[7:]}" for l in layers]}])
+    key = fetch(rkt, f"docker-archive:{p}:d25")
+    m = manifest(rkt, key)
+    assert m["name"] == "registry-1.docker.io/library/d25" and labels(m)["version"] == "latest"
+    fs = rootfs(rkt, key, tmp_path / "fs")
+    assert (fs / "a").read_text() == "A" and (fs / "b").read_text() == "B"
