@@ -3,12 +3,14 @@
  * oci:PATH[:REF] — an OCI image layout directory (skopeo's spelling) to the store. The
  * manifest is chosen by its org.opencontainers.image.ref.name annotation (or is the only
  * one); an index selects this machine's platform; every blob read is checked against its
- * digest. docker-archive:PATH[:REF] is not supported yet.
+ * digest. docker-archive:PATH[:REF] is read by docker-archive.c; both convert and import
+ * the same way as docker:// images.
  */
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "docker-archive.h"
 #include "docker-fetch.h"
 #include "docker-image.h"
 #include "docker-manifest.h"
@@ -147,7 +149,9 @@ static int layout_image(int dirfd, const char *dir, const char *ref, struct dock
                 r = layout_manifest(dirfd, &img->manifest_digest, &m, reterr);
         if (r >= 0)
                 r = blob_read(dirfd, m.config.digest, DOCKER_CONFIG_MAX, &cfg, &len, reterr);
-        if (r >= 0 && !json_is_object(img->config = json_loadb(cfg, len, 0, NULL)))
+        if (r >= 0)
+                img->config = json_loadb(cfg, len, 0, NULL); /* json_is_object() is a macro */
+        if (r >= 0 && !json_is_object(img->config))
                 r = rk_error_set(reterr, EINVAL, "the image configuration is not JSON");
         for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
                 _cleanup_free_ char *p = blob_path(m.layers[i].digest);
@@ -179,29 +183,37 @@ static void describe(struct docker_image *img, const char *arg, const char *path
         img->original_name = xstrdup(arg);
 }
 
-int docker_fetch_local(struct store *s, const char *arg, const struct docker_fetch_options *o,
-                       char **ret_key, struct rk_error **reterr)
+/* oci:PATH[:REF] into img, its layers read in place. */
+static int oci_image(const char *arg, struct docker_image *img, struct rk_error **reterr)
 {
-        _cleanup_free_ char *path = NULL, *ref = NULL, *tmp = NULL;
-        _cleanup_close_ int dirfd = -EBADF, tmp_fd = -EBADF, aci = -EBADF;
-        struct docker_image img = {0};
+        _cleanup_free_ char *path = NULL, *ref = NULL;
+        _cleanup_close_ int dirfd = -EBADF;
         int r;
 
-        if (strncmp(arg, "oci:", 4) != 0)
-                return rk_error_set(reterr, ENOTSUP,
-                                    "%s: docker-archive images are not "
-                                    "supported yet",
-                                    arg);
         split_arg(arg, &path, &ref);
         dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
                 return rk_error_set_errno(reterr, errno, "cannot open the OCI layout %s", path);
         log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using OCI image layout %s", path);
-        r = layout_image(dirfd, path, ref, &img, reterr);
-        if (r >= 0) {
-                describe(&img, arg, path, ref);
-                r = store_mkdtemp(s, "rkt-docker-", &tmp, &tmp_fd, reterr);
-        }
+        r = layout_image(dirfd, path, ref, img, reterr);
+        if (r >= 0)
+                describe(img, arg, path, ref);
+        return r;
+}
+
+int docker_fetch_local(struct store *s, const char *arg, const struct docker_fetch_options *o,
+                       char **ret_key, struct rk_error **reterr)
+{
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int tmp_fd = -EBADF, aci = -EBADF;
+        struct docker_image img = {0};
+        int r;
+
+        r = store_mkdtemp(s, "rkt-docker-", &tmp, &tmp_fd, reterr);
+        if (r >= 0 && strncmp(arg, "oci:", 4) == 0)
+                r = oci_image(arg, &img, reterr);
+        else if (r >= 0)
+                r = docker_archive_image(arg, tmp, tmp_fd, &img, reterr);
         if (r >= 0)
                 r = docker_image_convert(&img, tmp_fd, &aci, reterr);
         if (r >= 0)
