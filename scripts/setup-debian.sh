@@ -9,7 +9,7 @@ packages=(
         # build
         meson ninja-build pkg-config gcc libc6-dev git clang-format
         # libraries
-        libarchive-dev libjansson-dev libssl-dev libsqlite3-dev
+        libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libmicrohttpd-dev
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
         # sanitizer runtimes for the ASan+UBSan build

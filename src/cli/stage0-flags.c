@@ -16,6 +16,7 @@
 #include "image-fetch.h"
 #include "image-manifest.h"
 #include "log.h"
+#include "mds-client.h"
 #include "pod-manifest.h"
 #include "strv.h"
 
@@ -191,9 +192,9 @@ static const char *check_flags(size_t n_apps)
         if (a->port)
                 return "--port needs pod networking, which is not available yet: use --net=host "
                        "and let the app listen on the host";
-        if (a->mds_register)
-                return "--mds-register is not available yet: the metadata service comes with a "
-                       "later release";
+        if (a->mds_register && net_is("none"))
+                return "--mds-register flag does not work with --net=none. Please use 'host', "
+                       "'default' or an equivalent network";
         if (a->dns || a->dns_search || a->dns_opt || a->dns_domain || a->hosts_entry)
                 return "--dns, --dns-search, --dns-opt, --dns-domain and --hosts-entry are not "
                        "available yet: they come with pod networking";
@@ -219,6 +220,8 @@ static int parse_and_check(bool run, int argc, char **argv)
         err = check_flags(arg_apps.n);
         if (err)
                 return cli_fail("%s", err);
+        if (run && arg_stage0.mds_register && !mds_client_reachable())
+                return cli_fail("%s", MDS_UNREACHABLE_TEXT);
         if (app_list_check_mounts(&msg) < 0)
                 return cli_fail("%s", msg);
         return 0;

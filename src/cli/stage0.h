@@ -71,6 +71,7 @@ struct stage1_run_args {
         char *hostname;
         char *ipc;
         bool pass_local_config;
+        bool mds_register; /* register with the metadata service, pass --mds-token */
 };
 
 /*

@@ -24,6 +24,7 @@
 #include "device-filter.h"
 #include "fs-util.h"
 #include "log.h"
+#include "mds.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
 #include "root-path.h"
@@ -107,7 +108,9 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
         if (r < 0)
                 return r;
         pa->env = app_env_build(a->app, a->name);
-        r = plan_exec(pa, rootfd, reterr);
+        r = stage1_mds_env(&p->args, &pa->env, reterr);
+        if (r >= 0)
+                r = plan_exec(pa, rootfd, reterr);
         if (r < 0)
                 return r;
         r = app_mounts_compute(p->pod, a, true, &pa->mounts, reterr);
