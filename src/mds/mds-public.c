@@ -78,64 +78,78 @@ static void annotation_value(const json_t *list, const char *name, const char *w
 {
         const char *v;
 
-        if (!ac_identifier_is_valid(name))
-                return mds_respond_text(r, 400, "%s annotation is not a valid AC Identifier\n",
-                                        what);
+        if (!ac_identifier_is_valid(name)) {
+                mds_respond_text(r, 400, "%s annotation is not a valid AC Identifier\n", what);
+                return;
+        }
         v = annotation_get(list, name);
-        if (!v)
-                return mds_respond_text(r, 404, "%s annotation \"%s\" not found\n", what, name);
+        if (!v) {
+                mds_respond_text(r, 404, "%s annotation \"%s\" not found\n", what, name);
+                return;
+        }
         mds_respond_text(r, 200, "%s", v);
+}
+
+/* The registered app named by the first segment of rest (*ret_rest: what follows it), or NULL
+ * after answering 404 or 400. */
+static const struct mds_app *find_app(const struct mds_pod *pod, const char *rest,
+                                      const char **ret_rest, struct mds_response *r)
+{
+        const char *slash = strchr(rest, '/');
+        _cleanup_free_ char *name = slash ? strndup(rest, (size_t)(slash - rest)) : NULL;
+        const struct mds_app *app = NULL;
+
+        if (!name)
+                mds_respond_text(r, 404, "not found\n");
+        else if (!ac_name_is_valid(name))
+                mds_respond_text(r, 400, "App name \"%s\" is not a valid AC Name\n", name);
+        else if (!(app = mds_pod_app(pod, name)))
+                mds_respond_text(r, 404, "app not found\n");
+        *ret_rest = slash ? slash + 1 : NULL;
+        return app;
 }
 
 static void get_app(const struct mds_pod *pod, const char *rest, struct mds_response *r)
 {
-        const char *slash = strchr(rest, '/');
-        _cleanup_free_ char *name = slash ? strndup(rest, (size_t)(slash - rest)) : NULL;
-        const struct mds_app *app;
-        _cleanup_json_ json_t *merged = NULL;
+        const struct mds_app *app = find_app(pod, rest, &rest, r);
+        const json_t *entry = app ? pod_app_entry(pod, app->name) : NULL;
+        _cleanup_json_ json_t *merged = app ? app_annotations(pod, app) : NULL;
 
-        if (!name)
-                return mds_respond_text(r, 404, "not found\n");
-        if (!ac_name_is_valid(name))
-                return mds_respond_text(r, 400, "App name \"%s\" is not a valid AC Name\n", name);
-        app = mds_pod_app(pod, name);
         if (!app)
-                return mds_respond_text(r, 404, "app not found\n");
-        rest = slash + 1;
+                return;
         if (strcmp(rest, "image/manifest") == 0)
-                return mds_respond_json(r, app->manifest);
-        if (strcmp(rest, "image/id") == 0)
-                return mds_respond_text(
+                mds_respond_json(r, app->manifest);
+        else if (strcmp(rest, "image/id") == 0)
+                mds_respond_text(
                         r, 200, "%s",
-                        json_string_value(json_object_get(
-                                json_object_get(pod_app_entry(pod, name), "image"), "id"))
+                        json_string_value(json_object_get(json_object_get(entry, "image"), "id"))
                                 ?: "");
-        merged = app_annotations(pod, app);
-        if (strcmp(rest, "annotations") == 0)
-                return mds_respond_json(r, merged);
-        if (strncmp(rest, "annotations/", 12) == 0)
-                return annotation_value(merged, rest + 12, "App", r);
-        mds_respond_text(r, 404, "not found\n");
+        else if (strcmp(rest, "annotations") == 0)
+                mds_respond_json(r, merged);
+        else if (strncmp(rest, "annotations/", 12) == 0)
+                annotation_value(merged, rest + 12, "App", r);
+        else
+                mds_respond_text(r, 404, "not found\n");
 }
 
 static void get_pod(const struct mds_pod *pod, const char *rest, struct mds_response *r)
 {
         json_t *annotations = json_object_get(pod->manifest, "annotations");
+        _cleanup_json_ json_t *null = json_null();
 
         if (strcmp(rest, "pod/manifest") == 0)
-                return mds_respond_json(r, pod->manifest);
-        if (strcmp(rest, "pod/uuid") == 0)
-                return mds_respond_text(r, 200, "%s", pod->uuid_str);
-        /* absent and null answer null, [] answers []: as the manifest says (Go DeepEqual) */
-        if (strcmp(rest, "pod/annotations") == 0) {
-                _cleanup_json_ json_t *null = json_null();
-                return mds_respond_json(r, annotations ?: null);
-        }
-        if (strncmp(rest, "pod/annotations/", 16) == 0)
-                return annotation_value(annotations, rest + 16, "Pod", r);
-        if (strncmp(rest, "apps/", 5) == 0)
-                return get_app(pod, rest + 5, r);
-        mds_respond_text(r, 404, "not found\n");
+                mds_respond_json(r, pod->manifest);
+        else if (strcmp(rest, "pod/uuid") == 0)
+                mds_respond_text(r, 200, "%s", pod->uuid_str);
+        else if (strcmp(rest, "pod/annotations") == 0)
+                /* absent and null answer null, [] answers []: as the manifest (Go DeepEqual) */
+                mds_respond_json(r, annotations ?: null);
+        else if (strncmp(rest, "pod/annotations/", 16) == 0)
+                annotation_value(annotations, rest + 16, "Pod", r);
+        else if (strncmp(rest, "apps/", 5) == 0)
+                get_app(pod, rest + 5, r);
+        else
+                mds_respond_text(r, 404, "not found\n");
 }
 
 /* Parses the request's form body; false (and 400) when it is not a well-formed form. */
@@ -170,7 +184,10 @@ static void hmac_sign(const struct mds_registry *reg, const struct mds_pod *pod,
         content = mds_form_get(&f, "content");
         if (!content || !*content) {
                 mds_form_done(&f);
-                return mds_respond_text(r, 400, "content form value not found\n");
+                {
+                        mds_respond_text(r, 400, "content form value not found\n");
+                        return;
+                }
         }
         mds_hmac(reg->hmac_key, pod->uuid, content, strlen(content), mac);
         mds_form_done(&f);
@@ -221,8 +238,10 @@ static void hmac_verify(const struct mds_registry *reg, const struct mds_request
         content = mds_form_get(&f, "content");
         mds_hmac(reg->hmac_key, uuid, content, strlen(content), mac);
         mds_form_done(&f);
-        if (len != sizeof(mac) || CRYPTO_memcmp(sig, mac, sizeof(mac)) != 0)
-                return mds_respond_text(r, 403, "signature mismatch\n");
+        if (len != sizeof(mac) || CRYPTO_memcmp(sig, mac, sizeof(mac)) != 0) {
+                mds_respond_text(r, 403, "signature mismatch\n");
+                return;
+        }
         mds_respond_text(r, 200, "%s", "");
 }
 
@@ -249,19 +268,24 @@ void mds_handle_public(struct mds_registry *reg, const struct mds_request *rq,
         const struct mds_pod *pod;
         bool hmac, allowed;
 
-        if (!split_public(rq->path, &token, &rest))
-                return mds_respond_text(r, 404, "not found\n");
+        if (!split_public(rq->path, &token, &rest)) {
+                mds_respond_text(r, 404, "not found\n");
+                return;
+        }
         hmac = strcmp(rest, "pod/hmac/sign") == 0 || strcmp(rest, "pod/hmac/verify") == 0;
         allowed = hmac ? strcmp(rq->method, "POST") == 0
                        : strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-        if (!allowed)
-                return mds_respond_text(r, 405, "method not allowed\n");
+        if (!allowed) {
+                mds_respond_text(r, 405, "method not allowed\n");
+                return;
+        }
         pod = mds_registry_by_token(reg, token);
         if (!pod)
-                return mds_respond_text(r, 401, "pod not found\n");
-        if (strcmp(rest, "pod/hmac/sign") == 0)
-                return hmac_sign(reg, pod, rq, r);
-        if (hmac)
-                return hmac_verify(reg, rq, r);
-        get_pod(pod, rest, r);
+                mds_respond_text(r, 401, "pod not found\n");
+        else if (strcmp(rest, "pod/hmac/sign") == 0)
+                hmac_sign(reg, pod, rq, r);
+        else if (hmac)
+                hmac_verify(reg, rq, r);
+        else
+                get_pod(pod, rest, r);
 }

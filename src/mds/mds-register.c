@@ -126,17 +126,29 @@ void mds_handle_registration(struct mds_registry *reg, const struct mds_request 
         const char *why = NULL;
         bool put = strcmp(rq->method, "PUT") == 0, del = strcmp(rq->method, "DELETE") == 0;
 
-        if (!split_path(rq->path, &uuid_text, &app))
-                return mds_respond_text(r, 404, "not found\n");
-        if (!put && !(del && !app))
-                return mds_respond_text(r, 405, "method not allowed\n");
-        if (mds_uuid_parse(uuid_text, uuid, &why) < 0)
-                return mds_respond_text(r, 400, "UUID is missing or malformed: %s\n", why);
-        if (app)
-                return register_app(reg, uuid, app, rq, r);
-        if (put)
-                return register_pod(reg, uuid, rq, r);
-        if (mds_registry_remove(reg, uuid) < 0)
-                return mds_respond_text(r, 404, "pod not found\n");
+        if (!split_path(rq->path, &uuid_text, &app)) {
+                mds_respond_text(r, 404, "not found\n");
+                return;
+        }
+        if (!put && !(del && !app)) {
+                mds_respond_text(r, 405, "method not allowed\n");
+                return;
+        }
+        if (mds_uuid_parse(uuid_text, uuid, &why) < 0) {
+                mds_respond_text(r, 400, "UUID is missing or malformed: %s\n", why);
+                return;
+        }
+        if (app) {
+                register_app(reg, uuid, app, rq, r);
+                return;
+        }
+        if (put) {
+                register_pod(reg, uuid, rq, r);
+                return;
+        }
+        if (mds_registry_remove(reg, uuid) < 0) {
+                mds_respond_text(r, 404, "pod not found\n");
+                return;
+        }
         mds_respond_text(r, 200, "%s", "");
 }
