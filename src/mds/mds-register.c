@@ -126,29 +126,18 @@ void mds_handle_registration(struct mds_registry *reg, const struct mds_request 
         const char *why = NULL;
         bool put = strcmp(rq->method, "PUT") == 0, del = strcmp(rq->method, "DELETE") == 0;
 
-        if (!split_path(rq->path, &uuid_text, &app)) {
+        if (!split_path(rq->path, &uuid_text, &app))
                 mds_respond_text(r, 404, "not found\n");
-                return;
-        }
-        if (!put && !(del && !app)) {
+        else if (!put && !(del && !app))
                 mds_respond_text(r, 405, "method not allowed\n");
-                return;
-        }
-        if (mds_uuid_parse(uuid_text, uuid, &why) < 0) {
+        else if (mds_uuid_parse(uuid_text, uuid, &why) < 0)
                 mds_respond_text(r, 400, "UUID is missing or malformed: %s\n", why);
-                return;
-        }
-        if (app) {
+        else if (app)
                 register_app(reg, uuid, app, rq, r);
-                return;
-        }
-        if (put) {
+        else if (put)
                 register_pod(reg, uuid, rq, r);
-                return;
-        }
-        if (mds_registry_remove(reg, uuid) < 0) {
+        else if (mds_registry_remove(reg, uuid) < 0)
                 mds_respond_text(r, 404, "pod not found\n");
-                return;
-        }
-        mds_respond_text(r, 200, "%s", "");
+        else
+                mds_respond_text(r, 200, "%s", "");
 }
