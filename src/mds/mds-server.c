@@ -29,6 +29,7 @@
 #define PUBLIC_IDLE_TIMEOUT_S  5
 #define REG_MAX_CONNECTIONS    64
 #define REG_IDLE_TIMEOUT_S     10
+#define DRAIN_FACTOR           4
 
 struct listener {
         struct mds_registry *reg;
@@ -40,7 +41,8 @@ struct listener {
 struct conn {
         char *uri;
         struct strbuf body;
-        bool started, too_big;
+        size_t seen; /* body bytes received */
+        bool started;
 };
 
 static void *conn_new(void *cls, const char *uri, struct MHD_Connection *c)
@@ -110,15 +112,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 mds_respond_text(&r, 413, "request body too large\n");
                 return reply(c, cs, method, &r);
         }
+        /*
+         * A body without a Content-Length that outgrows the limit is drained and answered
+         * with 413 at its end (libmicrohttpd 0.9.75 cannot answer in the middle of an
+         * upload), or the connection is dropped once it sends far more than the limit.
+         */
         if (*upload_data_size > 0) {
-                if (cs->body.len + *upload_data_size > l->max_body)
-                        cs->too_big = true;
-                else
+                cs->seen += *upload_data_size;
+                if (cs->seen > DRAIN_FACTOR * l->max_body)
+                        return MHD_NO;
+                if (cs->seen <= l->max_body)
                         strbuf_add(&cs->body, upload_data, *upload_data_size);
                 *upload_data_size = 0;
                 return MHD_YES;
         }
-        if (cs->too_big) {
+        if (cs->seen > l->max_body) {
                 mds_respond_text(&r, 413, "request body too large\n");
                 return reply(c, cs, method, &r);
         }
