@@ -100,7 +100,7 @@ static void collect(struct pod *p)
         }
         printf("Garbage collecting pod \"%s\"\n", p->uuid);
         fflush(stdout);
-        if (pod_delete(p, arg_global.local_config, arg_global.debug, &err) < 0)
+        if (cli_pod_delete(p, &err) < 0)
                 cli_report(err);
 }
 

@@ -64,7 +64,7 @@ static bool rm_one(const char *dir, const char *arg)
                 cli_report(err);
                 return false;
         }
-        if (pod_delete(p, arg_global.local_config, arg_global.debug, &err) < 0) {
+        if (cli_pod_delete(p, &err) < 0) {
                 cli_report(err);
                 return false;
         }

@@ -4,6 +4,7 @@
 #include "cli-store.h"
 #include "commands.h"
 #include "log.h"
+#include "mds-client.h"
 #include "pod-cli.h"
 #include "stage0-flags.h"
 #include "strv.h"
@@ -52,9 +53,8 @@ static int run_prepared_checks(struct pod *p)
                 return cli_fail("pod \"%s\" is not prepared", p->uuid);
         if (a->interactive && pod_count_apps(p) > 1)
                 return cli_fail("interactive option only supports pods with one app");
-        if (a->mds_register)
-                return cli_fail("--mds-register is not available yet: the metadata service comes "
-                                "with a later release");
+        if (a->mds_register && !mds_client_reachable())
+                return cli_fail("%s", MDS_UNREACHABLE_TEXT);
         return stage0_dns_from_flags();
 }
 
@@ -83,6 +83,7 @@ static int run_prepared_run(const struct command *cmd, int argc, char **argv)
                 return cli_report(err);
         if (arg_stage0.hostname && *arg_stage0.hostname)
                 a.hostname = arg_stage0.hostname;
+        a.mds_register = arg_stage0.mds_register;
         stage0_run(s, p, &a, &err);
         rk_error_prefix(&err, "stage0");
         log_set_prefix(NULL);

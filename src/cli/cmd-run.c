@@ -23,6 +23,7 @@ static int run_run(const struct command *cmd, int argc, char **argv)
         a = (struct stage1_run_args){
                 arg_stage0.net, arg_stage0.interactive, arg_stage0.hostname, arg_stage0.ipc, true,
                 &arg_dns};
+        a.mds_register = arg_stage0.mds_register;
         if (a.hostname && !*a.hostname)
                 a.hostname = NULL;
         stage0_run(s, p, &a, &err);

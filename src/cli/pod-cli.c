@@ -11,8 +11,17 @@
 #include "fs-util.h"
 #include "json-util.h"
 #include "pod-manifest.h"
+#include "stage0-mds.h"
 #include "strv.h"
 #include "time-util.h"
+
+int cli_pod_delete(struct pod *p, struct rk_error **reterr)
+{
+        if (p->locked_by_us &&
+            (p->state == POD_STATE_EXITED_GARBAGE || p->state == POD_STATE_EXITED_DELETING))
+                stage0_mds_unregister(p);
+        return pod_delete(p, arg_global.local_config, arg_global.debug, reterr);
+}
 
 int cli_require_root(void)
 {

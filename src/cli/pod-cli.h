@@ -18,6 +18,10 @@ int cli_require_root(void);
  * "<context>: <error>" and returns 254, else 0. */
 int cli_pod_open(const char *dir, const char *arg, const char *context, struct pod **ret);
 
+/* Deletes a locked pod as pod_delete() does (SPEC.md §6.7), unregistering an exited pod from
+ * the metadata service first (best effort). */
+int cli_pod_delete(struct pod *p, struct rk_error **reterr);
+
 /* Go's text for an errno value ("no such file or directory"). malloc'd. */
 char *cli_strerror_go(int errnum);
 

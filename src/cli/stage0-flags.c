@@ -16,6 +16,7 @@
 #include "image-fetch.h"
 #include "image-manifest.h"
 #include "log.h"
+#include "mds-client.h"
 #include "pod-manifest.h"
 #include "strv.h"
 
@@ -189,9 +190,9 @@ static const char *check_flags(size_t n_apps)
                 return "--port flag does not work with 'none' networking";
         if (a->port && net_is("host"))
                 return "--port flag does not work with 'host' networking";
-        if (a->mds_register)
-                return "--mds-register is not available yet: the metadata service comes with a "
-                       "later release";
+        if (a->mds_register && net_is("none"))
+                return "--mds-register flag does not work with --net=none. Please use 'host', "
+                       "'default' or an equivalent network";
         if (a->pod_manifest &&
             (n_apps > 0 || arg_apps.volumes || arg_apps.n_pod_mounts || a->port || a->inherit_env ||
              a->set_env || a->set_env_file || a->store_only || a->no_store ||
@@ -227,6 +228,8 @@ static int parse_and_check(bool run, int argc, char **argv)
         err = check_flags(arg_apps.n);
         if (err)
                 return cli_fail("%s", err);
+        if (run && arg_stage0.mds_register && !mds_client_reachable())
+                return cli_fail("%s", MDS_UNREACHABLE_TEXT);
         if (app_list_check_mounts(&msg) < 0)
                 return cli_fail("%s", msg);
         return run ? stage0_dns_from_flags() : 0;

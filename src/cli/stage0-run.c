@@ -12,6 +12,7 @@
 
 #include "fs-util.h"
 #include "log.h"
+#include "stage0-mds.h"
 #include "stage0.h"
 #include "strv.h"
 
@@ -115,7 +116,7 @@ static int stage1_entrypoint(struct pod *p, char **ret_path, int *ret_version,
 }
 
 static char **stage1_argv(const char *path, int version, struct pod *p,
-                          const struct stage1_run_args *a)
+                          const struct stage1_run_args *a, const char *mds_token)
 {
         _cleanup_free_ char *net = a->net ? strv_join(a->net, ",") : xstrdup("default");
         char **argv = NULL;
@@ -126,6 +127,8 @@ static char **stage1_argv(const char *path, int version, struct pod *p,
         strv_consume(&argv, xasprintf("--net=%s", net));
         if (a->interactive)
                 strv_push(&argv, "--interactive");
+        if (mds_token)
+                strv_consume(&argv, xasprintf("--mds-token=%s", mds_token));
         if (a->pass_local_config)
                 strv_consume(&argv, xasprintf("--local-config=%s", arg_global.local_config));
         if (a->hostname && version > 1)
@@ -161,7 +164,7 @@ int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
                struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **apps = NULL, **argv = NULL;
-        _cleanup_free_ char *path = NULL, *fd_text = NULL;
+        _cleanup_free_ char *path = NULL, *fd_text = NULL, *mds_token = NULL;
         int version = 1, r;
 
         r = stage0_pod_app_names(p, &apps, reterr);
@@ -171,10 +174,12 @@ int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
                 r = stage0_dns_write(p, a->dns, reterr);
         if (r >= 0)
                 r = stage1_entrypoint(p, &path, &version, reterr);
+        if (r >= 0 && a->mds_register)
+                r = stage0_mds_register(p, apps, &mds_token, reterr);
         if (r < 0)
                 return r;
         link_mtab(p, apps);
-        argv = stage1_argv(path, version, p, a);
+        argv = stage1_argv(path, version, p, a, mds_token);
         fd_text = xasprintf("%d", p->fd);
         if (fcntl(p->fd, F_SETFD, 0) < 0 || setenv("RKT_LOCK_FD", fd_text, 1) < 0 ||
             chdir(p->path) < 0)

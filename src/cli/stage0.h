@@ -106,6 +106,7 @@ struct stage1_run_args {
         char *ipc;
         bool pass_local_config;
         const struct stage0_dns *dns; /* NULL: default modes */
+        bool mds_register;            /* register with the metadata service, pass --mds-token */
 };
 
 /*

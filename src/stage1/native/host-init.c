@@ -24,6 +24,7 @@
 #include "device-filter.h"
 #include "fs-util.h"
 #include "log.h"
+#include "mds.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
 #include "root-path.h"
@@ -524,6 +525,23 @@ static void block_signals(void)
         sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/*
+ * AC_METADATA_URL for every app of a pod registered with the metadata service, which the
+ * pod reaches through its network (so known only after pod_net_setup()).
+ */
+static int set_mds_env(struct pod_plan *p, struct rk_error **reterr)
+{
+        const char *ip = stage1_mds_host_ip(&p->args, net_pod_host_ip(&p->net));
+
+        for (size_t i = 0; i < p->n_apps; i++) {
+                int r = stage1_mds_env(&p->args, ip, &p->apps[i].env, reterr);
+                if (r < 0)
+                        return r;
+                p->apps[i].xp.envp = p->apps[i].env;
+        }
+        return 0;
+}
+
 /* Fails the run: the networks joined are left first (the pod init, if any, is gone). */
 _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 {
@@ -548,7 +566,7 @@ int main(int argc, char **argv)
                 die(e, strncmp(rk_error_cause(e), "Failed to stat", 14) == 0 ? 1 : 254);
         if (p.cni && pod_net_setup(&p, &e) < 0)
                 die(e, 254);
-        if (setup_cgroups(&p, &e) < 0)
+        if (set_mds_env(&p, &e) < 0 || setup_cgroups(&p, &e) < 0)
                 fail(&p, e);
         if (strcmp(p.args.net, "none") == 0)
                 fprintf(stderr, "networking: networking namespace with loopback only\n");
