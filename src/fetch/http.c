@@ -2,6 +2,7 @@
 /* GET requests over libcurl with bounded bodies, hand-followed redirects and hashing. */
 #include "http.h"
 
+#define CURL_DISABLE_TYPECHECK /* curl_easy_setopt() stays a plain function */
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dlopen-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "strbuf.h"
@@ -16,6 +18,53 @@
 #define STALL_SECONDS   30 /* abort when less than STALL_SPEED bytes/s for this long */
 #define STALL_SPEED     1
 #define CONNECT_SECONDS 30
+
+/* libcurl, opened by curl_load() when the first request needs it (dlopen-util.h). */
+static typeof(curl_easy_init) *sym_curl_easy_init;
+static typeof(curl_easy_cleanup) *sym_curl_easy_cleanup;
+static typeof(curl_easy_reset) *sym_curl_easy_reset;
+static typeof(curl_easy_setopt) *sym_curl_easy_setopt;
+static typeof(curl_easy_getinfo) *sym_curl_easy_getinfo;
+static typeof(curl_easy_perform) *sym_curl_easy_perform;
+static typeof(curl_easy_strerror) *sym_curl_easy_strerror;
+static typeof(curl_slist_append) *sym_curl_slist_append;
+static typeof(curl_slist_free_all) *sym_curl_slist_free_all;
+static typeof(curl_url) *sym_curl_url;
+static typeof(curl_url_cleanup) *sym_curl_url_cleanup;
+static typeof(curl_url_get) *sym_curl_url_get;
+static typeof(curl_url_set) *sym_curl_url_set;
+static typeof(curl_free) *sym_curl_free;
+#define curl_easy_init    sym_curl_easy_init
+#define curl_easy_cleanup sym_curl_easy_cleanup
+#define curl_easy_reset   sym_curl_easy_reset
+#undef curl_easy_setopt
+#define curl_easy_setopt sym_curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_getinfo   sym_curl_easy_getinfo
+#define curl_easy_perform   sym_curl_easy_perform
+#define curl_easy_strerror  sym_curl_easy_strerror
+#define curl_slist_append   sym_curl_slist_append
+#define curl_slist_free_all sym_curl_slist_free_all
+#define curl_url            sym_curl_url
+#define curl_url_cleanup    sym_curl_url_cleanup
+#define curl_url_get        sym_curl_url_get
+#define curl_url_set        sym_curl_url_set
+#define curl_free           sym_curl_free
+
+static int curl_load(struct rk_error **reterr)
+{
+        static void *handle;
+        static const struct dl_sym syms[] = {
+                DL_SYM(curl_easy_init),     DL_SYM(curl_easy_cleanup), DL_SYM(curl_easy_reset),
+                DL_SYM(curl_easy_setopt),   DL_SYM(curl_easy_getinfo), DL_SYM(curl_easy_perform),
+                DL_SYM(curl_easy_strerror), DL_SYM(curl_slist_append), DL_SYM(curl_slist_free_all),
+                DL_SYM(curl_url),           DL_SYM(curl_url_cleanup),  DL_SYM(curl_url_get),
+                DL_SYM(curl_url_set),       DL_SYM(curl_free),
+        };
+
+        return dlopen_syms(&handle, "libcurl.so.4", "libcurl (package libcurl4)", syms,
+                           ELEMENTSOF(syms), reterr);
+}
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURLU *, curl_url_cleanup)
@@ -285,8 +334,8 @@ static int http_follow(const struct http_client *c, struct xfer *x, struct rk_er
         return r;
 }
 
-int http_get(const struct http_client *c, const struct http_request *req, struct http_response *ret,
-             struct rk_error **reterr)
+static int http_get_loaded(const struct http_client *c, const struct http_request *req,
+                           struct http_response *ret, struct rk_error **reterr)
 {
         _cleanup_(curl_easy_cleanupp) CURL *h = curl_easy_init();
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = oom_check(EVP_MD_CTX_new());
@@ -317,10 +366,21 @@ int http_get(const struct http_client *c, const struct http_request *req, struct
         return r;
 }
 
-/* scheme://host:port of url, lowercased host, default ports filled in; NULL if invalid. */
+int http_get(const struct http_client *c, const struct http_request *req, struct http_response *ret,
+             struct rk_error **reterr)
+{
+        int r = curl_load(reterr);
+
+        *ret = (struct http_response){0};
+        return r < 0 ? r : http_get_loaded(c, req, ret, reterr);
+}
+
+/* scheme://host:port of url, lowercased host, default ports filled in; NULL if invalid (or
+ * without libcurl: then no origin matches, and no credentials are sent). */
 static char *url_origin(const char *url)
 {
-        _cleanup_(curl_url_cleanupp) CURLU *u = curl_url();
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+        _cleanup_(curl_url_cleanupp) CURLU *u = curl_load(&e) < 0 ? NULL : curl_url();
         _cleanup_free_ char *scheme_s = NULL, *host_s = NULL, *port_s = NULL;
         char *scheme = NULL, *host = NULL, *port = NULL;
 
@@ -351,9 +411,16 @@ bool http_same_origin(const char *a, const char *b)
 
 char *http_escape(const char *s)
 {
-        char *e = curl_easy_escape(NULL, s, 0);
-        char *copy = xstrdup(oom_check(e));
+        static const char hex[] = "0123456789ABCDEF";
+        struct strbuf sb = STRBUF_INIT;
 
-        curl_free(e);
-        return copy;
+        strbuf_puts(&sb, ""); /* "" for "" */
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+                        strbuf_putc(&sb, (char)*p);
+                else
+                        strbuf_printf(&sb, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+        }
+        return strbuf_detach(&sb);
 }

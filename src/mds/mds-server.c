@@ -20,10 +20,54 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "dlopen-util.h"
 #include "fs-util.h"
 #include "mds.h"
 #include "parse-util.h"
 #include "strbuf.h"
+
+/* libmicrohttpd, opened by mhd_load() when the service starts (dlopen-util.h). */
+static typeof(MHD_create_response_from_buffer) *sym_MHD_create_response_from_buffer;
+static typeof(MHD_add_response_header) *sym_MHD_add_response_header;
+static typeof(MHD_queue_response) *sym_MHD_queue_response;
+static typeof(MHD_destroy_response) *sym_MHD_destroy_response;
+static typeof(MHD_lookup_connection_value) *sym_MHD_lookup_connection_value;
+static typeof(MHD_start_daemon) *sym_MHD_start_daemon;
+static typeof(MHD_get_daemon_info) *sym_MHD_get_daemon_info;
+static typeof(MHD_get_timeout) *sym_MHD_get_timeout;
+static typeof(MHD_run) *sym_MHD_run;
+static typeof(MHD_stop_daemon) *sym_MHD_stop_daemon;
+#define MHD_create_response_from_buffer sym_MHD_create_response_from_buffer
+#define MHD_add_response_header         sym_MHD_add_response_header
+#define MHD_queue_response              sym_MHD_queue_response
+#define MHD_destroy_response            sym_MHD_destroy_response
+#define MHD_lookup_connection_value     sym_MHD_lookup_connection_value
+#define MHD_start_daemon                sym_MHD_start_daemon
+#define MHD_get_daemon_info             sym_MHD_get_daemon_info
+#define MHD_get_timeout                 sym_MHD_get_timeout
+#define MHD_run                         sym_MHD_run
+#define MHD_stop_daemon                 sym_MHD_stop_daemon
+
+static int mhd_load(struct rk_error **reterr)
+{
+        static void *handle;
+        static const struct dl_sym syms[] = {
+                DL_SYM(MHD_create_response_from_buffer),
+                DL_SYM(MHD_add_response_header),
+                DL_SYM(MHD_queue_response),
+                DL_SYM(MHD_destroy_response),
+                DL_SYM(MHD_lookup_connection_value),
+                DL_SYM(MHD_start_daemon),
+                DL_SYM(MHD_get_daemon_info),
+                DL_SYM(MHD_get_timeout),
+                DL_SYM(MHD_run),
+                DL_SYM(MHD_stop_daemon),
+        };
+
+        return dlopen_syms(&handle, "libmicrohttpd.so.12",
+                           "libmicrohttpd (package libmicrohttpd12)", syms, ELEMENTSOF(syms),
+                           reterr);
+}
 
 #define PUBLIC_MAX_CONNECTIONS 1000
 #define PUBLIC_IDLE_TIMEOUT_S  5
@@ -312,6 +356,9 @@ int mds_serve(const struct mds_options *o, struct rk_error **reterr)
         int fds[2] = {-1, -1}, r;
         bool unlink_socket = false;
 
+        r = mhd_load(reterr);
+        if (r < 0)
+                return r;
         if (sigfd < 0 || (r = mds_registry_new(&reg)) < 0)
                 return rk_error_set_errno(reterr, sigfd < 0 ? errno : -r,
                                           "cannot set up the metadata service");

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "dlopen-util.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+int dlopen_syms(void **handle, const char *soname, const char *what, const struct dl_sym *syms,
+                size_t n, struct rk_error **reterr)
+{
+        void *h;
+
+        if (*handle)
+                return 0;
+        h = dlopen(soname, RTLD_NOW | RTLD_NODELETE);
+        if (!h)
+                return rk_error_set(reterr, EOPNOTSUPP, "%s is not available: %s", what, dlerror());
+        for (size_t i = 0; i < n; i++) {
+                void *addr = dlsym(h, syms[i].name);
+                memcpy(syms[i].ptr, &addr, sizeof(addr)); /* a function pointer variable */
+                if (!addr) {
+                        rk_error_set(reterr, EOPNOTSUPP, "%s is not available: %s", what,
+                                     dlerror());
+                        dlclose(h);
+                        return -EOPNOTSUPP;
+                }
+        }
+        *handle = h;
+        return 0;
+}
