@@ -3,7 +3,9 @@
 #include "image-fetch.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli-store.h"
@@ -13,18 +15,64 @@
 #include "image-arg.h"
 #include "log.h"
 
+/*
+ * The identity of an image file in the remote cache: its path, device, inode, size and
+ * modification and change times, which any write to it changes. A file imported before and
+ * unchanged since is not read again (rkt decompressed and hashed it on every run).
+ */
+static char *file_identity(const char *path, int fd)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return NULL;
+        return xasprintf("file://%s#%llx:%llx:%lld:%lld.%09ld:%lld.%09ld", path,
+                         (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                         (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                         (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+/* The key of an unchanged, already imported file whose blob is still in the store. */
+static int fetch_file_cached(struct store *s, const char *identity, char **ret_key)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        _cleanup_close_ int blob = -EBADF;
+
+        if (!identity || store_get_remote(s, identity, ret_key, &err) < 0)
+                return -ENOENT;
+        if (store_open_blob(s, *ret_key, &blob, &err) < 0) {
+                free(*ret_key);
+                *ret_key = NULL;
+                return -ENOENT;
+        }
+        return 0;
+}
+
 static int fetch_file(struct store *s, const char *path, char **ret_key, struct rk_error **reterr)
 {
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        _cleanup_free_ char *identity = NULL;
         _cleanup_close_ int fd = -EBADF;
         unsigned flags = IMPORT_RENDER;
+        int r;
 
         log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from file %s", path);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return rk_error_set_errno(reterr, errno, "unable to open %s", path);
+        identity = file_identity(path, fd);
+        if (fetch_file_cached(s, identity, ret_key) >= 0) {
+                log_with_prefix(LOG_LEVEL_DEBUG,
+                                "image: ", "%s is unchanged since it was imported as %s", path,
+                                *ret_key);
+                return 0;
+        }
         if (isatty(STDERR_FILENO))
                 flags |= IMPORT_PROGRESS;
-        return store_import_aci(s, fd, path, flags, ret_key, reterr);
+        r = store_import_aci(s, fd, path, flags, ret_key, reterr);
+        if (r >= 0 && identity && store_put_remote(s, identity, *ret_key, &err) < 0)
+                log_debug("cannot remember %s: %s", path, rk_error_cause(err));
+        return r;
 }
 
 static int fetch_name(struct store *s, const char *arg, const char *pull_policy, char **ret_key,

@@ -260,3 +260,34 @@ def test_fetch_creates_the_data_dir(rkt, mkaci):
     rkt.fetch(a.path)
     assert rkt.blob_path(a.key).is_file()
     assert rkt.manifest_path(a.key).is_file()
+
+
+# --------------------------------------------------------------------------- unchanged files
+
+UNCHANGED = "is unchanged since it was imported"
+
+
+def test_unchanged_file_is_not_imported_again(rkt, mkaci):
+    a = mkaci("example.com/cached")
+    first = rkt.ok("--debug", INSECURE, "fetch", "--full", a.path)
+    assert UNCHANGED not in first.err
+    again = rkt.ok("--debug", INSECURE, "fetch", "--full", a.path)
+    assert again.out == first.out and UNCHANGED in again.err, again
+
+
+def test_changed_file_is_imported_again(rkt, mkaci):
+    a = mkaci("example.com/cached")
+    rkt.ok(INSECURE, "fetch", a.path)
+    b = mkaci("example.com/cached", version="2.0.0")
+    a.path.write_bytes(b.path.read_bytes())  # same path and inode, new contents
+    r = rkt.ok("--debug", INSECURE, "fetch", "--full", a.path)
+    assert r.out == b.key + "\n" and UNCHANGED not in r.err, r
+
+
+def test_removed_image_is_imported_again(rkt, mkaci):
+    a = mkaci("example.com/cached")
+    rkt.ok(INSECURE, "fetch", a.path)
+    rkt.ok("image", "rm", a.key)
+    r = rkt.ok("--debug", INSECURE, "fetch", "--full", a.path)
+    assert r.out == a.key + "\n" and UNCHANGED not in r.err, r
+    assert rkt.ok("image", "list", "--no-legend").out.count("example.com/cached") == 1
