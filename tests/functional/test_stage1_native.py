@@ -87,12 +87,16 @@ def test_unsupported_features_fail_clearly(pods):
 def test_shared_empty_volume_and_concurrency(pods):
     vol = [{"name": "shared", "kind": "empty", "mode": "0777", "uid": 0, "gid": 0}]
     mounts = [{"volume": "shared", "path": "/shared"}]
-    # each app waits for the other's file: only passes when both run at the same time
+    # each app waits for the other's file: only passes when both run at the same time (each
+    # file is written under another name and renamed, so that it never shows up empty: the
+    # one failure this test had, once, was the other app reading it between ">" and "echo")
     p = pods([{"name": "a", "mounts": mounts, "app": sh(
-                  "echo a > /shared/a; i=0; while [ ! -e /shared/b ]; do sleep 0.1; "
+                  "echo a > /shared/.a; busybox mv /shared/.a /shared/a; i=0; "
+                  "while [ ! -e /shared/b ]; do sleep 0.1; "
                   "i=$((i+1)); [ $i -gt 100 ] && exit 9; done; cat /shared/b")},
               {"name": "b", "mounts": mounts, "app": sh(
-                  "echo b > /shared/b; i=0; while [ ! -e /shared/a ]; do sleep 0.1; "
+                  "echo b > /shared/.b; busybox mv /shared/.b /shared/b; i=0; "
+                  "while [ ! -e /shared/a ]; do sleep 0.1; "
                   "i=$((i+1)); [ $i -gt 100 ] && exit 9; done; cat /shared/a")}],
              volumes=vol)
     r = p.run("--net=host")
