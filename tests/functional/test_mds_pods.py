@@ -3,6 +3,7 @@
 §9.1, §11.16): `rkt run --mds-register` registers the pod, the app reads its metadata at
 $AC_METADATA_URL, gc unregisters it; the failures when the service is not there. Pods on
 --net=host reach it at 127.0.0.1, pods on a CNI network at their gateway (SPEC.md §8.3)."""
+import json
 import re
 
 import pytest
@@ -140,7 +141,10 @@ def test_default_network_pod_reaches_the_service(netpods, netmds, img):
               'busybox wget -q -O - "$AC_METADATA_URL/acMetadata/v1/pod/uuid"; echo')
     r, uuid = netpods.run("--mds-register", img.path, "--exec=/bin/sh", "--", "-c", script)
     assert r.code == 0, r
-    assert re.search(r"^URL=http://172\.16\.28\.1:18112/[0-9a-f]{32}$", r.out, re.M), r
+    m = re.search(r"^URL=(http://172\.16\.28\.1:18112/[0-9a-f]{32})$", r.out, re.M)
+    assert m, r
     assert uuid in r.out.splitlines(), r
+    cfg = json.loads(pod_dir(netpods, uuid).joinpath("runtime-config").read_text())
+    assert cfg["MetadataServiceURL"] == m.group(1), cfg
     assert netpods.gc().code == 0
     assert f"DELETE /pods/{uuid} - 200" in netmds.stderr()

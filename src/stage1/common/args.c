@@ -169,7 +169,7 @@ char *stage1_args_hostname(const struct stage1_args *a)
         return xasprintf("rkt-%s", a->uuid);
 }
 
-int stage1_args_write_runtime_config(const struct stage1_args *a, int poddirfd)
+int stage1_args_write_runtime_config(const struct stage1_args *a, const char *mds_url, int poddirfd)
 {
         _cleanup_json_ json_t *o = json_object();
         _cleanup_json_ json_t *nets = json_array();
@@ -179,7 +179,7 @@ int stage1_args_write_runtime_config(const struct stage1_args *a, int poddirfd)
 
         STRV_FOREACH(n, netl)
                 json_array_append_new(nets, json_string(*n));
-        json_object_set_new(o, "MetadataServiceURL", json_string(""));
+        json_object_set_new(o, "MetadataServiceURL", json_string(mds_url ?: ""));
         json_object_set_new(o, "PrivateUsers", json_string(a->private_users ?: ""));
         json_object_set_new(o, "MDSToken", json_string(a->mds_token ?: ""));
         json_object_set_new(o, "Hostname", json_string(hostname));

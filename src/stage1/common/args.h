@@ -37,5 +37,7 @@ void stage1_args_done(struct stage1_args *a);
 /* The pod's hostname: --hostname or "rkt-<uuid>". Malloc'd. */
 char *stage1_args_hostname(const struct stage1_args *a);
 
-/* Writes P/runtime-config (SPEC.md §6.3) relative to poddirfd. Returns 0 or -errno. */
-int stage1_args_write_runtime_config(const struct stage1_args *a, int poddirfd);
+/* Writes P/runtime-config (SPEC.md §6.3) relative to poddirfd, with the pod's metadata
+ * service URL (NULL: not registered). Returns 0 or -errno. */
+int stage1_args_write_runtime_config(const struct stage1_args *a, const char *mds_url,
+                                     int poddirfd);

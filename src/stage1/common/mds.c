@@ -15,6 +15,13 @@ const char *stage1_mds_host_ip(const struct stage1_args *a, const char *net_host
         return net_host_ip;
 }
 
+char *stage1_mds_url(const struct stage1_args *a, const char *ip)
+{
+        if (!a->mds_token || !*a->mds_token || !ip)
+                return NULL;
+        return xasprintf("http://%s:%d/%s", ip, STAGE1_MDS_PORT, a->mds_token);
+}
+
 int stage1_mds_env(const struct stage1_args *a, const char *ip, char ***env,
                    struct rk_error **reterr)
 {
@@ -29,8 +36,8 @@ int stage1_mds_env(const struct stage1_args *a, const char *ip, char ***env,
         STRV_FOREACH(e, *env)
                 if (strncmp(*e, "AC_METADATA_URL=", 16) != 0)
                         strv_push(&out, *e);
-        strv_consume(&out, xasprintf("AC_METADATA_URL=http://%s:%d/%s", ip, STAGE1_MDS_PORT,
-                                     a->mds_token));
+        _cleanup_free_ char *url = stage1_mds_url(a, ip);
+        strv_consume(&out, xasprintf("AC_METADATA_URL=%s", url));
         strv_free(*env);
         *env = out;
         return 0;

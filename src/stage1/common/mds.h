@@ -19,6 +19,10 @@
  */
 const char *stage1_mds_host_ip(const struct stage1_args *a, const char *net_host_ip);
 
+/* The pod's metadata service URL, "http://<ip>:18112/<token>", when the pod was registered
+ * (--mds-token given) and ip is known; else NULL. Malloc'd. */
+char *stage1_mds_url(const struct stage1_args *a, const char *ip);
+
 /*
  * When the pod was registered (--mds-token given), sets AC_METADATA_URL in *env (replacing
  * any value from the image) for the service at host_ip (stage1_mds_host_ip()). Returns 0,

@@ -18,6 +18,7 @@
 #include "app-exec.h"
 #include "args.h"
 #include "fs-util.h"
+#include "mds.h"
 #include "pod.h"
 #include "root-path.h"
 #include "strv.h"
@@ -165,7 +166,8 @@ int main(int argc, char **argv)
             check_pod(pod, &e) < 0)
                 fail(e);
         _cleanup_close_ int podfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (stage1_args_write_runtime_config(&args, podfd) < 0 &&
+        _cleanup_free_ char *mds_url = stage1_mds_url(&args, "127.0.0.1"); /* host network */
+        if (stage1_args_write_runtime_config(&args, mds_url, podfd) < 0 &&
             rk_error_set_errno(&e, errno, "writing runtime-config") < 0)
                 fail(e);
         const struct stage1_app *a = &pod->apps[0];
@@ -176,6 +178,8 @@ int main(int argc, char **argv)
         if (setup_mounts(&args, pod, rootfd, &e) < 0 || write_pid_files(&e) < 0)
                 fail(e);
         char **env = app_env_build(a->app, a->name);
+        if (stage1_mds_env(&args, "127.0.0.1", &env, &e) < 0)
+                fail(e);
         if ((r = app_env_write(s1fd, a->name, env)) < 0 &&
             rk_error_set_errno(&e, -r, "writing environment") < 0)
                 fail(e);

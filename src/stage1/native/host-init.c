@@ -447,7 +447,7 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
 
         if (podfd < 0 || s1fd < 0)
                 return rk_error_set_errno(reterr, errno, "opening pod directory");
-        r = stage1_args_write_runtime_config(&p->args, podfd);
+        r = stage1_args_write_runtime_config(&p->args, p->mds_url, podfd);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "writing runtime-config");
         for (size_t i = 0; i < p->n_apps; i++) {
@@ -532,6 +532,8 @@ static void block_signals(void)
 static int set_mds_env(struct pod_plan *p, struct rk_error **reterr)
 {
         const char *ip = stage1_mds_host_ip(&p->args, net_pod_host_ip(&p->net));
+
+        p->mds_url = stage1_mds_url(&p->args, ip);
 
         for (size_t i = 0; i < p->n_apps; i++) {
                 int r = stage1_mds_env(&p->args, ip, &p->apps[i].env, reterr);

@@ -41,6 +41,7 @@ struct pod_plan {
         struct cgroups cg;
         char *cg_pod; /* P/subcgroup */
         char *hostname;
+        char *mds_url; /* the metadata service of a registered pod, or NULL */
         struct plan_app *apps;
         size_t n_apps;
         int *init_cgfds;      /* init.scope in every hierarchy */
