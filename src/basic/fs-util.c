@@ -366,3 +366,23 @@ int copy_tree_at(int dirfd, const char *src, int dstdirfd, const char *dst)
                 return -errno;
         return copy_entry(dirfd, src, dstdirfd, dst, &st);
 }
+
+int read_long_at(int dirfd, const char *path, enum read_long_mode mode, long *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char *end;
+        long v;
+        int r;
+
+        r = read_file_at(dirfd, path, 4096, &text, NULL);
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtol(text, &end, 10);
+        if (errno || end == text)
+                return -EINVAL;
+        if (mode == READ_LONG_STRICT && *end && strcmp(end, "\n") != 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}

@@ -38,3 +38,10 @@ int dir_size_at(int dirfd, const char *name, off_t *ret);
 int copy_tree_at(int dirfd, const char *src, int dstdirfd, const char *dst);
 /* Copies the contents of fd from its current offset to outfd. */
 int copy_fd(int fd, int outfd);
+
+enum read_long_mode {
+        READ_LONG_STRICT, /* the number and at most a trailing newline (our own state files) */
+        READ_LONG_SCANF,  /* blanks before, anything after (as Go's Sscanf("%d"), for rkt's) */
+};
+/* Reads a decimal number from the small file dirfd/path. Returns 0, -EINVAL, or -errno. */
+int read_long_at(int dirfd, const char *path, enum read_long_mode mode, long *ret);

@@ -73,20 +73,15 @@ int64_t pod_gc_mark_time(const struct pod *p)
         return timespec_ns(&st.st_ctim);
 }
 
-/* Reads a decimal integer (after optional blanks, as Go's Sscanf("%d")) from dirfd/path. */
+/* An int written by rkt or a stage1, read as Go's Sscanf("%d") did. */
 static int read_int_at(int dirfd, const char *path, int *ret)
 {
-        _cleanup_free_ char *text = NULL;
-        char *end;
         long v;
-        int r;
+        int r = read_long_at(dirfd, path, READ_LONG_SCANF, &v);
 
-        r = read_file_at(dirfd, path, 4096, &text, NULL);
         if (r < 0)
                 return r;
-        errno = 0;
-        v = strtol(text, &end, 10);
-        if (end == text || errno != 0 || v < INT32_MIN || v > INT32_MAX)
+        if (v < INT32_MIN || v > INT32_MAX)
                 return -EINVAL;
         *ret = (int)v;
         return 0;

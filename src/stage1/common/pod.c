@@ -146,21 +146,3 @@ int write_int_file_at(int dirfd, const char *path, long n)
 
         return write_state_file_at(dirfd, path, buf, (size_t)len, 0644);
 }
-
-int read_int_file_at(int dirfd, const char *path, long *ret)
-{
-        _cleanup_free_ char *text = NULL;
-        char *end;
-        long v;
-        int r;
-
-        r = read_file_at(dirfd, path, 64, &text, NULL);
-        if (r < 0)
-                return r;
-        errno = 0;
-        v = strtol(text, &end, 10);
-        if (errno || end == text || (*end && *end != '\n'))
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}

@@ -56,5 +56,3 @@ int write_state_file_at(int dirfd, const char *path, const void *data, size_t le
 
 /* Writes "<n>\n" to dirfd/path (0644) like write_state_file_at(). Returns 0 or -errno. */
 int write_int_file_at(int dirfd, const char *path, long n);
-/* Reads a decimal number (surrounding whitespace allowed) from dirfd/path. 0 or -errno. */
-int read_int_file_at(int dirfd, const char *path, long *ret);

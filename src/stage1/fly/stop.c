@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fs-util.h"
 #include "pod.h"
 
 int main(int argc, char **argv)
@@ -20,13 +21,13 @@ int main(int argc, char **argv)
                 if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-force") == 0 ||
                     strcmp(argv[i], "--force=true") == 0)
                         sig = SIGKILL;
-        if (read_int_file_at(AT_FDCWD, "pid", &pid) < 0 || pid <= 0) {
+        if (read_long_at(AT_FDCWD, "pid", READ_LONG_STRICT, &pid) < 0 || pid <= 0) {
                 fprintf(stderr, "stop: cannot read the pod's pid: %m\n");
                 return 254;
         }
         if (kill((pid_t)pid, sig) == 0)
                 return 0;
-        if (read_int_file_at(AT_FDCWD, "pgid", &pgid) < 0 || pgid <= 0) {
+        if (read_long_at(AT_FDCWD, "pgid", READ_LONG_STRICT, &pgid) < 0 || pgid <= 0) {
                 fprintf(stderr, "stop: cannot read the pod's pgid: %m\n");
                 return 254;
         }

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "stop: UUID is missing\n");
                 return 254;
         }
-        if ((read_int_file_at(AT_FDCWD, "pid", &pid) < 0 || pid <= 0) && !force) {
+        if ((read_long_at(AT_FDCWD, "pid", READ_LONG_STRICT, &pid) < 0 || pid <= 0) && !force) {
                 fprintf(stderr, "stop: cannot read the pod's pid: %m\n");
                 return 254;
         }
