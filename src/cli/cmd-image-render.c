@@ -59,7 +59,7 @@ static int render_to(struct store *s, const char *key, const char *dir, struct r
         int r;
 
         r = store_render(s, key, &id, reterr);
-        if (r >= 0)
+        if (r == 0) /* a tree rendered before may have been changed since: check it */
                 r = render_check(s, key, id, reterr);
         if (r >= 0)
                 r = store_tree_open_rootfs(s, id, &fd, reterr);

@@ -281,6 +281,7 @@ int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_err
 
 int store_render(struct store *s, const char *key, char **ret_id, struct rk_error **reterr)
 {
+        bool rendered = false;
         struct render_list l = {0};
         _cleanup_free_ char *id = NULL;
         _cleanup_close_ int lock = -EBADF;
@@ -292,14 +293,16 @@ int store_render(struct store *s, const char *key, char **ret_id, struct rk_erro
         store_touch_image(s, key);
         id = render_list_tree_id(&l);
         r = store_lock(s, "treestorelocks", id, LOCK_EX, &lock, reterr);
-        if (r >= 0 && !tree_is_rendered(s, id))
+        if (r >= 0 && !tree_is_rendered(s, id)) {
                 r = tree_render_list(s, &l, id, reterr);
+                rendered = r >= 0;
+        }
         render_list_done(&l);
         if (r < 0)
                 return r;
         if (ret_id)
                 *ret_id = TAKE_PTR(id);
-        return 0;
+        return rendered;
 }
 
 int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk_error **reterr)

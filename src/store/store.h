@@ -155,8 +155,9 @@ int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, 
 
 /*
  * Renders key with its dependencies (appc rendering rules) into D/cas/tree/<id> unless it
- * is already rendered; *ret_id (optional) is the tree ID "deps-sha512-…". A dependency that
- * is not in the store is an error naming it.
+ * is already rendered; *ret_id (optional) is the tree ID "deps-sha512-…". Returns 1 when it
+ * rendered the tree now, 0 when it was there. A dependency that is not in the store is an
+ * error naming it.
  */
 int store_render(struct store *s, const char *key, char **ret_id, struct rk_error **reterr);
 /* The tree ID key renders to (needs the dependencies in the store). */
