@@ -22,8 +22,8 @@
 
 int cni_plugin_find(char *const *dirs, const char *type, char **ret_path, struct rk_error **reterr)
 {
-        if (!type[0] || strchr(type, '/'))
-                return rk_error_set(reterr, EINVAL, "invalid plugin type \"%s\"", type);
+        if (!type || !type[0] || strchr(type, '/'))
+                return rk_error_set(reterr, EINVAL, "invalid plugin type \"%s\"", type ?: "");
         for (char *const *d = dirs; d && *d; d++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", *d, type);
                 struct stat st;
@@ -59,8 +59,8 @@ static int memfd_with(const char *name, const char *data, size_t len)
 
         if (fd < 0)
                 return -errno;
-        if (len && write_full(fd, data, len) < 0) {
-                int r = -errno;
+        int r = len ? write_full(fd, data, len) : 0;
+        if (r < 0) {
                 safe_close(fd);
                 return r;
         }
