@@ -170,6 +170,54 @@ def test_kill_9_then_gc_leaves_nothing(netpods, httpd_img):
     assert snapshot(netpods.ns) == before
 
 
+SLOW = """#!/bin/sh
+d=%s
+cat > "$d/stdin-$CNI_COMMAND"
+if [ "$CNI_COMMAND" = ADD ]; then
+        /usr/lib/cni/ptp < "$d/stdin-ADD" > "$d/result"
+        touch "$d/added"
+        exec sleep 60
+fi
+exec /usr/lib/cni/ptp < "$d/stdin-$CNI_COMMAND"
+"""
+
+
+def test_kill_9_during_network_setup(netpods, sh_img, tmp_path):
+    # the plugin has added the network and hangs: rkt run is killed before it records the
+    # result; gc must still undo the network (net-info.json names it before the ADD)
+    rec = tmp_path / "slow"
+    rec.mkdir()
+    netpods.write_net("40-slow", ptp("slow", "10.222.10.0/24") | {"type": "slow"})
+    plugin = netpods.local / "net.d" / "slow"
+    plugin.write_text(SLOW % rec)
+    plugin.chmod(0o755)
+    before = snapshot(netpods.ns, "slow")
+    p = netpods.start(sh_img.path, "--exec=/bin/true", net="slow")
+    wait_until(lambda: (rec / "added").exists(), what="the plugin's ADD")
+    assert snapshot(netpods.ns, "slow") != before
+    os.kill(p.proc.pid, signal.SIGKILL)
+    p.proc.wait()
+    kill_hung_plugin(rec)
+    assert netpods.gc().code == 0
+    assert snapshot(netpods.ns, "slow") == before
+
+
+def kill_hung_plugin(rec):
+    """Kills the hung plugin (a `sleep 60` whose parent rkt is gone)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if cmd[:2] == [b"sleep", b"60"]:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if b"CNI_COMMAND=ADD" in f.read():
+                    os.kill(int(pid), signal.SIGKILL)
+
+
 # --------------------------------------------------------------------------- bad input
 
 def fails_cleanly(netpods, image, net):
