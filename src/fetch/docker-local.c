@@ -201,11 +201,52 @@ static int oci_image(const char *arg, struct docker_image *img, struct rk_error 
         return r;
 }
 
+/*
+ * What a local image is converted from, for the conversion cache: the same configuration
+ * (whose diff_ids fix every layer) under the same name and tag gives the same ACI.
+ */
+static char *local_identity(const struct docker_image *img)
+{
+        if (!img->config_digest)
+                return NULL;
+        return xasprintf("%s|%s|%s", img->config_digest, img->name ? img->name : "",
+                         img->version ? img->version : "");
+}
+
+/* The key of an image converted before from the same source, or -ENOENT. */
+static int local_cached(struct store *s, const char *arg, const char *identity, char **ret_key)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+
+        if (!identity || store_get_docker(s, arg, identity, ret_key, &err) < 0)
+                return -ENOENT;
+        log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "%s: already converted as %s", arg, *ret_key);
+        return 0;
+}
+
+static int local_convert(struct store *s, const char *arg, const struct docker_fetch_options *o,
+                         const struct docker_image *img, int tmp_fd, char **ret_key,
+                         struct rk_error **reterr)
+{
+        _cleanup_free_ char *identity = local_identity(img);
+        _cleanup_close_ int aci = -EBADF;
+        int r;
+
+        if (local_cached(s, arg, identity, ret_key) >= 0)
+                return 0;
+        r = docker_image_convert(img, tmp_fd, &aci, reterr);
+        if (r >= 0)
+                r = store_import_aci(s, aci, arg, o->render ? IMPORT_RENDER : 0, ret_key, reterr);
+        if (r >= 0 && identity)
+                r = store_put_docker(s, arg, identity, *ret_key, reterr);
+        return r;
+}
+
 int docker_fetch_local(struct store *s, const char *arg, const struct docker_fetch_options *o,
                        char **ret_key, struct rk_error **reterr)
 {
         _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int tmp_fd = -EBADF, aci = -EBADF;
+        _cleanup_close_ int tmp_fd = -EBADF;
         struct docker_image img = {0};
         int r;
 
@@ -215,9 +256,7 @@ int docker_fetch_local(struct store *s, const char *arg, const struct docker_fet
         else if (r >= 0)
                 r = docker_archive_image(arg, tmp, tmp_fd, &img, reterr);
         if (r >= 0)
-                r = docker_image_convert(&img, tmp_fd, &aci, reterr);
-        if (r >= 0)
-                r = store_import_aci(s, aci, arg, o->render ? IMPORT_RENDER : 0, ret_key, reterr);
+                r = local_convert(s, arg, o, &img, tmp_fd, ret_key, reterr);
         if (tmp)
                 (void)rm_rf_at(AT_FDCWD, tmp);
         docker_image_done(&img);

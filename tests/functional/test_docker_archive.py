@@ -115,9 +115,13 @@ def test_skopeo_archive_converts_like_oci_layout(rkt, skopeo_archive, tmp_path):
     om = manifest(rkt, oci)
     assert om["app"] == m["app"]
     assert files(rootfs(rkt, key, tmp_path / "a")) == files(rootfs(rkt, oci, tmp_path / "b"))
-    # the same archive again is the same image, stored once
-    assert fetch(rkt, f"docker-archive:{out}") == key
+    # the same archive again is the same image, stored once, and not converted again
+    again = rkt.ok("--debug", "--insecure-options=image", "fetch", "--full",
+                   f"docker-archive:{out}")
+    assert again.out.strip() == key and "already converted" in again.err, again
     assert len(list_json(rkt)) == 2
+    again = rkt.ok("--debug", "--insecure-options=image", "fetch", "--full", f"oci:{lay.path}:v1")
+    assert again.out.strip() == oci and "already converted" in again.err, again
     # by tag: the same image (originalname records the reference as typed)
     tagged = manifest(rkt, fetch(rkt, f"docker-archive:{out}:example.com/test/app:v1"))
     assert tagged["name"] == m["name"] and tagged["app"] == m["app"]
