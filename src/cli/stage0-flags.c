@@ -171,9 +171,14 @@ static const char *pull_policy(void)
         return arg_stage0.pull_policy ? arg_stage0.pull_policy : "new";
 }
 
+/* host: anywhere in --net (SPEC.md §8.1); none: as the only entry. */
 static bool net_is(const char *name)
 {
-        return arg_stage0.net && strv_contains(arg_stage0.net, name) && !arg_stage0.net[1];
+        if (!arg_stage0.net)
+                return false;
+        if (strcmp(name, "host") == 0)
+                return strv_contains(arg_stage0.net, "host");
+        return strv_contains(arg_stage0.net, name) && !arg_stage0.net[1];
 }
 
 /* SPEC.md §3.1 validation steps 2–8, plus what this build does not have yet. */

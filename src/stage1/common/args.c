@@ -162,6 +162,17 @@ void stage1_args_done(struct stage1_args *a)
         *a = (struct stage1_args){0};
 }
 
+bool stage1_args_net_has(const struct stage1_args *a, const char *name)
+{
+        _cleanup_strv_free_ char **nets = strv_split(a->net, ',');
+        size_t n = strlen(name);
+
+        STRV_FOREACH(e, nets)
+                if (strncmp(*e, name, n) == 0 && ((*e)[n] == '\0' || (*e)[n] == ':'))
+                        return true;
+        return false;
+}
+
 char *stage1_args_hostname(const struct stage1_args *a)
 {
         if (a->hostname && a->hostname[0])

@@ -34,6 +34,9 @@ struct stage1_args {
 int stage1_args_parse(int argc, char **argv, struct stage1_args *ret, struct rk_error **reterr);
 void stage1_args_done(struct stage1_args *a);
 
+/* Whether name ("host", "none", ...) is one of the --net entries (arguments ignored). */
+bool stage1_args_net_has(const struct stage1_args *a, const char *name);
+
 /* The pod's hostname: --hostname or "rkt-<uuid>". Malloc'd. */
 char *stage1_args_hostname(const struct stage1_args *a);
 

@@ -8,9 +8,7 @@
 
 const char *stage1_mds_host_ip(const struct stage1_args *a, const char *net_host_ip)
 {
-        _cleanup_strv_free_ char **nets = strv_split(a->net, ',');
-
-        if (strv_contains(nets, "host"))
+        if (stage1_args_net_has(a, "host"))
                 return "127.0.0.1";
         return net_host_ip;
 }

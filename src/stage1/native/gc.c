@@ -21,6 +21,7 @@ static int gc_network(const char *uuid)
         if (net_pod_teardown(AT_FDCWD, uuid, &e) < 0) {
                 _cleanup_free_ char *msg = rk_error_render(e, false);
                 fprintf(stderr, "gc: %s\n", msg);
+                net_pod_remove_netns(AT_FDCWD); /* stage0 deletes the pod even so */
                 return 254;
         }
         return 0;

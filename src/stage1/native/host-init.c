@@ -43,7 +43,7 @@ static int check_flags(const struct stage1_args *a, struct pod_plan *p, struct r
 {
         if (a->private_users)
                 return rk_error_set(reterr, ENOTSUP, "--private-users is not supported yet");
-        if (strcmp(a->net, "host") == 0)
+        if (stage1_args_net_has(a, "host")) /* host anywhere: the host's network (§8.1) */
                 p->new_net = false;
         else if (strcmp(a->net, "none") == 0)
                 p->new_net = true;
@@ -403,7 +403,7 @@ static pid_t clone_pod(struct pod_plan *p)
         unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS;
         pid_t pid;
 
-        if (p->new_net && !p->cni) /* else this process is in the pod's namespace already */
+        if (p->new_net && !p->cni) /* cni: the pod init joins p->netns_fd */
                 flags |= CLONE_NEWNET;
         if (p->new_ipc)
                 flags |= CLONE_NEWIPC;
@@ -554,7 +554,7 @@ _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 
 int main(int argc, char **argv)
 {
-        struct pod_plan p = {.tty_fd = -1, .sync_fd = -1};
+        struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1};
         struct rk_error *e = NULL;
         int syncp[2], master = -1;
         pid_t pid;
@@ -592,6 +592,8 @@ int main(int argc, char **argv)
         if (pid == 0) {
                 safe_close(syncp[1]);
                 safe_close(master);
+                if (p.cni && setns(p.netns_fd, CLONE_NEWNET) < 0)
+                        _exit(254); /* the host side sees the pod init die */
                 p.sync_fd = syncp[0];
                 pod_init_run(&p);
         }

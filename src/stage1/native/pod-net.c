@@ -72,12 +72,13 @@ static int write_net_resolv(struct pod_plan *p)
         return 0;
 }
 
-static int net_enter(struct pod_plan *p, struct rk_error **reterr)
+/* The pod's namespace, for the pod init to join (this process stays in the host's, so that
+ * an undo after a later failure runs the plugins' DEL where their host side lives). */
+static int net_open(struct pod_plan *p, struct rk_error **reterr)
 {
-        _cleanup_close_ int fd = open(p->net.netns_path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-                return rk_error_set_errno(reterr, errno, "entering %s", p->net.netns_path);
+        p->netns_fd = open(p->net.netns_path, O_RDONLY | O_CLOEXEC);
+        if (p->netns_fd < 0)
+                return rk_error_set_errno(reterr, errno, "opening %s", p->net.netns_path);
         return 0;
 }
 
@@ -102,11 +103,13 @@ int pod_net_setup(struct pod_plan *p, struct rk_error **reterr)
                                    .net_spec = p->args.net,
                                    .ports = ports,
                                    .n_ports = n_ports};
-        r = net_pod_setup(&c, &p->net, reterr);
-        if (r >= 0 && strcmp(p->args.resolv_mode, "default") == 0 && write_net_resolv(p) < 0)
-                r = rk_error_set_errno(reterr, errno, "writing resolv.conf");
+        r = net_pod_setup(&c, &p->net, reterr); /* undoes itself on failure */
+        if (r < 0)
+                return rk_error_wrap(reterr, "failed to setup network");
+        if (strcmp(p->args.resolv_mode, "default") == 0 && (r = write_net_resolv(p)) < 0)
+                r = rk_error_set_errno(reterr, -r, "writing resolv.conf");
         if (r >= 0)
-                r = net_enter(p, reterr);
+                r = net_open(p, reterr);
         if (r < 0) {
                 pod_net_abort(p);
                 return rk_error_wrap(reterr, "failed to setup network");
@@ -119,8 +122,10 @@ void pod_net_abort(struct pod_plan *p)
         _cleanup_close_ int podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_(rk_error_freep) struct rk_error *e = NULL;
 
-        if (podfd >= 0 && net_pod_teardown(podfd, p->args.uuid, &e) < 0)
+        if (podfd < 0)
+                return;
+        if (net_pod_teardown(podfd, p->args.uuid, &e) < 0) /* gc tries again from the record */
                 fprintf(stderr, "stage1: %s\n", rk_error_cause(e));
-        if (podfd >= 0)
+        else
                 (void)unlinkat(podfd, "net-info.json", 0);
 }

@@ -56,6 +56,7 @@ struct pod_plan {
         bool cni;             /* ... joined to CNI networks (net) before clone */
         bool resolv_from_net; /* S1/etc/rkt-resolv.conf came from a network's DNS */
         struct net_pod net;
+        int netns_fd;  /* cni: the pod's network namespace, joined by the pod init first */
         int *port_fds; /* host ports reserved for the pod's life (pod init keeps them) */
         bool new_ipc;
 };
@@ -63,7 +64,7 @@ struct pod_plan {
 /*
  * Runs in: stage1 init, host side, before clone. Reserves the forwarded host ports, joins
  * the pod's CNI networks (net.h), writes resolv.conf from their DNS (--dns default), and
- * moves this process into the pod's network namespace so that the pod init starts there.
+ * opens the pod's network namespace (p->netns_fd) for the pod init to join.
  * On failure nothing of it remains. Returns 0 or < 0 with reterr set.
  */
 int pod_net_setup(struct pod_plan *p, struct rk_error **reterr);
