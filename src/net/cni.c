@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,9 +71,20 @@ static int memfd_with(const char *name, const char *data, size_t len)
         return fd;
 }
 
-/* Runs in: the forked child. */
-_noreturn_ static void cni_child(const char *plugin, char **env, int in, int out, int err)
+/*
+ * Runs in: the forked child. The plugin gets the default signal mask, its own process group
+ * (killed as a whole on a timeout) and dies with us: a plugin left behind by a killed rkt
+ * would go on changing the network after gc undid it.
+ */
+_noreturn_ static void cni_child(const char *plugin, char **env, pid_t parent, int in, int out,
+                                 int err)
 {
+        sigset_t none;
+
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setpgid(0, 0) < 0 ||
+            prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(127);
         if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
             dup2(err, STDERR_FILENO) < 0)
                 _exit(127);
@@ -151,11 +165,35 @@ static char *plugin_error(const char *out, int errfd, int status)
         return xasprintf("exit status %d", WEXITSTATUS(status));
 }
 
-/* Waits for the plugin after its stdout closed (or, on a timeout, after killing it). */
-static int reap(pid_t pid, int r, int *ret_status)
+/* Whether pid exits before the deadline (its pidfd becomes readable). */
+static bool exits_by(pid_t pid, int64_t deadline)
 {
-        if (r < 0)
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        int64_t left;
+
+        if (pidfd < 0)
+                return true; /* no pidfds (Linux < 5.3): wait without a limit */
+        while ((left = deadline - now_ms()) > 0) {
+                int n = poll(&p, 1, (int)left);
+                if (n > 0)
+                        return true;
+                if (n == 0 || errno != EINTR)
+                        return false;
+        }
+        return false;
+}
+
+/* Waits for the plugin after its stdout closed, killing its process group on a timeout
+ * (r < 0, or no exit by the deadline). */
+static int reap(pid_t pid, int r, int64_t deadline, int *ret_status)
+{
+        if (r >= 0 && !exits_by(pid, deadline))
+                r = -ETIMEDOUT;
+        if (r < 0) {
+                (void)kill(-pid, SIGKILL);
                 (void)kill(pid, SIGKILL);
+        }
         while (waitpid(pid, ret_status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
@@ -166,12 +204,12 @@ static int cni_spawn(const char *plugin, const struct cni_call *c, int in, int o
                      pid_t *ret_pid)
 {
         _cleanup_strv_free_ char **env = cni_env(c);
-        pid_t pid = fork();
+        pid_t parent = getpid(), pid = fork();
 
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                cni_child(plugin, env, in, out, err);
+                cni_child(plugin, env, parent, in, out, err);
         *ret_pid = pid;
         return 0;
 }
@@ -193,8 +231,9 @@ int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, siz
                                           "running %s", plugin);
         r = cni_spawn(plugin, c, in, pipefd[1], err, &pid);
         safe_close(pipefd[1]);
+        int64_t deadline = now_ms() + CNI_TIMEOUT_MS;
         if (r >= 0)
-                r = reap(pid, read_bounded(pipefd[0], &out, now_ms() + CNI_TIMEOUT_MS), &status);
+                r = reap(pid, read_bounded(pipefd[0], &out, deadline), deadline, &status);
         safe_close(pipefd[0]);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "running %s", plugin);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Network definitions from net.d directories and the selection by --net (SPEC.md §8.1–8.2). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,6 +62,31 @@ static const char *def_shape_error(json_t *conf, bool is_list)
         return NULL;
 }
 
+/* CNI's network names: [a-zA-Z0-9][a-zA-Z0-9_.-]* (they name files and chains). */
+static bool name_is_valid(const char *n)
+{
+        if (!isalnum((unsigned char)n[0]))
+                return false;
+        for (const char *c = n; *c; c++)
+                if (!isalnum((unsigned char)*c) && !strchr("_.-", *c))
+                        return false;
+        return true;
+}
+
+/* Whether the network masquerades: its ipMasq, or for a list any plugin's. */
+static bool def_ip_masq(json_t *conf, bool is_list)
+{
+        json_t *p;
+        size_t i;
+
+        if (!is_list)
+                return json_is_true(json_object_get(conf, "ipMasq"));
+        json_array_foreach(json_object_get(conf, "plugins"), i, p)
+                if (json_is_true(json_object_get(p, "ipMasq")))
+                        return true;
+        return false;
+}
+
 static int def_load(int dirfd, const char *dir, const char *file, struct net_def *ret,
                     struct rk_error **reterr)
 {
@@ -85,7 +111,13 @@ static int def_load(int dirfd, const char *dir, const char *file, struct net_def
                 return -EINVAL;
         }
         d.name = xstrdup(json_string_value(json_object_get(d.conf, "name")));
-        d.ip_masq = json_is_true(json_object_get(d.conf, "ipMasq"));
+        if (!name_is_valid(d.name)) {
+                rk_error_set(reterr, EINVAL, "error loading %s: invalid network name \"%s\"",
+                             d.path, d.name);
+                net_def_done(&d);
+                return -EINVAL;
+        }
+        d.ip_masq = def_ip_masq(d.conf, d.is_list);
         *ret = d;
         return 0;
 }
@@ -178,11 +210,13 @@ static void defs_merge_user(struct net_defs *defs, struct net_defs *user, const 
         }
 }
 
+/* By file basename, a built-in definition before a user one of the same basename. */
 static int compare_basenames(const void *a, const void *b)
 {
         const struct net_def *x = a, *y = b;
+        int c = strcmp(strrchr(x->path, '/') + 1, strrchr(y->path, '/') + 1);
 
-        return strcmp(strrchr(x->path, '/') + 1, strrchr(y->path, '/') + 1);
+        return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 int net_defs_load(const char *builtin_dir, const char *user_dir, struct net_defs *ret,
@@ -195,6 +229,8 @@ int net_defs_load(const char *builtin_dir, const char *user_dir, struct net_defs
                 r = defs_load_dir(&defs, builtin_dir, reterr);
         if (r >= 0 && user_dir)
                 r = defs_load_dir(&user, user_dir, reterr);
+        for (size_t i = 0; i < user.n; i++)
+                user.items[i].order = 1;
         if (r >= 0)
                 defs_merge_user(&defs, &user, user_dir);
         net_defs_done(&user);
@@ -282,18 +318,19 @@ static int check_overlaps(const struct net_def *const *sel, size_t n, struct rk_
         return 0;
 }
 
-/* The CNI_ARGS of name in the --net entries: "" when given without, NULL when not given. */
+/* The CNI_ARGS of name in the --net entries: its own entry's ("" without), else "" when
+ * "all" is given, else NULL (not requested). */
 static const char *entries_args(char **entries, const char *name)
 {
         size_t n = strlen(name);
 
         STRV_FOREACH(e, entries) {
-                if (strcmp(*e, "all") == 0 || strcmp(*e, name) == 0)
+                if (strcmp(*e, name) == 0)
                         return "";
                 if (strncmp(*e, name, n) == 0 && (*e)[n] == ':')
                         return *e + n + 1;
         }
-        return NULL;
+        return strv_contains(entries, "all") ? "" : NULL;
 }
 
 /* Requested names no definition has, ", "-joined; NULL when all are defined. */
@@ -334,6 +371,11 @@ int net_select(const struct net_defs *defs, const char *spec, const struct net_d
                 sel[n] = &defs->items[i];
                 reqs[n].name = xstrdup(defs->items[i].name);
                 reqs[n++].args = xstrdup(args);
+        }
+        if (n == 0) {
+                free(sel);
+                free(reqs);
+                return rk_error_set(reterr, ENOENT, "no network definitions found");
         }
         if (check_overlaps(sel, n, reterr) < 0) {
                 free(sel);

@@ -36,14 +36,18 @@ static int info_save(int poddirfd, json_t *info)
         return write_file_replace_at(poddirfd, NET_INFO, text, strlen(text), 0644, 0);
 }
 
-/* The plugin search path: SPEC.md §8.3's three directories, then Debian's. */
-static char **plugin_dirs(const char *local_config, const char *pod_dir)
+/*
+ * The plugin search path: SPEC.md §8.3's three directories, the stage1's relative to P (the
+ * cwd of the run and gc entrypoints and of the plugins, also after P moved to
+ * exited-garbage), then Debian's.
+ */
+static char **plugin_dirs(const char *local_config)
 {
         char **d = NULL;
 
         strv_consume(&d, xasprintf("%s/net.d", local_config ? local_config : "/etc/rkt"));
         strv_push(&d, "/usr/lib/rkt/plugins/net");
-        strv_consume(&d, xasprintf("%s/stage1/rootfs/usr/lib/rkt/plugins/net", pod_dir));
+        strv_push(&d, "stage1/rootfs/usr/lib/rkt/plugins/net");
         strv_push(&d, NET_CNI_PLUGIN_DIR);
         return d;
 }
@@ -99,16 +103,23 @@ static struct cni_call call_for(const char *uuid, const char *netns, json_t *ent
         };
 }
 
-/* The copy of a definition in P/net/, which the record names and teardown reads. */
-static int copy_conf(const struct setup *s, const struct net_def *d, char **ret_path)
+/*
+ * The copy of a definition in P/net/<basename>, which the record names and teardown reads;
+ * P/net/<ifname>-<basename> when an earlier network's file had the same basename.
+ */
+static int copy_conf(const struct setup *s, const struct net_def *d, size_t i, char **ret_path)
 {
         const char *base = strrchr(d->path, '/') + 1;
         _cleanup_free_ char *rel = xasprintf("net/%s", base);
         int r;
 
         r = mkdir_p_at(s->c->poddirfd, "net", 0755);
+        if (r >= 0 && faccessat(s->c->poddirfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                free(rel);
+                rel = xasprintf("net/eth%zu-%s", i, base);
+        }
         if (r >= 0)
-                r = write_file_replace_at(s->c->poddirfd, rel, d->bytes, strlen(d->bytes), 0644, 0);
+                r = write_file_new_at(s->c->poddirfd, rel, d->bytes, strlen(d->bytes), 0644);
         if (r < 0)
                 return r;
         *ret_path = xasprintf("%s/%s", s->c->pod_dir, rel);
@@ -229,7 +240,7 @@ static int add_network(struct setup *s, const struct net_def *d, const struct ne
         struct cni_call call;
         int r;
 
-        r = copy_conf(s, d, &copy);
+        r = copy_conf(s, d, i, &copy);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "copying %s", d->path);
         entry = entry_new(s, d, rq, i, copy);
@@ -258,6 +269,8 @@ static json_t *ports_json(const struct net_pod_config *c)
 
         for (size_t i = 0; i < c->n_ports; i++) {
                 const struct net_port *p = &c->ports[i];
+                if (p->host_port == 0) /* no host port: nothing to forward */
+                        continue;
                 json_t *m = json_pack("{s:i,s:i,s:s}", "hostPort", (int)p->host_port,
                                       "containerPort", (int)p->pod_port, "protocol", p->protocol);
                 if (p->host_ip)
@@ -309,8 +322,12 @@ static int setup_networks(struct setup *s, const struct net_def *const *sel,
                           const struct net_request *reqs, size_t n, struct rk_error **reterr)
 {
         _cleanup_json_ json_t *ports = s->c->n_ports ? ports_json(s->c) : NULL;
-        bool ports_done = !ports;
+        bool ports_done;
         int r;
+
+        if (ports && json_array_size(ports) == 0)
+                ports = (json_decref(ports), NULL);
+        ports_done = !ports;
 
         s->out->fwd = forwarding_network(sel, n);
         for (size_t i = 0; i < n; i++) {
@@ -324,16 +341,20 @@ static int setup_networks(struct setup *s, const struct net_def *const *sel,
         return ports_done ? 0 : add_portmap(s, ports, reterr);
 }
 
+/* The namespace's path is recorded in P/netns before it exists, so that gc finds it even
+ * when this process is killed right after creating it. */
 static int setup_start(struct setup *s, struct rk_error **reterr)
 {
-        int r = netns_create(&s->netns);
+        int r;
 
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "creating the network namespace");
+        s->netns = netns_new_path();
         r = write_file_replace_at(s->c->poddirfd, "netns", s->netns, strlen(s->netns), 0644, 0);
-        if (r < 0) {
-                (void)netns_remove(s->netns);
+        if (r < 0)
                 return rk_error_set_errno(reterr, -r, "writing netns");
+        r = netns_create(s->netns);
+        if (r < 0) {
+                (void)unlinkat(s->c->poddirfd, "netns", 0);
+                return rk_error_set_errno(reterr, -r, "creating the network namespace");
         }
         s->cni_path = strv_join(s->dirs, ":");
         s->info = json_array();
@@ -357,7 +378,7 @@ static int load_selection(const struct net_pod_config *c, struct net_defs *defs,
 
 int net_pod_setup(const struct net_pod_config *c, struct net_pod *ret, struct rk_error **reterr)
 {
-        struct setup s = {.c = c, .out = ret, .dirs = plugin_dirs(c->local_config, c->pod_dir)};
+        struct setup s = {.c = c, .out = ret, .dirs = plugin_dirs(c->local_config)};
         struct net_defs defs = {0};
         const struct net_def **sel = NULL;
         struct net_request *reqs = NULL;
@@ -372,9 +393,11 @@ int net_pod_setup(const struct net_pod_config *c, struct net_pod *ret, struct rk
                 ret->nets = xnew0(struct net_result, n);
                 r = setup_networks(&s, sel, reqs, n, reterr);
                 if (r < 0) {
-                        _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
-                        (void)net_pod_teardown(c->poddirfd, c->uuid, &ignored);
-                        (void)unlinkat(c->poddirfd, NET_INFO, 0);
+                        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+                        if (net_pod_teardown(c->poddirfd, c->uuid, &e) >= 0)
+                                (void)unlinkat(c->poddirfd, NET_INFO, 0);
+                        else /* gc tries again from the record */
+                                fprintf(stderr, "stage1: %s\n", rk_error_cause(e));
                         net_pod_done(ret);
                 } else
                         ret->netns_path = TAKE_PTR(s.netns);
@@ -410,23 +433,37 @@ const char *net_pod_host_ip(const struct net_pod *n)
         return n->nets[n->fwd].gateway;
 }
 
-/* A file of P/net/ named by the record (only its basename is trusted), parsed. */
-static json_t *read_net_file(int poddirfd, const char *recorded, char **ret_bytes)
+/* P/net/<basename> of a recorded path (only its basename is trusted); NULL if unusable. */
+static char *net_file_rel(const char *recorded)
 {
         const char *base = recorded ? strrchr(recorded, '/') : NULL;
-        _cleanup_free_ char *rel = NULL, *bytes = NULL;
-        json_t *j;
 
         if (!base || !base[1] || strcmp(base, "/..") == 0)
                 return NULL;
-        rel = xasprintf("net/%s", base + 1);
-        if (read_file_at(poddirfd, rel, 1 << 20, &bytes, NULL) < 0)
+        return xasprintf("net/%s", base + 1);
+}
+
+/* A file of P/net/ named by the record, parsed; NULL when it is gone (its DEL is done). */
+static json_t *read_net_file(int poddirfd, const char *recorded, char **ret_bytes)
+{
+        _cleanup_free_ char *rel = net_file_rel(recorded), *bytes = NULL;
+        json_t *j;
+
+        if (!rel || read_file_at(poddirfd, rel, 1 << 20, &bytes, NULL) < 0)
                 return NULL;
         j = json_loads(bytes, 0, NULL);
-        (void)unlinkat(poddirfd, rel, 0);
         if (ret_bytes)
                 *ret_bytes = TAKE_PTR(bytes);
         return j;
+}
+
+/* Removes the file of P/net/ named by the record, after its DEL succeeded. */
+static void drop_net_file(int poddirfd, const char *recorded)
+{
+        _cleanup_free_ char *rel = net_file_rel(recorded);
+
+        if (rel)
+                (void)unlinkat(poddirfd, rel, 0);
 }
 
 /*
@@ -479,48 +516,93 @@ static int del_network(int poddirfd, char *const *dirs, const struct cni_call *c
         return r < 0 ? r : cni_exec(plugin, &c, bytes, strlen(bytes), NULL, reterr);
 }
 
-/* DEL of one recorded network, port forwarding first. The first error is kept. */
+/* The plugin search path recorded for an entry. */
+static char **entry_dirs(json_t *entry)
+{
+        const char *path = json_string_value(json_object_get(entry, "cniPath"));
+
+        return strv_split(path ? path : NET_CNI_PLUGIN_DIR, ':');
+}
+
+/* DEL of the port forwarding recorded for an entry (if any); its conf goes once it worked. */
+static int del_ports(int poddirfd, const char *uuid, const char *netns, json_t *entry,
+                     struct rk_error **reterr)
+{
+        const char *recorded = json_string_value(json_object_get(entry, "portmapConf"));
+        _cleanup_json_ json_t *pm = read_net_file(poddirfd, recorded, NULL);
+        _cleanup_strv_free_ char **dirs = entry_dirs(entry);
+        struct cni_call call = call_for(uuid, netns, entry);
+        int r;
+
+        if (!pm)
+                return 0;
+        call.args = "";
+        r = run_conf(dirs, &call, pm, "DEL", NULL, reterr);
+        if (r < 0)
+                return rk_error_prefix(reterr, "error removing the port forwarding of \"%s\"",
+                                       json_string_value(json_object_get(entry, "netName")));
+        drop_net_file(poddirfd, recorded);
+        return 0;
+}
+
+/* DEL of one recorded network; the copy of its definition goes once it worked. */
 static int del_entry(int poddirfd, const char *uuid, const char *netns, json_t *entry,
                      struct rk_error **reterr)
 {
-        const char *path = json_string_value(json_object_get(entry, "cniPath"));
-        _cleanup_strv_free_ char **dirs = strv_split(path ? path : NET_CNI_PLUGIN_DIR, ':');
-        _cleanup_json_ json_t *pm = read_net_file(
-                poddirfd, json_string_value(json_object_get(entry, "portmapConf")), NULL);
+        _cleanup_strv_free_ char **dirs = entry_dirs(entry);
         struct cni_call call = call_for(uuid, netns, entry);
-        struct rk_error *e = NULL;
-        int r = 0;
+        int r = del_network(poddirfd, dirs, &call, entry, reterr);
 
-        if (pm) {
-                struct cni_call c = call;
-                c.args = "";
-                r = keep_first(reterr, &e, run_conf(dirs, &c, pm, "DEL", NULL, &e), r);
-        }
-        r = keep_first(reterr, &e, del_network(poddirfd, dirs, &call, entry, &e), r);
         if (r < 0)
-                rk_error_prefix(reterr, "error removing network \"%s\"",
-                                json_string_value(json_object_get(entry, "netName")));
-        return r;
+                return rk_error_prefix(reterr, "error removing network \"%s\"",
+                                       json_string_value(json_object_get(entry, "netName")));
+        drop_net_file(poddirfd, json_string_value(json_object_get(entry, "netConf")));
+        return 0;
+}
+
+/* P/netns when it names one of our namespaces; "" otherwise (never passed to a plugin). */
+static char *read_netns(int poddirfd)
+{
+        _cleanup_free_ char *netns = NULL;
+        size_t n = strlen(NET_NETNS_DIR "/cni-");
+
+        if (read_file_at(poddirfd, "netns", 4096, &netns, NULL) < 0)
+                return xstrdup("");
+        netns[strcspn(netns, "\n")] = '\0';
+        if (strncmp(netns, NET_NETNS_DIR "/cni-", n) != 0 || strchr(netns + n, '/'))
+                return xstrdup("");
+        return TAKE_PTR(netns);
 }
 
 int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr)
 {
-        _cleanup_free_ char *netns = NULL, *raw = NULL;
+        _cleanup_free_ char *netns = read_netns(poddirfd), *raw = NULL;
         _cleanup_json_ json_t *info = NULL;
         struct rk_error *e = NULL;
         int r = 0, q;
 
-        if (read_file_at(poddirfd, "netns", 4096, &netns, NULL) >= 0)
-                netns[strcspn(netns, "\n")] = '\0';
         if (read_file_at(poddirfd, NET_INFO, 1 << 20, &raw, NULL) >= 0)
                 info = json_loads(raw, 0, NULL);
+        /* SPEC.md §8.3: port forwarding first, then the networks in reverse order */
         for (size_t i = json_array_size(info); i-- > 0;)
-                r = keep_first(
-                        reterr, &e,
-                        del_entry(poddirfd, uuid, netns ? netns : "", json_array_get(info, i), &e),
-                        r);
-        if (netns && netns[0] && (q = netns_remove(netns)) < 0)
-                r = keep_first(reterr, &e, rk_error_set_errno(&e, -q, "removing %s", netns), r);
+                r = keep_first(reterr, &e,
+                               del_ports(poddirfd, uuid, netns, json_array_get(info, i), &e), r);
+        for (size_t i = json_array_size(info); i-- > 0;)
+                r = keep_first(reterr, &e,
+                               del_entry(poddirfd, uuid, netns, json_array_get(info, i), &e), r);
+        if (r < 0) /* plugins need the namespace to finish their DEL when it is retried */
+                return r;
+        if (netns[0] && (q = netns_remove(netns)) < 0)
+                return rk_error_set_errno(reterr, -q, "removing %s", netns);
         (void)unlinkat(poddirfd, "netns", 0);
-        return r;
+        return 0;
+}
+
+void net_pod_remove_netns(int poddirfd)
+{
+        _cleanup_free_ char *netns = read_netns(poddirfd);
+
+        if (netns[0])
+                (void)netns_remove(netns);
+        (void)unlinkat(poddirfd, "netns", 0);
 }

@@ -29,7 +29,9 @@ int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, siz
 /* The pod's address, its prefix and the gateway in a result of any CNI version. */
 int cni_result_ip4(json_t *result, char **ret_ip, int *ret_prefix, char **ret_gateway);
 
-/* Creates a network namespace bound at NET_NETNS_DIR/cni-<random>; *ret_path is its path. */
-int netns_create(char **ret_path);
+/* A new random path NET_NETNS_DIR/cni-<random> for netns_create(). Malloc'd. */
+char *netns_new_path(void);
+/* Creates a network namespace bound at path (which must not exist). Returns 0 or -errno. */
+int netns_create(const char *path);
 /* Unmounts and removes a namespace netns_create() made (only such paths are accepted). */
 int netns_remove(const char *path);

@@ -27,7 +27,8 @@ struct net_def {
         char *bytes; /* its contents, given verbatim to a single plugin */
         json_t *conf;
         bool is_list; /* a .conflist chain */
-        bool ip_masq;
+        bool ip_masq; /* its ipMasq (for a list: any plugin's) */
+        int order;    /* 0: built-in, 1: user (ties of the basename order) */
 };
 
 struct net_defs {
@@ -111,11 +112,15 @@ void net_pod_done(struct net_pod *n);
 
 /*
  * Undoes net_pod_setup() from P/net-info.json and P/netns: DEL for every network in reverse
- * order (portmap first), the copies of the definitions removed, the namespace unmounted and
- * removed. Without net-info.json only the namespace is removed. Missing pieces are not
- * errors (teardown runs again after a failed one). Returns 0 or < 0 with reterr set.
+ * order (port forwarding first), each definition's copy removed once its DEL worked, then the
+ * namespace unmounted and removed — kept when a DEL failed, for a retry. Without
+ * net-info.json only the namespace is removed. Returns 0 or < 0 with reterr set (the
+ * first failure).
  */
 int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr);
+
+/* Removes the pod's namespace and P/netns whatever failed before: when no retry will come. */
+void net_pod_remove_netns(int poddirfd);
 
 /* The host-side address of the forwarding network (for the metadata service URL), or NULL. */
 const char *net_pod_host_ip(const struct net_pod *n);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -50,30 +51,31 @@ static int netns_bind_new(const char *path)
         return r;
 }
 
-int netns_create(char **ret_path)
+char *netns_new_path(void)
 {
         uint8_t rnd[8];
-        _cleanup_free_ char *path = NULL;
+
+        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+                abort(); /* the kernel's CSPRNG does not fail once initialized */
+        return xasprintf("%s/cni-%02x%02x%02x%02x-%02x%02x-%02x%02x", NET_NETNS_DIR, rnd[0], rnd[1],
+                         rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+}
+
+int netns_create(const char *path)
+{
         int fd, r;
 
         r = netns_dir_make_shared();
         if (r < 0)
                 return r;
-        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-                return -EIO;
-        path = xasprintf("%s/cni-%02x%02x%02x%02x-%02x%02x-%02x%02x", NET_NETNS_DIR, rnd[0], rnd[1],
-                         rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
         fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         safe_close(fd);
         r = netns_bind_new(path);
-        if (r < 0) {
+        if (r < 0)
                 (void)unlink(path);
-                return r;
-        }
-        *ret_path = TAKE_PTR(path);
-        return 0;
+        return r;
 }
 
 int netns_remove(const char *path)
