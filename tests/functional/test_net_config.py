@@ -153,9 +153,14 @@ def test_cni_environment_and_stdin(netpods, sh_img, tmp_path):
     assert re.match(r"^/var/run/netns/cni-[0-9a-f-]+$", env["CNI_NETNS"]), env
     assert env["CNI_PATH"].split(":")[0] == str(netpods.local / "net.d")
     assert env["CNI_PATH"].split(":")[-1] == "/usr/lib/cni"
+    add_env = env
     netpods.ok("gc", "--grace-period=0s")
     env = dict(ln.split("=", 1) for ln in (rec / "env-DEL").read_text().splitlines())
     assert env["CNI_COMMAND"] == "DEL" and env["CNI_CONTAINERID"] == uuid
+    # DEL gets what ADD got: the same file, interface, namespace, arguments and path
+    assert (rec / "stdin-DEL").read_bytes() == conf.read_bytes()
+    for k in ("CNI_IFNAME", "CNI_NETNS", "CNI_ARGS", "CNI_VERSION", "CNI_PATH"):
+        assert env[k] == add_env[k], k
 
 
 def test_kill_9_then_gc_leaves_nothing(netpods, httpd_img):
@@ -182,6 +187,22 @@ exec /usr/lib/cni/ptp < "$d/stdin-$CNI_COMMAND"
 """
 
 
+def hung_plugins():
+    """pids of `sleep 60` processes started by a plugin's ADD."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        if cmd[:2] == [b"sleep", b"60"] and b"CNI_COMMAND=ADD" in env:
+            found.append(int(pid))
+    return found
+
+
 def test_kill_9_during_network_setup(netpods, sh_img, tmp_path):
     # the plugin has added the network and hangs: rkt run is killed before it records the
     # result; gc must still undo the network (net-info.json names it before the ADD)
@@ -197,25 +218,61 @@ def test_kill_9_during_network_setup(netpods, sh_img, tmp_path):
     assert snapshot(netpods.ns, "slow") != before
     os.kill(p.proc.pid, signal.SIGKILL)
     p.proc.wait()
-    kill_hung_plugin(rec)
+    # the hung plugin dies with rkt (it must not go on changing the network after gc)
+    wait_until(lambda: not hung_plugins(), what="the plugin to die with rkt")
     assert netpods.gc().code == 0
     assert snapshot(netpods.ns, "slow") == before
 
 
-def kill_hung_plugin(rec):
-    """Kills the hung plugin (a `sleep 60` whose parent rkt is gone)."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-        except OSError:
-            continue
-        if cmd[:2] == [b"sleep", b"60"]:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if b"CNI_COMMAND=ADD" in f.read():
-                    os.kill(int(pid), signal.SIGKILL)
+FLAKY = """#!/bin/sh
+d=%s
+cat > "$d/stdin-$CNI_COMMAND"
+if [ "$CNI_COMMAND" = DEL ] && [ ! -e "$d/failed-once" ]; then
+        touch "$d/failed-once"
+        echo '{"code": 11, "msg": "flaky DEL"}'
+        exit 1
+fi
+exec /usr/lib/cni/ptp < "$d/stdin-$CNI_COMMAND"
+"""
+
+
+def test_failed_teardown_is_retried_by_gc(netpods, sh_img, tmp_path):
+    # default and flaky come up, "fail" does not; undoing them, flaky's DEL fails once:
+    # its record stays, and gc removes it
+    rec = tmp_path / "flaky"
+    rec.mkdir()
+    netpods.write_net("99y-flaky", ptp("flaky", "10.222.11.0/24") | {"type": "flaky"})
+    netpods.write_net("99z-fail", ptp("fail", "10.222.12.0/24") | {"type": "failer"})
+    for name, text in (("flaky", FLAKY % rec),
+                       ("failer", '#!/bin/sh\n[ "$CNI_COMMAND" = DEL ] && exit 0\n'
+                                  'echo \'{"code": 11, "msg": "no"}\'\nexit 1\n')):
+        (netpods.local / "net.d" / name).write_text(text)
+        (netpods.local / "net.d" / name).chmod(0o755)
+    before = snapshot(netpods.ns, "flaky")
+    r, _ = sh(netpods, sh_img, "true", net="default,flaky,fail")
+    assert r.code == 254 and 'error adding network "fail": no' in r.err, r
+    assert 'error removing network "flaky": flaky DEL' in r.err, r
+    assert snapshot(netpods.ns, "flaky") != before  # flaky's veth and lease are still there
+    assert netpods.gc().code == 0
+    assert snapshot(netpods.ns, "flaky") == before
+
+
+def test_host_anywhere_means_the_host_network(netpods, sh_img, netns):
+    r, _ = sh(netpods, sh_img, "readlink /proc/self/ns/net", net="default,host")
+    assert r.code == 0, r
+    assert r.out.strip() == os.readlink(f"/proc/{netns.pid}/ns/net"), r
+
+
+def test_user_file_with_a_builtin_basename(netpods, sh_img):
+    # a user 99-default.conf naming another network: both definitions stay usable, and each
+    # pod network keeps its own copy of its file
+    netpods.write_net("99-default", ptp("foo", "10.222.13.0/24"))
+    r, uuid = sh(netpods, sh_img, "ip -o -4 addr", net="default,foo")
+    assert r.code == 0, r
+    a = addrs(r.out)
+    assert a["eth0"].startswith("172.16.28.") and a["eth1"].startswith("10.222.13."), r
+    confs = [n["netConf"] for n in netpods.net_info(uuid)]
+    assert len(set(confs)) == 2, confs
 
 
 # --------------------------------------------------------------------------- bad input
@@ -249,7 +306,8 @@ def test_missing_plugin_undoes_earlier_networks(netpods, sh_img):
 def test_failing_plugin(netpods, sh_img):
     plugin = netpods.local / "net.d" / "failer"
     netpods.write_net("10-fail", ptp("fail", "10.222.9.0/24") | {"type": "failer"})
-    plugin.write_text('#!/bin/sh\necho \'{"code": 11, "msg": "the failer failed"}\'\nexit 1\n')
+    plugin.write_text('#!/bin/sh\n[ "$CNI_COMMAND" = DEL ] && exit 0\n'
+                      'echo \'{"code": 11, "msg": "the failer failed"}\'\nexit 1\n')
     plugin.chmod(0o755)
     err = fails_cleanly(netpods, sh_img, "default,fail")
     assert 'error adding network "fail": the failer failed' in err

@@ -157,6 +157,48 @@ TEST(select_unknown_and_overlapping)
         ASSERT_OK(select_names("default,default-restricted,a,o", PTP("o", "10.3.0.0/16"), &s, &e3));
 }
 
+TEST(all_keeps_per_network_arguments)
+{
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        struct rk_error *e = NULL;
+
+        ASSERT_OK(select_names("all,default:IP=172.16.28.9", NULL, &a, &e));
+        ASSERT_STREQ(a, "a(),l(),default-restricted(),default(IP=172.16.28.9)");
+        ASSERT_OK(select_names("default:IP=172.16.28.9,all", NULL, &b, &e));
+        ASSERT_STREQ(b, a);
+}
+
+TEST(list_masquerades_when_a_plugin_does)
+{
+        struct net_defs defs = {0};
+        struct rk_error *e = NULL;
+        char *b, *u;
+
+        fixture(&b, &u);
+        put(u, "40-m.conflist",
+            "{\"cniVersion\":\"0.4.0\",\"name\":\"m\",\"plugins\":[{\"type\":\"ptp\","
+            "\"ipMasq\":true},{\"type\":\"portmap\"}]}");
+        ASSERT_OK(net_defs_load(b, u, &defs, &e));
+        ASSERT_STREQ(defs.items[2].name, "m");
+        ASSERT_TRUE(defs.items[2].ip_masq);
+        ASSERT_FALSE(defs.items[1].ip_masq); /* "l": a bridge without ipMasq */
+        net_defs_done(&defs);
+        cleanup(b, u);
+}
+
+TEST(network_names_are_checked)
+{
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+        struct net_defs defs = {0};
+        char *b, *u;
+
+        fixture(&b, &u);
+        put(u, "40-bad.conf", PTP("../x", "10.7.0.0/16"));
+        ASSERT_FAIL(net_defs_load(b, u, &defs, &e));
+        ASSERT_CONTAINS(rk_error_cause(e), "invalid network name \"../x\"");
+        cleanup(b, u);
+}
+
 TEST(resolv_conf_bodies)
 {
         json_t *dns = json_pack("{s:[s,s],s:[s],s:[s],s:s}", "nameservers", "10.0.0.1", "10.0.0.2",
