@@ -318,3 +318,28 @@ def test_overlapping_networks(netpods, sh_img):
     err = fails_cleanly(netpods, sh_img, "default,over")
     assert re.search(r'networks "over" \(172\.16\.0\.0/16\) and "default" '
                      r'\(172\.16\.28\.0/24\) overlap', err), err
+
+
+def test_port_forwarding_on_a_bridge_network(netpods, httpd_img):
+    netpods.write_net("20-br2", bridge("br2", "10.222.14.0/24", "rkt-test-br2"))
+    port = free_port()
+    try:
+        p = netpods.start(httpd_img.path, f"--port=http:{port}", net="br2")
+        netpods.wait_ready(p.uuid)
+        assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
+        assert netpods.fetch("10.222.14.1", port) == HTTPD_PAGE
+        netpods.ok("stop", p.uuid)
+    finally:
+        netpods.gc()
+        netpods.ns.run("ip", "link", "del", "rkt-test-br2")
+
+
+def test_forwarding_network_is_the_first_masquerading_one(netpods, httpd_img):
+    netpods.write_net("10-plain", ptp("plain", "10.222.15.0/24", masq=False))
+    port = free_port()
+    p = netpods.start(httpd_img.path, f"--port=http:{port}", net="plain,default")
+    netpods.wait_ready(p.uuid)
+    pod_dir = next((netpods.dir / "pods" / "run").glob(f"{p.uuid}"))
+    assert (pod_dir / "net" / "default.portmap.json").exists()
+    assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
+    netpods.ok("stop", p.uuid)
