@@ -148,3 +148,27 @@ def test_default_network_pod_reaches_the_service(netpods, netmds, img):
     assert cfg["MetadataServiceURL"] == m.group(1), cfg
     assert netpods.gc().code == 0
     assert f"DELETE /pods/{uuid} - 200" in netmds.stderr()
+
+
+NOGW = """#!/bin/sh
+# ptp, with the gateway taken out of its result
+/usr/lib/cni/ptp | sed 's/"gateway": *"[0-9.]*",\\{0,1\\}//'
+"""
+
+
+def test_failure_after_network_setup_leaves_nothing(netpods, netmds, img):
+    # a network without a host-side address cannot reach the service: the run fails after
+    # its network was set up, and undoing it must leave nothing on the host side
+    from nettest import snapshot
+    netpods.write_net("10-nogw", {
+        "cniVersion": "0.1.0", "name": "nogw", "type": "nogw", "ipMasq": True,
+        "ipam": {"type": "host-local", "subnet": "10.225.0.0/24",
+                 "routes": [{"dst": "0.0.0.0/0"}]}})
+    plugin = netpods.local / "net.d" / "nogw"
+    plugin.write_text(NOGW)
+    plugin.chmod(0o755)
+    before = snapshot(netpods.ns, "nogw")
+    r, _ = netpods.run("--mds-register", img.path, net="nogw")
+    assert r.code == 254, r
+    assert 'the metadata service is not reachable from network "nogw"' in r.err, r
+    assert snapshot(netpods.ns, "nogw") == before
