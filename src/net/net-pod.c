@@ -393,11 +393,7 @@ int net_pod_setup(const struct net_pod_config *c, struct net_pod *ret, struct rk
                 ret->nets = xnew0(struct net_result, n);
                 r = setup_networks(&s, sel, reqs, n, reterr);
                 if (r < 0) {
-                        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
-                        if (net_pod_teardown(c->poddirfd, c->uuid, &e) >= 0)
-                                (void)unlinkat(c->poddirfd, NET_INFO, 0);
-                        else /* gc tries again from the record */
-                                fprintf(stderr, "stage1: %s\n", rk_error_cause(e));
+                        net_pod_undo(c->poddirfd, c->uuid);
                         net_pod_done(ret);
                 } else
                         ret->netns_path = TAKE_PTR(s.netns);
@@ -564,12 +560,11 @@ static int del_entry(int poddirfd, const char *uuid, const char *netns, json_t *
 static char *read_netns(int poddirfd)
 {
         _cleanup_free_ char *netns = NULL;
-        size_t n = strlen(NET_NETNS_DIR "/cni-");
 
         if (read_file_at(poddirfd, "netns", 4096, &netns, NULL) < 0)
                 return xstrdup("");
         netns[strcspn(netns, "\n")] = '\0';
-        if (strncmp(netns, NET_NETNS_DIR "/cni-", n) != 0 || strchr(netns + n, '/'))
+        if (!netns_path_is_ours(netns))
                 return xstrdup("");
         return TAKE_PTR(netns);
 }
@@ -605,4 +600,14 @@ void net_pod_remove_netns(int poddirfd)
         if (netns[0])
                 (void)netns_remove(netns);
         (void)unlinkat(poddirfd, "netns", 0);
+}
+
+void net_pod_undo(int poddirfd, const char *uuid)
+{
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+
+        if (net_pod_teardown(poddirfd, uuid, &e) >= 0)
+                (void)unlinkat(poddirfd, NET_INFO, 0);
+        else /* gc tries again from the record */
+                fprintf(stderr, "stage1: %s\n", rk_error_cause(e));
 }

@@ -33,5 +33,7 @@ int cni_result_ip4(json_t *result, char **ret_ip, int *ret_prefix, char **ret_ga
 char *netns_new_path(void);
 /* Creates a network namespace bound at path (which must not exist). Returns 0 or -errno. */
 int netns_create(const char *path);
+/* Whether path is NET_NETNS_DIR/cni-<name>, a namespace netns_create() may have made. */
+bool netns_path_is_ours(const char *path);
 /* Unmounts and removes a namespace netns_create() made (only such paths are accepted). */
 int netns_remove(const char *path);

@@ -119,6 +119,12 @@ void net_pod_done(struct net_pod *n);
  */
 int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr);
 
+/*
+ * Undoes a setup that will not be used: net_pod_teardown(), then P/net-info.json removed;
+ * when the teardown failed the record stays for gc and the failure is reported on stderr.
+ */
+void net_pod_undo(int poddirfd, const char *uuid);
+
 /* Removes the pod's namespace and P/netns whatever failed before: when no retry will come. */
 void net_pod_remove_netns(int poddirfd);
 

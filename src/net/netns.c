@@ -78,11 +78,16 @@ int netns_create(const char *path)
         return r;
 }
 
-int netns_remove(const char *path)
+bool netns_path_is_ours(const char *path)
 {
         size_t n = strlen(NET_NETNS_DIR "/cni-");
 
-        if (strncmp(path, NET_NETNS_DIR "/cni-", n) != 0 || strchr(path + n, '/'))
+        return strncmp(path, NET_NETNS_DIR "/cni-", n) == 0 && path[n] && !strchr(path + n, '/');
+}
+
+int netns_remove(const char *path)
+{
+        if (!netns_path_is_ours(path))
                 return -EINVAL; /* never anything but our own namespaces */
         if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
                 return -errno;

@@ -120,12 +120,7 @@ int pod_net_setup(struct pod_plan *p, struct rk_error **reterr)
 void pod_net_abort(struct pod_plan *p)
 {
         _cleanup_close_ int podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
 
-        if (podfd < 0)
-                return;
-        if (net_pod_teardown(podfd, p->args.uuid, &e) < 0) /* gc tries again from the record */
-                fprintf(stderr, "stage1: %s\n", rk_error_cause(e));
-        else
-                (void)unlinkat(podfd, "net-info.json", 0);
+        if (podfd >= 0)
+                net_pod_undo(podfd, p->args.uuid);
 }
