@@ -13,8 +13,8 @@ packages=(
         libmicrohttpd-dev
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
         containernetworking-plugins iptables iproute2
-        # Docker tests: a real registry on loopback and a client to push to it
-        docker-registry skopeo
+        # Docker tests: a real registry on loopback, a client to push to it, openssl for a test CA
+        docker-registry skopeo openssl
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
         # sanitizer runtimes for the ASan+UBSan build
