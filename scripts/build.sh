@@ -9,8 +9,14 @@ cd "$(dirname "$0")/.."
 ninja -C build >/dev/null
 echo "built: $(pwd)/build/src/cli/rkt"
 if [ "${1:-}" = --sanitize ]; then
-        [ -f build-asan/build.ninja ] ||
-                meson setup build-asan -Db_sanitize=address,undefined >/dev/null
+        # the sanitized rkt bundles the plain build's stage1 images (static, unsanitized
+        # binaries that run inside pods), so the IDs compiled into it are theirs
+        opts=(-Db_sanitize=address,undefined -Dprebuilt-stage1="$(pwd)/build/src/cli")
+        if [ ! -f build-asan/build.ninja ]; then
+                meson setup build-asan "${opts[@]}" >/dev/null
+        elif ! meson configure build-asan "${opts[@]}" >/dev/null 2>&1; then
+                meson setup --reconfigure build-asan "${opts[@]}" >/dev/null # a new option
+        fi
         ninja -C build-asan >/dev/null
         echo "built: $(pwd)/build-asan (ASan, UBSan)"
 fi

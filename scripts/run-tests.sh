@@ -16,7 +16,7 @@ echo "== functional suite against the ASan+UBSan build of rkt"
 asan_dir=$(mktemp -d)
 chmod 755 "$asan_dir" # the group tests run it as another user
 trap 'rm -rf "$asan_dir"' EXIT
-cp build-asan/src/cli/rkt build/src/cli/stage1-*.aci "$asan_dir/"
+cp build-asan/src/cli/rkt build-asan/src/cli/stage1-*.aci "$asan_dir/"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         RKT_BIN="$asan_dir/rkt" \
         "${pytest[@]}" tests/functional --deselect tests/functional/test_unit.py "$@"

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli-store.h"
 #include "commands.h"
@@ -39,36 +40,39 @@ static int enter_pid(struct pod *p, int *ret)
         }
 }
 
-/* <D>/cas/tree/<stage1 tree>/rootfs<enter entrypoint>. */
-static int enter_entrypoint(struct store *s, struct pod *p, char **ret)
+/*
+ * The enter entrypoint as a sealed copy of the tree store's file: its process joins the
+ * pod, where an app could otherwise rewrite the file every later `rkt enter` runs through
+ * /proc/<pid>/exe. *ret_path is what messages and argv[0] name.
+ */
+static int enter_entrypoint(struct pod *p, int *ret_fd, char **ret_path)
 {
-        _cleanup_free_ char *tree = NULL, *path = NULL;
+        _cleanup_free_ char *ep = NULL;
         struct rk_error *err = NULL;
-        int r;
 
-        r = read_file_at(p->fd, "stage1TreeStoreID", 4096, &tree, NULL);
-        if (r < 0)
-                return cli_fail("cannot read the stage1 of pod %s: %s", p->uuid, strerror(-r));
-        if (pod_stage1_entrypoint(p, "coreos.com/rkt/stage1/enter", &path, &err) < 0) {
+        if (pod_stage1_entrypoint(p, "coreos.com/rkt/stage1/enter", &ep, &err) < 0) {
                 if (err->errnum == ENOENT)
                         rk_error_prefix(&err, "rkt enter not implemented for pod's stage1");
                 return cli_report(err);
         }
-        *ret = xasprintf("%s/cas/tree/%s/rootfs%s", s->dir, tree, path);
+        if (pod_stage1_open_sealed_entrypoint(p, ep, ret_fd, &err) < 0)
+                return cli_report(err);
+        *ret_path = xasprintf("%s/stage1/rootfs%s", p->path, ep);
         return 0;
 }
 
-static int enter_exec(struct store *s, struct pod *p, int argc, char **argv)
+static int enter_exec(struct pod *p, int argc, char **argv)
 {
         _cleanup_free_ char *app = NULL, *entry = NULL;
         _cleanup_strv_free_ char **cmd = NULL;
+        _cleanup_close_ int fd = -EBADF;
         int pid, r;
 
         r = stage0_pod_app(p, arg_app, "enter", &app);
         if (r == 0)
                 r = enter_pid(p, &pid);
         if (r == 0)
-                r = enter_entrypoint(s, p, &entry);
+                r = enter_entrypoint(p, &fd, &entry);
         if (r != 0)
                 return r;
         strv_push(&cmd, entry);
@@ -84,7 +88,7 @@ static int enter_exec(struct store *s, struct pod *p, int argc, char **argv)
         if (chdir(p->path) < 0)
                 return cli_fail("cannot enter %s: %m", p->path);
         fflush(NULL);
-        execv(entry, cmd);
+        fexecve(fd, cmd, environ);
         return cli_fail("cannot execute %s: %m", entry);
 }
 
@@ -105,7 +109,7 @@ static int enter_run(const struct command *cmd, int argc, char **argv)
                 return EXIT_RKT_ERROR;
         if (p->state != POD_STATE_RUNNING)
                 return cli_fail("pod \"%s\" isn't currently running", p->uuid);
-        return enter_exec(s, p, argc - 1, argv + 1);
+        return enter_exec(p, argc - 1, argv + 1);
 }
 
 const struct command cmd_enter = {

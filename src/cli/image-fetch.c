@@ -32,15 +32,21 @@ static char *file_identity(const char *path, int fd)
                          (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 }
 
-/* The key of an unchanged, already imported file whose blob is still in the store. */
+/*
+ * The key of an unchanged, already imported file whose blob is still in the store and was
+ * imported by root or by us: the index is writable by every member of group rkt, so a row
+ * another user could have written never stands for the file we were given.
+ */
 static int fetch_file_cached(struct store *s, const char *identity, char **ret_key)
 {
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;
         _cleanup_close_ int blob = -EBADF;
+        struct stat st;
 
         if (!identity || store_get_remote(s, identity, ret_key, &err) < 0)
                 return -ENOENT;
-        if (store_open_blob(s, *ret_key, &blob, &err) < 0) {
+        if (store_open_blob(s, *ret_key, &blob, &err) < 0 || fstat(blob, &st) < 0 ||
+            (st.st_uid != 0 && st.st_uid != geteuid())) {
                 free(*ret_key);
                 *ret_key = NULL;
                 return -ENOENT;

@@ -115,10 +115,31 @@ static int prepare_image(struct store *s, struct pod *p, const char *key, const 
         return r;
 }
 
+/*
+ * S1/opt/stage2, where the apps' root filesystems are, is root-only (a deliberate difference
+ * from rkt's 0755): a member of group rkt may read a pod's records but must not reach a
+ * setuid file an app made. With overlayfs the directory is made in the stage1's upper
+ * directory (its attributes are the merged directory's); a copy is changed in place.
+ */
+static int protect_stage2(struct pod *p, const char *id, bool overlay, struct rk_error **reterr)
+{
+        _cleanup_free_ char *upper = xasprintf("overlay/%s/upper", id);
+        _cleanup_free_ char *opt = xasprintf("%s/opt", overlay ? upper : "stage1/rootfs");
+        _cleanup_free_ char *stage2 = xasprintf("%s/stage2", opt);
+        int r;
+
+        r = make_dir(p->fd, opt, 0755, reterr);
+        if (r >= 0)
+                r = make_dir(p->fd, stage2, 0700, reterr);
+        if (r >= 0 && fchmodat(p->fd, stage2, 0700, 0) < 0)
+                r = rk_error_set_errno(reterr, errno, "cannot protect %s", stage2);
+        return r;
+}
+
 static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool overlay,
                           struct rk_error **reterr)
 {
-        _cleanup_free_ char *manifest = NULL;
+        _cleanup_free_ char *manifest = NULL, *id = NULL;
         size_t len;
         int r;
 
@@ -127,10 +148,14 @@ static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool 
                 r = store_read_manifest_raw(s, key, &manifest, &len, reterr);
         if (r >= 0)
                 r = write_pod_file(p->fd, "stage1/manifest", manifest, 0640, reterr);
-        if (r < 0)
-                return r;
-        return prepare_image(s, p, key, "stage1TreeStoreID", "stage1/rootfs", NULL, overlay,
-                             reterr);
+        if (r >= 0)
+                r = prepare_image(s, p, key, "stage1TreeStoreID", "stage1/rootfs", NULL, overlay,
+                                  reterr);
+        if (r >= 0)
+                r = store_tree_id(s, key, &id, reterr);
+        if (r >= 0)
+                r = protect_stage2(p, id, overlay, reterr);
+        return r;
 }
 
 static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *a, bool overlay,
@@ -169,6 +194,8 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
         int r;
 
         r = make_dir(p->fd, "appsinfo", 0750, reterr);
+        if (r >= 0 && overlay) /* the apps' upper directories: root-only (see protect_stage2) */
+                r = make_dir(p->fd, "overlay", 0700, reterr);
         if (r >= 0)
                 r = prepare_stage1(s, p, stage1_key, overlay, reterr);
         for (size_t i = 0; r >= 0 && i < n; i++)

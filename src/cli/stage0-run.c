@@ -99,7 +99,10 @@ static void link_mtab(struct pod *p, char *const *apps)
         }
 }
 
-/* The absolute path of the run entrypoint and the interface version of the pod's stage1. */
+/*
+ * The run entrypoint of the pod's stage1 (resolved inside S1: argv[0] and the path executed)
+ * and the stage1's interface version.
+ */
 static int stage1_entrypoint(struct pod *p, char **ret_path, int *ret_version,
                              struct rk_error **reterr)
 {
@@ -109,10 +112,10 @@ static int stage1_entrypoint(struct pod *p, char **ret_path, int *ret_version,
         r = pod_stage1_entrypoint(p, STAGE1_ANNOTATION_RUN, &run, reterr);
         if (r >= 0)
                 r = pod_stage1_interface_version(p, ret_version, reterr);
-        if (r < 0)
-                return r;
-        *ret_path = xasprintf("%s/stage1/rootfs%s", p->path, run);
-        return 0;
+        if (r >= 0)
+                r = pod_stage1_entrypoint_path(p, run, POD_ENTRYPOINT_STAGE1_ROOTFS, ret_path,
+                                               reterr);
+        return r;
 }
 
 static char **stage1_argv(const char *path, int version, struct pod *p,

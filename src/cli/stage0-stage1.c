@@ -13,6 +13,10 @@
 #include "image-manifest.h"
 #include "log.h"
 #include "stage0.h"
+#include "stage1-ids.h"
+
+/* This build's default stage1 (STAGE1_DEFAULT_NAME), by its image ID. */
+#define STAGE1_DEFAULT_ID STAGE1_ID_NATIVE
 
 /* Whether path is the default stage1 location or inside the default directory. */
 static bool stage1_trusted_path(const char *path)
@@ -36,54 +40,70 @@ static char *beside_binary(const char *file)
         return slash ? xasprintf("%.*s/%s", (int)(slash - exe), exe, file) : NULL;
 }
 
+/*
+ * A stage1 runs as root on the host: a store entry is one only if root imported it (its
+ * blob is root's, store_image_importer()). A deliberate difference from rkt, which took any
+ * entry with the right name: members of group rkt fetch images too.
+ */
+static int stage1_check_trusted(struct store *s, const char *key, struct rk_error **reterr)
+{
+        uid_t uid;
+        int r;
+
+        r = store_image_importer(s, key, &uid, reterr);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return rk_error_set(reterr, EPERM,
+                                    "stage1 image %s was not imported by root (but by uid %u): "
+                                    "fetch it as root to use it as a stage1",
+                                    key, (unsigned)uid);
+        return 0;
+}
+
 static int stage1_from_flags(struct store *s, const struct config *c, const struct stage1_flags *f,
                              char **ret_key, struct rk_error **reterr)
 {
         _cleanup_free_ char *path = NULL;
         unsigned flags = 0;
+        int r;
 
         if (f->hash)
-                return image_fetch(s, f->hash, "never", 0, ret_key, reterr);
-        if (f->name)
-                return image_fetch(s, f->name, "new", 0, ret_key, reterr);
-        if (f->from_dir)
-                path = xasprintf("%s/%s",
-                                 c && c->stage1_images_dir ? c->stage1_images_dir
-                                                           : RKT_STAGE1_IMAGES_DIR,
-                                 f->from_dir);
-        else
-                path = xstrdup(f->path ? f->path : f->url);
-        if (stage1_trusted_path(path))
-                flags |= IMAGE_FETCH_NO_VERIFY;
-        return image_fetch(s, path, "new", flags, ret_key, reterr);
+                r = image_fetch(s, f->hash, "never", 0, ret_key, reterr);
+        else if (f->name)
+                r = image_fetch(s, f->name, "new", 0, ret_key, reterr);
+        else {
+                if (f->from_dir)
+                        path = xasprintf("%s/%s",
+                                         c && c->stage1_images_dir ? c->stage1_images_dir
+                                                                   : RKT_STAGE1_IMAGES_DIR,
+                                         f->from_dir);
+                else
+                        path = xstrdup(f->path ? f->path : f->url);
+                if (stage1_trusted_path(path))
+                        flags |= IMAGE_FETCH_NO_VERIFY;
+                r = image_fetch(s, path, "new", flags, ret_key, reterr);
+        }
+        if (r >= 0 && (r = stage1_check_trusted(s, *ret_key, reterr)) < 0)
+                *ret_key = (free(*ret_key), NULL);
+        return r;
 }
 
-/* The stored image name:version, unless the file at location is newer (a rebuilt stage1). */
-static int stage1_from_store(struct store *s, const char *name, const char *version,
-                             const char *location, char **ret_key)
+/* The stored image name:version (a stage1 named by the configuration), if root imported it. */
+static int stage1_from_store(struct store *s, const char *name, const char *version, char **ret_key)
 {
         struct ac_labels labels = {0};
-        struct image_info info = {0};
         struct rk_error *err = NULL;
-        struct stat st;
         int r;
 
         ac_labels_set(&labels, "version", version);
         r = store_find_by_name(s, name, &labels, ret_key, &err);
         ac_labels_done(&labels);
-        if (r < 0) {
-                rk_error_free(err);
-                return r;
-        }
-        if (location && stat(location, &st) == 0 &&
-            store_get_image(s, *ret_key, &info, &err) >= 0 &&
-            (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec > info.import_time) {
-                image_info_done(&info);
+        if (r >= 0 && (r = stage1_check_trusted(s, *ret_key, &err)) < 0)
                 *ret_key = (free(*ret_key), NULL);
-                return -ESTALE;
-        }
         rk_error_free(err);
-        image_info_done(&info);
+        if (r < 0)
+                return r;
         log_with_prefix(LOG_LEVEL_DEBUG,
                         "image: ", "using image from local store for image name %s:%s", name,
                         version);
@@ -114,39 +134,84 @@ static int stage1_from_location(struct store *s, const char *location, char **re
         return 0;
 }
 
-/* The file a default stage1 would be imported from, if any: location, else the file of
- * the same name beside the rkt binary. Static storage. */
-static const char *stage1_source_file(const char *location)
+/* Imports file as the default stage1: it must be the image this build made. */
+static int stage1_default_file(struct store *s, const char *file, char **ret_key,
+                               struct rk_error **reterr)
 {
-        static char *beside;
+        int r = image_fetch(s, file, "new", IMAGE_FETCH_NO_VERIFY, ret_key, reterr);
 
-        if (location[0] != '/')
-                return NULL;
-        if (access(location, R_OK) == 0)
-                return location;
-        free(beside);
-        beside = beside_binary(strrchr(location, '/') + 1);
-        return beside;
+        if (r < 0)
+                return r;
+        if (strcmp(*ret_key, STAGE1_DEFAULT_ID) == 0)
+                return 0;
+        r = rk_error_set(reterr, EPERM,
+                         "stage1 image %s is not the one this rkt was built with (its ID is %s, "
+                         "this build's is %s)",
+                         file, *ret_key, STAGE1_DEFAULT_ID);
+        *ret_key = (free(*ret_key), NULL);
+        return r;
+}
+
+/*
+ * The built-in default stage1: only the image whose ID this build recorded (stage1-ids.h),
+ * from the store if root imported it, else from the default location or the file of the
+ * same name beside the rkt binary. An image that merely names itself like it is never one.
+ */
+static int stage1_default(struct store *s, char **ret_key, struct rk_error **reterr)
+{
+        static const char location[] = RKT_STAGE1_IMAGES_DIR "/" STAGE1_DEFAULT_FILE;
+        _cleanup_free_ char *beside = beside_binary(STAGE1_DEFAULT_FILE);
+        struct rk_error *err = NULL;
+        uid_t uid;
+        int r;
+
+        if (store_image_importer(s, STAGE1_DEFAULT_ID, &uid, &err) >= 0 && uid == 0) {
+                log_with_prefix(LOG_LEVEL_DEBUG,
+                                "image: ", "using image from local store for image name %s:%s",
+                                STAGE1_DEFAULT_NAME, RKT_VERSION);
+                *ret_key = xstrdup(STAGE1_DEFAULT_ID);
+                return 0;
+        }
+        rk_error_free(err);
+        if (access(location, R_OK) == 0) {
+                r = stage1_default_file(s, location, ret_key, reterr);
+                if (r >= 0 || !beside || access(beside, R_OK) < 0)
+                        return r;
+                *reterr = rk_error_free(*reterr);
+        } else if (!beside || access(beside, R_OK) < 0) {
+                return rk_error_set(reterr, ENOENT,
+                                    "failed to fetch stage1 image: open %s: no such file or "
+                                    "directory",
+                                    location);
+        }
+        r = stage1_default_file(s, beside, ret_key, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "failed to fetch stage1 image and failed to fall back "
+                                             "to stage1 image in the rkt directory");
+        return 0;
 }
 
 int stage1_select(struct store *s, const struct config *c, const struct stage1_flags *f,
                   char **ret_key, struct rk_error **reterr)
 {
-        const char *name = STAGE1_DEFAULT_NAME, *version = RKT_VERSION;
-        const char *location = RKT_STAGE1_IMAGES_DIR "/" STAGE1_DEFAULT_FILE;
+        const char *name, *version, *location;
         size_t vlen;
+        int r;
 
         if (f->url || f->path || f->name || f->hash || f->from_dir)
                 return stage1_from_flags(s, c, f, ret_key, reterr);
-        if (c && c->stage1_name) {
-                name = c->stage1_name;
-                version = c->stage1_version;
-        }
-        if (c && c->stage1_location)
-                location = c->stage1_location;
+        if (!c || (!c->stage1_name && !c->stage1_location))
+                return stage1_default(s, ret_key, reterr);
+        name = c->stage1_name ? c->stage1_name : STAGE1_DEFAULT_NAME;
+        version = c->stage1_name ? c->stage1_version : RKT_VERSION;
+        location = c->stage1_location ? c->stage1_location
+                                      : RKT_STAGE1_IMAGES_DIR "/" STAGE1_DEFAULT_FILE;
         vlen = strlen(version);
         if ((vlen < 6 || strcmp(version + vlen - 6, "-dirty") != 0) &&
-            stage1_from_store(s, name, version, stage1_source_file(location), ret_key) >= 0)
+            stage1_from_store(s, name, version, ret_key) >= 0)
                 return 0;
-        return stage1_from_location(s, location, ret_key, reterr);
+        r = stage1_from_location(s, location, ret_key, reterr);
+        if (r >= 0 && (r = stage1_check_trusted(s, *ret_key, reterr)) < 0)
+                *ret_key = (free(*ret_key), NULL);
+        return r;
 }

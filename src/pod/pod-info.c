@@ -127,13 +127,35 @@ char *pod_stage1_upper(const struct pod *p)
         return xasprintf("%s/overlay/%.*s/upper", p->path, (int)n, id);
 }
 
+/*
+ * The path of S1/rel to read: through S1 itself (the stage1 overlay stage0 mounted, which
+ * members of group rkt may traverse), else, when the overlay is no longer mounted (after a
+ * reboot), in its upper directory (P/overlay is root-only). malloc'd; NULL when neither
+ * can be named.
+ */
+static char *pod_stage1_file(const struct pod *p, const char *rel)
+{
+        _cleanup_free_ char *s1 = pod_stage1_rootfs(p);
+        char *path = xasprintf("%s/%s", s1, rel);
+        _cleanup_free_ char *upper = NULL;
+
+        if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || !pod_uses_overlay(p))
+                return path;
+        free(path);
+        upper = pod_stage1_upper(p);
+        return upper ? xasprintf("%s/%s", upper, rel) : NULL;
+}
+
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
 {
-        _cleanup_free_ char *s1 = pod_stage1_upper(p), *path = NULL;
+        _cleanup_free_ char *rel = NULL, *path = NULL;
 
-        if (!s1 || strchr(app, '/'))
+        if (strchr(app, '/'))
                 return -ENOENT;
-        path = xasprintf("%s/rkt/status/%s", s1, app);
+        rel = xasprintf("rkt/status/%s", app);
+        path = pod_stage1_file(p, rel);
+        if (!path)
+                return -ENOENT;
         return read_int_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
 }
 
@@ -172,13 +194,12 @@ char *pod_format_nets(const struct pod *p)
 
 static bool pod_supervisor_ready(const struct pod *p)
 {
-        _cleanup_free_ char *s1 = pod_stage1_upper(p), *path = NULL;
+        _cleanup_free_ char *path = pod_stage1_file(p, "rkt/supervisor-status");
         char target[16];
         ssize_t n;
 
-        if (!s1)
+        if (!path)
                 return false;
-        path = xasprintf("%s/rkt/supervisor-status", s1);
         n = readlink(path, target, sizeof(target) - 1);
         if (n < 0)
                 return false;

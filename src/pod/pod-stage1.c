@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Running stage1 entrypoints from stage0 as children (SPEC.md §7.2): the entrypoint path is
- * an annotation of P/stage1/manifest, the executable is S1<path>, the working directory P.
+ * an annotation of P/stage1/manifest, the working directory P. The executable is that path
+ * in the tree store copy of the stage1 (root-only), never S1: the pod's own stage1 rootfs is
+ * where its apps could have written (argv[0] still names S1<path>, as rkt's did).
  * Runs in stage0.
  */
 #include <ctype.h>
@@ -10,11 +12,15 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "fd-util.h"
 #include "image-manifest.h"
 #include "parse-util.h"
 #include "pod-private.h"
+#include "root-path.h"
 #include "strv.h"
 
 static int pod_read_stage1_manifest(const struct pod *p, struct image_manifest **ret,
@@ -73,8 +79,9 @@ static int wait_status_error(int status, struct rk_error **reterr)
         return rk_error_set(reterr, EIO, "signal: %s", sig);
 }
 
-/* Spawns argv[0] with cwd dir and the given stdout policy; waits for it. */
-static int spawn_wait(char *const *argv, const char *dir, bool keep_stdout,
+/* Spawns path with argv (argv[0] is what messages name), cwd dir and the given stdout
+ * policy; waits for it. */
+static int spawn_wait(const char *path, char *const *argv, const char *dir, bool keep_stdout,
                       struct rk_error **reterr)
 {
         posix_spawn_file_actions_t fa;
@@ -88,7 +95,7 @@ static int spawn_wait(char *const *argv, const char *dir, bool keep_stdout,
         posix_spawn_file_actions_addchdir_np(&fa, dir);
         fflush(stdout);
         fflush(stderr);
-        r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+        r = posix_spawn(&pid, path, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0) {
                 _cleanup_free_ char *msg = xstrdup(strerror(r));
@@ -118,21 +125,98 @@ int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **re
         return 0;
 }
 
+/* Whether id is a tree store ID: "deps-sha512-" and 64 lower-case hex digits. */
+static bool tree_id_valid(const char *id)
+{
+        static const char prefix[] = "deps-sha512-";
+
+        if (strncmp(id, prefix, sizeof(prefix) - 1) != 0 || strlen(id) != sizeof(prefix) - 1 + 64)
+                return false;
+        return strspn(id + sizeof(prefix) - 1, "0123456789abcdef") == 64;
+}
+
+/* The root the entrypoint is resolved in: the tree store copy of the stage1, or S1. */
+static int entrypoint_root(const struct pod *p, enum pod_entrypoint_from from, char **ret_dir,
+                           struct rk_error **reterr)
+{
+        _cleanup_free_ char *id = NULL;
+        int r;
+
+        if (from == POD_ENTRYPOINT_STAGE1_ROOTFS) {
+                *ret_dir = xasprintf("%s/stage1/rootfs", p->path);
+                return 0;
+        }
+        r = read_file_at(p->fd, "stage1TreeStoreID", 4096, &id, NULL);
+        if (r >= 0 && !tree_id_valid(id))
+                r = -EINVAL;
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot read the stage1 of pod %s", p->uuid);
+        *ret_dir = xasprintf("%s/cas/tree/%s/rootfs", p->data_dir, id);
+        return 0;
+}
+
+int pod_stage1_entrypoint_path(const struct pod *p, const char *ep, enum pod_entrypoint_from from,
+                               char **ret_path, struct rk_error **reterr)
+{
+        _cleanup_free_ char *dir = NULL, *canon = NULL;
+        _cleanup_close_ int rootfd = -EBADF, fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = entrypoint_root(p, from, &dir, reterr);
+        if (r < 0)
+                return r;
+        rootfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (rootfd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot open the stage1 of pod %s",
+                                          p->uuid);
+        /* resolved once inside the root: what remains of the path has no symlink */
+        r = root_chase(rootfd, ep, &canon);
+        if (r >= 0)
+                r = fd = root_open(rootfd, canon, O_PATH | O_NOFOLLOW, 0);
+        if (r >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
+                r = -EACCES;
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot open stage1 entrypoint %s", ep);
+        *ret_path = xasprintf("%s%s", dir, canon);
+        return 0;
+}
+
+int pod_stage1_open_sealed_entrypoint(const struct pod *p, const char *ep, int *ret_fd,
+                                      struct rk_error **reterr)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = pod_stage1_entrypoint_path(p, ep, POD_ENTRYPOINT_TREE, &path, reterr);
+        if (r < 0)
+                return r;
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        r = fd < 0 ? -errno : memfd_sealed_copy(fd, "rkt-stage1-entrypoint");
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot copy stage1 entrypoint %s", ep);
+        *ret_fd = r;
+        return 0;
+}
+
 int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const *args,
                        bool keep_stdout, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *ep = NULL;
+        _cleanup_free_ char *ep = NULL, *path = NULL;
         int r;
 
         r = pod_stage1_entrypoint(p, annotation, &ep, reterr);
+        if (r >= 0)
+                r = pod_stage1_entrypoint_path(p, ep, POD_ENTRYPOINT_TREE, &path, reterr);
         if (r < 0)
                 return r;
         strv_consume(&argv,
                      xasprintf("%s/stage1/rootfs%s%s", p->path, ep[0] == '/' ? "" : "/", ep));
         STRV_FOREACH(a, (char **)args)
                 strv_push(&argv, *a);
-        return spawn_wait(argv, p->path, keep_stdout, reterr);
+        return spawn_wait(path, argv, p->path, keep_stdout, reterr);
 }
 
 int pod_stop(const struct pod *p, bool force, struct rk_error **reterr)

@@ -171,5 +171,30 @@ int pod_stage1_interface_version(const struct pod *p, int *ret, struct rk_error 
  * -ENOENT with `entrypoint "<annotation>" not found` when the stage1 has none. */
 int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **ret,
                           struct rk_error **reterr);
+enum pod_entrypoint_from {
+        POD_ENTRYPOINT_TREE,          /* D/cas/tree/<P/stage1TreeStoreID>/rootfs: root-only */
+        POD_ENTRYPOINT_STAGE1_ROOTFS, /* S1, before the pod ever ran (the run entrypoint) */
+};
+
+/*
+ * The path to execute for the stage1 entrypoint ep (an entrypoint annotation's value): ep
+ * resolved once inside the root that from names (neither the annotation nor a symlink leads
+ * out of it), as "<root><path without symlinks>", checked to be a regular file. Only root
+ * can write either root when it is used: entrypoints of a pod that has run come from the
+ * tree store, never from S1, where its apps could have written. Returns 0 or < 0 with
+ * reterr set.
+ */
+int pod_stage1_entrypoint_path(const struct pod *p, const char *ep, enum pod_entrypoint_from from,
+                               char **ret_path, struct rk_error **reterr);
+
+/*
+ * The tree store's entrypoint ep as a sealed memfd copy (memfd_sealed_copy(), not
+ * close-on-exec), for an entrypoint whose process joins the pod (enter): nothing in the pod
+ * can rewrite what it runs through /proc/<pid>/exe. fexecve() it. Returns 0 or < 0 with
+ * reterr set.
+ */
+int pod_stage1_open_sealed_entrypoint(const struct pod *p, const char *ep, int *ret_fd,
+                                      struct rk_error **reterr);
+
 /* The stage1 path prefix: P/stage1/rootfs. malloc'd. */
 char *pod_stage1_rootfs(const struct pod *p);

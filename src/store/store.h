@@ -134,6 +134,17 @@ int store_read_manifest(struct store *s, const char *key, struct image_manifest 
  */
 int store_remove_image(struct store *s, const char *key, struct rk_error **reterr);
 
+/* --- trust (store-trust.c) --- */
+
+/*
+ * The user who imported key: the owner of its blob file, which each import replaces with
+ * one of its own. The index cannot say (members of group rkt can write it); the kernel
+ * can: no member can make a file owned by root. Returns 0, or < 0 with reterr set when the
+ * blob is missing.
+ */
+int store_image_importer(struct store *s, const char *key, uid_t *ret_uid,
+                         struct rk_error **reterr);
+
 /* --- import (store-import.c) --- */
 
 enum import_flags {

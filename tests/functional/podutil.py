@@ -2,6 +2,7 @@
 """Synthetic pod directories for the pod-management tests: D/pods/<state>/<uuid> with the
 files stage0 and stage1 would have written (SPEC.md §6.3), a recording stub stage1, and
 helpers holding a pod's flock from another process to simulate "running"/"preparing"."""
+import hashlib
 import json
 import os
 import subprocess
@@ -105,15 +106,30 @@ def write_stage1(pod, record_dir, annotations=None, interface_version="5"):
             annotations["coreos.com/rkt/stage1/interface-version"] = interface_version
     (pod.path / "stage1" / "manifest").write_text(
         json.dumps(image_manifest("example.com/stub-stage1", "0.0.1", annotations)))
-    s1 = pod.path / "stage1" / "rootfs"
-    for ep in ("gc", "stop"):
-        script = s1 / ep
-        script.write_text("#!/bin/sh\n"
-                          f"out={record_dir}/{ep}-$(basename \"$(pwd)\")\n"
-                          "pwd > \"$out.cwd\"\n"
-                          "printf '%s\\n' \"$0\" \"$@\" > \"$out.argv\"\n"
-                          "echo stub-stdout\n")
-        script.chmod(0o755)
+    # rkt runs the entrypoints of a pod that has run from the tree store copy of its stage1
+    # (root-only), never from S1: the stub goes into both
+    tree = stub_tree_id(pod.uuid)
+    (pod.path / "stage1TreeStoreID").write_text(tree)
+    for s1 in (pod.path / "stage1" / "rootfs", Path(pod.data) / "cas" / "tree" / tree / "rootfs"):
+        s1.mkdir(parents=True, exist_ok=True)
+        for ep in ("gc", "stop"):
+            script = s1 / ep
+            script.write_text("#!/bin/sh\n"
+                              f"out={record_dir}/{ep}-$(basename \"$(pwd)\")\n"
+                              "pwd > \"$out.cwd\"\n"
+                              "printf '%s\\n' \"$0\" \"$@\" > \"$out.argv\"\n"
+                              "echo stub-stdout\n")
+            script.chmod(0o755)
+
+
+def stub_tree_id(uuid):
+    """A tree store ID for the stub stage1 of pod uuid."""
+    return "deps-sha512-" + hashlib.sha512(uuid.encode()).hexdigest()[:64]
+
+
+def stage1_tree_entrypoint(pod, ep):
+    """Where rkt executes the stub stage1's entrypoint ep of pod from (its $0)."""
+    return str(Path(pod.data) / "cas" / "tree" / stub_tree_id(pod.uuid) / "rootfs" / ep)
 
 
 def recorded(record_dir, ep, uuid):

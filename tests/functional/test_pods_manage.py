@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Rkt
-from podutil import (IMAGE_ID, LockHolder, make_pod, pod_manifest, recorded, utc_env,
-                     write_stage1)
+from podutil import (IMAGE_ID, LockHolder, make_pod, pod_manifest, recorded,
+                     stage1_tree_entrypoint, utc_env, write_stage1)
 
 pytestmark = pytest.mark.offline
 
@@ -301,7 +301,8 @@ def test_stop_runs_the_stage1_stop_entrypoint(rkt, tmp_path):
         r = rkt.ok("stop", p.uuid[:10])
         assert r.out == f"stub-stdout\n\"{p.uuid}\"\n"
         argv, cwd = recorded(tmp_path, "stop", p.uuid)
-        assert argv == [str(p.path / "stage1" / "rootfs" / "stop"), p.uuid]
+        # argv[0] is S1/stop; a script sees the file run, the tree store copy, as $0
+        assert argv == [stage1_tree_entrypoint(p, "stop"), p.uuid]
         assert cwd == str(p.path)
         rkt.ok("stop", "--force", p.uuid)
         assert recorded(tmp_path, "stop", p.uuid)[0][1:] == ["--force", p.uuid]
@@ -324,7 +325,7 @@ def test_stop_states_and_errors(rkt, tmp_path):
     rkt.fail("stop")
     nostop = make_pod(rkt.dir, "run", stage1={"coreos.com/rkt/stage1/run": "/run"})
     failing = make_pod(rkt.dir, "run", record_dir=tmp_path)
-    (failing.path / "stage1" / "rootfs" / "stop").write_text("#!/bin/sh\nexit 3\n")
+    Path(stage1_tree_entrypoint(failing, "stop")).write_text("#!/bin/sh\nexit 3\n")
     with LockHolder(nostop.path), LockHolder(failing.path):
         r = rkt.fail("stop", nostop.uuid, failing.uuid)
     assert (f'error stopping "{nostop.uuid}": rkt stop not implemented for pod\'s stage1: '
@@ -358,7 +359,7 @@ def test_gc_marks_then_sweeps_after_grace(rkt, tmp_path):
         assert running.where() == ["run"]
     argv, cwd = recorded(tmp_path, "gc", exited.uuid)
     gc_path = rkt.dir / "pods" / "exited-garbage" / exited.uuid
-    assert argv == [str(gc_path / "stage1" / "rootfs" / "gc"), "--local-config",
+    assert argv == [stage1_tree_entrypoint(exited, "gc"), "--local-config",
                     str(rkt.local), exited.uuid]
     assert cwd == str(gc_path)
 
@@ -384,7 +385,7 @@ def test_gc_stage1_gc_arguments_by_interface_version_and_debug(rkt, tmp_path):
     argv, _ = recorded(tmp_path, "gc", old.uuid)
     assert argv[1:] == ["--debug", old.uuid]
     failing = make_pod(rkt.dir, "exited-garbage", record_dir=tmp_path)
-    (failing.path / "stage1" / "rootfs" / "gc").write_text("#!/bin/sh\nexit 2\n")
+    Path(stage1_tree_entrypoint(failing, "gc")).write_text("#!/bin/sh\nexit 2\n")
     nogc = make_pod(rkt.dir, "exited-garbage", stage1={"coreos.com/rkt/stage1/run": "/run"})
     r = rkt.ok("gc", "--grace-period=0s")
     assert f'problem performing stage1 GC on "{failing.uuid}": exit status 2' in r.err

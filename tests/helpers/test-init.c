@@ -619,7 +619,10 @@ enum {
         F_PRINT_DEFAULT_GWV4,
         F_PRINT_GWV4,
         F_IFACE_COUNT,
-        F_APP_ANNOTATION
+        F_APP_ANNOTATION,
+        F_ESCAPE_PROBE,
+        F_PROBE_PROCS,
+        F_EXCHANGE_LOOP
 };
 
 static const struct flag flags[] = {
@@ -676,6 +679,9 @@ static const struct flag flags[] = {
         {"print-gwv4", FLAG_VALUE, false, F_PRINT_GWV4},
         {"print-iface-count", FLAG_BOOL, false, F_IFACE_COUNT},
         {"print-app-annotation", FLAG_VALUE, false, F_APP_ANNOTATION},
+        {"escape-probe", FLAG_VALUE, false, F_ESCAPE_PROBE},
+        {"probe-procs", FLAG_BOOL, false, F_PROBE_PROCS},
+        {"exchange-loop", FLAG_VALUE, false, F_EXCHANGE_LOOP},
 };
 
 struct parsed {
@@ -892,6 +898,15 @@ static void run_action(const struct parsed *p)
                 break;
         case F_IFACE_COUNT:
                 do_print_iface_count();
+                break;
+        case F_ESCAPE_PROBE:
+                do_escape_probe(v);
+                break;
+        case F_PROBE_PROCS:
+                do_probe_procs();
+                break;
+        case F_EXCHANGE_LOOP:
+                do_exchange_loop(v);
                 break;
         case F_APP_ANNOTATION:
                 if (*v) {

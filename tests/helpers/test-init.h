@@ -50,3 +50,8 @@ void do_print_iface_count(void);
 void do_print_gwv4(const char *iface);
 void do_serve_http(const char *arg);
 char *http_get(const char *url);
+
+/* test-init-probe.c: probes of the pod/host boundary */
+void do_escape_probe(const char *mark);
+void do_probe_procs(void);
+void do_exchange_loop(const char *arg);

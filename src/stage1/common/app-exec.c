@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "fd-util.h"
 #include "fs-util.h"
+#include "strv.h"
 
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app)
 {
@@ -26,6 +28,19 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
                         p->oom_score_adj = iso->oom_score_adj;
                 }
         }
+}
+
+int app_listen_fds(const struct ac_app *app, int n_available, char ***env)
+{
+        bool wants = false;
+
+        for (size_t i = 0; i < app->n_ports; i++)
+                wants |= app->ports[i].socket_activated;
+        if (!wants || n_available <= 0)
+                return 0;
+        strv_consume(env, xasprintf("LISTEN_FDS=%d", n_available));
+        strv_push(env, "LISTEN_PID=0");
+        return n_available;
 }
 
 _noreturn_ static void fail(const struct app_exec_params *p, int r, const char *what)
@@ -59,10 +74,31 @@ static int set_creds(const struct app_exec_params *p)
         return 0;
 }
 
+/*
+ * Only stdio and the socket-activated sockets stay open: a descriptor of ours (the pod
+ * directory, a cgroup, a caller's) would let the app reach the host through /proc/self/fd,
+ * also as its working directory (chdir below runs after this).
+ */
+static void close_inherited_fds(const struct app_exec_params *p)
+{
+        _cleanup_free_ int *keep = xnew0(int, 4 + (size_t)p->n_listen_fds);
+
+        for (int i = 0; i < 3 + p->n_listen_fds; i++)
+                keep[i] = i;
+        keep[3 + p->n_listen_fds] = p->keep_fd;
+        close_all_fds_except(keep, 4 + (size_t)p->n_listen_fds);
+        for (int i = 0; i < p->n_listen_fds; i++)
+                (void)fd_set_cloexec(3 + i, false);
+        for (char **e = p->envp; p->n_listen_fds > 0 && e && *e; e++)
+                if (strncmp(*e, "LISTEN_PID=", 11) == 0)
+                        *e = xasprintf("LISTEN_PID=%d", (int)getpid()); /* leaks: we exec */
+}
+
 _noreturn_ void app_exec(const struct app_exec_params *p)
 {
         int r;
 
+        close_inherited_fds(p);
         if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj)) < 0)
                 fail(p, r, "setting oom_score_adj");
         r = set_creds(p);

@@ -23,13 +23,25 @@ struct app_exec_params {
         bool has_oom_score_adj;
         int oom_score_adj;
         const char *prefix; /* message prefix, e.g. "stage1" */
+        int n_listen_fds;   /* fds 3..3+n-1 are the app's socket-activated sockets */
+        int keep_fd;        /* one more descriptor the app inherits (fly: the pod lock), or -1 */
 };
+
+/*
+ * Socket activation (SPEC.md §8.5): when the app declares a socket-activated port, the
+ * n_available sockets stage1 was given go to it: LISTEN_FDS and LISTEN_PID (filled in by
+ * app_exec) are added to *env. Returns how many it gets (0 or n_available).
+ */
+int app_listen_fds(const struct ac_app *app, int n_available, char ***env);
 
 /* no-new-privileges and oom-score-adj from the app's isolators (last one wins). */
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app);
 
 /*
- * Applies p and execs. Never returns: on failure prints a message on stderr and exits 254;
+ * Applies p and execs. First closes every descriptor but stdin, stdout, stderr, keep_fd and
+ * the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this pid): nothing
+ * of ours may be reachable through /proc/self/fd once the working directory is entered or
+ * the program runs. Never returns: on failure prints a message on stderr and exits 254;
  * when the executable does not exist prints `Error: Unable to open "<path>": No such file
  * or directory` on stdout and exits 203.
  */

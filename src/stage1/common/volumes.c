@@ -3,7 +3,6 @@
 #include "volumes.h"
 
 #include <fcntl.h>
-#include <linux/mount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -13,6 +12,7 @@
 
 #include "fs-util.h"
 #include "log.h"
+#include "mount-util.h"
 #include "root-path.h"
 
 /* Lexically cleaned absolute path ("/mnt/" and "/mnt" compare equal). */
@@ -185,7 +185,8 @@ static int empty_volume_prepare(const struct stage1_pod *pod, const struct stage
         unsigned long mode = strtoul(m->volume->mode ? m->volume->mode : "0755", NULL, 8);
         int r;
 
-        if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+        /* root-only: what the apps put there (setuid files) is out of group rkt's reach */
+        if (mkdir(parent, 0700) < 0 && errno != EEXIST)
                 return rk_error_set_errno(reterr, errno, "creating %s", parent);
         if (mkdir(path, 0755) < 0) {
                 if (errno == EEXIST)
@@ -217,49 +218,17 @@ int volume_prepare(const struct stage1_pod *pod, const struct stage1_app *a,
         return 0;
 }
 
-int mount_make_read_only(int fd, bool recursive)
-{
-        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-        char buf[FD_PATH_MAX];
-
-        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
-                    &attr, sizeof(attr)) == 0)
-                return 0;
-        if (errno != ENOSYS)
-                return -errno;
-        /* FIXME(kernel 5.12): remove when mount_setattr() is the baseline */
-        if (mount(NULL, fd_path(fd, buf), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-                return -errno;
-        return 0;
-}
-
 int volume_mount(const struct stage1_pod *pod, const char *rootfs, const struct app_mount *m,
                  bool recursive_default, struct rk_error **reterr)
 {
         _cleanup_free_ char *src = volume_host_path(pod, m->volume);
         _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int target = -EBADF, leaf = -EBADF;
         bool recursive = m->volume->has_recursive ? m->volume->recursive : recursive_default;
-        char buf[FD_PATH_MAX];
-        struct stat st;
-        int r;
 
         if (rootfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening %s", rootfs);
-        if (stat(src, &st) < 0)
-                return rk_error_set_errno(reterr, errno, "Failed to stat %s", src);
-        target = root_mkdirs(rootfd, m->target, 0755, !S_ISDIR(st.st_mode));
-        if (target < 0)
-                return rk_error_set_errno(reterr, -target, "creating mount target %s", m->target);
-        if (mount(src, fd_path(target, buf), NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
-                return rk_error_set_errno(reterr, errno, "mounting %s on %s", src, m->target);
-        if (!m->read_only)
-                return 0;
-        leaf = root_open(rootfd, m->target, O_PATH, 0);
-        if (leaf < 0)
-                return rk_error_set_errno(reterr, -leaf, "opening %s", m->target);
-        r = mount_make_read_only(leaf, recursive);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "remounting %s read-only", m->target);
-        return 0;
+        return mount_bind_in_root(rootfd, src, m->target,
+                                  (recursive ? MOUNT_BIND_RECURSIVE : 0) |
+                                          (m->read_only ? MOUNT_BIND_READ_ONLY : 0),
+                                  reterr);
 }

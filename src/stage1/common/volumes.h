@@ -57,14 +57,9 @@ int volume_prepare(const struct stage1_pod *pod, const struct stage1_app *a,
 /*
  * Bind-mounts the volume of m onto its target inside the rootfs at rootfs (host path in the
  * current mount namespace), creating the target; recursive_default applies when the volume
- * does not say. Read-only mounts are remounted read-only (recursively when recursive).
- * Returns 0 or < 0 with reterr set.
+ * does not say. Read-only mounts are read-only (recursively when recursive) before they are
+ * attached (mount-util.h): the source and the target are each looked up once. Returns 0
+ * or < 0 with reterr set.
  */
 int volume_mount(const struct stage1_pod *pod, const char *rootfs, const struct app_mount *m,
                  bool recursive_default, struct rk_error **reterr);
-
-/*
- * Remounts the mount at fd (an O_PATH fd of a mount root) read-only, its sub-mounts too
- * when recursive. Returns 0 or -errno.
- */
-int mount_make_read_only(int fd, bool recursive);

@@ -71,6 +71,6 @@ int main(int argc, char **argv)
             rk_error_set_errno(&e, errno, "chroot into %s", root) < 0)
                 fail(e);
         struct app_exec_params xp = {
-                .argv = argv + i, .envp = env, .creds = &creds, .prefix = "enter"};
+                .argv = argv + i, .envp = env, .creds = &creds, .prefix = "enter", .keep_fd = -1};
         app_exec(&xp);
 }

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,11 @@
 #include "app-env.h"
 #include "app-exec.h"
 #include "args.h"
+#include "fd-util.h"
 #include "fs-util.h"
 #include "mds.h"
+#include "mount-util.h"
+#include "parse-util.h"
 #include "pod.h"
 #include "root-path.h"
 #include "strv.h"
@@ -63,18 +67,7 @@ static int bind_host_fs(int rootfd, const char *host, struct rk_error **reterr)
 static int bind_file(int rootfd, const char *src, const char *target, bool ro,
                      struct rk_error **reterr)
 {
-        _cleanup_close_ int fd = root_mkdirs(rootfd, target, 0755, true);
-        _cleanup_close_ int leaf = -EBADF;
-        char buf[FD_PATH_MAX];
-
-        if (fd < 0)
-                return rk_error_set_errno(reterr, -fd, "creating %s", target);
-        if (mount(src, fd_path(fd, buf), NULL, MS_BIND, NULL) < 0)
-                return rk_error_set_errno(reterr, errno, "binding %s", src);
-        leaf = root_open(rootfd, target, O_PATH, 0);
-        if (ro && (leaf < 0 || mount_make_read_only(leaf, false) < 0))
-                return rk_error_set_errno(reterr, errno, "remounting %s read-only", target);
-        return 0;
+        return mount_bind_in_root(rootfd, src, target, ro ? MOUNT_BIND_READ_ONLY : 0, reterr);
 }
 
 static int setup_dns(const struct stage1_args *args, const struct stage1_pod *pod, int rootfd,
@@ -144,13 +137,15 @@ static int write_pid_files(struct rk_error **reterr)
         return 0;
 }
 
-static void lock_fd_inherit(void)
+/* The pod lock (RKT_LOCK_FD), which the app inherits (SPEC.md §7.6), or -1. */
+static int lock_fd(void)
 {
         const char *s = getenv("RKT_LOCK_FD");
-        int fd = s ? atoi(s) : -1;
+        int64_t fd = -1;
 
-        if (fd >= 0)
-                (void)fcntl(fd, F_SETFD, 0);
+        if (!s || safe_atoi64(s, &fd) < 0 || fd < 3 || fd > INT_MAX)
+                return -1;
+        return (int)fd;
 }
 
 int main(int argc, char **argv)
@@ -188,15 +183,19 @@ int main(int argc, char **argv)
         char **argv2 = strv_copy(a->app->exec);
         if (root_find_exec(rootfd, argv2[0], app_env_get(env, "PATH"), &exe) == 0)
                 argv2[0] = exe;
+        int n_listen = app_listen_fds(a->app, listen_fds_count(), &env);
         if ((chroot(a->rootfs) < 0 || chdir("/") < 0) &&
             rk_error_set_errno(&e, errno, "chroot into %s", a->rootfs) < 0)
                 fail(e);
-        lock_fd_inherit();
+        if (lock_fd() >= 0)
+                (void)fd_set_cloexec(lock_fd(), false);
         struct app_exec_params xp = {.argv = argv2,
                                      .envp = env,
                                      .workdir = a->app->working_directory,
                                      .creds = &creds,
-                                     .prefix = "run"};
+                                     .prefix = "run",
+                                     .n_listen_fds = n_listen,
+                                     .keep_fd = lock_fd()};
         app_exec_params_from_isolators(&xp, a->app);
         app_exec(&xp);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "app-exec.h"
 #include "caps.h"
 #include "cgroup.h"
+#include "fd-util.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "pod.h"
@@ -135,6 +137,21 @@ static int open_app_cgroup(const struct stage1_pod *pod, const char *app, int **
         return 0;
 }
 
+/*
+ * First thing: never dumpable (the child forked into the pod keeps this until its exec, so
+ * no app can open its /proc/<pid>/exe, fd or root), and nothing of our caller's open.
+ */
+static void guard_process(void)
+{
+        static const int stdio[] = {0, 1, 2};
+
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                fprintf(stderr, "enter: making the process non-dumpable: %m\n");
+                exit(254);
+        }
+        close_all_fds_except(stdio, ELEMENTSOF(stdio));
+}
+
 int main(int argc, char **argv)
 {
         struct enter_args a = {0};
@@ -145,6 +162,7 @@ int main(int argc, char **argv)
         size_t n_cg;
         char **env;
 
+        guard_process();
         if (parse_args(argc, argv, &a, &e) < 0 || stage1_pod_load(NULL, &pod, &e) < 0)
                 fail(e);
         const struct stage1_app *app = stage1_pod_find_app(pod, a.app);
@@ -170,7 +188,8 @@ int main(int argc, char **argv)
                                      .creds = &creds,
                                      .set_caps = true,
                                      .caps = caps_for_app(app->app, caps_disabled()),
-                                     .prefix = "enter"};
+                                     .prefix = "enter",
+                                     .keep_fd = -1};
         pid_t pid = fork();
         if (pid < 0 && rk_error_set_errno(&e, errno, "fork") < 0)
                 fail(e);

@@ -6,12 +6,14 @@
  * forwarding SIGINT/SIGTERM, and exits with the pod's status while holding RKT_LOCK_FD.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -22,10 +24,12 @@
 #include "app-env.h"
 #include "caps.h"
 #include "device-filter.h"
+#include "fd-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "mds.h"
 #include "missing-syscall.h"
+#include "parse-util.h"
 #include "pod-plan.h"
 #include "root-path.h"
 #include "strv.h"
@@ -114,13 +118,16 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
         if (r < 0)
                 return r;
         pa->caps = caps_for_app(a->app, p->args.disable_caps);
+        int n_listen = app_listen_fds(a->app, p->n_listen_fds, &pa->env);
         pa->xp = (struct app_exec_params){.argv = pa->argv,
                                           .envp = pa->env,
                                           .workdir = a->app->working_directory,
                                           .creds = &pa->creds,
                                           .set_caps = true,
                                           .caps = pa->caps,
-                                          .prefix = "stage1"};
+                                          .prefix = "stage1",
+                                          .n_listen_fds = n_listen,
+                                          .keep_fd = -1};
         app_exec_params_from_isolators(&pa->xp, a->app);
         return 0;
 }
@@ -503,13 +510,35 @@ static int wait_pod(pid_t pid)
         }
 }
 
-static void lock_fd_cloexec(void)
+/*
+ * First thing: this process and the pod init it clones are never dumpable (an app that
+ * could open /proc/1/fd, /proc/1/root or /proc/1/exe would be on the host), and of what
+ * stage0 and its caller left open only stdio, the pod lock (RKT_LOCK_FD) and the sockets
+ * of socket activation stay, close-on-exec (no plugin or app inherits them by accident).
+ */
+static void adopt_inherited_fds(struct pod_plan *p)
 {
         const char *s = getenv("RKT_LOCK_FD");
-        int fd = s ? atoi(s) : -1;
+        int64_t lock = -1;
+        int n = listen_fds_count();
+        _cleanup_free_ int *keep = xnew0(int, 4 + (size_t)n);
 
-        if (fd >= 0)
-                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                fprintf(stderr, "stage1: making the pod init non-dumpable: %m\n");
+        if (!s || safe_atoi64(s, &lock) < 0 || lock < 3 || lock > INT_MAX)
+                lock = -1;
+        for (int i = 0; i < 3 + n; i++)
+                keep[i] = i;
+        keep[3 + n] = (int)lock;
+        close_all_fds_except(keep, 4 + (size_t)n);
+        for (int i = 3; i < 3 + n; i++)
+                (void)fd_set_cloexec(i, true);
+        if (lock >= 0)
+                (void)fd_set_cloexec((int)lock, true);
+        p->n_listen_fds = n;
+        unsetenv("LISTEN_FDS");
+        unsetenv("LISTEN_PID");
+        unsetenv("LISTEN_FDNAMES");
 }
 
 static void block_signals(void)
@@ -559,11 +588,11 @@ int main(int argc, char **argv)
         int syncp[2], master = -1;
         pid_t pid;
 
+        adopt_inherited_fds(&p);
         log_set_prefix("stage1");
         if (stage1_args_parse(argc, argv, &p.args, &e) < 0 || check_flags(&p.args, &p, &e) < 0)
                 die(e, 254);
         log_set_max_level(p.args.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
-        lock_fd_cloexec();
         if (plan_build(&p, &e) < 0)
                 die(e, strncmp(rk_error_cause(e), "Failed to stat", 14) == 0 ? 1 : 254);
         if (p.cni && pod_net_setup(&p, &e) < 0)
@@ -594,6 +623,7 @@ int main(int argc, char **argv)
                 safe_close(master);
                 if (p.cni && setns(p.netns_fd, CLONE_NEWNET) < 0)
                         _exit(254); /* the host side sees the pod init die */
+                p.netns_fd = safe_close(p.netns_fd);
                 p.sync_fd = syncp[0];
                 pod_init_run(&p);
         }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd-util.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
 #include "strv.h"
@@ -175,6 +176,7 @@ static bool hook_params(const struct plan_app *pa, const char *name, struct app_
         xp->creds = &root;
         xp->workdir = "/";
         xp->no_new_privs = false;
+        xp->n_listen_fds = 0;
         return true;
 }
 
@@ -377,11 +379,56 @@ static void noop_handler(int sig)
 {
 }
 
+static void push_fds(int **v, size_t *n, const int *fds, size_t count)
+{
+        *v = oom_check(realloc(*v, (*n + count + 1) * sizeof(int)));
+        memcpy(*v + *n, fds, count * sizeof(int));
+        *n += count;
+}
+
+/*
+ * The pod init holds nothing of the host it does not need: of the descriptors inherited
+ * from the host side only stdio, the go pipe, /dev/null, the pty, the reserved host ports,
+ * the sockets of socket activation and the cgroups apps are started in stay open (the
+ * pod lock and the rest are the host side's). The cgroups and sockets go once the apps run
+ * (close_start_fds).
+ */
+static void close_host_fds(const struct pod_plan *p)
+{
+        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd};
+        _cleanup_free_ int *keep = NULL;
+        size_t n = 0;
+
+        push_fds(&keep, &n, base, ELEMENTSOF(base));
+        push_fds(&keep, &n, p->port_fds ?: base, p->port_fds ? p->n_port_fds : 0);
+        for (int i = 0; i < p->n_listen_fds; i++)
+                push_fds(&keep, &n, &(int){3 + i}, 1);
+        push_fds(&keep, &n, p->init_cgfds, p->cg.n);
+        for (size_t i = 0; i < p->n_apps; i++)
+                push_fds(&keep, &n, p->apps[i].cgfds, p->cg.n);
+        close_all_fds_except(keep, n);
+}
+
+/* After the apps started: what only starting them needed. */
+static void close_start_fds(struct pod_plan *p)
+{
+        for (size_t i = 0; i < p->cg.n; i++) {
+                p->init_cgfds[i] = safe_close(p->init_cgfds[i]);
+                for (size_t a = 0; a < p->n_apps; a++)
+                        p->apps[a].cgfds[i] = safe_close(p->apps[a].cgfds[i]);
+        }
+        for (int i = 0; i < p->n_listen_fds; i++)
+                safe_close(3 + i);
+        p->n_listen_fds = 0;
+        p->tty_fd = safe_close(p->tty_fd);
+}
+
 _noreturn_ void pod_init_run(struct pod_plan *p)
 {
         struct rk_error *e = NULL;
 
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        close_host_fds(p);
         signal(SIGTERM, noop_handler);
         signal(SIGINT, noop_handler);
         signal(SIGHUP, noop_handler);
@@ -398,5 +445,6 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
         /* the mounts above ran while the host side finished (cgroups, P/pid) */
         wait_go(p->sync_fd);
         start_apps(p);
+        close_start_fds(p);
         supervise(p);
 }

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "mount-util.h"
 #include "pod-plan.h"
 #include "root-path.h"
 
@@ -36,17 +37,18 @@ static const char *const read_only_paths[] = {
         "/proc/sys", "/proc/sysrq-trigger", "/proc/bus", "/proc/fs", "/proc/irq",
 };
 
-static int mount_at(int rootfd, const char *target, const char *src, const char *fstype,
-                    unsigned long flags, const char *data, struct rk_error **reterr)
+/* A new file system of type fstype at target (created as a directory) in the root. */
+static int mount_at(int rootfd, const char *target, const char *fstype, unsigned long flags,
+                    const char *data, struct rk_error **reterr)
 {
         _cleanup_close_ int fd = root_mkdirs(rootfd, target, 0755, false);
-        char buf[FD_PATH_MAX];
+        int r;
 
         if (fd < 0)
                 return rk_error_set_errno(reterr, -fd, "creating %s", target);
-        if (mount(src, fd_path(fd, buf), fstype, flags, data) < 0)
-                return rk_error_set_errno(reterr, errno, "mounting %s on %s", fstype ?: src,
-                                          target);
+        r = mount_fs_fd(fstype, fd, flags, data);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "mounting %s on %s", fstype, target);
         return 0;
 }
 
@@ -54,23 +56,8 @@ static int mount_at(int rootfd, const char *target, const char *src, const char 
 static int bind_at(int rootfd, const char *src, const char *target, bool read_only,
                    struct rk_error **reterr)
 {
-        struct stat st;
-        char buf[FD_PATH_MAX];
-        _cleanup_close_ int fd = -EBADF, leaf = -EBADF;
-
-        if (stat(src, &st) < 0)
-                return rk_error_set_errno(reterr, errno, "Failed to stat %s", src);
-        fd = root_mkdirs(rootfd, target, 0755, !S_ISDIR(st.st_mode));
-        if (fd < 0)
-                return rk_error_set_errno(reterr, -fd, "creating %s", target);
-        if (mount(src, fd_path(fd, buf), NULL, MS_BIND, NULL) < 0)
-                return rk_error_set_errno(reterr, errno, "binding %s on %s", src, target);
-        if (!read_only)
-                return 0;
-        leaf = root_open(rootfd, target, O_PATH, 0);
-        if (leaf < 0 || mount_make_read_only(leaf, false) < 0)
-                return rk_error_set_errno(reterr, errno, "remounting %s read-only", target);
-        return 0;
+        return mount_bind_in_root(rootfd, src, target, read_only ? MOUNT_BIND_READ_ONLY : 0,
+                                  reterr);
 }
 
 static int make_dev_nodes(int devfd, bool console, const char *tty, struct rk_error **reterr)
@@ -92,12 +79,11 @@ static int make_dev_nodes(int devfd, bool console, const char *tty, struct rk_er
                         return rk_error_set_errno(reterr, errno, "creating /dev/%s", links[i][0]);
         if (!console || !tty[0])
                 return 0;
-        /* by path: the fd's mount belongs to the host's mount namespace, not to ours */
         _cleanup_close_ int c = openat(devfd, "console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-        char dst[FD_PATH_MAX];
         _cleanup_close_ int cp = openat(devfd, "console", O_PATH | O_CLOEXEC);
-        if (c < 0 || cp < 0 || mount(tty, fd_path(cp, dst), NULL, MS_BIND, NULL) < 0)
-                return rk_error_set_errno(reterr, errno, "binding /dev/console");
+        int r = c < 0 || cp < 0 ? -errno : mount_bind_fd(tty, cp, 0);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "binding /dev/console");
         return 0;
 }
 
@@ -107,8 +93,8 @@ static int setup_dev(const struct pod_plan *p, int rootfd, struct rk_error **ret
         _cleanup_close_ int devfd = -EBADF;
         int r;
 
-        r = mount_at(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
-                     "mode=755,size=65536k", reterr);
+        r = mount_at(rootfd, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
+                     reterr);
         if (r < 0)
                 return r;
         devfd = root_open(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
@@ -116,11 +102,11 @@ static int setup_dev(const struct pod_plan *p, int rootfd, struct rk_error **ret
                 return rk_error_set_errno(reterr, -devfd, "opening /dev");
         r = make_dev_nodes(devfd, p->args.interactive, p->tty_path, reterr);
         if (r >= 0)
-                r = mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+                r = mount_at(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                              "newinstance,ptmxmode=0666,mode=620", reterr);
         if (r >= 0)
-                r = mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV,
-                             "mode=1777", reterr);
+                r = mount_at(rootfd, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
+                             reterr);
         return r;
 }
 
@@ -128,7 +114,7 @@ static int mask_paths(const struct pod_plan *p, int rootfd, struct rk_error **re
 {
         _cleanup_free_ char *dir = xasprintf("%s/rkt/inaccessible-dir", p->pod->stage1_dir);
         _cleanup_free_ char *file = xasprintf("%s/rkt/inaccessible-file", p->pod->stage1_dir);
-        char buf[FD_PATH_MAX];
+        int r;
 
         for (size_t i = 0; i < ELEMENTSOF(inaccessible_paths); i++) {
                 _cleanup_close_ int fd =
@@ -136,22 +122,18 @@ static int mask_paths(const struct pod_plan *p, int rootfd, struct rk_error **re
                 struct stat st;
                 if (fd < 0 || fstat(fd, &st) < 0)
                         continue;
-                if (mount(S_ISDIR(st.st_mode) ? dir : file, fd_path(fd, buf), NULL, MS_BIND, NULL) <
-                    0)
-                        return rk_error_set_errno(reterr, errno, "masking %s",
-                                                  inaccessible_paths[i]);
+                r = mount_bind_fd(S_ISDIR(st.st_mode) ? dir : file, fd, 0);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "masking %s", inaccessible_paths[i]);
         }
         for (size_t i = 0; i < ELEMENTSOF(read_only_paths); i++) {
                 _cleanup_close_ int fd =
                         root_open(rootfd, read_only_paths[i], O_PATH | O_NOFOLLOW, 0);
-                _cleanup_close_ int again = -EBADF;
                 if (fd < 0)
                         continue;
-                if (mount(fd_path(fd, buf), fd_path(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return rk_error_set_errno(reterr, errno, "binding %s", read_only_paths[i]);
-                again = root_open(rootfd, read_only_paths[i], O_PATH | O_NOFOLLOW, 0);
-                if (again < 0 || mount_make_read_only(again, true) < 0)
-                        return rk_error_set_errno(reterr, errno, "remounting %s read-only",
+                r = mount_bind_fd_fd(fd, fd, MOUNT_BIND_RECURSIVE | MOUNT_BIND_READ_ONLY);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "making %s read-only",
                                                   read_only_paths[i]);
         }
         return 0;
@@ -165,20 +147,13 @@ static int mask_paths(const struct pod_plan *p, int rootfd, struct rk_error **re
 static int bind_cgroupfs(int rootfd, struct rk_error **reterr)
 {
         _cleanup_close_ int fd = root_mkdirs(rootfd, "/sys/fs/cgroup", 0755, false);
-        _cleanup_close_ int top = -EBADF;
-        char buf[FD_PATH_MAX];
         int r;
 
         if (fd < 0)
                 return rk_error_set_errno(reterr, -fd, "creating /sys/fs/cgroup");
-        if (mount("/sys/fs/cgroup", fd_path(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
-                return errno == ENOENT
-                               ? 0
-                               : rk_error_set_errno(reterr, errno, "binding /sys/fs/cgroup");
-        top = root_open(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, 0);
-        r = top < 0 ? top : mount_make_read_only(top, true);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "remounting /sys/fs/cgroup read-only");
+        r = mount_bind_fd("/sys/fs/cgroup", fd, MOUNT_BIND_RECURSIVE | MOUNT_BIND_READ_ONLY);
+        if (r < 0 && r != -ENOENT)
+                return rk_error_set_errno(reterr, -r, "binding /sys/fs/cgroup read-only");
         return 0;
 }
 
@@ -186,11 +161,10 @@ static int setup_kernel_fs(const struct pod_plan *p, int rootfd, struct rk_error
 {
         int r;
 
-        r = mount_at(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-                     reterr);
+        r = mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
         if (r >= 0)
-                r = mount_at(rootfd, "/sys", "sysfs", "sysfs",
-                             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
+                r = mount_at(rootfd, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                             NULL, reterr);
         if (r >= 0)
                 r = bind_cgroupfs(rootfd, reterr);
         if (r >= 0)

@@ -94,6 +94,8 @@ int pod_net_setup(struct pod_plan *p, struct rk_error **reterr)
         r = ports_collect(p->pod, &ports, &n_ports, reterr);
         if (r >= 0)
                 r = net_ports_reserve(ports, n_ports, &p->port_fds, reterr);
+        if (r >= 0)
+                p->n_port_fds = n_ports;
         if (r < 0)
                 return rk_error_wrap(reterr, "failed to setup network");
         struct net_pod_config c = {.uuid = p->args.uuid,

@@ -58,7 +58,9 @@ struct pod_plan {
         struct net_pod net;
         int netns_fd;  /* cni: the pod's network namespace, joined by the pod init first */
         int *port_fds; /* host ports reserved for the pod's life (pod init keeps them) */
+        size_t n_port_fds;
         bool new_ipc;
+        int n_listen_fds; /* socket activation: our fds 3..3+n-1, for socket-activated apps */
 };
 
 /*

@@ -4,7 +4,7 @@
  * symlinks, absolute or relative, are resolved as if rootfd were "/" (DESIGN.md §7). The one
  * helper used for every mount target, hook and exec lookup. openat2(RESOLVE_IN_ROOT) when
  * the kernel has it; otherwise a component-by-component walk with O_NOFOLLOW, whose result
- * is checked the same way. Runs in: any stage1 process.
+ * is checked the same way. Runs in: any process (stage0 and stage1).
  */
 #pragma once
 
