@@ -19,6 +19,11 @@ packages=(
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
         # sanitizer runtimes for the ASan+UBSan build
         libasan8 libubsan1
+        # the appc ACE validator, built by the tests (tests/functional/aceimages.py) from the
+        # Go sources of appc's spec and the libraries they import
+        golang-go golang-github-appc-spec-dev golang-github-spf13-pflag-dev golang-go4-dev
+        golang-golang-x-net-dev golang-gopkg-inf.v0-dev golang-github-coreos-go-semver-dev
+        golang-github-gogo-protobuf-dev
 )
 if [ "${1:-}" = --bench ]; then
         packages+=(crun runc systemd-container hyperfine)
