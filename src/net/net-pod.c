@@ -541,6 +541,41 @@ static int del_ports(int poddirfd, const char *uuid, const char *netns, json_t *
         return 0;
 }
 
+/*
+ * DEL of the port forwarding a list makes itself (its own portmap plugin with the
+ * portMappings capability): that plugin alone, with the list's recorded result. The list's
+ * whole DEL at gc runs it again, which portmap takes as done.
+ */
+static int del_list_ports(int poddirfd, const char *uuid, const char *netns, json_t *entry,
+                          struct rk_error **reterr)
+{
+        json_t *ports = json_object_get(entry, "portMappings");
+        _cleanup_json_ json_t *conf = NULL;
+        _cleanup_strv_free_ char **dirs = NULL;
+        struct cni_call call = call_for(uuid, netns, entry);
+        json_t *plugins;
+        int r = 0;
+
+        if (!json_is_true(json_object_get(entry, "list")) || !ports)
+                return 0;
+        conf = read_net_file(poddirfd, json_string_value(json_object_get(entry, "netConf")), NULL);
+        plugins = json_object_get(conf, "plugins");
+        dirs = entry_dirs(entry);
+        for (size_t k = json_array_size(plugins); r >= 0 && k-- > 0;) {
+                json_t *pl = json_array_get(plugins, k);
+                if (!json_is_true(
+                            json_object_get(json_object_get(pl, "capabilities"), "portMappings")))
+                        continue;
+                _cleanup_json_ json_t *pc =
+                        list_plugin_conf(conf, k, json_object_get(entry, "result"), ports);
+                r = run_conf(dirs, &call, pc, "DEL", NULL, reterr);
+        }
+        if (r < 0)
+                return rk_error_prefix(reterr, "error removing the port forwarding of \"%s\"",
+                                       json_string_value(json_object_get(entry, "netName")));
+        return 0;
+}
+
 /* DEL of one recorded network; the copy of its definition goes once it worked. */
 static int del_entry(int poddirfd, const char *uuid, const char *netns, json_t *entry,
                      struct rk_error **reterr)
@@ -569,15 +604,37 @@ static char *read_netns(int poddirfd)
         return TAKE_PTR(netns);
 }
 
+static json_t *read_info(int poddirfd)
+{
+        _cleanup_free_ char *raw = NULL;
+
+        if (read_file_at(poddirfd, NET_INFO, 1 << 20, &raw, NULL) < 0)
+                return NULL;
+        return json_loads(raw, 0, NULL);
+}
+
+int net_pod_teardown_ports(int poddirfd, const char *uuid, struct rk_error **reterr)
+{
+        _cleanup_free_ char *netns = read_netns(poddirfd);
+        _cleanup_json_ json_t *info = read_info(poddirfd);
+        struct rk_error *e = NULL;
+        int r = 0;
+
+        for (size_t i = json_array_size(info); i-- > 0;) {
+                json_t *entry = json_array_get(info, i);
+                r = keep_first(reterr, &e, del_ports(poddirfd, uuid, netns, entry, &e), r);
+                r = keep_first(reterr, &e, del_list_ports(poddirfd, uuid, netns, entry, &e), r);
+        }
+        return r;
+}
+
 int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr)
 {
-        _cleanup_free_ char *netns = read_netns(poddirfd), *raw = NULL;
-        _cleanup_json_ json_t *info = NULL;
+        _cleanup_free_ char *netns = read_netns(poddirfd);
+        _cleanup_json_ json_t *info = read_info(poddirfd);
         struct rk_error *e = NULL;
         int r = 0, q;
 
-        if (read_file_at(poddirfd, NET_INFO, 1 << 20, &raw, NULL) >= 0)
-                info = json_loads(raw, 0, NULL);
         /* SPEC.md §8.3: port forwarding first, then the networks in reverse order */
         for (size_t i = json_array_size(info); i-- > 0;)
                 r = keep_first(reterr, &e,

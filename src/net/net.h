@@ -120,6 +120,15 @@ void net_pod_done(struct net_pod *n);
 int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr);
 
 /*
+ * Runs in: the stage1 run entrypoint (host side), once the pod's apps have exited. Removes
+ * only the pod's port forwarding (the recorded portmap DEL, or that of the portmap plugin
+ * of a list that maps the ports itself): an exited pod forwards nothing, so its ports go
+ * to the next pod at once. The rest stays for net_pod_teardown() at gc, where the DEL of
+ * the forwarding is skipped or repeated harmlessly. Returns 0 or < 0 with reterr set.
+ */
+int net_pod_teardown_ports(int poddirfd, const char *uuid, struct rk_error **reterr);
+
+/*
  * Undoes a setup that will not be used: net_pod_teardown(), then P/net-info.json removed;
  * when the teardown failed the record stays for gc and the failure is reported on stderr.
  */

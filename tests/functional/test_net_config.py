@@ -343,3 +343,38 @@ def test_forwarding_network_is_the_first_masquerading_one(netpods, httpd_img):
     assert (pod_dir / "net" / "default.portmap.json").exists()
     assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
     netpods.ok("stop", p.uuid)
+
+
+# --------------------------------------------------------------------------- exited pods
+
+def _conflist_with_portmap(netpods):
+    netpods.write_net("30-chain", {
+        "cniVersion": "0.4.0", "name": "chain",
+        "plugins": [{k: v for k, v in ptp("x", "10.222.5.0/24").items() if k != "name"},
+                    {"type": "portmap", "capabilities": {"portMappings": True}, "snat": True}]},
+        ext="conflist")
+    return "chain"
+
+
+@pytest.mark.parametrize("network", ["default", "conflist"])
+def test_an_exited_pod_forwards_nothing(netpods, httpd_img, network):
+    """The guide's flow: run --port=http:P, stop it, run --port=http:P again: the second pod
+    answers on P (the exited pod's forwarding went with its apps, before rkt run returned;
+    the rest of its network stays until gc, as in rkt)."""
+    net = _conflist_with_portmap(netpods) if network == "conflist" else "default"
+    port = free_port()
+    first = netpods.start(httpd_img.path, f"--port=http:{port}", net=net)
+    netpods.wait_ready(first.uuid)
+    assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
+    netpods.ok("stop", first.uuid)
+    first.wait(timeout=30)
+    rules = [r for r in netpods.ns.nat_rules() if f"--dport {port} " in r + " "]
+    assert not rules, rules  # no port rule of the exited pod before gc
+    first_ip = netpods.pod_ip(first.uuid, net)
+    assert f"{net}:ip4={first_ip}" in netpods.status(first.uuid)["networks"]
+    second = netpods.start(httpd_img.path, f"--port=http:{port}", net=net)
+    netpods.wait_ready(second.uuid)
+    second_ip = netpods.pod_ip(second.uuid, net)
+    assert second_ip != first_ip
+    assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
+    netpods.ok("stop", second.uuid)

@@ -573,6 +573,23 @@ static int set_mds_env(struct pod_plan *p, struct rk_error **reterr)
         return 0;
 }
 
+/*
+ * After the pod's apps have exited, before rkt run returns: an exited pod forwards no host
+ * port (the next pod on the same port must get its traffic); its networks stay until gc,
+ * as rkt's did. A failure is reported and gc tries again.
+ */
+static void release_ports(struct pod_plan *p)
+{
+        _cleanup_close_ int podfd = -EBADF;
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+
+        if (!p->cni)
+                return;
+        podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (podfd < 0 || net_pod_teardown_ports(podfd, p->args.uuid, &e) < 0)
+                fprintf(stderr, "stage1: %s\n", e ? rk_error_cause(e) : strerror(errno));
+}
+
 /* Fails the run: the networks joined are left first (the pod init, if any, is gone). */
 _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 {
@@ -637,9 +654,12 @@ int main(int argc, char **argv)
         safe_close(syncp[1]); /* go */
         if (master >= 0) {
                 int st = pty_proxy_run(master, pid);
+                release_ports(&p);
                 if (st == -1)
                         exit(1);
                 exit_like(st);
         }
-        exit_like(wait_pod(pid));
+        int status = wait_pod(pid);
+        release_ports(&p);
+        exit_like(status);
 }
