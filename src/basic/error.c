@@ -96,3 +96,10 @@ char *rk_error_render(const struct rk_error *e, bool debug)
                 strbuf_printf(&sb, "\n%*s└─%s", (int)(2 * i), "", e->frames[i]);
         return strbuf_detach(&sb);
 }
+
+int rk_error_exit_status(struct rk_error **reterr, int status)
+{
+        assert(reterr && *reterr);
+        (*reterr)->exit_status = status;
+        return -(*reterr)->errnum;
+}

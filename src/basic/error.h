@@ -19,6 +19,7 @@ struct rk_error {
         int errnum;    /* positive errno */
         char **frames; /* messages, outermost first */
         unsigned n_frames;
+        int exit_status; /* the exit status the failure calls for; 0: the caller's default */
 };
 
 /* Sets *reterr to a new error with message fmt. Returns -errnum. errnum must be > 0. */
@@ -35,6 +36,13 @@ int rk_error_wrap(struct rk_error **reterr, const char *fmt, ...) _printf_(2, 3)
  * one frame (as Go's fmt.Errorf("…: %v", err) does). Returns -errnum.
  */
 int rk_error_prefix(struct rk_error **reterr, const char *fmt, ...) _printf_(2, 3);
+
+/*
+ * Records in an error that is already set the exit status the failure calls for (for
+ * instance 1 for a host volume that does not exist, as rkt's nspawn exited). Returns
+ * -errnum, so that `return rk_error_exit_status(reterr, 1);` follows a rk_error_set*().
+ */
+int rk_error_exit_status(struct rk_error **reterr, int status);
 
 /* NULL-safe; returns NULL. */
 struct rk_error *rk_error_free(struct rk_error *e);

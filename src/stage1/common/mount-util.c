@@ -73,8 +73,10 @@ int mount_bind_in_root(int rootfd, const char *src, const char *target, unsigned
         struct stat st;
         int r;
 
-        if (srcfd < 0 || fstat(srcfd, &st) < 0)
-                return rk_error_set_errno(reterr, errno, "Failed to stat %s", src);
+        if (srcfd < 0 || fstat(srcfd, &st) < 0) {
+                rk_error_set_errno(reterr, errno, "Failed to stat %s", src);
+                return rk_error_exit_status(reterr, 1); /* as rkt's nspawn */
+        }
         targetfd = root_mkdirs(rootfd, target, 0755, !S_ISDIR(st.st_mode));
         if (targetfd < 0)
                 return rk_error_set_errno(reterr, -targetfd, "creating mount target %s", target);

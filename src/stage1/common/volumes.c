@@ -213,8 +213,10 @@ int volume_prepare(const struct stage1_pod *pod, const struct stage1_app *a,
 
         if (strcmp(m->volume->kind, "empty") == 0)
                 return empty_volume_prepare(pod, a, m, reterr);
-        if (stat(m->volume->source, &st) < 0)
-                return rk_error_set_errno(reterr, errno, "Failed to stat %s", m->volume->source);
+        if (stat(m->volume->source, &st) < 0) {
+                rk_error_set_errno(reterr, errno, "Failed to stat %s", m->volume->source);
+                return rk_error_exit_status(reterr, 1); /* as rkt's nspawn */
+        }
         return 0;
 }
 

@@ -611,7 +611,7 @@ int main(int argc, char **argv)
                 die(e, 254);
         log_set_max_level(p.args.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
         if (plan_build(&p, &e) < 0)
-                die(e, strncmp(rk_error_cause(e), "Failed to stat", 14) == 0 ? 1 : 254);
+                die(e, e->exit_status ?: 254);
         if (p.cni && pod_net_setup(&p, &e) < 0)
                 die(e, 254);
         if (set_mds_env(&p, &e) < 0 || setup_cgroups(&p, &e) < 0)
