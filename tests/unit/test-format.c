@@ -346,6 +346,29 @@ TEST(safe_atou64_strict)
         ASSERT_EQ(u, 42);
 }
 
+TEST(parse_id_below_the_invalid_id)
+{
+        uint32_t id = 42;
+
+        ASSERT_OK(parse_id("0", &id));
+        ASSERT_EQ(id, 0);
+        ASSERT_OK(parse_id("4294967294", &id));
+        ASSERT_TRUE(id == 4294967294u);
+        id = 42;
+        ASSERT_ERRNO(parse_id("4294967295", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("4294967296", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("18446744073709551615", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("99999999999999999999999", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("-1", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("+0", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("0x0", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("1e3", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("", &id), EINVAL);
+        ASSERT_EQ(id, 42);
+        ASSERT_TRUE(id_is_numeric("12abc") && id_is_numeric("-1") && id_is_numeric("+0"));
+        ASSERT_TRUE(!id_is_numeric("nobody") && !id_is_numeric("") && !id_is_numeric(NULL));
+}
+
 TEST(safe_atoi64_strict)
 {
         int64_t i = 42;
