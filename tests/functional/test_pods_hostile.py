@@ -95,3 +95,85 @@ def test_docker_user_of_max_is_refused(anypods, tmp_path):
     assert r.code == 254, r
     assert "User: " not in r.out, r
     assert f'invalid user ID "{MAX_ID}"' in r.err, r
+
+
+# --------------------------------------------------------------------------- environment
+
+def wait_enter(pods, uuid, *cmd):
+    """rkt enter, retried until the pod runs (fly writes no readiness marker)."""
+    from podtest import wait_for
+
+    def attempt():
+        r = pods("enter", uuid, *cmd)
+        return r if r.code == 0 or "isn't currently running" not in r.err else None
+    return wait_for(attempt, timeout=30, interval=0.2, what="rkt enter")
+
+
+def print_env(pods, uuid, name):
+    r = wait_enter(pods, uuid, "/inspect", f"--print-env={name}")
+    assert r.code == 0, r
+    return r.out
+
+
+def test_env_values_with_newlines_stay_whole_in_enter(anypods):
+    im = mkimage(anypods, "envnl", exec_=["/inspect", "--silent-sigterm", "--sleep=60"],
+                 environment={"FROM_IMAGE": "a\nINJ_IMAGE=1\n", "PLAIN": "p"})
+    p = anypods.start("--set-env=FROM_SETENV=b\nINJ_SETENV=2", im.path,
+                      "--environment=FROM_APPENV=c\nINJ_APPENV=3")
+    for name, value in [("FROM_IMAGE", "a\nINJ_IMAGE=1\n"), ("FROM_SETENV", "b\nINJ_SETENV=2"),
+                        ("FROM_APPENV", "c\nINJ_APPENV=3"), ("PLAIN", "p")]:
+        assert print_env(anypods, p.uuid, name) == f"{name}={value}\n"
+    for injected in ("INJ_IMAGE", "INJ_SETENV", "INJ_APPENV"):
+        assert print_env(anypods, p.uuid, injected) == f"{injected}=\n"
+
+
+def test_docker_env_with_newlines_stays_whole_in_enter(anypods, tmp_path):
+    lay = D.Layout(tmp_path / "oci")
+    layer = D.layer_tar([("inspect", "file", imageutil.inspect_bytes(), {"mode": 0o755})])
+    desc = lay.image([layer], config={
+        "Env": ["PATH=/", "MULTI=line1\nINJ_DOCKER=1"],
+        "Entrypoint": ["/inspect", "--silent-sigterm", "--sleep=60"]})
+    lay.tag(desc, "v1")
+    p = anypods.start(f"oci:{lay.path}:v1")
+    assert print_env(anypods, p.uuid, "MULTI") == "MULTI=line1\nINJ_DOCKER=1\n"
+    assert print_env(anypods, p.uuid, "INJ_DOCKER") == "INJ_DOCKER=\n"
+
+
+# --------------------------------------------------------------------------- DNS, hosts flags
+
+DNS_FLAGS = ["--hostname", "--dns-search", "--dns-opt", "--dns-domain", "--hosts-entry"]
+
+
+def refused_dns_flag(pods, img, flag, bad):
+    if flag == "--hosts-entry":
+        value = f"10.1.2.3=good{bad}10.6.6.6 evil"
+    else:
+        value = f"good{bad}nameserver 10.6.6.6"
+    r, uuid = pods.run(f"{flag}={value}", img.path, "--", "--read-file",
+                          "--file-name=/etc/resolv.conf")
+    assert r.code == 254, r
+    assert uuid is None and "10.6.6.6" not in r.out, r
+    assert f"{flag} must not contain control characters" in r.err, r
+    assert bad not in r.err
+
+
+@pytest.mark.parametrize("flag", DNS_FLAGS)
+def test_dns_and_hosts_flags_refuse_newlines(anypods, img, flag):
+    refused_dns_flag(anypods, img, flag, "\n")
+
+
+@pytest.mark.parametrize("flag", DNS_FLAGS)
+@pytest.mark.parametrize("bad", ["\r", "\t", "\x1b", "\x7f", "\x0b"],
+                         ids=["cr", "tab", "esc", "del", "vt"])
+def test_dns_and_hosts_flags_refuse_control_characters(pods, img, flag, bad):
+    refused_dns_flag(pods, img, flag, bad)
+
+
+def test_run_prepared_refuses_control_characters(pods, img):
+    uuid = pods.ok(INSECURE, "prepare", *pods.stage1_args(), img.path).out.strip()
+    for flag in ("--hostname", "--dns-search", "--hosts-entry"):
+        r = pods("run-prepared", "--net=host", f"{flag}=x\ny", uuid)
+        assert r.code == 254, r
+        assert f"{flag} must not contain control characters" in r.err, r
+    st = pods.status(uuid)
+    assert st["state"] == "prepared", st
