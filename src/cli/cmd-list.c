@@ -131,18 +131,6 @@ static void list_one(struct pod *p, void *userdata)
         json_array_append_new(s->pods, o);
 }
 
-/* rkt's multi-error summary (SPEC.md §1.3). */
-static void print_errors(char *const *errors)
-{
-        static const char sep[] = "----------------------------------------";
-
-        fprintf(stderr, "%zu error(s) encountered when listing pods:\n%s\n", strv_length(errors),
-                sep);
-        for (char *const *e = errors; *e; e++)
-                fprintf(stderr, "%s\n%s\n", *e, sep);
-        fprintf(stderr, "misc:\n  rkt's appc version: %s\n\n", APPC_VERSION);
-}
-
 static void print_output(struct list_state *s)
 {
         _cleanup_free_ char *text = NULL;
@@ -185,7 +173,7 @@ static int list_run(const struct command *cmd, int argc, char **argv)
         }
         print_output(&s);
         if (s.errors)
-                print_errors(s.errors);
+                cli_print_errors("listing pods", s.errors);
         json_decref(s.pods);
         strv_free(s.errors);
         return 0;

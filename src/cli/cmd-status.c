@@ -6,6 +6,7 @@
 
 #include "cli-store.h"
 #include "commands.h"
+#include "escape.h"
 #include "json-util.h"
 #include "parse-util.h"
 #include "pod-cli.h"
@@ -113,7 +114,8 @@ static void print_status(const struct pod *p)
         }
         if (s == POD_STATE_RUNNING || s == POD_STATE_EXITED) {
                 _cleanup_free_ char *nets = pod_format_nets(p);
-                printf("networks=%s\n", nets);
+                _cleanup_free_ char *safe = escape_nonprint(nets, NULL);
+                printf("networks=%s\n", safe);
         }
         if (s != POD_STATE_RUNNING && s != POD_STATE_DELETING && s != POD_STATE_EXITED_DELETING &&
             s != POD_STATE_EXITED && s != POD_STATE_EXITED_GARBAGE)

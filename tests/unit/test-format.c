@@ -5,8 +5,10 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
+#include "escape.h"
 #include "format-util.h"
 #include "parse-util.h"
 #include "table.h"
@@ -557,11 +559,44 @@ TEST(table_counts_runes)
         ASSERT_TRUE(table_renders(t, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\tx\n"
                                      "a\ty\n"));
 
-        /* invalid bytes count one each: 8 of them give width 9 -> 16 */
+        /* invalid bytes are escaped: 8 of them print as 32 characters, width 33 -> 40 */
         t = table_new();
         table_add_cells(t, "\xff\xfe\xc3\xe0\x80\x80\xed\xa0", "x", NULL);
         table_add_cells(t, "a", "y", NULL);
-        ASSERT_TRUE(table_renders(t, "\xff\xfe\xc3\xe0\x80\x80\xed\xa0\tx\na\t\ty\n"));
+        ASSERT_TRUE(table_renders(t, "\\xff\\xfe\\xc3\\xe0\\x80\\x80\\xed\\xa0\tx\n"
+                                     "a\t\t\t\t\ty\n"));
+}
+
+TEST(table_escapes_controls_in_cells)
+{
+        struct table *t = table_new();
+
+        /* a cell's TAB, newline and ESC never make new cells, rows or terminal sequences */
+        table_add_cells(t, "a\tb\nc\x1b[2J", "x", NULL);
+        table_add_line(t, "d\x07\te");
+        ASSERT_EQ(table_rows(t), 2);
+        ASSERT_TRUE(table_renders(t, "a\\tb\\nc\\x1b[2J\tx\nd\\a\t\te\n"));
+}
+
+TEST(escape_nonprint_like_go_quote)
+{
+        char *e;
+
+        e = escape_nonprint("plain \xc3\xa9 \\ text", NULL);
+        ASSERT_STREQ(e, "plain \xc3\xa9 \\ text");
+        free(e);
+        e = escape_nonprint("\a\b\t\n\v\f\r\x01\x1b\x7f", NULL);
+        ASSERT_STREQ(e, "\\a\\b\\t\\n\\v\\f\\r\\x01\\x1b\\x7f");
+        free(e);
+        /* C1 CSI, soft hyphen, RLO, BOM, an invalid byte, a lone continuation byte */
+        e = escape_nonprint("\xc2\x9b\xc2\xad\xe2\x80\xae\xef\xbb\xbf\xff\x80", NULL);
+        ASSERT_STREQ(e, "\\u009b\\u00ad\\u202e\\ufeff\\xff\\x80");
+        free(e);
+        e = escape_nonprint("line\n\tnext\x1b", "\n\t");
+        ASSERT_STREQ(e, "line\n\tnext\\x1b");
+        free(e);
+        ASSERT_TRUE(escape_has_control("a\nb") && escape_has_control("\x7f"));
+        ASSERT_TRUE(!escape_has_control("a b \xc2\x9b"));
 }
 
 TEST(table_add_line_splits_like_a_writer)
