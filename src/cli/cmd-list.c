@@ -85,8 +85,9 @@ static void list_pod_rows(struct pod *p, struct list_state *s)
         struct rk_error *err = NULL;
 
         if (pod_manifest_available(p) && cli_pod_manifest(p, &m, &err) < 0) {
-                strv_consume(&s->errors, xasprintf("Unable to read pod %s manifest:\n  %s", p->uuid,
-                                                   rk_error_cause(err)));
+                if (!pod_is_vanishing(p))
+                        strv_consume(&s->errors, xasprintf("Unable to read pod %s manifest:\n  %s",
+                                                           p->uuid, rk_error_cause(err)));
                 rk_error_free(err);
                 return;
         }
@@ -103,6 +104,8 @@ static void list_pod_rows(struct pod *p, struct list_state *s)
                 _cleanup_free_ char *image = NULL, *id = xasprintf("%.19s", m->apps[i].image_id);
 
                 if (app_image_name(p, m->apps[i].name, &image) < 0) {
+                        if (pod_is_vanishing(p))
+                                return; /* its rows so far stay: it existed when listed */
                         strv_consume(&s->errors,
                                      xasprintf("pod %s ImageManifest could not be loaded: "
                                                "problem retrieving ImageManifests from pod",
@@ -124,7 +127,8 @@ static void list_one(struct pod *p, void *userdata)
                 return;
         }
         if (cli_pod_to_json(p, &o, &err) < 0) {
-                strv_push(&s->errors, rk_error_cause(err));
+                if (!pod_is_vanishing(p))
+                        strv_push(&s->errors, rk_error_cause(err));
                 rk_error_free(err);
                 return;
         }

@@ -52,13 +52,19 @@ static int parse_wait(const char *s, int64_t *ret)
         return parse_duration_go(s, ret);
 }
 
-static void print_json(const struct pod *p)
+static void print_json(struct pod *p)
 {
         _cleanup_json_ json_t *o = NULL;
         _cleanup_free_ char *text = NULL;
         struct rk_error *err = NULL;
 
         if (cli_pod_to_json(p, &o, &err) < 0) {
+                if (pod_is_vanishing(p)) {
+                        rk_error_free(err);
+                        cli_fail("unable to print status: pod \"%s\" was removed meanwhile",
+                                 p->uuid);
+                        exit(EXIT_RKT_ERROR);
+                }
                 rk_error_prefix(&err, "error converting pod");
                 rk_error_wrap(&err, "unable to print status");
                 cli_report(err);
@@ -81,12 +87,16 @@ static int read_pid(const struct pod *p, int *ret)
         return -ENOENT;
 }
 
-static void print_app_statuses(const struct pod *p)
+static void print_app_statuses(struct pod *p)
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         struct rk_error *err = NULL;
 
         if (cli_pod_manifest(p, &m, &err) < 0) {
+                if (pod_is_vanishing(p)) { /* deleted by gc or rm meanwhile: no apps left */
+                        rk_error_free(err);
+                        return;
+                }
                 rk_error_prefix(&err, "unable to get exit statuses for pod \"%s\"", p->uuid);
                 rk_error_wrap(&err, "unable to print status");
                 cli_report(err);
@@ -100,7 +110,7 @@ static void print_app_statuses(const struct pod *p)
         }
 }
 
-static void print_status(const struct pod *p)
+static void print_status(struct pod *p)
 {
         enum pod_state s = p->state;
         int64_t created = pod_creation_time(p), started = pod_start_time(p);
