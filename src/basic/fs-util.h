@@ -19,8 +19,12 @@ enum write_flags {
         WRITE_SYNC = 1 << 0, /* fsync the data before the rename */
 };
 
-/* Replaces dirfd/path with data and mode atomically for readers (a temporary file renamed
- * over it), with WRITE_SYNC durably too. */
+/*
+ * Replaces dirfd/path with data and mode atomically for readers, with WRITE_SYNC durably too:
+ * a new temporary file beside it (an unpredictable name opened O_EXCL|O_NOFOLLOW, so never a
+ * file or symlink another user planted in a shared directory) renamed over it. A symlink at
+ * path is replaced, never followed; the file belongs to the caller.
+ */
 int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags);
 /* write_file_replace_at() with WRITE_SYNC. */

@@ -5,6 +5,7 @@ environment values and DNS/hosts flags with newlines, special files where the st
 the app's /etc/passwd, and the capability sets of root apps and enter sessions."""
 import json
 import os
+import stat
 import subprocess
 
 import pytest
@@ -177,3 +178,41 @@ def test_run_prepared_refuses_control_characters(pods, img):
         assert f"{flag} must not contain control characters" in r.err, r
     st = pods.status(uuid)
     assert st["state"] == "prepared", st
+
+
+# --------------------------------------------------------------------------- --uuid-file-save
+
+def test_uuid_file_save_in_a_world_writable_directory(pods, img, tmp_path):
+    """rkt runs as pid 1 of a new pid namespace, so a temporary name derived from the pid is
+    known in advance: another user plants it (and a symlink at the final name)."""
+    d = tmp_path / "shared"
+    d.mkdir()
+    d.chmod(0o1777)
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    saved = d / "saved"
+    saved.symlink_to(victim)
+    planted = []
+    for name in ("saved.tmp-1", "saved.tmp-2", ".saved.tmp"):
+        f = d / name
+        f.write_text("attacker\n")
+        f.chmod(0o666)
+        os.chown(f, 65534, 65534)
+        planted.append(f)
+    link = d / "saved.tmp-3"
+    link.symlink_to(victim)
+    argv = ["unshare", "--pid", "--fork", "--net"] + pods.args() + \
+        pods.run_args([f"--uuid-file-save={saved}", img.path, "--", "--print-msg=ran"])
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r
+    st = os.lstat(saved)
+    assert stat.S_ISREG(st.st_mode) and st.st_uid == 0 and st.st_gid == 0, st
+    assert stat.S_IMODE(st.st_mode) == 0o644
+    uuid = saved.read_text()
+    assert len(uuid) == 36 and (pods.dir / "pods").exists()
+    assert victim.read_text() == "precious\n"
+    for f in planted:
+        assert f.read_text() == "attacker\n" and f.stat().st_uid == 65534
+    assert os.readlink(link) == str(victim)
+    assert sorted(os.listdir(d)) == sorted(["saved", "saved.tmp-3"] +
+                                           [f.name for f in planted])
