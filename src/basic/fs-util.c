@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
@@ -330,13 +331,34 @@ static int copy_child(int sfd, const char *name, const struct stat *st, void *us
         return copy_entry(sfd, name, *(int *)userdata, name, st);
 }
 
+/*
+ * Opens sfd/name for reading only if it is (still) a regular file: looked at through an
+ * O_PATH descriptor, then reopened through it, so that a FIFO or device swapped in since the
+ * caller's stat is never opened (no hang, no device open). -EBADFD otherwise.
+ */
+static int open_regular_at(int sfd, const char *name)
+{
+        _cleanup_close_ int pfd = openat(sfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        char path[32];
+        struct stat st;
+        int fd;
+
+        if (pfd < 0 || fstat(pfd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 static int copy_regular(int sfd, const char *name, int dfd, const char *dname)
 {
         _cleanup_close_ int in = -EBADF, out = -EBADF;
 
-        in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        in = open_regular_at(sfd, name);
         if (in < 0)
-                return -errno;
+                return in;
         out = openat(dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0)
                 return -errno;

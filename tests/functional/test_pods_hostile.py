@@ -216,3 +216,50 @@ def test_uuid_file_save_in_a_world_writable_directory(pods, img, tmp_path):
     assert os.readlink(link) == str(victim)
     assert sorted(os.listdir(d)) == sorted(["saved", "saved.tmp-3"] +
                                            [f.name for f in planted])
+
+
+# --------------------------------------------------------------------------- special files
+
+@pytest.mark.parametrize("db,field", [("passwd", "user"), ("group", "group")])
+def test_fifo_database_in_the_image_is_refused(anypods, db, field):
+    im = mkimage(anypods, f"fifo{db}", exec_=["/inspect", "--print-user"],
+                 files={f"etc/{db}": A.Fifo(0o644)},
+                 **{field: "user1" if field == "user" else "group1"})
+    r, _ = anypods.run(im.path, timeout=60)
+    assert r.code == 254, r
+    assert "User: " not in r.out
+    assert f"/etc/{db} of the app is not a regular file" in r.err, r
+
+
+ENTER_ATTACKS = {
+    "fifo": "rm /etc/group && mkfifo /etc/group",
+    "chardev": "rm /etc/group && mknod /etc/group c 1 5",
+    "dir": "rm /etc/group && mkdir /etc/group",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ENTER_ATTACKS))
+def test_app_replacing_its_group_database_cannot_hang_enter(anypods, attack):
+    script = ENTER_ATTACKS[attack] + " && echo replaced > /tmp/done; exec sleep 60"
+    im = mkimage(anypods, f"enter{attack}", exec_=["/bin/sh", "-c", script], busybox=True,
+                 group="group1",
+                 files={"bin/mkfifo": A.Symlink("busybox"), "bin/mknod": A.Symlink("busybox")})
+    p = anypods.start(im.path)
+    r = wait_enter_result(anypods, p.uuid)
+    assert r.code == 254, r
+    assert "/etc/group of the app is not a regular file" in r.err, r
+
+
+def wait_enter_result(pods, uuid):
+    """rkt enter (bounded) once the app replaced its database; its Result."""
+    from podtest import wait_for
+
+    def attempt():
+        try:
+            r = pods("enter", uuid, "/bin/cat", "/tmp/done", timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("rkt enter hung on the app's group database")
+        if r.code == 0 or "isn't currently running" in r.err:
+            return None  # not replaced yet (or not started)
+        return r
+    return wait_for(attempt, timeout=60, interval=0.3, what="rkt enter to refuse")

@@ -17,6 +17,30 @@ enum db_kind { DB_PASSWD, DB_GROUP };
 
 #define DB_MAX (4u << 20)
 
+/*
+ * Opens a file of the app's rootfs for reading, refused unless it is a regular file (a FIFO,
+ * a device or a directory: -EBADFD), so that neither run nor a later enter can be made to
+ * hang on a FIFO or open a device: the file is looked at through an O_PATH descriptor first
+ * and only then opened (O_NONBLOCK), through that descriptor. Returns the fd, -ENOENT,
+ * -EBADFD or another -errno.
+ */
+static int root_open_regular(int rootfd, const char *path)
+{
+        _cleanup_close_ int pfd = root_open(rootfd, path, O_PATH, 0);
+        char buf[FD_PATH_MAX];
+        struct stat st;
+        int fd;
+
+        if (pfd < 0)
+                return pfd;
+        if (fstat(pfd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        fd = open(fd_path(pfd, buf), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 /* Reads fd (at most DB_MAX bytes) into a NUL-terminated malloc'd string. */
 static int read_fd_text(int fd, char **ret)
 {
@@ -39,13 +63,18 @@ static int db_lookup(int rootfd, enum db_kind kind, const char *name, unsigned *
                      struct rk_error **reterr)
 {
         const char *db = kind == DB_PASSWD ? "/etc/passwd" : "/etc/group";
-        _cleanup_close_ int fd = root_open(rootfd, db, O_RDONLY | O_NOCTTY, 0);
+        _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
         _cleanup_strv_free_ char **lines = NULL;
         int r;
 
-        if (fd < 0)
+        fd = root_open_regular(rootfd, db);
+        if (fd == -ENOENT)
                 return 0;
+        if (fd == -EBADFD)
+                return rk_error_set(reterr, EBADFD, "%s of the app is not a regular file", db);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "opening %s of the app", db);
         r = read_fd_text(fd, &text);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "reading %s of the app", db);
