@@ -5,6 +5,7 @@ environment values and DNS/hosts flags with newlines, special files where the st
 the app's /etc/passwd, and the capability sets of root apps and enter sessions."""
 import json
 import os
+import re
 import stat
 import subprocess
 
@@ -263,3 +264,56 @@ def wait_enter_result(pods, uuid):
             return None  # not replaced yet (or not started)
         return r
     return wait_for(attempt, timeout=60, interval=0.3, what="rkt enter to refuse")
+
+
+# --------------------------------------------------------------------------- capabilities
+
+def cap_masks(out):
+    """{"CapInh": int, "CapPrm": ..., "CapEff": ..., "CapBnd": ..., "CapAmb": ...} of a
+    /proc/<pid>/status text."""
+    return {m.group(1): int(m.group(2), 16)
+            for m in re.finditer(r"^(Cap[A-Za-z]+):\t([0-9a-f]+)$", out, re.M)}
+
+
+# rkt's caller may hold inheritable capabilities (a service manager, a capsh wrapper): they
+# must not reach the app either
+WITH_INHERITABLE = ["setpriv", "--inh-caps=+net_admin,+sys_admin,+chown"]
+
+
+def run_with_inheritable(pods, *args):
+    uf = pods.next_uuid_file()
+    argv = WITH_INHERITABLE + pods.argv(*pods.run_args([f"--uuid-file-save={uf}"] +
+                                                       list(args)))
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    return r
+
+
+def test_root_app_has_no_inheritable_capabilities(anypods, img):
+    r = run_with_inheritable(anypods, img.path, "--exec=/bin/sh", "--", "-c",
+                             "cat /proc/self/status; /inspect --print-caps-pid=0")
+    assert r.returncode == 0, r
+    m = cap_masks(r.stdout)
+    assert m["CapInh"] == 0 and m["CapAmb"] == 0, r.stdout
+    assert m["CapEff"] != 0 and m["CapBnd"] != 0
+    assert "Capability set: inheritable:  (" in r.stdout or \
+        "Capability set: inheritable: (" in r.stdout, r.stdout
+
+
+def test_enter_session_has_no_inheritable_capabilities(anypods, img):
+    p = anypods.start(img.path, "--", "--silent-sigterm", "--sleep=60")
+    wait_enter(anypods, p.uuid, "/bin/true")
+    argv = WITH_INHERITABLE + anypods.argv("enter", p.uuid, "/bin/cat", "/proc/self/status")
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r
+    m = cap_masks(r.stdout)
+    assert m["CapInh"] == 0 and m["CapAmb"] == 0, r.stdout
+
+
+def test_non_root_app_keeps_ambient_capabilities(pods, img):
+    """rkt's behaviour for a non-root app: its capability set is ambient (and so
+    inheritable), the app and what it execs keep it."""
+    r = run_with_inheritable(pods, img.path, "--user=9000", "--group=9000",
+                             "--exec=/bin/cat", "--", "/proc/self/status")
+    assert r.returncode == 0, r
+    m = cap_masks(r.stdout)
+    assert m["CapAmb"] == m["CapBnd"] == m["CapEff"] == m["CapInh"] != 0, r.stdout

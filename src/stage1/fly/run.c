@@ -17,6 +17,7 @@
 #include "app-env.h"
 #include "app-exec.h"
 #include "args.h"
+#include "caps.h"
 #include "fs-util.h"
 #include "mds.h"
 #include "pod.h"
@@ -192,6 +193,9 @@ int main(int argc, char **argv)
             rk_error_set_errno(&e, errno, "chroot into %s", a->rootfs) < 0)
                 fail(e);
         lock_fd_inherit();
+        if ((r = caps_clear_inheritable()) < 0 &&
+            rk_error_set_errno(&e, -r, "clearing the inheritable capabilities") < 0)
+                fail(e);
         struct app_exec_params xp = {.argv = argv2,
                                      .envp = env,
                                      .workdir = a->app->working_directory,
