@@ -331,19 +331,13 @@ static int copy_child(int sfd, const char *name, const struct stat *st, void *us
         return copy_entry(sfd, name, *(int *)userdata, name, st);
 }
 
-/*
- * Opens sfd/name for reading only if it is (still) a regular file: looked at through an
- * O_PATH descriptor, then reopened through it, so that a FIFO or device swapped in since the
- * caller's stat is never opened (no hang, no device open). -EBADFD otherwise.
- */
-static int open_regular_at(int sfd, const char *name)
+int fd_reopen_regular(int pfd)
 {
-        _cleanup_close_ int pfd = openat(sfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         char path[32];
         struct stat st;
         int fd;
 
-        if (pfd < 0 || fstat(pfd, &st) < 0)
+        if (fstat(pfd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
@@ -354,9 +348,13 @@ static int open_regular_at(int sfd, const char *name)
 
 static int copy_regular(int sfd, const char *name, int dfd, const char *dname)
 {
-        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        _cleanup_close_ int pfd = -EBADF, in = -EBADF, out = -EBADF;
 
-        in = open_regular_at(sfd, name);
+        /* still a regular file since the caller's stat? Never opens a FIFO or device. */
+        pfd = openat(sfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (pfd < 0)
+                return -errno;
+        in = fd_reopen_regular(pfd);
         if (in < 0)
                 return in;
         out = openat(dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

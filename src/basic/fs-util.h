@@ -43,6 +43,13 @@ int copy_tree_at(int dirfd, const char *src, int dstdirfd, const char *dst);
 /* Copies the contents of fd from its current offset to outfd. */
 int copy_fd(int fd, int outfd);
 
+/*
+ * Opens for reading (O_NONBLOCK) the file the O_PATH descriptor pfd refers to, through
+ * /proc/self/fd, only if it is a regular file: -EBADFD for a FIFO, device, directory or
+ * socket, which is never opened (no hang on a FIFO, no device open). Returns the fd or -errno.
+ */
+int fd_reopen_regular(int pfd);
+
 enum read_long_mode {
         READ_LONG_STRICT, /* the number and at most a trailing newline (our own state files) */
         READ_LONG_SCANF,  /* blanks before, anything after (as Go's Sscanf("%d"), for rkt's) */

@@ -51,15 +51,21 @@ def finish(procs, timeout=120):
     return [(p.wait(timeout=timeout),) + p.communicate() for p in procs]
 
 
-def test_concurrent_gcs_remove_every_pod_once_silently(rkt, tmp_path):
-    ps, count = exited_pods(rkt, tmp_path, 30)
-    results = finish([start(rkt, "gc", "--grace-period=0s") for _ in range(4)])
+def concurrent_gcs(rkt, n):
+    """Runs n `gc --grace-period=0s` at once; checks that each printed nothing but its
+    "moving pod" lines on stderr. Returns the UUIDs they collected (with repeats)."""
     collected = []
-    for code, out, err in results:
+    for code, out, err in finish([start(rkt, "gc", "--grace-period=0s") for _ in range(n)]):
         assert code == 0, (code, out, err)
         bad = [l for l in err.splitlines() if not MOVED.match(l)]
         assert not bad, err
         collected += re.findall(r'^Garbage collecting pod "([0-9a-f-]{36})"$', out, re.M)
+    return collected
+
+
+def test_concurrent_gcs_remove_every_pod_once_silently(rkt, tmp_path):
+    ps, count = exited_pods(rkt, tmp_path, 30)
+    collected = concurrent_gcs(rkt, 4)
     assert sorted(collected) == sorted(p.uuid for p in ps)  # each pod once
     for p in ps:
         assert p.where() == []
@@ -114,11 +120,4 @@ def test_concurrent_gcs_of_real_pods(pods, img):
         r, uuid = pods.run(img.path, "--", "--exit-code=0")
         assert r.code == 0, r
         uuids.append(uuid)
-    results = finish([start(pods, "gc", "--grace-period=0s") for _ in range(3)])
-    collected = []
-    for code, out, err in results:
-        assert code == 0, (code, out, err)
-        bad = [l for l in err.splitlines() if not MOVED.match(l)]
-        assert not bad, err
-        collected += re.findall(r'^Garbage collecting pod "([0-9a-f-]{36})"$', out, re.M)
-    assert sorted(collected) == sorted(uuids)
+    assert sorted(concurrent_gcs(pods, 3)) == sorted(uuids)

@@ -20,25 +20,14 @@ enum db_kind { DB_PASSWD, DB_GROUP };
 /*
  * Opens a file of the app's rootfs for reading, refused unless it is a regular file (a FIFO,
  * a device or a directory: -EBADFD), so that neither run nor a later enter can be made to
- * hang on a FIFO or open a device: the file is looked at through an O_PATH descriptor first
- * and only then opened (O_NONBLOCK), through that descriptor. Returns the fd, -ENOENT,
+ * hang on a FIFO or open a device (fs-util.h: fd_reopen_regular()). Returns the fd, -ENOENT,
  * -EBADFD or another -errno.
  */
 static int root_open_regular(int rootfd, const char *path)
 {
         _cleanup_close_ int pfd = root_open(rootfd, path, O_PATH, 0);
-        char buf[FD_PATH_MAX];
-        struct stat st;
-        int fd;
 
-        if (pfd < 0)
-                return pfd;
-        if (fstat(pfd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        fd = open(fd_path(pfd, buf), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
+        return pfd < 0 ? pfd : fd_reopen_regular(pfd);
 }
 
 /* Reads fd (at most DB_MAX bytes) into a NUL-terminated malloc'd string. */
