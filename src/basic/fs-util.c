@@ -4,9 +4,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -98,16 +101,41 @@ int write_file_new_at(int dirfd, const char *path, const void *data, size_t len,
         return r;
 }
 
+/*
+ * Creates a new file beside path with an unpredictable name (O_EXCL: never a file or symlink
+ * someone planted, as in a world-writable directory). Returns the fd and the name in *ret.
+ */
+static int open_tmp_beside(int dirfd, const char *path, mode_t mode, char **ret)
+{
+        for (int attempt = 0; attempt < 16; attempt++) {
+                uint64_t rnd;
+                _cleanup_free_ char *tmp = NULL;
+                int fd;
+
+                if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                        return -errno;
+                tmp = xasprintf("%s.tmp-%016" PRIx64, path, rnd);
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+                if (fd >= 0) {
+                        *ret = TAKE_PTR(tmp);
+                        return fd;
+                }
+                if (errno != EEXIST)
+                        return -errno;
+        }
+        return -EEXIST;
+}
+
 int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags)
 {
-        _cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
+        _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        fd = open_tmp_beside(dirfd, path, mode, &tmp);
         if (fd < 0)
-                return -errno;
+                return fd;
         r = write_full(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
@@ -303,13 +331,32 @@ static int copy_child(int sfd, const char *name, const struct stat *st, void *us
         return copy_entry(sfd, name, *(int *)userdata, name, st);
 }
 
+int fd_reopen_regular(int pfd)
+{
+        char path[32];
+        struct stat st;
+        int fd;
+
+        if (fstat(pfd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 static int copy_regular(int sfd, const char *name, int dfd, const char *dname)
 {
-        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        _cleanup_close_ int pfd = -EBADF, in = -EBADF, out = -EBADF;
 
-        in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (in < 0)
+        /* still a regular file since the caller's stat? Never opens a FIFO or device. */
+        pfd = openat(sfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (pfd < 0)
                 return -errno;
+        in = fd_reopen_regular(pfd);
+        if (in < 0)
+                return in;
         out = openat(dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0)
                 return -errno;

@@ -19,8 +19,12 @@ enum write_flags {
         WRITE_SYNC = 1 << 0, /* fsync the data before the rename */
 };
 
-/* Replaces dirfd/path with data and mode atomically for readers (a temporary file renamed
- * over it), with WRITE_SYNC durably too. */
+/*
+ * Replaces dirfd/path with data and mode atomically for readers, with WRITE_SYNC durably too:
+ * a new temporary file beside it (an unpredictable name opened O_EXCL|O_NOFOLLOW, so never a
+ * file or symlink another user planted in a shared directory) renamed over it. A symlink at
+ * path is replaced, never followed; the file belongs to the caller.
+ */
 int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags);
 /* write_file_replace_at() with WRITE_SYNC. */
@@ -38,6 +42,13 @@ int dir_size_at(int dirfd, const char *name, off_t *ret);
 int copy_tree_at(int dirfd, const char *src, int dstdirfd, const char *dst);
 /* Copies the contents of fd from its current offset to outfd. */
 int copy_fd(int fd, int outfd);
+
+/*
+ * Opens for reading (O_NONBLOCK) the file the O_PATH descriptor pfd refers to, through
+ * /proc/self/fd, only if it is a regular file: -EBADFD for a FIFO, device, directory or
+ * socket, which is never opened (no hang on a FIFO, no device open). Returns the fd or -errno.
+ */
+int fd_reopen_regular(int pfd);
 
 enum read_long_mode {
         READ_LONG_STRICT, /* the number and at most a trailing newline (our own state files) */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* stderr logger with a per-command prefix. */
+/* stderr logger with a per-command prefix; messages are escaped for the terminal. */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "strbuf.h"
 
 static enum log_level max_level = LOG_LEVEL_INFO;
@@ -27,14 +28,19 @@ void log_set_prefix(const char *prefix)
         log_prefix = prefix && *prefix ? xasprintf("%s: ", prefix) : NULL;
 }
 
-/* Prints prefix and msg (taken) as one line on stderr, after flushing stdout. */
+/*
+ * Prints prefix and msg (taken) as one line on stderr, after flushing stdout. Messages quote
+ * image names, labels and manifests: their control characters (but newlines and TABs) are
+ * escaped so that they cannot drive the terminal.
+ */
 static void log_emit(const char *prefix, char *msg)
 {
+        _cleanup_free_ char *safe = escape_nonprint(msg, "\n\t");
         struct strbuf sb = STRBUF_INIT;
 
         if (prefix)
                 strbuf_puts(&sb, prefix);
-        strbuf_puts(&sb, msg);
+        strbuf_puts(&sb, safe);
         if (sb.len == 0 || sb.buf[sb.len - 1] != '\n')
                 strbuf_putc(&sb, '\n');
         fflush(stdout);

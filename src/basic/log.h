@@ -22,7 +22,10 @@ enum log_level log_get_max_level(void);
 /* Sets the "<prefix>: " put before every line; NULL or "" for none. The string is copied. */
 void log_set_prefix(const char *prefix);
 
-/* Prints "<prefix>: <msg>\n" on stderr when level <= max level. */
+/*
+ * Prints "<prefix>: <msg>\n" on stderr when level <= max level, msg escaped with
+ * escape_nonprint(msg, "\n\t") (escape.h).
+ */
 void log_full(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 /* Like log_full() with another prefix (e.g. "image: ") in place of the command's. */
 void log_with_prefix(enum log_level level, const char *prefix, const char *fmt, ...) _printf_(3, 4);

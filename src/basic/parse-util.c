@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Strict parsers for booleans and 64-bit integers, matching Go's strconv. libc only. */
+/* Strict parsers for booleans, 64-bit integers (matching Go's strconv) and IDs. libc only. */
 #include "parse-util.h"
 
 #include <errno.h>
@@ -72,5 +72,23 @@ int safe_atoi64(const char *s, int64_t *ret)
         if (u > (uint64_t)INT64_MAX)
                 return -ERANGE;
         *ret = (int64_t)u;
+        return 0;
+}
+
+bool id_is_numeric(const char *s)
+{
+        return s && ((*s >= '0' && *s <= '9') || *s == '+' || *s == '-');
+}
+
+int parse_id(const char *s, uint32_t *ret)
+{
+        uint64_t v;
+        int r = safe_atou64(s, &v);
+
+        if (r < 0)
+                return r;
+        if (v >= ID_INVALID)
+                return -ERANGE;
+        *ret = (uint32_t)v;
         return 0;
 }

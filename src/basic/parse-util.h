@@ -26,3 +26,19 @@ int safe_atou64(const char *s, uint64_t *ret);
  * -ERANGE when the value is outside [INT64_MIN, INT64_MAX]. *ret is untouched on failure.
  */
 int safe_atoi64(const char *s, int64_t *ret);
+
+/* The user and group IDs we accept: below 4294967295, which is (uid_t)-1 to the kernel. */
+#define ID_INVALID UINT32_MAX
+
+/*
+ * Whether s is meant as a numeric user or group ID rather than a name: it begins with an
+ * ASCII digit, '+' or '-'. Such a string must then parse with parse_id().
+ */
+bool id_is_numeric(const char *s);
+
+/*
+ * Parses a user or group ID: ASCII digits only (no sign, space or prefix), a value below
+ * ID_INVALID (4294967295 would make setresuid() and friends leave the ID unchanged). Returns 0
+ * and sets *ret; -EINVAL on syntax errors; -ERANGE for ID_INVALID and above.
+ */
+int parse_id(const char *s, uint32_t *ret);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "escape.h"
 #include "strbuf.h"
 #include "strv.h"
 
@@ -36,9 +37,14 @@ struct table *table_free(struct table *t)
         return NULL;
 }
 
-/* Appends a row, taking ownership of cells (a strv, never NULL). */
+/* Appends a row, taking ownership of cells (a strv, never NULL), each cell escaped. */
 static void table_consume_row(struct table *t, char **cells)
 {
+        for (char **c = cells; *c; c++) {
+                char *e = escape_nonprint(*c, NULL);
+                free(*c);
+                *c = e;
+        }
         if (t->n_rows == t->alloc) {
                 t->alloc = MAX(t->alloc * 2, (size_t)16);
                 t->rows = oom_check(realloc(t->rows, t->alloc * sizeof(char **)));
@@ -87,34 +93,6 @@ void table_add_linef(struct table *t, const char *fmt, ...)
 size_t table_rows(const struct table *t)
 {
         return t->n_rows;
-}
-
-/* Returns the length of the valid UTF-8 sequence at p (never at its NUL), or 0 if invalid. */
-static size_t utf8_valid_len(const unsigned char *p)
-{
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t len;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] < 0xc2 || p[0] > 0xf4)
-                return 0;
-        len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-        /* Reject overlong forms, surrogates and code points above U+10FFFF. */
-        if (p[0] == 0xe0)
-                lo = 0xa0;
-        else if (p[0] == 0xed)
-                hi = 0x9f;
-        else if (p[0] == 0xf0)
-                lo = 0x90;
-        else if (p[0] == 0xf4)
-                hi = 0x8f;
-        if (p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < len; i++)
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-        return len;
 }
 
 /* Counts runes like Go's utf8.RuneCountInString: each invalid byte counts as one rune. */

@@ -26,8 +26,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct table *, table_free);
 
 /*
  * Appends a row with copies of the cells of the NULL-terminated vector cells (NULL or empty
- * appends an empty line). Cells are stored verbatim: a TAB or newline inside a cell is
- * written as is and counts as one rune. Use table_add_line() for tabwriter's splitting.
+ * appends an empty line). Every cell is stored escaped (escape.h: escape_nonprint()): a TAB,
+ * newline or terminal control inside a cell is written as "\t", "\n", "\x1b", ... and the
+ * escaped text is what counts for the column width. Use table_add_line() for tabwriter's
+ * splitting.
  */
 void table_add_row(struct table *t, char *const *cells);
 
@@ -37,7 +39,8 @@ void table_add_cells(struct table *t, const char *cell, ...) __attribute__((sent
 /*
  * Appends text as if it had been written to a tabwriter: it is split into rows at '\n' (one
  * trailing '\n' does not add an empty row) and each row into cells at every TAB, so
- * "a\tb\tc" is the row {"a", "b", "c"} and "a\t" is {"a", ""}.
+ * "a\tb\tc" is the row {"a", "b", "c"} and "a\t" is {"a", ""}. Cells are escaped as with
+ * table_add_row(); untrusted text belongs in table_add_row() or table_add_cells().
  */
 void table_add_line(struct table *t, const char *text);
 

@@ -2,6 +2,7 @@
 /* Parsing the image list of run/prepare: images, per-app flags, app argument sections. */
 #include "app-args.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "flags.h"
@@ -46,14 +47,37 @@ static int set_once(char **field, const char *flag, const char *arg, char **ret_
 APP_STRING_FLAG(parse_exec, exec, "exec", true)
 APP_STRING_FLAG(parse_signature, signature, "signature", true)
 APP_STRING_FLAG(parse_working_dir, working_dir, "working-dir", false)
-APP_STRING_FLAG(parse_user, user, "user", false)
-APP_STRING_FLAG(parse_group, group, "group", false)
+APP_STRING_FLAG(set_user, user, "user", false)
+APP_STRING_FLAG(set_group, group, "group", false)
 APP_STRING_FLAG(parse_name, name, "name", false)
 APP_STRING_FLAG(parse_memory, memory, "memory", false)
 APP_STRING_FLAG(parse_cpu, cpu, "cpu", false)
 APP_STRING_FLAG(parse_cpu_shares, cpu_shares, "cpu-shares", false)
 APP_STRING_FLAG(parse_oom, oom_score_adj, "oom-score-adj", false)
 APP_STRING_FLAG(parse_seccomp, seccomp, "seccomp", false)
+
+/* A user or group: a name, or a number that parses exactly (parse-util.h: parse_id()). */
+static int check_id(const char *arg, const char *flag, char **ret_msg)
+{
+        uint32_t id;
+
+        if (id_is_numeric(arg) && parse_id(arg, &id) < 0) {
+                *ret_msg = xasprintf("--%s must be a name or a number below %" PRIu32, flag,
+                                     (uint32_t)ID_INVALID);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_user(const char *arg, void *value, char **ret_msg)
+{
+        return set_user(arg, value, ret_msg) ?: check_id(arg, "user", ret_msg);
+}
+
+static int parse_group(const char *arg, void *value, char **ret_msg)
+{
+        return set_group(arg, value, ret_msg) ?: check_id(arg, "group", ret_msg);
+}
 
 static int parse_readonly_rootfs(const char *arg, void *value, char **ret_msg)
 {
@@ -79,9 +103,9 @@ static int parse_supp_gids(const char *arg, void *value, char **ret_msg)
                 return -EINVAL;
         l = strv_split(arg, ',');
         STRV_FOREACH(g, l) {
-                uint64_t v;
+                uint32_t v;
 
-                if (safe_atou64(*g, &v) < 0 || v > UINT32_MAX) {
+                if (parse_id(*g, &v) < 0) {
                         *ret_msg = xstrdup("--supplementary-gids must be integers");
                         return -EINVAL;
                 }

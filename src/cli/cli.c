@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "escape.h"
 #include "flags.h"
 #include "log.h"
 #include "strbuf.h"
@@ -204,6 +205,18 @@ int cli_report(struct rk_error *err)
         log_error("%s", text);
         rk_error_free(err);
         return EXIT_RKT_ERROR;
+}
+
+void cli_print_errors(const char *what, char *const *errors)
+{
+        static const char sep[] = "----------------------------------------";
+
+        fprintf(stderr, "%zu error(s) encountered when %s:\n%s\n", strv_length(errors), what, sep);
+        for (char *const *e = errors; *e; e++) {
+                _cleanup_free_ char *safe = escape_nonprint(*e, "\n\t");
+                fprintf(stderr, "%s\n%s\n", safe, sep);
+        }
+        fprintf(stderr, "misc:\n  rkt's appc version: %s\n\n", APPC_VERSION);
 }
 
 static int cli_run(const struct command *cmd, char **words)

@@ -83,6 +83,11 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...) _printf_(2,
 int cli_fail(const char *fmt, ...) _printf_(1, 2);
 /* Prints the error (rendered per --debug) with the command prefix; returns 254. */
 int cli_report(struct rk_error *err);
+/*
+ * rkt's multi-error summary (SPEC.md §1.3) on stderr: "<n> error(s) encountered when <what>:"
+ * then each error between separators, control characters escaped (escape.h).
+ */
+void cli_print_errors(const char *what, char *const *errors);
 
 /* The full command path of the running command ("rkt image rm"). */
 extern const char *cli_command_path;

@@ -68,33 +68,36 @@ static void mark_aborted(struct pod *p, void *userdata)
         mark_garbage(p);
 }
 
-/* Whether ctime(P) + d is before now; false when P cannot be stat'ed. */
-static bool expired(const struct pod *p, int64_t d)
+/* Whether ctime(P) + d is before now: 1, 0, or -ENOENT when P is gone (another gc or rm
+ * removed it: no error). Other stat errors are reported and count as 0. */
+static int expired(const struct pod *p, int64_t d)
 {
         struct stat st;
 
         if (lstat(p->path, &st) < 0) {
-                if (errno != ENOENT)
-                        log_error("unable to stat \"%s\", ignoring: %m", p->path);
-                return false;
+                if (errno == ENOENT)
+                        return -ENOENT;
+                log_error("unable to stat \"%s\", ignoring: %m", p->path);
+                return 0;
         }
         return now_ns() > (int64_t)st.st_ctim.tv_sec * NSEC_PER_SEC + st.st_ctim.tv_nsec + d;
 }
 
 static void mark_expired(struct pod *p, void *userdata)
 {
-        if (p->state != POD_STATE_PREPARED || !expired(p, arg_expire_ns))
+        if (p->state != POD_STATE_PREPARED || expired(p, arg_expire_ns) <= 0)
                 return;
         log_error("moving expired prepared pod \"%s\" to garbage", p->uuid);
         mark_garbage(p);
 }
 
-/* Locks (blocking) and deletes p. */
+/* Locks (blocking) and deletes p, unless another gc or rm removed it meanwhile. */
 static void collect(struct pod *p)
 {
         struct rk_error *err = NULL;
+        int r = pod_lock_for_delete(p, &err);
 
-        if (pod_lock(p, false, &err) < 0) {
+        if (r <= 0) {
                 rk_error_free(err);
                 return;
         }
@@ -106,7 +109,11 @@ static void collect(struct pod *p)
 
 static void sweep_exited(struct pod *p, void *userdata)
 {
-        if (!expired(p, arg_grace_ns)) {
+        int r = expired(p, arg_grace_ns);
+
+        if (r == -ENOENT)
+                return;
+        if (r == 0) {
                 _cleanup_free_ char *g = format_duration_go(arg_grace_ns);
                 log_error("pod \"%s\" not removed: still within grace period (%s)", p->uuid, g);
                 return;

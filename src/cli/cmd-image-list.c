@@ -167,18 +167,6 @@ static size_t filter_readable(struct store *s, struct image_info *v, size_t n, c
         return kept;
 }
 
-/* rkt's multi-error summary (SPEC.md §1.3). */
-static void print_errors(char *const *errors)
-{
-        static const char sep[] = "----------------------------------------";
-
-        fprintf(stderr, "%zu error(s) encountered when listing images:\n%s\n", strv_length(errors),
-                sep);
-        for (char *const *e = errors; *e; e++)
-                fprintf(stderr, "%s\n%s\n", *e, sep);
-        fprintf(stderr, "misc:\n  rkt's appc version: %s\n\n", APPC_VERSION);
-}
-
 static int image_list_run(const struct command *cmd, int argc, char **argv)
 {
         _cleanup_(store_freep) struct store *s = NULL;
@@ -206,7 +194,7 @@ static int image_list_run(const struct command *cmd, int argc, char **argv)
                 print_table(v, n);
         image_infos_free(v, total);
         if (errors)
-                print_errors(errors);
+                cli_print_errors("listing images", errors);
         return 0;
 }
 

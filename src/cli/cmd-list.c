@@ -85,8 +85,9 @@ static void list_pod_rows(struct pod *p, struct list_state *s)
         struct rk_error *err = NULL;
 
         if (pod_manifest_available(p) && cli_pod_manifest(p, &m, &err) < 0) {
-                strv_consume(&s->errors, xasprintf("Unable to read pod %s manifest:\n  %s", p->uuid,
-                                                   rk_error_cause(err)));
+                if (!pod_is_vanishing(p))
+                        strv_consume(&s->errors, xasprintf("Unable to read pod %s manifest:\n  %s",
+                                                           p->uuid, rk_error_cause(err)));
                 rk_error_free(err);
                 return;
         }
@@ -103,6 +104,8 @@ static void list_pod_rows(struct pod *p, struct list_state *s)
                 _cleanup_free_ char *image = NULL, *id = xasprintf("%.19s", m->apps[i].image_id);
 
                 if (app_image_name(p, m->apps[i].name, &image) < 0) {
+                        if (pod_is_vanishing(p))
+                                return; /* its rows so far stay: it existed when listed */
                         strv_consume(&s->errors,
                                      xasprintf("pod %s ImageManifest could not be loaded: "
                                                "problem retrieving ImageManifests from pod",
@@ -124,23 +127,12 @@ static void list_one(struct pod *p, void *userdata)
                 return;
         }
         if (cli_pod_to_json(p, &o, &err) < 0) {
-                strv_push(&s->errors, rk_error_cause(err));
+                if (!pod_is_vanishing(p))
+                        strv_push(&s->errors, rk_error_cause(err));
                 rk_error_free(err);
                 return;
         }
         json_array_append_new(s->pods, o);
-}
-
-/* rkt's multi-error summary (SPEC.md §1.3). */
-static void print_errors(char *const *errors)
-{
-        static const char sep[] = "----------------------------------------";
-
-        fprintf(stderr, "%zu error(s) encountered when listing pods:\n%s\n", strv_length(errors),
-                sep);
-        for (char *const *e = errors; *e; e++)
-                fprintf(stderr, "%s\n%s\n", *e, sep);
-        fprintf(stderr, "misc:\n  rkt's appc version: %s\n\n", APPC_VERSION);
 }
 
 static void print_output(struct list_state *s)
@@ -185,7 +177,7 @@ static int list_run(const struct command *cmd, int argc, char **argv)
         }
         print_output(&s);
         if (s.errors)
-                print_errors(s.errors);
+                cli_print_errors("listing pods", s.errors);
         json_decref(s.pods);
         strv_free(s.errors);
         return 0;

@@ -54,17 +54,19 @@ static bool rm_one(const char *dir, const char *arg)
 {
         _cleanup_(pod_freep) struct pod *p = NULL;
         struct rk_error *err = NULL;
+        int r;
 
         if (cli_pod_open(dir, arg, "cannot get pod", &p) != 0)
                 return false;
         if (!rm_mark(p))
                 return false;
-        if (pod_lock(p, false, &err) < 0) {
+        r = pod_lock_for_delete(p, &err);
+        if (r < 0) {
                 rk_error_wrap(&err, "unable to acquire exclusive lock");
                 cli_report(err);
                 return false;
         }
-        if (cli_pod_delete(p, &err) < 0) {
+        if (r > 0 && cli_pod_delete(p, &err) < 0) {
                 cli_report(err);
                 return false;
         }

@@ -6,6 +6,7 @@
 
 #include "cli-store.h"
 #include "commands.h"
+#include "escape.h"
 #include "json-util.h"
 #include "parse-util.h"
 #include "pod-cli.h"
@@ -51,13 +52,19 @@ static int parse_wait(const char *s, int64_t *ret)
         return parse_duration_go(s, ret);
 }
 
-static void print_json(const struct pod *p)
+static void print_json(struct pod *p)
 {
         _cleanup_json_ json_t *o = NULL;
         _cleanup_free_ char *text = NULL;
         struct rk_error *err = NULL;
 
         if (cli_pod_to_json(p, &o, &err) < 0) {
+                if (pod_is_vanishing(p)) {
+                        rk_error_free(err);
+                        cli_fail("unable to print status: pod \"%s\" was removed meanwhile",
+                                 p->uuid);
+                        exit(EXIT_RKT_ERROR);
+                }
                 rk_error_prefix(&err, "error converting pod");
                 rk_error_wrap(&err, "unable to print status");
                 cli_report(err);
@@ -80,12 +87,16 @@ static int read_pid(const struct pod *p, int *ret)
         return -ENOENT;
 }
 
-static void print_app_statuses(const struct pod *p)
+static void print_app_statuses(struct pod *p)
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         struct rk_error *err = NULL;
 
         if (cli_pod_manifest(p, &m, &err) < 0) {
+                if (pod_is_vanishing(p)) { /* deleted by gc or rm meanwhile: no apps left */
+                        rk_error_free(err);
+                        return;
+                }
                 rk_error_prefix(&err, "unable to get exit statuses for pod \"%s\"", p->uuid);
                 rk_error_wrap(&err, "unable to print status");
                 cli_report(err);
@@ -99,7 +110,7 @@ static void print_app_statuses(const struct pod *p)
         }
 }
 
-static void print_status(const struct pod *p)
+static void print_status(struct pod *p)
 {
         enum pod_state s = p->state;
         int64_t created = pod_creation_time(p), started = pod_start_time(p);
@@ -113,7 +124,8 @@ static void print_status(const struct pod *p)
         }
         if (s == POD_STATE_RUNNING || s == POD_STATE_EXITED) {
                 _cleanup_free_ char *nets = pod_format_nets(p);
-                printf("networks=%s\n", nets);
+                _cleanup_free_ char *safe = escape_nonprint(nets, NULL);
+                printf("networks=%s\n", safe);
         }
         if (s != POD_STATE_RUNNING && s != POD_STATE_DELETING && s != POD_STATE_EXITED_DELETING &&
             s != POD_STATE_EXITED && s != POD_STATE_EXITED_GARBAGE)

@@ -12,6 +12,7 @@
 
 #include "app-args.h"
 #include "cli-store.h"
+#include "escape.h"
 #include "fs-util.h"
 #include "image-fetch.h"
 #include "image-manifest.h"
@@ -212,12 +213,37 @@ static const char *check_flags(size_t n_apps)
 
 struct stage0_dns arg_dns = {"default", "default", NULL, NULL};
 
+/* A value written as a line of resolv.conf, hosts or hostname: no control characters. */
+static int check_line_value(const char *flag, const char *v)
+{
+        _cleanup_free_ char *shown = NULL;
+
+        if (!v || !escape_has_control(v))
+                return 0;
+        shown = escape_nonprint(v, NULL);
+        return cli_fail("%s must not contain control characters: \"%s\"", flag, shown);
+}
+
+static int check_line_values(const char *flag, char *const *l)
+{
+        for (char *const *v = l; v && *v; v++)
+                if (check_line_value(flag, *v) != 0)
+                        return EXIT_RKT_ERROR;
+        return 0;
+}
+
 int stage0_dns_from_flags(void)
 {
         struct stage0_dns_flags f = {arg_stage0.dns, arg_stage0.dns_search, arg_stage0.dns_opt,
                                      arg_stage0.hosts_entry, arg_stage0.dns_domain};
         struct rk_error *err = NULL;
 
+        if (check_line_value("--hostname", arg_stage0.hostname) ||
+            check_line_values("--dns-search", arg_stage0.dns_search) ||
+            check_line_values("--dns-opt", arg_stage0.dns_opt) ||
+            check_line_value("--dns-domain", arg_stage0.dns_domain) ||
+            check_line_values("--hosts-entry", arg_stage0.hosts_entry))
+                return EXIT_RKT_ERROR;
         if (stage0_dns_parse(&f, &arg_dns, &err) < 0)
                 return cli_report(err);
         return 0;

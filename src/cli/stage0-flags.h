@@ -19,7 +19,10 @@ extern struct stage0_args arg_stage0;
 /* The DNS and hosts flags, checked by stage0_dns_from_flags(). */
 extern struct stage0_dns arg_dns;
 
-/* Checks the DNS and hosts flags into arg_dns; prints the error and returns 254. */
+/*
+ * Checks the DNS, hosts and hostname flags (none may hold a control character: each becomes a
+ * line of resolv.conf, hosts or hostname) into arg_dns; prints the error and returns 254.
+ */
 int stage0_dns_from_flags(void);
 /* The flags of run (pod-level, then per-app) and of prepare. */
 extern struct flag run_flags[];

@@ -3,8 +3,10 @@
  * The metadata service's sockets and event loop: two libmicrohttpd daemons (registration on
  * a unix socket, public API on TCP), each in external-epoll mode, driven by one poll() loop
  * together with a signalfd for SIGINT/SIGTERM. One thread: the registry needs no locks.
- * Bounds: connection counts and idle timeouts per listener, request bodies (413 beyond),
- * header sizes (libmicrohttpd's per-connection memory limit).
+ * Bounds: connection counts and idle timeouts per listener, connections per client address
+ * (one address holding half-sent requests cannot starve the pods), a deadline to receive a
+ * whole request (a client trickling its headers a byte at a time is cut off), request bodies
+ * (413 beyond), header sizes (libmicrohttpd's per-connection memory limit).
  * Runs in: rkt metadata-service.
  */
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "dlopen-util.h"
 #include "fs-util.h"
@@ -32,6 +35,7 @@ static typeof(MHD_add_response_header) *sym_MHD_add_response_header;
 static typeof(MHD_queue_response) *sym_MHD_queue_response;
 static typeof(MHD_destroy_response) *sym_MHD_destroy_response;
 static typeof(MHD_lookup_connection_value) *sym_MHD_lookup_connection_value;
+static typeof(MHD_get_connection_info) *sym_MHD_get_connection_info;
 static typeof(MHD_start_daemon) *sym_MHD_start_daemon;
 static typeof(MHD_get_daemon_info) *sym_MHD_get_daemon_info;
 static typeof(MHD_get_timeout) *sym_MHD_get_timeout;
@@ -42,6 +46,7 @@ static typeof(MHD_stop_daemon) *sym_MHD_stop_daemon;
 #define MHD_queue_response              sym_MHD_queue_response
 #define MHD_destroy_response            sym_MHD_destroy_response
 #define MHD_lookup_connection_value     sym_MHD_lookup_connection_value
+#define MHD_get_connection_info         sym_MHD_get_connection_info
 #define MHD_start_daemon                sym_MHD_start_daemon
 #define MHD_get_daemon_info             sym_MHD_get_daemon_info
 #define MHD_get_timeout                 sym_MHD_get_timeout
@@ -57,6 +62,7 @@ static int mhd_load(struct rk_error **reterr)
                 DL_SYM(MHD_queue_response),
                 DL_SYM(MHD_destroy_response),
                 DL_SYM(MHD_lookup_connection_value),
+                DL_SYM(MHD_get_connection_info),
                 DL_SYM(MHD_start_daemon),
                 DL_SYM(MHD_get_daemon_info),
                 DL_SYM(MHD_get_timeout),
@@ -70,16 +76,96 @@ static int mhd_load(struct rk_error **reterr)
 }
 
 #define PUBLIC_MAX_CONNECTIONS 1000
+#define PUBLIC_PER_ADDRESS     16
 #define PUBLIC_IDLE_TIMEOUT_S  5
 #define REG_MAX_CONNECTIONS    64
 #define REG_IDLE_TIMEOUT_S     10
+#define REQUEST_DEADLINE_S     10
 #define DRAIN_FACTOR           4
+
+/* One accepted socket: the deadline of the request it is receiving, if any. */
+struct peer {
+        int fd;
+        bool receiving;   /* a request (headers or body) is still arriving */
+        int64_t deadline; /* CLOCK_MONOTONIC ns */
+        struct peer *prev, *next;
+};
 
 struct listener {
         struct mds_registry *reg;
         bool registration;
         size_t max_body;
+        struct peer *peers; /* every open connection */
 };
+
+static int64_t monotonic_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void peer_expect_request(struct peer *p)
+{
+        p->receiving = true;
+        p->deadline = monotonic_ns() + (int64_t)REQUEST_DEADLINE_S * 1000000000;
+}
+
+static struct peer *peer_of(struct MHD_Connection *c)
+{
+        const union MHD_ConnectionInfo *i =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+        return i ? i->socket_context : NULL;
+}
+
+/* Tracks each socket from accept to close (MHD_OPTION_NOTIFY_CONNECTION). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode what)
+{
+        struct listener *l = cls;
+        struct peer *p = *socket_context;
+
+        if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *i =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+                p = xnew0(struct peer, 1);
+                p->fd = i ? i->connect_fd : -1;
+                peer_expect_request(p);
+                p->next = l->peers;
+                if (l->peers)
+                        l->peers->prev = p;
+                l->peers = p;
+                *socket_context = p;
+                return;
+        }
+        if (!p)
+                return;
+        if (p->prev)
+                p->prev->next = p->next;
+        else
+                l->peers = p->next;
+        if (p->next)
+                p->next->prev = p->prev;
+        free(p);
+        *socket_context = NULL;
+}
+
+/*
+ * Cuts off every connection whose request did not arrive in time: shutdown() makes
+ * libmicrohttpd see the end of the stream and close the socket it owns.
+ */
+static void peers_expire(struct listener *l)
+{
+        int64_t now = monotonic_ns();
+
+        for (struct peer *p = l->peers; p; p = p->next)
+                if (p->receiving && p->fd >= 0 && now >= p->deadline) {
+                        (void)shutdown(p->fd, SHUT_RDWR);
+                        p->receiving = false;
+                }
+}
 
 /* Per request: the raw URI (for the log line) and the body read so far. */
 struct conn {
@@ -102,7 +188,10 @@ static void conn_free(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode why)
 {
         struct conn *cs = *con_cls;
+        struct peer *p = peer_of(c);
 
+        if (p)
+                peer_expect_request(p); /* the next request on a kept-alive connection */
         if (!cs)
                 return;
         strbuf_release(&cs->body);
@@ -148,6 +237,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const struct listener *l = cls;
         struct conn *cs = *con_cls;
         struct mds_response r = {0};
+        struct peer *p = peer_of(c);
 
         if (!cs->started) {
                 cs->started = true;
@@ -170,6 +260,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 *upload_data_size = 0;
                 return MHD_YES;
         }
+        if (p)
+                p->receiving = false; /* the whole request is in */
         if (cs->seen > l->max_body) {
                 mds_respond_text(&r, 413, "request body too large\n");
                 return reply(c, cs, method, &r);
@@ -190,14 +282,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return reply(c, cs, method, &r);
 }
 
+/* per_address: connections one client address may hold (0: no limit, for the unix socket). */
 static struct MHD_Daemon *daemon_start(struct listener *l, int fd, unsigned max_conns,
-                                       unsigned timeout)
+                                       unsigned per_address, unsigned timeout)
 {
-        return MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, l,
-                                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, conn_new,
-                                NULL, MHD_OPTION_NOTIFY_COMPLETED, conn_free, NULL,
-                                MHD_OPTION_CONNECTION_LIMIT, max_conns,
-                                MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
+        return MHD_start_daemon(
+                MHD_USE_EPOLL, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd,
+                MHD_OPTION_URI_LOG_CALLBACK, conn_new, NULL, MHD_OPTION_NOTIFY_COMPLETED, conn_free,
+                NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_CONNECTION_LIMIT,
+                max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
+                MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_END);
 }
 
 static int tcp_listen(unsigned port, int *ret, struct rk_error **reterr)
@@ -306,8 +400,8 @@ static int signal_fd(void)
         return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* Serves until a signal arrives on sigfd. */
-static void serve_loop(struct MHD_Daemon *const d[2], int sigfd)
+/* Serves until a signal arrives on sigfd (l: the listeners of d, for their deadlines). */
+static void serve_loop(struct MHD_Daemon *const d[2], struct listener *const l[2], int sigfd)
 {
         struct pollfd pfd[3] = {{.fd = sigfd, .events = POLLIN}};
 
@@ -326,8 +420,10 @@ static void serve_loop(struct MHD_Daemon *const d[2], int sigfd)
                         return;
                 if (pfd[0].revents & POLLIN)
                         return;
-                (void)MHD_run(d[0]);
-                (void)MHD_run(d[1]);
+                for (size_t i = 0; i < 2; i++) {
+                        peers_expire(l[i]);
+                        (void)MHD_run(d[i]);
+                }
         }
 }
 
@@ -366,13 +462,15 @@ int mds_serve(const struct mds_options *o, struct rk_error **reterr)
         r = open_listeners(o, fds, &unlink_socket, reterr);
         if (r < 0)
                 return r;
-        struct listener reg_l = {reg, true, MDS_MAX_MANIFEST},
-                        pub_l = {reg, false, MDS_MAX_FORM_BODY};
-        d[0] = daemon_start(&reg_l, fds[0], REG_MAX_CONNECTIONS, REG_IDLE_TIMEOUT_S);
-        d[1] = daemon_start(&pub_l, fds[1], PUBLIC_MAX_CONNECTIONS, PUBLIC_IDLE_TIMEOUT_S);
+        struct listener reg_l = {reg, true, MDS_MAX_MANIFEST, NULL},
+                        pub_l = {reg, false, MDS_MAX_FORM_BODY, NULL};
+        struct listener *const l[2] = {&reg_l, &pub_l};
+        d[0] = daemon_start(&reg_l, fds[0], REG_MAX_CONNECTIONS, 0, REG_IDLE_TIMEOUT_S);
+        d[1] = daemon_start(&pub_l, fds[1], PUBLIC_MAX_CONNECTIONS, PUBLIC_PER_ADDRESS,
+                            PUBLIC_IDLE_TIMEOUT_S);
         if (d[0] && d[1]) {
                 fprintf(stderr, "metadata service running...\n");
-                serve_loop(d, sigfd);
+                serve_loop(d, l, sigfd);
         } else
                 r = rk_error_set(reterr, EIO, "cannot start the HTTP servers");
         for (size_t i = 0; i < 2; i++)

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "pod-private.h"
@@ -296,4 +298,38 @@ int pod_delete(struct pod *p, const char *local_config, bool debug, struct rk_er
                 return rk_error_wrap(reterr, "GC of leftover mounts for pod \"%s\" failed",
                                      p->uuid);
         return pod_remove_tree(p, reterr);
+}
+
+/* Whether the directory p->fd refers to has been removed (rmdir leaves no link to it). */
+static bool pod_dir_removed(const struct pod *p)
+{
+        struct stat st;
+
+        return fstat(p->fd, &st) == 0 && st.st_nlink == 0;
+}
+
+int pod_lock_for_delete(struct pod *p, struct rk_error **reterr)
+{
+        int r = pod_lock(p, false, reterr);
+
+        if (r < 0)
+                return r;
+        r = pod_refresh_state(p);
+        if (r == -ENOENT || (r >= 0 && pod_dir_removed(p))) {
+                (void)flock(p->fd, LOCK_UN);
+                p->locked_by_us = false;
+                return 0;
+        }
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot find pod \"%s\"", p->uuid);
+        return 1;
+}
+
+bool pod_is_vanishing(struct pod *p)
+{
+        int r = pod_refresh_state(p);
+
+        if (r == -ENOENT || (r >= 0 && pod_dir_removed(p)))
+                return true;
+        return r >= 0 && (p->state == POD_STATE_DELETING || p->state == POD_STATE_EXITED_DELETING);
 }

@@ -286,10 +286,14 @@ static int pods_read_dir(const char *data_dir, enum pod_dir d, char ***names)
                 return errno == ENOENT ? 0 : -errno;
         while ((de = readdir(dir))) {
                 struct stat st;
+                int r;
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (fstatat(dirfd(dir), de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode)) {
+                r = fstatat(dirfd(dir), de->d_name, &st, 0);
+                if (r < 0 && errno == ENOENT)
+                        continue; /* removed meanwhile (by a gc or rm) */
+                if (r < 0 || !S_ISDIR(st.st_mode)) {
                         fprintf(stderr, "unrecognized entry: \"%s\", ignoring\n", de->d_name);
                         continue;
                 }

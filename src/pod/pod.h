@@ -129,6 +129,20 @@ int pod_lock(struct pod *p, bool nonblock, struct rk_error **reterr);
  */
 int pod_delete(struct pod *p, const char *local_config, bool debug, struct rk_error **reterr);
 
+/*
+ * Takes p's exclusive lock for pod_delete() (blocking: another gc or rm may be deleting it),
+ * then finds the pod again. Returns 1 when p is locked and still there (state and path
+ * refreshed), 0 when another process removed it meanwhile (p is left unlocked: skip it
+ * silently), or < 0 with reterr set.
+ */
+int pod_lock_for_delete(struct pod *p, struct rk_error **reterr);
+
+/*
+ * Whether p is gone or being deleted by another process (p's state is refreshed): a read of
+ * its files that failed is then no error to report, the pod is simply leaving.
+ */
+bool pod_is_vanishing(struct pod *p);
+
 /* Times in ns since the epoch; 0 when unknown (SPEC.md §6.4 "Times"). */
 int64_t pod_creation_time(const struct pod *p);
 int64_t pod_start_time(const struct pod *p);

@@ -319,11 +319,14 @@ def test_garbage_and_huge_headers(mds):
 
 
 def test_flood_of_connections(mds):
+    """400 connections from 25 addresses (16 each: the most one address may hold, see
+    test_mds_flood.py), half of them with a half-sent request."""
     u, t = register(pod_manifest({"a": None}))
     socks = []
     try:
         for i in range(400):
-            s = socket.create_connection(("127.0.0.1", 18112), timeout=5)
+            s = socket.create_connection(("127.0.0.1", 18112), timeout=5,
+                                         source_address=(f"127.0.1.{i // 16 + 1}", 0))
             if i % 2:
                 s.sendall(b"GET /" + t.encode() + b"/acMetadata/v1/pod/uuid HTTP/1.1\r\nHo")
             socks.append(s)

@@ -51,7 +51,7 @@ def test_app_reads_its_metadata(mdspods, mds, img):
     assert any(line.startswith("sha512-") and line in image_id for line in lines), r
     assert pod_dir(mdspods, uuid).joinpath("mds-registered").exists()
     env = (pod_dir(mdspods, uuid) / "stage1/rootfs/rkt/env/rkt-inspect").read_text()
-    assert f"AC_METADATA_URL={url}\n" in env
+    assert f"AC_METADATA_URL={url}\0" in env
     log = mds.stderr()
     assert f"PUT /pods/{uuid}?token={m.group(1)} - 200" in log
     assert f"PUT /pods/{uuid}/rkt-inspect - 200" in log

@@ -46,7 +46,7 @@ def test_env_user_group_workdir(pods):
     r = p.run()
     assert r.returncode == 0, r
     assert r.stdout.splitlines() == ["1000", "100", "100 400", "/tmp", "bar a"]
-    assert "AC_APP_NAME=a\n" in (p.s1 / "rkt" / "env" / "a").read_text()
+    assert "AC_APP_NAME=a\0" in (p.s1 / "rkt" / "env" / "a").read_text()
 
 
 def test_host_namespaces_and_pid_files(pods):

@@ -178,7 +178,7 @@ def test_env_user_group_workdir(pods):
     assert lines[4] == "bar myapp /root"
     assert lines[5] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     env = (p.s1 / "rkt" / "env" / "myapp").read_text()
-    assert "FOO=bar\n" in env and "AC_APP_NAME=myapp\n" in env
+    assert "FOO=bar\0" in env and "AC_APP_NAME=myapp\0" in env
 
 
 def test_unknown_user_fails(pods):

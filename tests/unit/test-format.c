@@ -5,8 +5,10 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
+#include "escape.h"
 #include "format-util.h"
 #include "parse-util.h"
 #include "table.h"
@@ -346,6 +348,29 @@ TEST(safe_atou64_strict)
         ASSERT_EQ(u, 42);
 }
 
+TEST(parse_id_below_the_invalid_id)
+{
+        uint32_t id = 42;
+
+        ASSERT_OK(parse_id("0", &id));
+        ASSERT_EQ(id, 0);
+        ASSERT_OK(parse_id("4294967294", &id));
+        ASSERT_TRUE(id == 4294967294u);
+        id = 42;
+        ASSERT_ERRNO(parse_id("4294967295", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("4294967296", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("18446744073709551615", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("99999999999999999999999", &id), ERANGE);
+        ASSERT_ERRNO(parse_id("-1", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("+0", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("0x0", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("1e3", &id), EINVAL);
+        ASSERT_ERRNO(parse_id("", &id), EINVAL);
+        ASSERT_EQ(id, 42);
+        ASSERT_TRUE(id_is_numeric("12abc") && id_is_numeric("-1") && id_is_numeric("+0"));
+        ASSERT_TRUE(!id_is_numeric("nobody") && !id_is_numeric("") && !id_is_numeric(NULL));
+}
+
 TEST(safe_atoi64_strict)
 {
         int64_t i = 42;
@@ -534,11 +559,44 @@ TEST(table_counts_runes)
         ASSERT_TRUE(table_renders(t, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\tx\n"
                                      "a\ty\n"));
 
-        /* invalid bytes count one each: 8 of them give width 9 -> 16 */
+        /* invalid bytes are escaped: 8 of them print as 32 characters, width 33 -> 40 */
         t = table_new();
         table_add_cells(t, "\xff\xfe\xc3\xe0\x80\x80\xed\xa0", "x", NULL);
         table_add_cells(t, "a", "y", NULL);
-        ASSERT_TRUE(table_renders(t, "\xff\xfe\xc3\xe0\x80\x80\xed\xa0\tx\na\t\ty\n"));
+        ASSERT_TRUE(table_renders(t, "\\xff\\xfe\\xc3\\xe0\\x80\\x80\\xed\\xa0\tx\n"
+                                     "a\t\t\t\t\ty\n"));
+}
+
+TEST(table_escapes_controls_in_cells)
+{
+        struct table *t = table_new();
+
+        /* a cell's TAB, newline and ESC never make new cells, rows or terminal sequences */
+        table_add_cells(t, "a\tb\nc\x1b[2J", "x", NULL);
+        table_add_line(t, "d\x07\te");
+        ASSERT_EQ(table_rows(t), 2);
+        ASSERT_TRUE(table_renders(t, "a\\tb\\nc\\x1b[2J\tx\nd\\a\t\te\n"));
+}
+
+TEST(escape_nonprint_like_go_quote)
+{
+        char *e;
+
+        e = escape_nonprint("plain \xc3\xa9 \\ text", NULL);
+        ASSERT_STREQ(e, "plain \xc3\xa9 \\ text");
+        free(e);
+        e = escape_nonprint("\a\b\t\n\v\f\r\x01\x1b\x7f", NULL);
+        ASSERT_STREQ(e, "\\a\\b\\t\\n\\v\\f\\r\\x01\\x1b\\x7f");
+        free(e);
+        /* C1 CSI, soft hyphen, RLO, BOM, an invalid byte, a lone continuation byte */
+        e = escape_nonprint("\xc2\x9b\xc2\xad\xe2\x80\xae\xef\xbb\xbf\xff\x80", NULL);
+        ASSERT_STREQ(e, "\\u009b\\u00ad\\u202e\\ufeff\\xff\\x80");
+        free(e);
+        e = escape_nonprint("line\n\tnext\x1b", "\n\t");
+        ASSERT_STREQ(e, "line\n\tnext\\x1b");
+        free(e);
+        ASSERT_TRUE(escape_has_control("a\nb") && escape_has_control("\x7f"));
+        ASSERT_TRUE(!escape_has_control("a b \xc2\x9b"));
 }
 
 TEST(table_add_line_splits_like_a_writer)

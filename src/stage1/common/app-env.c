@@ -9,6 +9,8 @@
 #include "strbuf.h"
 #include "strv.h"
 
+#define ENV_FILE_MAX (4u << 20)
+
 static const char *const env_defaults[][2] = {
         {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
         {"SHELL", "/bin/sh"},
@@ -50,8 +52,10 @@ int app_env_write(int s1fd, const char *name, char *const *env)
         struct strbuf sb = STRBUF_INIT;
         int r;
 
+        /* NUL-terminated entries: a value may hold newlines (Docker images have such values),
+         * never a NUL, so no value can turn into a variable of its own. */
         for (char *const *e = env; e && *e; e++)
-                strbuf_printf(&sb, "%s\n", *e);
+                strbuf_add(&sb, *e, strlen(*e) + 1);
         r = mkdir_p_at(s1fd, "rkt/env", 0755);
         if (r >= 0)
                 r = write_state_file_at(s1fd, path, strbuf_str(&sb), sb.len, 0644);
@@ -63,17 +67,18 @@ int app_env_read(int s1fd, const char *name, char ***ret, struct rk_error **rete
 {
         _cleanup_free_ char *path = xasprintf("rkt/env/%s", name);
         _cleanup_free_ char *text = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
-        char **env = NULL;
+        char **env = xnew0(char *, 1);
+        size_t len = 0;
         int r;
 
-        r = read_file_at(s1fd, path, 1u << 20, &text, NULL);
-        if (r < 0)
+        r = read_file_at(s1fd, path, ENV_FILE_MAX, &text, &len);
+        if (r < 0) {
+                strv_free(env);
                 return rk_error_set_errno(reterr, -r, "reading environment of app %s", name);
-        lines = strv_split(text, '\n');
-        STRV_FOREACH(l, lines)
-                if (**l && strchr(*l, '='))
-                        strv_push(&env, *l);
-        *ret = env ? env : xnew0(char *, 1);
+        }
+        for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+                if (strchr(text + i, '=') && text[i] != '=')
+                        strv_push(&env, text + i);
+        *ret = env;
         return 0;
 }

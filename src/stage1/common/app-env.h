@@ -17,8 +17,14 @@ char **app_env_build(const struct ac_app *app, const char *name);
 /* The value of name in an env strv, or NULL. */
 const char *app_env_get(char *const *env, const char *name);
 
-/* Writes env to s1fd/rkt/env/<name> ("K=V" lines, 0644). Returns 0 or -errno. */
+/*
+ * Writes env to s1fd/rkt/env/<name> (0644): each "K=V" entry followed by a NUL, so a value
+ * keeps its newlines and can never become a variable of its own. Returns 0 or -errno.
+ */
 int app_env_write(int s1fd, const char *name, char *const *env);
 
-/* Reads s1fd/rkt/env/<name> back into a strv. Returns 0 or < 0 with reterr set. */
+/*
+ * Reads s1fd/rkt/env/<name> back into a strv, each entry exactly as written (entries without
+ * a "K=" are skipped). Returns 0 or < 0 with reterr set.
+ */
 int app_env_read(int s1fd, const char *name, char ***ret, struct rk_error **reterr);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "escape.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "parse-util.h"
@@ -135,6 +136,12 @@ int stage1_args_parse(int argc, char **argv, struct stage1_args *ret, struct rk_
         if (!a.uuid) {
                 stage1_args_done(&a);
                 return rk_error_set(reterr, EINVAL, "UUID is missing");
+        }
+        if (a.hostname && escape_has_control(a.hostname)) {
+                /* it becomes a line of the pod's hosts and hostname files */
+                stage1_args_done(&a);
+                return rk_error_set(reterr, EINVAL,
+                                    "-hostname must not contain control characters");
         }
         if (!a.net)
                 a.net = xstrdup("default");

@@ -105,7 +105,7 @@ int caps_finish(uint64_t set, uid_t uid)
         for (int i = 0; i < 2; i++) {
                 uint32_t v = (uint32_t)(set >> (32 * i));
                 data[i] = (struct __user_cap_data_struct){
-                        .effective = v, .permitted = v, .inheritable = v};
+                        .effective = v, .permitted = v, .inheritable = uid == 0 ? 0 : v};
         }
         if (syscall(SYS_capset, &hdr, data) < 0)
                 return -errno;
@@ -115,5 +115,18 @@ int caps_finish(uint64_t set, uid_t uid)
                 if ((set & CAP(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 &&
                     errno != EINVAL)
                         return -errno;
+        return 0;
+}
+
+int caps_clear_inheritable(void)
+{
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[2];
+
+        if (syscall(SYS_capget, &hdr, data) < 0)
+                return -errno;
+        data[0].inheritable = data[1].inheritable = 0;
+        if (syscall(SYS_capset, &hdr, data) < 0)
+                return -errno;
         return 0;
 }

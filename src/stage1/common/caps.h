@@ -28,8 +28,18 @@ uint64_t caps_for_app(const struct ac_app *app, bool disable);
 int caps_prepare(uint64_t set, uid_t uid);
 
 /*
- * Runs in: app child, after setuid/setgid. Sets permitted, effective and inheritable to set
- * and raises the ambient set for non-root uids, so the program keeps exactly set after exec.
- * Returns 0 or -errno.
+ * Runs in: app child, after setuid/setgid. Sets permitted and effective to set; for non-root
+ * uids also inheritable and ambient (rkt's behaviour: the program keeps exactly set after
+ * exec). A root app's inheritable set is empty: a program it runs gains no capability from
+ * file-inheritable bits (it may still raise its own within its bounding set). Returns 0 or
+ * -errno.
  */
 int caps_finish(uint64_t set, uid_t uid);
+
+/*
+ * Empties the calling process's inheritable set (and so its ambient set), keeping the others:
+ * what rkt's caller may have held (a service manager, a capsh wrapper) never reaches an app
+ * or enter session that does not go through caps_finish() (the fly stage1). Returns 0 or
+ * -errno.
+ */
+int caps_clear_inheritable(void);

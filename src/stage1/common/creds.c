@@ -17,6 +17,19 @@ enum db_kind { DB_PASSWD, DB_GROUP };
 
 #define DB_MAX (4u << 20)
 
+/*
+ * Opens a file of the app's rootfs for reading, refused unless it is a regular file (a FIFO,
+ * a device or a directory: -EBADFD), so that neither run nor a later enter can be made to
+ * hang on a FIFO or open a device (fs-util.h: fd_reopen_regular()). Returns the fd, -ENOENT,
+ * -EBADFD or another -errno.
+ */
+static int root_open_regular(int rootfd, const char *path)
+{
+        _cleanup_close_ int pfd = root_open(rootfd, path, O_PATH, 0);
+
+        return pfd < 0 ? pfd : fd_reopen_regular(pfd);
+}
+
 /* Reads fd (at most DB_MAX bytes) into a NUL-terminated malloc'd string. */
 static int read_fd_text(int fd, char **ret)
 {
@@ -30,46 +43,60 @@ static int read_fd_text(int fd, char **ret)
         return 0;
 }
 
-/* Looks name up in etc/passwd or etc/group of the root: field 3 of the matching line. */
-static int db_lookup(int rootfd, enum db_kind kind, const char *name, unsigned *ret)
+/*
+ * Looks name up in etc/passwd or etc/group of the root: field 3 of the matching line, which
+ * must be an ID parse_id() accepts. Returns 1 and sets *ret, 0 when there is no such entry
+ * (or no database), or < 0 with reterr set.
+ */
+static int db_lookup(int rootfd, enum db_kind kind, const char *name, unsigned *ret,
+                     struct rk_error **reterr)
 {
-        _cleanup_close_ int fd = root_open(rootfd, kind == DB_PASSWD ? "/etc/passwd" : "/etc/group",
-                                           O_RDONLY | O_NOCTTY, 0);
+        const char *db = kind == DB_PASSWD ? "/etc/passwd" : "/etc/group";
+        _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
         _cleanup_strv_free_ char **lines = NULL;
         int r;
 
+        fd = root_open_regular(rootfd, db);
+        if (fd == -ENOENT)
+                return 0;
+        if (fd == -EBADFD)
+                return rk_error_set(reterr, EBADFD, "%s of the app is not a regular file", db);
         if (fd < 0)
-                return -ENOENT;
+                return rk_error_set_errno(reterr, -fd, "opening %s of the app", db);
         r = read_fd_text(fd, &text);
         if (r < 0)
-                return r;
+                return rk_error_set_errno(reterr, -r, "reading %s of the app", db);
         lines = strv_split(text, '\n');
         STRV_FOREACH(l, lines) {
                 _cleanup_strv_free_ char **f = strv_split(*l, ':');
-                uint64_t v;
+                uint32_t v;
                 if (strv_length(f) < 3 || strcmp(f[0], name) != 0)
                         continue;
-                if (safe_atou64(f[2], &v) < 0 || v > UINT32_MAX)
-                        return -EINVAL;
-                *ret = (unsigned)v;
-                return 0;
+                if (parse_id(f[2], &v) < 0)
+                        return rk_error_set(reterr, EINVAL, "invalid %s ID \"%s\" for \"%s\" in %s",
+                                            kind == DB_PASSWD ? "user" : "group", f[2], name, db);
+                *ret = v;
+                return 1;
         }
-        return -ENOENT;
+        return 0;
 }
 
 static int resolve_id(int rootfd, enum db_kind kind, const char *s, unsigned *ret,
                       struct rk_error **reterr)
 {
         const char *what = kind == DB_PASSWD ? "user" : "group";
-        uint64_t v;
+        uint32_t v;
+        int r;
 
         if (strcmp(s, "root") == 0) {
                 *ret = 0;
                 return 0;
         }
-        if (safe_atou64(s, &v) == 0 && v <= UINT32_MAX) {
-                *ret = (unsigned)v;
+        if (id_is_numeric(s)) {
+                if (parse_id(s, &v) < 0)
+                        return rk_error_set(reterr, EINVAL, "invalid %s ID \"%s\"", what, s);
+                *ret = v;
                 return 0;
         }
         if (s[0] == '/') {
@@ -83,9 +110,10 @@ static int resolve_id(int rootfd, enum db_kind kind, const char *s, unsigned *re
                 *ret = kind == DB_PASSWD ? st.st_uid : st.st_gid;
                 return 0;
         }
-        if (db_lookup(rootfd, kind, s, ret) < 0)
+        r = db_lookup(rootfd, kind, s, ret, reterr);
+        if (r == 0)
                 return rk_error_set(reterr, ENOENT, "\"%s\" %s not found", s, what);
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 int app_creds_resolve(int rootfd, const struct ac_app *app, bool docker, struct app_creds *ret,

@@ -12,6 +12,7 @@
 
 #include "app-env.h"
 #include "app-exec.h"
+#include "caps.h"
 #include "pod.h"
 #include "root-path.h"
 #include "strv.h"
@@ -69,6 +70,9 @@ int main(int argc, char **argv)
                 argv[i] = exe;
         if ((chroot(root) < 0 || chdir("/") < 0) &&
             rk_error_set_errno(&e, errno, "chroot into %s", root) < 0)
+                fail(e);
+        int r = caps_clear_inheritable();
+        if (r < 0 && rk_error_set_errno(&e, -r, "clearing the inheritable capabilities") < 0)
                 fail(e);
         struct app_exec_params xp = {
                 .argv = argv + i, .envp = env, .creds = &creds, .prefix = "enter", .keep_fd = -1};

@@ -18,6 +18,7 @@
 #include "app-env.h"
 #include "app-exec.h"
 #include "args.h"
+#include "caps.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "mds.h"
@@ -189,6 +190,9 @@ int main(int argc, char **argv)
                 fail(e);
         if (lock_fd() >= 0)
                 (void)fd_set_cloexec(lock_fd(), false);
+        if ((r = caps_clear_inheritable()) < 0 &&
+            rk_error_set_errno(&e, -r, "clearing the inheritable capabilities") < 0)
+                fail(e);
         struct app_exec_params xp = {.argv = argv2,
                                      .envp = env,
                                      .workdir = a->app->working_directory,
