@@ -9,11 +9,12 @@ its runs; one test runs real pods with the native stage1."""
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from podtest import needs_root, pods, img  # noqa: F401
-from podutil import make_pod
+from podutil import make_pod, stage1_tree_entrypoint
 
 pytestmark = pytest.mark.offline
 
@@ -31,8 +32,8 @@ def exited_pods(rkt, tmp_path, n, state="run"):
     out = []
     for _ in range(n):
         p = make_pod(rkt.dir, state, record_dir=tmp_path)
-        gc = p.path / "stage1" / "rootfs" / "gc"
-        gc.write_text(GC_STUB.format(count=count))
+        # rkt runs the gc entrypoint from the tree store copy of the stage1
+        Path(stage1_tree_entrypoint(p, "gc")).write_text(GC_STUB.format(count=count))
         out.append(p)
     return out, count
 
