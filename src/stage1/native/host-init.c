@@ -320,7 +320,11 @@ static char **wanted_controllers(const struct pod_plan *p)
 static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
         _cleanup_free_ char *init = NULL;
+        _cleanup_close_ int podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         int r;
+
+        if (podfd < 0)
+                return rk_error_set_errno(reterr, errno, "opening pod directory");
 
         r = cgroups_detect(&p->cg);
         if (r < 0)
@@ -333,6 +337,10 @@ static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
                 if (p->cg.h[i].v2)
                         p->cg2 = (int)i;
         p->cg_pod = cgroup_pod_path(p->args.uuid);
+        /* recorded before any cgroup exists: gc removes them even after a kill -9 right now */
+        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing subcgroup");
         init = xasprintf("%s/init.scope", p->cg_pod);
         r = cgroups_create(&p->cg, init, reterr);
         if (r < 0)
@@ -443,7 +451,7 @@ static int join_init_cgroups(const struct pod_plan *p, pid_t pid)
 /*
  * Runs in: host side, right after clone, while the pod init sets up its mounts on the other
  * CPU: what the pod init needs only before the go signal or not at all (P/runtime-config,
- * S1/rkt/env/<app>, device filters, P/subcgroup before P/pid). On failure the caller kills
+ * S1/rkt/env/<app>, device filters, P/pid). On failure the caller kills
  * the pod init. Returns 0 or < 0 with reterr set.
  */
 static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **reterr)
@@ -466,9 +474,6 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
         r = attach_filters(p, reterr);
         if (r < 0)
                 return r;
-        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing subcgroup");
         r = join_init_cgroups(p, pid);
         if (r >= 0)
                 r = write_int_file_at(podfd, "pid", pid);
