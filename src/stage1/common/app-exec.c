@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "elf-check.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "strv.h"
@@ -94,6 +95,22 @@ static void close_inherited_fds(const struct app_exec_params *p)
                         *e = xasprintf("LISTEN_PID=%d", (int)getpid()); /* leaks: we exec */
 }
 
+/*
+ * A program whose interpreter or a library is missing from the app's root: named as rkt
+ * named it (its diagnostic helper's words), exit status 203; the loader would only have
+ * said "error while loading shared libraries" (or execve ENOENT for the program itself).
+ */
+static void missing_file_exit(const char *path, char *const *envp)
+{
+        _cleanup_free_ char *missing = NULL;
+
+        if (elf_find_missing(path, envp, &missing) <= 0)
+                return;
+        printf("Error: Unable to open \"%s\": No such file or directory\n", missing);
+        fflush(stdout);
+        _exit(203);
+}
+
 _noreturn_ void app_exec(const struct app_exec_params *p)
 {
         int r;
@@ -108,6 +125,7 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
                 fail(p, -errno, "changing working directory");
         if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 fail(p, -errno, "setting no_new_privs");
+        missing_file_exit(p->argv[0], p->envp);
         execve(p->argv[0], p->argv, p->envp);
         if (errno == ENOENT) {
                 printf("Error: Unable to open \"%s\": No such file or directory\n", p->argv[0]);

@@ -71,13 +71,22 @@ uint64_t caps_for_app(const struct ac_app *app, bool disable)
         return set & caps_all();
 }
 
-int caps_prepare(uint64_t set, uid_t uid)
+int caps_bound(uint64_t set)
 {
         int last = cap_last();
 
         for (int c = 0; c <= last; c++)
                 if (!(set & CAP(c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
                         return -errno;
+        return 0;
+}
+
+int caps_prepare(uint64_t set, uid_t uid)
+{
+        int r = caps_bound(set);
+
+        if (r < 0)
+                return r;
         if (uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return -errno;
         return 0;

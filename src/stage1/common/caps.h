@@ -20,6 +20,10 @@ uint64_t caps_all(void);
 /* The app's set: all when disable, else the default set adjusted by its isolators. */
 uint64_t caps_for_app(const struct ac_app *app, bool disable);
 
+/* Drops every capability outside set from the calling process's bounding set. Returns 0 or
+ * -errno. */
+int caps_bound(uint64_t set);
+
 /*
  * Runs in: app child, as root, before setting credentials. Drops every capability outside
  * set from the bounding set and, for uid != 0, keeps the set across setuid (PR_SET_KEEPCAPS).

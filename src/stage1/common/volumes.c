@@ -38,6 +38,39 @@ static bool mounts_have_target(const struct app_mounts *m, const char *path)
         return false;
 }
 
+bool app_mounts_under(const struct app_mounts *m, const char *dir)
+{
+        size_t n = strlen(dir);
+
+        for (size_t i = 0; i < m->n; i++) {
+                _cleanup_free_ char *t = path_clean(m->items[i].target);
+                if (strncmp(t, dir, n) == 0 && (t[n] == '\0' || t[n] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+static int cmp_mount(const void *a, const void *b)
+{
+        const struct app_mount *x = a, *y = b;
+        _cleanup_free_ char *cx = path_clean(x->target), *cy = path_clean(y->target);
+        int c = strcmp(cx, cy);
+
+        /* the first of two equal targets stays first (the mounts of rkt's order won) */
+        return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+/*
+ * In path order: a mount lies on top of every mount whose target contains its own (rkt's
+ * TestVolumes: /dir1/dir2/dir3 inside the volume at /dir1), whatever order they were given.
+ */
+static void mounts_sort(struct app_mounts *m)
+{
+        for (size_t i = 0; i < m->n; i++)
+                m->items[i].order = i;
+        qsort(m->items, m->n, sizeof(m->items[0]), cmp_mount);
+}
+
 static struct app_mount *mounts_add(struct app_mounts *m)
 {
         struct app_mount *n = realloc(m->items, (m->n + 1) * sizeof(*n));
@@ -126,7 +159,8 @@ int app_mounts_compute(const struct stage1_pod *pod, const struct stage1_app *a,
                 app_mounts_done(&out);
                 return r;
         }
-        /* own_volume moved with realloc: re-point implicit mounts at their copies */
+        mounts_sort(&out);
+        /* own_volume moved with realloc and the sort: re-point implicit mounts at their copies */
         for (size_t i = 0; i < out.n; i++)
                 if (out.items[i].implicit)
                         out.items[i].volume = &out.items[i].own_volume;

@@ -22,6 +22,7 @@ struct app_mount {
         bool read_only;
         bool implicit;
         char *docker_source; /* implicit Docker volume: image path to copy from, or NULL */
+        size_t order;        /* position before sorting (app_mounts_compute) */
 };
 
 struct app_mounts {
@@ -30,7 +31,8 @@ struct app_mounts {
 };
 
 /*
- * Computes the effective mounts of app a. implicit_empty: native behaviour (unmatched mount
+ * Computes the effective mounts of app a, in path order (a target after every target that
+ * contains it). implicit_empty: native behaviour (unmatched mount
  * points get an implicit empty volume with a warning); else fly's (`missing volume for
  * mountpoint "<n>"`). Returns 0 and fills *ret (free with app_mounts_done()), or < 0 with
  * reterr set.
@@ -38,6 +40,9 @@ struct app_mounts {
 int app_mounts_compute(const struct stage1_pod *pod, const struct stage1_app *a,
                        bool implicit_empty, struct app_mounts *ret, struct rk_error **reterr);
 void app_mounts_done(struct app_mounts *m);
+
+/* Whether a mount's target is dir (cleaned, absolute) or lies below it. */
+bool app_mounts_under(const struct app_mounts *m, const char *dir);
 
 /*
  * The host path backing a volume: the host source, or P/sharedVolumes/<name> for empty ones.

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "fd-util.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
@@ -264,6 +265,21 @@ static void drop_init_caps(void)
                 fprintf(stderr, "stage1: dropping capabilities of pid 1: %m\n");
 }
 
+/*
+ * The pod init's bounding set: what its apps may have (rkt's default set and what their
+ * isolators add), as nspawn's was (SPEC.md §11.11 TestCaps). Its children were forked
+ * before; the apps drop to their own sets themselves.
+ */
+static void bound_init_caps(const struct pod_plan *p)
+{
+        uint64_t set = caps_default();
+
+        for (size_t i = 0; i < p->n_apps; i++)
+                set |= p->apps[i].caps;
+        if (caps_bound(set) < 0)
+                fprintf(stderr, "stage1: limiting the bounding set of pid 1: %m\n");
+}
+
 static void start_apps(struct pod_plan *p)
 {
         int gate[2];
@@ -290,6 +306,7 @@ static void start_apps(struct pod_plan *p)
         (void)unlink("/rkt/supervisor-status");
         if (symlink("ready", "/rkt/supervisor-status") < 0)
                 fprintf(stderr, "stage1: writing supervisor-status: %m\n");
+        bound_init_caps(p);
         drop_init_caps();
         safe_close(gate[1]); /* go */
 }

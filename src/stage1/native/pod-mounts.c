@@ -157,15 +157,21 @@ static int bind_cgroupfs(int rootfd, struct rk_error **reterr)
         return 0;
 }
 
-static int setup_kernel_fs(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+/*
+ * /proc, /sys (unless the app mounts something at /sys or below it: then /sys is what its
+ * mounts make it, as rkt did, rkt issue 2874), cgroupfs, /dev and the masked paths.
+ */
+static int setup_kernel_fs(const struct pod_plan *p, const struct plan_app *pa, int rootfd,
+                           struct rk_error **reterr)
 {
+        bool sysfs = !app_mounts_under(&pa->mounts, "/sys");
         int r;
 
         r = mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
-        if (r >= 0)
+        if (r >= 0 && sysfs)
                 r = mount_at(rootfd, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                              NULL, reterr);
-        if (r >= 0)
+        if (r >= 0 && sysfs)
                 r = bind_cgroupfs(rootfd, reterr);
         if (r >= 0)
                 r = setup_dev(p, rootfd, reterr);
@@ -221,7 +227,7 @@ int pod_mounts_setup_app(const struct pod_plan *p, const struct plan_app *pa,
         rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening %s", rootfs);
-        r = setup_kernel_fs(p, rootfd, reterr);
+        r = setup_kernel_fs(p, pa, rootfd, reterr);
         for (size_t i = 0; r >= 0 && i < pa->mounts.n; i++)
                 r = volume_mount(p->pod, rootfs, &pa->mounts.items[i], true, reterr);
         if (r >= 0)
