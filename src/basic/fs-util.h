@@ -8,6 +8,8 @@
 
 /* Writes all of buf, retrying on EINTR and short writes. */
 int write_full(int fd, const void *buf, size_t len);
+/* Writes all of buf at offset off (pwrite), retrying on EINTR and short writes. */
+int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 /* Reads up to len bytes, retrying until EOF or len. Returns the byte count. */
 ssize_t read_full(int fd, void *buf, size_t len);
 /* Reads the whole file at dirfd/path (at most max bytes, else -EFBIG) into a NUL-terminated

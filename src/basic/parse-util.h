@@ -26,3 +26,10 @@ int safe_atou64(const char *s, uint64_t *ret);
  * -ERANGE when the value is outside [INT64_MIN, INT64_MAX]. *ret is untouched on failure.
  */
 int safe_atoi64(const char *s, int64_t *ret);
+
+/*
+ * Parses a size: decimal digits with an optional binary multiple K, M, G, T or P (either
+ * case, "16G" is 16 GiB). Returns 0 and sets *ret; -EINVAL on syntax errors; -ERANGE above
+ * UINT64_MAX.
+ */
+int parse_size_iec(const char *s, uint64_t *ret);

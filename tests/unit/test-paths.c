@@ -367,7 +367,7 @@ static size_t chain_depth(int dfd)
 
 TEST(walks_are_iterative_and_bounded)
 {
-        const size_t depth = 8000; /* paths of 16 KB; the old recursive walks held a
+        const size_t depth = 5000; /* paths of 10 KB; the old recursive walks held a
                                     * descriptor per level */
         _cleanup_close_ int src = fresh_dir("deep-src");
         struct rlimit old, low;
