@@ -82,3 +82,16 @@ char *path_join_lexical(const char *dir, const char *target)
         }
         return strbuf_detach(&sb);
 }
+
+char *path_abbrev(const char *s)
+{
+        size_t len = strlen(s), head = 80, tail = len - 60;
+
+        if (len <= 160)
+                return xstrdup(s);
+        while (head > 0 && ((unsigned char)s[head] & 0xc0) == 0x80)
+                head--; /* not inside a UTF-8 sequence */
+        while (tail < len && ((unsigned char)s[tail] & 0xc0) == 0x80)
+                tail++;
+        return xasprintf("%.*s...%s", (int)head, s, s + tail);
+}

@@ -41,3 +41,7 @@ size_t path_depth(const char *path);
  * absolute or climbs above the root.
  */
 char *path_join_lexical(const char *dir, const char *target);
+
+/* s for a message: as it is up to 160 bytes, else its start, "...", and its end (cut at
+ * character boundaries). malloc'd. */
+char *path_abbrev(const char *s);

@@ -23,6 +23,7 @@
 #include "docker-ref.h"
 #include "fs-util.h"
 #include "log.h"
+#include "path-util.h"
 #include "strv.h"
 
 #define MAX_LINK_HOPS 8 /* links followed from a manifest.json name */
@@ -68,35 +69,17 @@ static void archive_done(struct docker_archive *da)
         free(da->config);
 }
 
-/*
- * The canonical form of name (relative to the member directory dir, NULL for the top): no
- * "." or empty components, ".." applied. NULL when it is empty, absolute or climbs out.
- */
-static char *member_normalise(const char *dir, const char *name)
+/* The canonical form of a member name or a name manifest.json gives (path_name_normalise():
+ * "." and empty components dropped); NULL when it is empty, absolute or has "..". */
+static char *member_normalise(const char *name)
 {
-        _cleanup_strv_free_ char **out = NULL, **parts = NULL, **base = NULL;
+        char *out = NULL;
 
-        if (name[0] == '/' || name[0] == '\0')
+        if (path_name_normalise(name, 0, &out) < 0 || !*out) {
+                free(out);
                 return NULL;
-        base = dir ? strv_split(dir, '/') : NULL;
-        parts = strv_split(name, '/');
-        STRV_FOREACH(p, base)
-                if (**p && strcmp(*p, ".") != 0)
-                        strv_push(&out, *p);
-        STRV_FOREACH(p, parts) {
-                size_t n = strv_length(out);
-
-                if (**p == '\0' || strcmp(*p, ".") == 0)
-                        continue;
-                if (strcmp(*p, "..") != 0) {
-                        strv_push(&out, *p);
-                        continue;
-                }
-                if (n == 0)
-                        return NULL;
-                out[n - 1] = (free(out[n - 1]), NULL);
         }
-        return out ? strv_join(out, "/") : NULL;
+        return out;
 }
 
 static struct archive *archive_reader(int fd)
@@ -150,9 +133,13 @@ static void record_link(struct docker_archive *da, const char *name, struct arch
         char *target;
 
         if (hard)
-                target = member_normalise(NULL, hard);
-        else
-                target = member_normalise(dir, archive_entry_symlink(e) ?: "");
+                target = member_normalise(hard);
+        else /* relative to the link's directory, ".." applied, never above the archive */
+                target = path_join_lexical(dir ?: "", archive_entry_symlink(e) ?: "");
+        if (target && !*target) {
+                free(target);
+                target = NULL;
+        }
         if (!target)
                 return;
         strv_push(&da->links, name);
@@ -170,10 +157,10 @@ static int archive_walk(struct docker_archive *da, member_fn fn, int tmp_fd,
         if (!a)
                 return rk_error_set(reterr, EINVAL, "%s: not a tar archive", da->path);
         while (next_header(a, &e, &r)) {
-                _cleanup_free_ char *name = member_normalise(NULL, archive_entry_pathname(e) ?: "");
+                _cleanup_free_ char *name = member_normalise(archive_entry_pathname(e) ?: "");
 
                 if (!name)
-                        continue;
+                        continue; /* never named by manifest.json: nothing to read */
                 r = fn(da, a, e, name, tmp_fd, reterr);
                 if (r < 0)
                         return r;
@@ -326,7 +313,7 @@ static int archive_pick(struct docker_archive *da, const char *ref, struct rk_er
 /* name followed through the archive's links: a member name, or NULL when unsafe. */
 static char *member_resolve(const struct docker_archive *da, const char *name)
 {
-        _cleanup_free_ char *cur = member_normalise(NULL, name);
+        _cleanup_free_ char *cur = member_normalise(name);
 
         for (int hop = 0; cur && hop <= MAX_LINK_HOPS; hop++) {
                 const char *next = NULL;

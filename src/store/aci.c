@@ -766,14 +766,14 @@ static int walk_rootfs_entry(struct walk_state *ws, struct archive *a, struct ac
 static int walk_entry(struct walk_state *ws, struct archive *a, struct archive_entry *e,
                       struct aci_walk *w, struct rk_error **reterr)
 {
-        const char *raw = archive_entry_pathname(e);
-        _cleanup_free_ char *name = NULL;
+        const char *pathname = archive_entry_pathname(e);
+        _cleanup_free_ char *name = NULL, *raw = pathname ? path_abbrev(pathname) : NULL;
         struct entry ent = {e, raw};
         int r;
 
-        if (!raw)
+        if (!pathname)
                 return rk_error_set(reterr, EINVAL, "invalid image: entry without a name");
-        if (path_name_normalise(raw, 0, &name) < 0)
+        if (path_name_normalise(pathname, 0, &name) < 0)
                 return rk_error_set(reterr, EINVAL,
                                     "invalid image: entry \"%s\" has an absolute path or \"..\"",
                                     raw);
