@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "aci.h"
 #include "chase.h"
 #include "fs-util.h"
 #include "path-util.h"
@@ -526,19 +527,9 @@ static int write_header(struct writer *w, struct rk_error **reterr)
         return 0;
 }
 
-/* Feeds len zero bytes (a hole: the sparse writer skips them) to the archive. */
 static int write_zeros(struct writer *w, uint64_t len, struct rk_error **reterr)
 {
-        static const char zeros[COPY_BLOCK];
-
-        while (len > 0) {
-                size_t n = (size_t)MIN(len, (uint64_t)sizeof(zeros));
-
-                if (archive_write_data(w->a, zeros, n) != (la_ssize_t)n)
-                        return write_failed(w, reterr);
-                len -= n;
-        }
-        return 0;
+        return aci_write_zeros(w->a, len) < 0 ? write_failed(w, reterr) : 0;
 }
 
 /* The whole content in order: segments from the spool, zeros between them. */

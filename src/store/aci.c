@@ -880,6 +880,20 @@ int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct r
         return walk(-EBADF, &stream, w, reterr);
 }
 
+int aci_write_zeros(struct archive *w, uint64_t len)
+{
+        static const char zeros[1 << 20];
+
+        while (len > 0) {
+                size_t n = (size_t)MIN(len, (uint64_t)sizeof(zeros));
+
+                if (archive_write_data(w, zeros, n) != (la_ssize_t)n)
+                        return -EIO;
+                len -= n;
+        }
+        return 0;
+}
+
 void aci_walk_done(struct aci_walk *w)
 {
         free(w->manifest);

@@ -78,3 +78,12 @@ typedef ssize_t (*aci_read_fn)(void *userdata, const void **buf);
 /* Like aci_walk(), reading the tar through fn. */
 int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct rk_error **reterr);
 void aci_walk_done(struct aci_walk *w);
+
+struct archive;
+/*
+ * Writes len zero bytes of the current entry to the tar writer w: a hole when the entry is
+ * sparse (libarchive's writers take a sparse entry's whole content and leave its holes
+ * out), so writing a file's data means its blocks at their offsets with zeros between.
+ * Returns 0 or -EIO.
+ */
+int aci_write_zeros(struct archive *w, uint64_t len);
