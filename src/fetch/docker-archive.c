@@ -288,12 +288,17 @@ static int pick_by_tag(struct docker_archive *da, const char *ref, struct rk_err
                             da->path, ref, tags);
 }
 
+/* What docker2aci read of manifest.json's entries (json-util.h's key matching). */
+static const struct json_field_spec save_fields[] = {{"Config"}, {"RepoTags"}, {"Layers"}, {NULL}};
+
 /* Chooses the manifest.json entry named by ref (NULL: the only one). */
 static int archive_pick(struct docker_archive *da, const char *ref, struct rk_error **reterr)
 {
-        _cleanup_free_ char *tags = NULL;
+        _cleanup_free_ char *tags = NULL, *why = NULL;
 
-        da->manifest = json_loadb(da->index, da->index_len, 0, NULL);
+        da->manifest = json_load_fields(da->index, da->index_len, save_fields, &why);
+        if (!da->manifest)
+                return rk_error_set(reterr, EINVAL, "%s: invalid manifest.json: %s", da->path, why);
         if (!json_is_array(da->manifest) || json_array_size(da->manifest) == 0)
                 return rk_error_set(reterr, EINVAL, "%s: manifest.json is not a list of images",
                                     da->path);
@@ -544,6 +549,7 @@ static int archive_open(struct docker_archive *da, struct rk_error **reterr)
 static int archive_image(struct docker_archive *da, const char *ref, const char *tmp, int tmp_fd,
                          struct docker_image *img, struct rk_error **reterr)
 {
+        _cleanup_free_ char *why = NULL;
         int r;
 
         r = archive_open(da, reterr);
@@ -557,10 +563,10 @@ static int archive_image(struct docker_archive *da, const char *ref, const char 
                 r = archive_extract(da, tmp_fd, reterr);
         if (r < 0)
                 return r;
-        img->config = json_loadb(da->config, da->config_len, 0, NULL);
-        if (!json_is_object(img->config))
-                return rk_error_set(reterr, EINVAL, "%s: the image configuration is not JSON",
-                                    da->path);
+        img->config = docker_config_parse(da->config, da->config_len, &why);
+        if (!img->config)
+                return rk_error_set(reterr, EINVAL, "%s: the image configuration: %s", da->path,
+                                    why);
         r = archive_verify(da, img->config, tmp_fd, reterr);
         if (r < 0)
                 return r;

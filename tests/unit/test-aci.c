@@ -827,6 +827,8 @@ TEST(walk_writes_sparse_entries_with_holes)
         ASSERT_OK(setenv("RKT_MAX_SPARSE_SIZE", "4G", 1));
         ASSERT_ERRNO(validate(&tar, &msg), EFBIG);
         ASSERT_CONTAINS(msg, "rootfs/sparse");
+        free(msg);
+        msg = NULL;
         ASSERT_OK(unsetenv("RKT_MAX_SPARSE_SIZE"));
         require_root();
         w.extract_fd = dfd = fresh_dir();
