@@ -10,6 +10,7 @@ import pytest
 
 import aci as A
 import dockerutil as D
+from nettest import netns, netpods, sh_img  # noqa: F401
 from storeutil import list_json
 from test_config import put
 from test_docker_archive import image_config, save_archive
@@ -158,3 +159,30 @@ def test_docker_save_manifest_with_two_keys_for_a_field_is_refused(rkt, tmp_path
         ' "layers": ["l/layer.tar", "l/layer.tar"]}]'))
     r = rkt(INSECURE, "fetch", f"docker-archive:{p}")
     assert r.code == 254 and 'duplicate key "layers"' in r.err, r
+
+
+# --------------------------------------------------------------------------- net.d
+
+def test_network_with_capitalised_keys(netpods, sh_img):
+    """rkt's own network tests write "Name", "Type", "IpMasq", "Ipam": such a network
+    works, is torn down by gc (teardown reads the pod's copy the same way), and its file
+    reaches the plugin unchanged."""
+    conf = ('{"cniVersion": "0.1.0", "Name": "caps", "Type": "ptp", "IpMasq": true,'
+            ' "Ipam": {"Type": "host-local", "Subnet": "10.222.9.0/24",'
+            ' "Routes": [{"Dst": "0.0.0.0/0"}]}}')
+    path = netpods.write_net("10-caps", conf)
+    r, uuid = netpods.run(sh_img.path, "--exec=/bin/sh", "--", "-c",
+                          "ip -o -4 addr show eth0", net="caps")
+    assert r.code == 0 and "inet 10.222.9." in r.out, r
+    (copy,) = netpods.dir.glob(f"pods/*/{uuid}/net/10-caps.conf")
+    assert copy.read_text() == conf
+    assert path.read_text() == conf
+    netpods.ok("gc", "--grace-period=0s")
+
+
+def test_network_with_two_keys_for_a_field_is_refused(netpods, sh_img):
+    netpods.write_net("10-dup", '{"cniVersion": "0.1.0", "name": "dup", "Name": "other",'
+                                ' "type": "ptp"}')
+    r, _ = netpods.run(sh_img.path, net="dup")
+    assert r.code == 254, r
+    assert "10-dup.conf" in r.err and 'duplicate key "Name"' in r.err, r
