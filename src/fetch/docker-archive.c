@@ -21,6 +21,7 @@
 
 #include "docker-manifest.h"
 #include "docker-ref.h"
+#include "format-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "path-util.h"
@@ -374,8 +375,7 @@ static void md_hex(EVP_MD_CTX *md, char hex[static 65])
         unsigned char out[32];
 
         EVP_DigestFinal_ex(md, out, NULL);
-        for (size_t i = 0; i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", out[i]);
+        hex_encode(out, sizeof(out), hex);
 }
 
 /* Copies the current member to tmp_fd/layer-<k>, recording its sha256. */

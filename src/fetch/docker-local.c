@@ -15,6 +15,7 @@
 #include "docker-image.h"
 #include "docker-manifest.h"
 #include "docker-ref.h"
+#include "format-util.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
@@ -53,8 +54,7 @@ static int blob_verify(int dirfd, const char *path, const char *digest, struct r
         if (n < 0)
                 return rk_error_set_errno(reterr, errno, "cannot read blob %s", digest);
         EVP_DigestFinal_ex(md, out, NULL);
-        for (size_t i = 0; i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", out[i]);
+        hex_encode(out, 32, hex);
         if (strcmp(hex, digest + 7) != 0)
                 return rk_error_set(reterr, EBADMSG, "blob %s: digest mismatch", digest);
         return 0;

@@ -7,6 +7,7 @@
 
 #include "docker-image.h"
 #include "docker-ref.h"
+#include "format-util.h"
 #include "json-util.h"
 #include "strv.h"
 
@@ -40,8 +41,7 @@ char *docker_sha256(const void *data, size_t len)
 
         EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
         memcpy(out, "sha256:", 7);
-        for (size_t i = 0; i < sizeof(md); i++)
-                snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+        hex_encode(md, sizeof(md), out + 7);
         return out;
 }
 

@@ -196,7 +196,7 @@ int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn pr
         if (total == 0)
                 return rk_error_set(reterr, EINVAL, "image is empty");
         EVP_DigestFinal_ex(md, digest, NULL);
-        digest_to_hex(digest, STORE_KEY_HEX / 2, hex);
+        hex_encode(digest, STORE_KEY_HEX / 2, hex);
         *ret_key = xasprintf(STORE_KEY_PREFIX "%s", hex);
         *ret_size = total;
         return 0;

@@ -37,17 +37,6 @@ static const struct {
         {"locks", 02750},
 };
 
-void digest_to_hex(const unsigned char *md, size_t len, char *out)
-{
-        static const char hex[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < len; i++) {
-                out[2 * i] = hex[md[i] >> 4];
-                out[2 * i + 1] = hex[md[i] & 15];
-        }
-        out[2 * len] = '\0';
-}
-
 int store_sparse_max(uint64_t *ret, struct rk_error **reterr)
 {
         const char *env = getenv("RKT_MAX_SPARSE_SIZE");

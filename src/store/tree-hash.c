@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "format-util.h"
 #include "fs-util.h"
 #include "store-private.h"
 #include "strbuf.h"
@@ -278,7 +279,7 @@ int tree_hash_compute(int dirfd, const char *name, const struct digest_map *know
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot hash tree %s", name);
         EVP_DigestFinal_ex(md, digest, NULL);
-        digest_to_hex(digest, STORE_KEY_HEX / 2, hex);
+        hex_encode(digest, STORE_KEY_HEX / 2, hex);
         *ret = xasprintf(STORE_KEY_PREFIX "%s", hex);
         return 0;
 }
