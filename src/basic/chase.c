@@ -14,6 +14,9 @@
 #include "path-util.h"
 #include "strbuf.h"
 
+#define STR_(x)      #x
+#define STRINGIFY(x) STR_(x)
+
 /* The components still to resolve, the next one last. */
 struct pending {
         char **v;
@@ -252,6 +255,23 @@ int chase(const struct chase_ops *ops, void *tree, uintptr_t root, const char *p
         }
         *ret = (struct chase_result){w.cur, base, strbuf_detach(&w.path)};
         return 0;
+}
+
+const char *chase_strerror(int r)
+{
+        switch (r) {
+        case -ENOENT:
+                return "is below a symbolic link to nothing";
+        case -ENOTDIR:
+                return "is below a file that is not a directory";
+        case -ELOOP:
+                return "is below too many levels of symbolic links";
+        case -ENAMETOOLONG:
+                return "is longer than " STRINGIFY(PATH_MAX) " bytes or has more than " STRINGIFY(
+                        PATH_DEPTH_MAX) " components once its symbolic links are resolved";
+        default:
+                return NULL;
+        }
 }
 
 void chase_result_done(const struct chase_ops *ops, void *tree, struct chase_result *r)

@@ -56,6 +56,9 @@ struct chase_result {
 int chase(const struct chase_ops *ops, void *tree, uintptr_t root, const char *path, unsigned flags,
           struct chase_result *ret);
 void chase_result_done(const struct chase_ops *ops, void *tree, struct chase_result *r);
+/* Why an entry could not be resolved, to follow its name in a message ("is below a symbolic
+ * link to nothing"), for chase()'s own errors; NULL for others. */
+const char *chase_strerror(int r);
 
 /*
  * chase() on disk below the directory rootfd: ret->dir is an O_PATH directory descriptor.

@@ -58,6 +58,16 @@ void xattrs_done(struct xattrs *x)
         *x = (struct xattrs){0};
 }
 
+void xattrs_add(struct xattrs *x, const char *name, const void *value, size_t size)
+{
+        x->v = oom_check(reallocarray(x->v, x->n + 1, sizeof(*x->v)));
+        x->v[x->n].name = xstrdup(name);
+        x->v[x->n].value = oom_check(malloc(size + 1));
+        if (size)
+                memcpy(x->v[x->n].value, value, size);
+        x->v[x->n++].size = size;
+}
+
 static int cmp_xattr(const void *a, const void *b)
 {
         return strcmp(((const struct xattr *)a)->name, ((const struct xattr *)b)->name);

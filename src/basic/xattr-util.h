@@ -39,6 +39,8 @@ struct xattrs {
         size_t n;
 };
 
+/* Appends a copy of name=value to x. */
+void xattrs_add(struct xattrs *x, const char *name, const void *value, size_t size);
 /* Every xattr of the file open as fd (an O_PATH descriptor too), sorted by name. */
 int xattrs_read_fd(int fd, struct xattrs *ret);
 void xattrs_done(struct xattrs *x);

@@ -280,17 +280,9 @@ static void node_set_meta(struct node *n, struct archive_entry *e)
         n->mtime = archive_entry_mtime(e);
         xattrs_done(&n->xattrs);
         archive_entry_xattr_reset(e);
-        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-                struct xattrs *x = &n->xattrs;
-
-                if (!xattr_image_allowed(name, value, size))
-                        continue;
-                x->v = oom_check(reallocarray(x->v, x->n + 1, sizeof(*x->v)));
-                x->v[x->n].name = xstrdup(name);
-                x->v[x->n].value = oom_check(malloc(size + 1));
-                memcpy(x->v[x->n].value, value, size);
-                x->v[x->n++].size = size;
-        }
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                if (xattr_image_allowed(name, value, size))
+                        xattrs_add(&n->xattrs, name, value, size);
 }
 
 /* A hard link: shares the content (and metadata) of its target, now or later. The target
@@ -320,16 +312,9 @@ static int make_hardlink(struct squash *sq, struct node *n, const char *target,
         n->content = tn->content;
         n->content->refs++;
         n->inode = tn->inode;
-        for (size_t i = 0; i < tn->xattrs.n; i++) {
-                struct xattrs *x = &n->xattrs;
-                const struct xattr *src = &tn->xattrs.v[i];
-
-                x->v = oom_check(reallocarray(x->v, x->n + 1, sizeof(*x->v)));
-                x->v[x->n].name = xstrdup(src->name);
-                x->v[x->n].value = oom_check(malloc(src->size + 1));
-                memcpy(x->v[x->n].value, src->value, src->size);
-                x->v[x->n++].size = src->size;
-        }
+        for (size_t i = 0; i < tn->xattrs.n; i++)
+                xattrs_add(&n->xattrs, tn->xattrs.v[i].name, tn->xattrs.v[i].value,
+                           tn->xattrs.v[i].size);
         return 0;
 }
 
@@ -366,21 +351,11 @@ static int node_fill(struct squash *sq, struct archive *a, struct archive_entry 
 
 static int resolve_error(int r, struct rk_error **reterr)
 {
-        switch (r) {
-        case -ENOENT:
-                return rk_error_set(reterr, EINVAL, "below a symbolic link to nothing");
-        case -ENOTDIR:
-                return rk_error_set(reterr, EINVAL, "below a file that is not a directory");
-        case -ELOOP:
-                return rk_error_set(reterr, EINVAL, "too many levels of symbolic links");
-        case -ENAMETOOLONG:
-                return rk_error_set(reterr, EINVAL,
-                                    "longer than %d bytes or more than %d components once its "
-                                    "symbolic links are resolved",
-                                    PATH_MAX, PATH_DEPTH_MAX);
-        default:
-                return rk_error_set_errno(reterr, -r, "cannot resolve the path");
-        }
+        const char *why = chase_strerror(r);
+
+        if (why)
+                return rk_error_set(reterr, EINVAL, "%s", why);
+        return rk_error_set_errno(reterr, -r, "cannot resolve the path");
 }
 
 /* One entry of the current layer at its normalised path, resolved in the rootfs. */

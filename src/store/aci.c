@@ -260,31 +260,11 @@ struct entry {
 
 static int resolve_error(int r, const char *raw, struct rk_error **reterr)
 {
-        switch (r) {
-        case -ENOENT:
-                return rk_error_set(reterr, EINVAL,
-                                    "invalid image: entry \"%s\" is below a symbolic link to "
-                                    "nothing",
-                                    raw);
-        case -ENOTDIR:
-                return rk_error_set(reterr, EINVAL,
-                                    "invalid image: entry \"%s\" is below a file that is not a "
-                                    "directory",
-                                    raw);
-        case -ELOOP:
-                return rk_error_set(reterr, EINVAL,
-                                    "invalid image: entry \"%s\": too many levels of symbolic "
-                                    "links",
-                                    raw);
-        case -ENAMETOOLONG:
-                return rk_error_set(reterr, EINVAL,
-                                    "invalid image: entry \"%s\" is longer than %d bytes or has "
-                                    "more than %d components once its symbolic links are "
-                                    "resolved",
-                                    raw, PATH_MAX, PATH_DEPTH_MAX);
-        default:
-                return rk_error_set_errno(reterr, -r, "invalid image: entry \"%s\"", raw);
-        }
+        const char *why = chase_strerror(r);
+
+        if (why)
+                return rk_error_set(reterr, EINVAL, "invalid image: entry \"%s\" %s", raw, why);
+        return rk_error_set_errno(reterr, -r, "invalid image: entry \"%s\"", raw);
 }
 
 static char *join_path(const char *dir, const char *base)
