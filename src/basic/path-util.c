@@ -85,9 +85,9 @@ char *path_join_lexical(const char *dir, const char *target)
 
 char *path_abbrev(const char *s)
 {
-        size_t len = strlen(s), head = 80, tail = len - 60;
+        size_t len = strlen(s), head = 500, tail = len - 200;
 
-        if (len <= 160)
+        if (len <= 1024)
                 return xstrdup(s);
         while (head > 0 && ((unsigned char)s[head] & 0xc0) == 0x80)
                 head--; /* not inside a UTF-8 sequence */

@@ -42,6 +42,6 @@ size_t path_depth(const char *path);
  */
 char *path_join_lexical(const char *dir, const char *target);
 
-/* s for a message: as it is up to 160 bytes, else its start, "...", and its end (cut at
- * character boundaries). malloc'd. */
+/* s for a message: as it is up to 1024 bytes, else its first 500, "...", and its last 200
+ * (cut at character boundaries). malloc'd. */
 char *path_abbrev(const char *s);

@@ -116,6 +116,25 @@ TEST(join_lexical)
         }
 }
 
+TEST(abbreviation_for_messages)
+{
+        _cleanup_free_ char *short_ = repeat("a", 1024, ""), *long_ = NULL, *out = NULL;
+        _cleanup_free_ char *utf8 = NULL, *out2 = NULL;
+
+        out = path_abbrev(short_);
+        ASSERT_STREQ(out, short_);
+        free(out);
+        long_ = xasprintf("%s%s", short_, "tail");
+        out = path_abbrev(long_);
+        ASSERT_EQ(strlen(out), 500 + 3 + 200);
+        ASSERT_TRUE(strncmp(out + 500, "...", 3) == 0);
+        ASSERT_STREQ(out + strlen(out) - 4, "tail");
+        /* a two-byte character across the cut is not split */
+        utf8 = xasprintf("%.*s\xc3\xa9%s", 499, short_, short_);
+        out2 = path_abbrev(utf8);
+        ASSERT_TRUE(strncmp(out2 + 499, "...", 3) == 0);
+}
+
 /* ---- chase() over an in-memory tree ---- */
 
 static struct vnode *node_new(const char *name, mode_t mode, const char *link)
