@@ -540,7 +540,7 @@ static int copy_range(int fd, int outfd, off_t off, off_t len)
 
 int copy_fd_sparse(int fd, int outfd, off_t size)
 {
-        off_t pos = 0;
+        off_t pos = 0, end = 0;
 
         while (pos < size) {
                 off_t data = lseek(fd, pos, SEEK_DATA), hole;
@@ -558,9 +558,11 @@ int copy_fd_sparse(int fd, int outfd, off_t size)
                 r = copy_range(fd, outfd, data, MIN(hole, size) - data);
                 if (r < 0)
                         return r;
+                end = MIN(hole, size);
                 pos = hole;
         }
-        return RET_NERRNO(ftruncate(outfd, size));
+        /* a hole at the end (a truncate costs a journal transaction: only then) */
+        return end < size ? RET_NERRNO(ftruncate(outfd, size)) : 0;
 }
 
 /* Sets xattrs an image may carry, and owner, mode and times, on the copy of st: fd (open)

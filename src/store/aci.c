@@ -469,7 +469,7 @@ static bool entry_wanted(const struct aci_walk *w, const struct entry *ent)
 static int write_data(struct archive *a, int fd, const struct entry *ent, unsigned char *digest,
                       struct rk_error **reterr)
 {
-        la_int64_t size = archive_entry_size(ent->e);
+        la_int64_t size = archive_entry_size(ent->e), end = 0;
         struct content_digest cd = {0};
         const void *buf;
         size_t len;
@@ -492,12 +492,15 @@ static int write_data(struct archive *a, int fd, const struct entry *ent, unsign
                 }
                 if (digest)
                         content_digest_add(&cd, (uint64_t)off, buf, len);
+                end = off + (la_int64_t)len;
         }
         if (r != ARCHIVE_EOF) {
                 content_digest_done(&cd);
                 return archive_fail(a, reterr, "invalid image archive");
         }
-        if (ftruncate(fd, MAX(size, 0)) < 0) {
+        /* a hole at the end: the file gets its size (a truncate costs a journal transaction
+         * on some file systems: only then) */
+        if (end < MAX(size, 0) && ftruncate(fd, MAX(size, 0)) < 0) {
                 content_digest_done(&cd);
                 return rk_error_set_errno(reterr, errno, "cannot extract \"%s\"", ent->raw);
         }

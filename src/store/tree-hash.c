@@ -20,7 +20,7 @@
 
 int content_digest_init(struct content_digest *cd, uint64_t size)
 {
-        *cd = (struct content_digest){EVP_MD_CTX_new(), size, UINT64_MAX, malloc(CONTENT_BLOCK)};
+        *cd = (struct content_digest){EVP_MD_CTX_new(), size, UINT64_MAX, 0, malloc(CONTENT_BLOCK)};
         if (!cd->md || !cd->buf || !EVP_DigestInit_ex(cd->md, EVP_sha256(), NULL)) {
                 content_digest_done(cd);
                 return -ENOMEM;
@@ -45,6 +45,8 @@ static void content_digest_flush(struct content_digest *cd)
         if (cd->block == UINT64_MAX)
                 return;
         len = (size_t)MIN((uint64_t)CONTENT_BLOCK, cd->size - start);
+        if (cd->fill < len)
+                memset(cd->buf + cd->fill, 0, len - cd->fill);
         if (len > 0 && (cd->buf[0] != 0 || memcmp(cd->buf, cd->buf + 1, len - 1) != 0)) {
                 put_le64(cd->md, cd->block);
                 EVP_DigestUpdate(cd->md, cd->buf, len);
@@ -65,9 +67,12 @@ void content_digest_add(struct content_digest *cd, uint64_t off, const void *dat
                 if (block != cd->block) {
                         content_digest_flush(cd);
                         cd->block = block;
-                        memset(cd->buf, 0, CONTENT_BLOCK);
+                        cd->fill = 0;
                 }
+                if (in > cd->fill) /* a hole inside the block */
+                        memset(cd->buf + cd->fill, 0, in - cd->fill);
                 memcpy(cd->buf + in, p, k);
+                cd->fill = MAX(cd->fill, in + k);
                 p += k;
                 off += k;
                 len -= k;

@@ -39,6 +39,7 @@ struct content_digest {
         EVP_MD_CTX *md;
         uint64_t size;
         uint64_t block; /* of buf; UINT64_MAX before the first */
+        size_t fill;    /* bytes of buf set so far (data or zeros) */
         unsigned char *buf;
 };
 
