@@ -522,7 +522,9 @@ static int write_xattrs(int fd, const struct entry *ent, struct rk_error **reter
                         log_debug("dropping xattr %s of %s", name, ent->raw);
                         continue;
                 }
-                if (fsetxattr(fd, name, value, size, 0) < 0)
+                /* without the privilege (capabilities) or on a file system without xattrs,
+                 * it is left out as an owner is: the tree hash is taken from disk */
+                if (fsetxattr(fd, name, value, size, 0) < 0 && errno != EPERM && errno != ENOTSUP)
                         return rk_error_set_errno(reterr, errno, "cannot set xattr %s of \"%s\"",
                                                   name, ent->raw);
         }
