@@ -13,6 +13,7 @@
 
 #include "aci.h"
 #include "chase.h"
+#include "format-util.h"
 #include "fs-util.h"
 #include "path-util.h"
 #include "store.h"
@@ -234,11 +235,13 @@ static int spool_data(struct squash *sq, struct archive *a, struct archive_entry
         c->sparse = archive_entry_sparse_count(e) > 0;
         if (c->sparse) {
                 sq->sparse_total += c->size;
-                if (sq->sparse_total > sq->sparse_max)
+                if (sq->sparse_total > sq->sparse_max) {
+                        _cleanup_free_ char *max = format_size_iec(sq->sparse_max);
                         return rk_error_set(reterr, EFBIG,
-                                            "the image's sparse files are larger than %llu bytes "
-                                            "in all (the limit is set by RKT_MAX_SPARSE_SIZE)",
-                                            (unsigned long long)sq->sparse_max);
+                                            "the image's sparse files are larger than %s in all "
+                                            "(the limit is set by RKT_MAX_SPARSE_SIZE)",
+                                            max);
+                }
         }
         while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
                 struct segment *last = c->n_segs ? &c->segs[c->n_segs - 1] : NULL;

@@ -123,7 +123,8 @@ def test_sparse_layer_file(rkt, tmp_path):
 
 def test_sparse_layer_file_beyond_the_limit(rkt, tmp_path):
     big = layer([A.sparse_member("big", TIB, ((0, b"x"),))])
-    fetch_fails(rkt, archive(tmp_path, [big]), "sparse")
+    fetch_fails(rkt, archive(tmp_path, [big]), "sparse files are larger than",
+                "RKT_MAX_SPARSE_SIZE")
 
 
 # --------------------------------------------------------------------------- xattrs
