@@ -25,3 +25,15 @@ char *format_size_iec(uint64_t bytes)
                 return xasprintf("%.1f%s", v, suffixes[e]);
         return xasprintf("%.0f%s", v, suffixes[e]);
 }
+
+void hex_encode(const void *data, size_t len, char *out)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = data;
+
+        for (size_t i = 0; i < len; i++) {
+                out[2 * i] = hex[p[i] >> 4];
+                out[2 * i + 1] = hex[p[i] & 15];
+        }
+        out[2 * len] = '\0';
+}

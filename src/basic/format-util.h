@@ -2,6 +2,7 @@
 /* Human-readable sizes as rkt prints them (go-humanize IBytes without the space). libc only. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -14,3 +15,6 @@
  * Returns a malloc'd string; never NULL.
  */
 char *format_size_iec(uint64_t bytes);
+
+/* Writes the len bytes at data as 2*len lowercase hex digits and a NUL into out. */
+void hex_encode(const void *data, size_t len, char *out);

@@ -17,6 +17,8 @@
 #include "hashset.h"
 #include "macro.h"
 #include "strbuf.h"
+#include "strv.h"
+#include "xattr-util.h"
 
 int write_full(int fd, const void *buf, size_t len)
 {
@@ -31,6 +33,25 @@ int write_full(int fd, const void *buf, size_t len)
                         return -errno;
                 }
                 p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = pwrite(fd, p, len, off);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                off += n;
                 len -= (size_t)n;
         }
         return 0;
@@ -172,70 +193,274 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode)
         return 0;
 }
 
-typedef int (*dir_entry_fn)(int dfd, const char *name, const struct stat *st, void *userdata);
+/* --- the iterative tree walk --- */
 
-/*
- * Calls fn for every entry of the directory fd (taken, closed on return) with its lstat.
- * Stops at the first error, or with keep_going visits every entry and returns the first.
- */
-static int dir_foreach(int fd, bool keep_going, dir_entry_fn fn, void *userdata)
+struct walk_frame {
+        char **names; /* of the directory's entries, sorted */
+        size_t next;
+        char *name; /* of the directory in its parent */
+        struct stat st;
+        size_t path_len; /* of the parent's path */
+};
+
+struct walk {
+        unsigned flags;
+        tree_walk_fn fn;
+        void *userdata;
+        dev_t root_dev;
+        struct walk_frame *frames;
+        size_t n, cap;
+        int cur; /* the directory of the top frame */
+        struct strbuf path;
+        int error; /* the first one, with TREE_WALK_KEEP_GOING */
+};
+
+static int cmp_names(const void *a, const void *b)
 {
-        DIR *d = fdopendir(fd);
-        struct dirent *de;
-        int r = 0;
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-        if (!d) {
-                safe_close(fd);
+/* The sorted entry names of the directory fd (its offset is not moved for the caller). */
+static int read_names(int fd, char ***ret)
+{
+        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        char **names = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        DIR *d;
+
+        if (dup_fd < 0 || !(d = fdopendir(dup_fd))) {
+                safe_close(dup_fd);
                 return -errno;
         }
-        while ((keep_going || r >= 0) && (de = readdir(d))) {
-                struct stat st;
-                int k;
-
+        rewinddir(d);
+        while ((de = readdir(d))) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        k = errno == ENOENT ? 0 : -errno;
-                else
-                        k = fn(dirfd(d), de->d_name, &st, userdata);
-                if (k < 0 && r == 0)
-                        r = k;
+                names = oom_check(reallocarray(names, n + 2, sizeof(char *)));
+                names[n++] = xstrdup(de->d_name);
+                names[n] = NULL;
         }
         closedir(d);
-        return r;
+        if (n)
+                qsort(names, n, sizeof(char *), cmp_names);
+        *ret = names;
+        return 0;
 }
 
-/* Opens the directory dfd/name without following a symlink. */
-static int open_subdir(int dfd, const char *name)
+static void frame_done(struct walk_frame *f)
 {
+        strv_free(f->names);
+        free(f->name);
+}
+
+/* A result of fn or of the walk: kept (first one) and dropped with KEEP_GOING. */
+static int walk_result(struct walk *w, int r)
+{
+        if (r >= 0)
+                return r;
+        if (!(w->flags & TREE_WALK_KEEP_GOING))
+                return r;
+        if (w->error == 0)
+                w->error = r;
+        return 1; /* skip what failed */
+}
+
+static int walk_call(struct walk *w, enum tree_walk_event ev, int dfd, const char *name,
+                     const struct stat *st, int fd)
+{
+        struct tree_walk_item it = {ev, dfd, name, st, fd, strbuf_str(&w->path), w->n};
+
+        return w->fn(&it, w->userdata);
+}
+
+/* Whether a directory may be entered: with TREE_WALK_SAME_FS not another file system and
+ * not a mount point of this one. */
+static int walk_check_fs(struct walk *w, int fd, const struct stat *st)
+{
+        struct statx sx;
+
+        if (!(w->flags & TREE_WALK_SAME_FS))
+                return 0;
+        if (st->st_dev != w->root_dev)
+                return -EXDEV;
+        if (statx(fd, "", AT_EMPTY_PATH, 0, &sx) == 0 &&
+            (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+            (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return -EXDEV;
+        return 0;
+}
+
+/* Pushes the directory fd (named name in its parent, holding names) and makes it current. */
+static void walk_push(struct walk *w, int fd, const char *name, const struct stat *st, char **names,
+                      size_t parent_len)
+{
+        if (w->n == w->cap) {
+                w->cap = w->cap ? 2 * w->cap : 16;
+                w->frames = oom_check(reallocarray(w->frames, w->cap, sizeof(*w->frames)));
+        }
+        w->frames[w->n++] = (struct walk_frame){names, 0, xstrdup(name), *st, parent_len};
+        safe_close(w->cur); /* the way back up is "..": one directory open at a time */
+        w->cur = fd;
+}
+
+/* Enters the directory fd (dfd/name): reads it, calls fn, pushes it. Takes fd. */
+static int walk_enter(struct walk *w, int dfd, const char *name, int fd, const struct stat *st,
+                      size_t parent_len)
+{
+        char **names = NULL;
+        int r = read_names(fd, &names);
+
+        if (r >= 0)
+                r = walk_call(w, TREE_WALK_DIR_PRE, dfd, name, st, fd);
+        if (r != 0) {
+                strv_free(names);
+                safe_close(fd);
+                return r;
+        }
+        walk_push(w, fd, name, st, names, parent_len);
+        return 0;
+}
+
+/* Opens the directory name of dfd and checks it is the one stat'ed. */
+static int walk_open_dir(int dfd, const char *name, struct stat *st)
+{
+        struct stat st2;
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-        return fd < 0 ? -errno : fd;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st2) < 0 || st2.st_dev != st->st_dev || st2.st_ino != st->st_ino) {
+                safe_close(fd);
+                return -ESTALE;
+        }
+        *st = st2;
+        return fd;
 }
 
-static int rm_rf_entry(int dfd, const char *name, const struct stat *st, void *userdata)
+/* The next entry of the current directory: called, or entered when a directory. */
+static int walk_entry(struct walk *w, const char *name)
 {
-        const dev_t *dev = userdata;
+        size_t len = w->path.len;
+        struct stat st;
         int fd, r;
 
-        if (!S_ISDIR(st->st_mode))
-                return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-        if (st->st_dev != *dev)
-                return -EXDEV; /* never cross into another file system */
-        fd = open_subdir(dfd, name);
-        r = fd < 0 ? fd : dir_foreach(fd, true, rm_rf_entry, userdata);
-        if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
-                r = -errno;
+        if (fstatat(w->cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : walk_result(w, -errno);
+        strbuf_printf(&w->path, "%s%s", len ? "/" : "", name);
+        if (!S_ISDIR(st.st_mode)) {
+                r = walk_result(w, walk_call(w, TREE_WALK_ENTRY, w->cur, name, &st, -EBADF));
+                w->path.len = len;
+                w->path.buf[len] = '\0';
+                return r < 0 ? r : 0;
+        }
+        fd = walk_open_dir(w->cur, name, &st);
+        r = fd < 0 ? fd : walk_check_fs(w, fd, &st);
+        if (r < 0)
+                safe_close(fd);
+        else
+                r = walk_enter(w, w->cur, name, fd, &st, len);
+        if (r != 0) {
+                w->path.len = len;
+                w->path.buf[len] = '\0';
+                r = walk_result(w, r);
+                return r < 0 ? r : 0;
+        }
+        return 0;
+}
+
+/* Leaves the current directory (its frame is done) for its parent. */
+static int walk_pop(struct walk *w, int rootdirfd)
+{
+        struct walk_frame f = w->frames[--w->n];
+        int pfd = -EBADF, r = 0;
+
+        if (w->n > 0) {
+                const struct stat *want = &w->frames[w->n - 1].st;
+                struct stat st;
+
+                pfd = openat(w->cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (pfd < 0 || fstat(pfd, &st) < 0)
+                        r = -errno;
+                else if (st.st_dev != want->st_dev || st.st_ino != want->st_ino)
+                        r = -ESTALE; /* moved away under us: we lost our place */
+        }
+        if (r >= 0)
+                r = walk_result(w, walk_call(w, TREE_WALK_DIR_POST, w->n > 0 ? pfd : rootdirfd,
+                                             f.name, &f.st, w->cur));
+        w->path.len = f.path_len;
+        if (w->path.buf)
+                w->path.buf[f.path_len] = '\0';
+        frame_done(&f);
+        safe_close(w->cur);
+        w->cur = pfd;
+        return r < 0 ? r : 0;
+}
+
+static int walk_run(struct walk *w, int rootdirfd)
+{
+        int r = 0;
+
+        while (w->n > 0 && r >= 0) {
+                struct walk_frame *f = &w->frames[w->n - 1];
+
+                if (f->names && f->names[f->next])
+                        r = walk_entry(w, f->names[f->next++]);
+                else
+                        r = walk_pop(w, rootdirfd);
+        }
         return r;
+}
+
+int tree_walk_at(int dirfd, const char *name, unsigned flags, tree_walk_fn fn, void *userdata)
+{
+        struct walk w = {flags, fn, userdata, 0, NULL, 0, 0, -EBADF, STRBUF_INIT, 0};
+        struct stat st;
+        int fd, r;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        w.root_dev = st.st_dev;
+        if (!S_ISDIR(st.st_mode)) {
+                r = walk_call(&w, TREE_WALK_ENTRY, dirfd, name, &st, -EBADF);
+                strbuf_release(&w.path);
+                return r < 0 ? r : 0;
+        }
+        fd = walk_open_dir(dirfd, name, &st);
+        if (fd < 0)
+                return fd;
+        r = walk_enter(&w, dirfd, name, fd, &st, 0);
+        if (r == 0)
+                r = walk_run(&w, dirfd);
+        while (w.n > 0) /* stopped by an error */
+                frame_done(&w.frames[--w.n]);
+        if (w.cur >= 0)
+                safe_close(w.cur);
+        free(w.frames);
+        strbuf_release(&w.path);
+        if (r < 0)
+                return r;
+        return w.error;
+}
+
+/* --- users of the walk --- */
+
+static int rm_rf_item(const struct tree_walk_item *it, void *userdata)
+{
+        if (it->event == TREE_WALK_DIR_PRE)
+                return 0;
+        if (unlinkat(it->dfd, it->name, it->event == TREE_WALK_DIR_POST ? AT_REMOVEDIR : 0) < 0 &&
+            errno != ENOENT)
+                return -errno;
+        return 0;
 }
 
 int rm_rf_at(int dirfd, const char *name)
 {
-        struct stat st;
+        int r = tree_walk_at(dirfd, name, TREE_WALK_SAME_FS | TREE_WALK_KEEP_GOING, rm_rf_item,
+                             NULL);
 
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return rm_rf_entry(dirfd, name, &st, &st.st_dev);
+        return r == -ENOENT ? 0 : r;
 }
 
 struct size_walk {
@@ -243,35 +468,27 @@ struct size_walk {
         off_t total;
 };
 
-static int size_entry(int dfd, const char *name, const struct stat *st, void *userdata)
+static int size_item(const struct tree_walk_item *it, void *userdata)
 {
         struct size_walk *sw = userdata;
-        int fd;
 
-        if (S_ISDIR(st->st_mode)) {
-                sw->total += st->st_size;
-                fd = open_subdir(dfd, name);
-                return fd < 0 ? fd : dir_foreach(fd, false, size_entry, sw);
-        }
-        if (st->st_nlink > 1) {
-                _cleanup_free_ char *id = xasprintf("%llu:%llu", (unsigned long long)st->st_dev,
-                                                    (unsigned long long)st->st_ino);
+        if (it->event == TREE_WALK_DIR_POST)
+                return 0;
+        if (it->event == TREE_WALK_ENTRY && it->st->st_nlink > 1) {
+                _cleanup_free_ char *id = xasprintf("%llu:%llu", (unsigned long long)it->st->st_dev,
+                                                    (unsigned long long)it->st->st_ino);
                 if (hashset_put(&sw->inodes, id, 0) == 0)
                         return 0;
         }
-        sw->total += st->st_size;
+        sw->total += it->st->st_size;
         return 0;
 }
 
 int dir_size_at(int dirfd, const char *name, off_t *ret)
 {
         struct size_walk sw = {HASHSET_INIT, 0};
-        struct stat st;
-        int r;
+        int r = tree_walk_at(dirfd, name, 0, size_item, &sw);
 
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        r = size_entry(dirfd, name, &st, &sw);
         hashset_done(&sw.inodes);
         if (r < 0)
                 return r;
@@ -312,23 +529,97 @@ int copy_fd(int fd, int outfd)
         }
 }
 
-static int copy_attrs(int dirfd, const char *name, const struct stat *st)
+/* Copies len bytes at off of fd to the same offset of outfd. */
+static int copy_range(int fd, int outfd, off_t off, off_t len)
 {
-        struct timespec ts[2] = {st->st_atim, st->st_mtim};
+        static char buf[1 << 20];
+        off_t in = off, out = off;
 
-        if (fchownat(dirfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
-            errno != EPERM)
-                return -errno;
-        if (!S_ISLNK(st->st_mode) && fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0)
-                return -errno;
-        return RET_NERRNO(utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW));
+        while (len > 0) {
+                ssize_t n = copy_file_range(fd, &in, outfd, &out, (size_t)MIN(len, 1 << 30), 0);
+
+                if (n > 0) {
+                        len -= n;
+                        continue;
+                }
+                if (n == 0)
+                        return -EIO; /* the file shrank */
+                if (errno == EINTR)
+                        continue;
+                if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+                        return -errno;
+                break;
+        }
+        while (len > 0) {
+                ssize_t n = pread(fd, buf, (size_t)MIN(len, (off_t)sizeof(buf)), in);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                if (pwrite(outfd, buf, (size_t)n, out) != n)
+                        return errno ? -errno : -EIO;
+                in += n;
+                out += n;
+                len -= n;
+        }
+        return 0;
 }
 
-static int copy_entry(int sfd, const char *name, int dfd, const char *dname, const struct stat *st);
-
-static int copy_child(int sfd, const char *name, const struct stat *st, void *userdata)
+int copy_fd_sparse(int fd, int outfd, off_t size)
 {
-        return copy_entry(sfd, name, *(int *)userdata, name, st);
+        off_t pos = 0, end = 0;
+
+        while (pos < size) {
+                off_t data = lseek(fd, pos, SEEK_DATA), hole;
+                int r;
+
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole is left */
+                if (data < 0 && errno != EINVAL)
+                        return -errno;
+                hole = data < 0 ? size : lseek(fd, data, SEEK_HOLE);
+                if (data < 0)
+                        data = pos; /* no SEEK_DATA here: all of it */
+                if (hole < 0)
+                        return -errno;
+                r = copy_range(fd, outfd, data, MIN(hole, size) - data);
+                if (r < 0)
+                        return r;
+                end = MIN(hole, size);
+                pos = hole;
+        }
+        /* a hole at the end (a truncate costs a journal transaction: only then) */
+        return end < size ? RET_NERRNO(ftruncate(outfd, size)) : 0;
+}
+
+/* Sets xattrs an image may carry, and owner, mode and times, on the copy of st: fd (open)
+ * when >= 0, else dfd/name (symlinks and fifos, which carry no xattrs of ours). */
+static int copy_attrs(int fd, int src_fd, int dfd, const char *name, const struct stat *st)
+{
+        struct timespec ts[2] = {st->st_atim, st->st_mtim};
+        struct xattrs x = {0};
+        int r;
+
+        if ((fd >= 0 ? fchown(fd, st->st_uid, st->st_gid)
+                     : fchownat(dfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW)) < 0 &&
+            errno != EPERM)
+                return -errno;
+        if (S_ISLNK(st->st_mode))
+                return RET_NERRNO(utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW));
+        if ((fd >= 0 ? fchmod(fd, st->st_mode & 07777)
+                     : fchmodat(dfd, name, st->st_mode & 07777, 0)) < 0)
+                return -errno;
+        if (fd >= 0 && src_fd >= 0) {
+                /* after chown, which drops security.capability */
+                r = xattrs_read_fd(src_fd, &x);
+                if (r >= 0)
+                        r = xattrs_write_allowed_fd(fd, &x);
+                xattrs_done(&x);
+                if (r < 0 && r != -EPERM && r != -ENOTSUP)
+                        return r;
+        }
+        return RET_NERRNO(fd >= 0 ? futimens(fd, ts) : utimensat(dfd, name, ts, 0));
 }
 
 int fd_reopen_regular(int pfd)
@@ -346,48 +637,54 @@ int fd_reopen_regular(int pfd)
         return fd < 0 ? -errno : fd;
 }
 
-static int copy_regular(int sfd, const char *name, int dfd, const char *dname)
+static int copy_regular(int sfd, const char *name, int dfd, const char *dname,
+                        const struct stat *st)
 {
         _cleanup_close_ int pfd = -EBADF, in = -EBADF, out = -EBADF;
+        struct stat st2;
+        int r;
 
-        /* still a regular file since the caller's stat? Never opens a FIFO or device. */
+        /* still the regular file of the caller's stat? Never opens a FIFO or device. */
         pfd = openat(sfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (pfd < 0)
                 return -errno;
         in = fd_reopen_regular(pfd);
         if (in < 0)
                 return in;
+        if (fstat(in, &st2) < 0)
+                return -errno;
+        if (!S_ISREG(st2.st_mode) || st2.st_ino != st->st_ino)
+                return -ESTALE;
         out = openat(dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0)
                 return -errno;
-        return copy_fd(in, out);
+        r = copy_fd_sparse(in, out, st2.st_size);
+        if (r < 0)
+                return r;
+        return copy_attrs(out, in, -EBADF, NULL, &st2);
 }
 
-static int copy_entry(int sfd, const char *name, int dfd, const char *dname, const struct stat *st)
+struct copy_walk {
+        int dstdirfd;     /* the parent of the copy's root */
+        const char *dst;  /* the copy's root there */
+        int cur;          /* the copy of the directory the walk is in */
+        struct stat *ids; /* of the copies of the directories the walk is in */
+        size_t n;
+};
+
+static int copy_entry(struct copy_walk *cw, const struct tree_walk_item *it)
 {
+        int dfd = it->depth == 0 ? cw->dstdirfd : cw->cur;
+        const char *dname = it->depth == 0 ? cw->dst : it->name;
         char target[PATH_MAX];
         ssize_t n;
         int r;
 
-        switch (st->st_mode & S_IFMT) {
-        case S_IFDIR: {
-                _cleanup_close_ int d2 = -EBADF;
-                int s2;
-
-                if (mkdirat(dfd, dname, 0700) < 0)
-                        return -errno;
-                d2 = open_subdir(dfd, dname);
-                if (d2 < 0)
-                        return d2;
-                s2 = open_subdir(sfd, name);
-                r = s2 < 0 ? s2 : dir_foreach(s2, false, copy_child, &d2);
-                break;
-        }
+        switch (it->st->st_mode & S_IFMT) {
         case S_IFREG:
-                r = copy_regular(sfd, name, dfd, dname);
-                break;
+                return copy_regular(it->dfd, it->name, dfd, dname, it->st);
         case S_IFLNK:
-                n = readlinkat(sfd, name, target, sizeof(target) - 1);
+                n = readlinkat(it->dfd, it->name, target, sizeof(target) - 1);
                 if (n < 0)
                         return -errno;
                 target[n] = '\0';
@@ -400,18 +697,77 @@ static int copy_entry(int sfd, const char *name, int dfd, const char *dname, con
                 /* Device nodes and sockets are never copied: see the security model. */
                 return 0;
         }
-        if (r < 0)
+        return r < 0 ? r : copy_attrs(-EBADF, -EBADF, dfd, dname, it->st);
+}
+
+/* Creates the copy of the directory the walk enters and makes it current. */
+static int copy_enter(struct copy_walk *cw, const struct tree_walk_item *it)
+{
+        int dfd = it->depth == 0 ? cw->dstdirfd : cw->cur;
+        const char *dname = it->depth == 0 ? cw->dst : it->name;
+        int fd;
+
+        if (mkdirat(dfd, dname, 0700) < 0)
+                return -errno;
+        fd = openat(dfd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        cw->ids = oom_check(reallocarray(cw->ids, cw->n + 1, sizeof(*cw->ids)));
+        if (fstat(fd, &cw->ids[cw->n]) < 0) {
+                safe_close(fd);
+                return -errno;
+        }
+        cw->n++;
+        if (it->depth > 0)
+                safe_close(cw->cur);
+        cw->cur = fd;
+        return 0;
+}
+
+/* The walk leaves a directory: the copy gets its attributes, its parent becomes current. */
+static int copy_leave(struct copy_walk *cw, const struct tree_walk_item *it)
+{
+        struct stat st;
+        int r = copy_attrs(cw->cur, it->fd, -EBADF, NULL, it->st), pfd;
+
+        cw->n--;
+        if (cw->n == 0 || r < 0)
                 return r;
-        return copy_attrs(dfd, dname, st);
+        pfd = openat(cw->cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return -errno;
+        if (fstat(pfd, &st) < 0 || st.st_dev != cw->ids[cw->n - 1].st_dev ||
+            st.st_ino != cw->ids[cw->n - 1].st_ino) {
+                safe_close(pfd);
+                return -ESTALE; /* the copy was moved under us */
+        }
+        safe_close(cw->cur);
+        cw->cur = pfd;
+        return 0;
+}
+
+static int copy_item(const struct tree_walk_item *it, void *userdata)
+{
+        struct copy_walk *cw = userdata;
+
+        switch (it->event) {
+        case TREE_WALK_ENTRY:
+                return copy_entry(cw, it);
+        case TREE_WALK_DIR_PRE:
+                return copy_enter(cw, it);
+        default:
+                return copy_leave(cw, it);
+        }
 }
 
 int copy_tree_at(int dirfd, const char *src, int dstdirfd, const char *dst)
 {
-        struct stat st;
+        struct copy_walk cw = {dstdirfd, dst, -EBADF, NULL, 0};
+        int r = tree_walk_at(dirfd, src, 0, copy_item, &cw);
 
-        if (fstatat(dirfd, src, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        return copy_entry(dirfd, src, dstdirfd, dst, &st);
+        safe_close(cw.cur);
+        free(cw.ids);
+        return r;
 }
 
 int read_long_at(int dirfd, const char *path, enum read_long_mode mode, long *ret)

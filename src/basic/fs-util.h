@@ -3,10 +3,13 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Writes all of buf, retrying on EINTR and short writes. */
 int write_full(int fd, const void *buf, size_t len);
+/* Writes all of buf at offset off (pwrite), retrying on EINTR and short writes. */
+int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 /* Reads up to len bytes, retrying until EOF or len. Returns the byte count. */
 ssize_t read_full(int fd, void *buf, size_t len);
 /* Reads the whole file at dirfd/path (at most max bytes, else -EFBIG) into a NUL-terminated
@@ -31,17 +34,58 @@ int write_file_replace_at(int dirfd, const char *path, const void *data, size_t 
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
 /* Creates every missing directory of path (relative to dirfd) with mode. */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/*
+ * Walks dirfd/name and everything below it, depth first, entries of a directory in name
+ * order, without recursion and without ever resolving a path from its text: each directory
+ * is opened relative to its parent with O_NOFOLLOW and left through "..", checked to be the
+ * directory it came from (-ESTALE when the tree was moved under the walk). Any depth works,
+ * also beyond PATH_MAX; a few descriptors are open at any time.
+ */
+enum tree_walk_event {
+        TREE_WALK_ENTRY,    /* anything but a directory */
+        TREE_WALK_DIR_PRE,  /* a directory, before its entries */
+        TREE_WALK_DIR_POST, /* a directory, after its entries */
+};
+
+struct tree_walk_item {
+        enum tree_walk_event event;
+        int dfd;               /* the directory holding the entry */
+        const char *name;      /* its name there */
+        const struct stat *st; /* its lstat */
+        int fd;                /* directories: a descriptor of the directory, else -1 */
+        const char *path;      /* below the walk's root: "" for the root, else "a/b" */
+        size_t depth;          /* components of path */
+};
+
+enum {
+        TREE_WALK_SAME_FS = 1 << 0,    /* never enter another file system or a mount point
+                                        * (-EXDEV) */
+        TREE_WALK_KEEP_GOING = 1 << 1, /* on errors go on, skipping what failed; the first
+                                        * error is returned at the end */
+};
+
+/* Called for each item: < 0 stops the walk (see TREE_WALK_KEEP_GOING); for DIR_PRE, > 0
+ * skips the directory's entries and its DIR_POST. */
+typedef int (*tree_walk_fn)(const struct tree_walk_item *it, void *userdata);
+int tree_walk_at(int dirfd, const char *name, unsigned flags, tree_walk_fn fn, void *userdata);
+
 /* Removes dirfd/name and everything below it without following symlinks, staying on the
- * same file system. Missing is not an error. */
+ * same file system and out of mount points. Missing is not an error. */
 int rm_rf_at(int dirfd, const char *name);
 /* Sums lstat st_size of name and everything below it (no symlink following), counting
  * each hard-linked inode once. */
 int dir_size_at(int dirfd, const char *name, off_t *ret);
-/* Copies the tree dirfd/src to dstdirfd/dst (regular files, dirs, symlinks, fifos; owners,
- * modes and times kept; device nodes skipped). dst must not exist. */
+/*
+ * Copies the tree dirfd/src to dstdirfd/dst (regular files with their holes, dirs,
+ * symlinks, fifos; owners, modes, times and the xattrs an image may carry
+ * (xattr_image_allowed()) kept; device nodes and sockets skipped). dst must not exist.
+ */
 int copy_tree_at(int dirfd, const char *src, int dstdirfd, const char *dst);
 /* Copies the contents of fd from its current offset to outfd. */
 int copy_fd(int fd, int outfd);
+/* Copies the first size bytes of fd to the same offsets of outfd, which gets that size:
+ * holes of fd (SEEK_DATA/SEEK_HOLE) stay holes. */
+int copy_fd_sparse(int fd, int outfd, off_t size);
 
 /*
  * Opens for reading (O_NONBLOCK) the file the O_PATH descriptor pfd refers to, through

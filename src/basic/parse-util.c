@@ -92,3 +92,30 @@ int parse_id(const char *s, uint32_t *ret)
         *ret = (uint32_t)v;
         return 0;
 }
+
+int parse_size_iec(const char *s, uint64_t *ret)
+{
+        static const char units[] = "KMGTP";
+        _cleanup_free_ char *digits = NULL;
+        const char *u;
+        size_t n = s ? strlen(s) : 0;
+        uint64_t v;
+        int r;
+
+        if (n == 0)
+                return -EINVAL;
+        u = (s[n - 1] & ~0x20) ? strchr(units, s[n - 1] & ~0x20) : NULL;
+        if (u)
+                n--;
+        digits = oom_check(strndup(s, n));
+        r = safe_atou64(digits, &v);
+        if (r < 0)
+                return r;
+        for (const char *p = units; u && p <= u; p++) {
+                if (v > UINT64_MAX / 1024)
+                        return -ERANGE;
+                v *= 1024;
+        }
+        *ret = v;
+        return 0;
+}

@@ -42,3 +42,10 @@ bool id_is_numeric(const char *s);
  * and sets *ret; -EINVAL on syntax errors; -ERANGE for ID_INVALID and above.
  */
 int parse_id(const char *s, uint32_t *ret);
+
+/*
+ * Parses a size: decimal digits with an optional binary multiple K, M, G, T or P (either
+ * case, "16G" is 16 GiB). Returns 0 and sets *ret; -EINVAL on syntax errors; -ERANGE above
+ * UINT64_MAX.
+ */
+int parse_size_iec(const char *s, uint64_t *ret);

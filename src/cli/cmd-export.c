@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "aci.h"
 #include "cli-store.h"
 #include "commands.h"
 #include "fs-util.h"
@@ -44,20 +45,26 @@ static int write_manifest(struct archive *w, const char *manifest, size_t len)
         return r;
 }
 
-/* Copies the file data of the current disk entry into the archive. */
-static int copy_data(struct archive *disk, struct archive *w)
+/* Copies the file data of the current disk entry into the archive: its blocks at their
+ * offsets, zeros between them (holes of a sparse entry, which the writer leaves out). */
+static int copy_data(struct archive *disk, struct archive *w, la_int64_t size)
 {
         const void *buf;
         size_t len;
-        la_int64_t off;
+        la_int64_t off, pos = 0;
         int r;
 
-        /* blocks come in order; holes of sparse files are given back as zeros by the
-         * writer, which pads each entry to its size */
-        while ((r = archive_read_data_block(disk, &buf, &len, &off)) == ARCHIVE_OK)
-                if (archive_write_data(w, buf, len) != (la_ssize_t)len)
+        while ((r = archive_read_data_block(disk, &buf, &len, &off)) == ARCHIVE_OK) {
+                if (off < pos || off + (la_int64_t)len > size)
+                        return -EIO; /* changed while read */
+                if (aci_write_zeros(w, (uint64_t)(off - pos)) < 0 ||
+                    archive_write_data(w, buf, len) != (la_ssize_t)len)
                         return -EIO;
-        return r == ARCHIVE_EOF ? 0 : -EIO;
+                pos = off + (la_int64_t)len;
+        }
+        if (r != ARCHIVE_EOF)
+                return -EIO;
+        return aci_write_zeros(w, (uint64_t)(size - pos));
 }
 
 /* Adds the tree rootfs_dir as "rootfs/..." (owners numeric, symlinks not followed). */
@@ -79,7 +86,7 @@ static int write_rootfs(struct archive *w, const char *rootfs_dir)
                 if (archive_write_header(w, e) < ARCHIVE_OK)
                         r = -EIO;
                 else if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0)
-                        r = copy_data(disk, w);
+                        r = copy_data(disk, w, archive_entry_size(e));
                 archive_entry_clear(e);
         }
         archive_entry_free(e);

@@ -8,6 +8,7 @@
 
 #include "config-private.h"
 #include "fs-util.h"
+#include "json-util.h"
 #include "strv.h"
 
 /* The kinds each subdirectory may hold. */
@@ -21,24 +22,61 @@ static const struct {
         {"stage1.d", "stage1", "\"stage1\""},
 };
 
+/* The fields rkt's Go code read, per kind: keys matching them case-insensitively are
+ * renamed to them (json-util.h), two keys for one field are an error. */
+static const struct json_field_spec header_fields[] = {{"rktKind"}, {"rktVersion"}, {NULL}};
+static const struct json_field_spec credentials_fields[] = {
+        {"user"},      {"password"}, {"token"}, {"accessKeyID"}, {"secretAccessKey"},
+        {"awsRegion"}, {NULL},
+};
+static const struct {
+        const char *kind;
+        struct json_field_spec fields[4];
+} kind_fields[] = {
+        {"auth", {{"domains"}, {"type"}, {"credentials", credentials_fields}, {NULL}}},
+        {"dockerAuth", {{"registries"}, {"credentials", credentials_fields}, {NULL}}},
+        {"paths", {{"data"}, {"stage1-images"}, {NULL}}},
+        {"stage1", {{"name"}, {"version"}, {"location"}, {NULL}}},
+};
+
+/* Loads path: a JSON object, its header and the fields of its kind canonicalised. */
+static int config_load_file(const char *path, json_t **ret, struct rk_error **reterr)
+{
+        _cleanup_free_ char *raw = NULL, *why = NULL;
+        _cleanup_json_ json_t *v = NULL;
+        size_t len;
+        int r;
+
+        r = read_file_at(AT_FDCWD, path, 1 << 20, &raw, &len);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "failed to read \"%s\"", path);
+        v = json_load_strict(raw, len, 0, &why);
+        if (!v)
+                return rk_error_set(reterr, EINVAL, "failed to parse \"%s\": %s", path, why);
+        if (!json_is_object(v))
+                return rk_error_set(reterr, EINVAL, "failed to parse \"%s\": not a JSON object",
+                                    path);
+        r = json_fields_canonicalise(v, header_fields, &why);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(kind_fields); i++)
+                if (strcmp(json_string_value(json_object_get(v, "rktKind")) ?: "",
+                           kind_fields[i].kind) == 0)
+                        r = json_fields_canonicalise(v, kind_fields[i].fields, &why);
+        if (r < 0)
+                return rk_error_set(reterr, EINVAL, "failed to parse \"%s\": %s", path, why);
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
 static int config_parse_file(struct config *dir_cfg, const char *path, const char *kinds,
                              const char *kinds_list, struct rk_error **reterr)
 {
-        _cleanup_free_ char *raw = NULL;
-        json_error_t jerr;
-        json_t *v;
+        json_t *v = NULL;
         const char *kind, *version;
         int r;
 
-        r = read_file_at(AT_FDCWD, path, 1 << 20, &raw, NULL);
+        r = config_load_file(path, &v, reterr);
         if (r < 0)
-                return rk_error_set_errno(reterr, -r, "failed to read \"%s\"", path);
-        v = json_loads(raw, 0, &jerr);
-        if (!v || !json_is_object(v)) {
-                json_decref(v);
-                return rk_error_set(reterr, EINVAL, "failed to parse \"%s\": %s", path,
-                                    v ? "not a JSON object" : jerr.text);
-        }
+                return r;
         kind = json_string_value(json_object_get(v, "rktKind"));
         version = json_string_value(json_object_get(v, "rktVersion"));
         if (!kind || !*kind)

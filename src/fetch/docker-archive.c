@@ -21,8 +21,10 @@
 
 #include "docker-manifest.h"
 #include "docker-ref.h"
+#include "format-util.h"
 #include "fs-util.h"
 #include "log.h"
+#include "path-util.h"
 #include "strv.h"
 
 #define MAX_LINK_HOPS 8 /* links followed from a manifest.json name */
@@ -68,35 +70,17 @@ static void archive_done(struct docker_archive *da)
         free(da->config);
 }
 
-/*
- * The canonical form of name (relative to the member directory dir, NULL for the top): no
- * "." or empty components, ".." applied. NULL when it is empty, absolute or climbs out.
- */
-static char *member_normalise(const char *dir, const char *name)
+/* The canonical form of a member name or a name manifest.json gives (path_name_normalise():
+ * "." and empty components dropped); NULL when it is empty, absolute or has "..". */
+static char *member_normalise(const char *name)
 {
-        _cleanup_strv_free_ char **out = NULL, **parts = NULL, **base = NULL;
+        char *out = NULL;
 
-        if (name[0] == '/' || name[0] == '\0')
+        if (path_name_normalise(name, 0, &out) < 0 || !*out) {
+                free(out);
                 return NULL;
-        base = dir ? strv_split(dir, '/') : NULL;
-        parts = strv_split(name, '/');
-        STRV_FOREACH(p, base)
-                if (**p && strcmp(*p, ".") != 0)
-                        strv_push(&out, *p);
-        STRV_FOREACH(p, parts) {
-                size_t n = strv_length(out);
-
-                if (**p == '\0' || strcmp(*p, ".") == 0)
-                        continue;
-                if (strcmp(*p, "..") != 0) {
-                        strv_push(&out, *p);
-                        continue;
-                }
-                if (n == 0)
-                        return NULL;
-                out[n - 1] = (free(out[n - 1]), NULL);
         }
-        return out ? strv_join(out, "/") : NULL;
+        return out;
 }
 
 static struct archive *archive_reader(int fd)
@@ -150,9 +134,13 @@ static void record_link(struct docker_archive *da, const char *name, struct arch
         char *target;
 
         if (hard)
-                target = member_normalise(NULL, hard);
-        else
-                target = member_normalise(dir, archive_entry_symlink(e) ?: "");
+                target = member_normalise(hard);
+        else /* relative to the link's directory, ".." applied, never above the archive */
+                target = path_join_lexical(dir ?: "", archive_entry_symlink(e) ?: "");
+        if (target && !*target) {
+                free(target);
+                target = NULL;
+        }
         if (!target)
                 return;
         strv_push(&da->links, name);
@@ -170,10 +158,10 @@ static int archive_walk(struct docker_archive *da, member_fn fn, int tmp_fd,
         if (!a)
                 return rk_error_set(reterr, EINVAL, "%s: not a tar archive", da->path);
         while (next_header(a, &e, &r)) {
-                _cleanup_free_ char *name = member_normalise(NULL, archive_entry_pathname(e) ?: "");
+                _cleanup_free_ char *name = member_normalise(archive_entry_pathname(e) ?: "");
 
                 if (!name)
-                        continue;
+                        continue; /* never named by manifest.json: nothing to read */
                 r = fn(da, a, e, name, tmp_fd, reterr);
                 if (r < 0)
                         return r;
@@ -301,12 +289,17 @@ static int pick_by_tag(struct docker_archive *da, const char *ref, struct rk_err
                             da->path, ref, tags);
 }
 
+/* What docker2aci read of manifest.json's entries (json-util.h's key matching). */
+static const struct json_field_spec save_fields[] = {{"Config"}, {"RepoTags"}, {"Layers"}, {NULL}};
+
 /* Chooses the manifest.json entry named by ref (NULL: the only one). */
 static int archive_pick(struct docker_archive *da, const char *ref, struct rk_error **reterr)
 {
-        _cleanup_free_ char *tags = NULL;
+        _cleanup_free_ char *tags = NULL, *why = NULL;
 
-        da->manifest = json_loadb(da->index, da->index_len, 0, NULL);
+        da->manifest = json_load_fields(da->index, da->index_len, save_fields, &why);
+        if (!da->manifest)
+                return rk_error_set(reterr, EINVAL, "%s: invalid manifest.json: %s", da->path, why);
         if (!json_is_array(da->manifest) || json_array_size(da->manifest) == 0)
                 return rk_error_set(reterr, EINVAL, "%s: manifest.json is not a list of images",
                                     da->path);
@@ -326,7 +319,7 @@ static int archive_pick(struct docker_archive *da, const char *ref, struct rk_er
 /* name followed through the archive's links: a member name, or NULL when unsafe. */
 static char *member_resolve(const struct docker_archive *da, const char *name)
 {
-        _cleanup_free_ char *cur = member_normalise(NULL, name);
+        _cleanup_free_ char *cur = member_normalise(name);
 
         for (int hop = 0; cur && hop <= MAX_LINK_HOPS; hop++) {
                 const char *next = NULL;
@@ -382,8 +375,7 @@ static void md_hex(EVP_MD_CTX *md, char hex[static 65])
         unsigned char out[32];
 
         EVP_DigestFinal_ex(md, out, NULL);
-        for (size_t i = 0; i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", out[i]);
+        hex_encode(out, sizeof(out), hex);
 }
 
 /* Copies the current member to tmp_fd/layer-<k>, recording its sha256. */
@@ -557,6 +549,7 @@ static int archive_open(struct docker_archive *da, struct rk_error **reterr)
 static int archive_image(struct docker_archive *da, const char *ref, const char *tmp, int tmp_fd,
                          struct docker_image *img, struct rk_error **reterr)
 {
+        _cleanup_free_ char *why = NULL;
         int r;
 
         r = archive_open(da, reterr);
@@ -570,10 +563,10 @@ static int archive_image(struct docker_archive *da, const char *ref, const char 
                 r = archive_extract(da, tmp_fd, reterr);
         if (r < 0)
                 return r;
-        img->config = json_loadb(da->config, da->config_len, 0, NULL);
-        if (!json_is_object(img->config))
-                return rk_error_set(reterr, EINVAL, "%s: the image configuration is not JSON",
-                                    da->path);
+        img->config = docker_config_parse(da->config, da->config_len, &why);
+        if (!img->config)
+                return rk_error_set(reterr, EINVAL, "%s: the image configuration: %s", da->path,
+                                    why);
         r = archive_verify(da, img->config, tmp_fd, reterr);
         if (r < 0)
                 return r;

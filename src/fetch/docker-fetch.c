@@ -65,7 +65,7 @@ static int job_manifest(struct docker_job *j, struct rk_error **reterr)
 
 static int job_config(struct docker_job *j, struct docker_image *img, struct rk_error **reterr)
 {
-        _cleanup_free_ char *body = NULL;
+        _cleanup_free_ char *body = NULL, *why = NULL;
         size_t len;
         int r;
 
@@ -73,7 +73,10 @@ static int job_config(struct docker_job *j, struct docker_image *img, struct rk_
                                   DOCKER_CONFIG_MAX, &body, &len, reterr);
         if (r < 0)
                 return r;
-        img->config = json_loadb(body, len, 0, NULL);
+        img->config = docker_config_parse(body, len, &why);
+        if (!img->config)
+                return rk_error_set(reterr, EINVAL, "registry %s: image configuration %s: %s",
+                                    j->ref.registry, j->manifest.config.digest, why);
         if (!json_is_object(img->config))
                 return rk_error_set(reterr, EINVAL,
                                     "registry %s: image configuration %s is "

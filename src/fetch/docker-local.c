@@ -15,6 +15,7 @@
 #include "docker-image.h"
 #include "docker-manifest.h"
 #include "docker-ref.h"
+#include "format-util.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
@@ -53,8 +54,7 @@ static int blob_verify(int dirfd, const char *path, const char *digest, struct r
         if (n < 0)
                 return rk_error_set_errno(reterr, errno, "cannot read blob %s", digest);
         EVP_DigestFinal_ex(md, out, NULL);
-        for (size_t i = 0; i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", out[i]);
+        hex_encode(out, 32, hex);
         if (strcmp(hex, digest + 7) != 0)
                 return rk_error_set(reterr, EBADMSG, "blob %s: digest mismatch", digest);
         return 0;
@@ -85,7 +85,7 @@ static int blob_read(int dirfd, const char *digest, size_t max, char **ret, size
 /* The digest of the index.json entry named ref (any when ref is NULL and it is alone). */
 static int layout_pick(int dirfd, const char *ref, char **ret_digest, struct rk_error **reterr)
 {
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *why = NULL;
         _cleanup_json_ json_t *idx = NULL;
         json_t *e;
         size_t len, i, n = 0;
@@ -93,7 +93,9 @@ static int layout_pick(int dirfd, const char *ref, char **ret_digest, struct rk_
 
         if (r < 0)
                 return r;
-        idx = json_loadb(text, len, 0, NULL);
+        idx = json_load_fields(text, len, docker_manifest_fields, &why);
+        if (!idx)
+                return rk_error_set(reterr, EINVAL, "invalid index.json: %s", why);
         json_array_foreach(json_object_get(idx, "manifests"), i, e) {
                 const char *name = json_string_value(
                         json_object_get(json_object_get(e, "annotations"), REF_ANNOTATION));
@@ -140,7 +142,7 @@ static int layout_image(int dirfd, const char *dir, const char *ref, struct dock
                         struct rk_error **reterr)
 {
         struct docker_manifest m = {0};
-        _cleanup_free_ char *cfg = NULL;
+        _cleanup_free_ char *cfg = NULL, *why = NULL;
         size_t len;
         int r;
 
@@ -150,9 +152,9 @@ static int layout_image(int dirfd, const char *dir, const char *ref, struct dock
         if (r >= 0)
                 r = blob_read(dirfd, m.config.digest, DOCKER_CONFIG_MAX, &cfg, &len, reterr);
         if (r >= 0)
-                img->config = json_loadb(cfg, len, 0, NULL); /* json_is_object() is a macro */
-        if (r >= 0 && !json_is_object(img->config))
-                r = rk_error_set(reterr, EINVAL, "the image configuration is not JSON");
+                img->config = docker_config_parse(cfg, len, &why);
+        if (r >= 0 && !img->config)
+                r = rk_error_set(reterr, EINVAL, "the image configuration: %s", why);
         for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
                 _cleanup_free_ char *p = blob_path(m.layers[i].digest);
 

@@ -7,6 +7,7 @@
 
 #include "docker-image.h"
 #include "docker-ref.h"
+#include "format-util.h"
 #include "json-util.h"
 #include "strv.h"
 
@@ -40,8 +41,7 @@ char *docker_sha256(const void *data, size_t len)
 
         EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
         memcpy(out, "sha256:", 7);
-        for (size_t i = 0; i < sizeof(md); i++)
-                snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+        hex_encode(md, sizeof(md), out + 7);
         return out;
 }
 
@@ -132,12 +132,62 @@ static int index_select(const json_t *doc, char **ret_digest, struct rk_error **
                             variant ? "/" : "", variant ?: "");
 }
 
+static const struct json_field_spec platform_fields[] = {
+        {"architecture"},
+        {"os"},
+        {"variant"},
+        {NULL},
+};
+static const struct json_field_spec descriptor_fields[] = {
+        {"mediaType"}, {"digest"},      {"size"},
+        {"urls"},      {"annotations"}, {"platform", platform_fields},
+        {NULL},
+};
+const struct json_field_spec docker_manifest_fields[] = {
+        {"schemaVersion"},
+        {"mediaType"},
+        {"config", descriptor_fields},
+        {"layers", descriptor_fields},
+        {"manifests", descriptor_fields},
+        {NULL},
+};
+static const struct json_field_spec container_config_fields[] = {
+        {"User"},       {"ExposedPorts"}, {"Env"},    {"Cmd"},        {"Volumes"},
+        {"WorkingDir"}, {"Entrypoint"},   {"Labels"}, {"StopSignal"}, {NULL},
+};
+static const struct json_field_spec rootfs_fields[] = {{"type"}, {"diff_ids"}, {NULL}};
+const struct json_field_spec docker_config_fields[] = {
+        {"architecture"},
+        {"os"},
+        {"variant"},
+        {"created"},
+        {"author"},
+        {"config", container_config_fields},
+        {"rootfs", rootfs_fields},
+        {NULL},
+};
+
+json_t *docker_config_parse(const char *body, size_t len, char **ret_error)
+{
+        json_t *v = json_load_fields(body, len, docker_config_fields, ret_error);
+
+        if (v && !json_is_object(v)) {
+                json_decref(v);
+                *ret_error = xstrdup("not a JSON object");
+                return NULL;
+        }
+        return v;
+}
+
 int docker_manifest_parse(const char *body, size_t len, const char *media_type, int *ret_index,
                           char **ret_digest, struct docker_manifest *ret, struct rk_error **reterr)
 {
-        _cleanup_json_ json_t *doc = json_loadb(body, len, 0, NULL);
+        _cleanup_free_ char *why = NULL;
+        _cleanup_json_ json_t *doc = json_load_fields(body, len, docker_manifest_fields, &why);
         const char *mt = media_type;
 
+        if (!doc)
+                return rk_error_set(reterr, EINVAL, "invalid manifest: %s", why);
         if (!json_is_object(doc))
                 return rk_error_set(reterr, EINVAL, "manifest is not a JSON object");
         if (!mt || strcmp(mt, "application/json") == 0 || strcmp(mt, "text/plain") == 0)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "json-util.h"
 
 #define DOCKER_MANIFEST_MAX (4 << 20)  /* manifests, indexes, index.json */
 #define DOCKER_CONFIG_MAX   (16 << 20) /* image configurations */
@@ -47,3 +48,14 @@ int docker_manifest_parse(const char *body, size_t len, const char *media_type, 
 
 /* "sha256:<hex>" of data. */
 char *docker_sha256(const void *data, size_t len);
+
+/*
+ * What rkt (docker2aci) read of image manifests, indexes and OCI index.json files, and of
+ * image configurations, with its keys matched as Go's encoding/json matched them
+ * (json-util.h: "cmd" is "Cmd" when alone; a key twice, or two keys for one field, is an
+ * error). Maps (Labels, ExposedPorts, Volumes, annotations) keep their keys.
+ */
+extern const struct json_field_spec docker_manifest_fields[];
+extern const struct json_field_spec docker_config_fields[];
+/* Parses an image configuration (a JSON object). NULL with *ret_error (malloc'd). */
+json_t *docker_config_parse(const char *body, size_t len, char **ret_error);

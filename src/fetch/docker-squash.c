@@ -1,62 +1,125 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The in-memory layer squasher: a tree of nodes, file data in a spool file. */
+/*
+ * The in-memory layer squasher: a vtree of nodes, file data in a spool file. Nothing here
+ * recurses: trees are walked with explicit stacks.
+ */
 #include "docker-squash.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "aci.h"
+#include "chase.h"
+#include "format-util.h"
 #include "fs-util.h"
+#include "path-util.h"
+#include "store.h"
 #include "strbuf.h"
-#include "strv.h"
+#include "vtree.h"
+#include "xattr-util.h"
 
 #define COPY_BLOCK (1 << 20)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_write_free)
 
+/* A stretch of a file's data, kept in the spool. */
+struct segment {
+        uint64_t off, len; /* in the file */
+        uint64_t spool;    /* where it starts in the spool */
+};
+
+/* The content of a regular file, shared by its hard links. */
+struct content {
+        uint64_t size; /* apparent */
+        struct segment *segs;
+        size_t n_segs;
+        bool sparse; /* written to the ACI as a sparse entry */
+        unsigned refs;
+};
+
 struct node {
-        char *name;
-        mode_t mode; /* type and permissions */
+        struct vnode v; /* name, type and permissions, symlink target, children */
         uid_t uid;
         gid_t gid;
         int64_t mtime;
         dev_t rdev;
-        char *link;        /* symlink target */
-        uint64_t data_off; /* regular files: content in the spool */
-        uint64_t size;
-        unsigned long inode;    /* hard-link group, 0 when alone */
-        unsigned layer;         /* the layer that last wrote this node */
-        struct node **children; /* sorted by name */
-        size_t n_children;
+        struct content *content; /* regular files */
+        struct xattrs xattrs;    /* the allowed ones */
+        unsigned long inode;     /* hard-link group, 0 when alone */
+        unsigned layer;          /* the layer that last wrote this node */
 };
 
 struct squash {
         struct node root;
+        struct vtree tree;
         int spool_fd;
         uint64_t spool_end;
+        uint64_t sparse_total, sparse_max;
         unsigned layer;
         unsigned long next_inode;
 };
 
-static void node_free(struct node *n)
+static struct node *node_of(struct vnode *v)
 {
-        if (!n)
+        return (struct node *)v;
+}
+
+static struct squash *squash_of(struct vtree *t)
+{
+        return (struct squash *)((char *)t - offsetof(struct squash, tree));
+}
+
+static void content_unref(struct content *c)
+{
+        if (!c || --c->refs > 0)
                 return;
-        for (size_t i = 0; i < n->n_children; i++)
-                node_free(n->children[i]);
-        free(n->children);
-        free(n->name);
-        free(n->link);
+        free(c->segs);
+        free(c);
+}
+
+static void node_free(struct vnode *v)
+{
+        struct node *n = node_of(v);
+
+        content_unref(n->content);
+        xattrs_done(&n->xattrs);
         free(n);
+}
+
+/* Frees a node that never went into the tree. */
+static void node_discard(struct node *n)
+{
+        free(n->v.name);
+        free(n->v.link);
+        node_free(&n->v);
+}
+
+static struct node *node_new(const char *name, mode_t mode, unsigned layer)
+{
+        struct node *n = xnew0(struct node, 1);
+
+        n->v.name = xstrdup(name);
+        n->v.mode = mode;
+        n->layer = layer;
+        return n;
+}
+
+/* Directories made for the entries below them belong to the layer that needed them. */
+static struct vnode *new_dir(struct vtree *t, const char *name)
+{
+        return &node_new(name, S_IFDIR | 0755, squash_of(t)->layer)->v;
 }
 
 struct squash *squash_new(int spool_fd)
 {
         struct squash *sq = xnew0(struct squash, 1);
 
-        sq->root.mode = S_IFDIR | 0755;
+        sq->root.v.mode = S_IFDIR | 0755;
+        vtree_init(&sq->tree, &sq->root.v, new_dir, node_free);
         sq->spool_fd = spool_fd;
         return sq;
 }
@@ -65,237 +128,196 @@ struct squash *squash_free(struct squash *sq)
 {
         if (!sq)
                 return NULL;
-        for (size_t i = 0; i < sq->root.n_children; i++)
-                node_free(sq->root.children[i]);
-        free(sq->root.children);
+        vtree_done(&sq->tree);
         free(sq);
         return NULL;
 }
 
-/* Binary search: the index of name in dir, or where it would go (*found false). */
-static size_t child_index(const struct node *dir, const char *name, size_t len, bool *found)
+static struct node *child(struct squash *sq, struct vnode *dir, const char *name)
 {
-        size_t lo = 0, hi = dir->n_children;
+        struct vnode *c = vtree_child(&sq->tree, dir, name);
 
-        *found = false;
-        while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                int c = strncmp(dir->children[mid]->name, name, len);
-
-                if (c == 0 && dir->children[mid]->name[len] != '\0')
-                        c = 1;
-                if (c == 0) {
-                        *found = true;
-                        return mid;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
+        return c ? node_of(c) : NULL;
 }
 
-static struct node *child_find(const struct node *dir, const char *name, size_t len)
-{
-        bool found;
-        size_t i = child_index(dir, name, len, &found);
-
-        return found ? dir->children[i] : NULL;
-}
-
-static void child_remove(struct node *dir, const char *name)
-{
-        bool found;
-        size_t i = child_index(dir, name, strlen(name), &found);
-
-        if (!found)
-                return;
-        node_free(dir->children[i]);
-        memmove(dir->children + i, dir->children + i + 1,
-                (dir->n_children - i - 1) * sizeof(*dir->children));
-        dir->n_children--;
-}
-
-/* Inserts n (whose name is not yet in dir). */
-static void child_insert(struct node *dir, struct node *n)
-{
-        bool found;
-        size_t i = child_index(dir, n->name, strlen(n->name), &found);
-
-        dir->children =
-                oom_check(realloc(dir->children, (dir->n_children + 1) * sizeof(*dir->children)));
-        memmove(dir->children + i + 1, dir->children + i,
-                (dir->n_children - i) * sizeof(*dir->children));
-        dir->children[i] = n;
-        dir->n_children++;
-}
-
-static struct node *node_new(const char *name, size_t len, mode_t mode, unsigned layer)
-{
-        struct node *n = xnew0(struct node, 1);
-
-        n->name = oom_check(strndup(name, len));
-        n->mode = mode;
-        n->layer = layer;
-        return n;
-}
-
-/* Normalises a layer path: no leading "./", no trailing "/"; NULL when hostile. "" is the
- * root itself. */
-static char *path_normalise(const char *p)
-{
-        _cleanup_free_ char *s = NULL;
-        size_t n;
-
-        while (p[0] == '.' && p[1] == '/')
-                p += 2;
-        if (p[0] == '/' || strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") ||
-            strstr(p, "//"))
-                return NULL;
-        s = xstrdup(strcmp(p, ".") == 0 ? "" : p);
-        n = strlen(s);
-        while (n > 0 && s[n - 1] == '/')
-                s[--n] = '\0';
-        if ((n >= 3 && strcmp(s + n - 3, "/..") == 0) || strstr(s, "/./") ||
-            (n >= 2 && strcmp(s + n - 2, "/.") == 0))
-                return NULL;
-        return TAKE_PTR(s);
-}
-
-/* The node at path, or NULL. Never follows symlinks. */
-static struct node *node_lookup(struct squash *sq, const char *path)
-{
-        struct node *n = &sq->root;
-
-        while (n && *path) {
-                size_t len = strcspn(path, "/");
-
-                n = S_ISDIR(n->mode) ? child_find(n, path, len) : NULL;
-                path += len + (path[len] == '/');
-        }
-        return n;
-}
+/* --- whiteouts --- */
 
 /*
- * Walks to the directory holding the last component of path, creating missing directories
- * (and replacing lower-layer non-directories, as overlayfs shows them). Refuses to pass
- * through a non-directory the current layer wrote: that is an entry "through a symlink".
+ * Removes what layers below the current one put below dir (an opaque directory, or one
+ * whited out): first every directory below it is listed (parents before children), then
+ * they are pruned in reverse, so a lower-layer directory goes once it is empty.
  */
-static int walk_parent(struct squash *sq, const char *path, struct node **ret_dir,
-                       const char **ret_base, struct rk_error **reterr)
+static void prune_lower(struct squash *sq, struct vnode *dir)
 {
-        struct node *dir = &sq->root;
-        const char *slash;
+        struct vnode **dirs = xnew0(struct vnode *, 16);
+        size_t n = 1, cap = 16;
 
-        while ((slash = strchr(path, '/'))) {
-                size_t len = (size_t)(slash - path);
-                struct node *c = child_find(dir, path, len);
+        dirs[0] = dir;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < dirs[i]->n_children; k++) {
+                        if (!S_ISDIR(dirs[i]->children[k]->mode))
+                                continue;
+                        if (n == cap) {
+                                cap *= 2;
+                                dirs = oom_check(reallocarray(dirs, cap, sizeof(*dirs)));
+                        }
+                        dirs[n++] = dirs[i]->children[k];
+                }
+        for (size_t i = n; i-- > 0;) {
+                struct vnode *d = dirs[i];
 
-                if (c && !S_ISDIR(c->mode)) {
-                        if (c->layer == sq->layer)
-                                return rk_error_set(reterr, EINVAL,
-                                                    "entry below a non-directory of the same "
-                                                    "layer");
-                        child_remove(dir, c->name);
-                        c = NULL;
+                for (size_t k = d->n_children; k-- > 0;) {
+                        struct vnode *c = d->children[k];
+
+                        if (node_of(c)->layer < sq->layer &&
+                            (!S_ISDIR(c->mode) || c->n_children == 0))
+                                vtree_remove(&sq->tree, c);
                 }
-                if (!c) {
-                        c = node_new(path, len, S_IFDIR | 0755, sq->layer);
-                        child_insert(dir, c);
-                }
-                dir = c;
-                path = slash + 1;
         }
-        *ret_dir = dir;
-        *ret_base = path;
-        return 0;
+        free(dirs);
 }
 
-/* Removes the lower-layer content of n's children; returns whether n itself was emptied
- * of everything below layer. */
-static void prune_lower(struct node *dir, unsigned layer)
+/* ".wh.NAME" in dir: NAME of lower layers goes (a directory with what lower layers put in
+ * it; what this layer wrote there stays). */
+static void apply_whiteout(struct squash *sq, struct vnode *dir, const char *name)
 {
-        for (size_t i = dir->n_children; i-- > 0;) {
-                struct node *c = dir->children[i];
-
-                if (S_ISDIR(c->mode))
-                        prune_lower(c, layer);
-                if (c->layer < layer && (!S_ISDIR(c->mode) || c->n_children == 0))
-                        child_remove(dir, c->name);
-        }
-}
-
-/* ".wh.NAME" in dir: NAME of lower layers goes. */
-static void apply_whiteout(struct squash *sq, struct node *dir, const char *name)
-{
-        struct node *c = child_find(dir, name, strlen(name));
+        struct node *c = child(sq, dir, name);
 
         if (!c)
                 return;
-        if (S_ISDIR(c->mode))
-                prune_lower(c, sq->layer);
-        if (c->layer < sq->layer && (!S_ISDIR(c->mode) || c->n_children == 0))
-                child_remove(dir, c->name);
+        if (S_ISDIR(c->v.mode))
+                prune_lower(sq, &c->v);
+        if (c->layer < sq->layer && (!S_ISDIR(c->v.mode) || c->v.n_children == 0))
+                vtree_remove(&sq->tree, &c->v);
 }
 
-/* Copies the entry's data to the end of the spool. */
-static int spool_data(struct squash *sq, struct archive *a, struct archive_entry *e, struct node *n,
-                      struct rk_error **reterr)
+/* A whiteout entry at path (its last component starts with ".wh."). */
+static int whiteout(struct squash *sq, const char *path, const char *base, struct rk_error **reterr)
+{
+        const char *name = base + 4;
+        struct chase_result cr = {0};
+        int r;
+
+        if (strncmp(base, ".wh..wh.", 8) == 0 && strcmp(base, ".wh..wh..opq") != 0)
+                return 0; /* aufs' own bookkeeping (.wh..wh.plnk, ...) */
+        if (strcmp(base, ".wh..wh..opq") != 0 &&
+            (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+                return rk_error_set(reterr, EINVAL, "invalid whiteout \"%s\"", base);
+        /* the directory it applies to, its symlinks resolved as any path's */
+        r = vtree_chase(&sq->tree, path, CHASE_MKDIR, &cr);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return 0; /* nothing below there to white out */
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot resolve the path");
+        if (strcmp(base, ".wh..wh..opq") == 0)
+                prune_lower(sq, (struct vnode *)cr.dir);
+        else
+                apply_whiteout(sq, (struct vnode *)cr.dir, name);
+        chase_result_done(&vtree_chase_ops, &sq->tree, &cr);
+        return 0;
+}
+
+/* --- entries --- */
+
+/* Appends the data of a regular entry to the spool: its segments (holes of a sparse entry
+ * are not stored), counted against the limits. */
+static int spool_data(struct squash *sq, struct archive *a, struct archive_entry *e,
+                      struct content *c, struct rk_error **reterr)
 {
         la_int64_t size = archive_entry_size(e), off;
         const void *buf;
         size_t len;
         int r;
 
-        if (size < 0 || sq->spool_end + (uint64_t)size > SQUASH_MAX_BYTES)
-                return rk_error_set(reterr, EFBIG, "image larger than %llu bytes",
-                                    (unsigned long long)SQUASH_MAX_BYTES);
-        n->data_off = sq->spool_end;
-        n->size = (uint64_t)size;
+        if (size < 0)
+                return rk_error_set(reterr, EINVAL, "negative file size");
+        c->size = (uint64_t)size;
+        c->sparse = archive_entry_sparse_count(e) > 0;
+        if (c->sparse) {
+                sq->sparse_total += c->size;
+                if (sq->sparse_total > sq->sparse_max) {
+                        _cleanup_free_ char *max = format_size_iec(sq->sparse_max);
+                        return rk_error_set(reterr, EFBIG,
+                                            "the image's sparse files are larger than %s in all "
+                                            "(the limit is set by RKT_MAX_SPARSE_SIZE)",
+                                            max);
+                }
+        }
         while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-                if (off < 0 || (uint64_t)off + len > n->size)
+                struct segment *last = c->n_segs ? &c->segs[c->n_segs - 1] : NULL;
+
+                if (len == 0)
+                        continue;
+                if (off < 0 || (uint64_t)off + len > c->size ||
+                    (last && (uint64_t)off < last->off + last->len))
                         return rk_error_set(reterr, EINVAL, "file data beyond its size");
-                if (pwrite(sq->spool_fd, buf, len, (off_t)(n->data_off + (uint64_t)off)) !=
-                    (ssize_t)len)
-                        return rk_error_set_errno(reterr, errno ?: ENOSPC,
-                                                  "cannot write the layer data");
+                if (sq->spool_end + len > SQUASH_MAX_BYTES)
+                        return rk_error_set(reterr, EFBIG, "image larger than %llu bytes",
+                                            (unsigned long long)SQUASH_MAX_BYTES);
+                r = pwrite_full(sq->spool_fd, buf, len, (off_t)sq->spool_end);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "cannot write the layer data");
+                if (last && last->off + last->len == (uint64_t)off &&
+                    last->spool + last->len == sq->spool_end)
+                        last->len += len;
+                else {
+                        c->segs = oom_check(reallocarray(c->segs, c->n_segs + 1, sizeof(*c->segs)));
+                        c->segs[c->n_segs++] = (struct segment){(uint64_t)off, len, sq->spool_end};
+                }
+                sq->spool_end += len;
         }
         if (r != ARCHIVE_EOF)
                 return rk_error_set(reterr, EIO, "%s", archive_error_string(a));
-        sq->spool_end += n->size;
         return 0;
 }
 
 static void node_set_meta(struct node *n, struct archive_entry *e)
 {
-        n->mode = archive_entry_mode(e);
+        const char *name;
+        const void *value;
+        size_t size;
+
+        n->v.mode = archive_entry_mode(e);
         n->uid = (uid_t)archive_entry_uid(e);
         n->gid = (gid_t)archive_entry_gid(e);
         n->mtime = archive_entry_mtime(e);
+        xattrs_done(&n->xattrs);
+        archive_entry_xattr_reset(e);
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+                if (xattr_image_allowed(name, value, size))
+                        xattrs_add(&n->xattrs, name, value, size);
 }
 
-/* A hard link: shares the content (and metadata) of its target, now or later. */
+/* A hard link: shares the content (and metadata) of its target, now or later. The target
+ * is a path in the rootfs (absolute or not), resolved like any. */
 static int make_hardlink(struct squash *sq, struct node *n, const char *target,
                          struct rk_error **reterr)
 {
-        _cleanup_free_ char *t = path_normalise(target);
-        struct node *tn = t && *t ? node_lookup(sq, t) : NULL;
+        _cleanup_free_ char *t = NULL;
+        struct chase_result cr = {0};
+        struct node *tn = NULL;
 
-        if (!tn || !S_ISREG(tn->mode))
+        if (path_name_normalise(target, PATH_NAME_ABSOLUTE, &t) >= 0 && *t &&
+            vtree_chase(&sq->tree, t, 0, &cr) >= 0) {
+                tn = child(sq, (struct vnode *)cr.dir, cr.base);
+                chase_result_done(&vtree_chase_ops, &sq->tree, &cr);
+        }
+        if (!tn || !S_ISREG(tn->v.mode))
                 return rk_error_set(reterr, EINVAL,
-                                    "hard link to \"%s\", which is not a file "
-                                    "of the image",
+                                    "hard link to \"%s\", which is not a file of the image",
                                     target);
         if (!tn->inode)
                 tn->inode = ++sq->next_inode;
-        n->mode = tn->mode;
+        n->v.mode = tn->v.mode;
         n->uid = tn->uid;
         n->gid = tn->gid;
         n->mtime = tn->mtime;
-        n->data_off = tn->data_off;
-        n->size = tn->size;
+        n->content = tn->content;
+        n->content->refs++;
         n->inode = tn->inode;
+        for (size_t i = 0; i < tn->xattrs.n; i++)
+                xattrs_add(&n->xattrs, tn->xattrs.v[i].name, tn->xattrs.v[i].value,
+                           tn->xattrs.v[i].size);
         return 0;
 }
 
@@ -308,11 +330,15 @@ static int node_fill(struct squash *sq, struct archive *a, struct archive_entry 
         if (hl)
                 return make_hardlink(sq, n, hl, reterr);
         node_set_meta(n, e);
-        switch (n->mode & S_IFMT) {
+        switch (n->v.mode & S_IFMT) {
         case S_IFREG:
-                return spool_data(sq, a, e, n, reterr);
+                n->content = xnew0(struct content, 1);
+                n->content->refs = 1;
+                return spool_data(sq, a, e, n->content, reterr);
         case S_IFLNK:
-                n->link = xstrdup(archive_entry_symlink(e) ?: "");
+                n->v.link = xstrdup(archive_entry_symlink(e) ?: "");
+                if (!n->v.link[0])
+                        return rk_error_set(reterr, EINVAL, "symbolic link with an empty target");
                 return 0;
         case S_IFCHR:
         case S_IFBLK:
@@ -326,43 +352,52 @@ static int node_fill(struct squash *sq, struct archive *a, struct archive_entry 
         }
 }
 
-/* One entry of the current layer at its normalised path. */
+static int resolve_error(int r, struct rk_error **reterr)
+{
+        const char *why = chase_strerror(r);
+
+        if (why)
+                return rk_error_set(reterr, EINVAL, "%s", why);
+        return rk_error_set_errno(reterr, -r, "cannot resolve the path");
+}
+
+/* One entry of the current layer at its normalised path, resolved in the rootfs. */
 static int apply_entry(struct squash *sq, struct archive *a, struct archive_entry *e,
                        const char *path, struct rk_error **reterr)
 {
-        struct node *dir = NULL, *old, *n;
-        const char *base = NULL;
+        const char *why = path_limits_error(path), *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        struct chase_result cr = {0};
+        struct node *old, *n;
         int r;
 
         if (!*path) /* the layer's "./": the rootfs keeps 0755 root:root */
                 return 0;
-        r = walk_parent(sq, path, &dir, &base, reterr);
+        if (why)
+                return rk_error_set(reterr, ENAMETOOLONG, "the path %s", why);
+        if (strncmp(base, ".wh.", 4) == 0)
+                return whiteout(sq, path, base, reterr);
+        r = vtree_chase(&sq->tree, path, CHASE_MKDIR, &cr);
         if (r < 0)
-                return r;
-        if (strncmp(base, ".wh.", 4) == 0) {
-                if (strcmp(base, ".wh..wh..opq") == 0)
-                        prune_lower(dir, sq->layer);
-                else if (strncmp(base, ".wh..wh.", 8) != 0)
-                        apply_whiteout(sq, dir, base + 4);
-                return 0;
-        }
-        old = child_find(dir, base, strlen(base));
-        if (old && S_ISDIR(old->mode) && AE_IFDIR == archive_entry_filetype(e) &&
+                return resolve_error(r, reterr);
+        old = child(sq, (struct vnode *)cr.dir, cr.base);
+        if (old && S_ISDIR(old->v.mode) && AE_IFDIR == archive_entry_filetype(e) &&
             !archive_entry_hardlink(e)) {
                 node_set_meta(old, e);
                 old->layer = sq->layer;
-                return 0;
+        } else {
+                n = node_new(cr.base, 0, sq->layer);
+                r = node_fill(sq, a, e, n, reterr);
+                if (r < 0)
+                        node_discard(n);
+                else {
+                        if (old)
+                                vtree_remove(&sq->tree, &old->v);
+                        vtree_add(&sq->tree, (struct vnode *)cr.dir, &n->v);
+                }
         }
-        n = node_new(base, strlen(base), 0, sq->layer);
-        r = node_fill(sq, a, e, n, reterr);
-        if (r < 0) {
-                node_free(n);
-                return r;
-        }
-        if (old)
-                child_remove(dir, base);
-        child_insert(dir, n);
-        return 0;
+        chase_result_done(&vtree_chase_ops, &sq->tree, &cr);
+        return r;
 }
 
 static struct archive *layer_reader(int fd)
@@ -388,12 +423,14 @@ int squash_apply_layer(struct squash *sq, int fd, const char *what, struct rk_er
 
         if (!a)
                 return rk_error_set(reterr, EINVAL, "layer %s: not a tar archive", what);
+        if (sq->layer == 0 && (r = store_sparse_max(&sq->sparse_max, reterr)) < 0)
+                return r;
         sq->layer++;
         while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-                const char *name = archive_entry_pathname(e) ?: "";
-                _cleanup_free_ char *path = path_normalise(name);
+                const char *pathname = archive_entry_pathname(e) ?: "";
+                _cleanup_free_ char *path = NULL, *name = path_abbrev(pathname);
 
-                if (!path)
+                if (path_name_normalise(pathname, 0, &path) < 0)
                         return rk_error_set(reterr, EINVAL, "layer %s: entry \"%s\": unsafe path",
                                             what, name);
                 r = apply_entry(sq, a, e, path, reterr);
@@ -408,74 +445,41 @@ int squash_apply_layer(struct squash *sq, int fd, const char *what, struct rk_er
 
 int squash_read_file(struct squash *sq, const char *path, size_t max, char **ret)
 {
-        struct node *n = node_lookup(sq, path);
+        struct chase_result cr = {0};
         _cleanup_free_ char *buf = NULL;
+        struct node *n = NULL;
 
-        if (!n || !S_ISREG(n->mode))
-                return -ENOENT;
-        if (n->size > max)
-                return -EFBIG;
-        buf = oom_check(malloc(n->size + 1));
-        if (pread(sq->spool_fd, buf, n->size, (off_t)n->data_off) != (ssize_t)n->size)
-                return -EIO;
-        buf[n->size] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-/* Pops the last component of the "/"-joined path in b. */
-static void path_pop(struct strbuf *b)
-{
-        char *slash = b->len ? strrchr(b->buf, '/') : NULL;
-
-        b->len = slash ? (size_t)(slash - b->buf) : 0;
-        if (b->buf)
-                b->buf[b->len] = '\0';
-}
-
-/* Resolves path (absolute or relative to the directory in b) into b, following symlinks. */
-static int resolve_into(struct squash *sq, const char *path, struct strbuf *b, int *hops)
-{
-        _cleanup_strv_free_ char **parts = strv_split(path, '/');
-
-        if (path[0] == '/')
-                strbuf_reset(b);
-        STRV_FOREACH(p, parts) {
-                struct node *n;
-
-                if (!**p || strcmp(*p, ".") == 0)
-                        continue;
-                if (strcmp(*p, "..") == 0) {
-                        path_pop(b);
-                        continue;
-                }
-                strbuf_printf(b, "/%s", *p);
-                n = node_lookup(sq, strbuf_str(b) + 1);
-                if (!n)
-                        return -ENOENT;
-                if (!S_ISLNK(n->mode))
-                        continue;
-                if (++*hops > 40)
-                        return -ELOOP;
-                path_pop(b);
-                if (resolve_into(sq, n->link, b, hops) < 0)
-                        return -ENOENT;
+        if (vtree_chase(&sq->tree, path, CHASE_NOLINKS, &cr) >= 0) {
+                n = child(sq, (struct vnode *)cr.dir, cr.base);
+                chase_result_done(&vtree_chase_ops, &sq->tree, &cr);
         }
+        if (!n || !S_ISREG(n->v.mode))
+                return -ENOENT;
+        if (n->content->size > max)
+                return -EFBIG;
+        buf = xnew0(char, n->content->size + 1);
+        for (size_t i = 0; i < n->content->n_segs; i++) {
+                const struct segment *s = &n->content->segs[i];
+
+                if (pread(sq->spool_fd, buf + s->off, s->len, (off_t)s->spool) != (ssize_t)s->len)
+                        return -EIO;
+        }
+        *ret = TAKE_PTR(buf);
         return 0;
 }
 
 bool squash_is_file(struct squash *sq, const char *path)
 {
-        struct strbuf b = STRBUF_INIT;
-        int hops = 0;
-        bool ok = false;
+        _cleanup_free_ char *rel = NULL;
+        struct chase_result cr = {0};
+        struct node *n = NULL;
 
-        if (resolve_into(sq, path, &b, &hops) >= 0) {
-                struct node *n = node_lookup(sq, b.len ? b.buf + 1 : "");
-                ok = n && S_ISREG(n->mode);
-        }
-        strbuf_release(&b);
-        return ok;
+        if (path_name_normalise(path, PATH_NAME_ABSOLUTE, &rel) < 0 || !*rel ||
+            vtree_chase(&sq->tree, rel, CHASE_FOLLOW, &cr) < 0)
+                return false;
+        n = child(sq, (struct vnode *)cr.dir, cr.base);
+        chase_result_done(&vtree_chase_ops, &sq->tree, &cr);
+        return n && S_ISREG(n->v.mode);
 }
 
 /* --- writing the ACI --- */
@@ -488,81 +492,131 @@ struct writer {
         char *buf;
 };
 
+static int write_failed(struct writer *w, struct rk_error **reterr)
+{
+        return rk_error_set(reterr, EIO, "cannot write the image: %s",
+                            archive_error_string(w->a) ?: "write error");
+}
+
 static int write_header(struct writer *w, struct rk_error **reterr)
 {
         if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
-                return rk_error_set(reterr, EIO, "cannot write the image: %s",
-                                    archive_error_string(w->a));
+                return write_failed(w, reterr);
         return 0;
 }
 
-static int write_data(struct writer *w, const struct node *n, struct rk_error **reterr)
+static int write_zeros(struct writer *w, uint64_t len, struct rk_error **reterr)
 {
-        uint64_t done = 0;
-
-        while (done < n->size) {
-                size_t chunk = (size_t)MIN((uint64_t)COPY_BLOCK, n->size - done);
-                ssize_t k = pread(w->sq->spool_fd, w->buf, chunk, (off_t)(n->data_off + done));
-
-                if (k <= 0)
-                        return rk_error_set_errno(reterr, k < 0 ? errno : EIO,
-                                                  "cannot read the layer data");
-                if (archive_write_data(w->a, w->buf, (size_t)k) != k)
-                        return rk_error_set(reterr, EIO, "cannot write the image: %s",
-                                            archive_error_string(w->a));
-                done += (uint64_t)k;
-        }
-        return 0;
+        return aci_write_zeros(w->a, len) < 0 ? write_failed(w, reterr) : 0;
 }
 
-/* Writes n at path; its children follow (the caller recurses). */
+/* The whole content in order: segments from the spool, zeros between them. */
+static int write_data(struct writer *w, const struct content *c, struct rk_error **reterr)
+{
+        uint64_t pos = 0;
+        int r;
+
+        for (size_t i = 0; i < c->n_segs; i++) {
+                const struct segment *s = &c->segs[i];
+
+                r = write_zeros(w, s->off - pos, reterr);
+                for (uint64_t done = 0; r >= 0 && done < s->len;) {
+                        size_t chunk = (size_t)MIN((uint64_t)COPY_BLOCK, s->len - done);
+                        ssize_t k = pread(w->sq->spool_fd, w->buf, chunk, (off_t)(s->spool + done));
+
+                        if (k <= 0)
+                                return rk_error_set_errno(reterr, k < 0 ? errno : EIO,
+                                                          "cannot read the layer data");
+                        if (archive_write_data(w->a, w->buf, (size_t)k) != k)
+                                return write_failed(w, reterr);
+                        done += (uint64_t)k;
+                }
+                if (r < 0)
+                        return r;
+                pos = s->off + s->len;
+        }
+        return write_zeros(w, c->size - pos, reterr);
+}
+
+/* Writes n at path. */
 static int write_node(struct writer *w, const struct node *n, const char *path,
                       struct rk_error **reterr)
 {
+        const struct content *c = n->content;
         bool link = false;
 
         archive_entry_clear(w->e);
         archive_entry_set_pathname(w->e, path);
-        archive_entry_set_mode(w->e, n->mode);
+        archive_entry_set_mode(w->e, n->v.mode);
         archive_entry_set_uid(w->e, n->uid);
         archive_entry_set_gid(w->e, n->gid);
         archive_entry_set_mtime(w->e, n->mtime, 0);
-        if (S_ISLNK(n->mode))
-                archive_entry_set_symlink(w->e, n->link);
-        if (S_ISCHR(n->mode) || S_ISBLK(n->mode))
+        for (size_t i = 0; i < n->xattrs.n; i++)
+                archive_entry_xattr_add_entry(w->e, n->xattrs.v[i].name, n->xattrs.v[i].value,
+                                              n->xattrs.v[i].size);
+        if (S_ISLNK(n->v.mode))
+                archive_entry_set_symlink(w->e, n->v.link);
+        if (S_ISCHR(n->v.mode) || S_ISBLK(n->v.mode))
                 archive_entry_set_rdev(w->e, n->rdev);
-        if (S_ISREG(n->mode) && n->inode && w->first_path[n->inode]) {
+        if (S_ISREG(n->v.mode) && n->inode && w->first_path[n->inode]) {
                 archive_entry_set_hardlink(w->e, w->first_path[n->inode]);
                 link = true;
-        } else if (S_ISREG(n->mode)) {
-                archive_entry_set_size(w->e, (la_int64_t)n->size);
+        } else if (S_ISREG(n->v.mode)) {
+                archive_entry_set_size(w->e, (la_int64_t)c->size);
+                for (size_t i = 0; c->sparse && i < c->n_segs; i++)
+                        archive_entry_sparse_add_entry(w->e, (la_int64_t)c->segs[i].off,
+                                                       (la_int64_t)c->segs[i].len);
+                if (c->sparse && c->n_segs == 0)
+                        archive_entry_sparse_add_entry(w->e, (la_int64_t)c->size, 0);
                 if (n->inode)
                         w->first_path[n->inode] = xstrdup(path);
         }
         if (write_header(w, reterr) < 0)
                 return -EIO;
-        return S_ISREG(n->mode) && !link ? write_data(w, n, reterr) : 0;
+        return S_ISREG(n->v.mode) && !link ? write_data(w, c, reterr) : 0;
 }
 
-static int write_tree(struct writer *w, const struct node *dir, struct strbuf *path,
-                      struct rk_error **reterr)
+/* A directory being written: its children in name order. */
+struct write_frame {
+        struct vnode **children;
+        size_t n, next;
+        size_t path_len;
+};
+
+/* Writes everything below the root, directories before their contents, depth first with
+ * an explicit stack. */
+static int write_tree(struct writer *w, struct strbuf *path, struct rk_error **reterr)
 {
-        size_t len = path->len;
-        int r;
+        struct write_frame *stack = xnew0(struct write_frame, 1);
+        size_t depth = 1;
+        int r = 0;
 
-        for (size_t i = 0; i < dir->n_children; i++) {
-                const struct node *c = dir->children[i];
+        stack[0] = (struct write_frame){vtree_sorted_children(&w->sq->root.v),
+                                        w->sq->root.v.n_children, 0, path->len};
+        while (depth > 0 && r >= 0) {
+                struct write_frame *f = &stack[depth - 1];
+                struct vnode *c;
 
+                path->len = f->path_len;
+                path->buf[path->len] = '\0';
+                if (f->next == f->n) {
+                        free(f->children);
+                        depth--;
+                        continue;
+                }
+                c = f->children[f->next++];
                 strbuf_printf(path, "/%s", c->name);
-                r = write_node(w, c, strbuf_str(path), reterr);
-                if (r >= 0 && S_ISDIR(c->mode))
-                        r = write_tree(w, c, path, reterr);
-                if (r < 0)
-                        return r;
-                path->len = len;
-                path->buf[len] = '\0';
+                r = write_node(w, node_of(c), strbuf_str(path), reterr);
+                if (r < 0 || !S_ISDIR(c->mode))
+                        continue;
+                stack = oom_check(reallocarray(stack, depth + 1, sizeof(*stack)));
+                stack[depth++] =
+                        (struct write_frame){vtree_sorted_children(c), c->n_children, 0, path->len};
         }
-        return 0;
+        while (depth > 0)
+                free(stack[--depth].children);
+        free(stack);
+        return r;
 }
 
 /* /dev/stdin, stdout, stderr and fd, as docker2aci adds them (DOCKER.md §1.4). */
@@ -574,22 +628,22 @@ static void add_dev_links(struct squash *sq)
                 {"stdin", "/proc/self/fd/0"},
                 {"stdout", "/dev/console"},
         };
-        struct node *dev = child_find(&sq->root, "dev", 3);
+        struct node *dev = child(sq, &sq->root.v, "dev");
 
         if (!dev) {
-                dev = node_new("dev", 3, S_IFDIR | 0755, sq->layer);
-                child_insert(&sq->root, dev);
+                dev = node_new("dev", S_IFDIR | 0755, sq->layer);
+                vtree_add(&sq->tree, &sq->root.v, &dev->v);
         }
-        if (!S_ISDIR(dev->mode))
+        if (!S_ISDIR(dev->v.mode))
                 return;
         for (size_t i = 0; i < ELEMENTSOF(links); i++) {
                 struct node *n;
 
-                if (child_find(dev, links[i][0], strlen(links[i][0])))
+                if (child(sq, &dev->v, links[i][0]))
                         continue;
-                n = node_new(links[i][0], strlen(links[i][0]), S_IFLNK | 0777, sq->layer);
-                n->link = xstrdup(links[i][1]);
-                child_insert(dev, n);
+                n = node_new(links[i][0], S_IFLNK | 0777, sq->layer);
+                n->v.link = xstrdup(links[i][1]);
+                vtree_add(&sq->tree, &dev->v, &n->v);
         }
 }
 
@@ -604,8 +658,7 @@ static int write_manifest(struct writer *w, const char *json, struct rk_error **
         if (write_header(w, reterr) < 0)
                 return -EIO;
         if (archive_write_data(w->a, json, len) != (la_ssize_t)len)
-                return rk_error_set(reterr, EIO, "cannot write the image: %s",
-                                    archive_error_string(w->a));
+                return write_failed(w, reterr);
         return 0;
 }
 
@@ -620,11 +673,10 @@ static int write_all(struct writer *w, const char *manifest_json, struct rk_erro
                 r = write_node(w, &w->sq->root, "rootfs", reterr);
         }
         if (r >= 0)
-                r = write_tree(w, &w->sq->root, &path, reterr);
+                r = write_tree(w, &path, reterr);
         strbuf_release(&path);
         if (r >= 0 && archive_write_close(w->a) != ARCHIVE_OK)
-                r = rk_error_set(reterr, EIO, "cannot write the image: %s",
-                                 archive_error_string(w->a));
+                r = write_failed(w, reterr);
         return r;
 }
 
@@ -644,8 +696,7 @@ int squash_write_aci(struct squash *sq, const char *manifest_json, int out_fd,
         w.first_path = xnew0(char *, sq->next_inode + 1);
         archive_write_set_format_pax_restricted(a);
         if (archive_write_open_fd(a, out_fd) != ARCHIVE_OK)
-                r = rk_error_set(reterr, EIO, "cannot write the image: %s",
-                                 archive_error_string(a));
+                r = write_failed(&w, reterr);
         else
                 r = write_all(&w, manifest_json, reterr);
         for (unsigned long i = 0; i <= sq->next_inode; i++)

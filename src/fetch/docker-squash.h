@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Squashing Docker/OCI layers into one ACI rootfs (DOCKER.md §1.4, with the fixes of §1.7).
- * The file system is modelled in memory (file contents go to a spool file), so a layer can
- * never write outside it: layers apply base first with overlay semantics — an entry
+ * The file system is modelled in memory (vtree.h; file data go to a spool file), so a layer
+ * can never write outside it: layers apply base first with overlay semantics — an entry
  * replaces what a lower layer had at its path (a directory over a directory only updates
  * its metadata), ".wh.NAME" removes NAME of lower layers, "DIR/.wh..wh..opq" empties DIR
  * of lower-layer content, whatever the order of entries in the layer; hard links may
  * cross layers and survive their target being removed.
  *
- * Hostile layers are refused: absolute names, "..", an entry below a symlink or file of the
- * same layer, a hard link to a missing or non-regular file.
+ * Paths are resolved as in the pod (chase.h): a symlink on the way, of this layer or a
+ * lower one, is followed inside the rootfs ("var/run -> /run" then "var/run/x" is /run/x;
+ * "d/.wh.x" below a symlink d removes x where d leads and keeps d). Refused: names against
+ * path_name_normalise() ("..", absolute), paths beyond path-util.h's limits (also once
+ * resolved), entries below a symlink to nothing, a file or a loop, malformed whiteouts
+ * (".wh.", ".wh..", ".wh..."), hard links to a missing or non-regular file, sparse files
+ * beyond store_sparse_max(). Sparse files stay sparse in the ACI; only the xattrs
+ * xattr_image_allowed() accepts are kept.
  */
 #pragma once
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dlopen-util.h"
+#include "format-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "strbuf.h"
@@ -356,8 +357,7 @@ static int http_get_loaded(const struct http_client *c, const struct http_reques
         if (r >= 0 && req->out_fd >= 0 && status_ok(ret->status)) {
                 EVP_DigestFinal_ex(md, digest, NULL);
                 strcpy(ret->sha256, "sha256:");
-                for (size_t i = 0; i < sizeof(digest); i++)
-                        snprintf(ret->sha256 + 7 + 2 * i, 3, "%02x", digest[i]);
+                hex_encode(digest, sizeof(digest), ret->sha256 + 7);
         }
         ret->len = x.body.len;
         ret->body = strbuf_detach(&x.body);

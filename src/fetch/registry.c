@@ -120,7 +120,10 @@ static char *token_url(const struct registry *r, const struct challenge *c)
 static int token_parse(struct registry *r, const struct http_response *resp,
                        struct rk_error **reterr)
 {
-        _cleanup_json_ json_t *doc = json_loadb(resp->body, resp->len, 0, NULL);
+        static const struct json_field_spec fields[] = {
+                {"token"}, {"access_token"}, {"expires_in"}, {"issued_at"}, {NULL},
+        };
+        _cleanup_json_ json_t *doc = json_load_fields(resp->body, resp->len, fields, NULL);
         const char *tok = json_string_value(json_object_get(doc, "token"));
         json_t *exp = json_object_get(doc, "expires_in");
 

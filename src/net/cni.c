@@ -145,10 +145,42 @@ static char *first_line(int fd)
         return NULL;
 }
 
+/* What rkt reads of a plugin's output, matched as Go's encoding/json did (json-util.h). */
+static const struct json_field_spec error_fields[] = {{"code"}, {"msg"}, {"details"}, {NULL}};
+static const struct json_field_spec route_fields[] = {{"dst"}, {"gw"}, {NULL}};
+static const struct json_field_spec ip_config_fields[] = {
+        {"ip"},
+        {"gateway"},
+        {"routes", route_fields},
+        {NULL},
+};
+static const struct json_field_spec ips_fields[] = {
+        {"version"}, {"interface"}, {"address"}, {"gateway"}, {NULL},
+};
+static const struct json_field_spec dns_fields[] = {
+        {"nameservers"}, {"domain"}, {"search"}, {"options"}, {NULL},
+};
+static const struct json_field_spec interface_fields[] = {
+        {"name"},
+        {"mac"},
+        {"sandbox"},
+        {NULL},
+};
+static const struct json_field_spec result_fields[] = {
+        {"cniVersion"},
+        {"ip4", ip_config_fields},
+        {"ip6", ip_config_fields},
+        {"ips", ips_fields},
+        {"interfaces", interface_fields},
+        {"routes", route_fields},
+        {"dns", dns_fields},
+        {NULL},
+};
+
 /* The plugin's own message: its JSON error on stdout, else the first line on stderr. */
 static char *plugin_error(const char *out, int errfd, int status)
 {
-        _cleanup_json_ json_t *j = json_loads(out, 0, NULL);
+        _cleanup_json_ json_t *j = json_load_fields(out, strlen(out), error_fields, NULL);
         const char *msg = json_string_value(json_object_get(j, "msg"));
         const char *details = json_string_value(json_object_get(j, "details"));
         char *line;
@@ -220,6 +252,7 @@ int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, siz
         _cleanup_close_ int in = memfd_with("cni-stdin", conf, len);
         _cleanup_close_ int err = memfd_with("cni-stderr", NULL, 0);
         _cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
+        _cleanup_free_ char *why = NULL;
         int pipefd[2], status = 0, r;
         pid_t pid = -1;
 
@@ -243,11 +276,12 @@ int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, siz
         }
         if (!ret_result)
                 return 0;
-        *ret_result = out.len ? json_loadb(out.buf, out.len, 0, NULL) : NULL;
+        *ret_result = out.len ? json_load_fields(out.buf, out.len, result_fields, &why) : NULL;
         if (out.len && !json_is_object(*ret_result)) {
                 json_decref(*ret_result);
                 *ret_result = NULL;
-                return rk_error_set(reterr, EINVAL, "%s printed an invalid result", plugin);
+                return rk_error_set(reterr, EINVAL, "%s printed an invalid result%s%s", plugin,
+                                    why ? ": " : "", why ?: "");
         }
         return 0;
 }

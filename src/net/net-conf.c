@@ -87,12 +87,40 @@ static bool def_ip_masq(json_t *conf, bool is_list)
         return false;
 }
 
+/* The fields of a definition rkt and CNI read (matched as Go's encoding/json did: a lone
+ * "Name" is "name"; two keys for one field are an error). "capabilities" is a map. */
+static const struct json_field_spec ipam_range_fields[] = {{"subnet"}, {NULL}};
+static const struct json_field_spec ipam_fields[] = {
+        {"type"},
+        {"subnet"},
+        {"ranges", ipam_range_fields},
+        {NULL},
+};
+static const struct json_field_spec plugin_fields[] = {
+        {"type"}, {"ipMasq"}, {"capabilities"}, {"ipam", ipam_fields}, {NULL},
+};
+static const struct json_field_spec conf_fields[] = {
+        {"cniVersion"},
+        {"name"},
+        {"type"},
+        {"ipMasq"},
+        {"capabilities"},
+        {"ipam", ipam_fields},
+        {"plugins", plugin_fields},
+        {NULL},
+};
+
+json_t *net_conf_parse(const char *bytes, size_t len, char **ret_error)
+{
+        return json_load_fields(bytes, len, conf_fields, ret_error);
+}
+
 static int def_load(int dirfd, const char *dir, const char *file, struct net_def *ret,
                     struct rk_error **reterr)
 {
         struct net_def d = {.path = xasprintf("%s/%s", dir, file),
                             .is_list = has_suffix(file, ".conflist")};
-        json_error_t jerr;
+        _cleanup_free_ char *err = NULL;
         const char *why;
         size_t len;
         int r;
@@ -103,8 +131,9 @@ static int def_load(int dirfd, const char *dir, const char *file, struct net_def
                 net_def_done(&d);
                 return r;
         }
-        d.conf = json_loadb(d.bytes, len, JSON_REJECT_DUPLICATES, &jerr);
-        why = d.conf ? def_shape_error(d.conf, d.is_list) : jerr.text;
+        /* d.bytes stay as they are: a single plugin gets them verbatim */
+        d.conf = net_conf_parse(d.bytes, len, &err);
+        why = d.conf ? def_shape_error(d.conf, d.is_list) : err;
         if (why) {
                 rk_error_set(reterr, EINVAL, "error loading %s: %s", d.path, why);
                 net_def_done(&d);

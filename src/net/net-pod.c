@@ -447,7 +447,7 @@ static json_t *read_net_file(int poddirfd, const char *recorded, char **ret_byte
 
         if (!rel || read_file_at(poddirfd, rel, 1 << 20, &bytes, NULL) < 0)
                 return NULL;
-        j = json_loads(bytes, 0, NULL);
+        j = net_conf_parse(bytes, strlen(bytes), NULL);
         if (ret_bytes)
                 *ret_bytes = TAKE_PTR(bytes);
         return j;

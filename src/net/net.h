@@ -43,6 +43,13 @@ struct net_defs {
  * A file that is not valid JSON or lacks "name"/"type" ("plugins" for a list) is an error
  * naming the file. Returns 0 or < 0 with reterr set.
  */
+/*
+ * Parses a network definition's bytes (or the pod's copy of them): keys matched as rkt's Go
+ * code matched them (json-util.h), so a lone "Name", "Type", "IpMasq" or "Ipam" reads as
+ * "name", "type", "ipMasq", "ipam" in the returned tree; a key twice, or two keys for one
+ * field, is an error (*ret_error, malloc'd). NULL on error.
+ */
+json_t *net_conf_parse(const char *bytes, size_t len, char **ret_error);
 int net_defs_load(const char *builtin_dir, const char *user_dir, struct net_defs *ret,
                   struct rk_error **reterr);
 void net_defs_done(struct net_defs *d);

@@ -114,11 +114,14 @@ static int resource_quantity(const json_t *v, const char *key, const char *path,
                              struct ac_quantity *ret, struct rk_error **reterr)
 {
         _cleanup_free_ char *p = field_join(path, key);
-        json_t *q = json_object_get(v, key);
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;
         _cleanup_free_ char *num = NULL;
         const char *s;
+        json_t *q;
+        int r = jf_get(v, key, path, &q, reterr);
 
+        if (r < 0)
+                return r;
         if (!q || json_is_null(q))
                 return 0;
         if (json_is_integer(q))
@@ -290,7 +293,9 @@ int ac_isolator_parse(const json_t *v, const char *path, struct ac_isolator *ret
         i.kind = ac_isolator_kind_from_string(name);
         if (i.kind < 0)
                 return field_error(reterr, path, "unknown isolator name \"%s\"", name ?: "");
-        value = json_object_get(v, "value");
+        r = jf_get(v, "value", path, &value, reterr);
+        if (r < 0)
+                return r;
         if (!value)
                 return field_error(reterr, vpath, "missing");
         r = isolator_value_parse(value, vpath, &i, reterr);

@@ -40,14 +40,29 @@ int field_error(struct rk_error **reterr, const char *path, const char *fmt, ...
         return rk_error_set(reterr, EINVAL, "%s: %s", path, msg);
 }
 
+int jf_get(const json_t *obj, const char *key, const char *parent, json_t **ret,
+           struct rk_error **reterr)
+{
+        _cleanup_free_ char *why = NULL, *path = NULL;
+        int r = json_field_get(obj, key, ret, &why);
+
+        if (r != -EEXIST)
+                return r;
+        path = field_join(parent, key);
+        return field_error(reterr, path, "%s", why);
+}
+
 /* Looks key up; 0 when absent/null, 1 when of type t, error otherwise. */
 static int jf_lookup(const json_t *obj, const char *key, const char *parent, json_type t,
                      const char *tname, json_t **ret, struct rk_error **reterr)
 {
-        json_t *v = json_object_get(obj, key);
         _cleanup_free_ char *path = NULL;
+        json_t *v;
+        int r = jf_get(obj, key, parent, &v, reterr);
 
         *ret = NULL;
+        if (r < 0)
+                return r;
         if (!v || json_is_null(v))
                 return 0;
         if (json_typeof(v) == t || (t == JSON_TRUE && json_is_boolean(v))) {
@@ -316,13 +331,12 @@ int manifest_load(const char *json, size_t len, const char *kind, bool version_r
                   json_t **ret, char **ret_version, struct rk_error **reterr)
 {
         _cleanup_json_ json_t *doc = NULL;
-        json_error_t jerr;
+        _cleanup_free_ char *why = NULL;
         int r;
 
-        doc = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+        doc = json_load_strict(json, len, JSON_DECODE_ANY, &why);
         if (!doc)
-                return rk_error_set(reterr, EINVAL, "invalid JSON at line %d, column %d: %s",
-                                    jerr.line, jerr.column, jerr.text);
+                return rk_error_set(reterr, EINVAL, "invalid JSON at %s", why);
         if (!json_is_object(doc))
                 return rk_error_set(reterr, EINVAL, "%s: expected a JSON object", kind);
         r = manifest_check_header(doc, kind, version_required, ret_version, reterr);

@@ -3,6 +3,9 @@
  * Internal to src/schema: typed access to JSON object members with error messages that name
  * the field ("app.exec[0]: ..."), plus small builders for the Go-shaped output trees.
  *
+ * Keys are matched as Go's encoding/json matched them (json-util.h): "Name" sets field
+ * "name" when no member is named "name" exactly; two members for one field are an error.
+ *
  * Getter convention: a member that is absent or JSON null counts as absent (Go leaves the
  * zero value), the getter returns 0 and sets *ret to the zero value. A present member of the
  * right type returns 1. A member of the wrong type returns -EINVAL and sets reterr to
@@ -24,6 +27,12 @@ char *field_index(const char *parent, size_t i);
 
 /* Sets reterr to "<path>: <message>" with EINVAL and returns -EINVAL. */
 int field_error(struct rk_error **reterr, const char *path, const char *fmt, ...) _printf_(3, 4);
+
+/* The member of obj that names field key as Go's encoding/json matched keys (json-util.h:
+ * exactly, else case-insensitively): 1 and *ret, 0 when absent, an error naming the keys
+ * when two members name it. */
+int jf_get(const json_t *obj, const char *key, const char *parent, json_t **ret,
+           struct rk_error **reterr);
 
 int jf_string(const json_t *obj, const char *key, const char *parent, const char **ret,
               struct rk_error **reterr);
@@ -72,7 +81,8 @@ json_t *jstring_map(const struct ac_labels *l);
 void jset(json_t *obj, const char *key, json_t *v);
 
 /*
- * Loads len bytes of JSON that must be an object with acKind == kind and, when present, a
+ * Loads len bytes of JSON (a key twice in an object is an error) that must be an object
+ * with acKind == kind and, when present, a
  * valid semver acVersion (required when version_required). On success returns 0, the
  * document in *ret and the canonical version (NULL when absent) in *ret_version.
  */

@@ -5,6 +5,7 @@
  */
 #include "json-util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -277,4 +278,172 @@ char *json_dump_go(const json_t *v, bool pretty)
 
         put_value(&sb, v, pretty, 0);
         return strbuf_detach(&sb);
+}
+
+/* --- reading JSON as Go's encoding/json --- */
+
+static void set_error(char **ret_error, char *msg)
+{
+        if (ret_error)
+                *ret_error = msg;
+        else
+                free(msg);
+}
+
+/* The length of the byte sequence at k that folds to the ASCII letter c (0: none). */
+static size_t fold_match(const char *k, char c)
+{
+        char lower = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+
+        if ((k[0] >= 'A' && k[0] <= 'Z' ? k[0] + 32 : k[0]) == lower)
+                return 1;
+        if (lower == 'k' && strncmp(k, "\xe2\x84\xaa", 3) == 0) /* KELVIN SIGN */
+                return 3;
+        if (lower == 's' && strncmp(k, "\xc5\xbf", 2) == 0) /* LATIN SMALL LETTER LONG S */
+                return 2;
+        return 0;
+}
+
+bool json_key_matches(const char *key, const char *field)
+{
+        for (; *field; field++) {
+                size_t n = fold_match(key, *field);
+
+                if (n == 0)
+                        return false;
+                key += n;
+        }
+        return *key == '\0';
+}
+
+int json_field_get(const json_t *obj, const char *field, json_t **ret, char **ret_error)
+{
+        const char *key, *found = NULL;
+        json_t *v, *value = NULL;
+
+        *ret = NULL;
+        if (!json_is_object(obj))
+                return 0;
+        json_object_foreach((json_t *)obj, key, v) {
+                if (!json_key_matches(key, field))
+                        continue;
+                if (found) {
+                        set_error(ret_error,
+                                  xasprintf("duplicate key \"%s\" (the same field as \"%s\")",
+                                            strcmp(found, field) == 0 ? key : found,
+                                            strcmp(found, field) == 0 ? found : key));
+                        return -EEXIST;
+                }
+                found = key;
+                value = v;
+        }
+        *ret = value;
+        return value ? 1 : 0;
+}
+
+static int canonicalise_object(json_t *obj, const struct json_field_spec *spec, char **ret_error);
+
+/* v's members under spec: each object of an array (of arrays), or v itself. */
+static int canonicalise_value(json_t *v, const struct json_field_spec *spec, char **ret_error)
+{
+        json_t *e;
+        size_t i;
+        int r;
+
+        if (json_is_object(v))
+                return canonicalise_object(v, spec, ret_error);
+        json_array_foreach(v, i, e) {
+                r = canonicalise_value(e, spec, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Gives the members of obj named in renames (key, field, key, field, ...) their field's
+ * name, keeping the members' order. */
+static void rename_members(json_t *obj, const char *const *renames, size_t n)
+{
+        _cleanup_json_ json_t *copy = json_object();
+        const char *k;
+        json_t *v;
+
+        json_object_foreach(obj, k, v) {
+                const char *name = k;
+
+                for (size_t i = 0; i < n; i += 2)
+                        if (strcmp(renames[i], k) == 0)
+                                name = renames[i + 1];
+                json_object_set(copy, name, v);
+        }
+        json_object_clear(obj);
+        json_object_update(obj, copy);
+}
+
+static int canonicalise_object(json_t *obj, const struct json_field_spec *spec, char **ret_error)
+{
+        _cleanup_free_ const char **renames = NULL;
+        size_t n = 0;
+
+        for (const struct json_field_spec *f = spec; f->name; f++) {
+                const char *k;
+                json_t *v, *value;
+                int r = json_field_get(obj, f->name, &value, ret_error);
+
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                json_object_foreach(obj, k, v)
+                        if (v == value && json_key_matches(k, f->name) && strcmp(k, f->name)) {
+                                renames = oom_check(reallocarray(renames, n + 2, sizeof(char *)));
+                                renames[n++] = k;
+                                renames[n++] = f->name;
+                        }
+                if (f->fields) {
+                        r = canonicalise_value(value, f->fields, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (n > 0)
+                rename_members(obj, renames, n);
+        return 0;
+}
+
+int json_fields_canonicalise(json_t *v, const struct json_field_spec *spec, char **ret_error)
+{
+        return canonicalise_value(v, spec, ret_error);
+}
+
+json_t *json_load_strict(const char *buf, size_t len, size_t flags, char **ret_error)
+{
+        static const char dup[] = "duplicate object key near '";
+        json_error_t err;
+        json_t *v = json_loadb(buf, len, flags | JSON_REJECT_DUPLICATES, &err);
+        size_t n;
+
+        if (v)
+                return v;
+        n = strlen(err.text);
+        if (strncmp(err.text, dup, strlen(dup)) == 0 && n > strlen(dup) && err.text[n - 1] == '\'')
+                set_error(ret_error,
+                          xasprintf("line %d, column %d: duplicate key %.*s", err.line, err.column,
+                                    (int)(n - strlen(dup) - 1), err.text + strlen(dup)));
+        else
+                set_error(ret_error,
+                          xasprintf("line %d, column %d: %s", err.line, err.column, err.text));
+        return NULL;
+}
+
+json_t *json_load_fields(const char *buf, size_t len, const struct json_field_spec *spec,
+                         char **ret_error)
+{
+        json_t *v = json_load_strict(buf, len, JSON_DECODE_ANY, ret_error);
+
+        if (v && json_fields_canonicalise(v, spec, ret_error) < 0) {
+                json_decref(v);
+                return NULL;
+        }
+        return v;
 }

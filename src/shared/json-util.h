@@ -43,3 +43,51 @@ char *json_dump_go(const json_t *v, bool pretty);
  * Non-finite values (which jansson cannot hold anyway) render as "null".
  */
 void json_format_go_float(double d, char buf[static 32]);
+
+/*
+ * (Every ret_error below may be NULL.)
+ *
+ * Reading JSON as rkt's Go code read it (encoding/json into structs), one rule everywhere
+ * (manifests, configuration files, net.d, Docker documents, CNI results):
+ *   - a member names a field when its key is the field's name exactly or, failing that,
+ *     case-insensitively (Go's folding: ASCII letters, and U+212A KELVIN SIGN as "k",
+ *     U+017F LONG S as "s"), so a lone "Name" sets field "name";
+ *   - a key twice in an object, or two keys for the same field ("name" and "Name"), is an
+ *     error naming the key (Go kept the last one silently).
+ * Members of maps (labels, annotations, ...) are not fields: their keys are matched exactly.
+ */
+
+/* Whether the JSON key names the (ASCII) field, exactly or case-insensitively. */
+bool json_key_matches(const char *key, const char *field);
+
+/*
+ * The member of obj that names field: 1 and *ret, 0 when none does (or obj is not an
+ * object), -EEXIST when two do (*ret_error then says which, malloc'd).
+ */
+int json_field_get(const json_t *obj, const char *field, json_t **ret, char **ret_error);
+
+/* The fields of an object: a member with .fields is an object with those fields, or an
+ * array (of arrays ...) of such objects. The list ends with a NULL name. */
+struct json_field_spec {
+        const char *name;
+        const struct json_field_spec *fields;
+};
+
+/*
+ * Renames the members of v (an object, or an array of them) that name the fields of spec
+ * to the fields' own spelling, at every level spec describes, so that json_object_get() with
+ * the field's name finds them. -EEXIST with *ret_error (malloc'd) when two members name a
+ * field.
+ */
+int json_fields_canonicalise(json_t *v, const struct json_field_spec *spec, char **ret_error);
+
+/*
+ * Parses len bytes of JSON (any value with JSON_DECODE_ANY in flags), refusing a key twice
+ * in an object. NULL on error with a one-line message in *ret_error (malloc'd): "line 3,
+ * column 9: duplicate key \"exec\"".
+ */
+json_t *json_load_strict(const char *buf, size_t len, size_t flags, char **ret_error);
+
+/* json_load_strict() then json_fields_canonicalise() with spec. */
+json_t *json_load_fields(const char *buf, size_t len, const struct json_field_spec *spec,
+                         char **ret_error);

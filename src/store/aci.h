@@ -4,9 +4,18 @@
  * hash pass that produces the stored blob, and the validating walk over the uncompressed
  * tar that finds the manifest and can extract entries into a directory.
  *
- * The walk enforces DESIGN.md §7 on every entry: no absolute names, no "..", no entry
- * through a symlink of the same archive, no hard link leaving rootfs/, no duplicates.
- * Device nodes and sockets are never created. Symlinks are never followed while writing.
+ * The walk enforces DESIGN.md §7 on every entry before anything is written: names follow
+ * path_name_normalise() (no absolute names, no ".."), rootfs paths keep path-util.h's limits
+ * (PATH_MAX bytes, 1024 components, also once symlinks are resolved); every rootfs entry is
+ * resolved in a model of the image's own tree the way the kernel resolves it in the pod
+ * (chase.h: symlinks of the image followed inside the rootfs, ".." stopping there), so an
+ * entry "var/run/x" below "var/run -> /run" lands in rootfs/run/x, and one below a symlink
+ * to nothing, a file or a loop is refused; no duplicates (also through symlinks); hard
+ * links only to earlier files of the rootfs (an absolute target is a path in the rootfs).
+ * Sparse files count against store_sparse_max(). Extraction resolves each path again on
+ * disk, one descriptor at a time (never through a path's text), writes sparse files with
+ * their holes, keeps only the xattrs xattr_image_allowed() accepts, and never creates
+ * device nodes or sockets.
  */
 #pragma once
 
@@ -52,8 +61,8 @@ struct aci_walk {
          * as are entries outside a non-empty path whitelist. Keys are "rootfs/<path>". */
         struct hashset *provided;
         struct hashset *whitelist;
-        /* Filled by the walk: every "rootfs/..." path it extracted, and the SHA-256 of
-         * every regular file it wrote (optional). */
+        /* Filled by the walk: every "rootfs/..." path it extracted (symlinks resolved), and
+         * the content digest (tree-hash.h) of every regular file it wrote (optional). */
         struct hashset *extracted;
         struct digest_map *digests;
         char *manifest; /* out: the manifest bytes, NUL-terminated (malloc'd) */
@@ -69,3 +78,12 @@ typedef ssize_t (*aci_read_fn)(void *userdata, const void **buf);
 /* Like aci_walk(), reading the tar through fn. */
 int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct rk_error **reterr);
 void aci_walk_done(struct aci_walk *w);
+
+struct archive;
+/*
+ * Writes len zero bytes of the current entry to the tar writer w: a hole when the entry is
+ * sparse (libarchive's writers take a sparse entry's whole content and leave its holes
+ * out), so writing a file's data means its blocks at their offsets with zeros between.
+ * Returns 0 or -EIO.
+ */
+int aci_write_zeros(struct archive *w, uint64_t len);

@@ -38,6 +38,5 @@ int store_db_set_tree_size(struct store *s, const char *key, uint64_t size);
 int store_db_keys_with_prefix(struct store *s, const char *prefix, char ***ret,
                               struct rk_error **reterr);
 
-/* Hex digest helpers over OpenSSL. */
-void digest_to_hex(const unsigned char *md, size_t len, char *out);
+/* OpenSSL digest contexts with _cleanup_. */
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "aci.h"
+#include "format-util.h"
 #include "fs-util.h"
 #include "image-manifest.h"
 #include "log.h"
@@ -105,7 +106,7 @@ char *render_list_tree_id(const struct render_list *l)
                 EVP_DigestUpdate(md, l->items[i].key, strlen(l->items[i].key));
         }
         EVP_DigestFinal_ex(md, digest, NULL);
-        digest_to_hex(digest, STORE_KEY_HEX / 2, hex);
+        hex_encode(digest, STORE_KEY_HEX / 2, hex);
         return xasprintf("deps-" STORE_KEY_PREFIX "%s", hex);
 }
 

@@ -15,6 +15,7 @@
 #include "fs-util.h"
 #include "image-manifest.h"
 #include "log.h"
+#include "parse-util.h"
 #include "store-private.h"
 #include "strv.h"
 
@@ -36,15 +37,22 @@ static const struct {
         {"locks", 02750},
 };
 
-void digest_to_hex(const unsigned char *md, size_t len, char *out)
+int store_sparse_max(uint64_t *ret, struct rk_error **reterr)
 {
-        static const char hex[] = "0123456789abcdef";
+        const char *env = getenv("RKT_MAX_SPARSE_SIZE");
+        int r = parse_size_iec(env ?: RKT_DEFAULT_MAX_SPARSE_SIZE, ret);
 
-        for (size_t i = 0; i < len; i++) {
-                out[2 * i] = hex[md[i] >> 4];
-                out[2 * i + 1] = hex[md[i] & 15];
-        }
-        out[2 * len] = '\0';
+        if (r < 0 && env)
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid RKT_MAX_SPARSE_SIZE \"%s\": expected a size in bytes, "
+                                    "or with K, M, G or T (\"16G\")",
+                                    env);
+        if (r < 0)
+                return rk_error_set(reterr, EINVAL,
+                                    "invalid built-in limit of sparse files \"%s\" "
+                                    "(meson option max-sparse-size)",
+                                    RKT_DEFAULT_MAX_SPARSE_SIZE);
+        return 0;
 }
 
 bool store_key_is_valid(const char *s)

@@ -68,6 +68,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_free)
 int store_mkdtemp(struct store *s, const char *prefix, char **ret_name, int *ret_fd,
                   struct rk_error **reterr);
 
+/*
+ * The limit of the apparent size of the sparse files of one image (the sum of their sizes):
+ * the environment's RKT_MAX_SPARSE_SIZE (bytes, or with K, M, G, T), else the build's
+ * default (meson option max-sparse-size, 16 GiB). A few KB of archive can hold a sparse
+ * file of any size: this bounds what a fetched image may claim.
+ */
+int store_sparse_max(uint64_t *ret, struct rk_error **reterr);
+
 /* --- index (store-db.c) --- */
 
 /* All images, in no particular order. */

@@ -36,6 +36,7 @@ class File:
     mode: int = 0o644
     uid: int = 0
     gid: int = 0
+    xattrs: Optional[dict] = None  # name -> bytes, written as PAX SCHILY.xattr.<name>
 
 
 @dataclass
@@ -43,6 +44,16 @@ class Dir:
     mode: int = 0o755
     uid: int = 0
     gid: int = 0
+    xattrs: Optional[dict] = None
+
+
+@dataclass
+class Sparse:
+    """A PAX (GNU 1.0) sparse file of apparent size `size` whose only data are the
+    (offset, bytes) segments; everything else is a hole."""
+    size: int
+    segments: tuple = ()
+    mode: int = 0o644
 
 
 @dataclass
@@ -138,6 +149,30 @@ def _info(name, type_, mode=0o644, uid=0, gid=0, size=0, linkname="", devmajor=0
     return ti
 
 
+def xattr_pax(xattrs) -> dict:
+    """PAX records for xattrs (binary values survive through surrogateescape)."""
+    return {"SCHILY.xattr." + k: (v if isinstance(v, str) else v.decode("utf-8", "surrogateescape"))
+            for k, v in (xattrs or {}).items()}
+
+
+def sparse_member(name, size, segments, mode=0o644):
+    """(TarInfo, data) of a PAX 1.0 sparse member, as GNU tar --sparse --format=pax writes:
+    the map (count, then offset/length pairs, one number a line, padded to a block) and
+    then the data of the segments."""
+    segs = sorted(segments)
+    lines = [str(len(segs))]
+    for off, data in segs:
+        lines += [str(off), str(len(data))]
+    smap = ("\n".join(lines) + "\n").encode()
+    smap += b"\0" * ((-len(smap)) % tarfile.BLOCKSIZE)
+    data = smap + b"".join(d for _, d in segs)
+    ti = _info(name, tarfile.REGTYPE, mode, size=len(data))
+    ti.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                      "GNU.sparse.name": name, "GNU.sparse.realsize": str(size)}
+    ti.name = "GNUSparseFile.0/" + name.rsplit("/", 1)[-1]
+    return ti, data
+
+
 def _norm(path: str) -> str:
     return path.strip("/")
 
@@ -159,8 +194,8 @@ def _file_members(files: dict, rootfs_entry: bool):
                 continue
             seen_dirs.add(d)
             spec = declared.get(d)
-            if isinstance(spec, Dir):
-                continue  # emitted in its own (earlier) place below
+            if spec is not None:
+                continue  # emitted in its own place (a Dir, or a Symlink to follow)
             members.append((_info("rootfs/" + d, tarfile.DIRTYPE, 0o755), b""))
 
     for rel, spec in declared.items():
@@ -170,11 +205,16 @@ def _file_members(files: dict, rootfs_entry: bool):
             spec = File(spec)
         if isinstance(spec, File):
             data = spec.content.encode() if isinstance(spec.content, str) else spec.content
-            members.append((_info(name, tarfile.REGTYPE, spec.mode, spec.uid, spec.gid,
-                                  len(data)), data))
+            ti = _info(name, tarfile.REGTYPE, spec.mode, spec.uid, spec.gid, len(data))
+            ti.pax_headers = xattr_pax(spec.xattrs)
+            members.append((ti, data))
         elif isinstance(spec, Dir):
             seen_dirs.add(rel)
-            members.append((_info(name, tarfile.DIRTYPE, spec.mode, spec.uid, spec.gid), b""))
+            ti = _info(name, tarfile.DIRTYPE, spec.mode, spec.uid, spec.gid)
+            ti.pax_headers = xattr_pax(spec.xattrs)
+            members.append((ti, b""))
+        elif isinstance(spec, Sparse):
+            members.append(sparse_member(name, spec.size, spec.segments, spec.mode))
         elif isinstance(spec, Symlink):
             members.append((_info(name, tarfile.SYMTYPE, 0o777, spec.uid, spec.gid,
                                   linkname=spec.target), b""))

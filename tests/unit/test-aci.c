@@ -244,9 +244,31 @@ static char *expected_key(const struct blob *tar)
         return xasprintf("sha512-%s", h);
 }
 
+/* The content digest of n bytes at p, computed by hand from its definition (tree-hash.h):
+ * SHA-256 over each non-zero 64 KiB block's index (8 bytes LE) and bytes, then the size. */
 static void sha256(const void *p, size_t n, unsigned char out[CONTENT_DIGEST_LEN])
 {
-        ASSERT_TRUE(EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL));
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        static const unsigned char zeros[CONTENT_BLOCK];
+        unsigned char le[8];
+
+        ASSERT_TRUE(md && EVP_DigestInit_ex(md, EVP_sha256(), NULL));
+        for (size_t b = 0; b * CONTENT_BLOCK < n; b++) {
+                size_t len = MIN((size_t)CONTENT_BLOCK, n - b * CONTENT_BLOCK);
+                const unsigned char *blk = (const unsigned char *)p + b * CONTENT_BLOCK;
+
+                if (memcmp(blk, zeros, len) == 0)
+                        continue;
+                for (size_t i = 0; i < 8; i++)
+                        le[i] = (unsigned char)((uint64_t)b >> (8 * i));
+                EVP_DigestUpdate(md, le, 8);
+                EVP_DigestUpdate(md, blk, len);
+        }
+        for (size_t i = 0; i < 8; i++)
+                le[i] = (unsigned char)((uint64_t)n >> (8 * i));
+        EVP_DigestUpdate(md, le, 8);
+        EVP_DigestFinal_ex(md, out, NULL);
+        EVP_MD_CTX_free(md);
 }
 
 static char *tree_hash(int dfd, const struct digest_map *known);
@@ -592,11 +614,13 @@ static const struct {
         {{{'f', "rootfs/../../etc/x", "x"}}, "rootfs/../../etc/x"},
         {{{'d', "../up"}}, "../up"},
         {{{'f', "rootfs/d/../../x", "x"}}, "rootfs/d/../../x"},
-        /* written through a symlink of the archive */
+        /* through a symlink of the archive to nothing, to a file, in a loop */
         {{{'l', "rootfs/s", "/etc"}, {'f', "rootfs/s/passwd", "x"}}, "rootfs/s/passwd"},
-        {{{'l', "rootfs/s", "."}, {'d', "./rootfs/s/d"}}, "./rootfs/s/d"},
-        {{{'d', "rootfs/d"}, {'l', "rootfs/d/s", ".."}, {'f', "rootfs/d/s/x", "x"}},
-         "rootfs/d/s/x"},
+        {{{'f', "rootfs/f", "x"}, {'l', "rootfs/s", "f"}, {'d', "./rootfs/s/d"}}, "./rootfs/s/d"},
+        {{{'l', "rootfs/s", "t"}, {'l', "rootfs/t", "/s"}, {'f', "rootfs/s/x", "x"}}, "rootfs/s/x"},
+        /* the same path twice, once through a symlink */
+        {{{'d', "rootfs/d"}, {'l', "rootfs/d/s", ".."}, {'f', "rootfs/d/s/d", "x"}},
+         "rootfs/d/s/d"},
         /* hard links */
         {{{'h', "rootfs/h", "manifest"}}, "rootfs/h"},
         {{{'h', "rootfs/h", "rootfs/../manifest"}}, "rootfs/h"},
@@ -721,6 +745,107 @@ TEST(walk_extracts_entries_with_modes_owners_and_digests)
         ASSERT_NULL(digest_map_get(&dm, "rootfs/fifo"));
         aci_walk_done(&w);
         hashset_done(&extracted);
+        digest_map_done(&dm);
+}
+
+/* Symlinks of the image are followed inside the rootfs, as the kernel follows them in the
+ * pod: ".." stops at the rootfs, absolute targets start there. */
+TEST(walk_resolves_symlinks_inside_the_rootfs)
+{
+        _cleanup_blob_ struct blob tar =
+                TAR(manifest_ent, rootfs_ent, {'d', "rootfs/run"}, {'d', "rootfs/var"},
+                    {'l', "rootfs/var/run", "/run"}, {'f', "rootfs/var/run/x", "x"},
+                    {'l', "rootfs/s", "."}, {'d', "./rootfs/s/d"}, {'d', "rootfs/d/e"},
+                    {'l', "rootfs/d/e/up", "../../../../.."}, {'f', "rootfs/d/e/up/y", "y"},
+                    {'h', "rootfs/h", "/var/run/x"}, {'h', "rootfs/h2", "rootfs/s/run/x"});
+        _cleanup_free_ char *msg = NULL, *target = NULL;
+        struct digest_map dm = {HASHSET_INIT, NULL, 0};
+        _cleanup_close_ int dfd = -EBADF;
+        struct aci_walk w = {.extract_rootfs = true, .same_owner = true};
+        struct stat a, b;
+
+        ASSERT_OK(validate(&tar, &msg));
+        require_root();
+        w.extract_fd = dfd = fresh_dir();
+        w.digests = &dm;
+        ASSERT_OK(walk_tar(&tar, &w, &msg));
+        assert_stat(dfd, "rootfs/run/x", S_IFREG, 0644, 0);
+        assert_stat(dfd, "rootfs/var/run", S_IFLNK, 0, 0);
+        assert_stat(dfd, "rootfs/d", S_IFDIR, 0755, 0);
+        assert_stat(dfd, "rootfs/y", S_IFREG, 0644, 0);
+        ASSERT_SYS(fstatat(dfd, "rootfs/run/x", &a, AT_SYMLINK_NOFOLLOW));
+        ASSERT_SYS(fstatat(dfd, "rootfs/h", &b, AT_SYMLINK_NOFOLLOW));
+        ASSERT_TRUE(a.st_ino == b.st_ino);
+        ASSERT_SYS(fstatat(dfd, "rootfs/h2", &b, AT_SYMLINK_NOFOLLOW));
+        ASSERT_TRUE(a.st_ino == b.st_ino);
+        assert_digest(&dm, "rootfs/run/x", "x");
+        assert_digest(&dm, "rootfs/h", "x");
+        ASSERT_NULL(digest_map_get(&dm, "rootfs/var/run/x"));
+        aci_walk_done(&w);
+        digest_map_done(&dm);
+}
+
+/* Sparse entries are written with their holes, count against the limit, and digest as
+ * their content. */
+TEST(walk_writes_sparse_entries_with_holes)
+{
+        struct archive *a = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+        const la_int64_t size = (la_int64_t)1 << 33;
+        _cleanup_blob_ struct blob tar = {NULL, 0};
+        struct digest_map dm = {HASHSET_INIT, NULL, 0};
+        _cleanup_free_ char *msg = NULL, *data = xnew0(char, 1 << 20);
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        struct aci_walk w = {.extract_rootfs = true};
+        unsigned char want[CONTENT_DIGEST_LEN];
+        struct content_digest cd;
+        struct stat st;
+
+        archive_write_set_format_pax_restricted(a);
+        ASSERT_EQ(archive_write_open(a, &tar, NULL, blob_write, NULL), ARCHIVE_OK);
+        ASSERT_EQ(write_ent(a, &manifest_ent), ARCHIVE_OK);
+        archive_entry_set_pathname(e, "rootfs/sparse");
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, size);
+        archive_entry_sparse_add_entry(e, size / 2, 4);
+        ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK);
+        /* the writer takes the whole content and leaves out the holes */
+        memcpy(data, "data", 4);
+        for (la_int64_t off = 0; off < size; off += 1 << 20)
+                ASSERT_EQ(archive_write_data(a, off == size / 2 ? data : data + 8, 1 << 20),
+                          1 << 20);
+        ASSERT_EQ(archive_write_close(a), ARCHIVE_OK);
+        archive_write_free(a);
+        archive_entry_free(e);
+        ASSERT_TRUE(tar.n < 16384);
+        ASSERT_OK(content_digest_init(&cd, (uint64_t)size));
+        content_digest_add(&cd, (uint64_t)size / 2, "data", 4);
+        content_digest_final(&cd, want);
+
+        ASSERT_OK(validate(&tar, &msg));
+        ASSERT_OK(setenv("RKT_MAX_SPARSE_SIZE", "4G", 1));
+        ASSERT_ERRNO(validate(&tar, &msg), EFBIG);
+        ASSERT_CONTAINS(msg, "rootfs/sparse");
+        free(msg);
+        msg = NULL;
+        ASSERT_OK(unsetenv("RKT_MAX_SPARSE_SIZE"));
+        require_root();
+        w.extract_fd = dfd = fresh_dir();
+        w.digests = &dm;
+        ASSERT_OK(walk_tar(&tar, &w, &msg));
+        fd = openat(dfd, "rootfs/sparse", O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_SYS(fstat(fd, &st));
+        ASSERT_EQ(st.st_size, size);
+        ASSERT_TRUE(st.st_blocks < 1024);
+        ASSERT_TRUE(memcmp(digest_map_get(&dm, "rootfs/sparse"), want, sizeof(want)) == 0);
+        {
+                unsigned char got[CONTENT_DIGEST_LEN];
+                ASSERT_OK(content_digest_fd(fd, (uint64_t)size, got));
+                ASSERT_TRUE(memcmp(got, want, sizeof(want)) == 0);
+        }
+        aci_walk_done(&w);
         digest_map_done(&dm);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for src/shared/json-util: Go encoding/json compatible output. */
+#include <errno.h>
 #include <string.h>
 
 #include "json-util.h"
@@ -168,6 +169,94 @@ TEST(no_trailing_newline)
         _cleanup_free_ char *out = json_dump_go(v, true);
 
         ASSERT_TRUE(out[strlen(out) - 1] == '}');
+}
+
+/* ---- keys as Go's encoding/json matched them ---- */
+
+TEST(key_matching_is_gos)
+{
+        ASSERT_TRUE(json_key_matches("name", "name"));
+        ASSERT_TRUE(json_key_matches("Name", "name"));
+        ASSERT_TRUE(json_key_matches("IPMASQ", "ipMasq"));
+        ASSERT_TRUE(json_key_matches("\xe2\x84\xaa"
+                                     "ind",
+                                     "kind")); /* KELVIN SIGN */
+        ASSERT_TRUE(json_key_matches("\xc5\xbf"
+                                     "et",
+                                     "set")); /* LONG S */
+        ASSERT_FALSE(json_key_matches("names", "name"));
+        ASSERT_FALSE(json_key_matches("nam", "name"));
+        ASSERT_FALSE(json_key_matches("n\xc3\xa1me", "name"));
+        ASSERT_FALSE(json_key_matches("stage1_images", "stage1-images"));
+        ASSERT_TRUE(json_key_matches("Stage1-Images", "stage1-images"));
+}
+
+static json_t *load(const char *text)
+{
+        _cleanup_free_ char *why = NULL;
+        json_t *v = json_load_strict(text, strlen(text), JSON_DECODE_ANY, &why);
+
+        if (!v)
+                TAP_FAIL("cannot parse %s: %s", text, why);
+        return v;
+}
+
+TEST(field_get_exact_then_folded_and_duplicates)
+{
+        _cleanup_json_ json_t *one = load("{\"Name\": \"x\", \"other\": 1}");
+        _cleanup_json_ json_t *two = load("{\"Name\": \"x\", \"name\": \"y\"}");
+        _cleanup_json_ json_t *folds = load("{\"NAME\": \"x\", \"nAmE\": \"y\"}");
+        _cleanup_free_ char *why = NULL;
+        json_t *v;
+
+        ASSERT_EQ(json_field_get(one, "name", &v, &why), 1);
+        ASSERT_STREQ(json_string_value(v), "x");
+        ASSERT_EQ(json_field_get(one, "absent", &v, &why), 0);
+        ASSERT_NULL(v);
+        ASSERT_EQ(json_field_get(two, "name", &v, &why), -EEXIST);
+        ASSERT_STREQ(why, "duplicate key \"Name\" (the same field as \"name\")");
+        free(why);
+        why = NULL;
+        ASSERT_EQ(json_field_get(folds, "name", &v, NULL), -EEXIST);
+}
+
+TEST(canonicalise_renames_fields_at_every_level_and_keeps_maps)
+{
+        static const struct json_field_spec range[] = {{"subnet"}, {NULL}};
+        static const struct json_field_spec ipam[] = {{"type"}, {"ranges", range}, {NULL}};
+        static const struct json_field_spec plugin[] = {{"type"}, {"capabilities"}, {NULL}};
+        static const struct json_field_spec conf[] = {
+                {"name"}, {"ipMasq"}, {"ipam", ipam}, {"plugins", plugin}, {NULL},
+        };
+        _cleanup_json_ json_t *v =
+                load("{\"Name\":\"n\",\"IpMasq\":true,\"Ipam\":{\"Type\":\"host-local\","
+                     "\"Ranges\":[[{\"Subnet\":\"10.0.0.0/8\"}]]},\"Plugins\":[{\"TYPE\":\"x\","
+                     "\"Capabilities\":{\"PortMappings\":true}}],\"Unknown\":1}");
+        _cleanup_json_ json_t *dup = load("{\"plugins\":[{\"type\":\"a\",\"Type\":\"b\"}]}");
+        _cleanup_free_ char *out = NULL, *why = NULL;
+
+        ASSERT_OK(json_fields_canonicalise(v, conf, &why));
+        out = json_dump_go(v, false);
+        /* renamed in place: the order of the members stays */
+        ASSERT_STREQ(out, "{\"name\":\"n\",\"ipMasq\":true,\"ipam\":{"
+                          "\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.0.0.0/8\"}]]},"
+                          "\"plugins\":[{\"type\":\"x\",\"capabilities\":{\"PortMappings\":true}}],"
+                          "\"Unknown\":1}");
+        ASSERT_EQ(json_fields_canonicalise(dup, conf, &why), -EEXIST);
+        ASSERT_CONTAINS(why, "duplicate key");
+}
+
+TEST(load_strict_refuses_a_key_twice)
+{
+        static const char text[] = "{\"a\": 1,\n \"exec\": [1], \"exec\": 2}";
+        _cleanup_free_ char *why = NULL;
+
+        ASSERT_NULL(json_load_strict(text, strlen(text), 0, &why));
+        ASSERT_STREQ(why, "line 2, column 20: duplicate key \"exec\"");
+        free(why);
+        why = NULL;
+        ASSERT_NULL(json_load_strict("{\"m\": {\"k\": 1, \"k\": 1}}", 26, 0, &why));
+        ASSERT_CONTAINS(why, "duplicate key \"k\"");
 }
 
 TAP_MAIN

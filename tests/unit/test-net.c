@@ -186,6 +186,58 @@ TEST(list_masquerades_when_a_plugin_does)
         cleanup(b, u);
 }
 
+/* net.d keys are read as rkt's Go code read them (issue 18): a lone "Name", "Type",
+ * "IpMasq" or "Ipam" works; the file still goes to the plugin byte for byte. */
+TEST(capitalised_keys_work_and_bytes_stay)
+{
+        static const char text[] =
+                "{\"cniVersion\":\"0.3.1\",\"Name\":\"caps\",\"Type\":\"ptp\",\"IpMasq\":true,"
+                "\"Ipam\":{\"Type\":\"host-local\",\"Subnet\":\"10.1.2.0/24\"}}";
+        struct net_defs defs = {0};
+        struct rk_error *e = NULL;
+        const struct net_def *d = NULL;
+        char *b, *u, *sel = NULL;
+
+        fixture(&b, &u);
+        put(u, "40-caps.conf", text);
+        ASSERT_OK(net_defs_load(b, u, &defs, &e));
+        for (size_t i = 0; i < defs.n; i++)
+                if (strcmp(defs.items[i].name, "caps") == 0)
+                        d = &defs.items[i];
+        ASSERT_NOT_NULL(d);
+        ASSERT_TRUE(d->ip_masq);
+        ASSERT_STREQ(d->bytes, text);
+        ASSERT_STREQ(json_string_value(json_object_get(d->conf, "type")), "ptp");
+        net_defs_done(&defs);
+        cleanup(b, u);
+        /* its IPAM subnet is read: it overlaps a network of the same subnet */
+        ASSERT_FAIL(select_names("caps,a", text, &sel, &e));
+        ASSERT_CONTAINS(rk_error_cause(e), "overlap");
+        e = rk_error_free(e);
+}
+
+TEST(two_keys_for_one_field_are_refused)
+{
+        static const char *const bad[] = {
+                "{\"name\":\"n\",\"Name\":\"m\",\"type\":\"ptp\"}",
+                "{\"name\":\"n\",\"type\":\"ptp\",\"type\":\"bridge\"}",
+                "{\"name\":\"n\",\"plugins\":[{\"type\":\"ptp\",\"TYPE\":\"x\"}]}",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(rk_error_freep) struct rk_error *e = NULL;
+                struct net_defs defs = {0};
+                char *b, *u;
+
+                fixture(&b, &u);
+                put(u, i == 2 ? "40-dup.conflist" : "40-dup.conf", bad[i]);
+                ASSERT_FAIL(net_defs_load(b, u, &defs, &e));
+                ASSERT_CONTAINS(rk_error_cause(e), "duplicate key");
+                ASSERT_CONTAINS(rk_error_cause(e), "40-dup.conf");
+                cleanup(b, u);
+        }
+}
+
 TEST(network_names_are_checked)
 {
         _cleanup_(rk_error_freep) struct rk_error *e = NULL;

@@ -271,6 +271,41 @@ TEST(error_chain_has_context)
         ASSERT_STREQ(msg, "invalid ImageManifest: app.exec[0]: \"bin/sh\" is not an absolute path");
 }
 
+/* Keys are matched as Go's encoding/json matched them: a lone capitalised key sets its
+ * field; two keys for one field are an error naming them. */
+TEST(keys_match_case_insensitively_once)
+{
+        static const char capital[] =
+                "{\"AcKind\":\"ImageManifest\",\"ACVERSION\":\"0.8.11\",\"Name\":\"example.com/a\","
+                "\"Labels\":[{\"Name\":\"os\",\"Value\":\"linux\"}],"
+                "\"App\":{\"Exec\":[\"/bin/a\"],\"User\":\"1\",\"group\":\"2\"}}";
+        static const char kelvin[] = "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\","
+                                     "\"name\":\"example.com/a\",\"labels\":[{\"name\":\"version\","
+                                     "\"value\":\"1\"}],\"label\xc5\xbf\":[]}";
+        static const char twice[] = "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\","
+                                    "\"name\":\"example.com/a\",\"nAME\":\"example.com/b\"}";
+        _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        _cleanup_free_ char *msg = NULL;
+
+        ASSERT_OK(image_manifest_parse(capital, strlen(capital), &m, &err));
+        ASSERT_STREQ(m->name, "example.com/a");
+        ASSERT_STREQ(ac_labels_get(&m->labels, "os"), "linux");
+        ASSERT_STREQ(m->app->exec[0], "/bin/a");
+        ASSERT_STREQ(m->app->user, "1");
+        m = image_manifest_free(m);
+        /* U+017F LONG S folds to "s" for Go: "labelſ" is a second "labels" */
+        ASSERT_EQ(image_manifest_parse(kelvin, strlen(kelvin), &m, &err), -EINVAL);
+        msg = rk_error_render(err, false);
+        ASSERT_CONTAINS(msg, "labels: duplicate key");
+        err = rk_error_free(err);
+        free(msg);
+        ASSERT_EQ(image_manifest_parse(twice, strlen(twice), &m, &err), -EINVAL);
+        msg = rk_error_render(err, false);
+        ASSERT_STREQ(msg, "invalid ImageManifest: name: duplicate key \"nAME\" (the same field "
+                          "as \"name\")");
+}
+
 TEST(free_is_null_safe)
 {
         ASSERT_NULL(image_manifest_free(NULL));
