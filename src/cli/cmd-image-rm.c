@@ -35,6 +35,7 @@ const struct command cmd_image_rm = {
         .name = "rm",
         .short_desc = "Remove one or more images with the given IDs or image names from the "
                       "local store",
-        .usage = "IMAGEID...",
+        .usage = "IMAGE...",
+        .long_desc = "Unlike image gc, image rm allows users to remove specific images.",
         .run = image_rm_run,
 };
