@@ -152,7 +152,9 @@ static bool ends_with_quote(const char *w)
  */
 static int command_word(const struct command *cmd, char *const *words, const bool *used)
 {
-        const struct flag *const tables[] = {cmd->flags, global_flags, NULL};
+        static const struct flag no_flags[] = {{NULL}};
+        const struct flag *const tables[] = {cmd->flags ? cmd->flags : no_flags, global_flags,
+                                             NULL};
         bool in_flag = false, in_quote = false;
 
         for (int i = 0; words[i]; i++) {

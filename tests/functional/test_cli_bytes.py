@@ -138,6 +138,12 @@ def test_help_stops_parsing():
     assert (r.code, r.err, r.out) == (0, "", page("version"))
 
 
+def test_boolean_flags_before_commands_without_flags(rkt):
+    # a boolean global flag takes no value word, also where the command has no flags
+    assert rkt.ok("--debug", "image", "list", "--no-legend").out == "\n"
+    assert rkt.ok("--debug", "version").out == rkt.ok("version").out
+
+
 def test_rkt_alone():
     r = run_bare()
     assert (r.code, r.err, r.out) == (2, "rkt: missing command\n", page("rkt"))
