@@ -7,11 +7,11 @@
 #include "cli.h"
 
 #include <ctype.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cli-store.h"
 #include "commands.h"
 #include "flags.h"
 #include "log.h"
@@ -74,15 +74,7 @@ static int parse_dir(const char *arg, void *value, char **ret_msg)
                 return -EINVAL;
         }
         free(*(char **)value);
-        if (arg[0] == '/')
-                *(char **)value = xstrdup(arg);
-        else {
-                char cwd[PATH_MAX];
-
-                if (!getcwd(cwd, sizeof(cwd)))
-                        return -errno;
-                *(char **)value = xasprintf("%s/%s", cwd, arg);
-        }
+        *(char **)value = cli_absolute_path(arg);
         if (value == &arg_global.dir)
                 arg_global.dir_given = true;
         return 0;
