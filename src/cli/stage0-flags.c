@@ -29,9 +29,9 @@ static int parse_stage1_flag(const char *name, char **field, const char *arg, ch
                 *ret_msg = xasprintf("--%s already used", name);
                 return -EINVAL;
         }
-        if (stage1_flag_used) {
-                *ret_msg = xasprintf("flags --%s and --%s are mutually exclusive", stage1_flag_used,
-                                     name);
+        if (stage1_flag_used) { /* rkt names the flag being set first */
+                *ret_msg = xasprintf("flags --%s and --%s are mutually exclusive", name,
+                                     stage1_flag_used);
                 return -EINVAL;
         }
         stage1_flag_used = name;
