@@ -14,6 +14,7 @@ import pytest
 from aci import default_manifest
 from conftest import RKT_BIN, run_bare
 from podtest import INSECURE, img, pods, stage1_path  # noqa: F401 (fixtures)
+from test_stage0 import stub_stage1
 
 HELP = Path(__file__).resolve().parent / "data" / "rkt-1.30-help"
 # the commands of rkt 1.30 this project does not have (yet)
@@ -227,25 +228,20 @@ def no_rkt_group(tmp_path, argv):
             'mount --bind "$0" /etc/group && exec "$@"', str(group)] + argv
 
 
-def test_missing_rkt_group_warning_on_prepare(rkt, tmp_path, img):  # noqa: F811
-    argv = rkt.args() + [INSECURE, "prepare", f"--stage1-path={stage1_path('native')}",
-                         img.path]
+@pytest.mark.parametrize("cmd", ["prepare", "run"])
+def test_missing_rkt_group_warning(rkt, tmp_path, mkaci, cmd):
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/nogroup")
+    argv = rkt.args() + [INSECURE, cmd, "--no-overlay", f"--stage1-path={stub.path}", app.path]
     r = subprocess.run(no_rkt_group(tmp_path, argv), capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
-    assert 'prepare: group "rkt" not found, will use default gid when rendering images\n' \
+    assert r.stderr.count("group") == 1, r.stderr
+    assert f'{cmd}: group "rkt" not found, will use default gid when rendering images\n' \
         in r.stderr
-    r = rkt.ok(INSECURE, "prepare", f"--stage1-path={stage1_path('native')}", img.path)
+    r = rkt.ok(INSECURE, cmd, "--no-overlay", f"--stage1-path={stub.path}", app.path)
     assert "group" not in r.err
-
-
-def test_missing_rkt_group_warning_on_run(pods, tmp_path, img):  # noqa: F811
-    argv = pods.args() + pods.run_args([img.path, "--exec=/inspect", "--", "--print-msg=hi"])
-    r = subprocess.run(no_rkt_group(tmp_path, argv), capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert 'run: group "rkt" not found, will use default gid when rendering images\n' \
-        in r.stderr
+    rkt.ok("gc", "--grace-period=0s", "--expire-prepared=0s")
 
 
 def test_enter_unknown_app(pods, img):  # noqa: F811
