@@ -17,6 +17,8 @@ packages=(
         docker-registry skopeo openssl
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
+        # `rkt completion bash` is tested with Debian's bash completion framework
+        bash-completion
         # sanitizer runtimes for the ASan+UBSan build
         libasan8 libubsan1
         # the appc ACE validator, built by the tests (tests/functional/aceimages.py) from the

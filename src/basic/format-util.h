@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Human-readable sizes as rkt prints them (go-humanize IBytes without the space). libc only. */
+/*
+ * Text formatted as rkt's Go code prints it: human-readable sizes (go-humanize IBytes without
+ * the space) and quoted strings (fmt's %q and %#q). libc only.
+ */
 #pragma once
 
 #include <stddef.h>
@@ -18,3 +21,16 @@ char *format_size_iec(uint64_t bytes);
 
 /* Writes the len bytes at data as 2*len lowercase hex digits and a NUL into out. */
 void hex_encode(const void *data, size_t len, char *out);
+
+/*
+ * Quotes s as Go's strconv.Quote (fmt's %q) does for the strings rkt prints: in double quotes,
+ * with \" \\ \a \b \f \n \r \t \v and \xNN for the other control bytes; other bytes
+ * are copied. Returns a malloc'd string; never NULL.
+ */
+char *format_go_quote(const char *s);
+
+/*
+ * Like fmt's %#q: s in backquotes when Go can (no backquote, no control byte but TAB), else
+ * format_go_quote(s). Returns a malloc'd string; never NULL.
+ */
+char *format_go_backquote(const char *s);

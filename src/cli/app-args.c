@@ -232,11 +232,16 @@ const struct flag app_flags[] = {
          "if set, the app's rootfs will be mounted read-only"},
         {"mount", FLAG_FUNC, NULL, parse_mount, "",
          "mount point binding a volume to a path within an app"},
-        {"user", FLAG_FUNC, NULL, parse_user, "", "user override for the preceding image"},
-        {"group", FLAG_FUNC, NULL, parse_group, "", "group override for the preceding image"},
+        {"user", FLAG_FUNC, NULL, parse_user, "",
+         "user override for the preceding image (example: '--user=user')"},
+        {"group", FLAG_FUNC, NULL, parse_group, "",
+         "group override for the preceding image (example: '--group=group')"},
         {"supplementary-gids", FLAG_FUNC, NULL, parse_supp_gids, "",
-         "supplementary group IDs override for the preceding image"},
-        {"name", FLAG_FUNC, NULL, parse_name, "", "set the name of the app"},
+         "supplementary group IDs override for the preceding image (examples: "
+         "'--supplementary-gids=1024,2048'"},
+        {"name", FLAG_FUNC, NULL, parse_name, "",
+         "set the name of the app (example: '--name=foo'). If not set, then the app name "
+         "default to the image's name"},
         {"annotation", FLAG_FUNC, NULL, parse_annotation, "",
          "set the app's annotations (example: '--annotation=foo=bar')"},
         {"user-annotation", FLAG_FUNC, NULL, parse_user_annotation, "",
@@ -245,10 +250,14 @@ const struct flag app_flags[] = {
          "set the app's labels (example: '--user-label=foo=bar')"},
         {"environment", FLAG_FUNC, NULL, parse_environment, "",
          "set the app's environment variables (example: '--environment=foo=bar')"},
-        {"memory", FLAG_FUNC, NULL, parse_memory, "", "memory limit for the preceding image"},
-        {"cpu", FLAG_FUNC, NULL, parse_cpu, "", "cpu limit for the preceding image"},
+        {"memory", FLAG_FUNC, NULL, parse_memory, "",
+         "memory limit for the preceding image (example: '--memory=16Mi', '--memory=50M', "
+         "'--memory=1G')"},
+        {"cpu", FLAG_FUNC, NULL, parse_cpu, "",
+         "cpu limit for the preceding image (example: '--cpu=500m')"},
         {"cpu-shares", FLAG_FUNC, NULL, parse_cpu_shares, "",
-         "cpu-shares assigns the specified CPU time share weight"},
+         "cpu-shares assigns the specified CPU time share weight (example: "
+         "'--cpu-shares=2048')"},
         {"caps-retain", FLAG_FUNC, NULL, parse_caps_retain, "",
          "capability to retain (example: '--caps-retain=CAP_SYS_ADMIN')"},
         {"caps-remove", FLAG_FUNC, NULL, parse_caps_remove, "",
@@ -294,6 +303,10 @@ static int parse_flags_at(const struct flag *pod_flags, int argc, char **argv, i
         r = flags_parse(tables, end - i, argv + i, false, &rest, &help, ret_msg);
         if (r < 0)
                 return r;
+        if (help) { /* pflag's ErrHelp: rkt has no help among the flags after an image */
+                *ret_msg = xstrdup("pflag: help requested");
+                return -EINVAL;
+        }
         return end - i - (int)strv_length(rest);
 }
 

@@ -17,7 +17,7 @@ const char *cli_data_dir(void);
 int cli_open_store(struct store **ret);
 /* Resolves an image argument of an `image` subcommand; prints failures. */
 int cli_resolve_image(struct store *s, const char *arg, char **ret_key);
-/* Makes dir absolute (relative to the working directory). */
+/* Makes dir absolute (relative to the working directory) and clean, as Go's filepath.Abs. */
 char *cli_absolute_path(const char *dir);
 /*
  * Prepares the output directory of `image extract|render`: refuses "/", fails when it

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -25,24 +26,25 @@ struct flag {
         void *value;
         /* FLAG_FUNC: returns 0, or -EINVAL with a malloc'd message in *ret_msg. */
         int (*parse)(const char *arg, void *value, char **ret_msg);
-        const char *def; /* default shown in help ("" shows as "") */
+        const char *def; /* default shown in help (NULL: empty; never shown for lists) */
         const char *usage;
         const char *no_opt_default; /* non-bool flags that may be given bare */
         const char *deprecated;     /* message printed when used */
         bool hidden;
-        bool quote_default; /* show the default as "value" */
+        bool quote_default; /* help quotes the default as for FLAG_STRING (Go strings) */
 };
 
 struct command {
         const char *name;
         const char *short_desc;
-        const char *usage;        /* after "rkt <path> " in USAGE, e.g. "[flags] IMAGE..." */
-        const char *long_desc;    /* DESCRIPTION; NULL: short_desc */
+        const char *usage;        /* after "rkt <path> " in USAGE, e.g. "IMAGE..."; NULL: none */
+        const char *long_desc;    /* DESCRIPTION (lines separated by '\n'); NULL: no section */
         const struct flag *flags; /* terminated by {NULL} */
         /* Returns the exit status. argv holds the positional words (argv[argc] == NULL). */
         int (*run)(const struct command *cmd, int argc, char **argv);
         const struct command *const *children; /* NULL-terminated */
         bool no_interspersed;                  /* flag parsing stops at the first positional */
+        const char *const *valid_args;         /* completion: the words an argument may be */
         bool hidden;
 };
 
@@ -75,10 +77,18 @@ extern const struct command cmd_root;
 /* Parses argv and runs the selected command; returns the process exit status. */
 int cli_main(int argc, char **argv);
 
-/* Prints the help text of cmd on stdout. path is the command path ("rkt image list"). */
+/* The help page of cmd as rkt prints it (malloc'd). path is the command path ("rkt image list"). */
+char *cli_help_text(const struct command *cmd, const char *path);
+/* The flags of a table help and completion show (not hidden or deprecated), sorted by name
+ * as pflag lists them; *ret is malloc'd (NULL when there are none). Returns their number. */
+size_t cli_visible_flags(const struct flag *flags, const struct flag ***ret);
+/* Prints the help page of cmd on stdout. */
 void cli_print_help(const struct command *cmd, const char *path);
-/* Reports a usage error as cobra does (stderr "Error: msg", usage on stdout); returns 254. */
-int cli_usage_error(const struct command *cmd, const char *fmt, ...) _printf_(2, 3);
+/*
+ * What rkt's commands do when given the wrong number of arguments: prints the help page of
+ * cmd on stdout (nothing on stderr) and returns 254.
+ */
+int cli_usage(const struct command *cmd);
 /* Prints "<command>: <message>" on stderr; returns 254. */
 int cli_fail(const char *fmt, ...) _printf_(1, 2);
 /* Prints the error (rendered per --debug) with the command prefix; returns 254. */
@@ -89,6 +99,12 @@ int cli_report(struct rk_error *err);
  */
 void cli_print_errors(const char *what, char *const *errors);
 
+/*
+ * Prints the error as rkt's stderr.Error(err) does: only its innermost message, or with
+ * --debug one "└─" line per message; with the command prefix. Returns 254.
+ */
+int cli_report_cause(struct rk_error *err);
+
 /* The full command path of the running command ("rkt image rm"). */
 extern const char *cli_command_path;
 
@@ -97,5 +113,9 @@ int flag_parse_bool_value(const char *arg, bool *ret);
 
 /* The flags every command accepts (SPEC.md §2). */
 extern const struct flag global_flags[];
-/* Finds the command named by words (unique prefixes allowed); NULL when one does not match. */
+/*
+ * Finds the command words name as cobra does (flags skipped, unique prefixes allowed): the
+ * deepest command reached, with its path in *ret_path; NULL when a word is left over at the
+ * root ("unknown command").
+ */
 const struct command *cli_find_command(char *const *words, char **ret_path);

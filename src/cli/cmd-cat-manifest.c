@@ -30,7 +30,7 @@ static int cat_manifest_run(const struct command *cmd, int argc, char **argv)
                 if (cli_read_uuid_file(arg_uuid_file, &uuid, &err) < 0)
                         return cli_report(err);
         } else if (argc != 1)
-                return cli_usage_error(cmd, "exactly one UUID must be given");
+                return cli_usage(cmd);
         else
                 uuid = xstrdup(argv[0]);
         dir = cli_data_dir();

@@ -29,7 +29,10 @@ static int config_run(const struct command *cmd, int argc, char **argv)
 const struct command cmd_config = {
         .name = "config",
         .short_desc = "Print configuration for each stage in JSON format",
-        .usage = "",
+        .long_desc = "The output will be parsable JSON with \"stage0\" and stage1\" as keys and "
+                     "rkt configuration entries as values.\n"
+                     "The generated configuration entries resemble the original rkt configuration "
+                     "format.",
         .flags = config_flags,
         .run = config_run,
 };

@@ -102,7 +102,7 @@ static int enter_run(const struct command *cmd, int argc, char **argv)
         if (r != 0)
                 return r;
         if (argc < 1)
-                return cli_usage_error(cmd, "a pod UUID must be given");
+                return cli_usage(cmd);
         if (!cli_data_dir() || cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         if (cli_pod_open(s->dir, argv[0], "problem retrieving pod", &p) != 0)
@@ -116,6 +116,10 @@ const struct command cmd_enter = {
         .name = "enter",
         .short_desc = "Enter the namespaces of an app within a rkt pod",
         .usage = "[--app=APPNAME] UUID [CMD [ARGS ...]]",
+        .long_desc = "UUID should be the UUID of a running pod.\n"
+                     "\n"
+                     "By default the CMD that is run is /bin/bash, providing the user with shell\n"
+                     "access to the running pod.",
         .flags = enter_flags,
         .run = enter_run,
         .no_interspersed = true,

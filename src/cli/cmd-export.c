@@ -204,7 +204,7 @@ static int export_run(const struct command *cmd, int argc, char **argv)
         int r;
 
         if (argc != 2)
-                return cli_usage_error(cmd, "a pod UUID and an output file must be given");
+                return cli_usage(cmd);
         n = strlen(argv[1]);
         if (n < 4 || strcmp(argv[1] + n - 4, ".aci") != 0)
                 return cli_fail("extension must be .aci (given %s)", argv[1]);
@@ -224,6 +224,7 @@ const struct command cmd_export = {
         .name = "export",
         .short_desc = "Export an app from an exited pod to an ACI file",
         .usage = "[--app=APPNAME] UUID OUTPUT_ACI_FILE",
+        .long_desc = "UUID should be the uuid of an exited pod.",
         .flags = export_flags,
         .run = export_run,
 };

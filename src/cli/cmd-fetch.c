@@ -18,7 +18,7 @@ static bool arg_store_only, arg_no_store, arg_full;
 static char *arg_pull_policy;
 
 static const struct flag fetch_flags[] = {
-        {"signature", FLAG_STRV, &arg_signatures, .def = "[]",
+        {"signature", FLAG_STRV, &arg_signatures,
          .usage = "local signature file to use in validating the preceding image"},
         {"store-only", FLAG_BOOL, &arg_store_only, .def = "false",
          .deprecated = "please use --pull-policy=never"},
@@ -27,7 +27,7 @@ static const struct flag fetch_flags[] = {
         {"full", FLAG_BOOL, &arg_full, .def = "false",
          .usage = "print the full image hash after fetching"},
         {"pull-policy", FLAG_STRING, &arg_pull_policy, .def = "update",
-         .usage = "when to pull an image (\"new\", \"update\" or \"never\")"},
+         .usage = "when to pull an image"},
         {NULL},
 };
 
@@ -117,9 +117,10 @@ const struct command cmd_fetch = {
         .name = "fetch",
         .short_desc = "Fetch image(s) and store them in the local store",
         .usage = "IMAGE_URL...",
-        .long_desc = "Locates and downloads remote ACIs and their attached signatures.\n\n"
-                     "\tIf the ACI is available in the local store, the image will not be "
-                     "fetched\n\tagain.",
+        .long_desc = "Locates and downloads remote ACIs and their attached signatures.\n"
+                     "\n"
+                     "If the ACI is available in the local store, the image will not be fetched\n"
+                     "again.",
         .flags = fetch_flags,
         .run = fetch_run,
         .no_interspersed = true,

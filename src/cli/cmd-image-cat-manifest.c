@@ -20,7 +20,7 @@ static int image_cat_manifest_run(const struct command *cmd, int argc, char **ar
         struct rk_error *err = NULL;
 
         if (argc != 1)
-                return cli_usage_error(cmd, "exactly one image ID or name must be given");
+                return cli_usage(cmd);
         if (cli_open_store(&s) < 0 || cli_resolve_image(s, argv[0], &key) < 0)
                 return EXIT_RKT_ERROR;
         if (store_read_manifest(s, key, &m, &err) < 0)
@@ -34,6 +34,7 @@ const struct command cmd_image_cat_manifest = {
         .name = "cat-manifest",
         .short_desc = "Inspect and print the image manifest",
         .usage = "IMAGE",
+        .long_desc = "IMAGE should be a string referencing an image; either a ID or an image name.",
         .flags = cat_flags,
         .run = image_cat_manifest_run,
 };

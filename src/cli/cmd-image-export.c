@@ -23,7 +23,7 @@ static int image_export_run(const struct command *cmd, int argc, char **argv)
         int r;
 
         if (argc != 2)
-                return cli_usage_error(cmd, "an image and an output file must be given");
+                return cli_usage(cmd);
         if (cli_open_store(&s) < 0 || cli_resolve_image(s, argv[0], &key) < 0)
                 return EXIT_RKT_ERROR;
         if (store_open_blob(s, key, &in, &err) < 0)
@@ -50,6 +50,12 @@ const struct command cmd_image_export = {
         .name = "export",
         .short_desc = "Export a stored image to an ACI file",
         .usage = "IMAGE OUTPUT_ACI_FILE",
+        .long_desc = "IMAGE should be a string referencing an image: either an ID or an image "
+                     "name.\n"
+                     "\n"
+                     "Note that images must be fetched prior to running export and that this "
+                     "command\n"
+                     "always returns uncompressed ACIs",
         .flags = export_flags,
         .run = image_export_run,
 };

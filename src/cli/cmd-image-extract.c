@@ -75,7 +75,7 @@ static int image_extract_run(const struct command *cmd, int argc, char **argv)
         int r;
 
         if (argc != 2)
-                return cli_usage_error(cmd, "an image and an output directory must be given");
+                return cli_usage(cmd);
         dir = cli_absolute_path(argv[1]);
         if (cli_open_store(&s) < 0 || cli_resolve_image(s, argv[0], &key) < 0)
                 return EXIT_RKT_ERROR;
@@ -92,6 +92,12 @@ const struct command cmd_image_extract = {
         .name = "extract",
         .short_desc = "Extract a stored image to a directory",
         .usage = "IMAGE OUTPUT_DIR",
+        .long_desc = "IMAGE should be a string referencing an image: either a ID or an image "
+                     "name.\n"
+                     "\n"
+                     "Note that in order to make cleaning up easy (just rm -rf), extract does not "
+                     "use\n"
+                     "overlayfs or any other mechanism.",
         .flags = extract_flags,
         .run = image_extract_run,
 };

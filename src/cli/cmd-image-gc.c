@@ -179,7 +179,11 @@ static int image_gc_run(const struct command *cmd, int argc, char **argv)
 const struct command cmd_image_gc = {
         .name = "gc",
         .short_desc = "Garbage collect local store",
-        .usage = "",
+        .long_desc = "This is intended to be run periodically from a timer or cron job.\n"
+                     "\n"
+                     "The default grace period is 24h. Use --grace-period=0s to effectively "
+                     "disable\n"
+                     "the grace-period.",
         .flags = gc_flags,
         .run = image_gc_run,
 };

@@ -10,6 +10,7 @@
 #include "image-manifest.h"
 #include "json-util.h"
 #include "option-list.h"
+#include "pod-cli.h"
 #include "strv.h"
 #include "table.h"
 #include "time-util.h"
@@ -23,22 +24,34 @@ static struct option_list arg_sort = {sort_names, NULL};
 static char *arg_order, *arg_format;
 static bool arg_no_legend, arg_full;
 
+/* --order: "asc" or "desc", checked when given, as rkt's flag type does. */
+static int parse_order(const char *arg, void *value, char **ret_msg)
+{
+        if (strcmp(arg, "asc") != 0 && strcmp(arg, "desc") != 0) {
+                *ret_msg = xstrdup("wrong sort order");
+                return -EINVAL;
+        }
+        free(*(char **)value);
+        *(char **)value = xstrdup(arg);
+        return 0;
+}
+
 static const struct flag list_flags[] = {
         {"fields", FLAG_FUNC, &arg_fields, option_list_parse, "id,name,size,importtime,lastused",
-         "comma-separated list of fields to display. Accepted values: id, name, size, "
-         "importtime, lastused"},
-        {"format", FLAG_STRING, &arg_format, .def = "",
-         .usage = "choose the output format. Allowed format includes 'json', 'json-pretty'. "
-                  "If empty, then the result is printed as key value pairs"},
+         "comma-separated list of fields to display. Accepted values: \"id\", \"name\", "
+         "\"size\", \"importtime\", \"lastused\""},
+        {"format", FLAG_FUNC, &arg_format, cli_parse_pod_format, "",
+         "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, "
+         "then the result is printed as key value pairs"},
         {"full", FLAG_BOOL, &arg_full, .def = "false", .usage = "use long output format"},
         {"no-legend", FLAG_BOOL, &arg_no_legend, .def = "false",
          .usage = "suppress a legend with the list"},
-        {"order", FLAG_STRING, &arg_order, .def = "asc",
-         .usage = "choose the sorting order if at least one sort field is provided (--sort). "
-                  "Accepted values: desc, asc"},
+        {"order", FLAG_FUNC, &arg_order, parse_order, "asc",
+         "choose the sorting order if at least one sort field is provided (--sort). Accepted "
+         "values: \"asc\", \"desc\""},
         {"sort", FLAG_FUNC, &arg_sort, option_list_parse, "importtime",
          "sort the output according to the provided comma-separated list of fields. Accepted "
-         "values: name, importtime, lastused, size"},
+         "values: \"name\", \"importtime\", \"lastused\", \"size\""},
         {NULL},
 };
 
@@ -176,10 +189,6 @@ static int image_list_run(const struct command *cmd, int argc, char **argv)
         _cleanup_strv_free_ char **errors = NULL;
         size_t n = 0, total;
 
-        if (arg_order && strcmp(arg_order, "asc") != 0 && strcmp(arg_order, "desc") != 0)
-                return cli_fail("wrong sort order");
-        if (*format && strcmp(format, "json") != 0 && strcmp(format, "json-pretty") != 0)
-                return cli_fail("Invalid format option: %s", format);
         if (cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         if (store_list_images(s, &v, &n, &err) < 0)
@@ -208,7 +217,7 @@ static void image_list_defaults(void)
 const struct command cmd_image_list = {
         .name = "list",
         .short_desc = "List images in the local store",
-        .usage = "",
+        .long_desc = "Optionally, allows the user to specify the fields and sort order.",
         .flags = list_flags,
         .run = image_list_run,
 };

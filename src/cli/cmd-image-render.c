@@ -83,7 +83,7 @@ static int image_render_run(const struct command *cmd, int argc, char **argv)
         int r;
 
         if (argc != 2)
-                return cli_usage_error(cmd, "an image and an output directory must be given");
+                return cli_usage(cmd);
         if (cli_open_store(&s) < 0 || cli_resolve_image(s, argv[0], &key) < 0)
                 return EXIT_RKT_ERROR;
         r = cli_prepare_output_dir(argv[1], arg_overwrite, &err);
@@ -98,6 +98,16 @@ const struct command cmd_image_render = {
         .name = "render",
         .short_desc = "Render a stored image to a directory with all its dependencies",
         .usage = "IMAGE OUTPUT_DIR",
+        .long_desc = "IMAGE should be a string referencing an image: either a ID or an image "
+                     "name.\n"
+                     "\n"
+                     "This differs from extract in that the rendered image is in the state the "
+                     "app\n"
+                     "would see when running in rkt, dependencies and all.\n"
+                     "\n"
+                     "Note that in order to make cleaning up easy (just rm -rf), this does not "
+                     "use\n"
+                     "overlayfs or any other mechanism.",
         .flags = render_flags,
         .run = image_render_run,
 };

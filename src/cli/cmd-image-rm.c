@@ -19,10 +19,14 @@ static int image_rm_run(const struct command *cmd, int argc, char **argv)
         if (cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         for (int i = 0; i < argc; i++) {
+                struct rk_error *err = NULL;
                 char *key = NULL;
 
-                if (cli_resolve_image(s, argv[i], &key) < 0)
+                /* rkt prints the cause alone here, without "cannot find image" */
+                if (store_resolve_image_arg(s, argv[i], &key, &err) < 0) {
+                        cli_report_cause(err);
                         continue;
+                }
                 if (strv_contains(keys, key))
                         free(key);
                 else
@@ -35,6 +39,7 @@ const struct command cmd_image_rm = {
         .name = "rm",
         .short_desc = "Remove one or more images with the given IDs or image names from the "
                       "local store",
-        .usage = "IMAGEID...",
+        .usage = "IMAGE...",
+        .long_desc = "Unlike image gc, image rm allows users to remove specific images.",
         .run = image_rm_run,
 };

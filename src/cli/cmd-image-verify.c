@@ -42,7 +42,7 @@ static int image_verify_run(const struct command *cmd, int argc, char **argv)
         _cleanup_(store_freep) struct store *s = NULL;
 
         if (argc == 0)
-                return cli_usage_error(cmd, "at least one image must be given");
+                return cli_fail("must provide at least one image ID");
         if (cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         for (int i = 0; i < argc; i++) {
@@ -65,5 +65,10 @@ const struct command cmd_image_verify = {
         .name = "verify",
         .short_desc = "Verify one or more rendered images in the local store",
         .usage = "IMAGE...",
+        .long_desc = "Verify is able to check that, based on the stored hash value, a rendered "
+                     "image on disk has not changed.\n"
+                     "\n"
+                     "This command may be used if the user suspects disk corruption might have "
+                     "damaged the rkt store.",
         .run = image_verify_run,
 };

@@ -17,8 +17,16 @@
 static bool arg_no_legend, arg_full;
 static char *arg_format;
 
+/* --format takes any word here; list_run rejects an unknown one, as rkt does. */
+static int parse_format(const char *arg, void *value, char **ret_msg)
+{
+        free(*(char **)value);
+        *(char **)value = xstrdup(arg);
+        return 0;
+}
+
 static const struct flag list_flags[] = {
-        {"format", FLAG_FUNC, &arg_format, cli_parse_pod_format, "",
+        {"format", FLAG_FUNC, &arg_format, parse_format, "",
          "choose the output format, allowed format includes 'json', 'json-pretty'. If empty, "
          "then the result is printed as key value pairs"},
         {"full", FLAG_BOOL, &arg_full, .def = "false", .usage = "use long output format"},
@@ -161,6 +169,9 @@ static int list_run(const struct command *cmd, int argc, char **argv)
 
         if (!dir)
                 return EXIT_RKT_ERROR;
+        if (arg_format && *arg_format && strcmp(arg_format, "json") != 0 &&
+            strcmp(arg_format, "json-pretty") != 0)
+                return cli_fail("Invalid format option: %s", arg_format);
         if (arg_format && *arg_format)
                 s.pods = json_array();
         else if (!arg_no_legend)
@@ -186,7 +197,6 @@ static int list_run(const struct command *cmd, int argc, char **argv)
 const struct command cmd_list = {
         .name = "list",
         .short_desc = "List pods",
-        .usage = "",
         .long_desc = "Displays a table of information about the pods.",
         .flags = list_flags,
         .run = list_run,

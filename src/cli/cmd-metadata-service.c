@@ -33,7 +33,7 @@ static int metadata_service_run(const struct command *cmd, int argc, char **argv
         struct rk_error *err = NULL;
 
         if (argc > 0)
-                return cli_usage_error(cmd, "unexpected arguments");
+                return cli_usage(cmd);
         fprintf(stderr, "metadata service starting...\n");
         if (mds_serve(&o, &err) < 0)
                 return cli_report(err);
@@ -45,8 +45,8 @@ const struct command cmd_metadata_service = {
         .name = "metadata-service",
         .short_desc = "Run metadata service",
         .usage = "[--listen-port=PORT]",
-        .long_desc = "Provides a metadata service endpoint for pods registered with "
-                     "--mds-register.",
+        .long_desc = "Provides a means for running apps to introspect their execution\n"
+                     "environment and assert their identity.",
         .flags = metadata_service_flags,
         .run = metadata_service_run,
 };

@@ -25,8 +25,26 @@ static int prepare_run(const struct command *cmd, int argc, char **argv)
 const struct command cmd_prepare = {
         .name = "prepare",
         .short_desc = "Prepare to run image(s) in a pod in rkt",
-        .usage = "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE "
+        .usage = "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] [--quiet] IMAGE "
                  "[-- image-args...[---]]...",
+        .long_desc = "Prepares the pod and returns its UUID for a subsequent call to "
+                     "run-prepared.\n"
+                     "\n"
+                     "Prepare is useful to get the UUID of the pod before running or when "
+                     "preparing\n"
+                     "takes a long time.\n"
+                     "\n"
+                     "IMAGE should be a string referencing an image; either a hash, local file "
+                     "on\n"
+                     "disk, or URL. They will be checked in that order and the first match will "
+                     "be\n"
+                     "used.\n"
+                     "\n"
+                     "An \"--\" may be used to inhibit rkt prepare's parsing of subsequent "
+                     "arguments,\n"
+                     "which will instead be appended to the preceding image app's exec arguments. "
+                     "End\n"
+                     "the image arguments with a lone \"---\" to resume argument parsing.",
         .flags = prepare_flags,
         .run = prepare_run,
         .no_interspersed = true,

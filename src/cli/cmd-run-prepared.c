@@ -11,18 +11,22 @@
 
 static const struct flag run_prepared_flags[] = {
         {"net", FLAG_FUNC, &arg_stage0.net, stage0_net_flag_parse, .def = "default",
-         .no_opt_default = "default", .usage = "configure the pod's networking"},
-        {"dns", FLAG_STRV, &arg_stage0.dns, .def = "[]",
-         .usage = "name servers to write in "
-                  "/etc/resolv.conf"},
-        {"dns-search", FLAG_STRV, &arg_stage0.dns_search, .def = "[]",
+         .no_opt_default = "default",
+         .usage = "configure the pod's networking. Optionally, pass a list of user-configured "
+                  "networks to load and set arguments to pass to each network, respectively. "
+                  "Syntax: --net[=n[:args]][,]"},
+        {"dns", FLAG_STRV, &arg_stage0.dns,
+         .usage = "name servers to write in /etc/resolv.conf. Pass 'host' to use host's "
+                  "resolv.conf. Pass 'none' to ignore CNI DNS config"},
+        {"dns-search", FLAG_STRV, &arg_stage0.dns_search,
          .usage = "DNS search domains to write in /etc/resolv.conf"},
-        {"dns-opt", FLAG_STRV, &arg_stage0.dns_opt, .def = "[]",
+        {"dns-opt", FLAG_STRV, &arg_stage0.dns_opt,
          .usage = "DNS options to write in /etc/resolv.conf"},
         {"dns-domain", FLAG_STRING, &arg_stage0.dns_domain, .def = "",
          .usage = "DNS domain to write in /etc/resolv.conf"},
-        {"hosts-entry", FLAG_STRV, &arg_stage0.hosts_entry, .def = "[]",
-         .usage = "entries to add to the pod-wide /etc/hosts"},
+        {"hosts-entry", FLAG_STRV, &arg_stage0.hosts_entry,
+         .usage = "Entries to add to the pod-wide /etc/hosts. Pass 'host' to use the host's "
+                  "/etc/hosts"},
         {"interactive", FLAG_BOOL, &arg_stage0.interactive, .def = "false",
          .usage = "run pod interactively"},
         {"mds-register", FLAG_BOOL, &arg_stage0.mds_register, .def = "false",
@@ -30,7 +34,7 @@ static const struct flag run_prepared_flags[] = {
         {"hostname", FLAG_STRING, &arg_stage0.hostname, .def = "",
          .usage = "pod's hostname. If empty, it will be \"rkt-$PODUUID\""},
         {"ipc", FLAG_STRING, &arg_stage0.ipc, .def = "",
-         .usage = "IPC namespace: auto, private or parent"},
+         .usage = "whether to stay in the host IPC namespace. Syntax: --ipc=[auto|private|parent]"},
         {NULL},
 };
 
@@ -71,7 +75,7 @@ static int run_prepared_run(const struct command *cmd, int argc, char **argv)
         if (r != 0)
                 return r;
         if (argc != 1)
-                return cli_usage_error(cmd, "exactly one UUID must be given");
+                return cli_usage(cmd);
         if (!cli_data_dir() || cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         if (cli_pod_open(s->dir, argv[0], "problem retrieving pod", &p) != 0)
@@ -94,6 +98,7 @@ const struct command cmd_run_prepared = {
         .name = "run-prepared",
         .short_desc = "Run a prepared application pod in rkt",
         .usage = "UUID",
+        .long_desc = "Runs a previously prepared pod by its UUID",
         .flags = run_prepared_flags,
         .run = run_prepared_run,
 };

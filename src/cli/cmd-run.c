@@ -38,11 +38,25 @@ const struct command cmd_run = {
         .usage = "[--volume=name,kind=host,...] [--mount volume=VOL,target=PATH] IMAGE "
                  "[-- image-args...[---]]...",
         .long_desc = "IMAGE should be a string referencing an image; either a hash, local file "
-                     "on disk, or URL.\n\tThey will be checked in that order and the first match "
-                     "will be used.\n\n\tAn \"--\" may be used to inhibit rkt run's parsing of "
-                     "subsequent arguments,\n\twhich will instead be appended to the preceding "
-                     "image app's exec arguments.\n\tEnd the image arguments with a lone "
-                     "\"---\" to resume argument parsing.",
+                     "on\n"
+                     "disk, or URL. They will be checked in that order and the first match will "
+                     "be\n"
+                     "used.\n"
+                     "\n"
+                     "Volumes are made available to the container via --volume. Mounts bind "
+                     "volumes\n"
+                     "into each image's root within the container via --mount. --mount is\n"
+                     "position-sensitive; occurring before any images applies to all images, "
+                     "occurring\n"
+                     "after any images applies only to the nearest preceding image. Per-app "
+                     "mounts\n"
+                     "take precedence over global ones if they have the same path.\n"
+                     "\n"
+                     "An \"--\" may be used to inhibit rkt run's parsing of subsequent arguments, "
+                     "which\n"
+                     "will instead be appended to the preceding image app's exec arguments. End "
+                     "the\n"
+                     "image arguments with a lone \"---\" to resume argument parsing.",
         .flags = run_flags,
         .run = run_run,
         .no_interspersed = true,

@@ -147,9 +147,9 @@ static int status_run(const struct command *cmd, int argc, char **argv)
         const char *dir;
 
         if ((argc == 1) == (arg_uuid_file && *arg_uuid_file) || argc > 1)
-                return cli_usage_error(cmd, "exactly one UUID or --uuid-file must be given");
+                return cli_usage(cmd);
         if (parse_wait(arg_wait, &wait) < 0 || parse_wait(arg_wait_ready, &ready) < 0)
-                return cli_usage_error(cmd, "invalid --wait or --wait-ready value");
+                return cli_usage(cmd);
         if (argc == 0 && cli_read_uuid_file(arg_uuid_file, &uuid, &err) < 0) {
                 cli_report(err);
                 return 1;

@@ -23,6 +23,6 @@ static int version_run(const struct command *cmd, int argc, char **argv)
 const struct command cmd_version = {
         .name = "version",
         .short_desc = "Print the version and exit",
-        .usage = "",
+        .long_desc = "Print the version of rkt, and various build and configuration information.",
         .run = version_run,
 };

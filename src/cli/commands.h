@@ -5,6 +5,7 @@
 #include "cli.h"
 
 extern const struct command cmd_cat_manifest;
+extern const struct command cmd_completion;
 extern const struct command cmd_config;
 extern const struct command cmd_enter;
 extern const struct command cmd_export;

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Flag parsing with pflag semantics (SPEC.md §1.1): long flags only, "--f=v" and "--f v",
- * booleans take a value only with "=", list flags accumulate, "--" ends flag parsing, and
- * parsing can stop at the first positional word for commands that hand the rest on.
+ * booleans take a value only with "=", list flags accumulate, "--" ends flag parsing, -h and
+ * --help stop it, and parsing can stop at the first positional word for commands that hand
+ * the rest on. Error messages are pflag's, naming the flag by the word as given.
  */
 #include "flags.h"
 
 #include <string.h>
 
+#include "format-util.h"
 #include "parse-util.h"
 #include "strv.h"
 
@@ -30,17 +32,28 @@ bool flag_takes_value(const struct flag *f)
         return f->type != FLAG_BOOL && !f->no_opt_default;
 }
 
-static int flag_set(const struct flag *f, const char *arg, char **ret_msg)
+/* pflag's message for a value the flag rejects; word is the argument as given. */
+static char *invalid_argument(const char *arg, const char *word, const char *why)
+{
+        _cleanup_free_ char *q = format_go_quote(arg);
+
+        return xasprintf("invalid argument %s for %s: %s", q, word, why);
+}
+
+static int flag_set(const struct flag *f, const char *arg, const char *word, char **ret_msg)
 {
         int r;
 
         switch (f->type) {
         case FLAG_BOOL:
                 r = flag_parse_bool_value(arg, f->value);
-                if (r < 0)
-                        *ret_msg = xasprintf("invalid argument \"%s\" for \"--%s\" flag: "
-                                             "strconv.ParseBool: parsing \"%s\": invalid syntax",
-                                             arg, f->name, arg);
+                if (r < 0) {
+                        _cleanup_free_ char *q = format_go_quote(arg);
+                        _cleanup_free_ char *why =
+                                xasprintf("strconv.ParseBool: parsing %s: invalid syntax", q);
+
+                        *ret_msg = invalid_argument(arg, word, why);
+                }
                 return r;
         case FLAG_STRING:
                 free(*(char **)f->value);
@@ -60,8 +73,7 @@ static int flag_set(const struct flag *f, const char *arg, char **ret_msg)
 
                 r = f->parse(arg, f->value, &msg);
                 if (r < 0)
-                        *ret_msg = xasprintf("invalid argument \"%s\" for --%s=%s: %s", arg,
-                                             f->name, arg, msg ? msg : "invalid value");
+                        *ret_msg = invalid_argument(arg, word, msg ? msg : "invalid value");
                 return r;
         }
         }
@@ -72,11 +84,16 @@ static int flag_set(const struct flag *f, const char *arg, char **ret_msg)
 static int flag_parse_one(const struct flag *const *tables, int argc, char **argv, int *i,
                           char **ret_msg)
 {
-        const char *word = argv[*i] + 2, *eq = strchr(word, '=');
+        const char *arg = argv[*i], *word = arg + 2, *eq = strchr(word, '=');
         size_t len = eq ? (size_t)(eq - word) : strlen(word);
-        const struct flag *f = flag_find(tables, word, len);
+        const struct flag *f;
         const char *val;
 
+        if (word[0] == '-' || word[0] == '=') {
+                *ret_msg = xasprintf("bad flag syntax: %s", arg);
+                return -EINVAL;
+        }
+        f = flag_find(tables, word, len);
         if (!f) {
                 *ret_msg = xasprintf("unknown flag: --%.*s", (int)len, word);
                 return -EINVAL;
@@ -90,12 +107,19 @@ static int flag_parse_one(const struct flag *const *tables, int argc, char **arg
         else if (*i + 1 < argc)
                 val = argv[++*i];
         else {
-                *ret_msg = xasprintf("flag needs an argument: --%s", f->name);
+                *ret_msg = xasprintf("flag needs an argument: %s", arg);
                 return -EINVAL;
         }
         if (f->deprecated)
                 fprintf(stderr, "Flag --%s has been deprecated, %s\n", f->name, f->deprecated);
-        return flag_set(f, val, ret_msg);
+        return flag_set(f, val, arg, ret_msg);
+}
+
+/* pflag stops at -h and --help (which are no flags of rkt's) with its "help requested". */
+static bool is_help(const char *w)
+{
+        return (w[0] == '-' && w[1] == 'h') || strcmp(w, "--help") == 0 ||
+               strncmp(w, "--help=", 7) == 0;
 }
 
 int flags_parse(const struct flag *const *tables, int argc, char **argv, bool interspersed,
@@ -115,9 +139,9 @@ int flags_parse(const struct flag *const *tables, int argc, char **argv, bool in
                                 strv_push(&args, argv[i]);
                         break;
                 }
-                if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
+                if (is_help(w)) {
                         *ret_help = true;
-                        continue;
+                        break;
                 }
                 if (w[0] != '-' || w[1] == '\0') {
                         if (!interspersed) {

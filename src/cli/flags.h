@@ -13,7 +13,8 @@ bool flag_takes_value(const struct flag *f);
 /*
  * Parses argv[0..argc) against the tables, setting the flag variables. Positional words
  * (all words from the first one when !interspersed, "--" included) go to *ret_args (strv).
- * -h/--help sets *ret_help. On failure returns -EINVAL and sets *ret_msg to pflag's message.
+ * -h or --help stops parsing and sets *ret_help. On failure returns -EINVAL and sets *ret_msg
+ * to pflag's message.
  */
 int flags_parse(const struct flag *const *tables, int argc, char **argv, bool interspersed,
                 char ***ret_args, bool *ret_help, char **ret_msg);

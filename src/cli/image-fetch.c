@@ -14,6 +14,7 @@
 #include "docker-fetch.h"
 #include "image-arg.h"
 #include "log.h"
+#include "pod-cli.h"
 
 /*
  * The identity of an image file in the remote cache: its path, device, inode, size and
@@ -64,8 +65,12 @@ static int fetch_file(struct store *s, const char *path, char **ret_key, struct 
 
         log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from file %s", path);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return rk_error_set_errno(reterr, errno, "unable to open %s", path);
+        if (fd < 0) { /* Go's *PathError, as rkt reports it */
+                int e = errno;
+                _cleanup_free_ char *why = cli_strerror_go(e);
+
+                return rk_error_set(reterr, e, "open %s: %s", path, why);
+        }
         identity = file_identity(path, fd);
         if (fetch_file_cached(s, identity, ret_key) >= 0) {
                 log_with_prefix(LOG_LEVEL_DEBUG,

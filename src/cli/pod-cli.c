@@ -79,9 +79,7 @@ int cli_pod_uuid_args(const struct command *cmd, int argc, char **argv, const ch
                 return 0;
         }
         if (argc != 0 || !uuid_file || !*uuid_file)
-                return cli_usage_error(cmd, "%s",
-                                       argc ? "use either UUID arguments or --uuid-file"
-                                            : "missing UUID");
+                return cli_usage(cmd);
         if (cli_read_uuid_file(uuid_file, &uuid, &err) < 0) {
                 cli_report(err);
                 return 1;

@@ -30,9 +30,9 @@ static int parse_stage1_flag(const char *name, char **field, const char *arg, ch
                 *ret_msg = xasprintf("--%s already used", name);
                 return -EINVAL;
         }
-        if (stage1_flag_used) {
-                *ret_msg = xasprintf("flags --%s and --%s are mutually exclusive", stage1_flag_used,
-                                     name);
+        if (stage1_flag_used) { /* rkt names the flag being set first */
+                *ret_msg = xasprintf("flags --%s and --%s are mutually exclusive", name,
+                                     stage1_flag_used);
                 return -EINVAL;
         }
         stage1_flag_used = name;
@@ -77,28 +77,21 @@ static int parse_volume(const char *arg, void *value, char **ret_msg)
                  parse_stage1_from_dir,                                                            \
                  "",                                                                               \
                  "filename of an image in stage1 images directory to use as stage1"},              \
-                {"port", FLAG_STRV, &A->port, .def = "[]",                                         \
-                 .usage = "ports to expose on the host (requires contained network). Syntax: "     \
-                          "--port=NAME:[HOSTIP:]HOSTPORT"},                                        \
                 {"inherit-env", FLAG_BOOL, &A->inherit_env, .def = "false",                        \
                  .usage = "inherit all environment variables not set by apps"},                    \
                 {"no-overlay", FLAG_BOOL, &A->no_overlay, .def = "false",                          \
                  .usage = "disable overlay filesystem"},                                           \
                 {"private-users", FLAG_BOOL, &A->private_users, .def = "false",                    \
                  .usage = "run within user namespaces."},                                          \
-                {"set-env", FLAG_STRV, &A->set_env, .def = "[]",                                   \
-                 .usage = "environment variable to set for all the apps in the form key=value"},   \
-                {"set-env-file", FLAG_STRV, &A->set_env_file, .def = "[]",                         \
-                 .usage = "path to an environment variables file"},                                \
+                {"set-env", FLAG_STRV, &A->set_env,                                                \
+                 .usage = "environment variable to set for all the apps in the form key=value, "   \
+                          "this will be overridden by --environment"},                             \
                 {"store-only", FLAG_BOOL, &A->store_only, .def = "false",                          \
                  .deprecated = "please use --pull-policy=never"},                                  \
                 {"no-store", FLAG_BOOL, &A->no_store, .def = "false",                              \
                  .deprecated = "please use --pull-policy=update"},                                 \
                 {"pull-policy", FLAG_STRING, &A->pull_policy, .def = "new",                        \
-                 .usage = "when to pull an image (\"new\", \"update\" or \"never\")"},             \
-                {"pod-manifest", FLAG_STRING, &A->pod_manifest, .def = "",                         \
-                 .usage = "the path to the pod manifest. If it's non-empty, then only '--net', "   \
-                          "'--no-overlay' and '--interactive' will have effect"},                  \
+                 .usage = "when to pull an image"},                                                \
         {                                                                                          \
                 "volume", FLAG_FUNC, NULL, parse_volume, "",                                       \
                         "volumes to make available in the pod"                                     \
@@ -106,22 +99,31 @@ static int parse_volume(const char *arg, void *value, char **ret_msg)
 
 static const struct flag run_pod_flags[] = {
         POD_FLAGS_COMMON,
+        {"port", FLAG_STRV, &A->port,
+         .usage = "ports to expose on the host (requires contained network). Syntax: "
+                  "--port=NAME:[HOSTIP:]HOSTPORT"},
+        {"set-env-file", FLAG_STRV, &A->set_env_file,
+         .usage = "path to an environment variables file"},
+        {"pod-manifest", FLAG_STRING, &A->pod_manifest, .def = "",
+         .usage = "the path to the pod manifest. If it's non-empty, then only '--net', "
+                  "'--no-overlay' and '--interactive' will have effect"},
         {"net", FLAG_FUNC, &A->net, stage0_net_flag_parse, .def = "default",
          .no_opt_default = "default",
          .usage = "configure the pod's networking. Optionally, pass a list of user-configured "
-                  "networks to load and set arguments to pass to each network, respectively"},
+                  "networks to load and set arguments to pass to each network, respectively. "
+                  "Syntax: --net[=n[:args], ...]"},
         {"interactive", FLAG_BOOL, &A->interactive, .def = "false",
          .usage = "run pod interactively. If true, only one image may be supplied."},
-        {"dns", FLAG_STRV, &A->dns, .def = "[]",
-         .usage = "name servers to write in /etc/resolv.conf"},
-        {"dns-search", FLAG_STRV, &A->dns_search, .def = "[]",
+        {"dns", FLAG_STRV, &A->dns,
+         .usage = "name servers to write in /etc/resolv.conf. Pass 'host' to use host's "
+                  "resolv.conf. Pass 'none' to ignore CNI DNS config"},
+        {"dns-search", FLAG_STRV, &A->dns_search,
          .usage = "DNS search domains to write in /etc/resolv.conf"},
-        {"dns-opt", FLAG_STRV, &A->dns_opt, .def = "[]",
-         .usage = "DNS options to write in /etc/resolv.conf"},
+        {"dns-opt", FLAG_STRV, &A->dns_opt, .usage = "DNS options to write in /etc/resolv.conf"},
         {"dns-domain", FLAG_STRING, &A->dns_domain, .def = "",
          .usage = "DNS domain to write in /etc/resolv.conf"},
-        {"hosts-entry", FLAG_STRV, &A->hosts_entry, .def = "[]",
-         .usage = "entries to add to the pod-wide /etc/hosts. Pass 'host' to use the host's "
+        {"hosts-entry", FLAG_STRV, &A->hosts_entry,
+         .usage = "Entries to add to the pod-wide /etc/hosts. Pass 'host' to use the host's "
                   "/etc/hosts"},
         {"mds-register", FLAG_BOOL, &A->mds_register, .def = "false",
          .usage = "register pod with metadata service. needs network connectivity to the host "
@@ -130,12 +132,21 @@ static const struct flag run_pod_flags[] = {
          .usage = "write out pod UUID to specified file"},
         {"hostname", FLAG_STRING, &A->hostname, .def = "",
          .usage = "pod's hostname. If empty, it will be \"rkt-$PODUUID\""},
-        {"ipc", FLAG_STRING, &A->ipc, .def = "", .usage = "IPC namespace: auto, private or parent"},
+        {"ipc", FLAG_STRING, &A->ipc, .def = "",
+         .usage = "whether to stay in the host IPC namespace. Syntax: --ipc=[auto|private|parent]"},
         {NULL},
 };
 
 static const struct flag prepare_pod_flags[] = {
         POD_FLAGS_COMMON,
+        {"port", FLAG_STRV, &A->port,
+         .usage = "ports to expose on the host (requires contained network). Syntax: "
+                  "--port=NAME:HOSTPORT"},
+        {"set-env-file", FLAG_STRV, &A->set_env_file,
+         .usage = "the path to an environment variables file"},
+        {"pod-manifest", FLAG_STRING, &A->pod_manifest, .def = "",
+         .usage = "the path to the pod manifest. If it's non-empty, then only '--quiet' and "
+                  "'--no-overlay' will have effect"},
         {"quiet", FLAG_BOOL, &A->quiet, .def = "false",
          .usage = "suppress superfluous output on stdout, print only the UUID on success"},
         {NULL},

@@ -152,6 +152,13 @@ static void isolators_remove(json_t *isolators, const char *name, bool prefix)
         }
 }
 
+/* A resource isolator as appc's constructors marshal it: request = limit, "default" false. */
+static json_t *resource_isolator(const char *name, const char *quantity)
+{
+        return oom_check(json_pack("{s:s,s:{s:b,s:s,s:s}}", "name", name, "value", "default", 0,
+                                   "request", quantity, "limit", quantity));
+}
+
 static int app_set_resources(json_t *iso, const struct app_spec *spec, struct rk_error **reterr)
 {
         struct ac_quantity q = {0};
@@ -167,18 +174,14 @@ static int app_set_resources(json_t *iso, const struct app_spec *spec, struct rk
                                             "memory limit of %lld bytes too low. "
                                             "Try a reasonable value, such as --memory=16M",
                                             (long long)q.value);
-                json_array_append_new(iso, json_pack("{s:s,s:{s:s,s:s}}", "name", "resource/memory",
-                                                     "value", "request", spec->memory, "limit",
-                                                     spec->memory));
+                json_array_append_new(iso, resource_isolator("resource/memory", spec->memory));
         }
         if (spec->cpu) {
                 r = ac_quantity_parse(spec->cpu, &q, reterr);
                 if (r < 0)
                         return r;
                 free(q.text);
-                json_array_append_new(iso,
-                                      json_pack("{s:s,s:{s:s,s:s}}", "name", "resource/cpu",
-                                                "value", "request", spec->cpu, "limit", spec->cpu));
+                json_array_append_new(iso, resource_isolator("resource/cpu", spec->cpu));
         }
         return 0;
 }
@@ -576,7 +579,7 @@ int stage0_pod_manifest(struct stage0_app *apps, size_t n, char *const *volumes,
         pod = json_pack("{s:s,s:s,s:o,s:o,s:n,s:[{s:s,s:s}],s:o}", "acVersion", RKT_VERSION,
                         "acKind", "PodManifest", "apps", arr, "volumes", vols, "isolators",
                         "annotations", "name", "coreos.com/rkt/stage1/mutable", "value", "false",
-                        "ports", ports ? ports : json_null());
+                        "ports", ports ? ports : json_array());
         text = json_dump_go(pod, false);
         r = pod_manifest_parse(text, strlen(text), &check, reterr);
         if (r < 0) {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Choosing the app of a pod that enter and export act on (SPEC.md §3.10, §3.11). */
+#include <string.h>
+
 #include "cli.h"
 #include "pod-cli.h"
 #include "pod-manifest.h"
@@ -33,8 +35,10 @@ int stage0_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **
         if (stage0_pod_app_names(p, &names, &err) < 0)
                 return cli_report(err);
         if (flag_app && *flag_app) {
-                if (!strv_contains(names, flag_app))
-                        return cli_fail("app %s is not present in pod", flag_app);
+                if (!strv_contains(names, flag_app)) /* rkt's enter and export differ here */
+                        return strcmp(cmd, "enter") == 0
+                                       ? cli_fail("no app %s in the pod", flag_app)
+                                       : cli_fail("app %s is not present in pod", flag_app);
                 *ret = xstrdup(flag_app);
                 return 0;
         }

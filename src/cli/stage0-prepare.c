@@ -5,6 +5,7 @@
  * gets upper and work directories for the overlays mounted at run time (§6.6).
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -12,6 +13,7 @@
 #include "fs-util.h"
 #include "image-manifest.h"
 #include "json-util.h"
+#include "log.h"
 #include "stage0.h"
 
 #define AUFS_MAGIC 0x61756673
@@ -193,6 +195,9 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
         _cleanup_free_ char *text = json_dump_go(manifest, false);
         int r;
 
+        /* rkt renders images owned by group rkt, and says so when there is none */
+        if (!getgrnam("rkt"))
+                log_warning("group \"rkt\" not found, will use default gid when rendering images");
         r = make_dir(p->fd, "appsinfo", 0750, reterr);
         if (r >= 0 && overlay) /* the apps' upper directories: root-only (see protect_stage2) */
                 r = make_dir(p->fd, "overlay", 0700, reterr);

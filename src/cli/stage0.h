@@ -121,8 +121,9 @@ int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
 int stage0_mount_overlay(struct store *s, struct pod *p, const char *id, const char *sub,
                          const char *target, struct rk_error **reterr);
 
-/* The app of a pod a command acts on: flag_app when given (an ACName), else the pod's only
- * app; with several apps prints them and fails with "specify app using \"rkt <cmd>
+/* The app of a pod a command acts on: flag_app when given (an ACName in the pod: else "no app
+ * <name> in the pod" for enter, "app <name> is not present in pod" otherwise), else the pod's
+ * only app; with several apps prints them and fails with "specify app using \"rkt <cmd>
  * --app= ...\"". Prints errors; returns 0 or 254. */
 int stage0_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
 

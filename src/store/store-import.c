@@ -173,6 +173,10 @@ static int import_walk(struct import *im, struct rk_error **reterr)
         r = aci_walk_stream(import_follow, im, &w, reterr);
         if (r >= 0)
                 r = image_manifest_parse(w.manifest, w.manifest_len, &im->manifest, reterr);
+        if (r >= 0) { /* the tree's manifest file keeps these bytes */
+                im->rs.manifest = TAKE_PTR(w.manifest);
+                im->rs.manifest_len = w.manifest_len;
+        }
         aci_walk_done(&w);
         return r;
 }

@@ -2,8 +2,10 @@
 /* Finding images: by ID prefix (rkt's ResolveKey) and by name and labels (GetACI). */
 #include <string.h>
 
+#include "format-util.h"
 #include "image-manifest.h"
 #include "store-private.h"
+#include "strbuf.h"
 #include "strv.h"
 
 int store_resolve_key(struct store *s, const char *prefix, char **ret_key, struct rk_error **reterr)
@@ -30,13 +32,35 @@ int store_resolve_key(struct store *s, const char *prefix, char **ret_key, struc
         return 0;
 }
 
+/* rkt's rank of a label in messages: version, os, arch, then the others as given. */
+static int label_rank(const char *name)
+{
+        static const char *const ranked[] = {"version", "os", "arch", NULL};
+        int i = strv_index(ranked, name);
+
+        return i < 0 ? 3 : i;
+}
+
+/* The labels as rkt's store prints them: ["version":"1.0", "os":"linux"]. */
 static char *labels_to_string(const struct ac_labels *l)
 {
-        _cleanup_strv_free_ char **parts = NULL;
+        struct strbuf sb = STRBUF_INIT;
+        bool first = true;
 
-        for (size_t i = 0; l && i < l->n; i++)
-                strv_consume(&parts, xasprintf("%s=%s", l->items[i].name, l->items[i].value));
-        return strv_join(parts, ",");
+        strbuf_putc(&sb, '[');
+        for (int rank = 0; rank <= 3; rank++)
+                for (size_t i = 0; l && i < l->n; i++) {
+                        _cleanup_free_ char *n = NULL, *v = NULL;
+
+                        if (label_rank(l->items[i].name) != rank)
+                                continue;
+                        n = format_go_quote(l->items[i].name);
+                        v = format_go_quote(l->items[i].value);
+                        strbuf_printf(&sb, "%s%s:%s", first ? "" : ", ", n, v);
+                        first = false;
+                }
+        strbuf_putc(&sb, ']');
+        return strbuf_detach(&sb);
 }
 
 static bool image_has_labels(struct store *s, const struct image_info *img,
@@ -91,7 +115,7 @@ int store_find_by_name(struct store *s, const char *name, const struct ac_labels
                 _cleanup_free_ char *ls = labels_to_string(labels);
                 r = rk_error_set(reterr, ENOENT,
                                  "cannot find aci satisfying name: \"%s\" and "
-                                 "labels: \"%s\" in the local store",
+                                 "labels: %s in the local store",
                                  name, ls);
         }
         image_infos_free(v, n);

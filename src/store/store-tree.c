@@ -137,6 +137,8 @@ void render_state_done(struct render_state *rs)
 {
         hashset_done(&rs->provided);
         digest_map_done(&rs->digests);
+        free(rs->manifest);
+        rs->manifest = NULL;
 }
 
 int render_list_extract(struct store *s, const struct render_list *l, size_t from, int dirfd,
@@ -160,6 +162,11 @@ int render_list_extract(struct store *s, const struct render_list *l, size_t fro
                 r = store_open_blob(s, l->items[i].key, &fd, reterr);
                 if (r >= 0)
                         r = aci_walk(fd, &w, reterr);
+                if (r >= 0 && i == 0) {
+                        free(rs->manifest);
+                        rs->manifest = TAKE_PTR(w.manifest);
+                        rs->manifest_len = w.manifest_len;
+                }
                 aci_walk_done(&w);
                 hashset_done(&wl);
                 if (r < 0)
@@ -181,8 +188,7 @@ static int write_marker(int dirfd, const char *name, const char *content, struct
 static int tree_finish_files(const struct render_list *l, const struct render_state *rs, int dirfd,
                              struct rk_error **reterr)
 {
-        _cleanup_free_ char *manifest = image_manifest_to_json(l->items[0].manifest, false);
-        _cleanup_free_ char *hash = NULL;
+        _cleanup_free_ char *hash = NULL, *json = NULL;
         struct stat st;
         int r;
 
@@ -192,8 +198,14 @@ static int tree_finish_files(const struct render_list *l, const struct render_st
         if (fstatat(dirfd, "rootfs", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
                 return rk_error_set(reterr, EINVAL, "invalid image: rootfs is not a directory");
         r = tree_hash_compute(dirfd, "rootfs", &rs->digests, &hash, reterr);
-        if (r >= 0)
-                r = write_marker(dirfd, "manifest", manifest, reterr);
+        if (r >= 0 && rs->manifest) { /* the image's own bytes, as rkt's renderer leaves them */
+                r = write_file_atomic_at(dirfd, "manifest", rs->manifest, rs->manifest_len, 0644);
+                if (r < 0)
+                        r = rk_error_set_errno(reterr, -r, "cannot write tree store file manifest");
+        } else if (r >= 0) {
+                json = image_manifest_to_json(l->items[0].manifest, false);
+                r = write_marker(dirfd, "manifest", json, reterr);
+        }
         if (r >= 0)
                 r = write_marker(dirfd, "hash", hash, reterr);
         if (r >= 0)

@@ -27,10 +27,13 @@ int render_list_build(struct store *s, const char *key, struct image_manifest *t
 void render_list_done(struct render_list *l);
 /* "deps-sha512-<64 hex>" over the comma-joined keys of the list. */
 char *render_list_tree_id(const struct render_list *l);
-/* What rendering has written so far: the paths (upper images win) and file digests. */
+/* What rendering has written so far: the paths (upper images win) and file digests; the
+ * manifest of the top image (items[0]) as its ACI has it, the tree's "manifest" file. */
 struct render_state {
         struct hashset provided;
         struct digest_map digests;
+        char *manifest;
+        size_t manifest_len;
 };
 
 void render_state_done(struct render_state *rs);

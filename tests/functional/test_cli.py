@@ -41,9 +41,11 @@ def test_image_help_lists_subcommands():
         assert re.search(rf"^\s+(image )?{sub}\s", out, re.M), sub
 
 
-def test_help_shows_string_defaults_quoted():
-    out = run_bare("help", "image", "list").out
-    assert re.search(r'--dir="/var/lib/rkt"', out), out
+def test_help_shows_defaults_as_pflag_does():
+    # quoted for Go string flags only (the exact pages: test_cli_bytes.py)
+    out = run_bare("help", "status").out
+    assert "      --dir=/var/lib/rkt\t" in out and '      --uuid-file=""\t' in out, out
+    assert '      --wait[="false"]\t' in out, out
 
 
 def test_version():
@@ -81,7 +83,7 @@ def test_unknown_command(tmp_path):
     r = run_bare("frobnicate", cwd=tmp_path)
     assert r.code == 254, r
     assert 'Error: unknown command "frobnicate" for "rkt"' in r.err
-    assert "USAGE:" in r.out
+    assert r.out == ""
 
 
 @pytest.mark.parametrize("argv", [["--frob", "version"], ["version", "--frob"],

@@ -166,7 +166,8 @@ def test_port_with_host_or_none_network(netpods, httpd_img):
 def test_net_flag_errors(netpods, sh_img, flags, msg):
     r = netpods("--insecure-options=image", "run", *flags, sh_img.path)
     assert r.code == 254 and msg in r.err, r
-    assert r.err.startswith("invalid argument"), r
+    assert r.err.startswith("Error: invalid argument"), r  # a flag error, reported once
+    assert r.err.count("Error: ") == 1 and "\ninvalid argument" not in r.err, r
 
 
 def test_fly_keeps_the_callers_network(flypods, img, flyns):

@@ -173,7 +173,7 @@ def test_two_apps_and_arguments_sections(rkt, stub, mkaci):
     (["IMG", "--seccomp=mode=retain,chmod"], "--seccomp is not supported yet"),
     (["--private-users", "IMG"], "--private-users is not supported yet"),
     (["--pod-manifest=/dev/null", "IMG"], "conflicting flags set with --pod-manifest"),
-    (["--stage1-name=a", "IMG"], "flags --stage1-path and --stage1-name are mutually exclusive"),
+    (["--stage1-name=a", "IMG"], "flags --stage1-name and --stage1-path are mutually exclusive"),
     (["--stage1-path=/b", "IMG"], "--stage1-path already used"),
 ])
 def test_run_flag_errors(rkt, stub, app, argv, message):
