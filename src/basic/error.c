@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -102,4 +103,12 @@ int rk_error_exit_status(struct rk_error **reterr, int status)
         assert(reterr && *reterr);
         (*reterr)->exit_status = status;
         return -(*reterr)->errnum;
+}
+
+char *strerror_go(int errnum)
+{
+        char *s = xstrdup(strerror(errnum));
+
+        s[0] = (char)tolower((unsigned char)s[0]);
+        return s;
 }

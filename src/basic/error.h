@@ -57,3 +57,6 @@ char *rk_error_render(const struct rk_error *e, bool debug);
 
 /* The innermost message (the cause), never NULL for a set error. */
 const char *rk_error_cause(const struct rk_error *e);
+
+/* Go's text for an errno value ("no such file or directory"). malloc'd. */
+char *strerror_go(int errnum);

@@ -216,7 +216,7 @@ static int export_run(const struct command *cmd, int argc, char **argv)
                 return EXIT_RKT_ERROR;
         if (p->state != POD_STATE_EXITED && p->state != POD_STATE_EXITED_GARBAGE)
                 return cli_fail("pod is not exited. Only exited pods can be exported");
-        r = stage0_pod_app(p, arg_export_app, "export", &app);
+        r = cli_pod_app(p, arg_export_app, "export", &app);
         return r != 0 ? r : export_app(s, p, app, argv[1]);
 }
 

@@ -87,6 +87,7 @@ static int fetch_run(const struct command *cmd, int argc, char **argv)
         _cleanup_(store_freep) struct store *s = NULL;
         _cleanup_free_ struct fetch_image *imgs = NULL;
         struct rk_error *err = NULL;
+        const struct stage0_context *ctx;
         size_t n = 0;
 
         if (arg_store_only && arg_no_store)
@@ -98,14 +99,15 @@ static int fetch_run(const struct command *cmd, int argc, char **argv)
         if (strv_index((const char *const[]){"new", "update", "never", NULL}, pull_policy()) < 0)
                 return cli_fail("invalid pull policy \"%s\": use new, update or never",
                                 pull_policy());
-        if (!cli_config()) /* the credentials of auth.d */
+        ctx = cli_stage0_context(); /* the configuration: the credentials of auth.d */
+        if (!ctx)
                 return EXIT_RKT_ERROR;
         if (cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *key = NULL;
 
-                if (image_fetch(s, imgs[i].arg, pull_policy(), 0, &key, &err) < 0)
+                if (image_fetch(s, ctx, imgs[i].arg, pull_policy(), 0, &key, &err) < 0)
                         return cli_report(err);
                 printf("%.*s\n", arg_full ? STORE_KEY_LEN : 7 + 32, key);
                 fflush(stdout);

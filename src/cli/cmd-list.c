@@ -92,7 +92,7 @@ static void list_pod_rows(struct pod *p, struct list_state *s)
         int64_t started = pod_start_time(p);
         struct rk_error *err = NULL;
 
-        if (pod_manifest_available(p) && cli_pod_manifest(p, &m, &err) < 0) {
+        if (pod_manifest_available(p) && pod_read_manifest(p, &m, &err) < 0) {
                 if (!pod_is_vanishing(p))
                         strv_consume(&s->errors, xasprintf("Unable to read pod %s manifest:\n  %s",
                                                            p->uuid, rk_error_cause(err)));

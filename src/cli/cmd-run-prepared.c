@@ -44,7 +44,7 @@ static size_t pod_count_apps(struct pod *p)
         _cleanup_strv_free_ char **names = NULL;
         struct rk_error *err = NULL;
 
-        if (stage0_pod_app_names(p, &names, &err) < 0)
+        if (pod_app_names(p, &names, &err) < 0)
                 rk_error_free(err);
         return strv_length(names);
 }
@@ -88,7 +88,7 @@ static int run_prepared_run(const struct command *cmd, int argc, char **argv)
         if (arg_stage0.hostname && *arg_stage0.hostname)
                 a.hostname = arg_stage0.hostname;
         a.mds_register = arg_stage0.mds_register;
-        stage0_run(s, p, &a, &err);
+        stage0_run(s, cli_stage0_context(), p, &a, &err);
         rk_error_prefix(&err, "stage0");
         log_set_prefix(NULL);
         return cli_report(err);

@@ -10,8 +10,9 @@
 
 #include "fs-util.h"
 #include "json-util.h"
+#include "path-util.h"
 #include "pod-manifest.h"
-#include "stage0-mds.h"
+#include "register-mds.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -40,14 +41,6 @@ int cli_pod_open(const char *dir, const char *arg, const char *context, struct p
         return cli_report(err);
 }
 
-char *cli_strerror_go(int errnum)
-{
-        char *s = xstrdup(strerror(errnum));
-
-        s[0] = (char)tolower((unsigned char)s[0]);
-        return s;
-}
-
 int cli_read_uuid_file(const char *path, char **ret, struct rk_error **reterr)
 {
         _cleanup_free_ char *text = NULL, *why = NULL;
@@ -56,7 +49,7 @@ int cli_read_uuid_file(const char *path, char **ret, struct rk_error **reterr)
 
         r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
         if (r < 0) {
-                why = cli_strerror_go(-r);
+                why = strerror_go(-r);
                 return rk_error_set(reterr, -r, "unable to resolve UUID from file: open %s: %s",
                                     path, why);
         }
@@ -99,21 +92,6 @@ int cli_parse_pod_format(const char *arg, void *value, char **ret_msg)
         }
         free(*v);
         *v = xstrdup(arg);
-        return 0;
-}
-
-int cli_pod_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr)
-{
-        _cleanup_free_ char *raw = NULL;
-        size_t len;
-        int r;
-
-        r = pod_read_manifest_raw(p, &raw, &len, reterr);
-        if (r < 0)
-                return r;
-        r = pod_manifest_parse(raw, len, ret, reterr);
-        if (r < 0)
-                return rk_error_wrap(reterr, "invalid pod manifest");
         return 0;
 }
 
@@ -270,7 +248,7 @@ int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr)
         if (created / NSEC_PER_SEC <= 0)
                 return rk_error_set(reterr, EINVAL, "invalid creation time");
         if (pod_manifest_available(p)) {
-                r = cli_pod_manifest(p, &m, reterr);
+                r = pod_read_manifest(p, &m, reterr);
                 if (r < 0)
                         return r;
                 pod_apps_json(p, m, o);

@@ -150,6 +150,15 @@ int64_t pod_gc_mark_time(const struct pod *p);
 /* The pid in P/pid, else P/ppid; -ENOENT when neither is readable. */
 int pod_read_pid(const struct pod *p, int *ret_pid);
 
+struct pod_manifest;
+
+/* P/pod parsed ("invalid pod manifest: ..." when it does not parse). */
+int pod_read_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr);
+
+/* The app names of P/pod (at least one, else "pod must contain at least one application");
+ * a strv. */
+int pod_app_names(const struct pod *p, char ***ret, struct rk_error **reterr);
+
 /* P/pod (the pod manifest), raw and NUL-terminated. */
 int pod_read_manifest_raw(const struct pod *p, char **ret, size_t *ret_len,
                           struct rk_error **reterr);

@@ -359,3 +359,17 @@ int store_remove_image(struct store *s, const char *key, struct rk_error **reter
                 stale = 1;
         return stale;
 }
+
+int store_lock_prepare(struct store *s, bool exclusive, int *ret_fd, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+
+        if (mkdirat(s->dir_fd, "locks/prepareLock", 02750) < 0 && errno != EEXIST)
+                return rk_error_set_errno(reterr, errno, "cannot create the prepare lock");
+        fd = openat(s->dir_fd, "locks/prepareLock",
+                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot take the prepare lock");
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}

@@ -76,6 +76,14 @@ int store_mkdtemp(struct store *s, const char *prefix, char **ret_name, int *ret
  */
 int store_sparse_max(uint64_t *ret, struct rk_error **reterr);
 
+/*
+ * The prepare lock D/locks/prepareLock (SPEC.md §6.1): preparing a pod holds it shared
+ * (exclusive false) while it renders into the tree store; image gc holds it exclusively
+ * while it removes unreferenced trees, so that no pod being prepared loses its trees.
+ * Blocks until taken; *ret_fd holds the lock. Returns 0 or < 0 with reterr set.
+ */
+int store_lock_prepare(struct store *s, bool exclusive, int *ret_fd, struct rk_error **reterr);
+
 /* --- index (store-db.c) --- */
 
 /* All images, in no particular order. */

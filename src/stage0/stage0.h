@@ -1,18 +1,44 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Stage0 of run, prepare and run-prepared (SPEC.md §6.2, §6.5, §6.6): choosing the stage1,
- * generating the pod manifest, preparing the pod directory, and exec'ing the stage1.
- * Runs in: the rkt command, as root.
+ * Stage0: what run, prepare, run-prepared (and app sandbox/add and the API service, which
+ * come next) call between the CLI and the modules below (DESIGN.md §4): choosing the stage1,
+ * getting images into the store, generating the pod manifest, preparing the pod directory,
+ * and exec'ing the stage1 (SPEC.md §6.2, §6.5, §6.6). Nothing here parses flags or prints
+ * (but for rkt's warnings); failures come back in struct rk_error.
+ * Runs in: the rkt command, as root where it says so.
  */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "app-args.h"
+#include "app-spec.h"
 #include "config.h"
 #include "pod.h"
 #include "store.h"
+
+/* The --insecure-options that reach stage0 (SPEC.md §2). */
+enum insecure_option {
+        INSECURE_IMAGE = 1 << 0,
+        INSECURE_TLS = 1 << 1,
+        INSECURE_ONDISK = 1 << 2,
+        INSECURE_HTTP = 1 << 3,
+        INSECURE_PUBKEY = 1 << 4,
+        INSECURE_CAPABILITIES = 1 << 5,
+        INSECURE_PATHS = 1 << 6,
+        INSECURE_SECCOMP = 1 << 7,
+};
+
+/* What every stage0 operation is run with: the global flags that concern it. */
+struct stage0_context {
+        const struct config *config;   /* the merged configuration, or NULL for the defaults */
+        const char *local_config;      /* --local-config, passed on to the stage1 */
+        bool debug;                    /* --debug */
+        unsigned insecure;             /* enum insecure_option bits */
+        const char *stage1_default_id; /* the image ID of the bundled default stage1 (the
+                                          build's stage1-ids.h): the only image the default
+                                          stage1 may be */
+};
 
 #define STAGE1_DEFAULT_NAME    "coreos.com/rkt/stage1-native"
 #define STAGE1_DEFAULT_FILE    "stage1-native.aci"
@@ -26,17 +52,38 @@ struct stage1_flags {
 
 /* Resolves the stage1 image from the flags or, without them, the configuration and the
  * build defaults, importing it when needed. *ret_key is its store key. */
-int stage1_select(struct store *s, const struct config *c, const struct stage1_flags *f,
+int stage1_select(struct store *s, const struct stage0_context *ctx, const struct stage1_flags *f,
                   char **ret_key, struct rk_error **reterr);
 
 /* The pod-level settings of run/prepare that shape the pod manifest. */
 struct pod_settings {
         bool inherit_env;
-        char **set_env;      /* KEY=VALUE */
-        char **set_env_file; /* paths */
-        char *pull_policy;
-        char **ports; /* --port values */
+        char **set_env;          /* KEY=VALUE */
+        char **set_env_file;     /* paths */
+        const char *pull_policy; /* "new", "update" or "never" */
+        char **ports;            /* --port values */
 };
+
+/* A pod to create (run, prepare): what the flags asked for. */
+struct stage0_pod_request {
+        const struct stage1_flags *stage1;
+        const struct app_list *apps; /* images, per-app flags, --mount, --volume */
+        const char *pod_manifest;    /* --pod-manifest: used verbatim instead of apps */
+        struct pod_settings settings;
+        bool no_overlay;
+        const char *uuid_file_save; /* where to write the UUID once the pod exists */
+};
+
+/*
+ * Creates and prepares a pod (SPEC.md §6.5): selects the stage1, gets every image into the
+ * store (per the pull policy), builds the pod manifest, creates the pod directory (state
+ * preparing, its lock held by *ret), writes the UUID file, and fills the pod under the
+ * prepare lock. Everything that can fail before the pod exists is checked first. Needs
+ * root. Returns 0 or < 0 with reterr set (an aborted prepare is then left for gc).
+ */
+int stage0_create_pod(struct store *s, const struct stage0_context *ctx,
+                      const struct stage0_pod_request *rq, struct pod **ret,
+                      struct rk_error **reterr);
 
 /* An app of the pod being prepared. */
 struct stage0_app {
@@ -50,7 +97,7 @@ struct stage0_app {
  * Builds the pod manifest (SPEC.md §4.6) for apps with the --volume values, checking
  * names, os/arch labels and overrides. *ret is the JSON object.
  */
-int stage0_pod_manifest(struct stage0_app *apps, size_t n, char *const *volumes,
+int stage0_pod_manifest(struct stage0_app *apps, size_t n, const struct app_list *l,
                         const struct pod_settings *ps, json_t **ret, struct rk_error **reterr);
 
 /* Whether overlayfs can be used under data_dir; *ret_why explains when not. */
@@ -113,23 +160,13 @@ struct stage1_run_args {
  * Mounts the overlays of an overlay pod (SPEC.md §6.6), then exec's the stage1 run
  * entrypoint with cwd P and RKT_LOCK_FD. Returns only on failure.
  */
-int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
-               struct rk_error **reterr);
+int stage0_run(struct store *s, const struct stage0_context *ctx, struct pod *p,
+               const struct stage1_run_args *a, struct rk_error **reterr);
 
 /* Mounts overlayfs on target: lower = the tree rootfs of id, upper/work =
  * P/overlay/<id>/{upper,work}[/<sub>]. */
 int stage0_mount_overlay(struct store *s, struct pod *p, const char *id, const char *sub,
                          const char *target, struct rk_error **reterr);
-
-/* The app of a pod a command acts on: flag_app when given (an ACName in the pod: else "no app
- * <name> in the pod" for enter, "app <name> is not present in pod" otherwise), else the pod's
- * only app; with several apps prints them and fails with "specify app using \"rkt <cmd>
- * --app= ...\"". Prints errors; returns 0 or 254. */
-int stage0_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
-
-/* The app names of the pod manifest P/pod (at least one, else "pod must contain at least one
- * application"). */
-int stage0_pod_app_names(struct pod *p, char ***ret, struct rk_error **reterr);
 
 /* Frees the stage0 apps. */
 void stage0_apps_free(struct stage0_app *apps, size_t n);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The network flags of run, prepare and run-prepared: --port (SPEC.md §8.5) and the DNS and
  * hosts flags (SPEC.md §8.4), checked before the pod exists. */
+#include "net.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,7 +11,6 @@
 #include "fs-util.h"
 #include "image-manifest.h"
 #include "json-util.h"
-#include "net.h"
 #include "parse-util.h"
 #include "stage0.h"
 #include "strbuf.h"

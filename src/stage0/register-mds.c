@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Registering pods with the metadata service. Runs in: the rkt command, as root. */
-#include "stage0-mds.h"
+#include "register-mds.h"
 
 #include <fcntl.h>
 #include <string.h>

@@ -4,6 +4,8 @@
  * the command-line overrides of §4.2 applied, its environment merged as §4.4 says, its
  * mounts as §4.3; the pod gets the --volume volumes. The result is validated by parsing it.
  */
+#include "pod-manifest.h"
+
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +16,6 @@
 #include "isolators.h"
 #include "json-util.h"
 #include "parse-util.h"
-#include "pod-manifest.h"
 #include "stage0.h"
 #include "strv.h"
 
@@ -343,12 +344,12 @@ static void app_set_simple(json_t *app, const struct app_spec *spec)
 }
 
 /* The app's mounts: its own, then the pod-wide ones, first target wins (SPEC.md §4.3). */
-static json_t *app_mounts(const struct app_spec *spec)
+static json_t *app_mounts(const struct app_spec *spec, const struct app_list *list)
 {
         json_t *mounts = json_array();
         struct hashset seen = HASHSET_INIT;
-        const struct app_mount *lists[] = {spec->mounts, arg_apps.pod_mounts};
-        size_t counts[] = {spec->n_mounts, arg_apps.n_pod_mounts};
+        const struct app_mount *lists[] = {spec->mounts, list->pod_mounts};
+        size_t counts[] = {spec->n_mounts, list->n_pod_mounts};
 
         for (size_t l = 0; l < 2; l++)
                 for (size_t i = 0; i < counts[l]; i++) {
@@ -380,8 +381,9 @@ static int check_os_arch(const struct stage0_app *a, struct rk_error **reterr)
         return ac_os_arch_validate(os, arch, reterr);
 }
 
-static int app_entry(const struct stage0_app *a, const struct ac_labels *env,
-                     const struct pod_settings *ps, json_t **ret, struct rk_error **reterr)
+static int app_entry(const struct stage0_app *a, const struct app_list *l,
+                     const struct ac_labels *env, const struct pod_settings *ps, json_t **ret,
+                     struct rk_error **reterr)
 {
         const struct app_spec *spec = a->spec;
         json_t *app = NULL, *entry, *mounts;
@@ -405,7 +407,7 @@ static int app_entry(const struct stage0_app *a, const struct ac_labels *env,
                           labels_to_pairs(&a->manifest->labels), "app", app);
         if (spec->readonly_rootfs > 0)
                 json_object_set_new(entry, "readOnlyRootFS", json_true());
-        mounts = app_mounts(spec);
+        mounts = app_mounts(spec, l);
         if (json_array_size(mounts) > 0)
                 json_object_set(entry, "mounts", mounts);
         json_decref(mounts);
@@ -531,8 +533,8 @@ static int pod_volumes(char *const *volumes, json_t **ret, struct rk_error **ret
         return 0;
 }
 
-static int pod_apps(struct stage0_app *apps, size_t n, const struct pod_settings *ps, json_t *arr,
-                    struct rk_error **reterr)
+static int pod_apps(struct stage0_app *apps, size_t n, const struct app_list *l,
+                    const struct pod_settings *ps, json_t *arr, struct rk_error **reterr)
 {
         struct ac_labels env = {0};
         struct hashset names = HASHSET_INIT;
@@ -549,7 +551,7 @@ static int pod_apps(struct stage0_app *apps, size_t n, const struct pod_settings
                                          apps[i].name);
                         break;
                 }
-                r = app_entry(&apps[i], &env, ps, &entry, reterr);
+                r = app_entry(&apps[i], l, &env, ps, &entry, reterr);
                 if (r >= 0)
                         json_array_append_new(arr, entry);
         }
@@ -558,7 +560,7 @@ static int pod_apps(struct stage0_app *apps, size_t n, const struct pod_settings
         return r;
 }
 
-int stage0_pod_manifest(struct stage0_app *apps, size_t n, char *const *volumes,
+int stage0_pod_manifest(struct stage0_app *apps, size_t n, const struct app_list *l,
                         const struct pod_settings *ps, json_t **ret, struct rk_error **reterr)
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *check = NULL;
@@ -566,9 +568,9 @@ int stage0_pod_manifest(struct stage0_app *apps, size_t n, char *const *volumes,
         json_t *pod, *vols = NULL, *ports = NULL, *arr = json_array();
         int r;
 
-        r = pod_apps(apps, n, ps, arr, reterr);
+        r = pod_apps(apps, n, l, ps, arr, reterr);
         if (r >= 0)
-                r = pod_volumes(volumes, &vols, reterr);
+                r = pod_volumes(l->volumes, &vols, reterr);
         if (r >= 0 && ps->ports)
                 r = stage0_ports_json(ps->ports, apps, n, &ports, reterr);
         if (r < 0) {
