@@ -4,11 +4,13 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 
 #include "fs-util.h"
 #include "log.h"
 #include "mds-client.h"
 #include "mds-util.h"
+#include "time-util.h"
 
 #define REGISTER_ATTEMPTS 3
 #define MAX_MANIFEST      (16u << 20)
@@ -85,4 +87,19 @@ void stage0_mds_unregister(const struct pod *p)
                 log_debug("unregistering %s: %s", p->uuid, err ? rk_error_cause(err) : "status");
         }
         rk_error_free(err);
+}
+
+#define MDS_WAIT_NS (5 * NSEC_PER_SEC)
+#define MDS_POLL_NS (50 * 1000 * 1000)
+
+bool stage0_mds_wait_reachable(void)
+{
+        struct timespec step = {0, MDS_POLL_NS};
+
+        for (int64_t waited = 0; waited < MDS_WAIT_NS; waited += MDS_POLL_NS) {
+                if (mds_client_reachable())
+                        return true;
+                nanosleep(&step, NULL);
+        }
+        return mds_client_reachable();
 }
