@@ -11,12 +11,17 @@ packages=(
         # libraries
         libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
         libmicrohttpd-dev
+        # OpenPGP signatures and keys (librnp, opened with dlopen when needed)
+        librnp-dev
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
         containernetworking-plugins iptables iproute2
         # Docker tests: a real registry on loopback, a client to push to it, openssl for a test CA
         docker-registry skopeo openssl
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
+        # signing tests: keys and signatures made with GnuPG and with rnp, a client for the
+        # bench's HTTPS floor
+        gnupg rnp curl
         # `rkt completion bash` is tested with Debian's bash completion framework
         bash-completion
         # sanitizer runtimes for the ASan+UBSan build

@@ -34,6 +34,8 @@ const struct stage0_context *cli_stage0_context(void)
 
         ctx = (struct stage0_context){.config = cli_config(),
                                       .local_config = arg_global.local_config,
+                                      .system_config = arg_global.system_config,
+                                      .trust_keys_from_https = arg_global.trust_keys_from_https,
                                       .debug = arg_global.debug,
                                       .insecure = arg_global.insecure,
                                       .stage1_default_id = STAGE1_ID_NATIVE};

@@ -54,6 +54,7 @@ static const struct command *const root_children[] = {
         &cmd_run_prepared,
         &cmd_status,
         &cmd_stop,
+        &cmd_trust,
         &cmd_version,
         &cmd_help,
         NULL,

@@ -30,4 +30,5 @@ extern const struct command cmd_run;
 extern const struct command cmd_run_prepared;
 extern const struct command cmd_status;
 extern const struct command cmd_stop;
+extern const struct command cmd_trust;
 extern const struct command cmd_version;

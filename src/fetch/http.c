@@ -4,6 +4,8 @@
 
 #define CURL_DISABLE_TYPECHECK /* curl_easy_setopt() stays a plain function */
 #include <curl/curl.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
@@ -15,10 +17,11 @@
 #include "fs-util.h"
 #include "log.h"
 #include "strbuf.h"
+#include "strv.h"
 
-#define STALL_SECONDS   30 /* abort when less than STALL_SPEED bytes/s for this long */
-#define STALL_SPEED     1
+#define STALL_SPEED     1 /* abort when less than this many bytes/s for the stall time */
 #define CONNECT_SECONDS 30
+#define CA_BLOB_MAX     (64 << 20) /* the most PEM bytes $SSL_CERT_FILE/$SSL_CERT_DIR give */
 
 /* libcurl, opened by curl_load() when the first request needs it (dlopen-util.h). */
 static typeof(curl_easy_init) *sym_curl_easy_init;
@@ -83,6 +86,7 @@ struct xfer {
         bool error_cut;  /* a non-2xx body cut at HTTP_ERROR_BODY_MAX: fine */
         int write_errno; /* writing out_fd failed */
         bool show_progress;
+        bool hop_written; /* out_fd: this hop wrote its first byte */
         struct timespec last_progress;
 };
 
@@ -92,6 +96,10 @@ void http_response_done(struct http_response *r)
         free(r->content_type);
         free(r->www_authenticate);
         free(r->docker_digest);
+        free(r->etag);
+        free(r->cache_control);
+        free(r->accept_ranges);
+        free(r->last_modified);
         free(r->url);
         *r = (struct http_response){0};
 }
@@ -101,12 +109,33 @@ static bool status_ok(long status)
         return status >= 200 && status < 300;
 }
 
-static size_t xfer_to_fd(struct xfer *x, const char *data, size_t n)
+/* Before the first byte of a body: a 206 continues after resume_from, others start over. */
+static int xfer_start_fd(struct xfer *x, long status)
+{
+        const struct http_request *req = x->req;
+        off_t at = status == 206 ? (off_t)req->resume_from : 0;
+
+        x->hop_written = true;
+        if (req->resume_from == 0)
+                return 0;
+        if (ftruncate(req->out_fd, at) < 0 || lseek(req->out_fd, at, SEEK_SET) < 0)
+                return -errno;
+        x->resp->written = (uint64_t)at;
+        x->resp->resumed = at > 0;
+        return 0;
+}
+
+static size_t xfer_to_fd(struct xfer *x, const char *data, size_t n, long status)
 {
         const struct http_request *req = x->req;
         int r;
 
-        if (req->expect_size && x->resp->written + n > req->expect_size) {
+        if (!x->hop_written && (r = xfer_start_fd(x, status)) < 0) {
+                x->write_errno = -r;
+                return 0;
+        }
+        if ((req->expect_size && x->resp->written + n > req->expect_size) ||
+            (!req->expect_size && req->max_out && x->resp->written + n > req->max_out)) {
                 x->too_big = true;
                 return 0;
         }
@@ -128,7 +157,7 @@ static size_t xfer_write(char *data, size_t size, size_t nmemb, void *userdata)
 
         curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
         if (status_ok(status) && x->req->out_fd >= 0)
-                return xfer_to_fd(x, data, n);
+                return xfer_to_fd(x, data, n, status);
         limit = status_ok(status) ? x->req->max_size : HTTP_ERROR_BODY_MAX;
         if (x->body.len + n > limit) {
                 if (status_ok(status))
@@ -173,10 +202,15 @@ static size_t xfer_header(char *line, size_t size, size_t nmemb, void *userdata)
         char *ct;
 
         if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) { /* a new response (after 1xx) */
-                free(x->resp->content_type);
-                free(x->resp->www_authenticate);
-                free(x->resp->docker_digest);
-                x->resp->content_type = x->resp->www_authenticate = x->resp->docker_digest = NULL;
+                char **fields[] = {&x->resp->content_type,  &x->resp->www_authenticate,
+                                   &x->resp->docker_digest, &x->resp->etag,
+                                   &x->resp->cache_control, &x->resp->accept_ranges,
+                                   &x->resp->last_modified};
+
+                for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                        free(*fields[i]);
+                        *fields[i] = NULL;
+                }
                 return n;
         }
         ct = header_value(line, n, "Content-Type");
@@ -185,6 +219,10 @@ static size_t xfer_header(char *line, size_t size, size_t nmemb, void *userdata)
         set_once(&x->resp->content_type, ct);
         set_once(&x->resp->www_authenticate, header_value(line, n, "WWW-Authenticate"));
         set_once(&x->resp->docker_digest, header_value(line, n, "Docker-Content-Digest"));
+        set_once(&x->resp->etag, header_value(line, n, "ETag"));
+        set_once(&x->resp->cache_control, header_value(line, n, "Cache-Control"));
+        set_once(&x->resp->accept_ranges, header_value(line, n, "Accept-Ranges"));
+        set_once(&x->resp->last_modified, header_value(line, n, "Last-Modified"));
         return n;
 }
 
@@ -223,6 +261,61 @@ static struct curl_slist *hop_headers(const struct http_request *req, bool send_
         return oom_check(l);
 }
 
+/* Reads the PEM files of $SSL_CERT_FILE (else the system bundle) and of every file in each
+ * $SSL_CERT_DIR directory into sb, at most CA_BLOB_MAX bytes. */
+static void ca_blob_read(struct strbuf *sb)
+{
+        const char *file = getenv("SSL_CERT_FILE"), *dirs = getenv("SSL_CERT_DIR");
+        _cleanup_strv_free_ char **dirv = dirs && *dirs ? strv_split(dirs, ':') : NULL;
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+
+        if (read_file_at(AT_FDCWD, file && *file ? file : "/etc/ssl/certs/ca-certificates.crt",
+                         CA_BLOB_MAX, &data, &len) >= 0)
+                strbuf_add(sb, data, len);
+        STRV_FOREACH(d, dirv) {
+                struct dirent **names = NULL;
+                int n = scandir(*d, &names, NULL, alphasort);
+
+                for (int i = 0; i < n; i++) {
+                        _cleanup_free_ char *path = xasprintf("%s/%s", *d, names[i]->d_name);
+                        _cleanup_free_ char *pem = NULL;
+                        size_t pem_len = 0;
+
+                        free(names[i]);
+                        if (sb->len < CA_BLOB_MAX &&
+                            read_file_at(AT_FDCWD, path, CA_BLOB_MAX - sb->len, &pem, &pem_len) >=
+                                    0) {
+                                strbuf_add(sb, "\n", 1);
+                                strbuf_add(sb, pem, pem_len);
+                        }
+                }
+                free(names);
+        }
+}
+
+/* Where curl finds trusted certificates: its defaults unless $SSL_CERT_FILE or $SSL_CERT_DIR
+ * say otherwise (see http_get()). */
+static void hop_setup_ca(CURL *h)
+{
+        static struct strbuf blob = STRBUF_INIT;
+        static bool read;
+        const char *file = getenv("SSL_CERT_FILE"), *dirs = getenv("SSL_CERT_DIR");
+        struct curl_blob b;
+
+        if (dirs && *dirs) {
+                if (!read) {
+                        ca_blob_read(&blob);
+                        read = true;
+                }
+                b = (struct curl_blob){.data = blob.buf, .len = blob.len,
+                                       .flags = CURL_BLOB_NOCOPY};
+                curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
+                curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+        } else if (file && *file)
+                curl_easy_setopt(h, CURLOPT_CAINFO, file);
+}
+
 static void hop_setup(CURL *h, const struct http_client *c, struct xfer *x, const char *url,
                       struct curl_slist *headers)
 {
@@ -233,7 +326,9 @@ static void hop_setup(CURL *h, const struct http_client *c, struct xfer *x, cons
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_SECONDS);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)STALL_SPEED);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)STALL_SECONDS);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                         x->req->stall_s > 0 ? x->req->stall_s : (long)HTTP_STALL_SECONDS);
+        curl_easy_setopt(h, CURLOPT_NOBODY, x->req->head ? 1L : 0L);
         curl_easy_setopt(h, CURLOPT_TIMEOUT, x->req->timeout_s);
         curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, xfer_write);
@@ -245,18 +340,22 @@ static void hop_setup(CURL *h, const struct http_client *c, struct xfer *x, cons
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, x->show_progress ? 0L : 1L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+        hop_setup_ca(h);
 }
 
 /* Resets the sinks before a hop: an earlier hop's answer must not leak into this one. */
 static int hop_reset(struct xfer *x, struct rk_error **reterr)
 {
+        off_t keep = (off_t)x->req->resume_from;
+
         strbuf_reset(&x->body);
-        x->too_big = x->error_cut = false;
+        x->too_big = x->error_cut = x->hop_written = false;
         x->resp->written = 0;
+        x->resp->resumed = false;
         if (x->req->out_fd < 0)
                 return 0;
         EVP_DigestInit_ex(x->md, EVP_sha256(), NULL);
-        if (ftruncate(x->req->out_fd, 0) < 0 || lseek(x->req->out_fd, 0, SEEK_SET) < 0)
+        if (ftruncate(x->req->out_fd, keep) < 0 || lseek(x->req->out_fd, keep, SEEK_SET) < 0)
                 return rk_error_set_errno(reterr, errno, "cannot reset the download file");
         return 0;
 }
@@ -289,7 +388,7 @@ static int hop(const struct http_client *c, struct xfer *x, const char *url, boo
         r = hop_reset(x, reterr);
         if (r < 0)
                 return r;
-        log_debug("GET %s", url);
+        log_debug("%s %s", x->req->head ? "HEAD" : "GET", url);
         cr = curl_easy_perform(x->h);
         if (x->show_progress && x->resp->written > 0)
                 fputc('\n', stderr);
@@ -335,9 +434,39 @@ static int http_follow(const struct http_client *c, struct xfer *x, struct rk_er
         return r;
 }
 
-static int http_get_loaded(const struct http_client *c, const struct http_request *req,
+/* The host[:port] of url as written (lowercase), NULL if it has none. */
+static char *url_authority(const char *url)
+{
+        const char *p = strstr(url, "://"), *end;
+
+        if (!p)
+                return NULL;
+        p += 3;
+        end = p + strcspn(p, "/?#");
+        if (memchr(p, '@', (size_t)(end - p)))
+                p = (const char *)memchr(p, '@', (size_t)(end - p)) + 1;
+        return p < end ? oom_check(strndup(p, (size_t)(end - p))) : NULL;
+}
+
+/* The configured credentials for an https:// url, NULL when none. */
+static const char *credentials_for(const struct http_client *c, const char *url)
+{
+        _cleanup_free_ char *auth = NULL;
+
+        if (c->n_credentials == 0 || !is_https(url) || !(auth = url_authority(url)))
+                return NULL;
+        for (size_t i = 0; i < c->n_credentials; i++)
+                if (strcasecmp(c->credentials[i].host, auth) == 0)
+                        return c->credentials[i].authorization;
+        return NULL;
+}
+
+static int http_get_loaded(const struct http_client *c, const struct http_request *req_in,
                            struct http_response *ret, struct rk_error **reterr)
 {
+        struct http_request with_auth = *req_in;
+        const struct http_request *req = &with_auth;
+
         _cleanup_(curl_easy_cleanupp) CURL *h = curl_easy_init();
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = oom_check(EVP_MD_CTX_new());
         struct xfer x = {
@@ -351,6 +480,8 @@ static int http_get_loaded(const struct http_client *c, const struct http_reques
         int r;
 
         *ret = (struct http_response){0};
+        if (!with_auth.authorization)
+                with_auth.authorization = credentials_for(c, req_in->url);
         if (!h)
                 return rk_error_set(reterr, ENOMEM, "cannot start an HTTP client");
         r = http_follow(c, &x, reterr);

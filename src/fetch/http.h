@@ -16,12 +16,22 @@
 #include "error.h"
 #include "strv.h"
 
-#define HTTP_MAX_REDIRECTS  5
+#define HTTP_MAX_REDIRECTS  10
 #define HTTP_ERROR_BODY_MAX (16 << 10)
+#define HTTP_STALL_SECONDS  30 /* default: a transfer that moves no byte this long fails */
+
+/* The credentials of one host (auth.d): sent only over HTTPS, only to that host. */
+struct http_credential {
+        const char *host;          /* "host" or "host:port", as written in auth.d */
+        const char *authorization; /* the "Authorization" value */
+};
 
 struct http_client {
         bool insecure_tls; /* do not verify certificates */
         bool progress;     /* progress bars on stderr for file downloads */
+        /* credentials per host, used when a request has no authorization of its own */
+        const struct http_credential *credentials;
+        size_t n_credentials;
 };
 
 struct http_request {
@@ -31,8 +41,13 @@ struct http_request {
         size_t max_size;            /* memory body: larger is an error (-EFBIG) */
         int out_fd;                 /* >= 0: a 2xx body goes here instead of memory */
         uint64_t expect_size;       /* out_fd: exact size (0: unknown), more is -EFBIG */
+        uint64_t max_out;           /* out_fd with expect_size 0: at most this much (0: none) */
+        uint64_t resume_from;       /* out_fd: its first bytes are there; a 206 answer continues
+                                       after them, any other 2xx replaces them */
         const char *progress_label; /* out_fd: label of the progress bar */
         long timeout_s;             /* whole-request limit; 0: only the stall limit */
+        long stall_s;               /* no byte moved for this long fails; 0: HTTP_STALL_SECONDS */
+        bool head;                  /* a HEAD request */
 };
 
 struct http_response {
@@ -44,7 +59,12 @@ struct http_response {
         char *content_type;     /* without parameters, NULL when absent */
         char *www_authenticate; /* the first challenge header, NULL when absent */
         char *docker_digest;    /* Docker-Content-Digest, NULL when absent */
+        char *etag;             /* ETag, NULL when absent */
+        char *cache_control;    /* Cache-Control, NULL when absent */
+        char *accept_ranges;    /* Accept-Ranges, NULL when absent */
+        char *last_modified;    /* Last-Modified, NULL when absent */
         char *url;              /* the URL that answered (after redirects) */
+        bool resumed;           /* out_fd: a 206 continued after resume_from */
 };
 
 void http_response_done(struct http_response *r);
@@ -53,6 +73,10 @@ void http_response_done(struct http_response *r);
  * Performs a GET of req->url. A transport failure (connection, TLS, timeout, size limit,
  * downgrade redirect) is an error naming the URL; any HTTP status is a success with
  * ret->status set: the caller decides. For out_fd, only a 2xx body is written to it.
+ * Trusted certificates: the system's; $SSL_CERT_FILE (a PEM file) replaces the system's
+ * bundle and $SSL_CERT_DIR (colon-separated directories of PEM files) its directory, as Go,
+ * and so rkt, read them. Without req->authorization, the client's credentials for the host
+ * of an https:// req->url are sent (never over HTTP, never to another origin).
  */
 int http_get(const struct http_client *c, const struct http_request *req, struct http_response *ret,
              struct rk_error **reterr);

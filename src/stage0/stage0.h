@@ -32,7 +32,10 @@ enum insecure_option {
 /* What every stage0 operation is run with: the global flags that concern it. */
 struct stage0_context {
         const struct config *config;   /* the merged configuration, or NULL for the defaults */
-        const char *local_config;      /* --local-config, passed on to the stage1 */
+        const char *local_config;      /* --local-config, passed on to the stage1; trusted
+                                          keys are added under it */
+        const char *system_config;     /* --system-config: trusted keys are read from it too */
+        bool trust_keys_from_https;    /* --trust-keys-from-https */
         bool debug;                    /* --debug */
         unsigned insecure;             /* enum insecure_option bits */
         const char *stage1_default_id; /* the image ID of the bundled default stage1 (the

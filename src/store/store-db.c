@@ -379,3 +379,73 @@ int store_put_docker(struct store *s, const char *reference, const char *digest,
                       "downloadtime) VALUES (?, ?, ?, ?)",
                       (const char *const[]){reference, digest, key}, 3, reterr);
 }
+
+void store_remote_done(struct store_remote *r)
+{
+        free(r->url);
+        free(r->sig_url);
+        free(r->etag);
+        free(r->key);
+        *r = (struct store_remote){0};
+}
+
+int store_get_remote_full(struct store *s, const char *url, struct store_remote *ret,
+                          struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        struct store_remote rem = {0};
+        struct image_info info = {0};
+        int r;
+
+        r = db_prepare(s,
+                       "SELECT aciurl, sigurl, etag, blobkey, cachemaxage, downloadtime "
+                       "FROM remote WHERE aciurl = ?",
+                       &st, reterr);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+                return rk_error_set(reterr, ENOENT, "no image was fetched from %s", url);
+        if (r != SQLITE_ROW)
+                return db_error(s, reterr, "cannot read the remote cache");
+        rem = (struct store_remote){
+                .url = column_strdup(st, 0),
+                .sig_url = column_strdup(st, 1),
+                .etag = column_strdup(st, 2),
+                .key = column_strdup(st, 3),
+                .max_age = sqlite3_column_int64(st, 4),
+                .download_time = sqlite3_column_int64(st, 5),
+        };
+        r = rem.key ? store_get_image(s, rem.key, &info, reterr)
+                    : rk_error_set(reterr, ENOENT, "no image was fetched from %s", url);
+        image_info_done(&info);
+        if (r < 0) {
+                store_remote_done(&rem);
+                return r;
+        }
+        *ret = rem;
+        return 0;
+}
+
+int store_put_remote_full(struct store *s, const struct store_remote *rem, struct rk_error **reterr)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = db_prepare(s,
+                       "INSERT OR REPLACE INTO remote (aciurl, sigurl, etag, blobkey, "
+                       "cachemaxage, downloadtime) VALUES (?, ?, ?, ?, ?, ?)",
+                       &st, reterr);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, rem->url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, rem->sig_url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, rem->etag, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, rem->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, rem->max_age);
+        sqlite3_bind_int64(st, 6, rem->download_time ? rem->download_time : now_ns());
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return db_error(s, reterr, "cannot record the remote");
+        return 0;
+}

@@ -29,6 +29,8 @@
 struct import {
         struct store *s;
         unsigned flags;
+        import_gate_fn gate;
+        void *gate_data;
         int src_fd;
         enum aci_compression compression;
         int blob_fd;
@@ -270,6 +272,7 @@ static int import_commit(struct import *im, struct rk_error **reterr)
                 .name = im->manifest->name,
                 .version = (char *)ac_labels_get(&im->manifest->labels, "version"),
                 .size = im->size,
+                .latest = im->flags & IMPORT_LATEST,
         };
         _cleanup_close_ int lock = -EBADF;
         int r;
@@ -319,7 +322,8 @@ static int import_plan_render(struct import *im, struct rk_error **reterr)
         image_info_done(&old);
         if (!(im->flags & IMPORT_RENDER))
                 return 0;
-        if (im->existed && tree_rendered_for(im)) {
+        if ((im->existed && tree_rendered_for(im)) ||
+            ((im->flags & IMPORT_DEFER_DEPS) && im->manifest->n_deps > 0)) {
                 im->flags &= ~(unsigned)IMPORT_RENDER;
                 return 0;
         }
@@ -340,6 +344,8 @@ static int import_run(struct import *im, struct rk_error **reterr)
                         return r;
         }
         r = import_passes(im, reterr);
+        if (r >= 0 && im->gate)
+                r = im->gate(im->manifest, im->gate_data, reterr);
         if (r >= 0)
                 r = import_plan_render(im, reterr);
         if (r >= 0)
@@ -355,9 +361,18 @@ static int import_run(struct import *im, struct rk_error **reterr)
 int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, char **ret_key,
                      struct rk_error **reterr)
 {
+        return store_import_aci_gated(s, fd, what, flags, NULL, NULL, ret_key, reterr);
+}
+
+int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned flags,
+                           import_gate_fn gate, void *userdata, char **ret_key,
+                           struct rk_error **reterr)
+{
         struct import im = {
                 .s = s,
                 .flags = flags,
+                .gate = gate,
+                .gate_data = userdata,
                 .src_fd = fd,
                 .blob_fd = -EBADF,
                 .tmp_fd = -EBADF,

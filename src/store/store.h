@@ -102,6 +102,22 @@ void store_touch_image(struct store *s, const char *key);
  */
 int store_get_remote(struct store *s, const char *url, char **ret_key, struct rk_error **reterr);
 int store_put_remote(struct store *s, const char *url, const char *key, struct rk_error **reterr);
+
+/* A row of the remote cache with the HTTP caching data of an image fetched over HTTP(S). */
+struct store_remote {
+        char *url;             /* the image URL as given (or discovered) */
+        char *sig_url;         /* its signature URL, NULL when none */
+        char *etag;            /* the image's ETag, NULL when the server sent none */
+        char *key;             /* the image */
+        int64_t max_age;       /* Cache-Control max-age in seconds, 0: always ask */
+        int64_t download_time; /* ns since the epoch */
+};
+void store_remote_done(struct store_remote *r);
+/* The row of url, with store_get_remote()'s contract. */
+int store_get_remote_full(struct store *s, const char *url, struct store_remote *ret,
+                          struct rk_error **reterr);
+/* Inserts or replaces the row of r->url (download_time 0: now). */
+int store_put_remote_full(struct store *s, const struct store_remote *r, struct rk_error **reterr);
 /*
  * The Docker conversion cache (schema version 2): the image converted from the manifest
  * digest fetched for reference (as given). Same contract as the remote cache.
@@ -164,9 +180,20 @@ int store_image_importer(struct store *s, const char *key, uid_t *ret_uid,
 /* --- import (store-import.c) --- */
 
 enum import_flags {
-        IMPORT_RENDER = 1 << 0,   /* also render the tree store entry (root only) */
-        IMPORT_PROGRESS = 1 << 1, /* progress bar on stderr */
+        IMPORT_RENDER = 1 << 0,     /* also render the tree store entry (root only) */
+        IMPORT_PROGRESS = 1 << 1,   /* progress bar on stderr */
+        IMPORT_LATEST = 1 << 2,     /* mark the image "latest" (fetched by name, no version) */
+        IMPORT_DEFER_DEPS = 1 << 3, /* with IMPORT_RENDER: an image with dependencies is not
+                                       rendered now (they may not be in the store yet) */
 };
+
+/*
+ * Called once the image is complete and valid, before anything becomes visible: a < 0
+ * return (with reterr set) aborts the import and leaves the store as it was. The signature
+ * check of a fetch runs here, with the name the manifest holds.
+ */
+typedef int (*import_gate_fn)(const struct image_manifest *m, void *userdata,
+                              struct rk_error **reterr);
 
 /*
  * Imports the ACI read from fd (plain, gzip, bzip2, xz or zstd tar, detected by content):
@@ -177,6 +204,10 @@ enum import_flags {
  */
 int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, char **ret_key,
                      struct rk_error **reterr);
+/* store_import_aci() with a gate (may be NULL). */
+int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned flags,
+                           import_gate_fn gate, void *userdata, char **ret_key,
+                           struct rk_error **reterr);
 
 /* --- tree store (store-tree.c) --- */
 
