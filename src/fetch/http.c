@@ -116,6 +116,9 @@ static int xfer_start_fd(struct xfer *x, long status)
         off_t at = status == 206 ? (off_t)req->resume_from : 0;
 
         x->hop_written = true;
+        x->resp->status = status;
+        if (req->on_body)
+                req->on_body(x->resp, req->userdata);
         if (req->resume_from == 0)
                 return 0;
         if (ftruncate(req->out_fd, at) < 0 || lseek(req->out_fd, at, SEEK_SET) < 0)

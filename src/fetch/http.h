@@ -20,6 +20,8 @@
 #define HTTP_ERROR_BODY_MAX (16 << 10)
 #define HTTP_STALL_SECONDS  30 /* default: a transfer that moves no byte this long fails */
 
+struct http_response;
+
 /* The credentials of one host (auth.d): sent only over HTTPS, only to that host. */
 struct http_credential {
         const char *host;          /* "host" or "host:port", as written in auth.d */
@@ -48,6 +50,9 @@ struct http_request {
         long timeout_s;             /* whole-request limit; 0: only the stall limit */
         long stall_s;               /* no byte moved for this long fails; 0: HTTP_STALL_SECONDS */
         bool head;                  /* a HEAD request */
+        /* out_fd: called once the headers of a 2xx answer are in, before its first byte */
+        void (*on_body)(const struct http_response *resp, void *userdata);
+        void *userdata;
 };
 
 struct http_response {

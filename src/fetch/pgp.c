@@ -148,6 +148,30 @@ char *pgp_fingerprint_format(const char *fingerprint)
         return xstrdup(out);
 }
 
+/*
+ * librnp prints some diagnostics straight to stderr ("signer's key not found"), whatever the
+ * ffi's log descriptor: fd 2 points to /dev/null while it runs. Returns the saved fd 2.
+ */
+static int stderr_mute(void)
+{
+        _cleanup_close_ int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+
+        fflush(stderr);
+        if (saved >= 0 && null >= 0 && dup2(null, STDERR_FILENO) < 0)
+                saved = safe_close(saved);
+        return saved;
+}
+
+static void stderr_unmute(int *saved)
+{
+        if (*saved < 0)
+                return;
+        fflush(stderr);
+        (void)dup2(*saved, STDERR_FILENO);
+        *saved = safe_close(*saved);
+}
+
 /* A new ffi whose messages do not reach the user's terminal. */
 static int ffi_new(rnp_ffi_t *ret, struct rk_error **reterr)
 {
@@ -245,7 +269,9 @@ static int import_armored(rnp_ffi_t ffi, const void *data, size_t len, unsigned 
         len -= (size_t)(start - (const char *)data);
         if (sym_rnp_input_from_memory(&in, (const uint8_t *)start, len, false) != RNP_SUCCESS)
                 return rk_error_set(reterr, ENOMEM, "openpgp: cannot read the key");
+        _cleanup_(stderr_unmute) int saved = stderr_mute();
         rc = sym_rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS | flags, &results);
+        stderr_unmute(&saved);
         if (rc != RNP_SUCCESS)
                 return rk_error_set(reterr, EINVAL, "openpgp: invalid public key: %s",
                                     sym_rnp_result_to_string(rc));
@@ -437,7 +463,9 @@ static int verify_run(struct pgp_keyring *kr, int data_fd, const void *sig, size
         if (sym_rnp_op_verify_detached_create(&op, kr->ffi, data, signature) != RNP_SUCCESS)
                 return rk_error_set(reterr, EBADMSG,
                                     "keystore: no valid signatures found in signature file");
+        _cleanup_(stderr_unmute) int saved = stderr_mute();
         (void)sym_rnp_op_verify_execute(op); /* the signatures say what happened */
+        stderr_unmute(&saved);
         if (sym_rnp_op_verify_get_signature_count(op, &v->n) != RNP_SUCCESS)
                 v->n = 0;
         for (size_t i = 0; i < v->n; i++) {

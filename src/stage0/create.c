@@ -79,8 +79,9 @@ static int find_images(struct store *s, const struct stage0_context *ctx,
 
         for (size_t i = 0; r >= 0 && i < l->n; i++) {
                 apps[i].spec = &l->apps[i];
-                r = image_fetch(s, ctx, apps[i].spec->image, rq->settings.pull_policy, 0,
-                                &apps[i].key, reterr);
+                r = image_fetch(s, ctx, apps[i].spec->image, apps[i].spec->signature,
+                                rq->settings.pull_policy, IMAGE_FETCH_WITH_DEPS, &apps[i].key,
+                                reterr);
                 if (r >= 0)
                         r = store_read_manifest(s, apps[i].key, &apps[i].manifest, reterr);
                 if (r >= 0)

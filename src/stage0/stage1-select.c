@@ -8,11 +8,13 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "image-fetch.h"
 #include "image-manifest.h"
 #include "log.h"
 #include "stage0.h"
+#include "verify.h"
 
 /* Whether path is the default stage1 location or inside the default directory. */
 static bool stage1_trusted_path(const char *path)
@@ -37,9 +39,35 @@ static char *beside_binary(const char *file)
 }
 
 /*
+ * An image whose signature root checked (stage0_is_verified()) but whose blob another user
+ * imported again since: that user owns the file and could have changed it. Root imports the
+ * blob's bytes again as its own copy; only if they still hash to key is the image the one
+ * root verified, and its blob root's from now on.
+ */
+static int stage1_reclaim_verified(struct store *s, const char *key, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *again = NULL;
+        int r;
+
+        r = store_open_blob(s, key, &fd, reterr);
+        if (r >= 0)
+                r = store_import_aci(s, fd, key, 0, &again, reterr);
+        if (r < 0)
+                return r;
+        if (strcmp(again, key) != 0)
+                return rk_error_set(reterr, EPERM,
+                                    "stage1 image %s changed since root verified its signature",
+                                    key);
+        return 0;
+}
+
+/*
  * A stage1 runs as root on the host: a store entry is one only if root imported it (its
- * blob is root's, store_image_importer()). A deliberate difference from rkt, which took any
- * entry with the right name: members of group rkt fetch images too.
+ * blob is root's, store_image_importer()) or root checked its signature against a trusted
+ * key (stage0_mark_verified(), a record no member of group rkt can forge). A deliberate
+ * difference from rkt, which took any entry with the right name: members of group rkt fetch
+ * images too.
  */
 static int stage1_check_trusted(struct store *s, const char *key, struct rk_error **reterr)
 {
@@ -49,12 +77,14 @@ static int stage1_check_trusted(struct store *s, const char *key, struct rk_erro
         r = store_image_importer(s, key, &uid, reterr);
         if (r < 0)
                 return r;
-        if (uid != 0)
-                return rk_error_set(reterr, EPERM,
-                                    "stage1 image %s was not imported by root (but by uid %u): "
-                                    "fetch it as root to use it as a stage1",
-                                    key, (unsigned)uid);
-        return 0;
+        if (uid == 0)
+                return 0;
+        if (geteuid() == 0 && stage0_is_verified(s, key))
+                return stage1_reclaim_verified(s, key, reterr);
+        return rk_error_set(reterr, EPERM,
+                            "stage1 image %s was not imported by root (but by uid %u): fetch it "
+                            "as root to use it as a stage1",
+                            key, (unsigned)uid);
 }
 
 static int stage1_from_flags(struct store *s, const struct stage0_context *ctx,
@@ -65,9 +95,9 @@ static int stage1_from_flags(struct store *s, const struct stage0_context *ctx,
         int r;
 
         if (f->hash)
-                r = image_fetch(s, ctx, f->hash, "never", 0, ret_key, reterr);
+                r = image_fetch(s, ctx, f->hash, NULL, "never", 0, ret_key, reterr);
         else if (f->name)
-                r = image_fetch(s, ctx, f->name, "new", 0, ret_key, reterr);
+                r = image_fetch(s, ctx, f->name, NULL, "new", 0, ret_key, reterr);
         else {
                 const struct config *c = ctx->config;
                 if (f->from_dir)
@@ -79,7 +109,7 @@ static int stage1_from_flags(struct store *s, const struct stage0_context *ctx,
                         path = xstrdup(f->path ? f->path : f->url);
                 if (stage1_trusted_path(path))
                         flags |= IMAGE_FETCH_NO_VERIFY;
-                r = image_fetch(s, ctx, path, "new", flags, ret_key, reterr);
+                r = image_fetch(s, ctx, path, NULL, "new", flags, ret_key, reterr);
         }
         if (r >= 0 && (r = stage1_check_trusted(s, *ret_key, reterr)) < 0)
                 *ret_key = (free(*ret_key), NULL);
@@ -115,8 +145,8 @@ static int stage1_from_location(struct store *s, const struct stage0_context *ct
         int r;
 
         if (location[0] != '/') /* a URL */
-                return image_fetch(s, ctx, location, "new", 0, ret_key, reterr);
-        r = image_fetch(s, ctx, location, "new", IMAGE_FETCH_NO_VERIFY, ret_key, reterr);
+                return image_fetch(s, ctx, location, NULL, "new", 0, ret_key, reterr);
+        r = image_fetch(s, ctx, location, NULL, "new", IMAGE_FETCH_NO_VERIFY, ret_key, reterr);
         if (r >= 0)
                 return r;
         base = strrchr(location, '/') + 1;
@@ -124,7 +154,7 @@ static int stage1_from_location(struct store *s, const struct stage0_context *ct
         if (!fallback || access(fallback, R_OK) < 0)
                 return rk_error_wrap(reterr, "failed to fetch stage1 image");
         *reterr = rk_error_free(*reterr);
-        r = image_fetch(s, ctx, fallback, "new", IMAGE_FETCH_NO_VERIFY, ret_key, reterr);
+        r = image_fetch(s, ctx, fallback, NULL, "new", IMAGE_FETCH_NO_VERIFY, ret_key, reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "failed to fetch stage1 image and failed to fall back "
                                              "to stage1 image in the rkt directory");
@@ -135,7 +165,7 @@ static int stage1_from_location(struct store *s, const struct stage0_context *ct
 static int stage1_default_file(struct store *s, const struct stage0_context *ctx, const char *file,
                                char **ret_key, struct rk_error **reterr)
 {
-        int r = image_fetch(s, ctx, file, "new", IMAGE_FETCH_NO_VERIFY, ret_key, reterr);
+        int r = image_fetch(s, ctx, file, NULL, "new", IMAGE_FETCH_NO_VERIFY, ret_key, reterr);
 
         if (r < 0)
                 return r;
