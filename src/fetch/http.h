@@ -18,7 +18,7 @@
 
 #define HTTP_MAX_REDIRECTS  10
 #define HTTP_ERROR_BODY_MAX (16 << 10)
-#define HTTP_STALL_SECONDS  30 /* default: a transfer that moves no byte this long fails */
+#define HTTP_STALL_SECONDS  60 /* default: a transfer that moves no byte this long fails */
 
 struct http_response;
 

@@ -103,6 +103,9 @@ class Rkt:
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "offline: the `rkt` fixture runs rkt in a private network namespace")
+    config.addinivalue_line(
+        "markers", "slow: waits out a real time limit (a minute or more); run-tests.sh runs "
+                   "these in the plain pass only")
 
 
 @pytest.fixture

@@ -1,0 +1,306 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Fetching signed ACIs by http(s) URL (SPEC.md §5.3, §5.5, §11.6): signature first, then
+the image; the remote cache's ETag and max-age; resumed downloads; deferred signatures;
+auth.d credentials; and misbehaving servers, each ending in one line, exit 254 and a store
+as it was. Servers listen on 127.0.0.1 only; their CA is made with openssl and trusted
+through SSL_CERT_FILE (or SSL_CERT_DIR), as Go (and so rkt) read them."""
+import base64
+import json
+import os
+import shutil
+
+import pytest
+
+from signutil import Gpg, Server, make_ca
+from storeutil import list_json
+
+NAME = "example.com/app"
+
+
+@pytest.fixture(scope="module")
+def gpg(tmp_path_factory):
+    g = Gpg(tmp_path_factory.mktemp("gnupg") / "home")
+    g.alice = g.gen("Alice Signer <alice@example.com>")
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    return make_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def env(tls):
+    return dict(os.environ, SSL_CERT_FILE=str(tls["ca"]))
+
+
+@pytest.fixture
+def trusted(rkt, gpg, tmp_path):
+    k = gpg.write_key(gpg.alice, tmp_path / "alice.asc")
+    r = rkt("trust", f"--prefix={NAME}", "--skip-fingerprint-review", k)
+    assert r.code == 0, r
+
+
+@pytest.fixture
+def signed(mkaci, gpg):
+    def make(name=NAME, **kw):
+        a = mkaci(name, **kw)
+        a.asc = gpg.sign(gpg.alice, a.path)
+        return a
+    return make
+
+
+@pytest.fixture
+def serve(tmp_path, tls):
+    started = []
+
+    def start(routes, **kw):
+        s = Server(tmp_path / f"srv{len(started)}", tls, routes, **kw)
+        started.append(s)
+        return s
+    yield start
+    for s in started:
+        s.stop()
+
+
+def image_routes(a, aci=None, asc=None):
+    return {"/app.aci": aci or [{"file": str(a.path)}],
+            "/app.aci.asc": asc or [{"file": str(a.asc)}]}
+
+
+def assert_unchanged(rkt, r):
+    assert r.code == 254, r
+    assert len(r.err.strip().splitlines()) == 1, r
+    assert list_json(rkt) == []
+
+
+def paths(s):
+    return [(q["method"], q["path"]) for q in s.requests()]
+
+
+def test_signed_image_over_https(rkt, signed, serve, env, trusted):
+    a = signed()
+    s = serve(image_routes(a))
+    url = s.url("/app.aci")
+    r = rkt("--debug", "fetch", "--full", url, env=env)
+    assert r.code == 0, r
+    assert r.out == a.key + "\n"
+    assert f'image: remote fetching from URL "{url}"' in r.err
+    assert f"image: fetching image from {url}" in r.err
+    assert "image: signature verified:\n  Alice Signer <alice@example.com>\n" in r.err
+    assert paths(s) == [("GET", "/app.aci.asc"), ("GET", "/app.aci")]  # signature first
+    assert [q["headers"]["User-Agent"] for q in s.requests()] == ["rkt/1.30.0"] * 2
+    # --pull-policy=new: the remote cache, no request
+    r = rkt("--debug", "fetch", "--pull-policy=new", url, env=env)
+    assert r.code == 0 and f"image: using image from local store for url {url}" in r.err
+    assert len(s.requests()) == 2
+
+
+def test_certificates(rkt, signed, serve, env, trusted, tls, tmp_path):
+    a = signed()
+    s = serve(image_routes(a))
+    url = s.url("/app.aci")
+    r = rkt("fetch", url)  # the test CA is not the system's
+    assert r.err.startswith("fetch: error downloading the signature file: GET ")
+    assert_unchanged(rkt, r)
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    shutil.copy(tls["ca"], certs / "any-name.pem")  # Go reads every file of the directory
+    r = rkt("fetch", url, env=dict(os.environ, SSL_CERT_DIR=f"/nonexistent:{certs}"))
+    assert r.code == 0, r
+    r = rkt("--insecure-options=tls", "fetch", url)
+    assert r.code == 0, r
+    assert "image: warning: TLS verification has been disabled\n" in r.err
+
+
+def test_etag_and_not_modified(rkt, signed, serve, env, trusted):
+    a = signed()
+    s = serve(image_routes(a, aci=[{"file": str(a.path), "headers": {"ETag": '"v1"'}},
+                                   {"status": 304, "headers": {"ETag": '"v1"'}}]))
+    url = s.url("/app.aci")
+    assert rkt("fetch", url, env=env).code == 0
+    r = rkt("fetch", "--full", url, env=env)  # update: ask the server
+    assert r.code == 0 and r.out == a.key + "\n", r
+    gets = [q for q in s.requests() if q["path"] == "/app.aci"]
+    assert len(gets) == 2 and gets[1]["headers"].get("If-None-Match") == '"v1"'
+    assert "If-None-Match" not in gets[0]["headers"]
+
+
+def test_cache_control_max_age(rkt, signed, serve, env, trusted):
+    a = signed()
+    s = serve(image_routes(a, aci=[{"file": str(a.path),
+                                    "headers": {"Cache-Control": "public, max-age=3600"}}]))
+    url = s.url("/app.aci")
+    assert rkt("fetch", "--no-store", url, env=env).code == 0
+    n = len(s.requests())
+    r = rkt("--debug", "fetch", "--no-store", "--full", url, env=env)
+    assert r.code == 0 and r.out == a.key + "\n"
+    assert f"image: image for {url} isn't expired, not fetching." in r.err
+    assert len(s.requests()) == n
+
+
+def test_resumed_download(rkt, signed, serve, env, trusted):
+    a = signed(files={"big": os.urandom(3 << 20)})
+    size = a.path.stat().st_size
+    full = {"file": str(a.path), "ranges": True, "headers": {"ETag": '"big"'}}
+    s = serve(image_routes(a, aci=[dict(full, mode="short", cut=size // 2), full]))
+    url = s.url("/app.aci")
+    r = rkt("fetch", url, env=env)
+    assert r.err.startswith("fetch: error downloading ACI: GET ")
+    assert_unchanged(rkt, r)
+    assert [p.name for p in (rkt.cas / "tmp").iterdir() if p.name.startswith("dl-")]
+    r = rkt("fetch", "--full", url, env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    gets = [q for q in s.requests() if q["path"] == "/app.aci"]
+    assert [q["method"] for q in gets] == ["GET", "HEAD", "GET"]
+    assert gets[2]["headers"]["Range"] == f"bytes={size // 2}-"
+    assert not [p for p in (rkt.cas / "tmp").iterdir() if p.name.startswith("dl-")]
+
+
+def test_resume_when_ranges_are_no_longer_supported(rkt, signed, serve, env, trusted):
+    a = signed(files={"big": os.urandom(1 << 20)})
+    s = serve(image_routes(a, aci=[{"file": str(a.path), "mode": "short", "cut": 1000,
+                                    "ranges": True}, {"file": str(a.path)}]))
+    url = s.url("/app.aci")
+    assert rkt("fetch", url, env=env).code == 254
+    r = rkt("fetch", "--full", url, env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    assert "image: cannot use cached partial download, range request unsupported.\n" in r.err
+    assert "Range" not in s.requests()[-1]["headers"]
+
+
+def test_deferred_signature(rkt, signed, serve, env, trusted):
+    a = signed()
+    s = serve(image_routes(a, asc=[{"status": 202}, {"file": str(a.asc)}]))
+    r = rkt("fetch", "--full", s.url("/app.aci"), env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    assert "image: server requested deferring the signature download\n" in r.err
+    assert paths(s) == [("GET", "/app.aci.asc"), ("GET", "/app.aci"), ("GET", "/app.aci.asc")]
+    b = signed(name=NAME + "/b")
+    s = serve(image_routes(b, asc=[{"status": 202}]))
+    r = rkt("fetch", s.url("/app.aci"), env=env)
+    assert r.err.endswith("fetch: error downloading the signature file: server asked to defer "
+                          "the download again\n")
+    assert r.code == 254 and b.key not in [i["id"] for i in list_json(rkt)]
+
+
+def test_plain_http_url_is_fetched_and_verified(rkt, signed, serve, env, trusted):
+    a = signed()
+    s = serve(image_routes(a), listen=[["127.0.0.1", 0, "http"]])
+    r = rkt("fetch", "--full", s.url("/app.aci", scheme="http"), env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    assert "signature verified" in r.err
+
+
+def test_signature_flag_with_url(rkt, signed, serve, env, trusted):
+    a = signed()
+    s = serve({"/app.aci": [{"file": str(a.path)}]})
+    r = rkt("fetch", s.url("/app.aci"), "--signature", a.asc, env=env)
+    assert r.code == 0, r
+    assert paths(s) == [("GET", "/app.aci")]
+
+
+@pytest.mark.parametrize("case", ["sig404", "aci500", "tampered", "untrusted", "loop",
+                                  "downgrade", "endless", "short", "sig-endless"])
+def test_misbehaving_servers(rkt, signed, serve, env, trusted, mkaci, gpg, case):
+    a = signed()
+    routes = image_routes(a)
+    e = env
+    want = None
+    if case == "sig404":
+        routes["/app.aci.asc"] = [{"status": 404}]
+        want = "fetch: error downloading the signature file: bad HTTP status code: 404\n"
+    elif case == "aci500":
+        routes["/app.aci"] = [{"status": 500}]
+        want = "fetch: error downloading ACI: bad HTTP status code: 500\n"
+    elif case == "tampered":
+        other = mkaci(NAME, version="6.6.6")
+        routes["/app.aci"] = [{"file": str(other.path)}]
+    elif case == "untrusted":
+        b = mkaci("example.org/other")
+        gpg.sign(gpg.alice, b.path)
+        routes = {"/app.aci": [{"file": str(b.path)}],
+                  "/app.aci.asc": [{"file": str(b.path) + ".asc"}]}
+        want = "fetch: openpgp: signature made by unknown entity\n"
+    elif case == "loop":
+        routes["/app.aci"] = [{"status": 302, "headers": {"Location": "/app.aci"}}]
+    elif case == "downgrade":
+        routes["/app.aci"] = [{"status": 302,
+                               "headers": {"Location": "http://127.0.0.1:9/app.aci"}}]
+    elif case == "endless":
+        routes["/app.aci"] = [{"mode": "endless"}]
+        e = dict(env, RKT_MAX_IMAGE_SIZE="2M")
+    elif case == "short":
+        routes["/app.aci"] = [{"file": str(a.path), "mode": "short", "cut": 100}]
+    elif case == "sig-endless":
+        routes["/app.aci.asc"] = [{"mode": "endless"}]
+    s = serve(routes)
+    r = rkt("fetch", s.url("/app.aci"), env=e)
+    if case == "untrusted":
+        r.err = r.err.split("\n", 2)[2]  # the two hint lines
+    assert_unchanged(rkt, r)
+    if want:
+        assert r.err == want
+    expect = {"tampered": "openpgp: invalid signature", "loop": "more than 10 redirects",
+              "downgrade": "refusing a redirect from HTTPS", "endless": "larger than",
+              "short": "error downloading ACI", "sig-endless": "larger than"}
+    if case in expect:
+        assert expect[case] in r.err, r
+
+
+@pytest.mark.slow
+def test_stalled_transfer_fails(rkt, signed, serve, env, trusted):
+    """A transfer that moves no byte for 60 s fails (and is continued by the next fetch)."""
+    a = signed(files={"big": os.urandom(1 << 20)})
+    full = {"file": str(a.path), "ranges": True, "headers": {"ETag": '"e"'}}
+    s = serve(image_routes(a, aci=[dict(full, mode="stall", cut=1 << 19), full]))
+    r = rkt("fetch", s.url("/app.aci"), env=env, timeout=300)
+    assert r.err.startswith("fetch: error downloading ACI: GET ")
+    assert_unchanged(rkt, r)
+    r = rkt("fetch", "--full", s.url("/app.aci"), env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+
+
+def auth_config(rkt, base, domain, typ, creds):
+    d = getattr(rkt, base) / "auth.d"
+    d.mkdir(exist_ok=True)
+    (d / f"{typ}.json").write_text(json.dumps({"rktKind": "auth", "rktVersion": "v1",
+                                               "domains": [domain], "type": typ,
+                                               "credentials": creds}))
+
+
+@pytest.mark.parametrize("typ,creds,header", [
+    ("basic", {"user": "bob", "password": "s3cret"},
+     "Basic " + base64.b64encode(b"bob:s3cret").decode()),
+    ("oauth", {"token": "tok123"}, "Bearer tok123"),
+])
+def test_auth_d_credentials(rkt, signed, serve, env, trusted, typ, creds, header):
+    a = signed()
+    s = serve({"/app.aci": [{"file": str(a.path), "auth": header}],
+               "/app.aci.asc": [{"file": str(a.asc), "auth": header}]})
+    r = rkt("fetch", s.url("/app.aci"), env=env)
+    assert r.err == "fetch: error downloading the signature file: bad HTTP status code: 401\n"
+    auth_config(rkt, "system", f"127.0.0.1:{s.port}", typ, creds)
+    r = rkt("fetch", s.url("/app.aci"), env=env)
+    assert r.code == 0, r
+    # the local configuration overrides the system's, per domain
+    auth_config(rkt, "local", f"127.0.0.1:{s.port}", "oauth", {"token": "wrong"})
+    assert rkt("fetch", s.url("/app.aci"), env=env).code == 254
+
+
+def test_credentials_stay_with_their_origin(rkt, signed, serve, env, trusted):
+    a = signed()
+    other = serve({"/app.aci": [{"file": str(a.path)}]})
+    s = serve({"/app.aci.asc": [{"file": str(a.asc)}],
+               "/app.aci": [{"status": 302, "headers": {"Location": other.url("/app.aci")}}]},
+              listen=[["127.0.0.1", 0, "https"], ["127.0.0.1", 0, "http"]])
+    auth_config(rkt, "local", f"127.0.0.1:{s.ports[0]}", "oauth", {"token": "secret"})
+    auth_config(rkt, "system", f"127.0.0.1:{s.ports[1]}", "basic",
+                {"user": "u", "password": "p"})
+    assert rkt("fetch", s.url("/app.aci"), env=env).code == 0
+    assert [q["headers"].get("Authorization") for q in s.requests()] == ["Bearer secret"] * 2
+    assert "Authorization" not in other.requests()[0]["headers"]  # another origin
+    http_url = f"http://127.0.0.1:{s.ports[1]}/app.aci"
+    rkt("fetch", http_url, env=env)
+    assert all("Authorization" not in q["headers"] for q in s.requests()[2:])  # plain HTTP
