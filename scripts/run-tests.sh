@@ -19,6 +19,6 @@ trap 'rm -rf "$asan_dir"' EXIT
 cp build-asan/src/cli/rkt build-asan/src/cli/stage1-*.aci "$asan_dir/"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         RKT_BIN="$asan_dir/rkt" \
-        "${pytest[@]}" tests/functional --deselect tests/functional/test_unit.py "$@"
+        "${pytest[@]}" tests/functional --deselect tests/functional/test_unit.py -m "not slow" "$@"
 echo "== all tests against the plain build"
 "${pytest[@]}" tests/functional "$@"

@@ -375,6 +375,10 @@ static bool fd_reader(void *app_ctx, void *buf, size_t len, size_t *read)
         struct fd_source *src = app_ctx;
         ssize_t n;
 
+        if (src->fd < 0) { /* no data (pgp_check_signer()) */
+                *read = 0;
+                return true;
+        }
         do
                 n = pread(src->fd, buf, len, src->off);
         while (n < 0 && errno == EINTR);
@@ -453,11 +457,9 @@ static int verify_run(struct pgp_keyring *kr, int data_fd, const void *sig, size
 {
         _cleanup_(input_destroyp) rnp_input_t data = NULL, signature = NULL;
         _cleanup_(verify_destroyp) rnp_op_verify_t op = NULL;
-        static const uint8_t empty[1];
         struct fd_source src = {data_fd, 0};
 
-        if ((data_fd >= 0 ? sym_rnp_input_from_callback(&data, fd_reader, NULL, &src)
-                          : sym_rnp_input_from_memory(&data, empty, 0, false)) != RNP_SUCCESS ||
+        if (sym_rnp_input_from_callback(&data, fd_reader, NULL, &src) != RNP_SUCCESS ||
             sym_rnp_input_from_memory(&signature, sig, sig_len, false) != RNP_SUCCESS)
                 return rk_error_set(reterr, ENOMEM, "openpgp: cannot read the signature");
         if (sym_rnp_op_verify_detached_create(&op, kr->ffi, data, signature) != RNP_SUCCESS)
