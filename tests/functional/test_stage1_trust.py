@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Which stage1 root runs (SPEC.md §6.2, DESIGN.md §7): the default stage1 needs no
+signature; any other one does; a store entry counts only if root imported it, or if root
+checked its signature (D/cas/verified/<key>, root's own record in a root-only directory),
+and then only with the bytes root verified."""
+import os
+import subprocess
+
+import pytest
+
+from signutil import Gpg
+from test_escapes import as_member, bimg, evil_stage1, shared  # noqa: F401 (fixtures)
+from test_stage0 import stub_stage1
+
+INSECURE = "--insecure-options=image"
+
+
+@pytest.fixture(scope="module")
+def gpg(tmp_path_factory):
+    g = Gpg(tmp_path_factory.mktemp("gnupg") / "home")
+    g.alice = g.gen("Alice Signer <alice@example.com>")
+    yield g
+    g.close()
+
+
+def trust_root(rkt, gpg, where):
+    k = gpg.write_key(gpg.alice, where / "alice.asc")
+    os.chmod(k, 0o644)
+    r = rkt("trust", "--root", "--skip-fingerprint-review", k)
+    assert r.code == 0, r
+
+
+def test_a_stage1_by_path_needs_a_signature(rkt, mkaci, gpg, tmp_path):
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/stage1-trust-app")
+    gpg.sign(gpg.alice, app.path)
+    trust_root(rkt, gpg, tmp_path)
+    r = rkt("run", f"--stage1-path={stub.path}", app.path)
+    assert r.code == 254, r
+    assert r.err.endswith(f"error opening signature file: open {stub.path}.asc: no such file or "
+                          "directory\n")
+    gpg.sign(gpg.alice, stub.path)
+    r = rkt("run", f"--stage1-path={stub.path}", app.path)
+    assert r.code == 0, r
+    assert "success, stub stage1 would at this point switch to stage2" in r.out
+    rkt("gc", "--grace-period=0s")
+
+
+def member(rkt, *argv, uid=4242):
+    cmd = rkt.prefix() + as_member(uid) + rkt.args() + [str(a) for a in argv]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd="/")
+
+
+def verified_then_reimported(rkt, top, gpg, marker):
+    evil = evil_stage1(top / "signed.aci", marker, name="example.com/signed-stage1")
+    gpg.sign(gpg.alice, evil.path)
+    os.chmod(evil.path, 0o644)
+    trust_root(rkt, gpg, top)
+    key = rkt.ok("fetch", "--full", evil.path).out.strip()  # root checks its signature
+    assert (rkt.cas / "verified" / key).is_file()
+    copy = top / "copy.aci"  # another file: imported again, not taken from the file cache
+    copy.write_bytes(evil.path.read_bytes())
+    os.chmod(copy, 0o644)
+    f = member(rkt, INSECURE, "fetch", "--full", copy)  # the member's own blob now
+    assert f.returncode == 0 and f.stdout.strip() == key, f
+    assert rkt.blob_path(key).stat().st_uid == 4242
+    return key
+
+
+def test_root_verified_stage1_reimported_by_a_member(shared, bimg, gpg):  # noqa: F811
+    rkt, top = shared
+    marker = top / "signed-stage1-ran"
+    key = verified_then_reimported(rkt, top, gpg, marker)
+    r = rkt(INSECURE, "run", "--net=host", f"--stage1-hash={key}", bimg.path)
+    assert marker.exists(), r  # root checked this very image's signature
+    assert rkt.blob_path(key).stat().st_uid == 0  # and keeps its own copy from now on
+    rkt("gc", "--grace-period=0s")
+
+
+def test_root_verified_stage1_changed_by_a_member(shared, bimg, gpg):  # noqa: F811
+    rkt, top = shared
+    marker = top / "changed-stage1-ran"
+    key = verified_then_reimported(rkt, top, gpg, marker)
+    blob = rkt.blob_path(key)
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 1  # the member owns the file and may write it
+    r = subprocess.run(as_member() + ["dd", f"of={blob}", "conv=notrunc", "status=none"],
+                       input=bytes(data), capture_output=True)
+    assert r.returncode == 0, r
+    r = rkt(INSECURE, "run", "--net=host", f"--stage1-hash={key}", bimg.path)
+    assert not marker.exists()
+    assert r.code == 254 and f"stage1 image {key} changed since root verified" in r.err, r
