@@ -41,8 +41,7 @@ static char *prefix_scheme(const char *p)
 static int trust_run(const struct command *cmd, int argc, char **argv)
 {
         const char *prefix = arg_prefix && *arg_prefix ? arg_prefix : NULL;
-        struct pubkey_options o = {.allow_http = arg_allow_http,
-                                   .skip_review = arg_skip_review};
+        struct pubkey_options o = {.allow_http = arg_allow_http, .skip_review = arg_skip_review};
         _cleanup_strv_free_ char **located = NULL;
         _cleanup_free_ char *scheme = NULL;
         const struct stage0_context *ctx;

@@ -81,10 +81,9 @@ static bool partial_is_ours(int fd)
 static int partial_open(int tmpfd, const char *name, int *ret_fd, struct rk_error **reterr)
 {
         for (int tries = 0; tries < 8; tries++) {
-                _cleanup_close_ int fd = openat(tmpfd, name,
-                                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-                                                        O_NOCTTY | O_CLOEXEC,
-                                                0600);
+                _cleanup_close_ int fd = openat(
+                        tmpfd, name,
+                        O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
                 struct stat st;
 
                 if (fd < 0 || !partial_is_ours(fd)) {
@@ -159,8 +158,8 @@ static int session_reset(struct session *ss)
 static bool modified_before(const char *last_modified, const struct stat *st)
 {
         struct tm tm = {0};
-        const char *end = last_modified ? strptime(last_modified, "%a, %d %b %Y %H:%M:%S ", &tm)
-                                        : NULL;
+        const char *end =
+                last_modified ? strptime(last_modified, "%a, %d %b %Y %H:%M:%S ", &tm) : NULL;
 
         return end && strcmp(end, "GMT") == 0 && timegm(&tm) < st->st_mtime;
 }
@@ -169,8 +168,8 @@ static bool modified_before(const char *last_modified, const struct stat *st)
 static int session_check_resume(struct session *ss, const struct aci_download *d,
                                 uint64_t *ret_offset, struct rk_error **reterr)
 {
-        struct http_request req = {.url = d->url, .out_fd = -1, .max_size = 1 << 16,
-                                   .head = true, .timeout_s = 60};
+        struct http_request req = {
+                .url = d->url, .out_fd = -1, .max_size = 1 << 16, .head = true, .timeout_s = 60};
         _cleanup_free_ char *saved = NULL;
         struct http_response resp;
         const char *why = NULL;
@@ -185,8 +184,9 @@ static int session_check_resume(struct session *ss, const struct aci_download *d
                 return r;
         saved = etag_read(ss->tmpfd, ss->name);
         if (resp.status != 200)
-                log_with_prefix(LOG_LEVEL_INFO, "image: ",
-                                "bad HTTP status code from HEAD request: %ld", resp.status);
+                log_with_prefix(LOG_LEVEL_INFO,
+                                "image: ", "bad HTTP status code from HEAD request: %ld",
+                                resp.status);
         else if (!resp.accept_ranges)
                 why = "range request unsupported";
         else if ((!modified_before(resp.last_modified, &st) &&
@@ -196,8 +196,8 @@ static int session_check_resume(struct session *ss, const struct aci_download *d
         else
                 *ret_offset = (uint64_t)st.st_size;
         if (why)
-                log_with_prefix(LOG_LEVEL_INFO, "image: ",
-                                "cannot use cached partial download, %s.", why);
+                log_with_prefix(LOG_LEVEL_INFO,
+                                "image: ", "cannot use cached partial download, %s.", why);
         http_response_done(&resp);
         if (*ret_offset == 0 && session_reset(ss) < 0)
                 return rk_error_set_errno(reterr, errno, "cannot reset %s", ss->name);
@@ -209,9 +209,8 @@ static int session_get(struct session *ss, const struct aci_download *d, uint64_
                        struct http_response *ret_resp, struct rk_error **reterr)
 {
         _cleanup_free_ char *inm = d->etag ? xasprintf("If-None-Match: %s", d->etag) : NULL;
-        _cleanup_free_ char *range = offset ? xasprintf("Range: bytes=%llu-",
-                                                        (unsigned long long)offset)
-                                            : NULL;
+        _cleanup_free_ char *range =
+                offset ? xasprintf("Range: bytes=%llu-", (unsigned long long)offset) : NULL;
         char *headers[3] = {NULL};
         size_t n = 0;
         struct http_request req = {

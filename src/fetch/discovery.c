@@ -85,14 +85,15 @@ static char *unescape(const char *v, size_t n)
                         size_t j = i + 2 + hex, start = j;
                         unsigned long u = 0;
 
-                        while (j < n && (hex ? isxdigit((unsigned char)v[j])
-                                             : isdigit((unsigned char)v[j])) &&
+                        while (j < n &&
+                               (hex ? isxdigit((unsigned char)v[j])
+                                    : isdigit((unsigned char)v[j])) &&
                                u < 0x110000) {
                                 u = u * (hex ? 16 : 10) +
                                     (unsigned long)(isdigit((unsigned char)v[j])
                                                             ? v[j] - '0'
-                                                            : (tolower((unsigned char)v[j]) -
-                                                               'a' + 10));
+                                                            : (tolower((unsigned char)v[j]) - 'a' +
+                                                               10));
                                 j++;
                         }
                         if (j > start) {
@@ -332,7 +333,7 @@ static char *render_labels(const struct discovery_request *rq, const char *tpl)
 static int check_url(const struct discovery_request *rq, const char *what, const char *url,
                      struct rk_error **reterr)
 {
-        const char *rest = strncasecmp(url, "https://", 8) == 0 ? url + 8
+        const char *rest = strncasecmp(url, "https://", 8) == 0  ? url + 8
                            : strncasecmp(url, "http://", 7) == 0 ? url + 7
                                                                  : NULL;
 
@@ -356,8 +357,7 @@ static int page_endpoints(const struct discovery_request *rq, char **metas,
                 _cleanup_free_ char *uri = NULL, *aci = NULL, *asc = NULL;
                 int r;
 
-                if (strcmp(f[0], "ac-discovery") != 0 ||
-                    strncmp(rq->name, f[1], strlen(f[1])) != 0)
+                if (strcmp(f[0], "ac-discovery") != 0 || strncmp(rq->name, f[1], strlen(f[1])) != 0)
                         continue;
                 uri = render_labels(rq, f[2]);
                 asc = replace_all(uri, "{ext}", "aci.asc");

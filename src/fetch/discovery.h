@@ -23,11 +23,11 @@
 #define DISCOVERY_PAGE_MAX (1 << 20)
 
 struct discovery_request {
-        const char *name;                /* an AC identifier */
-        const struct ac_labels *labels;  /* requested labels (version, os, arch, ...) */
-        const struct http_client *http;  /* TLS settings, credentials per host */
-        bool allow_http;                 /* retry a failed https page over http, and accept
-                                            http:// endpoints and keys */
+        const char *name;               /* an AC identifier */
+        const struct ac_labels *labels; /* requested labels (version, os, arch, ...) */
+        const struct http_client *http; /* TLS settings, credentials per host */
+        bool allow_http;                /* retry a failed https page over http, and accept
+                                           http:// endpoints and keys */
         void (*on_attempt_failed)(const char *prefix, const char *why, void *userdata);
         void *userdata;
 };

@@ -311,8 +311,8 @@ static void hop_setup_ca(CURL *h)
                         ca_blob_read(&blob);
                         read = true;
                 }
-                b = (struct curl_blob){.data = blob.buf, .len = blob.len,
-                                       .flags = CURL_BLOB_NOCOPY};
+                b = (struct curl_blob){
+                        .data = blob.buf, .len = blob.len, .flags = CURL_BLOB_NOCOPY};
                 curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
                 curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
         } else if (file && *file)

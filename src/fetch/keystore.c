@@ -84,8 +84,10 @@ static int key_file_read(int dfd, const char *dir, const char *name, struct key_
         data[n] = '\0';
         key_set_remove(set, name);
         set->v = oom_check(realloc(set->v, (set->n + 1) * sizeof(*set->v)));
-        set->v[set->n] = (struct key_entry){.name = xstrdup(name), .path = TAKE_PTR(path),
-                                            .data = TAKE_PTR(data), .len = (size_t)n};
+        set->v[set->n] = (struct key_entry){.name = xstrdup(name),
+                                            .path = TAKE_PTR(path),
+                                            .data = TAKE_PTR(data),
+                                            .len = (size_t)n};
         set->n++;
         return 0;
 }
@@ -154,8 +156,8 @@ int keystore_load(const struct keystore *ks, const char *name, struct pgp_keyrin
                 r = key_dir_read(*d, &set, reterr);
         }
         for (size_t i = 0; r >= 0 && i < set.n; i++)
-                r = pgp_keyring_add(kr, set.v[i].data, set.v[i].len, set.v[i].name,
-                                    set.v[i].path, reterr);
+                r = pgp_keyring_add(kr, set.v[i].data, set.v[i].len, set.v[i].name, set.v[i].path,
+                                    reterr);
         key_set_done(&set);
         if (r < 0)
                 return rk_error_prefix(reterr, "keystore: error loading keyring");
@@ -189,10 +191,10 @@ bool keystore_prefix_has_keys(const struct keystore *ks, const char *prefix)
         _cleanup_free_ char *p = xstrdup(prefix);
 
         for (;;) {
-                _cleanup_free_ char *local = xasprintf("%s/trustedkeys/prefix.d/%s",
-                                                       ks->local_dir, p),
-                                    *sys = xasprintf("%s/trustedkeys/prefix.d/%s",
-                                                     ks->system_dir, p);
+                _cleanup_free_ char *local = xasprintf("%s/trustedkeys/prefix.d/%s", ks->local_dir,
+                                                       p),
+                                    *sys = xasprintf("%s/trustedkeys/prefix.d/%s", ks->system_dir,
+                                                     p);
                 char *slash;
 
                 if (dir_has_key(local) || dir_has_key(sys))
@@ -229,9 +231,9 @@ static int mkdir_p_0755(const char *path)
 int keystore_store(const struct keystore *ks, const char *prefix, const char *fingerprint,
                    const void *data, size_t len, char **ret_path, struct rk_error **reterr)
 {
-        _cleanup_free_ char *dir = prefix ? xasprintf("%s/trustedkeys/prefix.d/%s",
-                                                      ks->local_dir, prefix)
-                                          : xasprintf("%s/trustedkeys/root.d", ks->local_dir);
+        _cleanup_free_ char *dir =
+                prefix ? xasprintf("%s/trustedkeys/prefix.d/%s", ks->local_dir, prefix)
+                       : xasprintf("%s/trustedkeys/root.d", ks->local_dir);
         _cleanup_close_ int dfd = -EBADF;
         int r;
 

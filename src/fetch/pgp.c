@@ -2,8 +2,8 @@
 /* OpenPGP keys and detached signatures over librnp (see pgp.h). */
 #include "pgp.h"
 
-#include <jansson.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
 #include <string.h>
@@ -140,9 +140,9 @@ char *pgp_fingerprint_format(const char *fingerprint)
                         if (i == 20)
                                 out[o++] = ' ';
                 }
-                out[o++] = (char)(fingerprint[i] >= 'a' && fingerprint[i] <= 'f'
-                                          ? fingerprint[i] - 32
-                                          : fingerprint[i]);
+                out[o++] =
+                        (char)(fingerprint[i] >= 'a' && fingerprint[i] <= 'f' ? fingerprint[i] - 32
+                                                                              : fingerprint[i]);
         }
         out[o] = '\0';
         return xstrdup(out);
@@ -239,8 +239,7 @@ static char **import_primaries(rnp_ffi_t ffi, const char *results)
         char **out = NULL;
         size_t i;
 
-        json_array_foreach(keys, i, e)
-        {
+        json_array_foreach(keys, i, e) {
                 const char *fpr = json_string_value(json_object_get(e, "fingerprint"));
                 _cleanup_(key_destroyp) rnp_key_handle_t key = NULL;
                 bool primary = false;
@@ -402,8 +401,7 @@ static int key_unusable(rnp_key_handle_t key, const char *fpr, struct rk_error *
         /* for a subkey this includes its primary key's revocation and expiration */
         if (sym_rnp_key_valid_till64(key, &till) != RNP_SUCCESS || till < (uint64_t)time(NULL))
                 return rk_error_set(reterr, EKEYEXPIRED,
-                                    "openpgp: signature made by an expired or revoked key (%s)",
-                                    f);
+                                    "openpgp: signature made by an expired or revoked key (%s)", f);
         if (sym_rnp_key_allows_usage(key, "sign", &sign) != RNP_SUCCESS || !sign)
                 return rk_error_set(reterr, EPERM,
                                     "openpgp: signature made by a key that may not sign (%s)", f);
@@ -412,8 +410,8 @@ static int key_unusable(rnp_key_handle_t key, const char *fpr, struct rk_error *
 
 /* The outcome of one operation over all its signatures. */
 struct verdict {
-        size_t n;          /* signatures */
-        bool good;         /* one good signature by a usable key */
+        size_t n;  /* signatures */
+        bool good; /* one good signature by a usable key */
         struct pgp_key signer;
         struct rk_error *known_err; /* the first failure of a signature by a known key */
 };

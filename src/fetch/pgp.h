@@ -59,9 +59,9 @@ int pgp_keyring_add(struct pgp_keyring *kr, const void *data, size_t len, const 
 
 /*
  * Checks the detached signature sig (armored or binary) of the bytes of data_fd (all of
- * them, read with pread(): its offset stays) against kr. A good signature counts only when its key (primary or
- * subkey) may sign, is not revoked and has not expired, and neither has its primary key.
- * On success *ret_signer (optional) is the signer's key (its user IDs for rkt's "signature
+ * them, read with pread(): its offset stays) against kr. A good signature counts only when its key
+ * (primary or subkey) may sign, is not revoked and has not expired, and neither has its primary
+ * key. On success *ret_signer (optional) is the signer's key (its user IDs for rkt's "signature
  * verified:" lines). Errors, rkt's texts where rkt had them: "keystore: no valid signatures
  * found in signature file" (-EBADMSG: empty or garbage), "openpgp: signature made by unknown
  * entity" (-ENOKEY: no key of kr made it), "openpgp: invalid signature: ..." (-EBADMSG), and

@@ -30,8 +30,7 @@ unsigned fetch_job_import_flags(const struct fetch_job *j);
 bool fetch_job_store_usable(const struct fetch_job *j, const char *key);
 
 /* An http(s):// image URL (SPEC.md §5.3). */
-int fetch_url(const struct fetch_job *j, const char *url, char **ret_key,
-              struct rk_error **reterr);
+int fetch_url(const struct fetch_job *j, const char *url, char **ret_key, struct rk_error **reterr);
 /* An appc name with its labels, from the store or by discovery. */
 int fetch_name(const struct fetch_job *j, const char *arg, char **ret_key,
                struct rk_error **reterr);

@@ -88,8 +88,8 @@ static int signature_get(const struct fetch_job *j, const char *url, char **ret,
         if (r < 0)
                 return rk_error_wrap(reterr, "error downloading the signature file");
         if (resp.status == 202) {
-                log_with_prefix(LOG_LEVEL_INFO, "image: ",
-                                "server requested deferring the signature download");
+                log_with_prefix(LOG_LEVEL_INFO,
+                                "image: ", "server requested deferring the signature download");
                 *ret_deferred = true;
         } else if (resp.status != 200) {
                 r = rk_error_set(reterr, EPROTO, "bad HTTP status code: %ld", resp.status);
@@ -114,8 +114,9 @@ static void pubkeys_maybe_fetch(const struct fetch_job *j, const char *name)
         _cleanup_free_ char *q = format_go_quote(name);
 
         if (keystore_prefix_has_keys(&ks, name)) {
-                log_with_prefix(LOG_LEVEL_INFO, "image: ",
-                                "keys already exist for prefix %s, not fetching again", q);
+                log_with_prefix(LOG_LEVEL_INFO,
+                                "image: ", "keys already exist for prefix %s, not fetching again",
+                                q);
                 return;
         }
         if (insecure & INSECURE_PUBKEY) {
@@ -150,8 +151,8 @@ static int expect_check(const struct expect *e, const struct image_manifest *m,
                 _cleanup_free_ char *qw = format_go_quote(e->name), *qg = format_go_quote(m->name);
 
                 return rk_error_set(reterr, EINVAL,
-                                    "error when reading the app name: %s expected but %s found",
-                                    qw, qg);
+                                    "error when reading the app name: %s expected but %s found", qw,
+                                    qg);
         }
         for (size_t i = 0; e->labels && i < e->labels->n; i++) {
                 const struct ac_label *l = &e->labels->items[i];
@@ -223,8 +224,8 @@ static int remote_import(const struct fetch_job *j, const char *aci_url, const c
                          struct remote_gate *g, bool latest, struct store_remote *row,
                          char **ret_key, struct rk_error **reterr)
 {
-        struct aci_download d = {.url = aci_url, .etag = row->key ? row->etag : NULL,
-                                 .label = "ACI"};
+        struct aci_download d = {
+                .url = aci_url, .etag = row->key ? row->etag : NULL, .label = "ACI"};
         struct aci_download_result dl;
         struct http_client http;
         _cleanup_free_ char *sig2 = NULL;
@@ -261,16 +262,17 @@ static int remote_import(const struct fetch_job *j, const char *aci_url, const c
                                            fetch_job_import_flags(j) | (latest ? IMPORT_LATEST : 0),
                                            remote_gate_check, g, ret_key, reterr);
         if (r >= 0) {
-                struct store_remote fresh = {.url = (char *)aci_url, .sig_url = (char *)asc_url,
-                                             .etag = dl.etag, .key = *ret_key,
+                struct store_remote fresh = {.url = (char *)aci_url,
+                                             .sig_url = (char *)asc_url,
+                                             .etag = dl.etag,
+                                             .key = *ret_key,
                                              .max_age = dl.max_age};
                 _cleanup_(rk_error_freep) struct rk_error *err = NULL;
 
                 if (g->sig)
                         stage0_mark_verified(j->s, *ret_key);
                 if (store_put_remote_full(j->s, &fresh, &err) < 0)
-                        log_debug("cannot record the remote %s: %s", aci_url,
-                                  rk_error_cause(err));
+                        log_debug("cannot record the remote %s: %s", aci_url, rk_error_cause(err));
         }
         aci_download_done(j->s, &dl);
         return r;
@@ -289,16 +291,17 @@ static int fetch_remote(const struct fetch_job *j, const char *aci_url, const ch
 
         if (remote_row(j, aci_url, &row) && row.max_age > 0 &&
             now_ns() - row.download_time < row.max_age * (int64_t)1000000000) {
-                log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "image for %s isn't expired, not "
-                                                            "fetching.",
+                log_with_prefix(LOG_LEVEL_DEBUG, "image: ",
+                                "image for %s isn't expired, not "
+                                "fetching.",
                                 aci_url);
                 *ret_key = xstrdup(row.key);
                 return 0;
         }
         log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "fetching image from %s", aci_url);
         if (verify && (j->ctx->insecure & INSECURE_TLS))
-                log_with_prefix(LOG_LEVEL_INFO, "image: ",
-                                "warning: TLS verification has been disabled");
+                log_with_prefix(LOG_LEVEL_INFO,
+                                "image: ", "warning: TLS verification has been disabled");
         if (verify && expect)
                 pubkeys_maybe_fetch(j, expect->name);
         if (verify) {
@@ -323,16 +326,15 @@ static char *asc_url_of(const char *url)
         return xasprintf("%.*s.aci.asc%s", (int)n, url, rest);
 }
 
-int fetch_url(const struct fetch_job *j, const char *url, char **ret_key,
-              struct rk_error **reterr)
+int fetch_url(const struct fetch_job *j, const char *url, char **ret_key, struct rk_error **reterr)
 {
         _cleanup_(store_remote_done) struct store_remote row = {0};
         _cleanup_free_ char *asc = asc_url_of(url);
         int r;
 
         if (strcmp(j->policy, "update") != 0 && remote_row(j, url, &row)) {
-                log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "using image from local store for url %s",
-                                url);
+                log_with_prefix(LOG_LEVEL_DEBUG,
+                                "image: ", "using image from local store for url %s", url);
                 *ret_key = xstrdup(row.key);
                 return 0;
         }
@@ -369,8 +371,7 @@ static int labels_for_fetch(const struct ac_labels *asked, struct ac_labels *ret
 }
 
 static int fetch_discovered(const struct fetch_job *j, const char *display, const char *name,
-                            const struct ac_labels *asked, char **ret_key,
-                            struct rk_error **reterr)
+                            const struct ac_labels *asked, char **ret_key, struct rk_error **reterr)
 {
         struct ac_labels labels = {0};
         struct http_client http;
@@ -418,8 +419,8 @@ int fetch_name_labels(const struct fetch_job *j, const char *display, const char
 
                 if (r >= 0 && fetch_job_store_usable(j, *ret_key)) {
                         rk_error_free(err);
-                        log_with_prefix(LOG_LEVEL_DEBUG, "image: ",
-                                        "using image from local store for image name %s",
+                        log_with_prefix(LOG_LEVEL_DEBUG,
+                                        "image: ", "using image from local store for image name %s",
                                         display);
                         return 0;
                 }
@@ -439,8 +440,7 @@ int fetch_name_labels(const struct fetch_job *j, const char *display, const char
         return fetch_discovered(j, display, name, labels, ret_key, reterr);
 }
 
-int fetch_name(const struct fetch_job *j, const char *arg, char **ret_key,
-               struct rk_error **reterr)
+int fetch_name(const struct fetch_job *j, const char *arg, char **ret_key, struct rk_error **reterr)
 {
         _cleanup_free_ char *name = NULL;
         struct ac_labels labels = {0};

@@ -88,8 +88,8 @@ static int fetch_file_cached(struct store *s, const char *identity, char **ret_k
 }
 
 /* The signature of the file path: the --signature file, else <path without .aci>.aci.asc. */
-static int file_signature(const struct fetch_job *j, const char *path, char **ret,
-                          size_t *ret_len, struct rk_error **reterr)
+static int file_signature(const struct fetch_job *j, const char *path, char **ret, size_t *ret_len,
+                          struct rk_error **reterr)
 {
         size_t n = strlen(path);
         _cleanup_free_ char *asc = j->signature ? xstrdup(j->signature)
@@ -135,12 +135,11 @@ struct file_gate {
 };
 
 /* The gate of a file import: the signature, for the name the manifest holds. */
-static int file_gate_check(const struct image_manifest *m, void *userdata,
-                           struct rk_error **reterr)
+static int file_gate_check(const struct image_manifest *m, void *userdata, struct rk_error **reterr)
 {
         const struct file_gate *g = userdata;
-        int r = stage0_verify_image(g->j->ctx, g->j->s, m->name, NULL, g->fd, g->sig,
-                                    g->sig_len, reterr);
+        int r = stage0_verify_image(g->j->ctx, g->j->s, m->name, NULL, g->fd, g->sig, g->sig_len,
+                                    reterr);
 
         return r < 0 ? rk_error_wrap(reterr, "image \"%s\" verification failed", m->name) : 0;
 }
@@ -296,8 +295,8 @@ static char *dep_display(const struct ac_dependency *d)
         char *s = xstrdup(d->image_name);
 
         for (size_t i = 0; i < d->labels.n; i++) {
-                char *t = xasprintf("%s,%s=%s", s, d->labels.items[i].name,
-                                    d->labels.items[i].value);
+                char *t =
+                        xasprintf("%s,%s=%s", s, d->labels.items[i].name, d->labels.items[i].value);
 
                 free(s);
                 s = t;

@@ -28,14 +28,13 @@ static void log_failed_attempt(const char *prefix, const char *why, void *userda
         const struct stage0_context *ctx = userdata;
 
         if (ctx->debug)
-                log_with_prefix(LOG_LEVEL_DEBUG, "pubkey: ",
-                                "meta tag 'ac-discovery-pubkeys' not found on %s: %s", prefix,
-                                why);
+                log_with_prefix(LOG_LEVEL_DEBUG,
+                                "pubkey: ", "meta tag 'ac-discovery-pubkeys' not found on %s: %s",
+                                prefix, why);
 }
 
 int stage0_pubkey_locations(const struct stage0_context *ctx, const char *prefix,
-                            const struct pubkey_options *o, char ***ret,
-                            struct rk_error **reterr)
+                            const struct pubkey_options *o, char ***ret, struct rk_error **reterr)
 {
         struct http_client http;
         struct discovery_request rq = {
@@ -98,8 +97,8 @@ static int key_from_file(const char *path, char **ret, size_t *ret_len, struct r
 static int key_from_url(const struct stage0_context *ctx, const char *url, char **ret,
                         size_t *ret_len, struct rk_error **reterr)
 {
-        struct http_request req = {.url = url, .out_fd = -1, .max_size = PGP_MAX_SIZE,
-                                   .timeout_s = KEY_TIMEOUT_S};
+        struct http_request req = {
+                .url = url, .out_fd = -1, .max_size = PGP_MAX_SIZE, .timeout_s = KEY_TIMEOUT_S};
         struct http_response resp;
         struct http_client http;
         int r;
@@ -130,8 +129,7 @@ static int key_get(const struct stage0_context *ctx, const char *location,
         if (n == 0)
                 return key_from_file(location, ret, ret_len, reterr);
         if (n == 4 && strncasecmp(location, "http", 4) == 0 && !o->allow_http)
-                return rk_error_set(reterr, EPERM,
-                                    "--insecure-allow-http required for http URLs");
+                return rk_error_set(reterr, EPERM, "--insecure-allow-http required for http URLs");
         if ((n == 4 && strncasecmp(location, "http", 4) == 0) ||
             (n == 5 && strncasecmp(location, "https", 5) == 0)) {
                 *ret_https = n == 5;
@@ -174,10 +172,10 @@ static int key_review(const char *prefix, struct rk_error **reterr)
         if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
                 _cleanup_free_ char *q = format_go_quote(prefix);
 
-                log_with_prefix(LOG_LEVEL_INFO, "pubkey: ",
-                                "To trust the key for %s, do one of the following:", q);
-                log_with_prefix(LOG_LEVEL_INFO, "pubkey: ",
-                                " - call rkt with --trust-keys-from-https");
+                log_with_prefix(LOG_LEVEL_INFO,
+                                "pubkey: ", "To trust the key for %s, do one of the following:", q);
+                log_with_prefix(LOG_LEVEL_INFO,
+                                "pubkey: ", " - call rkt with --trust-keys-from-https");
                 log_with_prefix(LOG_LEVEL_INFO, "pubkey: ", " - run: rkt trust --prefix %s", q);
                 return rk_error_set(reterr, ENOTTY,
                                     "error reviewing key: unable to ask user to review "
@@ -250,8 +248,7 @@ static int pubkey_add_one(const struct stage0_context *ctx, const char *location
                 if (r <= 0) {
                         if (r == 0) {
                                 ql = format_go_quote(location);
-                                log_with_prefix(LOG_LEVEL_INFO, "pubkey: ", "not trusting %s",
-                                                ql);
+                                log_with_prefix(LOG_LEVEL_INFO, "pubkey: ", "not trusting %s", ql);
                         }
                         pgp_keys_free(keys, n);
                         return r;
@@ -267,9 +264,8 @@ static int pubkey_add_one(const struct stage0_context *ctx, const char *location
         return r;
 }
 
-int stage0_pubkey_add(const struct stage0_context *ctx, char *const *locations,
-                      const char *prefix, const struct pubkey_options *o,
-                      struct rk_error **reterr)
+int stage0_pubkey_add(const struct stage0_context *ctx, char *const *locations, const char *prefix,
+                      const struct pubkey_options *o, struct rk_error **reterr)
 {
         for (size_t i = 0; locations && locations[i]; i++) {
                 int r = pubkey_add_one(ctx, locations[i], prefix, o, reterr);

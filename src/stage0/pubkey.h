@@ -28,8 +28,7 @@ struct pubkey_options {
  * discovery error: ..." and "meta discovery on <prefix> resulted in no keys".
  */
 int stage0_pubkey_locations(const struct stage0_context *ctx, const char *prefix,
-                            const struct pubkey_options *o, char ***ret,
-                            struct rk_error **reterr);
+                            const struct pubkey_options *o, char ***ret, struct rk_error **reterr);
 
 /*
  * Reviews and stores the keys at locations for prefix (NULL: root keys). A key refused at
@@ -37,6 +36,5 @@ int stage0_pubkey_locations(const struct stage0_context *ctx, const char *prefix
  * key <loc>", "error reviewing key: unable to ask user to review fingerprint due to lack of
  * tty").
  */
-int stage0_pubkey_add(const struct stage0_context *ctx, char *const *locations,
-                      const char *prefix, const struct pubkey_options *o,
-                      struct rk_error **reterr);
+int stage0_pubkey_add(const struct stage0_context *ctx, char *const *locations, const char *prefix,
+                      const struct pubkey_options *o, struct rk_error **reterr);

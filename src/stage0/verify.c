@@ -34,8 +34,8 @@ static void hint_unknown_signer(const char *name)
 {
         _cleanup_free_ char *q = format_go_quote(name);
 
-        log_with_prefix(LOG_LEVEL_INFO, "image: ",
-                        "If you expected the signing key to change, try running:");
+        log_with_prefix(LOG_LEVEL_INFO,
+                        "image: ", "If you expected the signing key to change, try running:");
         log_with_prefix(LOG_LEVEL_INFO, "image: ", "    rkt trust --prefix %s", q);
 }
 
@@ -98,10 +98,9 @@ static int verified_dir_open(struct store *s, bool create)
         int fd;
 
         for (int tries = 0; tries < 2; tries++) {
-                fd = openat(s->cas_fd, VERIFIED_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                             O_CLOEXEC);
-                if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == 0 &&
-                    (st.st_mode & 0077) == 0)
+                fd = openat(s->cas_fd, VERIFIED_DIR,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == 0 && (st.st_mode & 0077) == 0)
                         return fd;
                 safe_close(fd);
                 if (!create)

@@ -107,7 +107,8 @@ def test_dependency_hard_link_to_an_upper_path_is_refused(rkt, mkaci, tmp_path):
                                           "labels": [{"name": "version", "value": "1.0"}]}])
     top = mkaci(manifest=m, files={"shared": A.File("top\n")})
     rkt.fetch(base.path)
-    r = rkt(INSECURE, "fetch", top.path)
+    # fetch's default policy (update) would look for the dependency by discovery
+    r = rkt(INSECURE, "fetch", "--pull-policy=new", top.path)
     assert r.code == 254, r
     assert "hard link" in r.err and "rootfs/link" in r.err, r
     out = tmp_path / "r"
@@ -123,7 +124,7 @@ def test_verify_reports_a_missing_dependency(rkt, mkaci):
                                           "labels": [{"name": "version", "value": "1.0"}]}])
     top = mkaci(manifest=m)
     rkt.fetch(base.path)
-    rkt.fetch(top.path)
+    rkt.fetch(top.path, "--pull-policy=new")
     rkt.ok("image", "rm", base.key)
     r = rkt("image", "verify", top.key)
     assert r.code == 254, r
