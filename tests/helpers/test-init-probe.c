@@ -172,3 +172,34 @@ void do_exchange_loop(const char *arg)
                 if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) < 0)
                         die("renameat2 %s %s: %s", a, b, go_strerror(errno));
 }
+
+/*
+ * --try-syscall=NAME: makes one harmless call of the system call NAME (stat, unshare,
+ * reboot, swapoff, umount2, keyctl) and prints `syscall NAME: ok` or `syscall NAME: <error>`;
+ * a seccomp filter that kills ends the process with SIGSYS instead.
+ */
+void do_try_syscall(const char *name)
+{
+        struct stat st;
+        long r;
+
+        if (strcmp(name, "stat") == 0)
+                r = stat("/", &st);
+        else if (strcmp(name, "unshare") == 0)
+                r = syscall(SYS_unshare, 0);
+        else if (strcmp(name, "reboot") == 0)
+                r = syscall(SYS_reboot, 0, 0, 0, NULL); /* bad magic: EINVAL, or EPERM */
+        else if (strcmp(name, "swapoff") == 0)
+                r = syscall(SYS_swapoff, "/nonexistent-swap");
+        else if (strcmp(name, "umount2") == 0)
+                r = syscall(SYS_umount2, "/nonexistent-mount", 0);
+        else if (strcmp(name, "keyctl") == 0)
+                r = syscall(SYS_keyctl, -1, 0, 0, 0, 0); /* bad operation */
+        else
+                die("--try-syscall: unknown system call %s", name);
+        if (r < 0)
+                printf("syscall %s: %s\n", name, go_strerror(errno));
+        else
+                printf("syscall %s: ok\n", name);
+        fflush(stdout);
+}

@@ -178,6 +178,7 @@ static bool hook_params(const struct plan_app *pa, const char *name, struct app_
         xp->workdir = "/";
         xp->no_new_privs = false;
         xp->n_listen_fds = 0;
+        xp->seccomp = NULL; /* handlers run as root, unfiltered, as rkt's units did */
         return true;
 }
 
