@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "aci.h"
+#include "archive-util.h"
 #include "chase.h"
 #include "format-util.h"
 #include "fs-util.h"
@@ -22,8 +23,6 @@
 #include "xattr-util.h"
 
 #define COPY_BLOCK (1 << 20)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 
 /* A stretch of a file's data, kept in the spool. */
 struct segment {

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include "archive-util.h"
 #include "chase.h"
 #include "format-util.h"
 #include "fs-util.h"
@@ -28,8 +29,6 @@
 
 #define MANIFEST_MAX (1 << 20)
 #define READ_BLOCK   (1 << 20)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 
 int aci_sniff(int fd, enum aci_compression *ret, struct rk_error **reterr)
 {

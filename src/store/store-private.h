@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto-util.h"
 #include "store.h"
 
 /* "sha512/<h0h1>/<key>" below cas/blob or cas/imageManifest. */
@@ -39,4 +40,3 @@ int store_db_keys_with_prefix(struct store *s, const char *prefix, char ***ret,
                               struct rk_error **reterr);
 
 /* OpenSSL digest contexts with _cleanup_. */
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
