@@ -63,19 +63,23 @@ static char *labels_to_string(const struct ac_labels *l)
         return strbuf_detach(&sb);
 }
 
-static bool image_has_labels(struct store *s, const struct image_info *img,
-                             const struct ac_labels *labels)
+/*
+ * Whether img is named name (its manifest says so: the row's name is written by members too)
+ * and carries every label of labels.
+ */
+static bool image_matches(struct store *s, const struct image_info *img, const char *name,
+                          const struct ac_labels *labels)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
         struct rk_error *err = NULL;
 
-        if (!labels || labels->n == 0)
-                return true;
         if (store_read_manifest(s, img->key, &m, &err) < 0) {
                 rk_error_free(err);
                 return false;
         }
-        for (size_t i = 0; i < labels->n; i++) {
+        if (!m->name || strcmp(m->name, name) != 0)
+                return false;
+        for (size_t i = 0; labels && i < labels->n; i++) {
                 const char *v = ac_labels_get(&m->labels, labels->items[i].name);
 
                 if (!v || strcmp(v, labels->items[i].value) != 0)
@@ -107,7 +111,7 @@ int store_find_by_name(struct store *s, const char *name, const struct ac_labels
                 return r;
         for (size_t i = 0; i < n; i++)
                 if (strcmp(v[i].name, name) == 0 && image_better(&v[i], best, prefer_latest) &&
-                    image_has_labels(s, &v[i], labels))
+                    image_matches(s, &v[i], name, labels))
                         best = &v[i];
         if (best)
                 *ret_key = xstrdup(best->key);

@@ -188,6 +188,12 @@ int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_err
 int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk_error **reterr);
 /* Removes the tree entry id (under its lock) and clears the tree size of its image. */
 int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr);
+/*
+ * The manifest of the image a tree was rendered from, as its blob has it (the tree store is
+ * root's: unlike D/cas/imageManifest, which members write, what rendering checked).
+ */
+int store_tree_manifest(struct store *s, const char *id, struct image_manifest **ret,
+                        struct rk_error **reterr);
 /* Opens D/cas/tree/<id>/rootfs (O_PATH-free directory fd). */
 int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd, struct rk_error **reterr);
 /* Lists the tree IDs present. */

@@ -138,7 +138,22 @@ print("rewritten")
 """
 
 
-def test_member_cannot_rewrite_the_stage1_manifest(shared, bimg):
+def legacy_mode(rkt, kind, key):
+    """What a store made before image files were read-only has: the file group-writable."""
+    os.chmod(rkt.cas / shard(kind, key), 0o660)
+
+
+def expect_refused_or_real(r, m):
+    """A member's change that landed (a legacy group-writable file) is refused as not the
+    image of its ID; one that did not leaves root's run as it was."""
+    if "rewritten" in m.stdout:
+        assert r.code == 254 and "does not match its ID" in r.err, r
+    else:
+        assert r.code == 0 and "real-stage1" in r.out, r
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_member_cannot_rewrite_the_stage1_manifest(shared, bimg, legacy):
     """Root's image files were 0660 group rkt: a member rewrote the default stage1's
     manifest, adding a dependency (their own image) and pointing the run entrypoint at a
     file of that dependency."""
@@ -147,6 +162,8 @@ def test_member_cannot_rewrite_the_stage1_manifest(shared, bimg):
     r = run_real(rkt, bimg)
     assert r.code == 0, r
     rkt.ok("gc", "--grace-period=0s")
+    if legacy:
+        legacy_mode(rkt, "imageManifest", default_stage1_key())
     dep = build_aci(top / "dep.aci", default_manifest("example.com/member-dep", app=False),
                     {"evil": File(script(marker), mode=0o755)})
     os.chmod(dep.path, 0o644)
@@ -157,7 +174,37 @@ def test_member_cannot_rewrite_the_stage1_manifest(shared, bimg):
     assert m.returncode == 0, m
     r = run_real(rkt, bimg)
     assert not marker.exists(), f"root ran a file of the member's image as its stage1 ({m})"
-    assert r.code == 0 and "real-stage1" in r.out, r
+    expect_refused_or_real(r, m)
+    rkt("gc", "--grace-period=0s")
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_member_cannot_move_the_stage1_entrypoint(shared, bimg, legacy):
+    """The same without a dependency (the tree stays the one rendered): the run entrypoint
+    moved to another file of the stage1 tree."""
+    rkt, top = shared
+    r = run_real(rkt, bimg)
+    assert r.code == 0, r
+    rkt.ok("gc", "--grace-period=0s")
+    if legacy:
+        legacy_mode(rkt, "imageManifest", default_stage1_key())
+    code = """
+import json, sys
+try:
+    f = open(sys.argv[1], "r+")
+except OSError as e:
+    print("refused:", e); sys.exit(0)
+m = json.load(f)
+for a in m["annotations"]:
+    if a["name"] == "coreos.com/rkt/stage1/run":
+        a["value"] = "/gc"
+f.seek(0); f.truncate(); json.dump(m, f); f.close()
+print("rewritten")
+"""
+    m = as_member_py(rkt, code, shard("imageManifest", default_stage1_key()))
+    assert m.returncode == 0, m
+    r = run_real(rkt, bimg)
+    expect_refused_or_real(r, m)
     rkt("gc", "--grace-period=0s")
 
 
@@ -197,7 +244,8 @@ def test_root_owned_blob_under_another_key_is_not_the_stage1(shared, bimg, how):
     rkt("gc", "--grace-period=0s")
 
 
-def test_member_rewriting_a_root_blob_is_caught_at_render(shared, bimg):
+@pytest.mark.parametrize("legacy", [False, True])
+def test_member_rewriting_a_root_blob_is_caught_at_render(shared, bimg, legacy):
     """A member overwrote the bytes of root's stage1 blob (0660 group rkt) before its tree
     was rendered: the render must not extract what is not the image of the ID."""
     rkt, top = shared
@@ -209,6 +257,8 @@ def test_member_rewriting_a_root_blob_is_caught_at_render(shared, bimg):
     for t in rkt.tree_ids():
         subprocess.run(["rm", "-rf", str(rkt.cas / "tree" / t)], check=True)
     hostile = evil_stage1(top / "hostile.aci", marker)
+    if legacy:
+        legacy_mode(rkt, "blob", key)
     code = f"""
 import sys
 try:
@@ -221,10 +271,7 @@ f.truncate(0); f.write({hostile.tar!r}); f.close(); print("rewritten")
     assert m.returncode == 0, m
     r = run_real(rkt, bimg)
     assert not marker.exists(), f"root rendered and ran a rewritten stage1 blob ({m.stdout})"
-    if "rewritten" in m.stdout:
-        assert r.code == 254 and "does not match its ID" in r.err, r
-    else:
-        assert r.code == 0 and "real-stage1" in r.out, r
+    expect_refused_or_real(r, m)
     rkt("gc", "--grace-period=0s")
 
 
@@ -330,11 +377,14 @@ print("rewritten")
 """
 
 
-def test_member_cannot_grant_capabilities_to_roots_app_image(shared, bimg):
+@pytest.mark.parametrize("legacy", [False, True])
+def test_member_cannot_grant_capabilities_to_roots_app_image(shared, bimg, legacy):
     """Root fetched an app image; a member rewrote its stored manifest (0660 group rkt) so
     that the app asks for CAP_SYS_ADMIN: root's next run of the image must not grant it."""
     rkt, top = shared
     key = rkt.fetch(bimg.path)
+    if legacy:
+        legacy_mode(rkt, "imageManifest", key)
     m = as_member_py(rkt, REWRITE_APP, shard("imageManifest", key))
     assert m.returncode == 0, m
     r = rkt(INSECURE, "run", "--net=host", key, "--exec=/bin/grep", "--", "CapEff",
@@ -342,7 +392,10 @@ def test_member_cannot_grant_capabilities_to_roots_app_image(shared, bimg):
     cap_sys_admin = 1 << 21
     eff = [int(ln.split()[1], 16) for ln in r.out.splitlines() if ln.startswith("CapEff")]
     assert not (eff and eff[0] & cap_sys_admin), f"the member's isolator was applied ({m})"
-    assert r.code == 0 and eff, r
+    if "rewritten" in m.stdout:
+        assert r.code == 254 and "does not match its ID" in r.err, r
+    else:
+        assert r.code == 0 and eff, r
     rkt("gc", "--grace-period=0s")
 
 
