@@ -181,8 +181,8 @@ static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool 
         if (r >= 0)
                 r = store_read_manifest(s, key, &m, reterr);
         if (r >= 0)
-                r = prepare_image(s, p, key, m, "stage1TreeStoreID", "stage1/rootfs", NULL,
-                                  overlay, &manifest, reterr);
+                r = prepare_image(s, p, key, m, "stage1TreeStoreID", "stage1/rootfs", NULL, overlay,
+                                  &manifest, reterr);
         if (r >= 0) /* its entrypoints: the verified manifest's */
                 r = write_pod_file(p->fd, "stage1/manifest", manifest, 0640, reterr);
         if (r >= 0)

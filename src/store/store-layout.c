@@ -8,7 +8,10 @@
  * are opened without following a symlink and taken over by root. Runs in: stage0.
  */
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,22 +40,55 @@ static const struct {
         {"locks", 02750},
 };
 
-/*
- * Root only: the directory fd (named what in messages) must be root's; its mode becomes
- * mode (stores made before the sticky bits get them) and its group the store's.
- */
-static int check_root_dir(struct store *s, int fd, const char *what, mode_t mode,
-                          struct rk_error **reterr)
+/* Creates path below D with exactly mode and the store's group; an existing one is kept. */
+static int make_dir(struct store *s, const char *path, mode_t mode)
 {
+        if (mkdirat(s->dir_fd, path, mode) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        store_chown(s, s->dir_fd, path);
+        return RET_NERRNO(fchmodat(s->dir_fd, path, mode, 0));
+}
+
+/*
+ * Root only: what a member put where a root-only directory belongs (they could, in D/cas,
+ * before it was sticky): moved aside, never used or removed by root. Returns 0 or -errno.
+ */
+static int move_aside(struct store *s, const char *path)
+{
+        for (int attempt = 0; attempt < 16; attempt++) {
+                uint64_t rnd;
+                _cleanup_free_ char *aside = NULL;
+
+                if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                        return -errno;
+                aside = xasprintf("%s.untrusted-%016" PRIx64, path, rnd);
+                if (renameat2(s->dir_fd, path, s->dir_fd, aside, RENAME_NOREPLACE) == 0) {
+                        log_warning("warning: %s/%s was not root's; moved to %s/%s", s->dir, path,
+                                    s->dir, aside);
+                        return 0;
+                }
+                if (errno != EEXIST)
+                        return -errno;
+        }
+        return -EEXIST;
+}
+
+/*
+ * Root only: the directory path must be root's; its mode becomes mode (stores made before
+ * the sticky bits get them) and its group the store's. Returns 1 when it is not root's.
+ */
+static int check_root_dir(struct store *s, const char *path, mode_t mode, struct rk_error **reterr)
+{
+        _cleanup_free_ char *what = xasprintf("%s/%s", s->dir, path);
+        _cleanup_close_ int fd = open_dir_nofollow(s->dir_fd, path);
         struct stat st;
 
-        if (fstat(fd, &st) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot check %s", what);
+        if (fd == -ELOOP || fd == -ENOTDIR)
+                return 1;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return rk_error_set_errno(reterr, fd < 0 ? -fd : errno, "cannot check %s", what);
         if (st.st_uid != 0)
-                return rk_error_set(reterr, EPERM,
-                                    "%s is owned by uid %u, not root: the store may have been "
-                                    "tampered with (remove it to start over)",
-                                    what, (unsigned)st.st_uid);
+                return 1;
         if (s->gid != (gid_t)-1 && st.st_gid != s->gid && fchown(fd, 0, s->gid) < 0)
                 log_debug("cannot give %s to group rkt: %m", what);
         if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
@@ -60,42 +96,51 @@ static int check_root_dir(struct store *s, int fd, const char *what, mode_t mode
         return 0;
 }
 
+/*
+ * One directory of the layout. Members never create a directory only root writes (root's
+ * would then be theirs). For root: a shared directory that is not root's is an error (it
+ * holds the group's data: the store was tampered with); a root-only one is moved aside and
+ * made again.
+ */
+static int prepare_dir(struct store *s, const char *path, mode_t mode, struct rk_error **reterr)
+{
+        bool shared = mode & 0020;
+        int r;
+
+        if (geteuid() != 0 && !shared)
+                return 0;
+        for (int attempt = 0; attempt < 2; attempt++) {
+                r = make_dir(s, path, mode);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "cannot create the store in %s",
+                                                  s->dir);
+                if (geteuid() != 0)
+                        return 0;
+                r = check_root_dir(s, path, mode, reterr);
+                if (r <= 0)
+                        return r;
+                if (shared)
+                        break;
+                r = move_aside(s, path);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "cannot move %s/%s aside", s->dir,
+                                                  path);
+        }
+        return rk_error_set(reterr, EPERM,
+                            "%s/%s is not a directory of root's: the store may have been tampered "
+                            "with (remove it to start over)",
+                            s->dir, path);
+}
+
 int store_layout_prepare(struct store *s, struct rk_error **reterr)
 {
-        bool root = geteuid() == 0;
         mode_t old = umask(0);
         int r = 0;
 
-        for (size_t i = 0; i < ELEMENTSOF(store_dirs) && r >= 0; i++) {
-                const char *path = store_dirs[i].path;
-                _cleanup_free_ char *what = xasprintf("%s/%s", s->dir, path);
-                _cleanup_close_ int fd = -EBADF;
-
-                if (mkdirat(s->dir_fd, path, store_dirs[i].mode) == 0) {
-                        store_chown(s, s->dir_fd, path);
-                        r = RET_NERRNO(fchmodat(s->dir_fd, path, store_dirs[i].mode, 0));
-                } else if (errno != EEXIST)
-                        r = -errno;
-                if (r < 0 || !root)
-                        continue;
-                fd = open_dir_nofollow(s->dir_fd, path);
-                if (fd < 0) {
-                        umask(old);
-                        return rk_error_set_errno(reterr, -fd,
-                                                  "%s is not a directory: the store may have been "
-                                                  "tampered with",
-                                                  what);
-                }
-                r = check_root_dir(s, fd, what, store_dirs[i].mode, reterr);
-                if (r < 0) {
-                        umask(old);
-                        return r;
-                }
-        }
+        for (size_t i = 0; i < ELEMENTSOF(store_dirs) && r >= 0; i++)
+                r = prepare_dir(s, store_dirs[i].path, store_dirs[i].mode, reterr);
         umask(old);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "cannot create the store in %s", s->dir);
-        return 0;
+        return r;
 }
 
 /*
@@ -200,7 +245,8 @@ int store_open_index_file(struct store *s, struct rk_error **reterr)
         if (geteuid() != 0 || st.st_uid == 0)
                 return 0;
         /* a member's index (they opened the store first): root's from now on */
-        if (fchown(fd, 0, s->gid) < 0 || fstatat(dfd, "store.sqlite", &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+        if (fchown(fd, 0, s->gid) < 0 ||
+            fstatat(dfd, "store.sqlite", &now, AT_SYMLINK_NOFOLLOW) < 0 ||
             now.st_ino != st.st_ino || now.st_dev != st.st_dev)
                 return rk_error_set(reterr, EBUSY, "cannot take over %s", what);
         return 0;

@@ -24,10 +24,10 @@ static int list_keys(struct store *s, const char *top, char ***keys)
         if (!(d = fdopendir(fd)))
                 return safe_close(fd), -errno;
         while ((de = readdir(d))) {
-                int sub = de->d_name[0] == '.' ? -1
-                                               : openat(dirfd(d), de->d_name,
-                                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                                O_CLOEXEC);
+                int sub = de->d_name[0] == '.'
+                                  ? -1
+                                  : openat(dirfd(d), de->d_name,
+                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 DIR *sd = sub >= 0 ? fdopendir(sub) : NULL;
                 struct dirent *k;
 

@@ -42,7 +42,7 @@ static int dep_resolve(struct store *s, const struct ac_dependency *d, char **re
         if (d->image_id && d->image_id[0])
                 r = store_resolve_key(s, d->image_id, ret_key, reterr);
         else
-                r = store_find_by_name(s, d->image_name, &d->labels, ret_key, reterr);
+                r = store_find_dependency(s, d->image_name, &d->labels, ret_key, reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "cannot find dependency \"%s\" in the local store",
                                      d->image_name);
@@ -242,8 +242,7 @@ int render_list_extract(struct store *s, const struct render_list *l, size_t fro
                 whitelist_for(l, i, &wl);
                 r = walk_blob_verified(s, l->items[i].key, &w, reterr);
                 if (r >= 0)
-                        r = check_blob_manifest(l->items[i].key, &w, l->items[i].manifest,
-                                                reterr);
+                        r = check_blob_manifest(l->items[i].key, &w, l->items[i].manifest, reterr);
                 if (r >= 0 && i == 0) {
                         free(rs->manifest);
                         rs->manifest = TAKE_PTR(w.manifest);
@@ -360,6 +359,21 @@ static int store_render_list(struct store *s, const char *key, struct render_lis
         if (r < 0)
                 image_manifest_free(m);
         return r;
+}
+
+int store_render_keys(struct store *s, const char *key, char ***ret, struct rk_error **reterr)
+{
+        struct render_list l = {0};
+        char **keys = NULL;
+        int r = store_render_list(s, key, &l, reterr);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l.n; i++)
+                strv_push(&keys, l.items[i].key);
+        render_list_done(&l);
+        *ret = keys;
+        return 0;
 }
 
 int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_error **reterr)

@@ -119,6 +119,13 @@ int store_resolve_key(struct store *s, const char *prefix, char **ret_key,
 int store_find_by_name(struct store *s, const char *name, const struct ac_labels *labels,
                        char **ret_key, struct rk_error **reterr);
 /*
+ * A dependency named name with labels, as store_find_by_name(), except that for root an
+ * image root imported is taken before any other: the dependencies of what root renders
+ * (its stage1's, a privileged app's) are found by name, and members import images too.
+ */
+int store_find_dependency(struct store *s, const char *name, const struct ac_labels *labels,
+                          char **ret_key, struct rk_error **reterr);
+/*
  * Resolves an `image` subcommand argument: an ID/prefix when it parses as "sha512-…", else
  * an appc name with ":version" and ",label=value" parts (SPEC.md §3.17).
  */
@@ -179,6 +186,8 @@ int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, 
  * error naming it.
  */
 int store_render(struct store *s, const char *key, char **ret_id, struct rk_error **reterr);
+/* The images key renders from: key, then its dependencies as rendering finds them (strv). */
+int store_render_keys(struct store *s, const char *key, char ***ret, struct rk_error **reterr);
 /* The tree ID key renders to (needs the dependencies in the store). */
 int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_error **reterr);
 /*
