@@ -16,6 +16,7 @@
 #include "elf-check.h"
 #include "fd-util.h"
 #include "fs-util.h"
+#include "seccomp.h"
 #include "strv.h"
 
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app)
@@ -116,6 +117,8 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
         int r;
 
         close_inherited_fds(p);
+        if (p->deny_keyrings && (r = seccomp_deny_keyrings()) < 0 && r != -EOPNOTSUPP)
+                fail(p, r, "installing the system call filter");
         if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj)) < 0)
                 fail(p, r, "setting oom_score_adj");
         r = set_creds(p);

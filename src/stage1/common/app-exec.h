@@ -25,6 +25,8 @@ struct app_exec_params {
         const char *prefix; /* message prefix, e.g. "stage1" */
         int n_listen_fds;   /* fds 3..3+n-1 are the app's socket-activated sockets */
         int keep_fd;        /* one more descriptor the app inherits (fly: the pod lock), or -1 */
+        bool deny_keyrings; /* seccomp_deny_keyrings() (native, unless --insecure-options=seccomp)
+                             */
 };
 
 /*
@@ -41,9 +43,9 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
  * Applies p and execs. First closes every descriptor but stdin, stdout, stderr, keep_fd and
  * the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this pid): nothing
  * of ours may be reachable through /proc/self/fd once the working directory is entered or
- * the program runs. Never returns: on failure prints a message on stderr and exits 254;
- * when the executable does not exist prints `Error: Unable to open "<path>": No such file
- * or directory` on stdout and exits 203.
+ * the program runs; then installs the keyring filter (deny_keyrings) while still privileged. Never
+ * returns: on failure prints a message on stderr and exits 254; when the executable does not exist
+ * prints `Error: Unable to open "<path>": No such file or directory` on stdout and exits 203.
  */
 _noreturn_ void app_exec(const struct app_exec_params *p);
 

@@ -127,7 +127,8 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
                                           .caps = pa->caps,
                                           .prefix = "stage1",
                                           .n_listen_fds = n_listen,
-                                          .keep_fd = -1};
+                                          .keep_fd = -1,
+                                          .deny_keyrings = !p->args.disable_seccomp};
         app_exec_params_from_isolators(&pa->xp, a->app);
         return 0;
 }

@@ -26,6 +26,7 @@
 #include "fd-util.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
+#include "seccomp.h"
 #include "strv.h"
 
 #define STOP_TIMEOUT_SEC 10
@@ -446,6 +447,8 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
 
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         close_host_fds(p);
+        if (keyring_new_session() < 0) /* not the session keyring rkt was called in */
+                fprintf(stderr, "stage1: creating the pod's session keyring: %m\n");
         signal(SIGTERM, noop_handler);
         signal(SIGINT, noop_handler);
         signal(SIGHUP, noop_handler);
