@@ -174,11 +174,11 @@ void do_exchange_loop(const char *arg)
                         die("renameat2 %s %s: %s", a, b, go_strerror(errno));
 }
 
-#define KEYCTL_GET_KEYRING_ID   0
-#define KEYCTL_DESCRIBE         6
-#define KEYCTL_LINK             8
-#define KEYCTL_READ             11
-#define KEYCTL_GET_PERSISTENT   22
+#define KEYCTL_GET_KEYRING_ID    0
+#define KEYCTL_DESCRIBE          6
+#define KEYCTL_LINK              8
+#define KEYCTL_READ              11
+#define KEYCTL_GET_PERSISTENT    22
 #define KEY_SPEC_SESSION_KEYRING (-3)
 #define KEY_SPEC_USER_KEYRING    (-4)
 
