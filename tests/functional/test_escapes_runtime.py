@@ -3,13 +3,18 @@
 host escapes"): kernel objects an app running as root in the pod shares with root on the
 host because its uid is the same."""
 import os
+import re
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from podtest import FLY, flyns, flypods, img, needs_root, pods  # noqa: F401
+from mdsutil import mds  # noqa: F401
+from podtest import img, needs_root, pods  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -68,3 +73,43 @@ def test_app_cannot_read_roots_keyrings(pods, img, tmp_path, via):
     assert r.returncode == 0 and "keyrings done" in r.stdout, r
     assert f"session-secret-{tag}" not in r.stdout, r.stdout
     assert f"user-secret-{tag}" not in r.stdout, r.stdout
+
+
+@pytest.fixture
+def open_mdspods(mds):
+    """Pods in the host's network (where the metadata service listens) under a directory
+    every user may traverse: what other users reach of them is what the test checks."""
+    from podtest import Pods, _finish
+    top = Path(tempfile.mkdtemp(prefix="rkt-esc-mds-", dir="/tmp"))
+    os.chmod(top, 0o755)
+    p = Pods(top, offline=False)
+    for d in (p.local, p.system, p.user):
+        os.chmod(d, 0o755)
+    yield p
+    try:
+        _finish(p)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_mds_token_is_the_pods_alone(open_mdspods, mds, img):
+    """The metadata service token of a pod is what lets a client read the pod's metadata and
+    sign as the pod: it must not be in what any user can read (every process's command line)
+    nor in a file a member of group rkt can read."""
+    from test_escapes import as_member
+    pods = open_mdspods
+    p = pods.start("--mds-register", img.path, "--exec=/bin/sleep", "--", "60")
+    pods.wait_ready(p.uuid)
+    m = re.search(rf"PUT /pods/{p.uuid}\?token=([0-9a-f]+)", mds.stderr())
+    assert m, mds.stderr()
+    token = m.group(1)
+    anyone = subprocess.run(["setpriv", "--reuid=4243", "--regid=4243", "--clear-groups",
+                             "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"],
+                            capture_output=True, text=True, timeout=60)
+    assert token not in anyone.stdout, "the token is in a command line every user reads"
+    (pod,) = list((pods.dir / "pods").glob(f"*/{p.uuid}"))
+    member = subprocess.run(as_member() + ["grep", "-r", "-l", "-s", token, str(pod)],
+                            capture_output=True, text=True, timeout=60)
+    assert member.stdout == "", f"a member of group rkt reads the token in {member.stdout}"
+    pods("stop", p.uuid)
+    p.wait(timeout=30)
