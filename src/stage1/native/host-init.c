@@ -114,7 +114,8 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
                                           .prefix = "stage1",
                                           .n_listen_fds = n_listen,
                                           .keep_fd = -1,
-                                          .seccomp = &pa->seccomp};
+                                          .seccomp = &pa->seccomp,
+                                          .deny_keyrings = !p->args.disable_seccomp};
         app_exec_params_from_isolators(&pa->xp, a->app);
         return 0;
 }
