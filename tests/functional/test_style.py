@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """House-style checks that CI enforces on every C file (STYLE.md §3.10, §3.11)."""
+import re
 import shutil
 import subprocess
 
@@ -33,3 +34,24 @@ def test_every_c_file_has_spdx_header():
 def test_c_files_stay_small():
     big = [(str(f), n) for f in c_files() if (n := len(f.read_text().splitlines())) > 1500]
     assert not big
+
+
+def test_headers_have_unique_basenames():
+    # one include path per module: two headers with the same name would make an #include
+    # mean whichever module's directory comes first
+    seen = {}
+    for f in c_files():
+        if f.suffix == ".h" and "src" in f.relative_to(ROOT).parts[:1]:
+            seen.setdefault(f.name, []).append(str(f.relative_to(ROOT)))
+    assert not {name: paths for name, paths in seen.items() if len(paths) > 1}
+
+
+def test_meson_subdirs_keep_top_level_variables():
+    # a subdir assigning a top-level variable changes it for every subdir after it
+    assign = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\+)?=(?!=)", re.M)
+    top = set(assign.findall((ROOT / "meson.build").read_text()))
+    out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "*/meson.build"],
+                         capture_output=True, text=True, check=True).stdout
+    bad = [(f, name) for f in out.split()
+           for name in assign.findall((ROOT / f).read_text()) if name in top]
+    assert not bad

@@ -9,7 +9,7 @@
 #include "fs-util.h"
 #include "json-util.h"
 #include "parse-util.h"
-#include "pod.h"
+#include "stage1-pod.h"
 #include "strv.h"
 
 enum flag_type { FLAG_BOOL, FLAG_STRING };

@@ -21,11 +21,11 @@
 #include "caps.h"
 #include "fd-util.h"
 #include "fs-util.h"
-#include "mds.h"
 #include "mount-util.h"
 #include "parse-util.h"
-#include "pod.h"
 #include "root-path.h"
+#include "stage1-mds.h"
+#include "stage1-pod.h"
 #include "strv.h"
 #include "volumes.h"
 

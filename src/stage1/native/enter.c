@@ -25,8 +25,8 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "json-util.h"
-#include "pod.h"
 #include "root-path.h"
+#include "stage1-pod.h"
 #include "strv.h"
 
 struct enter_args {

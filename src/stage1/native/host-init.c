@@ -27,11 +27,11 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "log.h"
-#include "mds.h"
 #include "missing-syscall.h"
 #include "parse-util.h"
 #include "pod-plan.h"
 #include "root-path.h"
+#include "stage1-mds.h"
 #include "strv.h"
 
 _noreturn_ static void die(struct rk_error *e, int code)
