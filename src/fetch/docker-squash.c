@@ -544,6 +544,7 @@ static int write_node(struct writer *w, const struct node *n, const char *path,
 {
         const struct content *c = n->content;
         bool link = false;
+        int r;
 
         archive_entry_clear(w->e);
         archive_entry_set_pathname(w->e, path);
@@ -571,8 +572,9 @@ static int write_node(struct writer *w, const struct node *n, const char *path,
                 if (n->inode)
                         w->first_path[n->inode] = xstrdup(path);
         }
-        if (write_header(w, reterr) < 0)
-                return -EIO;
+        r = write_header(w, reterr);
+        if (r < 0)
+                return r;
         return S_ISREG(n->v.mode) && !link ? write_data(w, c, reterr) : 0;
 }
 
@@ -650,13 +652,15 @@ static void add_dev_links(struct squash *sq)
 static int write_manifest(struct writer *w, const char *json, struct rk_error **reterr)
 {
         size_t len = strlen(json);
+        int r;
 
         archive_entry_clear(w->e);
         archive_entry_set_pathname(w->e, "manifest");
         archive_entry_set_mode(w->e, S_IFREG | 0644);
         archive_entry_set_size(w->e, (la_int64_t)len);
-        if (write_header(w, reterr) < 0)
-                return -EIO;
+        r = write_header(w, reterr);
+        if (r < 0)
+                return r;
         if (archive_write_data(w->a, json, len) != (la_ssize_t)len)
                 return write_failed(w, reterr);
         return 0;

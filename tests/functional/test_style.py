@@ -55,3 +55,36 @@ def test_meson_subdirs_keep_top_level_variables():
     bad = [(f, name) for f in out.split()
            for name in assign.findall((ROOT / f).read_text()) if name in top]
     assert not bad
+
+
+def statements(text):
+    """The statements of C source, whitespace collapsed, '{' and '}' as their own items."""
+    out, cur = [], ""
+    for tok in re.split(r"([;{}])", re.sub(r"/\*.*?\*/", " ", text, flags=re.S)):
+        cur += tok
+        if tok in (";", "{", "}"):
+            out.append(" ".join(cur.split()))
+            cur = ""
+    return out
+
+
+def test_no_literal_errno_once_the_error_is_set():
+    # src/basic/error.h: once reterr is set, return what set it (its -errnum), not a literal
+    sets_error = re.compile(r"\b(rk_error_set\w*\(reterr|\w+\([^;]*\breterr\))")
+    literal = re.compile(r"^(?:\S.*\)\s*)?return -E[A-Z0-9]+;$")
+    bad = []
+    for f in c_files():
+        if f.suffix != ".c":
+            continue
+        stmts = statements(f.read_text())
+        for i, s in enumerate(stmts):
+            if not literal.match(s):
+                continue
+            for prev in reversed([s] + stmts[max(0, i - 3):i]):
+                if prev == "}" or (prev != s and prev.startswith("return")):
+                    break
+                head = prev[:prev.rfind("return")] if prev == s else prev
+                if sets_error.search(head):
+                    bad.append(f"{f.relative_to(ROOT)}: {s}")
+                    break
+    assert not bad
