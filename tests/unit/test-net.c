@@ -2,11 +2,13 @@
 /* Unit tests for src/net without plugins or namespaces: net.d loading, --net selection,
  * resolv.conf bodies. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "net-private.h"
 #include "net.h"
 #include "tap.h"
 
@@ -263,6 +265,57 @@ TEST(resolv_conf_bodies)
         ASSERT_NULL(net_resolv_conf("# hdr", empty));
         json_decref(dns);
         json_decref(empty);
+}
+
+/*
+ * A plugin that writes its signal masks (read by the shell itself: a child would race with
+ * the shell's own forks, around which it blocks signals) and open descriptors to
+ * $TEST_PLUGIN_OUT.
+ */
+#define RECORDING_PLUGIN                                                          \
+        "#!/bin/sh\n"                                                             \
+        "while read -r k v; do case $k in Sig[BI]*) echo \"$k $v\";; esac; done " \
+        "< /proc/$$/status > \"$TEST_PLUGIN_OUT\"\n"                              \
+        "echo \"fds $(ls /proc/$$/fd | tr '\\n' ' ')\" >> \"$TEST_PLUGIN_OUT\"\n" \
+        "echo '{\"cniVersion\":\"0.1.0\"}'\n"
+
+TEST(plugins_start_with_default_signals_and_only_stdio)
+{
+        _cleanup_free_ char *d = tmpdir(), *plugin = xasprintf("%s/recorder", d);
+        _cleanup_free_ char *out = xasprintf("%s/out", d), *seen = NULL;
+        struct cni_call call = {.command = "ADD",
+                                .container_id = "c",
+                                .netns = "/nonexistent",
+                                .ifname = "eth0",
+                                .path = d,
+                                .version = "0.1.0"};
+        struct rk_error *e = NULL;
+        json_t *result = NULL;
+        sigset_t usr1, saved;
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        put(d, "recorder", RECORDING_PLUGIN);
+        ASSERT_OK(chmod(plugin, 0755));
+        ASSERT_OK(setenv("TEST_PLUGIN_OUT", out, 1));
+        /* what a careless caller of rkt may leave: a blocked and an ignored signal, an fd */
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        ASSERT_OK(sigprocmask(SIG_BLOCK, &usr1, &saved));
+        signal(SIGUSR2, SIG_IGN);
+        ASSERT_OK(dup2(fd, 57));
+        close(fd);
+        int r = cni_exec(plugin, &call, "{}", 2, &result, &e);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        signal(SIGUSR2, SIG_DFL);
+        close(57);
+        ASSERT_OK(r);
+        json_decref(result);
+        ASSERT_OK(read_file_at(AT_FDCWD, out, 4096, &seen, NULL));
+        ASSERT_CONTAINS(seen, "SigBlk: 0000000000000000\n");
+        ASSERT_CONTAINS(seen, "SigIgn: 0000000000000000\n");
+        ASSERT_CONTAINS(seen, "fds 0 1 ");
+        ASSERT_FALSE(strstr(seen, " 57 "));
+        rm_rf_at(AT_FDCWD, d);
 }
 
 TAP_MAIN

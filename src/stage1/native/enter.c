@@ -25,6 +25,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "json-util.h"
+#include "process-util.h"
 #include "root-path.h"
 #include "stage1-pod.h"
 #include "strv.h"
@@ -190,11 +191,12 @@ int main(int argc, char **argv)
                                      .caps = caps_for_app(app->app, caps_disabled()),
                                      .prefix = "enter",
                                      .keep_fd = -1};
-        pid_t pid = fork();
-        if (pid < 0 && rk_error_set_errno(&e, errno, "fork") < 0)
+        pid_t pid;
+        int r = safe_fork("enter", FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
+        if (r < 0 && rk_error_set_errno(&e, -r, "fork") < 0)
                 fail(e);
-        if (pid == 0) {
-                int r = enter_root_pivot(app->rootfs_in_pod);
+        if (r == 0) {
+                r = enter_root_pivot(app->rootfs_in_pod);
                 if (r < 0 && rk_error_set_errno(&e, -r, "entering the app's root") < 0)
                         fail(e);
                 if (root_find_exec(AT_FDCWD, a.cmd[0], app_env_get(env, "PATH"), &exe) == 0)
@@ -202,8 +204,7 @@ int main(int argc, char **argv)
                 app_exec(&xp);
         }
         signal(SIGINT, SIG_IGN);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return 254;
+        if (wait_for_pid(pid, &status) < 0)
+                return 254;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

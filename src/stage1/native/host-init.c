@@ -411,7 +411,8 @@ static int open_pty(int *ret_master, int *ret_slave, char ret_name[static 64])
  * Creates the pod init, in its cgroup2 cgroup from the start where the kernel can
  * (CLONE_INTO_CGROUP, Linux 5.7): writing a pid to cgroup.procs costs an RCU grace period
  * (8-22 ms here), in v1 and v2 alike. Sets p->into_cgroup (also in the child's copy).
- * Fork-like raw clones: no threads exist in this process.
+ * Fork-like raw clones: no threads exist in this process. Not safe_fork(), which forks
+ * without namespaces or a cgroup; the pod init's own setup is pod_init_run()'s.
  */
 static pid_t clone_pod(struct pod_plan *p)
 {

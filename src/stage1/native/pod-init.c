@@ -26,6 +26,7 @@
 #include "fd-util.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
+#include "process-util.h"
 #include "strv.h"
 
 #define STOP_TIMEOUT_SEC 10
@@ -88,17 +89,13 @@ static void pivot_to_stage1(const struct pod_plan *p)
                 init_die_errno(errno, "pivot_root into the stage1 rootfs");
 }
 
-/* Runs in: a child of pod init. Resets what pod init changed for itself. */
+/*
+ * Runs in: a child of pod init. Resets what pod init changed for itself, and what it
+ * inherited (every signal default and unblocked, as safe_fork()'s FORK_RESET_SIGNALS).
+ */
 static void child_reset(const struct pod_plan *p)
 {
-        sigset_t all;
-
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGCHLD, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        sigfillset(&all);
-        sigprocmask(SIG_UNBLOCK, &all, NULL);
+        (void)signals_reset_all();
         (void)setsid();
         if (p->tty_fd >= 0) {
                 for (int i = 0; i < 3; i++)
@@ -112,7 +109,8 @@ static void child_reset(const struct pod_plan *p)
 /*
  * Runs in: pod init. fork() for a child of app pa: with p->into_cgroup the child starts in
  * the app's cgroup2 cgroup (clone3 CLONE_INTO_CGROUP), so joining it costs no migration.
- * A fork-like raw clone: pod init has no threads.
+ * A fork-like raw clone: pod init has no threads. Not safe_fork(), which forks without a
+ * cgroup; the child's own setup (signals, session, terminal, cgroups, root) is app_child()'s.
  */
 static pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa)
 {
