@@ -49,6 +49,10 @@ int cli_parse_pod_format(const char *arg, void *value, char **ret_msg);
  */
 int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr);
 
+/* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent) that list
+ * and status print. malloc'd. */
+char *cli_pod_networks(const struct pod *p);
+
 /* Reads and parses P/pod; on failure sets reterr ("error reading pod manifest", "invalid
  * pod manifest"). */
 int cli_pod_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr);

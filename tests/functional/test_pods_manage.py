@@ -197,6 +197,19 @@ def test_list_json_networks_of_running_pod(rkt):
     assert "172.16.28.9" in rkt.ok("status", p.uuid).out
 
 
+def test_net_info_keys_read_as_rkt_read_them(rkt):
+    # rkt read P/net-info.json with Go's encoding/json: a key names a field whatever its case
+    net = [{"NetName": "default", "IfName": "eth0", "IP": "172.16.28.9", "extra": 1}]
+    p = make_pod(rkt.dir, "run", created=T0, pid=T0, net_info=net)
+    with LockHolder(p.path):
+        pod = json.loads(rkt.ok("list", "--format=json").out)[0]
+        assert pod["networks"] == [{"netName": "default", "netConf": "", "pluginPath": "",
+                                    "ifName": "eth0", "ip": "172.16.28.9", "args": "",
+                                    "mask": ""}]
+        assert "\tdefault:ip4=172.16.28.9" in rkt.ok("list", "--no-legend").out
+        assert status(rkt, p.uuid)["networks"] == "default:ip4=172.16.28.9"
+
+
 def test_list_and_status_as_unprivileged_reader():
     top = Path(tempfile.mkdtemp(prefix="rkt-pod-reader-", dir="/tmp"))
     try:

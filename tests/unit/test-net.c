@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "json-util.h"
+#include "net-info.h"
 #include "net-private.h"
 #include "net.h"
 #include "tap.h"
@@ -315,6 +317,100 @@ TEST(plugins_start_with_default_signals_and_only_stdio)
         ASSERT_CONTAINS(seen, "SigIgn: 0000000000000000\n");
         ASSERT_CONTAINS(seen, "fds 0 1 ");
         ASSERT_FALSE(strstr(seen, " 57 "));
+        rm_rf_at(AT_FDCWD, d);
+}
+
+/* P/net-info.json as the stage1 wrote it before the record had a type (bytes of a real pod's,
+ * paths shortened): a single-plugin network with port forwarding, then a list. */
+#define NET_INFO_BYTES                                                                     \
+        "[{\"netName\":\"default\",\"netConf\":\"/p/net/99-default.conf\",\"pluginPath\":" \
+        "\"/usr/lib/cni/ptp\",\"ifName\":\"eth0\",\"ip\":\"172.16.28.180\",\"args\":\"\"," \
+        "\"mask\":\"////AA==\",\"cniPath\":\"/l/net.d:/usr/lib/cni\",\"list\":false,"      \
+        "\"result\":{\"cniVersion\":\"0.1.0\",\"ip4\":{\"ip\":\"172.16.28.180/24\","       \
+        "\"gateway\":\"172.16.28.1\",\"routes\":[{\"dst\":\"0.0.0.0/0\"}]},\"dns\":{}},"   \
+        "\"portmapConf\":\"/p/net/default.portmap.json\"},"                                \
+        "{\"netName\":\"l\",\"netConf\":\"/p/net/30-l.conflist\",\"pluginPath\":\"\","     \
+        "\"ifName\":\"eth1\",\"ip\":\"10.9.0.2\",\"args\":\"K=V\",\"mask\":\"//8AAA==\","  \
+        "\"cniPath\":\"/usr/lib/cni\",\"list\":true,\"portMappings\":[{\"hostPort\":8080," \
+        "\"containerPort\":80,\"protocol\":\"tcp\"}],\"result\":{\"cniVersion\":\"0.4.0\"}}]"
+
+static int write_net_info(const char *dir, const char *text)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return write_file_replace_at(fd, NET_INFO_FILE, text, strlen(text), 0644, 0);
+}
+
+TEST(net_info_reads_and_writes_the_same_bytes)
+{
+        _cleanup_free_ char *d = tmpdir(), *bytes = NULL;
+        _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct net_info info;
+
+        ASSERT_OK(write_net_info(d, NET_INFO_BYTES));
+        ASSERT_OK(net_info_read(fd, &info));
+        ASSERT_EQ(info.n, 2);
+        ASSERT_STREQ(info.entries[0].net_name, "default");
+        ASSERT_STREQ(info.entries[0].ip, "172.16.28.180");
+        ASSERT_STREQ(info.entries[0].portmap_conf, "/p/net/default.portmap.json");
+        ASSERT_FALSE(info.entries[0].list);
+        ASSERT_NULL(info.entries[0].port_mappings);
+        ASSERT_TRUE(info.entries[1].list);
+        ASSERT_EQ(json_array_size(info.entries[1].port_mappings), 1);
+        ASSERT_STREQ(info.entries[1].args, "K=V");
+        ASSERT_OK(unlinkat(fd, NET_INFO_FILE, 0));
+        ASSERT_OK(net_info_write(fd, &info));
+        ASSERT_OK(read_file_at(fd, NET_INFO_FILE, 1 << 20, &bytes, NULL));
+        ASSERT_STREQ(bytes, NET_INFO_BYTES);
+        net_info_done(&info);
+        rm_rf_at(AT_FDCWD, d);
+}
+
+TEST(net_info_in_rkts_form_and_as_rkt_wrote_it)
+{
+        _cleanup_free_ char *d = tmpdir(), *out = NULL;
+        _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_json_ json_t *j = NULL;
+        struct net_info info;
+
+        /* rkt's own record: its members only, an IP and mask as Go marshalled them */
+        ASSERT_OK(write_net_info(d, "[{\"netName\":\"default\",\"netConf\":\"/c\",\"pluginPath\":"
+                                    "\"/ptp\",\"ifName\":\"eth0\",\"ip\":\"172.16.28.2\","
+                                    "\"args\":\"\",\"mask\":\"////AA==\"}]"));
+        ASSERT_OK(net_info_read(fd, &info));
+        ASSERT_NULL(info.entries[0].cni_path);
+        ASSERT_NULL(info.entries[0].result);
+        net_info_done(&info);
+        ASSERT_OK(write_net_info(d, NET_INFO_BYTES));
+        ASSERT_OK(net_info_read(fd, &info));
+        j = net_info_to_rkt_json(&info);
+        out = json_dump_go(json_array_get(j, 1), false);
+        ASSERT_STREQ(out, "{\"netName\":\"l\",\"netConf\":\"/p/net/30-l.conflist\",\"pluginPath\":"
+                          "\"\",\"ifName\":\"eth1\",\"ip\":\"10.9.0.2\",\"args\":\"K=V\","
+                          "\"mask\":\"//8AAA==\"}");
+        net_info_done(&info);
+        rm_rf_at(AT_FDCWD, d);
+}
+
+TEST(net_info_absent_or_not_a_record)
+{
+        _cleanup_free_ char *d = tmpdir();
+        _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        static const char *const bad[] = {"{}", "[1]", "[{\"ip\":4}]",
+                                          "[{\"ip\":\"a\",\"IP\":\"b\"}]", "not json"};
+        struct net_info info;
+
+        ASSERT_ERRNO(net_info_read(fd, &info), ENOENT);
+        ASSERT_EQ(info.n, 0);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                ASSERT_OK(write_net_info(d, bad[i]));
+                ASSERT_ERRNO(net_info_read(fd, &info), EINVAL);
+                ASSERT_EQ(info.n, 0);
+        }
+        ASSERT_OK(write_net_info(d, "[]"));
+        ASSERT_OK(net_info_read(fd, &info));
+        ASSERT_EQ(info.n, 0);
+        net_info_done(&info);
         rm_rf_at(AT_FDCWD, d);
 }
 
