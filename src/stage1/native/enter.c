@@ -24,9 +24,9 @@
 #include "cgroup.h"
 #include "fd-util.h"
 #include "fs-util.h"
-#include "json-util.h"
 #include "process-util.h"
 #include "root-path.h"
+#include "runtime-config.h"
 #include "stage1-pod.h"
 #include "strv.h"
 
@@ -114,12 +114,12 @@ static char **enter_env(const struct stage1_pod *pod, const char *app, struct rk
 /* --disable-capabilities-restriction of the run, from P/runtime-config. */
 static bool caps_disabled(void)
 {
-        _cleanup_json_ json_t *rc = json_load_file("runtime-config", 0, NULL);
-        json_t *v =
-                rc ? json_object_get(json_object_get(rc, "InsecureOptions"), "DisableCapabilities")
-                   : NULL;
+        struct stage1_runtime_config rc;
+        bool disabled =
+                stage1_runtime_config_read(AT_FDCWD, &rc) >= 0 && rc.insecure.disable_capabilities;
 
-        return json_is_true(v);
+        stage1_runtime_config_done(&rc);
+        return disabled;
 }
 
 static int open_app_cgroup(const struct stage1_pod *pod, const char *app, int **fds, size_t *n)

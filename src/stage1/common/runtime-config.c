@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The P/runtime-config record (see runtime-config.h). Runs in: stage1 entrypoints. */
+#include "runtime-config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "fs-util.h"
+#include "json-record.h"
+#include "json-util.h"
+
+#define MAX_RUNTIME_CONFIG (1u << 20)
+
+#define F(name, type, member, ...) \
+        JSON_RECORD_FIELD(name, type, struct stage1_runtime_config, member, __VA_ARGS__)
+#define I(name, member) JSON_RECORD_FIELD(name, BOOL, struct stage1_insecure_options, member)
+
+static const struct json_record_field insecure_fields[] = {
+        I("DisablePaths", disable_paths),
+        I("DisableCapabilities", disable_capabilities),
+        I("DisableSeccomp", disable_seccomp),
+        {NULL},
+};
+
+static const struct json_record_field fields[] = {
+        F("MetadataServiceURL", STRING, mds_url),
+        F("PrivateUsers", STRING, private_users),
+        F("MDSToken", STRING, mds_token),
+        F("Hostname", STRING, hostname),
+        F("Debug", BOOL, debug),
+        F("Mutable", BOOL, mutable_pod),
+        F("ResolvConfMode", STRING, resolv_conf_mode),
+        F("EtcHostsMode", STRING, etc_hosts_mode),
+        F("NetList", STRV, net_list),
+        F("Interactive", BOOL, interactive),
+        F("InsecureOptions", OBJECT, insecure, insecure_fields),
+        F("IPCMode", STRING, ipc_mode),
+        {NULL},
+};
+
+int stage1_runtime_config_write(int poddirfd, const struct stage1_runtime_config *c)
+{
+        _cleanup_json_ json_t *o = json_record_build(fields, c, JSON_RECORD_DISK);
+        _cleanup_free_ char *text = json_dump_go(o, false);
+
+        return write_file_replace_at(poddirfd, STAGE1_RUNTIME_CONFIG, text, strlen(text), 0644, 0);
+}
+
+int stage1_runtime_config_read(int poddirfd, struct stage1_runtime_config *ret)
+{
+        _cleanup_free_ char *raw = NULL, *why = NULL;
+        _cleanup_json_ json_t *o = NULL;
+        size_t len;
+
+        *ret = (struct stage1_runtime_config){0};
+        if (read_file_at(poddirfd, STAGE1_RUNTIME_CONFIG, MAX_RUNTIME_CONFIG, &raw, &len) < 0)
+                return -ENOENT;
+        o = json_load_strict(raw, len, JSON_DECODE_ANY, &why);
+        if (!o || json_record_parse(fields, o, NULL, ret, &why) < 0) {
+                stage1_runtime_config_done(ret);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+void stage1_runtime_config_done(struct stage1_runtime_config *c)
+{
+        json_record_done(fields, c);
+}
