@@ -111,7 +111,7 @@ static char **enter_env(const struct stage1_pod *pod, const char *app, struct rk
         return env;
 }
 
-/* --disable-capabilities-restriction of the run, from P/runtime-config. */
+/* --disable-capabilities-restriction of the run, from P/runtime-config (the cwd = P). */
 static bool caps_disabled(void)
 {
         struct stage1_runtime_config rc;
@@ -166,6 +166,7 @@ int main(int argc, char **argv)
         guard_process();
         if (parse_args(argc, argv, &a, &e) < 0 || stage1_pod_load(NULL, &pod, &e) < 0)
                 fail(e);
+        bool all_caps = caps_disabled(); /* from P, the cwd until the setns() below */
         const struct stage1_app *app = stage1_pod_find_app(pod, a.app);
         if (!app && rk_error_set(&e, ENOENT, "no app %s in the pod", a.app) < 0)
                 fail(e);
@@ -188,7 +189,7 @@ int main(int argc, char **argv)
                                      .envp = env,
                                      .creds = &creds,
                                      .set_caps = true,
-                                     .caps = caps_for_app(app->app, caps_disabled()),
+                                     .caps = caps_for_app(app->app, all_caps),
                                      .prefix = "enter",
                                      .keep_fd = -1};
         pid_t pid;
