@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the registration client (src/mds/mds-client.h) against a fake service on a
- * unix socket of its own: the request it sends, the status it reads, its errors.
+ * unix socket of its own: the request it sends, the status it reads, its errors; and the
+ * pod's record of its registration (mds-registered.h).
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "fs-util.h"
 #include "mds-client.h"
+#include "mds-registered.h"
 #include "process-util.h"
 #include "tap.h"
 
@@ -186,6 +189,25 @@ TEST(no_answer_is_an_error)
         free(fake_done(&f));
         ASSERT_STREQ(rk_error_cause(e), "DELETE /pods/u failed: Bad message");
         rk_error_free(e);
+}
+
+TEST(registration_record)
+{
+        _cleanup_free_ char *dir = xstrdup("/tmp/test-mds-registered-XXXXXX"), *text = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_FALSE(mds_registered_is_marked(fd));
+        ASSERT_OK(mds_registered_mark(fd));
+        ASSERT_TRUE(mds_registered_is_marked(fd));
+        ASSERT_OK(fstatat(fd, MDS_REGISTERED_FILE, &st, AT_SYMLINK_NOFOLLOW));
+        ASSERT_TRUE(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0640 && st.st_size == 0);
+        ASSERT_OK(mds_registered_mark(fd)); /* again: still one empty file */
+        ASSERT_OK(read_file_at(fd, MDS_REGISTERED_FILE, 16, &text, NULL));
+        ASSERT_STREQ(text, "");
+        rm_rf_at(AT_FDCWD, dir);
 }
 
 TAP_MAIN
