@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "app-status.h"
 #include "pod-private.h"
 #include "time-util.h"
 
@@ -145,15 +146,12 @@ static char *pod_stage1_file(const struct pod *p, const char *rel)
 
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
 {
-        _cleanup_free_ char *rel = NULL, *path = NULL;
+        _cleanup_free_ char *rel = app_status_path(app), *path = NULL;
 
-        if (strchr(app, '/'))
-                return -ENOENT;
-        rel = xasprintf("rkt/status/%s", app);
-        path = pod_stage1_file(p, rel);
+        path = rel ? pod_stage1_file(p, rel) : NULL;
         if (!path)
                 return -ENOENT;
-        return read_int_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
+        return app_status_read_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
 }
 
 static bool pod_supervisor_ready(const struct pod *p)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "app-env.h"
+#include "app-status.h"
 #include "caps.h"
 #include "device-filter.h"
 #include "fd-util.h"
@@ -188,7 +189,7 @@ static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **
         int r;
 
         if ((r = mkdir_p_at(s1fd, "etc", 0755)) < 0 ||
-            (r = mkdir_p_at(s1fd, "rkt/status", 0755)) < 0)
+            (r = mkdir_p_at(s1fd, APP_STATUS_DIR, 0755)) < 0)
                 return rk_error_set_errno(reterr, -r, "creating stage1 directories");
         _cleanup_free_ char *hn = xasprintf("%s\n", p->hostname);
         r = write_state_file_at(s1fd, "etc/hostname", hn, strlen(hn), 0644);

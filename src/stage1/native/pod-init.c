@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app-status.h"
 #include "caps.h"
 #include "fd-util.h"
 #include "missing-syscall.h"
@@ -332,10 +333,13 @@ static void begin_stop(struct supervisor *s)
 
 static void write_status(const char *app, int code)
 {
-        _cleanup_free_ char *path = xasprintf("/rkt/status/%s", app);
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC); /* S1 */
+        int r = root < 0 ? -errno : app_status_write(root, app, code);
 
-        if (write_int_file_at(AT_FDCWD, path, code) < 0)
-                fprintf(stderr, "stage1: writing %s: %m\n", path);
+        if (r < 0) {
+                errno = -r;
+                fprintf(stderr, "stage1: writing /%s/%s: %m\n", APP_STATUS_DIR, app);
+        }
 }
 
 static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
