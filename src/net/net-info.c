@@ -4,9 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "fs-util.h"
 #include "json-record.h"
 #include "json-util.h"
 
@@ -42,24 +40,23 @@ int net_info_write(int poddirfd, const struct net_info *info)
 {
         _cleanup_json_ json_t *a = json_record_build_array(
                 entry_fields, info->entries, info->n, sizeof(*info->entries), JSON_RECORD_DISK);
-        _cleanup_free_ char *text = json_dump_go(a, false);
 
-        return write_file_replace_at(poddirfd, NET_INFO_FILE, text, strlen(text), 0644, 0);
+        return json_record_write_at(poddirfd, NET_INFO_FILE, a, 0644);
 }
 
 int net_info_read(int poddirfd, struct net_info *ret)
 {
-        _cleanup_free_ char *raw = NULL, *why = NULL;
         _cleanup_json_ json_t *a = NULL;
-        size_t len;
+        _cleanup_free_ char *why = NULL;
         void *entries;
+        int r;
 
         *ret = (struct net_info){0};
-        if (read_file_at(poddirfd, NET_INFO_FILE, MAX_NET_INFO, &raw, &len) < 0)
-                return -ENOENT;
-        a = json_load_strict(raw, len, JSON_DECODE_ANY, &why);
-        if (!a || json_record_parse_array(entry_fields, a, sizeof(*ret->entries), &entries, &ret->n,
-                                          &why) < 0)
+        r = json_record_load_at(poddirfd, NET_INFO_FILE, MAX_NET_INFO, &a);
+        if (r < 0)
+                return r;
+        if (json_record_parse_array(entry_fields, a, sizeof(*ret->entries), &entries, &ret->n,
+                                    &why) < 0)
                 return -EINVAL;
         ret->entries = entries;
         return 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs-util.h"
 #include "json-util.h"
 #include "macro.h"
 #include "strv.h"
@@ -146,6 +147,24 @@ int json_record_parse(const struct json_record_field *fields, const json_t *obj,
                         return r;
         }
         return 0;
+}
+
+int json_record_load_at(int dirfd, const char *path, size_t max, json_t **ret)
+{
+        _cleanup_free_ char *raw = NULL, *why = NULL;
+        size_t len;
+
+        if (read_file_at(dirfd, path, max, &raw, &len) < 0)
+                return -ENOENT;
+        *ret = json_load_strict(raw, len, JSON_DECODE_ANY, &why);
+        return *ret ? 0 : -EINVAL;
+}
+
+int json_record_write_at(int dirfd, const char *path, const json_t *v, mode_t mode)
+{
+        _cleanup_free_ char *text = json_dump_go(v, false);
+
+        return write_file_replace_at(dirfd, path, text, strlen(text), mode, 0);
 }
 
 void json_record_done(const struct json_record_field *fields, void *rec)

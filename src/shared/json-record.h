@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum json_record_type {
         JSON_RECORD_STRING, /* char *; NULL: absent */
@@ -61,6 +62,20 @@ json_t *json_record_build(const struct json_record_field *fields, const void *re
  */
 int json_record_parse(const struct json_record_field *fields, const json_t *obj, const char *path,
                       void *rec, char **ret_error);
+
+/*
+ * The JSON document in the file dirfd/path (at most max bytes; a key twice in an object is an
+ * error) in *ret. Returns 0, -ENOENT when the file cannot be read, or -EINVAL when it is not
+ * JSON.
+ */
+int json_record_load_at(int dirfd, const char *path, size_t max, json_t **ret);
+
+/*
+ * Writes v to dirfd/path as json_dump_go() renders it (compact), replacing the file
+ * atomically for readers, with mode; not synced (pod records that a reboot makes moot).
+ * Returns 0 or -errno.
+ */
+int json_record_write_at(int dirfd, const char *path, const json_t *v, mode_t mode);
 
 /* Frees what the fields of rec hold and zeroes them. */
 void json_record_done(const struct json_record_field *fields, void *rec);

@@ -3,9 +3,7 @@
 #include "runtime-config.h"
 
 #include <errno.h>
-#include <string.h>
 
-#include "fs-util.h"
 #include "json-record.h"
 #include "json-util.h"
 
@@ -41,22 +39,21 @@ static const struct json_record_field fields[] = {
 int stage1_runtime_config_write(int poddirfd, const struct stage1_runtime_config *c)
 {
         _cleanup_json_ json_t *o = json_record_build(fields, c, JSON_RECORD_DISK);
-        _cleanup_free_ char *text = json_dump_go(o, false);
 
-        return write_file_replace_at(poddirfd, STAGE1_RUNTIME_CONFIG, text, strlen(text), 0644, 0);
+        return json_record_write_at(poddirfd, STAGE1_RUNTIME_CONFIG, o, 0644);
 }
 
 int stage1_runtime_config_read(int poddirfd, struct stage1_runtime_config *ret)
 {
-        _cleanup_free_ char *raw = NULL, *why = NULL;
         _cleanup_json_ json_t *o = NULL;
-        size_t len;
+        _cleanup_free_ char *why = NULL;
+        int r;
 
         *ret = (struct stage1_runtime_config){0};
-        if (read_file_at(poddirfd, STAGE1_RUNTIME_CONFIG, MAX_RUNTIME_CONFIG, &raw, &len) < 0)
-                return -ENOENT;
-        o = json_load_strict(raw, len, JSON_DECODE_ANY, &why);
-        if (!o || json_record_parse(fields, o, NULL, ret, &why) < 0) {
+        r = json_record_load_at(poddirfd, STAGE1_RUNTIME_CONFIG, MAX_RUNTIME_CONFIG, &o);
+        if (r < 0)
+                return r;
+        if (json_record_parse(fields, o, NULL, ret, &why) < 0) {
                 stage1_runtime_config_done(ret);
                 return -EINVAL;
         }
