@@ -14,6 +14,7 @@
 #include "image-manifest.h"
 #include "log.h"
 #include "stage0.h"
+#include "strv.h"
 #include "verify.h"
 
 /* Whether path is the default stage1 location or inside the default directory. */
@@ -65,26 +66,38 @@ static int stage1_reclaim_verified(struct store *s, const char *key, struct rk_e
 /*
  * A stage1 runs as root on the host: a store entry is one only if root imported it (its
  * blob is root's, store_image_importer()) or root checked its signature against a trusted
- * key (stage0_mark_verified(), a record no member of group rkt can forge). A deliberate
- * difference from rkt, which took any entry with the right name: members of group rkt fetch
- * images too.
+ * key (stage0_mark_verified(), a record no member of group rkt can forge), and so is every
+ * dependency it renders with. A deliberate difference from rkt, which took any entry with the
+ * right name: members of group rkt fetch images too.
  */
 static int stage1_check_trusted(struct store *s, const char *key, struct rk_error **reterr)
 {
+        _cleanup_strv_free_ char **keys = NULL;
         uid_t uid;
         int r;
 
-        r = store_image_importer(s, key, &uid, reterr);
-        if (r < 0)
-                return r;
-        if (uid == 0)
-                return 0;
-        if (geteuid() == 0 && stage0_is_verified(s, key))
-                return stage1_reclaim_verified(s, key, reterr);
-        return rk_error_set(reterr, EPERM,
-                            "stage1 image %s was not imported by root (but by uid %u): fetch it "
-                            "as root to use it as a stage1",
-                            key, (unsigned)uid);
+        r = store_render_keys(s, key, &keys, reterr);
+        STRV_FOREACH(k, keys) {
+                if (r < 0)
+                        break;
+                r = store_image_importer(s, *k, &uid, reterr);
+                if (r < 0 || uid == 0)
+                        continue;
+                if (geteuid() == 0 && stage0_is_verified(s, *k))
+                        r = stage1_reclaim_verified(s, *k, reterr);
+                else if (strcmp(*k, key) == 0)
+                        r = rk_error_set(reterr, EPERM,
+                                         "stage1 image %s was not imported by root (but by uid "
+                                         "%u): fetch it as root to use it as a stage1",
+                                         key, (unsigned)uid);
+                else
+                        r = rk_error_set(reterr, EPERM,
+                                         "dependency %s of stage1 image %s was not imported by "
+                                         "root (but by uid %u): fetch it as root to use the "
+                                         "stage1",
+                                         *k, key, (unsigned)uid);
+        }
+        return r;
 }
 
 static int stage1_from_flags(struct store *s, const struct stage0_context *ctx,
