@@ -4,7 +4,9 @@
  * table (rkt's aciinfo) and the remote-download cache table (rkt's remote), SPEC.md §6.1.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -444,6 +446,47 @@ void store_remote_done(struct store_remote *r)
         *r = (struct store_remote){0};
 }
 
+/*
+ * Root's own copy of a remote row's HTTP data (rootcache "remote-http"): its max-age, download
+ * time, ETag and signature URL, one a line; a member could otherwise keep root from asking
+ * the server again (a forged max-age) for as long as they like.
+ */
+static void rootcache_put_http(struct store *s, const struct store_remote *rem, int64_t when)
+{
+        bool etag_ok = rem->etag && !strchr(rem->etag, '\n');
+        bool sig_ok = rem->sig_url && !strchr(rem->sig_url, '\n');
+        _cleanup_free_ char *name = rootcache_name("remote-http", rem->url, NULL);
+        _cleanup_free_ char *text =
+                xasprintf("%" PRId64 "\n%" PRId64 "\n%s\n%s\n", rem->max_age, when,
+                          etag_ok ? rem->etag : "", sig_ok ? rem->sig_url : "");
+
+        if (write_file_atomic_at(s->cas_fd, name, text, strlen(text), 0600) < 0)
+                log_debug("cannot record %s in %s/cas/rootcache: %m", rem->url, s->dir);
+}
+
+/* Root's row of url: the image of its own record, the HTTP data of its own (or none). */
+static int rootcache_get_remote(struct store *s, const char *url, struct store_remote *ret)
+{
+        _cleanup_free_ char *name = rootcache_name("remote-http", url, NULL), *text = NULL;
+        struct store_remote rem = {.url = xstrdup(url)};
+        _cleanup_strv_free_ char **lines = NULL;
+
+        if (rootcache_get(s, "remote", url, NULL, &rem.key) < 0) {
+                store_remote_done(&rem);
+                return -ENOENT;
+        }
+        if (read_regular_file_at(s->cas_fd, name, 8192, &text, NULL) >= 0)
+                lines = strv_split(text, '\n');
+        if (strv_length(lines) >= 4) {
+                rem.max_age = strtoll(lines[0], NULL, 10);
+                rem.download_time = strtoll(lines[1], NULL, 10);
+                rem.etag = *lines[2] ? xstrdup(lines[2]) : NULL;
+                rem.sig_url = *lines[3] ? xstrdup(lines[3]) : NULL;
+        }
+        *ret = rem;
+        return 0;
+}
+
 int store_get_remote_full(struct store *s, const char *url, struct store_remote *ret,
                           struct rk_error **reterr)
 {
@@ -452,26 +495,32 @@ int store_get_remote_full(struct store *s, const char *url, struct store_remote 
         struct image_info info = {0};
         int r;
 
-        r = db_prepare(s,
-                       "SELECT aciurl, sigurl, etag, blobkey, cachemaxage, downloadtime "
-                       "FROM remote WHERE aciurl = ?",
-                       &st, reterr);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-        r = sqlite3_step(st);
-        if (r == SQLITE_DONE)
-                return rk_error_set(reterr, ENOENT, "no image was fetched from %s", url);
-        if (r != SQLITE_ROW)
-                return db_error(s, reterr, "cannot read the remote cache");
-        rem = (struct store_remote){
-                .url = column_strdup(st, 0),
-                .sig_url = column_strdup(st, 1),
-                .etag = column_strdup(st, 2),
-                .key = column_strdup(st, 3),
-                .max_age = sqlite3_column_int64(st, 4),
-                .download_time = sqlite3_column_int64(st, 5),
-        };
+        if (geteuid() == 0) {
+                /* root reads only its own record (see rootcache_name()) */
+                if (rootcache_get_remote(s, url, &rem) < 0)
+                        return rk_error_set(reterr, ENOENT, "no image was fetched from %s", url);
+        } else {
+                r = db_prepare(s,
+                               "SELECT aciurl, sigurl, etag, blobkey, cachemaxage, downloadtime "
+                               "FROM remote WHERE aciurl = ?",
+                               &st, reterr);
+                if (r < 0)
+                        return r;
+                sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+                r = sqlite3_step(st);
+                if (r == SQLITE_DONE)
+                        return rk_error_set(reterr, ENOENT, "no image was fetched from %s", url);
+                if (r != SQLITE_ROW)
+                        return db_error(s, reterr, "cannot read the remote cache");
+                rem = (struct store_remote){
+                        .url = column_strdup(st, 0),
+                        .sig_url = column_strdup(st, 1),
+                        .etag = column_strdup(st, 2),
+                        .key = column_strdup(st, 3),
+                        .max_age = sqlite3_column_int64(st, 4),
+                        .download_time = sqlite3_column_int64(st, 5),
+                };
+        }
         r = rem.key ? store_get_image(s, rem.key, &info, reterr)
                     : rk_error_set(reterr, ENOENT, "no image was fetched from %s", url);
         image_info_done(&info);
@@ -486,8 +535,13 @@ int store_get_remote_full(struct store *s, const char *url, struct store_remote 
 int store_put_remote_full(struct store *s, const struct store_remote *rem, struct rk_error **reterr)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int64_t when = rem->download_time ? rem->download_time : now_ns();
         int r;
 
+        if (geteuid() == 0) {
+                rootcache_put(s, "remote", rem->url, NULL, rem->key);
+                rootcache_put_http(s, rem, when);
+        }
         r = db_prepare(s,
                        "INSERT OR REPLACE INTO remote (aciurl, sigurl, etag, blobkey, "
                        "cachemaxage, downloadtime) VALUES (?, ?, ?, ?, ?, ?)",
@@ -499,7 +553,7 @@ int store_put_remote_full(struct store *s, const struct store_remote *rem, struc
         sqlite3_bind_text(st, 3, rem->etag, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, rem->key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, rem->max_age);
-        sqlite3_bind_int64(st, 6, rem->download_time ? rem->download_time : now_ns());
+        sqlite3_bind_int64(st, 6, when);
         if (sqlite3_step(st) != SQLITE_DONE)
                 return db_error(s, reterr, "cannot record the remote");
         return 0;

@@ -8,8 +8,10 @@ import subprocess
 
 import pytest
 
-from signutil import Gpg
+import imageutil
+from signutil import Gpg, Server, make_ca
 from test_escapes import as_member, bimg, evil_stage1, shared  # noqa: F401 (fixtures)
+from test_escapes_store import as_member_py
 from test_stage0 import stub_stage1
 
 INSECURE = "--insecure-options=image"
@@ -58,6 +60,8 @@ def verified_then_reimported(rkt, top, gpg, marker):
     trust_root(rkt, gpg, top)
     key = rkt.ok("fetch", "--full", evil.path).out.strip()  # root checks its signature
     assert (rkt.cas / "verified" / key).is_file()
+    # a store from before the sticky bits: there a member's import replaced root's blob
+    os.chmod(rkt.blob_path(key).parent, 0o2770)
     copy = top / "copy.aci"  # another file: imported again, not taken from the file cache
     copy.write_bytes(evil.path.read_bytes())
     os.chmod(copy, 0o644)
@@ -90,3 +94,45 @@ def test_root_verified_stage1_changed_by_a_member(shared, bimg, gpg):  # noqa: F
     r = rkt(INSECURE, "run", "--net=host", f"--stage1-hash={key}", bimg.path)
     assert not marker.exists()
     assert r.code == 254 and f"stage1 image {key} changed since root verified" in r.err, r
+
+
+def test_remote_row_cannot_redirect_a_stage1_url(shared, bimg, gpg):  # noqa: F811
+    """--stage1-url=https://...: the index's remote cache (URL -> image ID, ETag, max-age) is
+    written by members; a member pointed the row of the URL root fetched its signed stage1
+    from at a hostile image root had imported (unsigned) and made it fresh for a century."""
+    rkt, top = shared
+    marker = top / "url-row-ran"
+    real = top / "stage1.aci"
+    real.write_bytes(imageutil.stage1_image_path("native").read_bytes())
+    gpg.sign(gpg.alice, real)
+    trust_root(rkt, gpg, top)
+    tls = make_ca(top / "ca")
+    srv = Server(top / "srv", tls, {"/stage1.aci": [{"file": str(real)}],
+                                    "/stage1.aci.asc": [{"file": str(real) + ".asc"}]})
+    try:
+        url = srv.url("/stage1.aci")
+        env = dict(os.environ, SSL_CERT_FILE=str(tls["ca"]))
+        f = subprocess.run(rkt.args() + ["fetch", "--full", url], capture_output=True,
+                           text=True, env=env, timeout=120)
+        assert f.returncode == 0, f
+        good = f.stdout.strip()
+    finally:
+        srv.stop()
+    hostile = evil_stage1(top / "hostile.aci", marker, name="example.com/hostile-app")
+    rkt.ok(INSECURE, "fetch", hostile.path)
+    code = f"""
+import sqlite3
+db = sqlite3.connect("db/store.sqlite", timeout=60)
+n = db.execute("UPDATE remote SET blobkey = ?, cachemaxage = ?, downloadtime = ? "
+               "WHERE aciurl = ?", ({hostile.key!r}, 3 << 32, 2**62, {url!r})).rowcount
+db.commit()
+print("redirected", n)
+"""
+    m = as_member_py(rkt, code)
+    assert m.returncode == 0 and "redirected 1" in m.stdout, m
+    r = rkt(INSECURE, "run", "--net=host", f"--stage1-url={url}", bimg.path, "--exec=/inspect",
+            "--", "--print-msg=real-stage1")
+    assert not marker.exists(), f"a remote row made root's hostile app its stage1 ({r})"
+    assert r.code == 0 and "real-stage1" in r.out, r
+    assert good in rkt.ok("image", "list", "--full", "--no-legend").out
+    rkt("gc", "--grace-period=0s")
