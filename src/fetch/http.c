@@ -33,8 +33,10 @@ struct xfer {
         bool error_cut;  /* a non-2xx body cut at HTTP_ERROR_BODY_MAX: fine */
         int write_errno; /* writing out_fd failed */
         bool show_progress;
-        bool hop_written; /* out_fd: this hop wrote its first byte */
+        bool progress_shown; /* this hop drew its bar */
+        bool hop_written;    /* out_fd: this hop wrote its first byte */
         struct timespec last_progress;
+        curl_off_t last_now; /* the bytes the bar last showed */
 };
 
 void http_response_done(struct http_response *r)
@@ -185,11 +187,16 @@ static int xfer_progress(void *userdata, curl_off_t total, curl_off_t now, curl_
         int width = 40, filled;
 
         clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((uint64_t)now < full &&
-            t.tv_sec * 10 + t.tv_nsec / 100000000 ==
-                    x->last_progress.tv_sec * 10 + x->last_progress.tv_nsec / 100000000)
+        /* redrawn at most ten times a second, and only when the count moved */
+        if (x->progress_shown &&
+            (now == x->last_now ||
+             ((full == 0 || (uint64_t)now < full) &&
+              t.tv_sec * 10 + t.tv_nsec / 100000000 ==
+                      x->last_progress.tv_sec * 10 + x->last_progress.tv_nsec / 100000000)))
                 return 0;
         x->last_progress = t;
+        x->last_now = now;
+        x->progress_shown = true;
         filled = full ? (int)((double)now / (double)full * width) : 0;
         filled = MIN(filled, width);
         fprintf(stderr, "\rDownloading %s: [%.*s%*s] %.1f MB/%.1f MB", x->req->progress_label,
@@ -340,8 +347,9 @@ static int hop(const struct http_client *c, struct xfer *x, const char *url, boo
                 return r;
         log_debug("%s %s", x->req->head ? "HEAD" : "GET", url);
         cr = curl_easy_perform(x->h);
-        if (x->show_progress && x->resp->written > 0)
+        if (x->progress_shown)
                 fputc('\n', stderr);
+        x->progress_shown = false;
         r = hop_result(x, url, cr, reterr);
         if (r < 0)
                 return r;
@@ -424,7 +432,7 @@ static int http_get_loaded(const struct http_client *c, const struct http_reques
                 .req = req,
                 .resp = ret,
                 .md = md,
-                .show_progress = c->progress && req->out_fd >= 0 && req->progress_label,
+                .show_progress = c->progress && req->progress_label,
         };
         unsigned char digest[32];
         int r;

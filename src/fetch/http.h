@@ -46,7 +46,7 @@ struct http_request {
         uint64_t max_out;           /* out_fd with expect_size 0: at most this much (0: none) */
         uint64_t resume_from;       /* out_fd: its first bytes are there; a 206 answer continues
                                        after them, any other 2xx replaces them */
-        const char *progress_label; /* out_fd: label of the progress bar */
+        const char *progress_label; /* the progress bar's label (NULL: none) */
         long timeout_s;             /* whole-request limit; 0: only the stall limit */
         long stall_s;               /* no byte moved for this long fails; 0: HTTP_STALL_SECONDS */
         bool head;                  /* a HEAD request */

@@ -74,7 +74,8 @@ static int signature_from_file(const char *path, char **ret, size_t *ret_len,
 static int signature_get(const struct fetch_job *j, const char *url, char **ret, size_t *ret_len,
                          bool *ret_deferred, struct rk_error **reterr)
 {
-        struct http_request req = {.url = url, .out_fd = -1, .max_size = PGP_MAX_SIZE};
+        struct http_request req = {
+                .url = url, .out_fd = -1, .max_size = PGP_MAX_SIZE, .progress_label = "signature"};
         struct http_response resp;
         struct http_client http;
         int r;

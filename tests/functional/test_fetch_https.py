@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 
+from podtest import run_bare_pty
 from signutil import Gpg, Server, make_ca
 from storeutil import list_json
 
@@ -95,6 +96,23 @@ def test_signed_image_over_https(rkt, signed, serve, env, trusted):
     r = rkt("--debug", "fetch", "--pull-policy=new", url, env=env)
     assert r.code == 0 and f"image: using image from local store for url {url}" in r.err
     assert len(s.requests()) == 2
+
+
+def test_progress_bars_on_a_terminal_only(rkt, signed, serve, tls, env, trusted):
+    """SPEC.md §5.3: "Downloading signature: [...]" and "Downloading ACI: [...]" on stderr
+    when it is a terminal; nothing of the kind otherwise."""
+    a = signed()
+    s = serve(image_routes(a))
+    url = s.url("/app.aci")
+    r = rkt("fetch", url, env=env)
+    assert r.code == 0 and "Downloading" not in r.err, r
+    rkt.ok("image", "rm", a.key)
+    code, out = run_bare_pty(["env", f"SSL_CERT_FILE={tls['ca']}"] +
+                             rkt.argv("fetch", "--pull-policy=update", url))
+    assert code == 0, out
+    assert "Downloading signature: [" in out and "Downloading ACI: [" in out, out
+    kb = a.path.stat().st_size / 1e6
+    assert f"] {kb:.1f} MB/{kb:.1f} MB" in out, out
 
 
 def test_certificates(rkt, signed, serve, env, trusted, tls, tmp_path):
