@@ -266,6 +266,42 @@ def test_dependency_cycle_and_missing_dependency(rkt, site, mkaci, gpg, tls):
                                              "of localhost/m: ")
 
 
+def test_dependencies_are_verified_and_matched_by_image_id(rkt, site, mkaci, gpg, tls):
+    """A dependency is fetched with its signature checked like the image; a dependency's
+    imageID picks the store's image with that ID, and one fetched by name must have it."""
+    site.page("localhost", [("ac-discovery", f"localhost {TEMPLATE}")])
+    u = mkaci("localhost/unsigned", "1.0.0")
+    top = mkaci("localhost/top", "1.0.0", dependencies=[dep("localhost/unsigned", "1.0.0")])
+    b = mkaci("localhost/b", "1.0.0")
+    other = mkaci("localhost/b", "1.0.0", files={"other": A.File("another b\n")})
+    by_id = dict(dep("localhost/b", "1.0.0"), imageID=b.key)
+    pinned = mkaci("localhost/pinned", "1.0.0", dependencies=[by_id])
+    wrong = mkaci("localhost/wrong", "1.0.0",
+                  dependencies=[dict(dep("localhost/b", "1.0.0"), imageID=other.key)])
+    site.image(u, "localhost/unsigned", "1.0.0", sign=False)
+    for i, n in ((top, "localhost/top"), (pinned, "localhost/pinned"),
+                 (wrong, "localhost/wrong"), (b, "localhost/b")):
+        site.image(i, n, "1.0.0")
+    s = site.start()
+    in_site(rkt, site)
+    trust(rkt, gpg, "localhost")
+    e = env_for(tls)
+    r = rkt("fetch", "localhost/top:1.0.0", env=e)
+    assert r.code == 254, r
+    assert 'cannot fetch dependency "localhost/unsigned,version=1.0.0" of localhost/top' \
+        in r.err, r
+    assert u.key not in {i["id"] for i in list_json(rkt)}
+    rkt.fetch(b.path)
+    n = len(s.requests())
+    r = rkt("--debug", "fetch", "localhost/pinned:1.0.0", env=e)
+    assert r.code == 0, r
+    assert "/images/localhost/b" not in " ".join(q["path"] for q in s.requests()[n:])
+    r = rkt("fetch", "localhost/wrong:1.0.0", env=e)
+    assert r.code == 254, r
+    assert (f'dependency "localhost/b,version=1.0.0" of localhost/wrong: the image fetched is '
+            f"{b.key}, not the imageID {other.key}") in r.err, r
+
+
 def test_the_guides_flow_with_trust(tmp_path, site, gpg, tls, inspect_bin):
     """rkt trust --prefix, then rkt fetch NAME:VERSION and rkt run NAME:VERSION, with no
     insecure option (the default stage1 needs no signature)."""
