@@ -211,6 +211,30 @@ def test_plain_http_url_is_fetched_and_verified(rkt, signed, serve, env, trusted
     assert "signature verified" in r.err
 
 
+def test_prepare_fetches_a_signed_url_per_pull_policy(rkt, signed, serve, env, trusted):
+    """prepare fetches what the store lacks (new: the remote cache first), with the same
+    signature check; never: only the remote cache."""
+    a = signed()
+    s = serve(image_routes(a))
+    url = s.url("/app.aci")
+    r = rkt("prepare", "--quiet", "--pull-policy=never", url, env=env)
+    assert r.code == 254 and f'unable to fetch image from URL "{url}"' in r.err, r
+    assert paths(s) == []
+    r = rkt("prepare", "--quiet", url, env=env)
+    assert r.code == 0 and len(r.out.strip()) == 36, r
+    assert "signature verified" in r.err
+    assert paths(s) == [("GET", "/app.aci.asc"), ("GET", "/app.aci")]
+    r = rkt("prepare", "--quiet", "--pull-policy=never", url, env=env)
+    assert r.code == 0, r
+    assert len(s.requests()) == 2
+    rkt("gc", "--grace-period=0s")
+    b = signed(name="example.com/other")  # a key trusted for NAME only
+    s2 = serve(image_routes(b))
+    r = rkt("prepare", "--quiet", s2.url("/app.aci"), env=env)
+    assert r.code == 254 and "openpgp: signature made by unknown entity" in r.err, r
+    assert b.key not in {i["id"] for i in list_json(rkt)}
+
+
 def test_signature_flag_with_url(rkt, signed, serve, env, trusted):
     a = signed()
     s = serve({"/app.aci": [{"file": str(a.path)}]})
