@@ -204,7 +204,8 @@ def test_trust_discovers_the_prefix_keys(rkt, gpg, tmp_path, tls, servers):
     servers.append(s)
     rkt.prefix = s.nsenter_argv
     env = dict(os.environ, SSL_CERT_FILE=str(tls["ca"]))
-    r = trust(rkt, "--prefix=localhost/app", "--skip-fingerprint-review", env=env)
+    # Nomad's rkt driver: `rkt trust --skip-fingerprint-review=true --prefix=P`
+    r = trust(rkt, "--skip-fingerprint-review=true", "--prefix=localhost/app", env=env)
     assert r.code == 0, r
     assert 'Added key for prefix "localhost/app"' in r.out
     assert (rkt.local / "trustedkeys/prefix.d/localhost/app" / gpg.alice.lower()).is_file()
