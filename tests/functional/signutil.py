@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -183,3 +185,19 @@ def discovery_page(metas):
 
 def copy_tree(src, dst):
     shutil.copytree(src, dst)
+
+
+@pytest.fixture(scope="module")
+def gpg(tmp_path_factory):
+    """A GnuPG home per test module with two signing keys, gpg.alice and gpg.bob."""
+    g = Gpg(tmp_path_factory.mktemp("gnupg") / "home")
+    g.alice = g.gen("Alice Signer <alice@example.com>")
+    g.bob = g.gen("Bob Other <bob@example.com>")
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A test CA and a certificate for localhost and 127.0.0.1 (make_ca()) per module."""
+    return make_ca(tmp_path_factory.mktemp("ca"))

@@ -10,23 +10,10 @@ import pytest
 import aci as A
 import imageutil
 from podtest import Pods, _finish
-from signutil import Gpg, Server, discovery_page, make_ca
+from signutil import Server, discovery_page, gpg, tls  # noqa: F401 (fixtures)
 from storeutil import list_json
 
 TEMPLATE = "https://localhost/images/{name}-{version}-{os}-{arch}.{ext}"
-
-
-@pytest.fixture(scope="module")
-def gpg(tmp_path_factory):
-    g = Gpg(tmp_path_factory.mktemp("gnupg") / "home")
-    g.alice = g.gen("Alice Signer <alice@example.com>")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
 
 
 class Site:

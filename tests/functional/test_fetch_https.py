@@ -12,23 +12,10 @@ import shutil
 import pytest
 
 from podtest import run_bare_pty
-from signutil import Gpg, Server, make_ca
+from signutil import Server, gpg, tls  # noqa: F401 (fixtures)
 from storeutil import list_json
 
 NAME = "example.com/app"
-
-
-@pytest.fixture(scope="module")
-def gpg(tmp_path_factory):
-    g = Gpg(tmp_path_factory.mktemp("gnupg") / "home")
-    g.alice = g.gen("Alice Signer <alice@example.com>")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture

@@ -6,23 +6,13 @@ and then only with the bytes root verified."""
 import os
 import subprocess
 
-import pytest
-
 import imageutil
-from signutil import Gpg, Server, make_ca
+from signutil import Server, gpg, tls  # noqa: F401 (fixtures)
 from test_escapes import as_member, bimg, evil_stage1, shared  # noqa: F401 (fixtures)
 from test_escapes_store import as_member_py
 from test_stage0 import stub_stage1
 
 INSECURE = "--insecure-options=image"
-
-
-@pytest.fixture(scope="module")
-def gpg(tmp_path_factory):
-    g = Gpg(tmp_path_factory.mktemp("gnupg") / "home")
-    g.alice = g.gen("Alice Signer <alice@example.com>")
-    yield g
-    g.close()
 
 
 def trust_root(rkt, gpg, where):
@@ -96,7 +86,7 @@ def test_root_verified_stage1_changed_by_a_member(shared, bimg, gpg):  # noqa: F
     assert r.code == 254 and f"stage1 image {key} changed since root verified" in r.err, r
 
 
-def test_remote_row_cannot_redirect_a_stage1_url(shared, bimg, gpg):  # noqa: F811
+def test_remote_row_cannot_redirect_a_stage1_url(shared, bimg, gpg, tls):  # noqa: F811
     """--stage1-url=https://...: the index's remote cache (URL -> image ID, ETag, max-age) is
     written by members; a member pointed the row of the URL root fetched its signed stage1
     from at a hostile image root had imported (unsigned) and made it fresh for a century."""
@@ -106,7 +96,6 @@ def test_remote_row_cannot_redirect_a_stage1_url(shared, bimg, gpg):  # noqa: F8
     real.write_bytes(imageutil.stage1_image_path("native").read_bytes())
     gpg.sign(gpg.alice, real)
     trust_root(rkt, gpg, top)
-    tls = make_ca(top / "ca")
     srv = Server(top / "srv", tls, {"/stage1.aci": [{"file": str(real)}],
                                     "/stage1.aci.asc": [{"file": str(real) + ".asc"}]})
     try:

@@ -4,30 +4,14 @@ signatures made with GnuPG and rnp at test time; every refusal is one line, exit
 leaves the store as it was."""
 import os
 import stat
-import subprocess
 
 import pytest
 
-import aci as A
 from podtest import run_bare_pty
-from signutil import Gpg, Rnp, Server, discovery_page, make_ca
+from signutil import Gpg, Rnp, Server, discovery_page, gpg, tls  # noqa: F401 (fixtures)
 from storeutil import list_json
 
 PREFIX = "example.com/app"
-
-
-@pytest.fixture(scope="module")
-def gpg(tmp_path_factory):
-    g = Gpg(tmp_path_factory.mktemp("gnupg") / "home")
-    g.alice = g.gen("Alice Signer <alice@example.com>")
-    g.bob = g.gen("Bob Other <bob@example.com>")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture
