@@ -89,28 +89,23 @@ int stage0_check_signer(const struct stage0_context *ctx, const char *name, cons
 }
 
 /*
- * D/cas/verified, opened only if it is root's and nobody else may write or enter it; with
- * create, a missing or foreign one is (re)made. Returns the fd or -errno.
+ * D/cas/verified, opened only if it is root's and nobody else may write or enter it (the
+ * store's layout makes it for root and moves aside one a member made). Returns the fd or
+ * -errno.
  */
-static int verified_dir_open(struct store *s, bool create)
+static int verified_dir_open(struct store *s)
 {
+        _cleanup_close_ int fd =
+                openat(s->cas_fd, VERIFIED_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
-        int fd;
 
-        for (int tries = 0; tries < 2; tries++) {
-                fd = openat(s->cas_fd, VERIFIED_DIR,
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == 0 && (st.st_mode & 0077) == 0)
-                        return fd;
-                safe_close(fd);
-                if (!create)
-                        return -EPERM;
-                /* someone else's (a member of group rkt can create entries in D/cas) */
-                (void)rm_rf_at(s->cas_fd, VERIFIED_DIR);
-                if (mkdirat(s->cas_fd, VERIFIED_DIR, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-        }
-        return -EPERM;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != 0 || (st.st_mode & 0077) != 0)
+                return -EPERM;
+        return TAKE_FD(fd);
 }
 
 void stage0_mark_verified(struct store *s, const char *key)
@@ -119,7 +114,7 @@ void stage0_mark_verified(struct store *s, const char *key)
 
         if (geteuid() != 0)
                 return;
-        dfd = verified_dir_open(s, true);
+        dfd = verified_dir_open(s);
         if (dfd < 0) {
                 log_debug("cannot record the verification of %s: %s", key, strerror(-dfd));
                 return;
@@ -131,7 +126,7 @@ void stage0_mark_verified(struct store *s, const char *key)
 
 bool stage0_is_verified(struct store *s, const char *key)
 {
-        _cleanup_close_ int dfd = verified_dir_open(s, false);
+        _cleanup_close_ int dfd = verified_dir_open(s);
         struct stat st;
 
         return dfd >= 0 && strchr(key, '/') == NULL &&

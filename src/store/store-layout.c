@@ -37,6 +37,7 @@ static const struct {
         {"cas/tree", 02700},
         {"cas/treestorelocks", 02700},
         {"cas/rootcache", 02700},
+        {"cas/verified", 02700}, /* root's signature checks (stage0/verify.h) */
         {"locks", 02750},
 };
 

@@ -486,7 +486,7 @@ def test_stage1_dependency_by_name_is_roots(shared, bimg):
                                                                        "stop")})
     os.chmod(evil.path, 0o644)
     rkt.ok(INSECURE, "fetch", base.path)
-    rkt.ok(INSECURE, "fetch", s1.path)
+    rkt.ok(INSECURE, "fetch", "--pull-policy=new", s1.path)  # its dependency: the store's
     f = member(rkt, INSECURE, "fetch", evil.path)
     assert f.returncode == 0, f
     r = rkt(INSECURE, "run", "--net=host", "--stage1-name=example.com/layered-stage1:1.0",

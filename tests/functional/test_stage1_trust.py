@@ -125,3 +125,34 @@ print("redirected", n)
     assert r.code == 0 and "real-stage1" in r.out, r
     assert good in rkt.ok("image", "list", "--full", "--no-legend").out
     rkt("gc", "--grace-period=0s")
+
+
+def test_members_verified_directory_is_never_roots(shared, bimg, gpg):  # noqa: F811
+    """D/cas/verified is one of the store's root-only directories: a member cannot make it
+    first (nor a record in it), and root never removes what a member made (it would walk a
+    tree the member controls)."""
+    rkt, top = shared
+    marker = top / "forged-record-ran"
+    evil = evil_stage1(top / "evil.aci", marker, name="example.com/forged-stage1")
+    os.chmod(evil.path, 0o644)
+    rkt.ok("image", "list")  # root opened the store
+    f = member(rkt, INSECURE, "fetch", "--full", evil.path)
+    assert f.returncode == 0, f
+    key = f.stdout.strip()
+    m = subprocess.run(as_member() + ["sh", "-c", f"mkdir -m 0700 verified && : > verified/{key}"
+                                      " && echo made"],
+                       capture_output=True, text=True, cwd=rkt.cas)
+    made = "made" in m.stdout
+    a = evil_stage1(top / "signed.aci", top / "unused", name="example.com/signed-stage1")
+    gpg.sign(gpg.alice, a.path)
+    trust_root(rkt, gpg, top)
+    signed = rkt.ok("fetch", "--full", a.path).out.strip()  # root records its check
+    assert (rkt.cas / "verified" / signed).is_file()
+    st = os.stat(rkt.cas / "verified")
+    assert st.st_uid == 0 and st.st_mode & 0o077 == 0
+    if made:  # moved aside, not removed
+        theirs = [p for p in rkt.cas.iterdir() if p.is_dir() and p.stat().st_uid == 4242]
+        assert any((p / key).exists() for p in theirs), m
+    r = rkt(INSECURE, "run", "--net=host", f"--stage1-hash={key}", bimg.path)
+    assert not marker.exists()
+    assert r.code == 254 and "was not imported by root (but by uid 4242)" in r.err, r
