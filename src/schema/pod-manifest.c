@@ -457,6 +457,16 @@ static void pod_app_done(struct pod_app *a)
         ac_labels_done(&a->annotations);
 }
 
+void pod_port_done(struct pod_port *p)
+{
+        free(p->name);
+        free(p->host_ip);
+        if (p->pod_port)
+                ac_port_done(p->pod_port);
+        free(p->pod_port);
+        *p = (struct pod_port){};
+}
+
 struct pod_manifest *pod_manifest_free(struct pod_manifest *m)
 {
         if (!m)
@@ -470,13 +480,8 @@ struct pod_manifest *pod_manifest_free(struct pod_manifest *m)
         free(m->volumes);
         ac_isolators_free(m->isolators, m->n_isolators);
         ac_labels_done(&m->annotations);
-        for (size_t i = 0; i < m->n_ports; i++) {
-                free(m->ports[i].name);
-                free(m->ports[i].host_ip);
-                if (m->ports[i].pod_port)
-                        ac_port_done(m->ports[i].pod_port);
-                free(m->ports[i].pod_port);
-        }
+        for (size_t i = 0; i < m->n_ports; i++)
+                pod_port_done(&m->ports[i]);
         free(m->ports);
         ac_labels_done(&m->user_annotations);
         ac_labels_done(&m->user_labels);

@@ -105,6 +105,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_manifest *, pod_manifest_free)
  */
 char *pod_manifest_to_json(const struct pod_manifest *m, bool pretty);
 
+/* Frees the contents of p (not p itself) and resets it. */
+void pod_port_done(struct pod_port *p);
+
 /* The app called name, or NULL. */
 const struct pod_app *pod_manifest_find_app(const struct pod_manifest *m, const char *name);
 
