@@ -349,39 +349,39 @@ static int pod_port_validate(const struct pod_port *p, const char *path, struct 
         return p->pod_port ? ac_port_validate(p->pod_port, pp, reterr) : 0;
 }
 
-static int pod_apps_validate(const struct pod_manifest *m, struct rk_error **reterr)
+/* App i (at path): valid, and its name not taken by the apps before it. */
+static int pod_app_item_validate(const struct pod_manifest *m, size_t i, const char *path,
+                                 struct rk_error **reterr)
 {
-        for (size_t i = 0; i < m->n_apps; i++) {
-                _cleanup_free_ char *p = field_index("apps", i);
-                int r = pod_app_validate(&m->apps[i], p, reterr);
+        int r = pod_app_validate(&m->apps[i], path, reterr);
 
-                if (r >= 0)
-                        r = pod_app_check_unique(m, i, p, reterr);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return r < 0 ? r : pod_app_check_unique(m, i, path, reterr);
 }
 
-static int pod_volumes_validate(const struct pod_manifest *m, struct rk_error **reterr)
+/* Volume i (at path): valid, and its name not taken by the volumes before it. */
+static int pod_volume_item_validate(const struct pod_manifest *m, size_t i, const char *path,
+                                    struct rk_error **reterr)
 {
-        for (size_t i = 0; i < m->n_volumes; i++) {
-                _cleanup_free_ char *p = field_index("volumes", i);
-                int r = ac_volume_validate(&m->volumes[i], p, reterr);
+        int r = ac_volume_validate(&m->volumes[i], path, reterr);
 
-                if (r >= 0)
-                        r = pod_volume_check_unique(m, i, p, reterr);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return r < 0 ? r : pod_volume_check_unique(m, i, path, reterr);
 }
 
-static int pod_ports_validate(const struct pod_manifest *m, struct rk_error **reterr)
+static int pod_port_item_validate(const struct pod_manifest *m, size_t i, const char *path,
+                                  struct rk_error **reterr)
 {
-        for (size_t i = 0; i < m->n_ports; i++) {
-                _cleanup_free_ char *p = field_index("ports", i);
-                int r = pod_port_validate(&m->ports[i], p, reterr);
+        return pod_port_validate(&m->ports[i], path, reterr);
+}
+
+/* Calls check(m, i, "<key>[i]") for each i < n, up to the first failure. */
+static int validate_each(const struct pod_manifest *m, const char *key, size_t n,
+                         int (*check)(const struct pod_manifest *, size_t, const char *,
+                                      struct rk_error **),
+                         struct rk_error **reterr)
+{
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = field_index(key, i);
+                int r = check(m, i, p, reterr);
 
                 if (r < 0)
                         return r;
@@ -394,10 +394,11 @@ int pod_manifest_validate(const struct pod_manifest *m, struct rk_error **reterr
         int r;
 
         if ((r = ac_version_check(m->ac_version, true, reterr)) < 0 ||
-            (r = pod_apps_validate(m, reterr)) < 0 || (r = pod_volumes_validate(m, reterr)) < 0 ||
+            (r = validate_each(m, "apps", m->n_apps, pod_app_item_validate, reterr)) < 0 ||
+            (r = validate_each(m, "volumes", m->n_volumes, pod_volume_item_validate, reterr)) < 0 ||
             (r = ac_isolators_validate(m->isolators, m->n_isolators, "isolators", reterr)) < 0 ||
             (r = annotations_check(&m->annotations, "annotations", reterr)) < 0 ||
-            (r = pod_ports_validate(m, reterr)) < 0)
+            (r = validate_each(m, "ports", m->n_ports, pod_port_item_validate, reterr)) < 0)
                 return r;
         return pod_check_mounts(m, reterr);
 }

@@ -302,10 +302,7 @@ static void app_docker_args(struct ac_app *app, const struct stage0_app *a)
         app->exec[n] = NULL;
 }
 
-/*
- * --exec replaces the exec, the arguments follow it. An image app without exec keeps none
- * (its arguments have nothing to follow and are dropped, as before this was typed).
- */
+/* --exec replaces the exec, the arguments follow it. */
 static void app_set_exec(struct ac_app *app, const struct app_spec *spec)
 {
         if (spec->exec) {
@@ -313,9 +310,10 @@ static void app_set_exec(struct ac_app *app, const struct app_spec *spec)
                 app->exec = NULL;
                 strv_push(&app->exec, spec->exec);
         }
+        if (!app->exec) /* an image app without exec keeps none: its arguments are dropped */
+                return;
         STRV_FOREACH(w, spec->args)
-                if (app->exec)
-                        strv_push(&app->exec, *w);
+                strv_push(&app->exec, *w);
 }
 
 static void replace_string(char **field, const char *value)

@@ -69,7 +69,8 @@ struct pod_settings {
 struct stage0_pod_request {
         const struct stage1_flags *stage1;
         const struct app_list *apps; /* images, per-app flags, --mount, --volume */
-        const char *pod_manifest;    /* --pod-manifest: used verbatim instead of apps */
+        const char *pod_manifest;    /* --pod-manifest: used instead of apps (parsed, and
+                                        written as the schema writes it) */
         struct pod_settings settings;
         bool no_overlay;
         const char *uuid_file_save; /* where to write the UUID once the pod exists */

@@ -130,6 +130,15 @@ static char *app_text(const struct pod_manifest *m, size_t i)
         return json_dump_go(o, false);
 }
 
+/* Builds f (which is freed) and returns the JSON of the first app's section. */
+static char *build_app_text(struct fixture *f)
+{
+        _cleanup_(pod_manifest_freep) struct pod_manifest *m = build(f);
+
+        fixture_done(f);
+        return app_text(m, 0);
+}
+
 TEST(minimal_pod_bytes)
 {
         struct fixture f = {};
@@ -200,15 +209,12 @@ TEST(overrides_rewrite_the_app_section)
 TEST(arguments_follow_the_images_exec)
 {
         struct fixture f = {};
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *app = NULL;
         struct app_spec *s = fixture_add(&f, KEY_A, IMAGE("example.com/hello", SIMPLE_APP));
 
         s->args = strv_split("--x,y", ',');
         s->has_args = true;
-        m = build(&f);
-        app = app_text(m, 0);
-        fixture_done(&f);
+        app = build_app_text(&f);
         ASSERT_STREQ(app, "{\"exec\":[\"/bin/hello\",\"--x\",\"y\"],\"user\":\"0\",\"group\":"
                           "\"0\"}");
 }
@@ -216,7 +222,6 @@ TEST(arguments_follow_the_images_exec)
 TEST(docker_arguments_replace_cmd_and_keep_entrypoint)
 {
         struct fixture f = {};
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *app = NULL;
         struct app_spec *s = fixture_add(
                 &f, KEY_A,
@@ -228,9 +233,7 @@ TEST(docker_arguments_replace_cmd_and_keep_entrypoint)
 
         s->args = strv_split("other", ',');
         s->has_args = true;
-        m = build(&f);
-        app = app_text(m, 0);
-        fixture_done(&f);
+        app = build_app_text(&f);
         ASSERT_STREQ(app, "{\"exec\":[\"/bin/sh\",\"-c\",\"other\"],\"user\":\"0\",\"group\":"
                           "\"0\"}");
 }
@@ -238,16 +241,13 @@ TEST(docker_arguments_replace_cmd_and_keep_entrypoint)
 TEST(an_image_without_app_needs_exec)
 {
         struct fixture f = {};
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *app = NULL, *want = NULL;
 
         fixture_add(&f, KEY_A, IMAGE("example.com/noapp", ""));
         expect_error(&f, "error: image " KEY_A " has no app section and --exec argument is not "
                          "provided");
         fixture_add(&f, KEY_A, IMAGE("example.com/noapp", ""))->exec = xstrdup("/bin/x");
-        m = build(&f);
-        app = app_text(m, 0);
-        fixture_done(&f);
+        app = build_app_text(&f);
         want = xasprintf("{\"exec\":[\"/bin/x\"],\"user\":\"%u\",\"group\":\"%u\"}", getuid(),
                          getgid());
         ASSERT_STREQ(app, want);
@@ -285,14 +285,11 @@ static void env_fixture(struct fixture *f, const char *file)
 TEST(environment_precedence)
 {
         _cleanup_free_ char *file = temp_file("# comment\n;other\n\nB=file\nD=file=x\n");
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *app = NULL;
         struct fixture f = {};
 
         env_fixture(&f, file);
-        m = build(&f);
-        app = app_text(m, 0);
-        fixture_done(&f);
+        app = build_app_text(&f);
         unlink(file);
         ASSERT_STREQ(app, "{\"exec\":[\"/bin/env\"],\"user\":\"0\",\"group\":\"0\","
                           "\"environment\":[{\"name\":\"A\",\"value\":\"image\"},{\"name\":\"B\","
@@ -378,7 +375,6 @@ TEST(environment_errors)
 TEST(isolators_added_and_replaced)
 {
         struct fixture f = {};
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *app = NULL;
         struct app_spec *s = fixture_add(&f, KEY_A, ISO_IMAGE);
 
@@ -387,9 +383,7 @@ TEST(isolators_added_and_replaced)
         s->cpu_shares = xstrdup("2048");
         s->oom_score_adj = xstrdup("-5");
         s->caps_retain = strv_split("CAP_NET_ADMIN", ',');
-        m = build(&f);
-        app = app_text(m, 0);
-        fixture_done(&f);
+        app = build_app_text(&f);
         ASSERT_STREQ(
                 app,
                 "{\"exec\":[\"/bin/iso\"],\"user\":\"0\",\"group\":\"0\",\"isolators\":["

@@ -155,6 +155,16 @@ static int select_stage1(struct store *s, const struct stage0_context *ctx,
         return r;
 }
 
+/* A new store holding a stage1 name:version that root imported; *ret_key is its key. */
+static struct store *store_with_stage1(const char *name, const char *version, char **ret_key)
+{
+        struct store *s = new_store();
+        _cleanup_free_ char *path = stage1_aci(name, version, "stored");
+
+        *ret_key = import(s, path);
+        return s;
+}
+
 /* The key the default stage1 image has (imported into a store of its own). */
 static char *default_stage1_key(const char *path)
 {
@@ -166,14 +176,12 @@ static char *default_stage1_key(const char *path)
 TEST(default_stage1_is_taken_from_the_store_with_its_id)
 {
         _cleanup_(store_freep) struct store *s = NULL;
-        _cleanup_free_ char *path = NULL, *id = NULL, *key = NULL;
+        _cleanup_free_ char *id = NULL, *key = NULL;
         struct stage0_context ctx = insecure_ctx;
         struct stage1_flags none = {};
 
         skip_unless_root();
-        s = new_store();
-        path = stage1_aci(STAGE1_DEFAULT_NAME, RKT_VERSION, "the real one");
-        id = import(s, path);
+        s = store_with_stage1(STAGE1_DEFAULT_NAME, RKT_VERSION, &id);
         ctx.stage1_default_id = id;
         ASSERT_OK(select_stage1(s, &ctx, &none, &key, NULL));
         ASSERT_STREQ(key, id);
@@ -203,14 +211,12 @@ TEST(default_stage1_look_alike_is_refused)
 TEST(default_stage1_imported_by_another_user_is_refused)
 {
         _cleanup_(store_freep) struct store *s = NULL;
-        _cleanup_free_ char *path = NULL, *id = NULL, *key = NULL, *msg = NULL;
+        _cleanup_free_ char *id = NULL, *key = NULL, *msg = NULL;
         struct stage0_context ctx = insecure_ctx;
         struct stage1_flags none = {};
 
         skip_unless_root();
-        s = new_store();
-        path = stage1_aci(STAGE1_DEFAULT_NAME, RKT_VERSION, "the real one");
-        id = import(s, path);
+        s = store_with_stage1(STAGE1_DEFAULT_NAME, RKT_VERSION, &id);
         give_blob_away(s, id);
         ctx.stage1_default_id = id;
         ASSERT_FAIL(select_stage1(s, &ctx, &none, &key, &msg));
@@ -219,15 +225,13 @@ TEST(default_stage1_imported_by_another_user_is_refused)
 TEST(stage1_name_and_hash_need_roots_import)
 {
         _cleanup_(store_freep) struct store *s = NULL;
-        _cleanup_free_ char *path = NULL, *id = NULL, *k1 = NULL, *k2 = NULL;
+        _cleanup_free_ char *id = NULL, *k1 = NULL, *k2 = NULL;
         _cleanup_free_ char *k3 = NULL, *k4 = NULL, *m1 = NULL, *m2 = NULL, *want = NULL;
         struct stage1_flags by_name = {.name = (char *)STUB_NAME ":0.0.1"};
         struct stage1_flags by_hash = {};
 
         skip_unless_root();
-        s = new_store();
-        path = stage1_aci(STUB_NAME, "0.0.1", "stub");
-        id = import(s, path);
+        s = store_with_stage1(STUB_NAME, "0.0.1", &id);
         by_hash.hash = id;
         ASSERT_OK(select_stage1(s, &insecure_ctx, &by_name, &k1, NULL));
         ASSERT_STREQ(k1, id);
@@ -245,16 +249,14 @@ TEST(stage1_name_and_hash_need_roots_import)
 TEST(configured_stage1_in_the_store_needs_roots_import)
 {
         _cleanup_(store_freep) struct store *s = NULL;
-        _cleanup_free_ char *path = NULL, *id = NULL, *k1 = NULL, *k2 = NULL, *msg = NULL;
+        _cleanup_free_ char *id = NULL, *k1 = NULL, *k2 = NULL, *msg = NULL;
         _cleanup_free_ char *missing = NULL;
         struct config conf = {.stage1_name = (char *)STUB_NAME, .stage1_version = (char *)"0.0.1"};
         struct stage0_context ctx = insecure_ctx;
         struct stage1_flags none = {};
 
         skip_unless_root();
-        s = new_store();
-        path = stage1_aci(STUB_NAME, "0.0.1", "configured");
-        id = import(s, path);
+        s = store_with_stage1(STUB_NAME, "0.0.1", &id);
         missing = xasprintf("%s/nowhere/stage1.aci", tmp_path);
         conf.stage1_location = missing; /* never found: only the store can answer */
         ctx.config = &conf;
