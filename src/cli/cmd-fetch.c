@@ -9,6 +9,7 @@
 
 #include "cli-store.h"
 #include "commands.h"
+#include "flags.h"
 #include "image-fetch.h"
 #include "log.h"
 #include "strv.h"
@@ -36,12 +37,20 @@ struct fetch_image {
         char *signature;
 };
 
-/* Splits the words after the flags into images with their --signature (SPEC.md §4.1). */
+/*
+ * Splits the words after the leading flags into images with their --signature (SPEC.md
+ * §4.1); fetch's other flags may stand among them (rkt's TestFetchFullHash: `fetch
+ * --pull-policy=new IMAGE --full`) and are parsed as if they came first.
+ */
 static int fetch_parse_images(int argc, char **argv, struct fetch_image **ret, size_t *ret_n,
                               struct rk_error **reterr)
 {
+        static const struct flag *const tables[] = {fetch_flags, NULL};
         _cleanup_free_ struct fetch_image *v = NULL;
+        _cleanup_strv_free_ char **flags = NULL, **rest = NULL;
+        _cleanup_free_ char *msg = NULL;
         size_t n = 0;
+        bool help = false;
 
         for (int i = 0; i < argc; i++) {
                 const char *w = argv[i];
@@ -60,14 +69,21 @@ static int fetch_parse_images(int argc, char **argv, struct fetch_image **ret, s
                         v[n - 1].signature = (char *)val;
                         continue;
                 }
-                if (w[0] == '-' && w[1] == '-')
-                        return rk_error_set(reterr, EINVAL,
-                                            "unable to parse arguments: unknown "
-                                            "flag: %s",
-                                            w);
+                if (w[0] == '-' && w[1]) {
+                        const char *name = w + strspn(w, "-");
+                        const struct flag *f = flag_find(tables, name, strcspn(name, "="));
+
+                        strv_push(&flags, w);
+                        if (f && !strchr(w, '=') && flag_takes_value(f) && i + 1 < argc)
+                                strv_push(&flags, argv[++i]);
+                        continue;
+                }
                 v = oom_check(realloc(v, (n + 1) * sizeof(*v)));
                 v[n++] = (struct fetch_image){(char *)w, NULL};
         }
+        if (flags &&
+            flags_parse(tables, (int)strv_length(flags), flags, true, &rest, &help, &msg) < 0)
+                return rk_error_set(reterr, EINVAL, "unable to parse arguments: %s", msg);
         *ret = TAKE_PTR(v);
         *ret_n = n;
         return 0;

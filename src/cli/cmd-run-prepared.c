@@ -6,6 +6,7 @@
 #include "log.h"
 #include "mds-client.h"
 #include "pod-cli.h"
+#include "register-mds.h"
 #include "stage0-flags.h"
 #include "strv.h"
 
@@ -57,7 +58,7 @@ static int run_prepared_checks(struct pod *p)
                 return cli_fail("pod \"%s\" is not prepared", p->uuid);
         if (a->interactive && pod_count_apps(p) > 1)
                 return cli_fail("interactive option only supports pods with one app");
-        if (a->mds_register && !mds_client_reachable())
+        if (a->mds_register && !stage0_mds_wait_reachable())
                 return cli_fail("%s", MDS_UNREACHABLE_TEXT);
         return stage0_dns_from_flags();
 }

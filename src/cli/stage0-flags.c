@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mds-client.h"
 #include "pod-manifest.h"
+#include "register-mds.h"
 #include "strv.h"
 
 struct stage0_args arg_stage0;
@@ -270,7 +271,7 @@ static int parse_and_check(bool run, int argc, char **argv)
         err = check_flags(arg_apps.n);
         if (err)
                 return cli_fail("%s", err);
-        if (run && arg_stage0.mds_register && !mds_client_reachable())
+        if (run && arg_stage0.mds_register && !stage0_mds_wait_reachable())
                 return cli_fail("%s", MDS_UNREACHABLE_TEXT);
         if (app_list_check_mounts(&msg) < 0)
                 return cli_fail("%s", msg);

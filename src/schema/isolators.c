@@ -535,3 +535,27 @@ int ac_isolator_new_caps(enum ac_isolator_kind kind, char *const *set, const cha
                 return r;
         return isolator_make(kind, json_pack("{s:o}", "set", jstrv(set)), path, ret, reterr);
 }
+
+int ac_isolator_new_seccomp(enum ac_isolator_kind kind, char *const *set, const char *errno_name,
+                            const char *path, struct ac_isolator *ret, struct rk_error **reterr)
+{
+        assert(kind == AC_ISOLATOR_SECCOMP_RETAIN_SET || kind == AC_ISOLATOR_SECCOMP_REMOVE_SET);
+        return isolator_make(kind,
+                             json_pack("{s:o,s:s}", "set", jstrv(set), "errno", errno_name ?: ""),
+                             path, ret, reterr);
+}
+
+int ac_isolators_find_seccomp(const struct ac_isolator *l, size_t n, const struct ac_isolator **ret,
+                              struct rk_error **reterr)
+{
+        *ret = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (l[i].kind != AC_ISOLATOR_SECCOMP_REMOVE_SET &&
+                    l[i].kind != AC_ISOLATOR_SECCOMP_RETAIN_SET)
+                        continue;
+                if (*ret)
+                        return rk_error_set(reterr, EINVAL, "too many seccomp isolators specified");
+                *ret = &l[i];
+        }
+        return 0;
+}

@@ -130,6 +130,8 @@ bool ac_isolator_int_range(enum ac_isolator_kind k, int *ret_min, int *ret_max);
  * ac_isolator_int_range().
  * ac_isolator_new_caps(): os/linux/capabilities-retain-set or -remove-set {"set":[...]}: a
  * non-empty list of known capability names.
+ * ac_isolator_new_seccomp(): os/linux/seccomp-retain-set or -remove-set {"set":[...],
+ * "errno":E} (E "" when errno_name is NULL): a non-empty set, an upper-case errno name.
  */
 int ac_isolator_new_resource(enum ac_isolator_kind kind, const char *quantity, const char *path,
                              struct ac_isolator *ret, struct rk_error **reterr);
@@ -137,6 +139,15 @@ int ac_isolator_new_int(enum ac_isolator_kind kind, int64_t value, const char *p
                         struct ac_isolator *ret, struct rk_error **reterr);
 int ac_isolator_new_caps(enum ac_isolator_kind kind, char *const *set, const char *path,
                          struct ac_isolator *ret, struct rk_error **reterr);
+int ac_isolator_new_seccomp(enum ac_isolator_kind kind, char *const *set, const char *errno_name,
+                            const char *path, struct ac_isolator *ret, struct rk_error **reterr);
 
 /* A Go-shaped array [{"name","value"}] (new reference). */
 json_t *ac_isolators_to_json(const struct ac_isolator *l, size_t n);
+
+/*
+ * The one seccomp isolator (retain-set or remove-set) among l, or NULL in *ret; more than
+ * one is "too many seccomp isolators specified" (rkt's error).
+ */
+int ac_isolators_find_seccomp(const struct ac_isolator *l, size_t n, const struct ac_isolator **ret,
+                              struct rk_error **reterr);

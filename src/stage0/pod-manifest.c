@@ -22,6 +22,7 @@
 #include "isolators.h"
 #include "json-util.h"
 #include "parse-util.h"
+#include "seccomp-set.h"
 #include "stage0.h"
 #include "strv.h"
 
@@ -134,7 +135,12 @@ static bool kind_is_caps(enum ac_isolator_kind k)
         return k == AC_ISOLATOR_CAPABILITIES_RETAIN_SET || k == AC_ISOLATOR_CAPABILITIES_REMOVE_SET;
 }
 
-/* Removes the app's isolators of kind k (for a capability set: both sets). */
+static bool kind_is_seccomp(enum ac_isolator_kind k)
+{
+        return k == AC_ISOLATOR_SECCOMP_RETAIN_SET || k == AC_ISOLATOR_SECCOMP_REMOVE_SET;
+}
+
+/* Removes the app's isolators of kind k (for a capability or seccomp set: both sets). */
 static void isolators_drop(struct ac_app *app, enum ac_isolator_kind k)
 {
         size_t n = 0;
@@ -142,7 +148,8 @@ static void isolators_drop(struct ac_app *app, enum ac_isolator_kind k)
         for (size_t i = 0; i < app->n_isolators; i++) {
                 enum ac_isolator_kind ik = app->isolators[i].kind;
 
-                if (ik == k || (kind_is_caps(k) && kind_is_caps(ik)))
+                if (ik == k || (kind_is_caps(k) && kind_is_caps(ik)) ||
+                    (kind_is_seccomp(k) && kind_is_seccomp(ik)))
                         ac_isolator_done(&app->isolators[i]);
                 else
                         app->isolators[n++] = app->isolators[i];
@@ -239,15 +246,86 @@ static int app_set_caps(struct ac_app *app, const struct app_spec *spec, struct 
         return 0;
 }
 
+/*
+ * --seccomp=mode=retain|remove[,errno=ENAME],ITEM,... as rkt reads it: each comma-separated
+ * piece with exactly one "=" is a key (mode, errno; any other key is an error), the rest are
+ * the set's items. The result replaces the image's seccomp isolators; the names are checked
+ * here, before a pod exists, by the same code the stage1 compiles them with.
+ */
+struct seccomp_override {
+        bool retain;
+        char *errno_name; /* NULL when absent or empty */
+        char **items;
+};
+
+static void seccomp_override_done(struct seccomp_override *o)
+{
+        free(o->errno_name);
+        strv_free(o->items);
+        *o = (struct seccomp_override){0};
+}
+
+static int seccomp_override_parse(const char *text, struct seccomp_override *ret,
+                                  struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **pieces = strv_split(text, ',');
+        const char *mode = NULL;
+        bool bad_mode = false;
+
+        STRV_FOREACH(p, pieces) {
+                char *eq = strchr(*p, '=');
+
+                if (!eq || strchr(eq + 1, '=')) {
+                        strv_push(&ret->items, *p);
+                        continue;
+                }
+                *eq = '\0';
+                if (strcmp(*p, "mode") == 0) {
+                        mode = eq + 1;
+                        bad_mode |= strcmp(mode, "remove") != 0 && strcmp(mode, "retain") != 0;
+                } else if (strcmp(*p, "errno") == 0) {
+                        free(ret->errno_name);
+                        ret->errno_name = eq[1] ? xstrdup(eq + 1) : NULL;
+                } else
+                        return rk_error_set(reterr, EINVAL,
+                                            "invalid seccomp command-line override");
+        }
+        if (bad_mode || !mode)
+                return rk_error_set(reterr, EINVAL, "invalid seccomp mode command-line override");
+        ret->retain = strcmp(mode, "retain") == 0;
+        return 0;
+}
+
+static int app_set_seccomp(struct ac_app *app, const char *text, struct rk_error **reterr)
+{
+        struct seccomp_override o = {0};
+        struct seccomp_set checked = {0};
+        struct ac_isolator i = {.kind = _AC_ISOLATOR_KIND_INVALID};
+        enum ac_isolator_kind kind;
+        int r;
+
+        if (!text)
+                return 0;
+        r = seccomp_override_parse(text, &o, reterr);
+        kind = o.retain ? AC_ISOLATOR_SECCOMP_RETAIN_SET : AC_ISOLATOR_SECCOMP_REMOVE_SET;
+        if (r >= 0)
+                r = seccomp_set_from_items(o.retain, o.items, o.errno_name, &checked, reterr);
+        if (r >= 0)
+                r = ac_isolator_new_seccomp(kind, o.items, o.errno_name, "--seccomp", &i, reterr);
+        if (r >= 0) {
+                isolators_drop(app, AC_ISOLATOR_SECCOMP_RETAIN_SET);
+                isolators_add(app, &i);
+        }
+        seccomp_set_done(&checked);
+        seccomp_override_done(&o);
+        return r;
+}
+
 static int app_set_isolators(struct ac_app *app, const struct app_spec *spec,
                              struct rk_error **reterr)
 {
         int r;
 
-        if (spec->seccomp)
-                return rk_error_set(reterr, ENOTSUP,
-                                    "--seccomp is not supported yet: seccomp "
-                                    "filtering comes with a later release");
         r = app_set_resources(app, spec, reterr);
         if (r >= 0)
                 r = app_set_int_isolator(app, AC_ISOLATOR_CPU_SHARES, "--cpu-shares",
@@ -257,6 +335,8 @@ static int app_set_isolators(struct ac_app *app, const struct app_spec *spec,
                                          spec->oom_score_adj, reterr);
         if (r >= 0)
                 r = app_set_caps(app, spec, reterr);
+        if (r >= 0)
+                r = app_set_seccomp(app, spec->seccomp, reterr);
         return r;
 }
 

@@ -416,6 +416,31 @@ TEST(caps_remove_replaces_both_sets)
                         m->apps[0].app->isolators[i].kind != AC_ISOLATOR_CAPABILITIES_REMOVE_SET);
 }
 
+/* --seccomp replaces both seccomp sets of the image, as appc's constructor writes it. */
+TEST(seccomp_override_replaces_the_images_sets)
+{
+        struct fixture f = {};
+        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
+        _cleanup_free_ char *text = NULL;
+        const struct ac_app *app;
+
+        fixture_add(&f, KEY_A,
+                    IMAGE("example.com/hello",
+                          ",\"app\":{\"exec\":[\"/bin/x\"],\"user\":\"0\",\"group\":\"0\","
+                          "\"isolators\":[{\"name\":\"os/linux/seccomp-retain-set\","
+                          "\"value\":{\"set\":[\"@appc.io/all\"]}}]}"))
+                ->seccomp = xstrdup("mode=remove,errno=EXFULL,stat,@rkt/default-blacklist");
+        m = build(&f);
+        fixture_done(&f);
+        app = m->apps[0].app;
+        ASSERT_EQ(app->n_isolators, 1);
+        ASSERT_EQ(app->isolators[0].kind, AC_ISOLATOR_SECCOMP_REMOVE_SET);
+        text = app_text(m, 0);
+        ASSERT_TRUE(strstr(text,
+                           "{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":"
+                           "[\"stat\",\"@rkt/default-blacklist\"],\"errno\":\"EXFULL\"}}") != NULL);
+}
+
 /* Adds one plain app to f; returns its spec. */
 static struct app_spec *one_app(struct fixture *f)
 {
@@ -436,9 +461,18 @@ TEST(isolator_errors)
         expect_error(&f, "--cpu-shares must be an integer between 2 and 262144");
         one_app(&f)->oom_score_adj = xstrdup("1x");
         expect_error(&f, "--oom-score-adj must be an integer between -1000 and 1000");
-        one_app(&f)->seccomp = xstrdup("mode=retain,chmod");
-        expect_error(&f, "--seccomp is not supported yet: seccomp filtering comes with a later "
-                         "release");
+        one_app(&f)->seccomp = xstrdup("mode=maybe,chmod");
+        expect_error(&f, "invalid seccomp mode command-line override");
+        one_app(&f)->seccomp = xstrdup("chmod");
+        expect_error(&f, "invalid seccomp mode command-line override");
+        one_app(&f)->seccomp = xstrdup("mode=remove,color=red,chmod");
+        expect_error(&f, "invalid seccomp command-line override");
+        one_app(&f)->seccomp = xstrdup("mode=remove,nosuchcall");
+        expect_error(&f, "unknown system call \"nosuchcall\"");
+        one_app(&f)->seccomp = xstrdup("mode=remove,errno=ENOSUCH,chmod");
+        expect_error(&f, "unknown errno \"ENOSUCH\"");
+        one_app(&f)->seccomp = xstrdup("mode=retain");
+        expect_error(&f, "--seccomp.set: set must be non-empty");
         one_app(&f)->caps_retain = strv_split("CAP_BOGUS", ',');
         expect_error(&f, "--caps-retain: unknown capability \"CAP_BOGUS\"");
         s = one_app(&f);
