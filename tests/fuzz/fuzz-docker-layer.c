@@ -30,6 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         const char *scratch;
         int dirfd = fuzz_scratch(&scratch);
+        _cleanup_free_ char *bin = NULL;
         static const char stand_in[] = "#!/bin/sh\n"
                                        "echo \"$0: a layer ran an external program\" >&2\n"
                                        "kill -ABRT $PPID\n";
@@ -41,7 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                 if (write_file_new_at(dirfd, path, stand_in, sizeof(stand_in) - 1, 0755) < 0)
                         fuzz_fail(__FILE__, __LINE__, "write stand-in");
         }
-        setenv("PATH", xasprintf("%s/bin", scratch), 1);
+        bin = xasprintf("%s/bin", scratch);
+        setenv("PATH", bin, 1);
         setenv("RKT_MAX_SPARSE_SIZE", "1M", 1);
         return 0;
 }
