@@ -378,14 +378,14 @@ static int aci_manifest(const struct docker_image *img, struct squash *sq, char 
                         struct rk_error **reterr)
 {
         _cleanup_free_ char *name = sanitise_name(img->name, false);
-        _cleanup_json_ json_t *m = NULL;
+        _cleanup_json_ json_t *m = NULL, *none = json_object();
         json_t *app = NULL;
         int r;
 
         if (!ac_identifier_is_valid(name))
                 return rk_error_set(reterr, EINVAL, "cannot make an image name of \"%s\"",
                                     img->name);
-        r = app_section(json_object_get(img->config, "config") ?: json_object(), sq, &app, reterr);
+        r = app_section(json_object_get(img->config, "config") ?: none, sq, &app, reterr);
         if (r < 0)
                 return r;
         m = json_pack("{s:s,s:s,s:s}", "acKind", "ImageManifest", "acVersion", "0.8.11", "name",
