@@ -12,6 +12,7 @@
 #include "hashset.h"
 #include "image-manifest.h"
 #include "isolators.h"
+#include "json-field.h"
 #include "json-util.h"
 #include "parse-util.h"
 #include "pod-manifest.h"
@@ -102,16 +103,6 @@ static int pod_env(const struct pod_settings *ps, struct ac_labels *ret, struct 
         return r;
 }
 
-static json_t *labels_to_pairs(const struct ac_labels *l)
-{
-        json_t *a = json_array();
-
-        for (size_t i = 0; i < l->n; i++)
-                json_array_append_new(a, json_pack("{s:s,s:s}", "name", l->items[i].name, "value",
-                                                   l->items[i].value));
-        return a;
-}
-
 /* app.environment: inherit-env (unset names only) < image < pod env < --environment. */
 static void app_set_env(json_t *app, const struct ac_labels *pod, const struct app_spec *spec,
                         bool inherit)
@@ -136,7 +127,7 @@ static void app_set_env(json_t *app, const struct ac_labels *pod, const struct a
                 ac_labels_set(&env, spec->environment.items[i].name,
                               spec->environment.items[i].value);
         if (env.n > 0)
-                json_object_set_new(app, "environment", labels_to_pairs(&env));
+                json_object_set_new(app, "environment", jpairs(&env));
         ac_labels_done(&env);
 }
 
@@ -219,7 +210,7 @@ static int app_set_caps(json_t *iso, const struct app_spec *spec, struct rk_erro
         isolators_remove(iso, "os/linux/capabilities-", true);
         names = json_array();
         STRV_FOREACH(c, set)
-                json_array_append_new(names, json_string(*c));
+                json_array_append_new(names, jstr(*c));
         json_array_append_new(iso, json_pack("{s:s,s:{s:o}}", "name",
                                              spec->caps_retain ? "os/linux/capabilities-retain-set"
                                                                : "os/linux/capabilities-remove-set",
@@ -252,15 +243,6 @@ static int app_set_isolators(json_t *app, const struct app_spec *spec, struct rk
         if (r >= 0 && json_array_size(iso) == 0)
                 json_object_del(app, "isolators");
         return r;
-}
-
-static json_t *labels_to_map(const struct ac_labels *l)
-{
-        json_t *o = json_object();
-
-        for (size_t i = 0; i < l->n; i++)
-                json_object_set_new(o, l->items[i].name, json_string(l->items[i].value));
-        return o;
 }
 
 /* The image's app section (a copy), or one made from --exec when the image has none. */
@@ -315,7 +297,7 @@ static void app_set_simple(json_t *app, const struct app_spec *spec)
 
         if (spec->exec) {
                 exec = json_array();
-                json_array_append_new(exec, json_string(spec->exec));
+                json_array_append_new(exec, jstr(spec->exec));
                 json_object_set_new(app, "exec", exec);
         }
         if (!exec) {
@@ -323,13 +305,13 @@ static void app_set_simple(json_t *app, const struct app_spec *spec)
                 json_object_set_new(app, "exec", exec);
         }
         STRV_FOREACH(w, spec->args)
-                json_array_append_new(exec, json_string(*w));
+                json_array_append_new(exec, jstr(*w));
         if (spec->user)
-                json_object_set_new(app, "user", json_string(spec->user));
+                json_object_set_new(app, "user", jstr(spec->user));
         if (spec->group)
-                json_object_set_new(app, "group", json_string(spec->group));
+                json_object_set_new(app, "group", jstr(spec->group));
         if (spec->working_dir)
-                json_object_set_new(app, "workingDirectory", json_string(spec->working_dir));
+                json_object_set_new(app, "workingDirectory", jstr(spec->working_dir));
         if (spec->supp_gids) {
                 json_t *gids = json_array();
                 STRV_FOREACH(g, spec->supp_gids)
@@ -337,9 +319,9 @@ static void app_set_simple(json_t *app, const struct app_spec *spec)
                 json_object_set_new(app, "supplementaryGIDs", gids);
         }
         if (spec->user_annotations.n > 0)
-                json_object_set_new(app, "userAnnotations", labels_to_map(&spec->user_annotations));
+                json_object_set_new(app, "userAnnotations", jstring_map(&spec->user_annotations));
         if (spec->user_labels.n > 0)
-                json_object_set_new(app, "userLabels", labels_to_map(&spec->user_labels));
+                json_object_set_new(app, "userLabels", jstring_map(&spec->user_labels));
 }
 
 /* The app's mounts: its own, then the pod-wide ones, first target wins (SPEC.md §4.3). */
@@ -359,8 +341,9 @@ static json_t *app_mounts(const struct app_spec *spec)
 
                         if (hashset_put(&seen, target, 0) == 0)
                                 continue;
-                        json_array_append_new(mounts, json_pack("{s:s,s:s}", "volume", m->volume,
-                                                                "path", target));
+                        json_array_append_new(mounts,
+                                              json_pack("{s:o,s:o}", "volume", jstr(m->volume),
+                                                        "path", jstr(target)));
                 }
         hashset_done(&seen);
         return mounts;
@@ -400,9 +383,9 @@ static int app_entry(const struct stage0_app *a, const struct ac_labels *env,
                 json_decref(app);
                 return r;
         }
-        entry = json_pack("{s:s,s:{s:s,s:s,s:o},s:o}", "name", a->name, "image", "name",
-                          a->manifest->name, "id", a->key, "labels",
-                          labels_to_pairs(&a->manifest->labels), "app", app);
+        entry = json_pack("{s:o,s:{s:s,s:s,s:o},s:o}", "name", jstr(a->name), "image", "name",
+                          a->manifest->name, "id", a->key, "labels", jpairs(&a->manifest->labels),
+                          "app", app);
         if (spec->readonly_rootfs > 0)
                 json_object_set_new(entry, "readOnlyRootFS", json_true());
         mounts = app_mounts(spec);
@@ -410,7 +393,7 @@ static int app_entry(const struct stage0_app *a, const struct ac_labels *env,
                 json_object_set(entry, "mounts", mounts);
         json_decref(mounts);
         if (spec->annotations.n > 0)
-                json_object_set_new(entry, "annotations", labels_to_pairs(&spec->annotations));
+                json_object_set_new(entry, "annotations", jpairs(&spec->annotations));
         *ret = entry;
         return 0;
 }
@@ -422,7 +405,7 @@ static int volume_set(json_t *v, const char *key, const char *value, struct rk_e
 
         if (strcmp(key, "kind") == 0 || strcmp(key, "source") == 0 || strcmp(key, "mode") == 0 ||
             strcmp(key, "name") == 0)
-                json_object_set_new(v, key, json_string(value));
+                json_object_set_new(v, key, jstr(value));
         else if (strcmp(key, "readOnly") == 0 || strcmp(key, "recursive") == 0) {
                 if (parse_bool_go(value, &b) < 0)
                         return rk_error_set(reterr, EINVAL, "invalid boolean \"%s\" for %s", value,

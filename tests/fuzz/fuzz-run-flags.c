@@ -9,6 +9,7 @@
  * across calls) and --set-env-file (reads files). The parsed flags live in globals
  * (arg_stage0, arg_apps, arg_global, arg_dns), reset after each input.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "app-args.h"
@@ -16,6 +17,7 @@
 #include "fuzz.h"
 #include "image-manifest.h"
 #include "json-util.h"
+#include "net.h"
 #include "pod-manifest.h"
 #include "stage0-flags.h"
 #include "strv.h"
@@ -153,9 +155,13 @@ static void pod_manifest(void)
         r = stage0_pod_manifest(apps, arg_apps.n, arg_apps.volumes, &ps, &pod, &err);
         fuzz_check_error(r, &err);
         if (r >= 0) {
-                /* what stage0 writes as P/pod is a pod manifest */
+                /* what stage0 writes as P/pod is a pod manifest, with every app */
                 text = json_dump_go(pod, false);
                 r = pod_manifest_parse(text, strlen(text), &m, &err);
+                if (r < 0) {
+                        _cleanup_free_ char *why = rk_error_render(err, false);
+                        fprintf(stderr, "%s\n%s\n", why, text);
+                }
                 fuzz_check_error(r, &err);
                 FUZZ_ASSERT(r >= 0 && m->n_apps == arg_apps.n);
         }
@@ -181,6 +187,11 @@ static void parse(int argc, char **argv)
         }
         if (stage0_dns_from_flags() != 0)
                 return;
+        if (arg_dns.resolv) {
+                /* the DNS flags that ask for a resolv.conf get one */
+                _cleanup_free_ char *conf = net_resolv_conf("# fuzz", arg_dns.resolv);
+                FUZZ_ASSERT(conf);
+        }
         pod_manifest();
 }
 
