@@ -25,16 +25,18 @@
 #define INPUT_MAX (64 << 10)
 #define WORDS_MAX 64
 #define KEY       "sha512-0000000000000000000000000000000000000000000000000000000000000000"
-/* An image with ports of both protocols, a mount point, environment and isolators. */
+/* An image with a mount point, environment, isolators and ports (%s). */
 #define IMAGE_MANIFEST                                                                        \
         "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"%s\","             \
         "\"labels\":[{\"name\":\"os\",\"value\":\"linux\"},{\"name\":\"arch\",\"value\":"     \
         "\"amd64\"}],\"app\":{\"exec\":[\"/bin/app\",\"-x\"],\"user\":\"0\",\"group\":\"0\"," \
         "\"workingDirectory\":\"/srv\",\"environment\":[{\"name\":\"PATH\",\"value\":"        \
-        "\"/bin\"}],\"mountPoints\":[{\"name\":\"data\",\"path\":\"/data\"}],\"ports\":["     \
-        "{\"name\":\"http\",\"protocol\":\"tcp\",\"port\":80},{\"name\":\"dns\","             \
-        "\"protocol\":\"udp\",\"port\":53}],\"isolators\":[{\"name\":\"resource/memory\","    \
-        "\"value\":{\"limit\":\"1G\"}}]}}"
+        "\"/bin\"}],\"mountPoints\":[{\"name\":\"data\",\"path\":\"/data\"}],\"ports\":[%s]," \
+        "\"isolators\":[{\"name\":\"resource/memory\",\"value\":{\"limit\":\"1G\"}}]}}"
+/* The first app's ports (a port name must belong to one app only). */
+#define PORTS                                                                                  \
+        "{\"name\":\"http\",\"protocol\":\"tcp\",\"port\":80},{\"name\":\"dns\",\"protocol\":" \
+        "\"udp\",\"port\":53}"
 
 static struct flag fuzz_flags[128];
 
@@ -118,8 +120,9 @@ static void reset_globals(void)
         arg_global = (struct global_args){0};
 }
 
-/* The image an app stands for: named after its image argument when that is an image name. */
-static struct image_manifest *app_image(const char *image)
+/* The image the i-th app stands for: named after its image argument when that is an image
+ * name; the first has ports of both protocols. */
+static struct image_manifest *app_image(const char *image, size_t i)
 {
         _cleanup_free_ char *name = NULL, *json = NULL;
         struct ac_labels labels = {0};
@@ -131,7 +134,7 @@ static struct image_manifest *app_image(const char *image)
                 name = xstrdup("example.com/app");
         }
         ac_labels_done(&labels);
-        json = xasprintf(IMAGE_MANIFEST, name);
+        json = xasprintf(IMAGE_MANIFEST, name, i == 0 ? PORTS : "");
         FUZZ_ASSERT(image_manifest_parse(json, strlen(json), &m, &err) >= 0);
         return m;
 }
@@ -150,7 +153,7 @@ static void pod_manifest(void)
         for (size_t i = 0; i < arg_apps.n; i++) {
                 apps[i].spec = &arg_apps.apps[i];
                 apps[i].key = xstrdup(KEY);
-                apps[i].manifest = app_image(arg_apps.apps[i].image);
+                apps[i].manifest = app_image(arg_apps.apps[i].image, i);
         }
         r = stage0_pod_manifest(apps, arg_apps.n, arg_apps.volumes, &ps, &pod, &err);
         fuzz_check_error(r, &err);
