@@ -2,8 +2,10 @@
 /*
  * Docker and OCI image configurations (src/fetch/docker-manifest.c's parser) and their
  * conversion to an ACI (src/fetch/docker-aci.c) for an image without layers. A conversion
- * that succeeds must produce an ACI the store accepts: its tar passes the ACI walk and its
- * manifest the image manifest parser.
+ * that succeeds must produce an ACI whose tar passes the ACI walk; its manifest must pass the
+ * image manifest parser unless the configuration itself is invalid in a field the conversion
+ * copies as is (a "created" that is no RFC 3339 date: the store's import refuses that image,
+ * as rkt did).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "docker-manifest.h"
 #include "fuzz.h"
 #include "image-manifest.h"
+#include "types.h"
 
 #define INPUT_MAX (256 << 10)
 
@@ -25,8 +28,16 @@ static void report(const char *what, struct rk_error *err, const char *manifest)
         fprintf(stderr, "%s refused: %s\n%s\n", what, text, manifest ?: "");
 }
 
+/* Whether the configuration is valid where the conversion copies it verbatim. */
+static bool config_valid(const json_t *config)
+{
+        const char *created = json_string_value(json_object_get(config, "created"));
+
+        return !created || !created[0] || ac_date_is_valid(created);
+}
+
 /* The store's view of the converted image. */
-static void check_aci(int fd)
+static void check_aci(int fd, bool valid)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
         struct aci_walk w = {.extract_fd = -EBADF};
@@ -38,10 +49,10 @@ static void check_aci(int fd)
         fuzz_check_error(r, &err);
         FUZZ_ASSERT(r >= 0);
         r = image_manifest_parse(w.manifest, w.manifest_len, &m, &err);
-        if (r < 0)
+        if (r < 0 && valid)
                 report("converted manifest", err, w.manifest);
         fuzz_check_error(r, &err);
-        FUZZ_ASSERT(r >= 0);
+        FUZZ_ASSERT(r >= 0 || !valid);
         aci_walk_done(&w);
 }
 
@@ -70,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r = docker_image_convert(&img, dirfd, &fd, &err);
         fuzz_check_error(r, &err);
         if (r >= 0)
-                check_aci(fd);
+                check_aci(fd, config_valid(img.config));
         docker_image_done(&img);
         fuzz_scratch_remove(dir);
         return 0;
