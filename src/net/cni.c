@@ -179,14 +179,7 @@ static const struct json_field_spec result_fields[] = {
 
 json_t *cni_result_parse(const char *out, size_t len, char **ret_error)
 {
-        json_t *v = json_load_fields(out, len, result_fields, ret_error);
-
-        if (v && !json_is_object(v)) {
-                json_decref(v);
-                *ret_error = xstrdup("not a JSON object");
-                return NULL;
-        }
-        return v;
+        return json_load_object_fields(out, len, result_fields, ret_error);
 }
 
 /* The plugin's own message: its JSON error on stdout, else the first line on stderr. */
