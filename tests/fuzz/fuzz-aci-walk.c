@@ -4,14 +4,17 @@
  * pieces through aci_walk_stream() as an import reads it. Every input is validated; one the
  * walk accepts is also extracted into a fresh scratch directory as a render does (owners
  * restored when root, digests recorded), which must leave nothing but "manifest" and
- * "rootfs" there and whose tree hash must not depend on the recorded digests.
+ * "rootfs" there, put every entry where the walk's model of the tree says (no symlink on
+ * the way, the type recorded), and whose tree hash must not depend on the recorded digests.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "aci.h"
+#include "chase.h"
 #include "fuzz.h"
 #include "tree-hash.h"
 
@@ -54,6 +57,23 @@ static void check_top_level(int dirfd)
         closedir(d);
 }
 
+/* Every path the walk says it extracted is on disk where its model put it: no symlink on
+ * the way, and of the type it recorded. */
+static void check_extracted(int dirfd, const struct hashset *extracted)
+{
+        for (size_t i = 0; i < extracted->cap; i++) {
+                struct chase_result cr = {0};
+                struct stat st;
+
+                if (!extracted->keys || !extracted->keys[i])
+                        continue;
+                FUZZ_ASSERT(chase_at(dirfd, extracted->keys[i], CHASE_NOLINKS, &cr) >= 0);
+                FUZZ_ASSERT(fstatat((int)cr.dir, cr.base, &st, AT_SYMLINK_NOFOLLOW) >= 0);
+                FUZZ_ASSERT((long)(st.st_mode & S_IFMT) == extracted->values[i]);
+                chase_at_done(&cr);
+        }
+}
+
 static void extract(const uint8_t *data, size_t size)
 {
         _cleanup_free_ char *name = NULL, *with = NULL, *without = NULL;
@@ -74,6 +94,7 @@ static void extract(const uint8_t *data, size_t size)
 
         check_top_level(dirfd);
         if (r >= 0) {
+                check_extracted(dirfd, &extracted);
                 /* the digests recorded while extracting are those of the files on disk */
                 FUZZ_ASSERT(tree_hash_compute(dirfd, "rootfs", &digests, &with, &err) >= 0);
                 FUZZ_ASSERT(tree_hash_compute(dirfd, "rootfs", NULL, &without, &err) >= 0);
