@@ -5,22 +5,31 @@
 # runs each target (or TARGET alone) for SECONDS (default 60) on one core, starting from its
 # corpus in the tree. New inputs go to build-fuzz/corpus/TARGET, crashes to
 # build-fuzz/crashes/TARGET (the script exits non-zero when a target crashed); nothing in
-# the tree changes. With --merge, instead of fuzzing, folds build-fuzz/corpus/TARGET into
-# tests/fuzz/TARGET/corpus, keeping only the inputs that add coverage (libFuzzer -merge=1).
+# the tree changes. With --merge, instead of fuzzing, adds to tests/fuzz/TARGET/corpus the
+# inputs of build-fuzz/corpus/TARGET that add coverage to it (libFuzzer -merge=1).
 #   scripts/fuzz.sh [--merge] [TARGET|all] [SECONDS] [-- LIBFUZZER-OPTIONS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 merge=false
-if [ "${1:-}" = --merge ]; then
-        merge=true
+positional=()
+while [ $# -gt 0 ]; do
+        case $1 in
+        --merge) merge=true ;;
+        --) shift; break ;;
+        *) positional+=("$1") ;;
+        esac
         shift
-fi
-target=${1:-all}
-seconds=${2:-60}
-shift $(($# < 2 ? $# : 2))
-[ "${1:-}" = -- ] && shift
+done
 extra=("$@")
+target=${positional[0]:-all}
+seconds=${positional[1]:-60}
+case $seconds in
+'' | *[!0-9]*)
+        echo "fuzz.sh: SECONDS must be a number, not \"$seconds\"" >&2
+        exit 2
+        ;;
+esac
 
 targets=()
 for f in tests/fuzz/fuzz-*.c; do
@@ -63,11 +72,7 @@ for t in "${targets[@]}"; do
         mkdir -p "$work" "$crashes" "$seeds"
         if $merge; then
                 echo "== merging $work into $seeds"
-                tmp=$(mktemp -d)
-                "$exe" -merge=1 "$tmp" "$seeds" "$work" "${extra[@]}" 2>&1 | tail -2
-                rm -f "$seeds"/*
-                cp "$tmp"/* "$seeds"/ 2>/dev/null || true
-                rm -rf "$tmp"
+                "$exe" -merge=1 "${extra[@]}" "$seeds" "$work" 2>&1 | grep "MERGE-OUTER: [0-9]* new files"
                 continue
         fi
         echo "== fuzzing $t for ${seconds}s"
