@@ -10,7 +10,7 @@ packages=(
         meson ninja-build pkg-config gcc libc6-dev git clang-format
         # libraries
         libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
-        libmicrohttpd-dev
+        libmicrohttpd-dev libseccomp-dev
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
         containernetworking-plugins iptables iproute2
         # Docker tests: a real registry on loopback, a client to push to it, openssl for a test CA

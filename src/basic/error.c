@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -17,6 +18,13 @@ static void error_push_front(struct rk_error *e, char *msg)
 }
 
 /* Sets *reterr to a new error with message msg (taken), plus strerror when with_errno. */
+static bool errno_go_words;
+
+void rk_error_use_go_errno_words(bool go)
+{
+        errno_go_words = go;
+}
+
 static int error_set_msg(struct rk_error **reterr, int errnum, bool with_errno, char *msg)
 {
         struct rk_error *e;
@@ -24,7 +32,8 @@ static int error_set_msg(struct rk_error **reterr, int errnum, bool with_errno, 
         assert(errnum > 0);
         assert(reterr && !*reterr);
         if (with_errno) {
-                char *full = xasprintf("%s: %s", msg, strerror(errnum));
+                _cleanup_free_ char *text = errno_go_words ? strerror_go(errnum) : NULL;
+                char *full = xasprintf("%s: %s", msg, text ? text : strerror(errnum));
                 free(msg);
                 msg = full;
         }
@@ -102,4 +111,12 @@ int rk_error_exit_status(struct rk_error **reterr, int status)
         assert(reterr && *reterr);
         (*reterr)->exit_status = status;
         return -(*reterr)->errnum;
+}
+
+char *strerror_go(int errnum)
+{
+        char *s = xstrdup(strerror(errnum));
+
+        s[0] = (char)tolower((unsigned char)s[0]);
+        return s;
 }

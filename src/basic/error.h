@@ -25,8 +25,15 @@ struct rk_error {
 /* Sets *reterr to a new error with message fmt. Returns -errnum. errnum must be > 0. */
 int rk_error_set(struct rk_error **reterr, int errnum, const char *fmt, ...) _printf_(3, 4);
 
-/* Like rk_error_set(), with ": <strerror(errnum)>" appended to the message. */
+/*
+ * Like rk_error_set(), with ": <strerror(errnum)>" appended to the message: the C library's
+ * text ("No such file or directory", what the stage1 prints, as rkt's did), or Go's ("no such
+ * file or directory", what rkt's stage0 printed) once rk_error_use_go_errno_words(true).
+ */
 int rk_error_set_errno(struct rk_error **reterr, int errnum, const char *fmt, ...) _printf_(3, 4);
+
+/* Chooses the errno texts of rk_error_set_errno() for this process (the rkt command: Go's). */
+void rk_error_use_go_errno_words(bool go);
 
 /* Adds an outer context message to an error that is already set. Returns -errnum. */
 int rk_error_wrap(struct rk_error **reterr, const char *fmt, ...) _printf_(2, 3);
@@ -57,3 +64,6 @@ char *rk_error_render(const struct rk_error *e, bool debug);
 
 /* The innermost message (the cause), never NULL for a set error. */
 const char *rk_error_cause(const struct rk_error *e);
+
+/* Go's text for an errno value ("no such file or directory"). malloc'd. */
+char *strerror_go(int errnum);

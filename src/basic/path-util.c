@@ -3,11 +3,14 @@
 #include "path-util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "strbuf.h"
+#include "strv.h"
 
 #define STR_(x)      #x
 #define STRINGIFY(x) STR_(x)
@@ -94,4 +97,36 @@ char *path_abbrev(const char *s)
         while (tail < len && ((unsigned char)s[tail] & 0xc0) == 0x80)
                 tail++;
         return xasprintf("%.*s...%s", (int)head, s, s + tail);
+}
+
+char *path_absolute(const char *dir)
+{
+        _cleanup_strv_free_ char **parts = NULL, **kept = NULL;
+        _cleanup_free_ char *joined = NULL, *tail = NULL;
+        char cwd[PATH_MAX];
+        size_t n = 0;
+
+        if (dir[0] == '/')
+                joined = xstrdup(dir);
+        else if (getcwd(cwd, sizeof(cwd)) && cwd[0] == '/')
+                joined = xasprintf("%s/%s", cwd, dir);
+        else
+                return xstrdup(dir);
+        /* Go's filepath.Clean: no empty or "." elements, ".." removes the one before */
+        parts = strv_split(joined, '/');
+        STRV_FOREACH(p, parts) {
+                if (!**p || strcmp(*p, ".") == 0)
+                        continue;
+                if (strcmp(*p, "..") == 0) {
+                        if (n > 0) {
+                                free(kept[--n]);
+                                kept[n] = NULL;
+                        }
+                        continue;
+                }
+                strv_push(&kept, *p);
+                n++;
+        }
+        tail = n > 0 ? strv_join(kept, "/") : xstrdup("");
+        return xasprintf("/%s", tail);
 }

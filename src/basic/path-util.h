@@ -45,3 +45,6 @@ char *path_join_lexical(const char *dir, const char *target);
 /* s for a message: as it is up to 1024 bytes, else its first 500, "...", and its last 200
  * (cut at character boundaries). malloc'd. */
 char *path_abbrev(const char *s);
+
+/* Makes dir absolute (relative to the working directory) and clean, as Go's filepath.Abs. */
+char *path_absolute(const char *dir);

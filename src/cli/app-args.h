@@ -1,47 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The image list of run/prepare (SPEC.md §4.1–4.3): images with their per-app flags and
- * "-- ARGS ---" sections, pod-wide --mount and --volume.
+ * Parsing the image list of run/prepare (SPEC.md §4.1–4.3) into an app_list (app-spec.h):
+ * images with their per-app flags and "-- ARGS ---" sections, pod-wide --mount and --volume.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "app-spec.h"
 #include "cli.h"
-#include "types.h"
-
-struct app_mount {
-        char *volume;
-        char *target;
-};
-
-struct app_spec {
-        char *image; /* the argument as given */
-        char **args; /* after "--" */
-        bool has_args;
-        char *exec;
-        char *working_dir;
-        int readonly_rootfs; /* -1: not given */
-        char *user, *group;
-        char **supp_gids; /* NULL: not given */
-        char *name;
-        struct ac_labels annotations, user_annotations, user_labels, environment;
-        char *memory, *cpu, *cpu_shares, *oom_score_adj;
-        char **caps_retain, **caps_remove;
-        char *seccomp;
-        char *signature;
-        struct app_mount *mounts;
-        size_t n_mounts;
-};
-
-struct app_list {
-        struct app_spec *apps;
-        size_t n;
-        struct app_mount *pod_mounts; /* --mount before any image */
-        size_t n_pod_mounts;
-        char **volumes; /* --volume values, as given */
-};
 
 extern struct app_list arg_apps;
 

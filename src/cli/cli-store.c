@@ -9,6 +9,7 @@
 
 #include "fs-util.h"
 #include "log.h"
+#include "stage1-ids.h"
 #include "strv.h"
 
 const struct config *cli_config(void)
@@ -25,6 +26,18 @@ const struct config *cli_config(void)
                 return NULL;
         }
         return config;
+}
+
+const struct stage0_context *cli_stage0_context(void)
+{
+        static struct stage0_context ctx;
+
+        ctx = (struct stage0_context){.config = cli_config(),
+                                      .local_config = arg_global.local_config,
+                                      .debug = arg_global.debug,
+                                      .insecure = arg_global.insecure,
+                                      .stage1_default_id = STAGE1_ID_NATIVE};
+        return ctx.config ? &ctx : NULL;
 }
 
 const char *cli_data_dir(void)
@@ -62,38 +75,6 @@ int cli_resolve_image(struct store *s, const char *arg, char **ret_key)
         if (r < 0)
                 cli_report(err);
         return r;
-}
-
-char *cli_absolute_path(const char *dir)
-{
-        _cleanup_strv_free_ char **parts = NULL, **kept = NULL;
-        _cleanup_free_ char *joined = NULL, *tail = NULL;
-        char cwd[PATH_MAX];
-        size_t n = 0;
-
-        if (dir[0] == '/')
-                joined = xstrdup(dir);
-        else if (getcwd(cwd, sizeof(cwd)) && cwd[0] == '/')
-                joined = xasprintf("%s/%s", cwd, dir);
-        else
-                return xstrdup(dir);
-        /* Go's filepath.Clean: no empty or "." elements, ".." removes the one before */
-        parts = strv_split(joined, '/');
-        STRV_FOREACH(p, parts) {
-                if (!**p || strcmp(*p, ".") == 0)
-                        continue;
-                if (strcmp(*p, "..") == 0) {
-                        if (n > 0) {
-                                free(kept[--n]);
-                                kept[n] = NULL;
-                        }
-                        continue;
-                }
-                strv_push(&kept, *p);
-                n++;
-        }
-        tail = n > 0 ? strv_join(kept, "/") : xstrdup("");
-        return xasprintf("/%s", tail);
 }
 
 int cli_prepare_output_dir(const char *dir, bool overwrite, struct rk_error **reterr)

@@ -10,6 +10,13 @@
  * returns NULL. */
 const struct config *cli_config(void);
 
+/*
+ * What stage0 is run with (stage0.h): the configuration (cli_config()), --local-config,
+ * --debug, --insecure-options and this build's default stage1. NULL (error printed) when
+ * the configuration is invalid.
+ */
+const struct stage0_context *cli_stage0_context(void);
+
 /* The data directory: --dir if given, else the paths config's "data", else the default.
  * NULL (error printed) when the configuration is invalid. */
 const char *cli_data_dir(void);
@@ -17,8 +24,6 @@ const char *cli_data_dir(void);
 int cli_open_store(struct store **ret);
 /* Resolves an image argument of an `image` subcommand; prints failures. */
 int cli_resolve_image(struct store *s, const char *arg, char **ret_key);
-/* Makes dir absolute (relative to the working directory) and clean, as Go's filepath.Abs. */
-char *cli_absolute_path(const char *dir);
 /*
  * Prepares the output directory of `image extract|render`: refuses "/", fails when it
  * exists without overwrite ("output directory exists (try --overwrite)"), else removes it.

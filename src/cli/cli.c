@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "flags.h"
 #include "log.h"
+#include "path-util.h"
 #include "strbuf.h"
 #include "strv.h"
 
@@ -75,7 +76,7 @@ static int parse_dir(const char *arg, void *value, char **ret_msg)
                 return -EINVAL;
         }
         free(*(char **)value);
-        *(char **)value = cli_absolute_path(arg);
+        *(char **)value = path_absolute(arg);
         if (value == &arg_global.dir)
                 arg_global.dir_given = true;
         return 0;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "stage0.h"
 
 #define EXIT_RKT_ERROR 254
 
@@ -58,17 +59,6 @@ struct global_args {
         bool trust_keys_from_https;
         bool debug;
         char *cpuprofile, *memprofile;
-};
-
-enum insecure_option {
-        INSECURE_IMAGE = 1 << 0,
-        INSECURE_TLS = 1 << 1,
-        INSECURE_ONDISK = 1 << 2,
-        INSECURE_HTTP = 1 << 3,
-        INSECURE_PUBKEY = 1 << 4,
-        INSECURE_CAPABILITIES = 1 << 5,
-        INSECURE_PATHS = 1 << 6,
-        INSECURE_SECCOMP = 1 << 7,
 };
 
 extern struct global_args arg_global;

@@ -38,7 +38,7 @@ static int cat_manifest_run(const struct command *cmd, int argc, char **argv)
                 return EXIT_RKT_ERROR;
         if (cli_pod_open(dir, uuid, "problem retrieving pod", &p) != 0)
                 return EXIT_RKT_ERROR;
-        if (cli_pod_manifest(p, &m, &err) < 0) {
+        if (pod_read_manifest(p, &m, &err) < 0) {
                 rk_error_free(err); /* rkt exits without a message here */
                 return EXIT_RKT_ERROR;
         }

@@ -68,7 +68,7 @@ static int enter_exec(struct pod *p, int argc, char **argv)
         _cleanup_close_ int fd = -EBADF;
         int pid, r;
 
-        r = stage0_pod_app(p, arg_app, "enter", &app);
+        r = cli_pod_app(p, arg_app, "enter", &app);
         if (r == 0)
                 r = enter_pid(p, &pid);
         if (r == 0)

@@ -9,6 +9,7 @@
 
 #include "cli-store.h"
 #include "commands.h"
+#include "flags.h"
 #include "image-fetch.h"
 #include "log.h"
 #include "strv.h"
@@ -36,12 +37,20 @@ struct fetch_image {
         char *signature;
 };
 
-/* Splits the words after the flags into images with their --signature (SPEC.md §4.1). */
+/*
+ * Splits the words after the leading flags into images with their --signature (SPEC.md
+ * §4.1); fetch's other flags may stand among them (rkt's TestFetchFullHash: `fetch
+ * --pull-policy=new IMAGE --full`) and are parsed as if they came first.
+ */
 static int fetch_parse_images(int argc, char **argv, struct fetch_image **ret, size_t *ret_n,
                               struct rk_error **reterr)
 {
+        static const struct flag *const tables[] = {fetch_flags, NULL};
         _cleanup_free_ struct fetch_image *v = NULL;
+        _cleanup_strv_free_ char **flags = NULL, **rest = NULL;
+        _cleanup_free_ char *msg = NULL;
         size_t n = 0;
+        bool help = false;
 
         for (int i = 0; i < argc; i++) {
                 const char *w = argv[i];
@@ -60,14 +69,21 @@ static int fetch_parse_images(int argc, char **argv, struct fetch_image **ret, s
                         v[n - 1].signature = (char *)val;
                         continue;
                 }
-                if (w[0] == '-' && w[1] == '-')
-                        return rk_error_set(reterr, EINVAL,
-                                            "unable to parse arguments: unknown "
-                                            "flag: %s",
-                                            w);
+                if (w[0] == '-' && w[1]) {
+                        const char *name = w + strspn(w, "-");
+                        const struct flag *f = flag_find(tables, name, strcspn(name, "="));
+
+                        strv_push(&flags, w);
+                        if (f && !strchr(w, '=') && flag_takes_value(f) && i + 1 < argc)
+                                strv_push(&flags, argv[++i]);
+                        continue;
+                }
                 v = oom_check(realloc(v, (n + 1) * sizeof(*v)));
                 v[n++] = (struct fetch_image){(char *)w, NULL};
         }
+        if (flags &&
+            flags_parse(tables, (int)strv_length(flags), flags, true, &rest, &help, &msg) < 0)
+                return rk_error_set(reterr, EINVAL, "unable to parse arguments: %s", msg);
         *ret = TAKE_PTR(v);
         *ret_n = n;
         return 0;
@@ -87,6 +103,7 @@ static int fetch_run(const struct command *cmd, int argc, char **argv)
         _cleanup_(store_freep) struct store *s = NULL;
         _cleanup_free_ struct fetch_image *imgs = NULL;
         struct rk_error *err = NULL;
+        const struct stage0_context *ctx;
         size_t n = 0;
 
         if (arg_store_only && arg_no_store)
@@ -98,14 +115,15 @@ static int fetch_run(const struct command *cmd, int argc, char **argv)
         if (strv_index((const char *const[]){"new", "update", "never", NULL}, pull_policy()) < 0)
                 return cli_fail("invalid pull policy \"%s\": use new, update or never",
                                 pull_policy());
-        if (!cli_config()) /* the credentials of auth.d */
+        ctx = cli_stage0_context(); /* the configuration: the credentials of auth.d */
+        if (!ctx)
                 return EXIT_RKT_ERROR;
         if (cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *key = NULL;
 
-                if (image_fetch(s, imgs[i].arg, pull_policy(), 0, &key, &err) < 0)
+                if (image_fetch(s, ctx, imgs[i].arg, pull_policy(), 0, &key, &err) < 0)
                         return cli_report(err);
                 printf("%.*s\n", arg_full ? STORE_KEY_LEN : 7 + 32, key);
                 fflush(stdout);

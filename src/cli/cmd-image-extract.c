@@ -10,6 +10,7 @@
 #include "cli-store.h"
 #include "commands.h"
 #include "fs-util.h"
+#include "path-util.h"
 
 static bool arg_overwrite, arg_rootfs_only;
 
@@ -76,7 +77,7 @@ static int image_extract_run(const struct command *cmd, int argc, char **argv)
 
         if (argc != 2)
                 return cli_usage(cmd);
-        dir = cli_absolute_path(argv[1]);
+        dir = path_absolute(argv[1]);
         if (cli_open_store(&s) < 0 || cli_resolve_image(s, argv[0], &key) < 0)
                 return EXIT_RKT_ERROR;
         r = cli_prepare_output_dir(dir, arg_overwrite, &err);

@@ -112,11 +112,8 @@ static int gc_trees(struct store *s)
         _cleanup_close_ int lock = -EBADF;
         struct rk_error *err = NULL;
 
-        if (mkdirat(s->dir_fd, "locks/prepareLock", 02750) < 0 && errno != EEXIST)
-                return cli_fail("cannot create the prepare lock: %m");
-        lock = openat(s->dir_fd, "locks/prepareLock", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (lock < 0 || flock(lock, LOCK_EX) < 0)
-                return cli_fail("cannot take the prepare lock: %m");
+        if (store_lock_prepare(s, true, &lock, &err) < 0)
+                return cli_report(err);
         pods_foreach(s->dir, pod_tree_refs, &refs, pod_state_dirs);
         if (store_tree_list(s, &ids, &err) < 0)
                 return cli_report(err);

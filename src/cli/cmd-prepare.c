@@ -13,7 +13,7 @@ static int prepare_run(const struct command *cmd, int argc, char **argv)
 
         r = cli_require_root();
         if (r == 0)
-                r = stage0_create_pod(cmd, argc, argv, false, &s, &p);
+                r = cli_create_pod(cmd, argc, argv, false, &s, &p);
         if (r != 0)
                 return r;
         if (pod_to_prepared(p, &err) < 0)

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "mds-client.h"
 #include "pod-cli.h"
+#include "register-mds.h"
 #include "stage0-flags.h"
 #include "strv.h"
 
@@ -44,7 +45,7 @@ static size_t pod_count_apps(struct pod *p)
         _cleanup_strv_free_ char **names = NULL;
         struct rk_error *err = NULL;
 
-        if (stage0_pod_app_names(p, &names, &err) < 0)
+        if (pod_app_names(p, &names, &err) < 0)
                 rk_error_free(err);
         return strv_length(names);
 }
@@ -57,7 +58,7 @@ static int run_prepared_checks(struct pod *p)
                 return cli_fail("pod \"%s\" is not prepared", p->uuid);
         if (a->interactive && pod_count_apps(p) > 1)
                 return cli_fail("interactive option only supports pods with one app");
-        if (a->mds_register && !mds_client_reachable())
+        if (a->mds_register && !stage0_mds_wait_reachable())
                 return cli_fail("%s", MDS_UNREACHABLE_TEXT);
         return stage0_dns_from_flags();
 }
@@ -88,7 +89,7 @@ static int run_prepared_run(const struct command *cmd, int argc, char **argv)
         if (arg_stage0.hostname && *arg_stage0.hostname)
                 a.hostname = arg_stage0.hostname;
         a.mds_register = arg_stage0.mds_register;
-        stage0_run(s, p, &a, &err);
+        stage0_run(s, cli_stage0_context(), p, &a, &err);
         rk_error_prefix(&err, "stage0");
         log_set_prefix(NULL);
         return cli_report(err);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rkt run (SPEC.md §3.1): prepare a pod from images and exec its stage1. */
+#include "cli-store.h"
 #include "commands.h"
 #include "log.h"
 #include "pod-cli.h"
@@ -15,7 +16,7 @@ static int run_run(const struct command *cmd, int argc, char **argv)
 
         r = cli_require_root();
         if (r == 0)
-                r = stage0_create_pod(cmd, argc, argv, true, &s, &p);
+                r = cli_create_pod(cmd, argc, argv, true, &s, &p);
         if (r != 0)
                 return r;
         if (pod_to_run(p, &err) < 0)
@@ -26,7 +27,7 @@ static int run_run(const struct command *cmd, int argc, char **argv)
         a.mds_register = arg_stage0.mds_register;
         if (a.hostname && !*a.hostname)
                 a.hostname = NULL;
-        stage0_run(s, p, &a, &err);
+        stage0_run(s, cli_stage0_context(), p, &a, &err);
         rk_error_prefix(&err, "stage0");
         log_set_prefix(NULL);
         return cli_report(err);

@@ -92,7 +92,7 @@ static void print_app_statuses(struct pod *p)
         _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         struct rk_error *err = NULL;
 
-        if (cli_pod_manifest(p, &m, &err) < 0) {
+        if (pod_read_manifest(p, &m, &err) < 0) {
                 if (pod_is_vanishing(p)) { /* deleted by gc or rm meanwhile: no apps left */
                         rk_error_free(err);
                         return;
@@ -123,7 +123,7 @@ static void print_status(struct pod *p)
                 printf("started=%s\n", t);
         }
         if (s == POD_STATE_RUNNING || s == POD_STATE_EXITED) {
-                _cleanup_free_ char *nets = pod_format_nets(p);
+                _cleanup_free_ char *nets = cli_pod_networks(p);
                 _cleanup_free_ char *safe = escape_nonprint(nets, NULL);
                 printf("networks=%s\n", safe);
         }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rkt: the application container runner. */
 #include "cli.h"
+#include "error.h"
 
 int main(int argc, char **argv)
 {
+        rk_error_use_go_errno_words(true); /* stage0's messages are Go's, as rkt's were */
         return cli_main(argc, argv);
 }

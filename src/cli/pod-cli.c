@@ -10,8 +10,11 @@
 
 #include "fs-util.h"
 #include "json-util.h"
+#include "net-info.h"
+#include "path-util.h"
 #include "pod-manifest.h"
-#include "stage0-mds.h"
+#include "register-mds.h"
+#include "strbuf.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -40,14 +43,6 @@ int cli_pod_open(const char *dir, const char *arg, const char *context, struct p
         return cli_report(err);
 }
 
-char *cli_strerror_go(int errnum)
-{
-        char *s = xstrdup(strerror(errnum));
-
-        s[0] = (char)tolower((unsigned char)s[0]);
-        return s;
-}
-
 int cli_read_uuid_file(const char *path, char **ret, struct rk_error **reterr)
 {
         _cleanup_free_ char *text = NULL, *why = NULL;
@@ -56,7 +51,7 @@ int cli_read_uuid_file(const char *path, char **ret, struct rk_error **reterr)
 
         r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
         if (r < 0) {
-                why = cli_strerror_go(-r);
+                why = strerror_go(-r);
                 return rk_error_set(reterr, -r, "unable to resolve UUID from file: open %s: %s",
                                     path, why);
         }
@@ -102,21 +97,6 @@ int cli_parse_pod_format(const char *arg, void *value, char **ret_msg)
         return 0;
 }
 
-int cli_pod_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr)
-{
-        _cleanup_free_ char *raw = NULL;
-        size_t len;
-        int r;
-
-        r = pod_read_manifest_raw(p, &raw, &len, reterr);
-        if (r < 0)
-                return r;
-        r = pod_manifest_parse(raw, len, ret, reterr);
-        if (r < 0)
-                return rk_error_wrap(reterr, "invalid pod manifest");
-        return 0;
-}
-
 static int compare_labels(const void *a, const void *b)
 {
         return strcmp(((const struct ac_label *)a)->name, ((const struct ac_label *)b)->name);
@@ -139,35 +119,30 @@ static void json_set_labels(json_t *o, const char *key, const struct ac_labels *
         json_object_set_new(o, key, m);
 }
 
-static const char *json_str_or_empty(const json_t *o, const char *key)
+char *cli_pod_networks(const struct pod *p)
 {
-        const char *s = json_string_value(json_object_get(o, key));
+        _cleanup_(net_info_done) struct net_info info = {0};
+        struct strbuf sb = STRBUF_INIT;
 
-        return s ? s : "";
+        (void)net_info_read(p->fd, &info);
+        for (size_t i = 0; i < info.n; i++) {
+                const struct net_info_entry *e = &info.entries[i];
+                strbuf_printf(&sb, "%s%s:ip4=%s", i ? ", " : "", e->net_name ?: "",
+                              e->ip ?: "<nil>");
+        }
+        return strbuf_detach(&sb);
 }
 
 /* netinfo.NetInfo as Go marshals it. NULL when there are none. */
 static json_t *pod_networks_json(const struct pod *p)
 {
-        static const char *const keys[] = {"netName", "netConf", "pluginPath", "ifName",
-                                           "ip",      "args",    "mask"};
-        _cleanup_json_ json_t *nets = NULL;
-        json_t *out, *n;
-        size_t i;
+        _cleanup_(net_info_done) struct net_info info = {0};
 
         if (p->state != POD_STATE_RUNNING && p->state != POD_STATE_EXITED)
                 return NULL;
-        nets = pod_read_net_info(p);
-        if (!nets || json_array_size(nets) == 0)
+        if (net_info_read(p->fd, &info) < 0 || info.n == 0)
                 return NULL;
-        out = json_array();
-        json_array_foreach(nets, i, n) {
-                json_t *o = json_object();
-                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-                        json_object_set_new(o, keys[k], json_string(json_str_or_empty(n, keys[k])));
-                json_array_append_new(out, o);
-        }
-        return out;
+        return net_info_to_rkt_json(&info);
 }
 
 static const char *app_state_from_pod(enum pod_state s)
@@ -270,7 +245,7 @@ int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr)
         if (created / NSEC_PER_SEC <= 0)
                 return rk_error_set(reterr, EINVAL, "invalid creation time");
         if (pod_manifest_available(p)) {
-                r = cli_pod_manifest(p, &m, reterr);
+                r = pod_read_manifest(p, &m, reterr);
                 if (r < 0)
                         return r;
                 pod_apps_json(p, m, o);

@@ -22,9 +22,6 @@ int cli_pod_open(const char *dir, const char *arg, const char *context, struct p
  * the metadata service first (best effort). */
 int cli_pod_delete(struct pod *p, struct rk_error **reterr);
 
-/* Go's text for an errno value ("no such file or directory"). malloc'd. */
-char *cli_strerror_go(int errnum);
-
 /*
  * Reads a pod UUID from path, trimmed of white space. On failure sets reterr to
  * "unable to resolve UUID from file: open <path>: <reason>".
@@ -48,6 +45,15 @@ int cli_parse_pod_format(const char *arg, void *value, char **ret_msg);
  * labels. Errors: "invalid creation time" (preparing/aborted pods), manifest errors.
  */
 int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr);
+
+/* The app of a pod a command acts on: flag_app when given (an ACName in the pod: else "no app
+ * <name> in the pod" for enter, "app <name> is not present in pod" otherwise), else the pod's
+ * only app; with several apps prints them and fails with "specify app using \"rkt <cmd>
+ * --app= ...\"". Prints errors; returns 0 or 254. */
+int cli_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
+/* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent) that list
+ * and status print. malloc'd. */
+char *cli_pod_networks(const struct pod *p);
 
 /* Reads and parses P/pod; on failure sets reterr ("error reading pod manifest", "invalid
  * pod manifest"). */

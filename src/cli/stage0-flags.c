@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mds-client.h"
 #include "pod-manifest.h"
+#include "register-mds.h"
 #include "strv.h"
 
 struct stage0_args arg_stage0;
@@ -270,212 +271,37 @@ static int parse_and_check(bool run, int argc, char **argv)
         err = check_flags(arg_apps.n);
         if (err)
                 return cli_fail("%s", err);
-        if (run && arg_stage0.mds_register && !mds_client_reachable())
+        if (run && arg_stage0.mds_register && !stage0_mds_wait_reachable())
                 return cli_fail("%s", MDS_UNREACHABLE_TEXT);
         if (app_list_check_mounts(&msg) < 0)
                 return cli_fail("%s", msg);
         return run ? stage0_dns_from_flags() : 0;
 }
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-/* The PATH the app will have: from --environment, --set-env or the image, else rkt's. */
-static const char *app_path(const struct stage0_app *a)
-{
-        const char *v = ac_labels_get(&a->spec->environment, "PATH");
-
-        STRV_FOREACH(kv, arg_stage0.set_env)
-                if (!v && strncmp(*kv, "PATH=", 5) == 0)
-                        v = *kv + 5;
-        if (!v && a->manifest->app)
-                v = ac_labels_get(&a->manifest->app->environment, "PATH");
-        return v ? v : DEFAULT_PATH;
-}
-
-/* A bare --exec name is looked up in the app's PATH inside the rendered image (SPEC.md
- * §7.3), so the pod manifest holds an absolute path. */
-static int resolve_exec(struct store *s, struct stage0_app *a, struct rk_error **reterr)
-{
-        _cleanup_free_ char *id = NULL;
-        _cleanup_strv_free_ char **dirs = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        int r;
-
-        if (!a->spec->exec || a->spec->exec[0] == '/' || strchr(a->spec->exec, '/'))
-                return 0;
-        r = store_render(s, a->key, &id, reterr);
-        if (r >= 0)
-                r = store_tree_open_rootfs(s, id, &fd, reterr);
-        if (r < 0)
-                return r;
-        dirs = strv_split(app_path(a), ':');
-        STRV_FOREACH(d, dirs) {
-                _cleanup_free_ char *rel = xasprintf("%s/%s", *d + strspn(*d, "/"), a->spec->exec);
-
-                if (**d == '/' && faccessat(fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-                        free(a->spec->exec);
-                        a->spec->exec = xasprintf("/%s", rel);
-                        return 0;
-                }
-        }
-        return rk_error_set(reterr, ENOENT, "--exec \"%s\" not found in the app's PATH (%s)",
-                            a->spec->exec, app_path(a));
-}
-
-/* Fetches (or finds) every app image and reads its manifest. */
-static int find_images(struct store *s, struct stage0_app **ret, struct rk_error **reterr)
-{
-        struct stage0_app *apps = xnew0(struct stage0_app, arg_apps.n);
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < arg_apps.n; i++) {
-                apps[i].spec = &arg_apps.apps[i];
-                r = image_fetch(s, apps[i].spec->image, pull_policy(), 0, &apps[i].key, reterr);
-                if (r >= 0)
-                        r = store_read_manifest(s, apps[i].key, &apps[i].manifest, reterr);
-                if (r >= 0)
-                        r = resolve_exec(s, &apps[i], reterr);
-        }
-        if (r < 0) {
-                stage0_apps_free(apps, arg_apps.n);
-                return r;
-        }
-        *ret = apps;
-        return 0;
-}
-
-static int save_uuid(const struct pod *p)
-{
-        int r;
-
-        if (!arg_stage0.uuid_file_save || !*arg_stage0.uuid_file_save)
-                return 0;
-        r = write_file_atomic_at(AT_FDCWD, arg_stage0.uuid_file_save, p->uuid, strlen(p->uuid),
-                                 0644);
-        if (r < 0)
-                return cli_fail("cannot write the UUID to %s: %s", arg_stage0.uuid_file_save,
-                                strerror(-r));
-        return 0;
-}
-
-/* Takes D/locks/prepareLock shared (image gc takes it exclusively). */
-static int prepare_lock(struct store *s, int *ret_fd)
-{
-        int fd;
-
-        if (mkdirat(s->dir_fd, "locks/prepareLock", 02750) < 0 && errno != EEXIST)
-                return cli_fail("cannot create the prepare lock: %m");
-        fd = openat(s->dir_fd, "locks/prepareLock", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || flock(fd, LOCK_SH) < 0)
-                return cli_fail("cannot take the prepare lock: %m");
-        *ret_fd = fd;
-        return 0;
-}
-
-/* --pod-manifest: the user's manifest, used verbatim; its images must be in the store. */
-static int user_pod_manifest(struct store *s, struct stage0_app **ret_apps, size_t *ret_n,
-                             json_t **ret, struct rk_error **reterr)
-{
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
-        _cleanup_free_ char *raw = NULL;
-        struct stage0_app *apps;
-        size_t len;
-        int r = read_file_at(AT_FDCWD, arg_stage0.pod_manifest, 16 << 20, &raw, &len);
-
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "cannot read %s", arg_stage0.pod_manifest);
-        r = pod_manifest_parse(raw, len, &m, reterr);
-        if (r < 0)
-                return r;
-        if (m->n_apps == 0)
-                return rk_error_set(reterr, EINVAL, "pod must contain at least one application");
-        apps = xnew0(struct stage0_app, m->n_apps);
-        for (size_t i = 0; r >= 0 && i < m->n_apps; i++) {
-                apps[i].name = xstrdup(m->apps[i].name);
-                r = store_resolve_key(s, m->apps[i].image_id, &apps[i].key, reterr);
-                if (r >= 0)
-                        r = store_read_manifest(s, apps[i].key, &apps[i].manifest, reterr);
-                if (r >= 0 && !m->apps[i].app && !apps[i].manifest->app)
-                        r = rk_error_set(reterr, EINVAL,
-                                         "no app section in the pod manifest or "
-                                         "the image manifest");
-        }
-        if (r < 0) {
-                stage0_apps_free(apps, m->n_apps);
-                return r;
-        }
-        *ret = json_loadb(raw, len, 0, NULL);
-        *ret_apps = apps;
-        *ret_n = m->n_apps;
-        return 0;
-}
-
-/* Stage1, images and the pod manifest: everything that can fail before the pod exists. */
-static int gather(struct store *s, char **ret_stage1, struct stage0_app **ret_apps, size_t *ret_n,
-                  json_t **ret_manifest)
-{
-        struct pod_settings ps = {arg_stage0.inherit_env, arg_stage0.set_env,
-                                  arg_stage0.set_env_file, NULL, arg_stage0.port};
-        struct rk_error *err = NULL;
-        int r;
-
-        r = stage1_select(s, cli_config(), &arg_stage0.stage1, ret_stage1, &err);
-        if (r < 0)
-                return cli_report(err);
-        if (arg_stage0.pod_manifest)
-                r = user_pod_manifest(s, ret_apps, ret_n, ret_manifest, &err);
-        else {
-                r = find_images(s, ret_apps, &err);
-                *ret_n = arg_apps.n;
-                if (r >= 0)
-                        r = stage0_pod_manifest(*ret_apps, *ret_n, arg_apps.volumes, &ps,
-                                                ret_manifest, &err);
-        }
-        if (r < 0) {
-                if (*ret_apps)
-                        stage0_apps_free(*ret_apps, *ret_n);
-                *ret_apps = NULL;
-                return cli_report(err);
-        }
-        return 0;
-}
-
-int stage0_create_pod(const struct command *cmd, int argc, char **argv, bool run,
-                      struct store **ret_store, struct pod **ret)
+int cli_create_pod(const struct command *cmd, int argc, char **argv, bool run,
+                   struct store **ret_store, struct pod **ret)
 {
         _cleanup_(store_freep) struct store *s = NULL;
-        _cleanup_(pod_freep) struct pod *p = NULL;
-        _cleanup_free_ char *stage1 = NULL, *why = NULL;
-        _cleanup_close_ int lock = -EBADF;
-        struct stage0_app *apps = NULL;
+        const struct stage0_context *ctx = NULL;
         struct rk_error *err = NULL;
-        json_t *manifest = NULL;
-        size_t n = 0;
-        bool overlay;
         int r;
 
         r = parse_and_check(run, argc, argv);
-        if (r == 0 && (!cli_config() || cli_open_store(&s) < 0))
+        if (r == 0 && (!(ctx = cli_stage0_context()) || cli_open_store(&s) < 0))
                 r = EXIT_RKT_ERROR;
-        if (r == 0)
-                r = gather(s, &stage1, &apps, &n, &manifest);
         if (r != 0)
                 return r;
-        overlay = !arg_stage0.no_overlay && stage0_overlay_supported(s->dir, &why);
-        if (!arg_stage0.no_overlay && !overlay)
-                log_warning("disabling overlay support: \"%s\"", why);
-        r = pod_create(s->dir, &p, &err) < 0 ? cli_report(err) : 0;
-        if (r == 0)
-                r = save_uuid(p);
-        if (r == 0)
-                r = prepare_lock(s, &lock);
-        if (r == 0 && stage0_prepare(s, p, stage1, apps, n, manifest, overlay, &err) < 0)
-                r = cli_report(err);
-        stage0_apps_free(apps, n);
-        json_decref(manifest);
-        if (r != 0)
-                return r;
+        struct stage0_pod_request rq = {
+                .stage1 = &arg_stage0.stage1,
+                .apps = &arg_apps,
+                .pod_manifest = arg_stage0.pod_manifest,
+                .settings = {arg_stage0.inherit_env, arg_stage0.set_env, arg_stage0.set_env_file,
+                             pull_policy(), arg_stage0.port},
+                .no_overlay = arg_stage0.no_overlay,
+                .uuid_file_save = arg_stage0.uuid_file_save,
+        };
+        if (stage0_create_pod(s, ctx, &rq, ret, &err) < 0)
+                return cli_report(err);
         *ret_store = TAKE_PTR(s);
-        *ret = TAKE_PTR(p);
         return 0;
 }

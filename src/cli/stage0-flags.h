@@ -30,9 +30,9 @@ extern struct flag prepare_flags[];
 
 /*
  * Everything run and prepare share: parses the image list, checks the flag combinations,
- * opens the store, selects the stage1, finds every image, creates the pod (preparing,
- * locked) and prepares it. On failure prints the error and returns 254; on success *ret is
+ * opens the store and asks stage0 for the pod (stage0_create_pod(): preparing, locked,
+ * prepared). On failure prints the error and returns 254; on success *ret is
  * the pod and *ret_store the open store.
  */
-int stage0_create_pod(const struct command *cmd, int argc, char **argv, bool run,
-                      struct store **ret_store, struct pod **ret);
+int cli_create_pod(const struct command *cmd, int argc, char **argv, bool run,
+                   struct store **ret_store, struct pod **ret);

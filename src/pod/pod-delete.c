@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Deleting a pod (SPEC.md §6.7): the stage1 gc entrypoint for exited pods (with the stage1
- * overlay re-mounted when it has gone, e.g. after a reboot), then every mount still below P
- * unmounted deepest first, then P removed. Nothing is removed while a mount remains below P:
- * a bind mount of a host directory would otherwise have its contents deleted. Runs in stage0
- * as root.
+ * Deleting a pod (SPEC.md §6.7): the stage1 gc entrypoint for exited pods (from the tree
+ * store, whatever state the pod's mounts are in: rkt re-mounted S1 first), then every mount still
+ * below P unmounted deepest first, then P removed. Nothing is removed while a mount remains below
+ * P: a bind mount of a host directory would otherwise have its contents deleted. Runs in stage0 as
+ * root.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -125,20 +125,6 @@ static int mounts_below(const char *prefix, struct mount_entry **ret, size_t *re
         return 0;
 }
 
-static bool is_mounted(const char *path)
-{
-        struct mount_entry *v = NULL;
-        size_t n = 0;
-        bool found = false;
-
-        if (mounts_below(path, &v, &n) < 0)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                found = found || strcmp(v[i].path, path) == 0;
-        mount_entries_free(v, n);
-        return found;
-}
-
 /*
  * Makes m private, so that unmounting it or what is below it cannot propagate anywhere: a
  * bind of a shared host mount (fly binds the host's /dev, /proc and /sys) is a peer of the
@@ -195,47 +181,19 @@ static int pod_unmount_all(const char *path, struct rk_error **reterr)
         return rk_error_set(reterr, EBUSY, "mounts below %s remain", path);
 }
 
-/* Re-mounts the stage1 overlay when the pod uses one and nothing is mounted on S1. Returns
- * 1 when it mounted, 0 when nothing was needed. */
-static int pod_mount_stage1(const struct pod *p, struct rk_error **reterr)
-{
-        _cleanup_free_ char *s1 = pod_stage1_rootfs(p), *id = NULL, *opts = NULL;
-        size_t n;
-        int r;
-
-        if (!pod_uses_overlay(p) || is_mounted(s1))
-                return 0;
-        r = read_file_at(p->fd, "stage1TreeStoreID", 4096, &id, NULL);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "error getting stage1 treeStoreID");
-        n = strcspn(id, " \t\r\n");
-        id[n] = 0;
-        opts = xasprintf("lowerdir=%s/cas/tree/%s/rootfs,upperdir=%s/overlay/%s/upper,"
-                         "workdir=%s/overlay/%s/work",
-                         p->data_dir, id, p->path, id, p->path, id);
-        if (mount("overlay", s1, "overlay", 0, opts) < 0) {
-                if (errno == EBUSY) {
-                        log_error("mount detected on stage1 target, skipping overlay mount");
-                        return 0;
-                }
-                return rk_error_set_errno(reterr, errno, "error mounting stage1");
-        }
-        return 1;
-}
-
-/* Runs the stage1 gc entrypoint; failures are reported, not returned. */
+/*
+ * Runs the stage1 gc entrypoint; failures are reported, not returned. It runs from the tree
+ * store copy of the stage1 and works from the pod's records (P/net-info.json, P/subcgroup),
+ * so whatever state the pod's mounts are in (unmounted by an admin or a reboot, or an
+ * overlay that cannot be mounted again) its networks and cgroups are torn down (rkt's
+ * TestGCAfterUnmount); rkt re-mounted S1 first.
+ */
 static void pod_stage1_gc(const struct pod *p, const char *local_config, bool debug)
 {
         _cleanup_strv_free_ char **args = NULL;
         struct rk_error *err = NULL;
-        int version = 1, mounted;
+        int version = 1;
 
-        mounted = pod_mount_stage1(p, &err);
-        if (mounted < 0) {
-                log_error("skipping stage1 GC: %s", rk_error_cause(err));
-                rk_error_free(err);
-                return;
-        }
         if (debug)
                 strv_push(&args, "--debug");
         if (pod_stage1_interface_version(p, &version, &err) >= 0 && version >= 5 && local_config &&
@@ -249,11 +207,6 @@ static void pod_stage1_gc(const struct pod *p, const char *local_config, bool de
                 log_error("problem performing stage1 GC on \"%s\": %s", p->uuid,
                           rk_error_cause(err));
                 rk_error_free(err);
-        }
-        if (mounted > 0) {
-                _cleanup_free_ char *s1 = pod_stage1_rootfs(p);
-                if (umount2(s1, 0) < 0 && errno != EBUSY)
-                        log_error("error unmounting stage1: %m");
         }
 }
 

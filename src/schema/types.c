@@ -18,27 +18,39 @@ static bool is_lower_alnum(char c)
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* Runs of [a-z0-9]+ separated by single characters from seps; no leading/trailing sep. */
+/*
+ * appc's code (not its regular expression): only [a-z0-9] and characters from seps, the
+ * first and the last one alphanumeric; separators may follow each other ("shorthash--6").
+ */
 static bool name_is_valid(const char *s, const char *seps)
 {
-        bool need_alnum = true;
+        size_t n = s ? strlen(s) : 0;
 
-        if (!s || !*s)
+        if (n == 0 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
                 return false;
-        for (; *s; s++) {
-                if (is_lower_alnum(*s))
-                        need_alnum = false;
-                else if (!need_alnum && strchr(seps, *s))
-                        need_alnum = true;
-                else
+        for (size_t i = 0; i < n; i++)
+                if (!is_lower_alnum(s[i]) && !strchr(seps, s[i]))
                         return false;
+        return true;
+}
+
+/* Whether a "/"-separated component of s is empty, "." or "..". */
+static bool has_dot_component(const char *s)
+{
+        for (const char *c = s; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
+                size_t len = strcspn(c, "/");
+                if (len == 0 || (len == 1 && c[0] == '.') ||
+                    (len == 2 && c[0] == '.' && c[1] == '.'))
+                        return true;
         }
-        return !need_alnum;
+        return false;
 }
 
 bool ac_identifier_is_valid(const char *s)
 {
-        return name_is_valid(s, "-._~/");
+        /* a deliberate difference from appc: names become paths (keystore prefix.d/<name>,
+         * discovery URLs), so no component may be empty, "." or ".." */
+        return name_is_valid(s, "-._~/") && !has_dot_component(s);
 }
 
 bool ac_name_is_valid(const char *s)

@@ -11,10 +11,15 @@
 
 #include "error.h"
 
-/* True iff s matches ^[a-z0-9]+([-._~/][a-z0-9]+)*$ (image names, label/annotation names). */
+/*
+ * An AC identifier (image names, label/annotation names) as appc's code checked it: only
+ * [a-z0-9-._~/], starting and ending with [a-z0-9] (separators may repeat: "shorthash--6");
+ * and, unlike appc, no "/"-separated component empty, "." or "..".
+ */
 bool ac_identifier_is_valid(const char *s);
 
-/* True iff s matches ^[a-z0-9]+([-][a-z0-9]+)*$ (app, volume, port, mount-point names). */
+/* An AC name (app, volume, port, mount-point names) as appc's code checked it: only
+ * [a-z0-9-], starting and ending with [a-z0-9]. */
 bool ac_name_is_valid(const char *s);
 
 /* True iff s is "sha512-<value>" with a non-empty lowercase-hex value and no other '-'. */

@@ -172,3 +172,20 @@ def test_failure_after_network_setup_leaves_nothing(netpods, netmds, img):
     assert r.code == 254, r
     assert 'the metadata service is not reachable from network "nogw"' in r.err, r
     assert snapshot(netpods.ns, "nogw") == before
+
+
+def test_run_waits_for_a_service_that_is_starting(nopods, img, tmp_path):
+    """rkt's ACE test starts `rkt metadata-service` and the pod at once: a run that comes
+    first waits (bounded) for the registration socket."""
+    import time
+    p = nopods.start("--mds-register", img.path, "--exec=/bin/sh", "--", "-c",
+                     'echo "URL=$AC_METADATA_URL"', stdin=None)
+    time.sleep(0.5)
+    svc = Service(tmp_path)
+    try:
+        r = p.wait(timeout=60)
+        assert r.code == 0, r
+        assert any(URL_RE.match(ln[4:]) for ln in r.out.splitlines() if ln.startswith("URL="))
+        nopods.ok("gc", "--grace-period=0s")
+    finally:
+        assert svc.stop() == 0, svc.stderr()

@@ -6,6 +6,7 @@ namespace (nettest.netpods), which checks for leaked veths, rules, namespaces an
 import json
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -199,3 +200,22 @@ def test_macvlan_and_ipvlan(netpods, sh_img, kind):
         assert netpods.gc().code == 0
     finally:
         ns.run("ip", "link", "del", "rkt-m0")
+
+
+# --------------------------------------------------------------------------- gc after unmount
+
+def test_gc_after_the_stage1_was_unmounted(netpods, sh_img):
+    """rkt's TestGCAfterUnmount: an admin (or a crash) unmounted the pod's stage1; gc still
+    runs the network plugins from the pod's records and leaves nothing behind."""
+    before, namespaces = leases(), cni_netns_entries()
+    r, uuid = sh(netpods, sh_img, "true")
+    assert r.code == 0, r
+    assert len(leases()) == len(before) + 1
+    s1 = netpods.dir / "pods" / "run" / uuid / "stage1" / "rootfs"
+    u = subprocess.run(["umount", "-R", str(s1)], capture_output=True, text=True)
+    assert u.returncode == 0, u.stderr
+    r = netpods.gc()
+    assert r.code == 0, r
+    assert "skipping stage1 GC" not in r.err and "problem performing" not in r.err, r
+    assert leases() == before
+    assert cni_netns_entries() == namespaces

@@ -12,6 +12,7 @@ import pytest
 from aci import Dir, File
 import imageutil
 from podtest import img, needs_root, pods  # noqa: F401
+from test_terminal_and_group import run_as_member, shared_store  # noqa: F401
 
 pytestmark = [pytest.mark.offline, needs_root]
 
@@ -124,3 +125,40 @@ def test_program_with_its_libraries_runs(pods, tmp_path):
     a = imageutil.inspect_image(tmp_path / "ok.aci", exec_=["/hosttrue"], files=files)
     r, _ = pods.run(a.path)
     assert r.code == 0, r
+
+
+# --------------------------------------------------------------- Go's errno words in stage0
+
+def test_stage0_errors_use_gos_errno_words(shared_store):
+    """rkt's stage0 printed Go's error texts (TestNonRootFetchRmGCImage: `permission
+    denied`); the stage1 keeps the C library's (`Failed to stat ...: No such file ...`)."""
+    root, gid, _ = shared_store
+    r = run_as_member(root, gid, "image", "gc")
+    assert r.returncode == 254, r
+    assert "permission denied" in r.stderr and "Permission denied" not in r.stderr, r.stderr
+    missing = root("--insecure-options=image", "fetch", "/nonexistent/dir/x.aci")
+    assert "no such file or directory" in missing.err, missing
+
+
+# --------------------------------------------------------------- AC identifiers
+
+def test_identifiers_as_appcs_code_checked_them(rkt, tmp_path):
+    """appc's code rejected only bad characters and bad first/last characters (rkt's
+    TestFetchFullHash names an image shorthash--6)."""
+    a = imageutil.inspect_image(tmp_path / "a.aci", name="example.com/shorthash--6")
+    key = rkt.fetch(a.path)
+    r = rkt.ok("image", "list", "--no-legend", "--fields=name")
+    assert "example.com/shorthash--6:1.30.0" in r.out, r
+    assert rkt.ok("image", "cat-manifest", "example.com/shorthash--6").out
+    assert key
+
+
+@pytest.mark.parametrize("name", ["example.com//app", "example.com/./app", "example.com/../app",
+                                  "example.com/a/../../etc"])
+def test_names_with_dot_components_are_refused(rkt, tmp_path, name):
+    """A deliberate difference from appc: names become paths, so no component may be empty,
+    "." or ".."; such a name never reaches the store."""
+    a = imageutil.inspect_image(tmp_path / "a.aci", name=name)
+    r = rkt("--insecure-options=image", "fetch", a.path)
+    assert r.code == 254 and "is not a valid AC identifier" in r.err, r
+    assert rkt.ok("image", "list", "--no-legend").out.strip() == ""

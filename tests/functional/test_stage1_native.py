@@ -76,10 +76,7 @@ def test_net_none_has_only_lo(pods):
 
 
 def test_unsupported_features_fail_clearly(pods):
-    p = pods([{"name": "a", "app": sh("exit 0", isolators=[
-        {"name": "os/linux/seccomp-remove-set", "value": {"set": ["reboot"]}}])}])
-    r = p.run("--net=host")
-    assert r.returncode == 254 and "not supported yet" in r.stderr
+    p = pods([{"name": "a", "app": sh("exit 0")}])
     r = p.run("--net=host", "--private-users=65536:65536")
     assert r.returncode == 254 and "--private-users is not supported yet" in r.stderr
 
@@ -386,6 +383,18 @@ def test_enter(pods):
     assert caps_of(lines[3], "CapBnd") == DEFAULT_CAPS
     r = p.enter("a", "/bin/sh", "-c", "exit 4")
     assert r.returncode == 4
+    p.stop()
+    assert p.proc.wait(timeout=15) == 0
+
+
+def test_enter_keeps_the_runs_capability_restriction(pods):
+    # enter reads --disable-capabilities-restriction of the run from P/runtime-config
+    p = pods([{"name": "a", "app": sh("sleep 1000")}])
+    p.start("--net=host", "--disable-capabilities-restriction")
+    p.wait_ready()
+    r = p.enter("a", "/bin/grep", "CapBnd", "/proc/self/status")
+    assert r.returncode == 0, r
+    assert caps_of(r.stdout, "CapBnd") == caps_of(Path("/proc/self/status").read_text(), "CapBnd")
     p.stop()
     assert p.proc.wait(timeout=15) == 0
 

@@ -144,8 +144,7 @@ static void pod_manifest(void)
         struct pod_settings ps = {arg_stage0.inherit_env, arg_stage0.set_env, NULL,
                                   arg_stage0.pull_policy, arg_stage0.port};
         struct stage0_app *apps = xnew0(struct stage0_app, arg_apps.n + 1);
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
-        _cleanup_json_ json_t *pod = NULL;
+        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL, *again = NULL;
         _cleanup_free_ char *text = NULL;
         struct rk_error *err = NULL;
         int r;
@@ -155,18 +154,18 @@ static void pod_manifest(void)
                 apps[i].key = xstrdup(KEY);
                 apps[i].manifest = app_image(arg_apps.apps[i].image, i);
         }
-        r = stage0_pod_manifest(apps, arg_apps.n, arg_apps.volumes, &ps, &pod, &err);
+        r = stage0_pod_manifest(apps, arg_apps.n, &arg_apps, &ps, &m, &err);
         fuzz_check_error(r, &err);
         if (r >= 0) {
                 /* what stage0 writes as P/pod is a pod manifest, with every app */
-                text = json_dump_go(pod, false);
-                r = pod_manifest_parse(text, strlen(text), &m, &err);
+                text = pod_manifest_to_json(m, false);
+                r = pod_manifest_parse(text, strlen(text), &again, &err);
                 if (r < 0) {
                         _cleanup_free_ char *why = rk_error_render(err, false);
                         fprintf(stderr, "%s\n%s\n", why, text);
                 }
                 fuzz_check_error(r, &err);
-                FUZZ_ASSERT(r >= 0 && m->n_apps == arg_apps.n);
+                FUZZ_ASSERT(r >= 0 && again->n_apps == arg_apps.n);
         }
         stage0_apps_free(apps, arg_apps.n);
 }

@@ -22,16 +22,17 @@
 #include <unistd.h>
 
 #include "app-env.h"
+#include "app-status.h"
 #include "caps.h"
 #include "device-filter.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "log.h"
-#include "mds.h"
 #include "missing-syscall.h"
 #include "parse-util.h"
 #include "pod-plan.h"
 #include "root-path.h"
+#include "stage1-mds.h"
 #include "strv.h"
 
 _noreturn_ static void die(struct rk_error *e, int code)
@@ -63,20 +64,6 @@ static int check_flags(const struct stage1_args *a, struct pod_plan *p, struct r
         return 0;
 }
 
-static int check_isolators(const struct pod_plan *p, const struct stage1_app *a,
-                           struct rk_error **reterr)
-{
-        for (size_t i = 0; i < a->app->n_isolators; i++) {
-                enum ac_isolator_kind k = a->app->isolators[i].kind;
-                if ((k == AC_ISOLATOR_SECCOMP_REMOVE_SET || k == AC_ISOLATOR_SECCOMP_RETAIN_SET) &&
-                    !p->args.disable_seccomp)
-                        return rk_error_set(reterr, ENOTSUP,
-                                            "app %s: seccomp isolators are not supported yet",
-                                            a->name);
-        }
-        return 0;
-}
-
 static int plan_exec(struct plan_app *pa, int rootfd, struct rk_error **reterr)
 {
         char **exec = pa->a->app->exec;
@@ -102,9 +89,6 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
 
         if (rootfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening rootfs of app %s", a->name);
-        r = check_isolators(p, a, reterr);
-        if (r < 0)
-                return r;
         r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), &pa->creds, reterr);
         if (r < 0)
                 return r;
@@ -117,6 +101,9 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
                 r = volume_prepare(p->pod, a, &pa->mounts.items[i], reterr);
         if (r < 0)
                 return r;
+        r = app_seccomp_compile(a->app, p->args.disable_seccomp, &pa->seccomp, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "app %s", a->name);
         pa->caps = caps_for_app(a->app, p->args.disable_caps);
         int n_listen = app_listen_fds(a->app, p->n_listen_fds, &pa->env);
         pa->xp = (struct app_exec_params){.argv = pa->argv,
@@ -127,7 +114,9 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
                                           .caps = pa->caps,
                                           .prefix = "stage1",
                                           .n_listen_fds = n_listen,
-                                          .keep_fd = -1};
+                                          .keep_fd = -1,
+                                          .seccomp = &pa->seccomp,
+                                          .deny_keyrings = !p->args.disable_seccomp};
         app_exec_params_from_isolators(&pa->xp, a->app);
         return 0;
 }
@@ -188,7 +177,7 @@ static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **
         int r;
 
         if ((r = mkdir_p_at(s1fd, "etc", 0755)) < 0 ||
-            (r = mkdir_p_at(s1fd, "rkt/status", 0755)) < 0)
+            (r = mkdir_p_at(s1fd, APP_STATUS_DIR, 0755)) < 0)
                 return rk_error_set_errno(reterr, -r, "creating stage1 directories");
         _cleanup_free_ char *hn = xasprintf("%s\n", p->hostname);
         r = write_state_file_at(s1fd, "etc/hostname", hn, strlen(hn), 0644);
@@ -411,7 +400,8 @@ static int open_pty(int *ret_master, int *ret_slave, char ret_name[static 64])
  * Creates the pod init, in its cgroup2 cgroup from the start where the kernel can
  * (CLONE_INTO_CGROUP, Linux 5.7): writing a pid to cgroup.procs costs an RCU grace period
  * (8-22 ms here), in v1 and v2 alike. Sets p->into_cgroup (also in the child's copy).
- * Fork-like raw clones: no threads exist in this process.
+ * Fork-like raw clones: no threads exist in this process. Not safe_fork(), which forks
+ * without namespaces or a cgroup; the pod init's own setup is pod_init_run()'s.
  */
 static pid_t clone_pod(struct pod_plan *p)
 {

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Registering pods with the metadata service. Runs in: the rkt command, as root. */
-#include "stage0-mds.h"
+#include "register-mds.h"
 
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 
 #include "fs-util.h"
 #include "log.h"
 #include "mds-client.h"
+#include "mds-registered.h"
 #include "mds-util.h"
+#include "time-util.h"
 
 #define REGISTER_ATTEMPTS 3
 #define MAX_MANIFEST      (16u << 20)
@@ -59,7 +62,7 @@ int stage0_mds_register(struct pod *p, char *const *apps, char **ret_token,
         r = mds_put(path, shown, p->fd, "pod", reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "failed to register pod with metadata svc");
-        r = write_file_replace_at(p->fd, "mds-registered", "", 0, 0640, 0);
+        r = mds_registered_mark(p->fd);
         if (r < 0)
                 r = rk_error_set_errno(reterr, -r, "failed to create mds-register file");
         for (char *const *a = apps; r >= 0 && *a; a++)
@@ -78,11 +81,26 @@ void stage0_mds_unregister(const struct pod *p)
         struct rk_error *err = NULL;
         unsigned status = 0;
 
-        if (faccessat(p->fd, "mds-registered", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+        if (!mds_registered_is_marked(p->fd))
                 return;
         if (mds_client_request("DELETE", path, NULL, 0, 1, &status, &err) < 0 || status != 200) {
                 log_error("warning: could not unregister pod with metadata service");
                 log_debug("unregistering %s: %s", p->uuid, err ? rk_error_cause(err) : "status");
         }
         rk_error_free(err);
+}
+
+#define MDS_WAIT_NS (5 * NSEC_PER_SEC)
+#define MDS_POLL_NS (50 * 1000 * 1000)
+
+bool stage0_mds_wait_reachable(void)
+{
+        struct timespec step = {0, MDS_POLL_NS};
+
+        for (int64_t waited = 0; waited < MDS_WAIT_NS; waited += MDS_POLL_NS) {
+                if (mds_client_reachable())
+                        return true;
+                nanosleep(&step, NULL);
+        }
+        return mds_client_reachable();
 }

@@ -8,13 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli-store.h"
-#include "cli.h"
 #include "config.h"
 #include "docker-fetch.h"
 #include "image-arg.h"
 #include "log.h"
-#include "pod-cli.h"
+#include "stage0.h"
 
 /*
  * The identity of an image file in the remote cache: its path, device, inode, size and
@@ -67,7 +65,7 @@ static int fetch_file(struct store *s, const char *path, char **ret_key, struct 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) { /* Go's *PathError, as rkt reports it */
                 int e = errno;
-                _cleanup_free_ char *why = cli_strerror_go(e);
+                _cleanup_free_ char *why = strerror_go(e);
 
                 return rk_error_set(reterr, e, "open %s: %s", path, why);
         }
@@ -117,14 +115,15 @@ static int fetch_hash(struct store *s, const char *arg, char **ret_key, struct r
         return 0;
 }
 
-static void docker_options(const char *arg, struct docker_fetch_options *o, char **ret_registry)
+static void docker_options(const struct stage0_context *ctx, const char *arg,
+                           struct docker_fetch_options *o, char **ret_registry)
 {
-        const struct config *c = cli_config();
+        const struct config *c = ctx->config;
         char *registry = docker_fetch_registry(arg);
 
         *o = (struct docker_fetch_options){
-                .allow_http = arg_global.insecure & INSECURE_HTTP,
-                .insecure_tls = arg_global.insecure & INSECURE_TLS,
+                .allow_http = ctx->insecure & INSECURE_HTTP,
+                .insecure_tls = ctx->insecure & INSECURE_TLS,
                 .progress = isatty(STDERR_FILENO),
                 .render = true,
         };
@@ -137,18 +136,19 @@ static void docker_options(const char *arg, struct docker_fetch_options *o, char
 }
 
 /* docker:// and the local Docker/OCI formats: no signatures exist (SPEC.md §5.5). */
-static int fetch_docker(struct store *s, const char *arg, enum image_arg_kind kind,
-                        const char *pull_policy, char **ret_key, struct rk_error **reterr)
+static int fetch_docker(struct store *s, const struct stage0_context *ctx, const char *arg,
+                        enum image_arg_kind kind, const char *pull_policy, char **ret_key,
+                        struct rk_error **reterr)
 {
         _cleanup_free_ char *registry = NULL;
         struct docker_fetch_options o;
         int r;
 
-        if (!(arg_global.insecure & INSECURE_IMAGE))
+        if (!(ctx->insecure & INSECURE_IMAGE))
                 return rk_error_set(reterr, ENOTSUP,
                                     "signature verification for docker images is not supported "
                                     "(try --insecure-options=image)");
-        docker_options(arg, &o, &registry);
+        docker_options(ctx, arg, &o, &registry);
         if (kind == IMAGE_ARG_LOCAL_DOCKER)
                 return docker_fetch_local(s, arg, &o, ret_key, reterr);
         log_with_prefix(LOG_LEVEL_DEBUG, "image: ", "remote fetching from URL \"%s\"", arg);
@@ -158,8 +158,8 @@ static int fetch_docker(struct store *s, const char *arg, enum image_arg_kind ki
         return 0;
 }
 
-int image_fetch(struct store *s, const char *arg, const char *pull_policy, unsigned flags,
-                char **ret_key, struct rk_error **reterr)
+int image_fetch(struct store *s, const struct stage0_context *ctx, const char *arg,
+                const char *pull_policy, unsigned flags, char **ret_key, struct rk_error **reterr)
 {
         _cleanup_free_ char *value = NULL;
         enum image_arg_kind kind;
@@ -173,7 +173,7 @@ int image_fetch(struct store *s, const char *arg, const char *pull_policy, unsig
                 return fetch_name(s, arg, pull_policy, ret_key, reterr);
         case IMAGE_ARG_DOCKER:
         case IMAGE_ARG_LOCAL_DOCKER:
-                return fetch_docker(s, arg, kind, pull_policy, ret_key, reterr);
+                return fetch_docker(s, ctx, arg, kind, pull_policy, ret_key, reterr);
         case IMAGE_ARG_HTTP:
                 return rk_error_set(reterr, ENOTSUP,
                                     "fetching %s is not available in this build: only local "
@@ -182,7 +182,7 @@ int image_fetch(struct store *s, const char *arg, const char *pull_policy, unsig
         case IMAGE_ARG_PATH:
                 break;
         }
-        if (!(arg_global.insecure & INSECURE_IMAGE) && !(flags & IMAGE_FETCH_NO_VERIFY))
+        if (!(ctx->insecure & INSECURE_IMAGE) && !(flags & IMAGE_FETCH_NO_VERIFY))
                 return rk_error_set(reterr, ENOTSUP,
                                     "signature verification is not available in this build, "
                                     "so \"%s\" cannot be verified: pass "

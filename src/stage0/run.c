@@ -12,7 +12,7 @@
 
 #include "fs-util.h"
 #include "log.h"
-#include "stage0-mds.h"
+#include "register-mds.h"
 #include "stage0.h"
 #include "strv.h"
 
@@ -118,14 +118,14 @@ static int stage1_entrypoint(struct pod *p, char **ret_path, int *ret_version,
         return r;
 }
 
-static char **stage1_argv(const char *path, int version, struct pod *p,
-                          const struct stage1_run_args *a, const char *mds_token)
+static char **stage1_argv(const struct stage0_context *ctx, const char *path, int version,
+                          struct pod *p, const struct stage1_run_args *a, const char *mds_token)
 {
         _cleanup_free_ char *net = a->net ? strv_join(a->net, ",") : xstrdup("default");
         char **argv = NULL;
 
         strv_push(&argv, path);
-        if (arg_global.debug)
+        if (ctx->debug)
                 strv_push(&argv, "--debug");
         strv_consume(&argv, xasprintf("--net=%s", net));
         if (a->interactive)
@@ -133,17 +133,17 @@ static char **stage1_argv(const char *path, int version, struct pod *p,
         if (mds_token)
                 strv_consume(&argv, xasprintf("--mds-token=%s", mds_token));
         if (a->pass_local_config)
-                strv_consume(&argv, xasprintf("--local-config=%s", arg_global.local_config));
+                strv_consume(&argv, xasprintf("--local-config=%s", ctx->local_config));
         if (a->hostname && version > 1)
                 strv_consume(&argv, xasprintf("--hostname=%s", a->hostname));
         else if (a->hostname)
                 log_with_prefix(LOG_LEVEL_WARNING, "stage0: ",
                                 "warning: --hostname option is not supported by stage1");
-        if (version > 2 && (arg_global.insecure & INSECURE_CAPABILITIES))
+        if (version > 2 && (ctx->insecure & INSECURE_CAPABILITIES))
                 strv_push(&argv, "--disable-capabilities-restriction");
-        if (version > 2 && (arg_global.insecure & INSECURE_PATHS))
+        if (version > 2 && (ctx->insecure & INSECURE_PATHS))
                 strv_push(&argv, "--disable-paths");
-        if (version > 2 && (arg_global.insecure & INSECURE_SECCOMP))
+        if (version > 2 && (ctx->insecure & INSECURE_SECCOMP))
                 strv_push(&argv, "--disable-seccomp");
         if (a->dns && (strcmp(a->dns->resolv_mode, "default") != 0 ||
                        strcmp(a->dns->hosts_mode, "default") != 0)) {
@@ -163,14 +163,14 @@ static char **stage1_argv(const char *path, int version, struct pod *p,
         return argv;
 }
 
-int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
-               struct rk_error **reterr)
+int stage0_run(struct store *s, const struct stage0_context *ctx, struct pod *p,
+               const struct stage1_run_args *a, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **apps = NULL, **argv = NULL;
         _cleanup_free_ char *path = NULL, *fd_text = NULL, *mds_token = NULL;
         int version = 1, r;
 
-        r = stage0_pod_app_names(p, &apps, reterr);
+        r = pod_app_names(p, &apps, reterr);
         if (r >= 0 && pod_uses_overlay(p))
                 r = mount_overlays(s, p, apps, reterr);
         if (r >= 0 && a->dns)
@@ -182,7 +182,7 @@ int stage0_run(struct store *s, struct pod *p, const struct stage1_run_args *a,
         if (r < 0)
                 return r;
         link_mtab(p, apps);
-        argv = stage1_argv(path, version, p, a, mds_token);
+        argv = stage1_argv(ctx, path, version, p, a, mds_token);
         fd_text = xasprintf("%d", p->fd);
         if (fcntl(p->fd, F_SETFD, 0) < 0 || setenv("RKT_LOCK_FD", fd_text, 1) < 0 ||
             chdir(p->path) < 0)

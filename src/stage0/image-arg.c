@@ -2,10 +2,13 @@
 /* Image argument classification, in rkt's order: hash, URL scheme, then path-or-name. */
 #include "image-arg.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli-store.h"
+#include "macro.h"
+#include "path-util.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -57,11 +60,11 @@ int image_arg_classify(const char *arg, enum image_arg_kind *ret_kind, char **re
                         return -EINVAL;
                 }
                 *ret_kind = arg[0] == 'f' ? IMAGE_ARG_PATH : IMAGE_ARG_HTTP;
-                *ret_value = arg[0] == 'f' ? cli_absolute_path(path) : xstrdup(arg);
+                *ret_value = arg[0] == 'f' ? path_absolute(path) : xstrdup(arg);
                 return 0;
         } else if (n == 0 && looks_like_path(arg)) {
                 *ret_kind = IMAGE_ARG_PATH;
-                *ret_value = cli_absolute_path(arg);
+                *ret_value = path_absolute(arg);
                 return 0;
         } else {
                 *ret_kind = IMAGE_ARG_NAME;

@@ -5,7 +5,15 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "pod.h"
+
+/*
+ * Whether the metadata service's registration socket answers, waiting up to a few seconds
+ * for one that is starting (rkt's ACE test starts the service and the pod at once).
+ */
+bool stage0_mds_wait_reachable(void);
 
 /*
  * Registers pod p with the service: PUT /pods/<uuid>?token= with P/pod, creates

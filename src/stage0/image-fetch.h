@@ -5,6 +5,8 @@
 
 #include "store.h"
 
+struct stage0_context;
+
 enum image_fetch_flags {
         IMAGE_FETCH_NO_VERIFY = 1 << 0, /* trusted source (the default stage1): no signature */
 };
@@ -17,5 +19,5 @@ enum image_fetch_flags {
  * new and never; discovery is not available yet). http(s) and docker images are not
  * available yet either.
  */
-int image_fetch(struct store *s, const char *arg, const char *pull_policy, unsigned flags,
-                char **ret_key, struct rk_error **reterr);
+int image_fetch(struct store *s, const struct stage0_context *ctx, const char *arg,
+                const char *pull_policy, unsigned flags, char **ret_key, struct rk_error **reterr);

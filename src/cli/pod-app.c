@@ -5,34 +5,17 @@
 #include "cli.h"
 #include "pod-cli.h"
 #include "pod-manifest.h"
-#include "stage0.h"
 #include "strv.h"
 #include "types.h"
 
-int stage0_pod_app_names(struct pod *p, char ***ret, struct rk_error **reterr)
-{
-        _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
-        char **names = NULL;
-        int r = cli_pod_manifest(p, &m, reterr);
-
-        if (r < 0)
-                return r;
-        if (m->n_apps == 0)
-                return rk_error_set(reterr, EINVAL, "pod must contain at least one application");
-        for (size_t i = 0; i < m->n_apps; i++)
-                strv_push(&names, m->apps[i].name);
-        *ret = names;
-        return 0;
-}
-
-int stage0_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret)
+int cli_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret)
 {
         _cleanup_strv_free_ char **names = NULL;
         struct rk_error *err = NULL;
 
         if (flag_app && *flag_app && !ac_name_is_valid(flag_app))
                 return cli_fail("unable to determine app name: invalid app name \"%s\"", flag_app);
-        if (stage0_pod_app_names(p, &names, &err) < 0)
+        if (pod_app_names(p, &names, &err) < 0)
                 return cli_report(err);
         if (flag_app && *flag_app) {
                 if (!strv_contains(names, flag_app)) /* rkt's enter and export differ here */
