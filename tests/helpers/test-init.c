@@ -623,7 +623,8 @@ enum {
         F_ESCAPE_PROBE,
         F_PROBE_PROCS,
         F_EXCHANGE_LOOP,
-        F_TRY_SYSCALL
+        F_TRY_SYSCALL,
+        F_PROBE_KEYRINGS
 };
 
 static const struct flag flags[] = {
@@ -684,6 +685,7 @@ static const struct flag flags[] = {
         {"probe-procs", FLAG_BOOL, false, F_PROBE_PROCS},
         {"exchange-loop", FLAG_VALUE, false, F_EXCHANGE_LOOP},
         {"try-syscall", FLAG_VALUE, false, F_TRY_SYSCALL},
+        {"probe-keyrings", FLAG_BOOL, false, F_PROBE_KEYRINGS},
 };
 
 struct parsed {
@@ -912,6 +914,9 @@ static void run_action(const struct parsed *p)
                 break;
         case F_TRY_SYSCALL:
                 do_try_syscall(v);
+                break;
+        case F_PROBE_KEYRINGS:
+                do_probe_keyrings();
                 break;
         case F_APP_ANNOTATION:
                 if (*v) {

@@ -17,6 +17,7 @@
 #include "elf-check.h"
 #include "fd-util.h"
 #include "fs-util.h"
+#include "keyrings.h"
 #include "strv.h"
 
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app)
@@ -129,6 +130,8 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
         int r;
 
         close_inherited_fds(p);
+        if (p->deny_keyrings && (r = keyrings_deny()) < 0)
+                fail(p, r, "installing the system call filter");
         if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj)) < 0)
                 fail(p, r, "setting oom_score_adj");
         r = set_ids(p);

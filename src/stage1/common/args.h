@@ -28,7 +28,8 @@ struct stage1_args {
 
 /*
  * Fills *ret from argv (argv[0] is skipped). Exactly one positional argument, the pod UUID,
- * is required. Returns 0, or -EINVAL with reterr set (unknown flag, missing value, ...).
+ * is required. The value of --mds-token is wiped from argv (every user reads a process's
+ * command line). Returns 0, or -EINVAL with reterr set (unknown flag, missing value, ...).
  * Free with stage1_args_done().
  */
 int stage1_args_parse(int argc, char **argv, struct stage1_args *ret, struct rk_error **reterr);
@@ -40,7 +41,7 @@ bool stage1_args_net_has(const struct stage1_args *a, const char *name);
 /* The pod's hostname: --hostname or "rkt-<uuid>". Malloc'd. */
 char *stage1_args_hostname(const struct stage1_args *a);
 
-/* Writes P/runtime-config (SPEC.md §6.3) relative to poddirfd, with the pod's metadata
- * service URL (NULL: not registered). Returns 0 or -errno. */
+/* Writes P/runtime-config (runtime-config.h) relative to poddirfd for the run a, with the
+ * pod's metadata service URL (NULL: not registered). Returns 0 or -errno. */
 int stage1_args_write_runtime_config(const struct stage1_args *a, const char *mds_url,
                                      int poddirfd);
