@@ -452,3 +452,67 @@ def test_stage1_name_from_the_store(rkt, stub, app):
     for _ in range(2):
         err = debug_run(rkt, app, f"--stage1-name={STUB_NAME}:0.0.1")
         assert f"image: using image from local store for image name {STUB_NAME}:0.0.1" in err
+
+
+OS_ARCH = {"missing-os": ([("arch", "amd64")], "missing os label in the image manifest"),
+           "missing-arch": ([("os", "linux")], "missing arch label in the image manifest"),
+           "freebsd": ([("os", "freebsd"), ("arch", "amd64")], 'bad os "freebsd"'),
+           "armv5l": ([("os", "linux"), ("arch", "armv5l")], 'bad arch "armv5l"')}
+
+
+def os_arch_image(mkaci, case):
+    labels, _ = OS_ARCH[case]
+    m = {"acKind": "ImageManifest", "acVersion": "0.8.11", "name": "example.com/os-arch",
+         "labels": [{"name": "version", "value": "1.0.0"}] +
+         [{"name": k, "value": v} for k, v in labels],
+         "app": {"exec": ["/bin/true"], "user": "0", "group": "0"}}
+    return mkaci(manifest=m)
+
+
+@pytest.mark.parametrize("case", list(OS_ARCH))
+def test_missing_or_invalid_os_arch_run(rkt, stub, mkaci, case):
+    """TestMissingOrInvalidOSArchRun: an image file without os or arch label, or with an
+    os/arch rkt cannot run, is refused before the pod exists."""
+    r = run_stub(rkt, stub, os_arch_image(mkaci, case).path)
+    assert r.code == 254, r
+    assert OS_ARCH[case][1] in r.err, r
+    assert pods(rkt, "run") == [] and pods(rkt, "prepared") == []
+
+
+@pytest.mark.parametrize("case", list(OS_ARCH))
+def test_missing_or_invalid_os_arch_fetch_run(rkt, stub, mkaci, case):
+    """TestMissingOrInvalidOSArchFetchRun: the same images run by ID after a fetch. An
+    arch the appc schema does not know for its os is refused by the fetch already."""
+    image = os_arch_image(mkaci, case)
+    r = rkt(INSECURE, "fetch", image.path)
+    if case == "armv5l":
+        assert r.code == 254 and OS_ARCH[case][1] in r.err, r
+        return
+    assert r.code == 0, r
+    r = run_stub(rkt, stub, r.out.strip())
+    assert r.code == 254, r
+    assert OS_ARCH[case][1] in r.err, r
+    assert pods(rkt, "run") == []
+
+
+@pytest.mark.parametrize("cmd", ["run", "prepare"])
+def test_duplicate_volume_name(rkt, stub, app, cmd):
+    """TestVolumeMount: two --volume of one name are refused."""
+    r = rkt(INSECURE, cmd, f"--stage1-path={stub.path}", "--volume=foo,kind=host,source=/tmp",
+            "--volume=foo,kind=empty", app.path)
+    assert r.code == 254, r
+    assert 'duplicate volume name "foo"' in r.err, r
+    assert pods(rkt, "run") == [] and pods(rkt, "prepared") == []
+
+
+def test_list_after_the_image_was_removed(rkt, stub, app):
+    """TestRktList: after `image rm` of a pod's image, `list` still shows the image's name
+    and `list --full` its ID (both read from the pod)."""
+    r = run_stub(rkt, stub, app.path)
+    assert r.code == 0, r
+    rkt.ok("image", "rm", app.key)
+    assert rkt.ok("image", "list", "--no-legend", "--fields=name").out.count("stage0-app") == 0
+    rows = [ln.split("\t") for ln in rkt.ok("list", "--no-legend").out.splitlines()]
+    assert rows[0][1:3] == ["stage0-app", "example.com/stage0-app:1.0.0"], rows
+    rows = [ln.split("\t") for ln in rkt.ok("list", "--no-legend", "--full").out.splitlines()]
+    assert rows[0][1:4] == ["stage0-app", "example.com/stage0-app:1.0.0", app.key[:19]], rows
