@@ -4,6 +4,7 @@ yet, end to end with the native stage1: /etc/mtab (TestMtabExistence), a host de
 volume (TestDevices), --ipc (TestIpc), recursive and non-recursive host volumes
 (TestVolumeMount) and the --exec overrides kept by prepare (TestRunPreparedOverrideExec).
 tests/functional/CATALOGUE.md maps every §11 entry to its test."""
+import json
 import os
 import subprocess
 
@@ -90,3 +91,77 @@ def test_prepare_keeps_the_exec_override(pods, img, exec_, expect):
     (line,) = lines_with(r.out, "inspect execed as: ")
     assert line.endswith(expect), line
 
+
+
+# --------------------------------------------------------------------------- --pod-manifest
+
+def app_of(*args, **kw):
+    a = {"exec": ["/inspect", *args], "user": "0", "group": "0"}
+    a.update(kw)
+    return a
+
+
+RW_VOL = {"name": "vol", "kind": "host", "source": "HOSTDIR"}
+POD_MANIFEST_CASES = {
+    # name: (app section, app entry extras, volumes, exit status, expected output)
+    "args-verbatim": (app_of("--print-msg=a \"b\" 'c' $HOME `x` \\"), {}, [], 0,
+                      "a \"b\" 'c' $HOME `x` \\"),
+    "working-directory": (app_of("--print-cwd", workingDirectory="/dir1"), {}, [], 0,
+                          "cwd: /dir1"),
+    "read-only-rootfs-read": (app_of("--read-file", "--file-name=/dir1/file"),
+                              {"readOnlyRootFS": True}, [], 0, "<<<dir1>>>"),
+    "empty-volume-mode": (app_of("--stat-file", "--file-name=/dir1/vol",
+                                 mountPoints=[{"name": "e", "path": "/dir1/vol"}]), {},
+                          [{"name": "e", "kind": "empty", "mode": "0123", "uid": 9991,
+                            "gid": 9992}], 0, "/dir1/vol: mode: d--x-w--wx"),
+    "host-volume-rw": (app_of("--write-file", "--read-file", "--file-name=/mnt/out",
+                              "--content=pm-rw", mountPoints=[{"name": "vol", "path": "/mnt"}]),
+                       {}, [RW_VOL], 0, "<<<pm-rw>>>"),
+    "read-only-volume": (app_of("--write-file", "--file-name=/mnt/out", "--content=x",
+                                mountPoints=[{"name": "vol", "path": "/mnt"}]), {},
+                         [dict(RW_VOL, readOnly=True)], 254,
+                         "open /mnt/out: read-only file system"),
+    "read-only-mount-point": (app_of("--write-file", "--file-name=/mnt/out", "--content=x",
+                                     mountPoints=[{"name": "vol", "path": "/mnt",
+                                                   "readOnly": True}]), {}, [RW_VOL], 254,
+                              "open /mnt/out: read-only file system"),
+    "memory-isolator": (app_of("--print-memory-limit", isolators=[
+        {"name": "resource/memory", "value": {"limit": "4194304"}}]), {}, [], 0,
+        "Memory Limit: 4194304"),
+    "caps-retain-set": (app_of("--print-caps-pid=0", isolators=[
+        {"name": "os/linux/capabilities-retain-set", "value": {"set": ["CAP_NET_ADMIN"]}}],
+        environment=[{"name": "CAPABILITY", "value": "12"}]), {}, [], 0, "net_admin=enabled"),
+    "user-group-names": (app_of("--print-user", user="user1", group="group1"), {}, [], 0,
+                         "User: uid=1000 euid=1000 gid=100 egid=100"),
+    "user-group-paths": (app_of("--print-user", user="/etc/passwd", group="/etc/group"), {},
+                         [], 0, "User: uid=0 euid=0 gid=0 egid=0"),
+    "unknown-user": (app_of("--print-user", user="user2"), {}, [], 254,
+                     '"user2" user not found'),
+    "unknown-group": (app_of("--print-user", group="group2"), {}, [], 254,
+                      '"group2" group not found'),
+}
+
+
+@pytest.mark.parametrize("case", list(POD_MANIFEST_CASES))
+def test_pod_manifest(pods, img, tmp_path, case):
+    """TestPodManifest: `run --pod-manifest` honours the manifest's app, volumes and
+    isolators."""
+    app, extra, volumes, code, expect = POD_MANIFEST_CASES[case]
+    hostdir = tmp_path / "hostdir"
+    hostdir.mkdir()
+    volumes = [dict(v, source=str(hostdir)) if v.get("source") == "HOSTDIR" else v
+               for v in volumes]
+    key = pods.fetch(img.path)
+    mounts = [{"volume": mp["name"], "path": mp["path"]} for mp in app.get("mountPoints", [])]
+    entry = {"name": "rkt-inspect", "image": {"name": "coreos.com/rkt-inspect", "id": key},
+             "app": app, **extra}
+    if mounts:
+        entry["mounts"] = mounts
+    m = {"acVersion": "0.8.11", "acKind": "PodManifest", "apps": [entry], "volumes": volumes}
+    f = tmp_path / "pod.json"
+    f.write_text(json.dumps(m))
+    r, _ = pods.run(f"--pod-manifest={f}")
+    assert r.code == code, r
+    assert expect in r.both, r
+    if case == "host-volume-rw":
+        assert (hostdir / "out").read_text() == "pm-rw"
