@@ -165,3 +165,20 @@ def test_pod_manifest(pods, img, tmp_path, case):
     assert expect in r.both, r
     if case == "host-volume-rw":
         assert (hostdir / "out").read_text() == "pm-rw"
+
+
+# --------------------------------------------------------------------------- hostname
+
+def test_run_prepared_hostname_and_etc_hostname(pods, img):
+    """TestHostname, TestPrepareAppCheckEtcHostname: run-prepared --hostname sets the
+    hostname and /etc/hostname (mode 0644); without it both are rkt-<uuid>."""
+    for flags in (["--hostname=test-hostname"], []):
+        uuid = pods.ok(INSECURE, "prepare", *pods.stage1_args(), img.path, "--exec=/bin/sh",
+                       "--", "-c", "/inspect --print-hostname --stat-file "
+                       "--file-name=/etc/hostname; cat /etc/hostname").out.strip()
+        r = pods("run-prepared", "--net=host", *flags, uuid)
+        assert r.code == 0, r
+        name = "test-hostname" if flags else f"rkt-{uuid}"
+        assert f"Hostname: {name}" in r.out, r
+        assert "/etc/hostname: mode: -rw-r--r--" in r.out, r
+        assert f"{name}\n" in r.out.splitlines(keepends=True), r
