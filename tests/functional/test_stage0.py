@@ -516,3 +516,21 @@ def test_list_after_the_image_was_removed(rkt, stub, app):
     assert rows[0][1:3] == ["stage0-app", "example.com/stage0-app:1.0.0"], rows
     rows = [ln.split("\t") for ln in rkt.ok("list", "--no-legend", "--full").out.splitlines()]
     assert rows[0][1:4] == ["stage0-app", "example.com/stage0-app:1.0.0", app.key[:19]], rows
+
+
+@pytest.mark.parametrize("by", ["name", "id"])
+def test_images_removed_after_prepare_do_not_prevent_run_prepared(rkt, stub, app, mkaci, by):
+    """TestImagePrepareRm: after prepare, the stage1 image, the app's image and an image no
+    pod uses are each removed (`rm: 1 image(s) successfully removed`); run-prepared still
+    runs the pod."""
+    other = mkaci("example.com/unused")
+    rkt.fetch(other.path)
+    uuid = rkt.ok(INSECURE, "prepare", f"--stage1-path={stub.path}", app.path).out.strip()
+    for image, name in ((stub, STUB_NAME), (app, "example.com/stage0-app"),
+                        (other, "example.com/unused")):
+        r = rkt.ok("image", "rm", name if by == "name" else image.key)
+        assert "rm: 1 image(s) successfully removed" in r.err, r
+    assert rkt.ok("image", "list", "--no-legend").out.strip() == ""
+    r = rkt("run-prepared", uuid)
+    assert r.code == 0, r
+    assert "success, stub stage1 would at this point switch to stage2" in r.out
