@@ -534,3 +534,17 @@ def test_images_removed_after_prepare_do_not_prevent_run_prepared(rkt, stub, app
     r = rkt("run-prepared", uuid)
     assert r.code == 0, r
     assert "success, stub stage1 would at this point switch to stage2" in r.out
+
+
+@pytest.mark.parametrize("overlay,kept", [(True, 2), (False, 1)])
+def test_image_gc_keeps_the_trees_of_existing_pods(rkt, stub, app, overlay, kept):
+    """TestImageGCTreeStore: image gc keeps the rendered trees an exited pod uses (its
+    stage1's, and its app's with overlay); after gc of the pod, image gc removes them."""
+    flags = [] if overlay else ["--no-overlay"]
+    r = run_stub(rkt, stub, *flags, app.path)
+    assert r.code == 0, r
+    rkt.ok("image", "gc")
+    assert len(rkt.tree_ids()) == kept
+    rkt.ok("gc", "--grace-period=0s")
+    rkt.ok("image", "gc")
+    assert rkt.tree_ids() == []
