@@ -182,3 +182,43 @@ def test_run_prepared_hostname_and_etc_hostname(pods, img):
         assert f"Hostname: {name}" in r.out, r
         assert "/etc/hostname: mode: -rw-r--r--" in r.out, r
         assert f"{name}\n" in r.out.splitlines(keepends=True), r
+
+
+# --------------------------------------------------------------------------- capabilities
+
+DEFAULT_CAPS = ["chown", "dac_override", "fowner", "fsetid", "kill", "setgid", "setuid",
+                "setpcap", "net_bind_service", "net_raw", "sys_chroot", "mknod", "audit_write",
+                "setfcap"]
+
+
+def cap_isolator(kind, caps):
+    return {"name": f"os/linux/capabilities-{kind}-set", "value": {"set": caps}}
+
+
+CAPS_CASES = {
+    # name: (image isolators, CLI flags, expected bounding set)
+    "image-retain": ([cap_isolator("retain", ["CAP_NET_ADMIN", "CAP_KILL"])], [],
+                     ["kill", "net_admin"]),
+    "image-remove": ([cap_isolator("remove", ["CAP_CHOWN", "CAP_SYS_ADMIN"])], [],
+                     DEFAULT_CAPS[1:]),
+    "image-remove-all": ([cap_isolator("remove", ["CAP_" + c.upper() for c in DEFAULT_CAPS])],
+                         [], []),
+    "cli-retain-replaces-image": ([cap_isolator("retain", ["CAP_NET_ADMIN"])],
+                                  ["--caps-retain=CAP_KILL"], ["kill"]),
+    "cli-remove-replaces-image": ([cap_isolator("retain", ["CAP_NET_ADMIN"])],
+                                  ["--caps-remove=CAP_CHOWN"], DEFAULT_CAPS[1:]),
+    "deprecated-cap-retain": ([], ["--cap-retain=CAP_KILL"], ["kill"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CAPS_CASES))
+def test_capabilities_from_image_and_cli(pods, mkinspect, case):
+    """TestCapsSeveralAppWithPatches, TestCapsSeveralAppWithFlags, TestCapsOverride: the
+    image's retain/remove sets, and CLI flags replacing them."""
+    isolators, flags, expect = CAPS_CASES[case]
+    image = mkinspect(isolators=isolators)
+    r, _ = pods.run(image.path, *flags, "--", "--print-caps-pid=0")
+    assert r.code == 0, r
+    (line,) = lines_with(r.out, "Capability set: bounding: ")
+    got = line[len("Capability set: bounding: "):].rsplit(" (", 1)[0]
+    assert [c for c in got.split(", ") if c] == expect, line
