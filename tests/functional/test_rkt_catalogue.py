@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from podtest import INSECURE, img, lines_with, needs_root, pods  # noqa: F401
+from podtest import INSECURE, img, lines_with, needs_root, pod_cgroups, pods  # noqa: F401
 
 pytestmark = [pytest.mark.offline, needs_root]
 
@@ -222,3 +222,116 @@ def test_capabilities_from_image_and_cli(pods, mkinspect, case):
     (line,) = lines_with(r.out, "Capability set: bounding: ")
     got = line[len("Capability set: bounding: "):].rsplit(" (", 1)[0]
     assert [c for c in got.split(", ") if c] == expect, line
+
+
+# --------------------------------------------------------------------------- more of §11
+
+def test_pre_start_runs_as_root(pods, mkinspect):
+    """TestPreStart: the pre-start event handler runs as root when the app's user is not."""
+    image = mkinspect(user="1000", group="100", exec_=["/inspect", "--print-user"],
+                      event_handlers=[{"name": "pre-start",
+                                       "exec": ["/inspect", "--print-user"]}])
+    r, _ = pods.run(image.path)
+    assert r.code == 0, r
+    assert lines_with(r.out, "User: ") == ["User: uid=0 euid=0 gid=0 egid=0",
+                                           "User: uid=1000 euid=1000 gid=100 egid=100"], r
+
+
+def test_supplementary_gids_from_the_image(pods, mkinspect):
+    """TestSupplementaryGIDs: the image's supplementaryGIDs."""
+    image = mkinspect(supplementary_gids=[400, 500, 1200], exec_=["/inspect", "--print-groups"])
+    r, _ = pods.run(image.path)
+    assert r.code == 0, r
+    assert "Groups: 0 400 500 1200" in r.out, r
+
+
+def test_rm_by_short_uuid_removes_the_cgroups(pods, img):
+    """TestRmCgroup: `rm <short uuid>` of an exited pod removes its cgroups."""
+    r, uuid = pods.run(img.path)
+    assert r.code == 0, r
+    pods.ok("rm", uuid[:8])
+    assert pod_cgroups({uuid}) == []
+    assert not (pods.dir / "pods" / "run" / uuid).exists()
+
+
+@pytest.mark.parametrize("options,allowed", [("image", False), ("image,paths", True)])
+def test_device_nodes_need_insecure_paths(pods, img, options, allowed):
+    """TestDevices: mknod of a device outside the default list fails unless
+    --insecure-options has `paths`."""
+    r, _ = pods.run(f"--insecure-options={options}", img.path, "--",
+                    "--mknod=c:5:2:/tmp/ptmx2")
+    if allowed:
+        assert r.code == 0 and "mknod /tmp/ptmx2: succeed" in r.out, r
+    else:
+        assert r.code == 254 and "mknod /tmp/ptmx2: fail" in r.both, r
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sysrq-trigger"),
+                    reason="the kernel has no /proc/sysrq-trigger")
+@pytest.mark.parametrize("options", ["image", "image,ondisk", "image,capabilities",
+                                     "all-fetch"])
+def test_proc_sysrq_trigger_is_read_only(pods, img, options):
+    """TestPathsWrite: /proc/sysrq-trigger cannot be written, whatever insecure options
+    other than `paths` are given."""
+    r, _ = pods.run(f"--insecure-options={options}", img.path, "--", "--write-file",
+                    "--file-name=/proc/sysrq-trigger", "--content=h")
+    assert r.code == 254, r
+    assert "open /proc/sysrq-trigger: read-only file system" in r.err, r
+
+
+def test_host_volume_on_etc_hosts_wins(pods, img, tmp_path):
+    """TestEtcHosts: a host volume mounted on /etc/hosts is what the app reads."""
+    hosts = tmp_path / "hosts"
+    hosts.write_text("10.9.8.7 from-the-volume\n")
+    r, _ = pods.run(f"--volume=hosts,kind=host,source={hosts}", img.path,
+                    "--mount=volume=hosts,target=/etc/hosts", "--", "--read-file",
+                    "--file-name=/etc/hosts")
+    assert r.code == 0, r
+    assert "<<<10.9.8.7 from-the-volume\n>>>" in r.out, r
+
+
+@pytest.mark.parametrize("flags,expect", [((), "CPU Quota: 800"),
+                                          (("--cpu=900m",), "CPU Quota: 900"),
+                                          (("--cpu-shares=12345",), "CPU Shares: 12345")])
+def test_cpu_isolators_seen_by_the_app(pods, img, flags, expect):
+    """TestAppIsolatorCPU (the image's 800m, --cpu), TestAppIsolatorCPUShares."""
+    what = "--print-cpushares" if "Shares" in expect else "--print-cpuquota"
+    r, _ = pods.run(img.path, *flags, "--", what)
+    assert r.code == 0, r
+    assert expect in r.out.splitlines(), r
+
+
+def list_times(pods, uuid):
+    """CREATED and STARTED of `list --full` (UTC) as epoch seconds (None when empty)."""
+    import datetime
+    env = dict(os.environ, TZ="UTC")
+    (row,) = [ln for ln in pods.ok("list", "--full", "--no-legend", env=env).out.splitlines()
+              if ln.startswith(uuid)]
+    cells = row.split("\t")
+
+    def parse(s):
+        if not s:
+            return None
+        s = s.replace(" +0000 UTC", "")
+        fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in s else "%Y-%m-%d %H:%M:%S"
+        return datetime.datetime.strptime(s, fmt).replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    return parse(cells[5]), parse(cells[6])
+
+
+def test_list_created_and_started(pods, img):
+    """TestRktListCreatedStarted: CREATED is the prepare's time, STARTED the
+    run-prepared's (bounds taken around each command; times print milliseconds)."""
+    import time
+    t0 = time.time()
+    uuid = pods.ok(INSECURE, "prepare", *pods.stage1_args(), img.path).out.strip()
+    t1 = time.time()
+    created, started = list_times(pods, uuid)
+    assert t0 - 1 <= created <= t1 + 1 and started is None
+    t2 = time.time()
+    r = pods("run-prepared", "--net=host", uuid)
+    assert r.code == 0, r
+    t3 = time.time()
+    created2, started = list_times(pods, uuid)
+    assert created2 == created
+    assert t2 - 1 <= started <= t3 + 1
