@@ -236,3 +236,23 @@ def test_gc_after_the_pod_was_unmounted(netpods, sh_img, rm_netns):
         assert list((netpods.dir / "pods" / state).iterdir()) == [], state
     assert ip not in leases()
     assert not os.path.exists(netns_path)
+
+
+def test_default_restricted_pod_is_reachable_from_the_host(netpods, httpd_img):
+    """rkt's TestNetDefaultRestrictedConnectivity: the host reaches a server in a pod on
+    default-restricted through the pod's address."""
+    p = netpods.start(httpd_img.path, net="default-restricted")
+    netpods.wait_ready(p.uuid)
+    ip = netpods.pod_ip(p.uuid, "default-restricted")
+    assert ip.startswith("172.31."), ip
+    assert netpods.wait_serving(ip, 80) == HTTPD_PAGE
+    netpods.ok("stop", p.uuid)
+
+
+def test_host_network_pod_is_reachable_on_localhost(netpods, httpd_img):
+    """rkt's TestNetHostConnectivity: a server in a pod with --net=host listens on the
+    host's loopback."""
+    p = netpods.start(httpd_img.path, net="host")
+    netpods.wait_ready(p.uuid)
+    assert netpods.wait_serving("127.0.0.1", 80) == HTTPD_PAGE
+    netpods.ok("stop", p.uuid)
