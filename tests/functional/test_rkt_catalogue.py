@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from podtest import INSECURE, img, lines_with, needs_root, pod_cgroups, pods  # noqa: F401
+from podtest import (INSECURE, img, lines_with, mounts_under, needs_root, pod_cgroups,  # noqa: F401
+                     pods)
 
 pytestmark = [pytest.mark.offline, needs_root]
 
@@ -335,3 +336,37 @@ def test_list_created_and_started(pods, img):
     created2, started = list_times(pods, uuid)
     assert created2 == created
     assert t2 - 1 <= started <= t3 + 1
+
+
+# --------------------------------------------------------------------------- export
+
+def exported_file(pods, aci):
+    r, _ = pods.run(aci, "--", "--read-file", "--file-name=/dir1/export-me")
+    assert r.code == 0, r
+    return r.out
+
+
+def test_export_one_app_of_two(pods, img, tmp_path):
+    """TestExport (multi-app): `export --app=NAME` exports that app."""
+    w = ["--", "--write-file", "--file-name=/dir1/export-me"]
+    r, uuid = pods.run(img.path, "--name=one", *w, "--content=ThisIsOne", "---",
+                       img.path, "--name=two", *w, "--content=ThisIsTwo")
+    assert r.code == 0, r
+    out = tmp_path / "two.aci"
+    pods.ok("export", "--app=two", uuid, out)
+    assert "<<<ThisIsTwo>>>" in exported_file(pods, out)
+
+
+def test_export_after_the_pod_was_unmounted(pods, img, tmp_path):
+    """TestExport (overlay, after a simulated reboot): the pod's overlay mounts are gone;
+    export still exports what the app wrote."""
+    r, uuid = pods.run(img.path, "--", "--write-file", "--file-name=/dir1/export-me",
+                       "--content=ThisIsATest")
+    assert r.code == 0, r
+    s1 = pods.dir / "pods" / "run" / uuid / "stage1" / "rootfs"
+    for mp in sorted(mounts_under(s1), key=len, reverse=True):
+        subprocess.run(["umount", mp], check=True)
+    assert mounts_under(s1) == []
+    out = tmp_path / "exported.aci"
+    pods.ok("export", uuid, out)
+    assert "<<<ThisIsATest>>>" in exported_file(pods, out)
