@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Behaviours of rkt's own functional tests (SPEC.md §11) that no other file of ours checks
-yet, end to end with the native stage1: /etc/mtab (TestMtabExistence), a host device as a
-volume (TestDevices), --ipc (TestIpc), recursive and non-recursive host volumes
-(TestVolumeMount) and the --exec overrides kept by prepare (TestRunPreparedOverrideExec).
+"""Behaviours of rkt's own functional tests (SPEC.md §11) that no other file of ours checks,
+end to end with the native stage1 (the stage0-only ones are in test_stage0.py): /etc/mtab,
+host devices, --ipc, recursive host volumes, --exec kept by prepare, run --pod-manifest,
+hostnames, capability sets, CPU isolators, list times, export, enter's wait for the pid file.
 tests/functional/CATALOGUE.md maps every §11 entry to its test."""
+import datetime
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -304,7 +306,6 @@ def test_cpu_isolators_seen_by_the_app(pods, img, flags, expect):
 
 def list_times(pods, uuid):
     """CREATED and STARTED of `list --full` (UTC) as epoch seconds (None when empty)."""
-    import datetime
     env = dict(os.environ, TZ="UTC")
     (row,) = [ln for ln in pods.ok("list", "--full", "--no-legend", env=env).out.splitlines()
               if ln.startswith(uuid)]
@@ -323,7 +324,6 @@ def list_times(pods, uuid):
 def test_list_created_and_started(pods, img):
     """TestRktListCreatedStarted: CREATED is the prepare's time, STARTED the
     run-prepared's (bounds taken around each command; times print milliseconds)."""
-    import time
     t0 = time.time()
     uuid = pods.ok(INSECURE, "prepare", *pods.stage1_args(), img.path).out.strip()
     t1 = time.time()
@@ -370,3 +370,44 @@ def test_export_after_the_pod_was_unmounted(pods, img, tmp_path):
     out = tmp_path / "exported.aci"
     pods.ok("export", uuid, out)
     assert "<<<ThisIsATest>>>" in exported_file(pods, out)
+
+
+# --------------------------------------------------------------------------- enter's wait
+
+def pod_without_pid_file(pods, img):
+    """A running pod whose pid file was moved away (as if its stage1 had not written it
+    yet), and a `rkt enter` started meanwhile. Returns (pod, enter process, pid file,
+    moved file)."""
+    p = pods.start(img.path, "--", "--silent-sigterm", "--sleep=60")
+    pods.wait_ready(p.uuid)
+    pid_file = pods.dir / "pods" / "run" / p.uuid / "pid"
+    moved = pid_file.with_name("pid.moved")
+    os.rename(pid_file, moved)
+    enter = pods.popen("enter", p.uuid, "/inspect", "--print-msg=RktEnterWorksFine")
+    return p, enter, pid_file, moved
+
+
+def test_enter_waits_for_the_pid_file(pods, img):
+    """TestPidFileDelayedStart: enter waits until the pod's pid file exists."""
+    p, enter, pid_file, moved = pod_without_pid_file(pods, img)
+    time.sleep(0.5)  # enter sees no pid file first (were it slower, the test only passes)
+    assert enter.poll() is None, enter.communicate()
+    os.rename(moved, pid_file)
+    out, err = enter.communicate(timeout=30)
+    assert enter.returncode == 0, (out, err)
+    assert "RktEnterWorksFine" in out
+    pods.ok("stop", p.uuid)
+    assert p.wait().code == 0
+
+
+def test_enter_gives_up_when_the_pod_ends(pods, img):
+    """TestPidFileAbortedStart: enter waiting for the pid file fails when the pod exits."""
+    p, enter, _, moved = pod_without_pid_file(pods, img)
+    time.sleep(0.5)  # enter is waiting (were it slower, it finds the pod gone at once)
+    assert enter.poll() is None, enter.communicate()
+    os.kill(int(moved.read_text()), 9)
+    out, err = enter.communicate(timeout=30)
+    assert enter.returncode == 254, (out, err)
+    assert (f"pod {p.uuid} is not running anymore" in err or
+            f'pod "{p.uuid}" isn\'t currently running' in err), err
+    assert "RktEnterWorksFine" not in out
