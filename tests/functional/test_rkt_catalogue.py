@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from imageutil import rkt_inspect_image
 from podtest import (INSECURE, img, lines_with, mounts_under, needs_root, pod_cgroups,  # noqa: F401
                      pods)
 
@@ -131,6 +132,9 @@ POD_MANIFEST_CASES = {
     "memory-isolator": (app_of("--print-memory-limit", isolators=[
         {"name": "resource/memory", "value": {"limit": "4194304"}}]), {}, [], 0,
         "Memory Limit: 4194304"),
+    "cpu-isolator": (app_of("--print-cpuquota", isolators=[
+        {"name": "resource/cpu", "value": {"request": "100m", "limit": "100m"}}]), {}, [], 0,
+        "CPU Quota: 100"),
     "caps-retain-set": (app_of("--print-caps-pid=0", isolators=[
         {"name": "os/linux/capabilities-retain-set", "value": {"set": ["CAP_NET_ADMIN"]}}],
         environment=[{"name": "CAPABILITY", "value": "12"}]), {}, [], 0, "net_admin=enabled"),
@@ -211,13 +215,15 @@ CAPS_CASES = {
     "cli-remove-replaces-image": ([cap_isolator("retain", ["CAP_NET_ADMIN"])],
                                   ["--caps-remove=CAP_CHOWN"], DEFAULT_CAPS[1:]),
     "deprecated-cap-retain": ([], ["--cap-retain=CAP_KILL"], ["kill"]),
+    "non-root-retain": ([cap_isolator("retain", ["CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE"])],
+                        ["--user=9000", "--group=9000"], ["net_bind_service", "net_admin"]),
 }
 
 
 @pytest.mark.parametrize("case", list(CAPS_CASES))
 def test_capabilities_from_image_and_cli(pods, mkinspect, case):
-    """TestCapsSeveralAppWithPatches, TestCapsSeveralAppWithFlags, TestCapsOverride: the
-    image's retain/remove sets, and CLI flags replacing them."""
+    """TestCapsSeveralAppWithPatches, TestCapsSeveralAppWithFlags, TestCapsOverride,
+    TestCapsNonRoot: the image's retain/remove sets, and CLI flags replacing them."""
     isolators, flags, expect = CAPS_CASES[case]
     image = mkinspect(isolators=isolators)
     r, _ = pods.run(image.path, *flags, "--", "--print-caps-pid=0")
@@ -411,3 +417,77 @@ def test_enter_gives_up_when_the_pod_ends(pods, img):
     assert (f"pod {p.uuid} is not running anymore" in err or
             f'pod "{p.uuid}" isn\'t currently running' in err), err
     assert "RktEnterWorksFine" not in out
+
+
+@pytest.mark.parametrize("options", ["image,capabilities", "image,ondisk,paths,capabilities",
+                                     "all-fetch,capabilities", "all"])
+@pytest.mark.parametrize("how", ["run", "prepare"])
+def test_insecure_capabilities_in_run_and_prepare(pods, img, how, options):
+    """TestCapsInsecureOption: `capabilities` in --insecure-options gives the app the whole
+    bounding set of the host, with run and with prepare + run-prepared (both given the
+    options, as rkt's test does)."""
+    insecure = f"--insecure-options={options}"
+    app = [img.path, "--exec=/bin/cat", "--", "/proc/self/status"]
+    if how == "run":
+        r, _ = pods.run(insecure, *app)
+    else:
+        uuid = pods.ok(insecure, "prepare", *pods.stage1_args(), *app).out.strip()
+        r = pods(insecure, "run-prepared", "--net=host", uuid)
+    assert r.code == 0, r
+    host = status_field(open("/proc/self/status").read(), "CapBnd")
+    assert status_field(r.out, "CapBnd") == host, r
+
+
+def status_field(text, key):
+    (line,) = [ln for ln in text.splitlines() if ln.startswith(key + ":")]
+    return line.split(":", 1)[1].strip()
+
+
+DOCKER_MOUNT_POINTS = [("d1", "/dir1"), ("d2", "/dir2"), ("l1", "/dir1/link_rel_dir2"),
+                       ("l2", "/dir1/link_abs_dir2")]
+
+
+@pytest.mark.parametrize("how", ["cli", "pod-manifest"])
+def test_docker_volume_semantics(pods, tmp_path, how):
+    """TestDockerVolumeSemantics*: an image from Docker (appc.io/docker/repository) whose
+    mount points have no volume gets implicit volumes filled with the image's files, also
+    at mount points that are symlinks in the image."""
+    image = rkt_inspect_image(tmp_path / "docker.aci", mount_points=DOCKER_MOUNT_POINTS,
+                              exec_=["/inspect", "--read-file", "--file-name=/dir1/file"])
+    if how == "cli":
+        r, _ = pods.run(image.path)
+    else:
+        key = pods.fetch(image.path)
+        m = {"acVersion": "0.8.11", "acKind": "PodManifest",
+             "apps": [{"name": "rkt-inspect",
+                       "image": {"name": "coreos.com/rkt-inspect", "id": key}}]}
+        f = tmp_path / "pod.json"
+        f.write_text(json.dumps(m))
+        r, _ = pods.run(f"--pod-manifest={f}")
+    assert r.code == 0, r
+    assert "<<<dir1>>>" in r.out, r
+    r, _ = pods.run(image.path, "--exec=/inspect", "--", "--read-file",
+                    "--file-name=/dir2/file")
+    assert r.code == 0 and "<<<dir2>>>" in r.out, r
+
+
+def test_pod_manifest_app_without_app_section(pods, tmp_path):
+    """TestPodManifest: an app entry without `app` runs the image's app with the image's
+    mount points; the volume's readOnly applies."""
+    hostdir = tmp_path / "hostdir"
+    hostdir.mkdir()
+    image = rkt_inspect_image(tmp_path / "mp.aci", mount_points=[("dir1", "/dir1")],
+                              exec_=["/inspect", "--write-file", "--file-name=/dir1/file",
+                                     "--content=x"])
+    key = pods.fetch(image.path)
+    m = {"acVersion": "0.8.11", "acKind": "PodManifest",
+         "apps": [{"name": "rkt-inspect", "image": {"name": "coreos.com/rkt-inspect", "id": key},
+                   "mounts": [{"volume": "dir1", "path": "/dir1"}]}],
+         "volumes": [{"name": "dir1", "kind": "host", "source": str(hostdir),
+                      "readOnly": True}]}
+    f = tmp_path / "pod.json"
+    f.write_text(json.dumps(m))
+    r, _ = pods.run(f"--pod-manifest={f}")
+    assert r.code == 254, r
+    assert "open /dir1/file: read-only file system" in r.err, r
+    assert list(hostdir.iterdir()) == []
