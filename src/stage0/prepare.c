@@ -238,8 +238,10 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
                 r = prepare_app(s, p, &apps[i], overlay, reterr);
         if (r >= 0)
                 r = write_pod_file(p->fd, "pod.lck", "", 0600, reterr);
-        if (r >= 0)
+        if (r >= 0) {
+                log_with_prefix(LOG_LEVEL_DEBUG, "stage0: ", "Writing pod manifest");
                 r = write_pod_file(p->fd, "pod", text, 0640, reterr);
+        }
         if (r >= 0)
                 r = write_pod_file(p->fd, "pod-created", "", 0640, reterr);
         if (r >= 0 && overlay)

@@ -5,7 +5,9 @@
  * replaces this process with cwd P and the pod's lock in RKT_LOCK_FD.
  * Runs in: the rkt command, as root.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -16,22 +18,54 @@
 #include "stage0.h"
 #include "strv.h"
 
+/*
+ * A "volatile" overlay leaves work/incompat/volatile (holding a file "dirty") in its work
+ * dir, and the kernel refuses to mount that work dir again until it is gone. Removes it;
+ * true when there was one. The work dir, under P/overlay (0700), is out of the apps' reach.
+ */
+static bool overlay_forget_volatile(struct pod *p, const char *id, const char *sub)
+{
+        _cleanup_free_ char *incompat =
+                xasprintf("overlay/%s/work%s%s/work/incompat", id, sub ? "/" : "", sub ? sub : "");
+        _cleanup_free_ char *marker = xasprintf("%s/volatile", incompat);
+        _cleanup_free_ char *dirty = xasprintf("%s/dirty", marker);
+
+        (void)unlinkat(p->fd, dirty, 0);
+        if (unlinkat(p->fd, marker, AT_REMOVEDIR) < 0)
+                return false;
+        (void)unlinkat(p->fd, incompat, AT_REMOVEDIR);
+        return true;
+}
+
+static int mount_overlay_opts(const char *target, const char *opts)
+{
+        /* the upper dir is not precious once the pod is gone: skip syncs when possible */
+        _cleanup_free_ char *opts_volatile = xasprintf("%s,volatile", opts);
+
+        if (mount("overlay", target, "overlay", 0, opts_volatile) >= 0 ||
+            mount("overlay", target, "overlay", 0, opts) >= 0)
+                return 0;
+        return -errno;
+}
+
 int stage0_mount_overlay(struct store *s, struct pod *p, const char *id, const char *sub,
                          const char *target, struct rk_error **reterr)
 {
-        _cleanup_free_ char *opts = NULL, *opts_volatile = NULL;
+        _cleanup_free_ char *opts = NULL;
         const char *suffix = sub ? sub : "";
         const char *slash = sub ? "/" : "";
+        int r;
 
         opts = xasprintf("lowerdir=%s/cas/tree/%s/rootfs,upperdir=%s/overlay/%s/upper%s%s,"
                          "workdir=%s/overlay/%s/work%s%s",
                          s->dir, id, p->path, id, slash, suffix, p->path, id, slash, suffix);
-        /* the upper dir is not precious once the pod is gone: skip syncs when possible */
-        opts_volatile = xasprintf("%s,volatile", opts);
-        if (mount("overlay", target, "overlay", 0, opts_volatile) >= 0 ||
-            mount("overlay", target, "overlay", 0, opts) >= 0)
-                return 0;
-        return rk_error_set_errno(reterr, errno, "cannot mount overlay on %s", target);
+        r = mount_overlay_opts(target, opts);
+        /* mounted before and unmounted since (export after a reboot or an admin's umount) */
+        if (r == -EINVAL && overlay_forget_volatile(p, id, sub))
+                r = mount_overlay_opts(target, opts);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot mount overlay on %s", target);
+        return 0;
 }
 
 static int read_pod_string(struct pod *p, const char *name, char **ret, struct rk_error **reterr)
