@@ -155,6 +155,16 @@ struct pod_manifest;
 /* P/pod parsed ("invalid pod manifest: ..." when it does not parse). */
 int pod_read_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr);
 
+struct image_manifest;
+
+/*
+ * The image manifest of app from P/appsinfo/<app>/manifest (written at prepare time).
+ * Errors: -ENOENT when there is none (or app is not a name), "invalid image manifest of app
+ * <app>: ..." when it does not parse.
+ */
+int pod_read_app_image_manifest(const struct pod *p, const char *app, struct image_manifest **ret,
+                                struct rk_error **reterr);
+
 /* The app names of P/pod (at least one, else "pod must contain at least one application");
  * a strv. */
 int pod_app_names(const struct pod *p, char ***ret, struct rk_error **reterr);
@@ -167,6 +177,12 @@ int pod_read_manifest_raw(const struct pod *p, char **ret, size_t *ret_len,
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code);
 /* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent). malloc'd. */
 char *pod_format_nets(const struct pod *p);
+/*
+ * The cgroup of a running pod as rkt's API reports it: "/" + P/subcgroup when the stage1
+ * wrote one, else the name=systemd (or unified) cgroup of pid from /proc/<pid>/cgroup without
+ * a trailing "/init.scope". malloc'd in *ret; -ENOENT when neither can be read.
+ */
+int pod_read_cgroup(const struct pod *p, int pid, char **ret);
 /* P/net-info.json as parsed JSON (a new reference); NULL when absent or invalid. */
 struct json_t *pod_read_net_info(const struct pod *p);
 
