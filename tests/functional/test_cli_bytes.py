@@ -18,7 +18,7 @@ from test_stage0 import stub_stage1
 
 HELP = Path(__file__).resolve().parent / "data" / "rkt-1.30-help"
 # the commands of rkt 1.30 this project does not have (yet)
-MISSING = {"trust", "api-service"}
+MISSING = {"trust"}
 
 
 def page(name):
