@@ -492,6 +492,16 @@ static int check_filters(const V1alpha__ListPodsRequest *req, struct rk_error **
 
 /* --- the methods --- */
 
+int api_pod_open(struct api_ctx *c, const char *id, struct pod **ret, struct rk_error **reterr)
+{
+        if (!*id)
+                return rk_error_set(reterr, EINVAL, "UUID cannot be empty");
+        if (!pods_exist(c->o->data_dir))
+                return rk_error_set(reterr, ENOENT,
+                                    "unable to resolve UUID: no matches found for \"%s\"", id);
+        return pod_open(c->o->data_dir, id, ret, reterr);
+}
+
 struct list_state {
         struct api_ctx *c;
         const V1alpha__ListPodsRequest *req;
@@ -527,6 +537,10 @@ int api_list_pods(struct api_ctx *c, const ProtobufCMessage *req, ProtobufCMessa
         resp = xnew0(V1alpha__ListPodsResponse, 1);
         v1alpha__list_pods_response__init(resp);
         s.resp = resp;
+        if (!pods_exist(c->o->data_dir)) {
+                *ret = &resp->base;
+                return 0;
+        }
         k = pod_walk(c->o->data_dir, POD_DIRS_MOST, list_one, &s, reterr);
         if (k >= 0)
                 cache_prune(c->cache, s.seen, s.n_seen);
@@ -550,7 +564,7 @@ int api_inspect_pod(struct api_ctx *c, const ProtobufCMessage *req, ProtobufCMes
         V1alpha__Pod *m;
         int k;
 
-        k = pod_open(c->o->data_dir, r->id, &p, reterr);
+        k = api_pod_open(c, r->id, &p, reterr);
         if (k < 0)
                 return k;
         m = pod_message(c, p, true);

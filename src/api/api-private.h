@@ -88,6 +88,11 @@ int api_inspect_image(struct api_ctx *c, const ProtobufCMessage *req, ProtobufCM
 extern const struct api_stream_ops api_listen_events_ops;
 extern const struct api_stream_ops api_get_logs_ops;
 
+struct pod;
+/* pod_open() of a pod ID (a UUID or unique prefix) for a request; NOT_FOUND when there is no
+ * pods directory yet (the service does not create it). */
+int api_pod_open(struct api_ctx *c, const char *id, struct pod **ret, struct rk_error **reterr);
+
 /* --- the pod cache (api-pods.c): what never changes in a pod, parsed once --- */
 
 struct api_pod_cache *api_pod_cache_new(void);

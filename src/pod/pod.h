@@ -78,6 +78,12 @@ int pod_create(const char *data_dir, struct pod **ret, struct rk_error **reterr)
  */
 int pod_open(const char *data_dir, const char *arg, struct pod **ret, struct rk_error **reterr);
 
+/*
+ * Whether D/pods exists. A reader that must not create it (the API service, which may run
+ * without the right to) has no pod to find when it does not.
+ */
+bool pods_exist(const char *data_dir);
+
 /* Every pod in prepare/, prepared/, run/, exited-garbage/ (sorted by UUID); with
  * include_garbage also garbage/. Unreadable entries are skipped. */
 int pod_list(const char *data_dir, bool include_garbage, struct pod ***ret, size_t *ret_n,
