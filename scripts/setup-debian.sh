@@ -10,7 +10,7 @@ packages=(
         meson ninja-build pkg-config gcc libc6-dev git clang-format
         # libraries
         libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
-        libmicrohttpd-dev
+        libmicrohttpd-dev libseccomp-dev
         # the API service: gRPC core (opened by the service alone), protobuf-c and its compiler
         libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)

@@ -76,15 +76,12 @@ ssize_t read_full(int fd, void *buf, size_t len)
         return (ssize_t)done;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+/* Reads fd to its end (at most max bytes, else -EFBIG) into a NUL-terminated buffer. */
+static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
-        _cleanup_close_ int fd = -EBADF;
         struct strbuf sb = STRBUF_INIT;
         char buf[65536];
 
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         for (;;) {
                 ssize_t n = read_full(fd, buf, sizeof(buf));
 
@@ -104,6 +101,49 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
                 *ret_len = sb.len;
         *ret = strbuf_detach(&sb);
         return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -errno;
+        return read_fd_all(fd, max, ret, ret_len);
+}
+
+int read_regular_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        return read_fd_all(fd, max, ret, ret_len);
+}
+
+int open_dir_nofollow(int dirfd, const char *path)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        _cleanup_close_ int cur = -EBADF;
+        char *save = NULL;
+
+        for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                int fd = openat(cur >= 0 ? cur : dirfd, c,
+                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                safe_close(cur);
+                cur = fd;
+        }
+        if (cur < 0)
+                return -EINVAL;
+        return TAKE_FD(cur);
 }
 
 int write_file_new_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode)

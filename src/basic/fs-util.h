@@ -15,6 +15,17 @@ ssize_t read_full(int fd, void *buf, size_t len);
 /* Reads the whole file at dirfd/path (at most max bytes, else -EFBIG) into a NUL-terminated
  * malloc'd buffer. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/*
+ * Like read_file_at(), for a file another user may have replaced: a symlink (also in the
+ * last component) is -ELOOP, anything but a regular file -EBADFD; a FIFO is never waited on.
+ */
+int read_regular_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/*
+ * Opens the directory path below dirfd (relative, "a/b/c") without following a symlink in
+ * any component (-ELOOP or -ENOTDIR), for directories other users may write. Returns the fd
+ * (O_RDONLY | O_DIRECTORY) or -errno.
+ */
+int open_dir_nofollow(int dirfd, const char *path);
 /* Creates dirfd/path (which must not exist) with data and exactly mode; no sync: for files
  * of a directory that is itself not yet committed (a pod being prepared). */
 int write_file_new_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);

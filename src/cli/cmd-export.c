@@ -28,26 +28,10 @@ static const struct flag export_flags[] = {
         {NULL},
 };
 
-static int write_manifest(struct archive *w, const char *manifest, size_t len)
-{
-        struct archive_entry *e = archive_entry_new();
-        int r;
-
-        archive_entry_set_pathname(e, "manifest");
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)len);
-        r = archive_write_header(w, e) == ARCHIVE_OK &&
-                            archive_write_data(w, manifest, len) == (la_ssize_t)len
-                    ? 0
-                    : -EIO;
-        archive_entry_free(e);
-        return r;
-}
-
 /* Copies the file data of the current disk entry into the archive: its blocks at their
  * offsets, zeros between them (holes of a sparse entry, which the writer leaves out). */
-static int copy_data(struct archive *disk, struct archive *w, la_int64_t size)
+static int copy_data(struct archive *disk, struct aci_writer *w, la_int64_t size,
+                     struct rk_error **reterr)
 {
         const void *buf;
         size_t len;
@@ -56,40 +40,45 @@ static int copy_data(struct archive *disk, struct archive *w, la_int64_t size)
 
         while ((r = archive_read_data_block(disk, &buf, &len, &off)) == ARCHIVE_OK) {
                 if (off < pos || off + (la_int64_t)len > size)
-                        return -EIO; /* changed while read */
-                if (aci_write_zeros(w, (uint64_t)(off - pos)) < 0 ||
-                    archive_write_data(w, buf, len) != (la_ssize_t)len)
-                        return -EIO;
+                        return rk_error_set(reterr, EIO, "%s changed while it was read",
+                                            archive_entry_pathname(w->e));
+                r = aci_writer_zeros(w, (uint64_t)(off - pos), reterr);
+                if (r >= 0)
+                        r = aci_writer_data(w, buf, len, reterr);
+                if (r < 0)
+                        return r;
                 pos = off + (la_int64_t)len;
         }
         if (r != ARCHIVE_EOF)
-                return -EIO;
-        return aci_write_zeros(w, (uint64_t)(size - pos));
+                return rk_error_set(reterr, EIO, "cannot read %s: %s", archive_entry_pathname(w->e),
+                                    archive_error_string(disk) ?: "read error");
+        return aci_writer_zeros(w, (uint64_t)(size - pos), reterr);
 }
 
 /* Adds the tree rootfs_dir as "rootfs/..." (owners numeric, symlinks not followed). */
-static int write_rootfs(struct archive *w, const char *rootfs_dir)
+static int write_rootfs(struct aci_writer *w, const char *rootfs_dir, struct rk_error **reterr)
 {
         struct archive *disk = archive_read_disk_new();
-        struct archive_entry *e = archive_entry_new();
         size_t n = strlen(rootfs_dir);
-        int r = archive_read_disk_open(disk, rootfs_dir) == ARCHIVE_OK ? 0 : -EIO;
+        int r = 0;
 
+        if (archive_read_disk_open(disk, rootfs_dir) != ARCHIVE_OK)
+                r = rk_error_set(reterr, EIO, "cannot read %s: %s", rootfs_dir,
+                                 archive_error_string(disk) ?: "read error");
         archive_read_disk_set_symlink_physical(disk);
-        while (r >= 0 && archive_read_next_header2(disk, e) == ARCHIVE_OK) {
-                _cleanup_free_ char *name = xasprintf("rootfs%s", archive_entry_pathname(e) + n);
+        while (r >= 0 && archive_read_next_header2(disk, w->e) == ARCHIVE_OK) {
+                _cleanup_free_ char *name = xasprintf("rootfs%s", archive_entry_pathname(w->e) + n);
 
                 archive_read_disk_descend(disk);
-                archive_entry_set_pathname(e, name);
-                archive_entry_set_uname(e, NULL);
-                archive_entry_set_gname(e, NULL);
-                if (archive_write_header(w, e) < ARCHIVE_OK)
-                        r = -EIO;
-                else if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0)
-                        r = copy_data(disk, w, archive_entry_size(e));
-                archive_entry_clear(e);
+                archive_entry_set_pathname(w->e, name);
+                archive_entry_set_uname(w->e, NULL);
+                archive_entry_set_gname(w->e, NULL);
+                r = aci_writer_header(w, NULL, reterr);
+                if (r >= 0 && archive_entry_filetype(w->e) == AE_IFREG &&
+                    archive_entry_size(w->e) > 0)
+                        r = copy_data(disk, w, archive_entry_size(w->e), reterr);
+                archive_entry_clear(w->e);
         }
-        archive_entry_free(e);
         archive_read_free(disk);
         return r;
 }
@@ -97,7 +86,8 @@ static int write_rootfs(struct archive *w, const char *rootfs_dir)
 static int build_aci(const char *out, const char *manifest, size_t len, const char *rootfs)
 {
         _cleanup_close_ int fd = -EBADF;
-        struct archive *w;
+        struct aci_writer w = {0};
+        struct rk_error *err = NULL;
         int r;
 
         fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC | (arg_overwrite ? O_TRUNC : O_EXCL), 0644);
@@ -105,22 +95,18 @@ static int build_aci(const char *out, const char *manifest, size_t len, const ch
                 return cli_fail("error building aci: target file exists (try --overwrite)");
         if (fd < 0)
                 return cli_fail("error building aci: cannot create %s: %m", out);
-        w = archive_write_new();
-        archive_write_add_filter_gzip(w);
-        archive_write_set_format_pax_restricted(w);
-        r = archive_write_open_fd(w, fd) == ARCHIVE_OK ? 0 : -EIO;
+        r = aci_writer_open(&w, fd, true, &err);
         if (r >= 0)
-                r = write_manifest(w, manifest, len);
+                r = aci_writer_manifest(&w, manifest, len, &err);
         if (r >= 0)
-                r = write_rootfs(w, rootfs);
-        if (archive_write_close(w) != ARCHIVE_OK)
-                r = -EIO;
-        if (r < 0)
-                cli_fail("error building aci: %s", archive_error_string(w) ?: "write error");
-        archive_write_free(w);
+                r = write_rootfs(&w, rootfs, &err);
+        if (r >= 0)
+                r = aci_writer_close(&w, &err);
+        aci_writer_done(&w);
         if (r < 0) {
                 (void)unlink(out);
-                return EXIT_RKT_ERROR;
+                rk_error_prefix(&err, "error building aci");
+                return cli_report(err);
         }
         return 0;
 }

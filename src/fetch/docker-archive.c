@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive-util.h"
+#include "crypto-util.h"
 #include "docker-manifest.h"
 #include "docker-ref.h"
 #include "format-util.h"
@@ -29,9 +31,6 @@
 
 #define MAX_LINK_HOPS 8 /* links followed from a manifest.json name */
 #define COPY_BUF      (1 << 20)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 
 struct docker_archive {
         const char *path; /* of the archive */

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "crypto-util.h"
 #include "docker-archive.h"
 #include "docker-fetch.h"
 #include "docker-image.h"
@@ -22,8 +23,6 @@
 #include "strv.h"
 
 #define REF_ANNOTATION "org.opencontainers.image.ref.name"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 
 /* Reads the whole of a layout file (at most max bytes). */
 static int layout_read(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,

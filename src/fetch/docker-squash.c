@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "aci.h"
+#include "archive-util.h"
 #include "chase.h"
 #include "format-util.h"
 #include "fs-util.h"
@@ -22,9 +23,6 @@
 #include "xattr-util.h"
 
 #define COPY_BLOCK (1 << 20)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_write_free)
 
 /* A stretch of a file's data, kept in the spool. */
 struct segment {
@@ -486,29 +484,10 @@ bool squash_is_file(struct squash *sq, const char *path)
 
 struct writer {
         struct squash *sq;
-        struct archive *a;
-        struct archive_entry *e;
+        struct aci_writer aw;
         char **first_path; /* per inode group: the path written with the data */
         char *buf;
 };
-
-static int write_failed(struct writer *w, struct rk_error **reterr)
-{
-        return rk_error_set(reterr, EIO, "cannot write the image: %s",
-                            archive_error_string(w->a) ?: "write error");
-}
-
-static int write_header(struct writer *w, struct rk_error **reterr)
-{
-        if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
-                return write_failed(w, reterr);
-        return 0;
-}
-
-static int write_zeros(struct writer *w, uint64_t len, struct rk_error **reterr)
-{
-        return aci_write_zeros(w->a, len) < 0 ? write_failed(w, reterr) : 0;
-}
 
 /* The whole content in order: segments from the spool, zeros between them. */
 static int write_data(struct writer *w, const struct content *c, struct rk_error **reterr)
@@ -519,7 +498,7 @@ static int write_data(struct writer *w, const struct content *c, struct rk_error
         for (size_t i = 0; i < c->n_segs; i++) {
                 const struct segment *s = &c->segs[i];
 
-                r = write_zeros(w, s->off - pos, reterr);
+                r = aci_writer_zeros(&w->aw, s->off - pos, reterr);
                 for (uint64_t done = 0; r >= 0 && done < s->len;) {
                         size_t chunk = (size_t)MIN((uint64_t)COPY_BLOCK, s->len - done);
                         ssize_t k = pread(w->sq->spool_fd, w->buf, chunk, (off_t)(s->spool + done));
@@ -527,15 +506,16 @@ static int write_data(struct writer *w, const struct content *c, struct rk_error
                         if (k <= 0)
                                 return rk_error_set_errno(reterr, k < 0 ? errno : EIO,
                                                           "cannot read the layer data");
-                        if (archive_write_data(w->a, w->buf, (size_t)k) != k)
-                                return write_failed(w, reterr);
+                        r = aci_writer_data(&w->aw, w->buf, (size_t)k, reterr);
+                        if (r < 0)
+                                return r;
                         done += (uint64_t)k;
                 }
                 if (r < 0)
                         return r;
                 pos = s->off + s->len;
         }
-        return write_zeros(w, c->size - pos, reterr);
+        return aci_writer_zeros(&w->aw, c->size - pos, reterr);
 }
 
 /* Writes n at path. */
@@ -545,34 +525,35 @@ static int write_node(struct writer *w, const struct node *n, const char *path,
         const struct content *c = n->content;
         bool link = false;
 
-        archive_entry_clear(w->e);
-        archive_entry_set_pathname(w->e, path);
-        archive_entry_set_mode(w->e, n->v.mode);
-        archive_entry_set_uid(w->e, n->uid);
-        archive_entry_set_gid(w->e, n->gid);
-        archive_entry_set_mtime(w->e, n->mtime, 0);
+        archive_entry_clear(w->aw.e);
+        archive_entry_set_pathname(w->aw.e, path);
+        archive_entry_set_mode(w->aw.e, n->v.mode);
+        archive_entry_set_uid(w->aw.e, n->uid);
+        archive_entry_set_gid(w->aw.e, n->gid);
+        archive_entry_set_mtime(w->aw.e, n->mtime, 0);
         for (size_t i = 0; i < n->xattrs.n; i++)
-                archive_entry_xattr_add_entry(w->e, n->xattrs.v[i].name, n->xattrs.v[i].value,
+                archive_entry_xattr_add_entry(w->aw.e, n->xattrs.v[i].name, n->xattrs.v[i].value,
                                               n->xattrs.v[i].size);
         if (S_ISLNK(n->v.mode))
-                archive_entry_set_symlink(w->e, n->v.link);
+                archive_entry_set_symlink(w->aw.e, n->v.link);
         if (S_ISCHR(n->v.mode) || S_ISBLK(n->v.mode))
-                archive_entry_set_rdev(w->e, n->rdev);
+                archive_entry_set_rdev(w->aw.e, n->rdev);
         if (S_ISREG(n->v.mode) && n->inode && w->first_path[n->inode]) {
-                archive_entry_set_hardlink(w->e, w->first_path[n->inode]);
+                archive_entry_set_hardlink(w->aw.e, w->first_path[n->inode]);
                 link = true;
         } else if (S_ISREG(n->v.mode)) {
-                archive_entry_set_size(w->e, (la_int64_t)c->size);
+                archive_entry_set_size(w->aw.e, (la_int64_t)c->size);
                 for (size_t i = 0; c->sparse && i < c->n_segs; i++)
-                        archive_entry_sparse_add_entry(w->e, (la_int64_t)c->segs[i].off,
+                        archive_entry_sparse_add_entry(w->aw.e, (la_int64_t)c->segs[i].off,
                                                        (la_int64_t)c->segs[i].len);
                 if (c->sparse && c->n_segs == 0)
-                        archive_entry_sparse_add_entry(w->e, (la_int64_t)c->size, 0);
+                        archive_entry_sparse_add_entry(w->aw.e, (la_int64_t)c->size, 0);
                 if (n->inode)
                         w->first_path[n->inode] = xstrdup(path);
         }
-        if (write_header(w, reterr) < 0)
-                return -EIO;
+        int r = aci_writer_header(&w->aw, NULL, reterr);
+        if (r < 0)
+                return r;
         return S_ISREG(n->v.mode) && !link ? write_data(w, c, reterr) : 0;
 }
 
@@ -647,27 +628,12 @@ static void add_dev_links(struct squash *sq)
         }
 }
 
-static int write_manifest(struct writer *w, const char *json, struct rk_error **reterr)
-{
-        size_t len = strlen(json);
-
-        archive_entry_clear(w->e);
-        archive_entry_set_pathname(w->e, "manifest");
-        archive_entry_set_mode(w->e, S_IFREG | 0644);
-        archive_entry_set_size(w->e, (la_int64_t)len);
-        if (write_header(w, reterr) < 0)
-                return -EIO;
-        if (archive_write_data(w->a, json, len) != (la_ssize_t)len)
-                return write_failed(w, reterr);
-        return 0;
-}
-
 static int write_all(struct writer *w, const char *manifest_json, struct rk_error **reterr)
 {
         struct strbuf path = STRBUF_INIT;
         int r;
 
-        r = write_manifest(w, manifest_json, reterr);
+        r = aci_writer_manifest(&w->aw, manifest_json, strlen(manifest_json), reterr);
         if (r >= 0) {
                 strbuf_puts(&path, "rootfs");
                 r = write_node(w, &w->sq->root, "rootfs", reterr);
@@ -675,34 +641,29 @@ static int write_all(struct writer *w, const char *manifest_json, struct rk_erro
         if (r >= 0)
                 r = write_tree(w, &path, reterr);
         strbuf_release(&path);
-        if (r >= 0 && archive_write_close(w->a) != ARCHIVE_OK)
-                r = write_failed(w, reterr);
+        if (r >= 0)
+                r = aci_writer_close(&w->aw, reterr);
         return r;
 }
 
 int squash_write_aci(struct squash *sq, const char *manifest_json, int out_fd,
                      struct rk_error **reterr)
 {
-        _cleanup_(archive_write_freep) struct archive *a = oom_check(archive_write_new());
         struct writer w = {
                 .sq = sq,
-                .a = a,
-                .e = oom_check(archive_entry_new()),
                 .buf = oom_check(malloc(COPY_BLOCK)),
         };
         int r;
 
         add_dev_links(sq);
         w.first_path = xnew0(char *, sq->next_inode + 1);
-        archive_write_set_format_pax_restricted(a);
-        if (archive_write_open_fd(a, out_fd) != ARCHIVE_OK)
-                r = write_failed(&w, reterr);
-        else
+        r = aci_writer_open(&w.aw, out_fd, false, reterr);
+        if (r >= 0)
                 r = write_all(&w, manifest_json, reterr);
         for (unsigned long i = 0; i <= sq->next_inode; i++)
                 free(w.first_path[i]);
         free(w.first_path);
         free(w.buf);
-        archive_entry_free(w.e);
+        aci_writer_done(&w.aw);
         return r;
 }

@@ -2,6 +2,8 @@
 /* GET requests over libcurl with bounded bodies, hand-followed redirects and hashing. */
 #include "http.h"
 
+#include "crypto-util.h"
+
 #define CURL_DISABLE_TYPECHECK /* curl_easy_setopt() stays a plain function */
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -70,7 +72,6 @@ static int curl_load(struct rk_error **reterr)
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURLU *, curl_url_cleanup)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all)
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 
 /* One transfer's state, shared by the libcurl callbacks. */
 struct xfer {

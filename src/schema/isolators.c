@@ -430,3 +430,18 @@ json_t *ac_isolators_to_json(const struct ac_isolator *l, size_t n)
         }
         return a;
 }
+
+int ac_isolators_find_seccomp(const struct ac_isolator *l, size_t n, const struct ac_isolator **ret,
+                              struct rk_error **reterr)
+{
+        *ret = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (l[i].kind != AC_ISOLATOR_SECCOMP_REMOVE_SET &&
+                    l[i].kind != AC_ISOLATOR_SECCOMP_RETAIN_SET)
+                        continue;
+                if (*ret)
+                        return rk_error_set(reterr, EINVAL, "too many seccomp isolators specified");
+                *ret = &l[i];
+        }
+        return 0;
+}

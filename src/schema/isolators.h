@@ -109,3 +109,10 @@ struct ac_isolator *ac_isolators_copy(const struct ac_isolator *l, size_t n);
 
 /* A Go-shaped array [{"name","value"}] (new reference). */
 json_t *ac_isolators_to_json(const struct ac_isolator *l, size_t n);
+
+/*
+ * The one seccomp isolator (retain-set or remove-set) among l, or NULL in *ret; more than
+ * one is "too many seccomp isolators specified" (rkt's error).
+ */
+int ac_isolators_find_seccomp(const struct ac_isolator *l, size_t n, const struct ac_isolator **ret,
+                              struct rk_error **reterr);

@@ -16,6 +16,7 @@
 #include "isolators.h"
 #include "json-util.h"
 #include "parse-util.h"
+#include "seccomp-set.h"
 #include "stage0.h"
 #include "strv.h"
 
@@ -228,15 +229,89 @@ static int app_set_caps(json_t *iso, const struct app_spec *spec, struct rk_erro
         return 0;
 }
 
+/*
+ * --seccomp=mode=retain|remove[,errno=ENAME],ITEM,... as rkt reads it: each comma-separated
+ * piece with exactly one "=" is a key (mode, errno; any other key is an error), the rest are
+ * the set's items. The result replaces the image's seccomp isolators; the names are checked
+ * here, before a pod exists, by the same code the stage1 compiles them with.
+ */
+struct seccomp_override {
+        bool retain;
+        char *errno_name; /* NULL when absent or empty */
+        char **items;
+};
+
+static void seccomp_override_done(struct seccomp_override *o)
+{
+        free(o->errno_name);
+        strv_free(o->items);
+        *o = (struct seccomp_override){0};
+}
+
+static int seccomp_override_parse(const char *text, struct seccomp_override *ret,
+                                  struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **pieces = strv_split(text, ',');
+        const char *mode = NULL;
+        bool bad_mode = false;
+
+        STRV_FOREACH(p, pieces) {
+                char *eq = strchr(*p, '=');
+
+                if (!eq || strchr(eq + 1, '=')) {
+                        strv_push(&ret->items, *p);
+                        continue;
+                }
+                *eq = '\0';
+                if (strcmp(*p, "mode") == 0) {
+                        mode = eq + 1;
+                        bad_mode |= strcmp(mode, "remove") != 0 && strcmp(mode, "retain") != 0;
+                } else if (strcmp(*p, "errno") == 0) {
+                        free(ret->errno_name);
+                        ret->errno_name = eq[1] ? xstrdup(eq + 1) : NULL;
+                } else
+                        return rk_error_set(reterr, EINVAL,
+                                            "invalid seccomp command-line override");
+        }
+        if (bad_mode || !mode)
+                return rk_error_set(reterr, EINVAL, "invalid seccomp mode command-line override");
+        ret->retain = strcmp(mode, "retain") == 0;
+        return 0;
+}
+
+static int app_set_seccomp(json_t *iso, const char *text, struct rk_error **reterr)
+{
+        struct seccomp_override o = {0};
+        struct seccomp_set checked = {0};
+        json_t *set;
+        int r;
+
+        if (!text)
+                return 0;
+        r = seccomp_override_parse(text, &o, reterr);
+        if (r >= 0)
+                r = seccomp_set_from_items(o.retain, o.items, o.errno_name, &checked, reterr);
+        if (r >= 0) {
+                isolators_remove(iso, "os/linux/seccomp-", true);
+                set = json_array();
+                STRV_FOREACH(c, o.items)
+                        json_array_append_new(set, json_string(*c));
+                json_array_append_new(iso, json_pack("{s:s,s:{s:o,s:s}}", "name",
+                                                     o.retain ? "os/linux/seccomp-retain-set"
+                                                              : "os/linux/seccomp-remove-set",
+                                                     "value", "set", set, "errno",
+                                                     o.errno_name ? o.errno_name : ""));
+        }
+        seccomp_set_done(&checked);
+        seccomp_override_done(&o);
+        return r;
+}
+
 static int app_set_isolators(json_t *app, const struct app_spec *spec, struct rk_error **reterr)
 {
         json_t *iso = json_object_get(app, "isolators");
         int r;
 
-        if (spec->seccomp)
-                return rk_error_set(reterr, ENOTSUP,
-                                    "--seccomp is not supported yet: seccomp "
-                                    "filtering comes with a later release");
         if (!iso) {
                 iso = json_array();
                 json_object_set_new(app, "isolators", iso);
@@ -250,6 +325,8 @@ static int app_set_isolators(json_t *app, const struct app_spec *spec, struct rk
                                          spec->oom_score_adj, -1000, 1000, reterr);
         if (r >= 0)
                 r = app_set_caps(iso, spec, reterr);
+        if (r >= 0)
+                r = app_set_seccomp(iso, spec->seccomp, reterr);
         if (r >= 0 && json_array_size(iso) == 0)
                 json_object_del(app, "isolators");
         return r;

@@ -89,16 +89,51 @@ static int match_root_attrs(struct store *s, const char *id, int dirfd, const ch
         return 0;
 }
 
+/*
+ * The manifest of image key for the pod's files, as the tree has its bytes (rendered from the
+ * verified blob), which must be the manifest stage0 built the pod from (read from
+ * D/cas/imageManifest, which members of group rkt write): a manifest changed after the
+ * import (an isolator added, an entrypoint moved) is refused, never run.
+ */
+static int verified_manifest(struct store *s, const char *key, const char *id,
+                             const struct image_manifest *used, char **ret_json,
+                             struct rk_error **reterr)
+{
+        _cleanup_(image_manifest_freep) struct image_manifest *tree = NULL;
+        _cleanup_free_ char *raw = NULL, *json = NULL, *want = NULL;
+        size_t len;
+        int r = store_tree_manifest_raw(s, id, &raw, &len, reterr);
+
+        if (r >= 0)
+                r = image_manifest_parse(raw, len, &tree, reterr);
+        if (r < 0)
+                return r;
+        json = image_manifest_to_json(tree, false);
+        want = image_manifest_to_json(used, false);
+        if (strcmp(json, want) != 0)
+                return rk_error_set(reterr, EBADMSG,
+                                    "image %s in the store does not match its ID (its manifest "
+                                    "was changed after the import): remove it and fetch it "
+                                    "again",
+                                    key);
+        *ret_json = TAKE_PTR(raw); /* the image's own bytes, as rkt wrote them */
+        return 0;
+}
+
 /* Renders key, records the tree ID in dirfd/id_file, and copies or prepares overlay dirs:
- * copy_to is the rootfs path for copies; upper/work the overlay directories. */
-static int prepare_image(struct store *s, struct pod *p, const char *key, const char *id_file,
-                         const char *copy_to, const char *sub, bool overlay,
+ * copy_to is the rootfs path for copies; upper/work the overlay directories. *ret_manifest
+ * is the image's verified manifest (verified_manifest()). */
+static int prepare_image(struct store *s, struct pod *p, const char *key,
+                         const struct image_manifest *used, const char *id_file,
+                         const char *copy_to, const char *sub, bool overlay, char **ret_manifest,
                          struct rk_error **reterr)
 {
         _cleanup_free_ char *id = NULL, *upper = NULL, *work = NULL;
         int r;
 
         r = store_render(s, key, &id, reterr);
+        if (r >= 0)
+                r = verified_manifest(s, key, id, used, ret_manifest, reterr);
         if (r < 0)
                 return r;
         if (id_file && (r = write_pod_file(p->fd, id_file, id, 0640, reterr)) < 0)
@@ -141,18 +176,18 @@ static int protect_stage2(struct pod *p, const char *id, bool overlay, struct rk
 static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool overlay,
                           struct rk_error **reterr)
 {
+        _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
         _cleanup_free_ char *manifest = NULL, *id = NULL;
-        size_t len;
         int r;
 
         r = make_dir(p->fd, "stage1", 0750, reterr);
         if (r >= 0)
-                r = store_read_manifest_raw(s, key, &manifest, &len, reterr);
+                r = store_read_manifest(s, key, &m, reterr);
         if (r >= 0)
+                r = prepare_image(s, p, key, m, "stage1TreeStoreID", "stage1/rootfs", NULL, overlay,
+                                  &manifest, reterr);
+        if (r >= 0) /* its entrypoints: the verified manifest's */
                 r = write_pod_file(p->fd, "stage1/manifest", manifest, 0640, reterr);
-        if (r >= 0)
-                r = prepare_image(s, p, key, "stage1TreeStoreID", "stage1/rootfs", NULL, overlay,
-                                  reterr);
         if (r >= 0)
                 r = store_tree_id(s, key, &id, reterr);
         if (r >= 0)
@@ -170,22 +205,19 @@ static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *
         _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", stage2);
         _cleanup_free_ char *stage2_manifest = xasprintf("%s/manifest", stage2);
         _cleanup_free_ char *manifest = NULL;
-        size_t len;
         int r;
 
         r = make_dir(p->fd, info, 0750, reterr);
+        if (r >= 0 && !overlay)
+                r = make_dir(p->fd, stage2, 0750, reterr);
         if (r >= 0)
-                r = store_read_manifest_raw(s, a->key, &manifest, &len, reterr);
+                r = prepare_image(s, p, a->key, a->manifest, overlay ? id_file : NULL,
+                                  overlay ? NULL : rootfs, a->name, overlay, &manifest, reterr);
         if (r >= 0)
                 r = write_pod_file(p->fd, info_manifest, manifest, 0640, reterr);
         if (r >= 0 && !overlay)
-                r = make_dir(p->fd, stage2, 0750, reterr);
-        if (r >= 0 && !overlay)
                 r = write_pod_file(p->fd, stage2_manifest, manifest, 0640, reterr);
-        if (r < 0)
-                return r;
-        return prepare_image(s, p, a->key, overlay ? id_file : NULL, overlay ? NULL : rootfs,
-                             a->name, overlay, reterr);
+        return r;
 }
 
 int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,

@@ -13,6 +13,7 @@
 #include "image-manifest.h"
 #include "log.h"
 #include "stage0.h"
+#include "strv.h"
 
 /* Whether path is the default stage1 location or inside the default directory. */
 static bool stage1_trusted_path(const char *path)
@@ -38,23 +39,34 @@ static char *beside_binary(const char *file)
 
 /*
  * A stage1 runs as root on the host: a store entry is one only if root imported it (its
- * blob is root's, store_image_importer()). A deliberate difference from rkt, which took any
- * entry with the right name: members of group rkt fetch images too.
+ * blob is root's, store_image_importer()), and every dependency it renders with too. A
+ * deliberate difference from rkt, which took any entry with the right name: members of
+ * group rkt fetch images too.
  */
 static int stage1_check_trusted(struct store *s, const char *key, struct rk_error **reterr)
 {
+        _cleanup_strv_free_ char **keys = NULL;
         uid_t uid;
         int r;
 
-        r = store_image_importer(s, key, &uid, reterr);
-        if (r < 0)
-                return r;
-        if (uid != 0)
-                return rk_error_set(reterr, EPERM,
-                                    "stage1 image %s was not imported by root (but by uid %u): "
-                                    "fetch it as root to use it as a stage1",
-                                    key, (unsigned)uid);
-        return 0;
+        r = store_render_keys(s, key, &keys, reterr);
+        STRV_FOREACH(k, keys) {
+                if (r < 0)
+                        break;
+                r = store_image_importer(s, *k, &uid, reterr);
+                if (r >= 0 && uid != 0 && strcmp(*k, key) == 0)
+                        r = rk_error_set(reterr, EPERM,
+                                         "stage1 image %s was not imported by root (but by uid "
+                                         "%u): fetch it as root to use it as a stage1",
+                                         key, (unsigned)uid);
+                else if (r >= 0 && uid != 0)
+                        r = rk_error_set(reterr, EPERM,
+                                         "dependency %s of stage1 image %s was not imported by "
+                                         "root (but by uid %u): fetch it as root to use the "
+                                         "stage1",
+                                         *k, key, (unsigned)uid);
+        }
+        return r;
 }
 
 static int stage1_from_flags(struct store *s, const struct stage0_context *ctx,

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include "archive-util.h"
 #include "chase.h"
 #include "format-util.h"
 #include "fs-util.h"
@@ -28,8 +29,6 @@
 
 #define MANIFEST_MAX (1 << 20)
 #define READ_BLOCK   (1 << 20)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct archive *, archive_read_free)
 
 int aci_sniff(int fd, enum aci_compression *ret, struct rk_error **reterr)
 {
@@ -865,18 +864,79 @@ int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct r
         return walk(-EBADF, &stream, w, reterr);
 }
 
-int aci_write_zeros(struct archive *w, uint64_t len)
+static int writer_failed(struct aci_writer *w, struct rk_error **reterr)
+{
+        return rk_error_set(reterr, EIO, "cannot write the image: %s",
+                            archive_error_string(w->a) ?: "write error");
+}
+
+int aci_writer_open(struct aci_writer *w, int fd, bool gzip, struct rk_error **reterr)
+{
+        *w = (struct aci_writer){oom_check(archive_write_new()), oom_check(archive_entry_new())};
+        if (gzip && archive_write_add_filter_gzip(w->a) != ARCHIVE_OK)
+                return writer_failed(w, reterr);
+        archive_write_set_format_pax_restricted(w->a);
+        if (archive_write_open_fd(w->a, fd) != ARCHIVE_OK)
+                return writer_failed(w, reterr);
+        return 0;
+}
+
+int aci_writer_header(struct aci_writer *w, struct archive_entry *entry, struct rk_error **reterr)
+{
+        if (archive_write_header(w->a, entry ?: w->e) < ARCHIVE_OK)
+                return writer_failed(w, reterr);
+        return 0;
+}
+
+int aci_writer_data(struct aci_writer *w, const void *buf, size_t len, struct rk_error **reterr)
+{
+        if (archive_write_data(w->a, buf, len) != (la_ssize_t)len)
+                return writer_failed(w, reterr);
+        return 0;
+}
+
+int aci_writer_manifest(struct aci_writer *w, const char *json, size_t len,
+                        struct rk_error **reterr)
+{
+        int r;
+
+        archive_entry_clear(w->e);
+        archive_entry_set_pathname(w->e, "manifest");
+        archive_entry_set_filetype(w->e, AE_IFREG);
+        archive_entry_set_perm(w->e, 0644);
+        archive_entry_set_size(w->e, (la_int64_t)len);
+        r = aci_writer_header(w, NULL, reterr);
+        return r < 0 ? r : aci_writer_data(w, json, len, reterr);
+}
+
+int aci_writer_zeros(struct aci_writer *w, uint64_t len, struct rk_error **reterr)
 {
         static const char zeros[1 << 20];
 
         while (len > 0) {
                 size_t n = (size_t)MIN(len, (uint64_t)sizeof(zeros));
-
-                if (archive_write_data(w, zeros, n) != (la_ssize_t)n)
-                        return -EIO;
+                int r = aci_writer_data(w, zeros, n, reterr);
+                if (r < 0)
+                        return r;
                 len -= n;
         }
         return 0;
+}
+
+int aci_writer_close(struct aci_writer *w, struct rk_error **reterr)
+{
+        if (archive_write_close(w->a) != ARCHIVE_OK)
+                return writer_failed(w, reterr);
+        return 0;
+}
+
+void aci_writer_done(struct aci_writer *w)
+{
+        if (w->a)
+                archive_write_free(w->a);
+        if (w->e)
+                archive_entry_free(w->e);
+        *w = (struct aci_writer){0};
 }
 
 void aci_walk_done(struct aci_walk *w)

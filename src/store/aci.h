@@ -80,10 +80,34 @@ int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct r
 void aci_walk_done(struct aci_walk *w);
 
 struct archive;
+struct archive_entry;
+
 /*
- * Writes len zero bytes of the current entry to the tar writer w: a hole when the entry is
- * sparse (libarchive's writers take a sparse entry's whole content and leave its holes
- * out), so writing a file's data means its blocks at their offsets with zeros between.
- * Returns 0 or -EIO.
+ * Writing an ACI (rkt export, the Docker conversion): one tar writer for both. Entries are
+ * written in pax-restricted format (xattrs and sparse files kept), optionally gzip'ed; the
+ * manifest goes first. Every function returns 0, or < 0 with reterr set ("cannot write the
+ * image: <libarchive's reason>").
  */
-int aci_write_zeros(struct archive *w, uint64_t len);
+struct aci_writer {
+        struct archive *a;
+        struct archive_entry *e; /* scratch entry for the caller's headers */
+};
+
+int aci_writer_open(struct aci_writer *w, int fd, bool gzip, struct rk_error **reterr);
+/* The "manifest" entry (mode 0644) with len bytes of json. */
+int aci_writer_manifest(struct aci_writer *w, const char *json, size_t len,
+                        struct rk_error **reterr);
+/* Writes the header of entry (w->e unless NULL). */
+int aci_writer_header(struct aci_writer *w, struct archive_entry *entry, struct rk_error **reterr);
+/* Data of the current entry. */
+int aci_writer_data(struct aci_writer *w, const void *buf, size_t len, struct rk_error **reterr);
+/*
+ * len zero bytes of the current entry: a hole when the entry is sparse (libarchive's
+ * writers take a sparse entry's whole content and leave its holes out), so writing a
+ * file's data means its blocks at their offsets with zeros between.
+ */
+int aci_writer_zeros(struct aci_writer *w, uint64_t len, struct rk_error **reterr);
+/* Finishes the archive (trailer, compression). */
+int aci_writer_close(struct aci_writer *w, struct rk_error **reterr);
+/* NULL-safe: frees what aci_writer_open() made. */
+void aci_writer_done(struct aci_writer *w);

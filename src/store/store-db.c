@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format-util.h"
+#include "fs-util.h"
 #include "log.h"
 #include "store-private.h"
 #include "strv.h"
@@ -121,10 +123,13 @@ static int db_init_schema(struct store *s, struct rk_error **reterr)
 int store_db_open(struct store *s, struct rk_error **reterr)
 {
         _cleanup_free_ char *path = xasprintf("%s/cas/db/store.sqlite", s->dir);
-        bool created = access(path, F_OK) < 0;
-        mode_t old = umask(0007);
+        mode_t old;
         int r;
 
+        r = store_open_index_file(s, reterr);
+        if (r < 0)
+                return r;
+        old = umask(0007);
         r = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
         if (r != SQLITE_OK) {
                 if (s->db)
@@ -135,11 +140,6 @@ int store_db_open(struct store *s, struct rk_error **reterr)
         if (r != SQLITE_OK)
                 return rk_error_set(reterr, EACCES, "cannot open the store index %s: %s", path,
                                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        if (created) {
-                store_chown(s, AT_FDCWD, path);
-                if (chmod(path, 0660) < 0)
-                        log_debug("cannot set the mode of %s: %m", path);
-        }
         sqlite3_busy_timeout(s->db, 60000);
         (void)sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
         return db_init_schema(s, reterr);
@@ -301,28 +301,79 @@ int store_db_keys_with_prefix(struct store *s, const char *prefix, char ***ret,
         return 0;
 }
 
+/*
+ * Root's own copy of the remote caches, D/cas/rootcache/<digest of table, a, b>: the index
+ * rows are written by members of group rkt too, and a row pointing a file, a URL or a Docker
+ * manifest root fetched before at another image (one root imported, even, such as a hostile
+ * app's) must never stand for it. Root reads only these files, which only root writes.
+ */
+static char *rootcache_name(const char *table, const char *a, const char *b)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+        EVP_DigestInit_ex(md, EVP_sha512(), NULL);
+        EVP_DigestUpdate(md, table, strlen(table) + 1);
+        EVP_DigestUpdate(md, a, strlen(a) + 1);
+        if (b)
+                EVP_DigestUpdate(md, b, strlen(b) + 1);
+        EVP_DigestFinal_ex(md, digest, NULL);
+        hex_encode(digest, STORE_KEY_HEX / 2, hex);
+        return xasprintf("rootcache/%s", hex);
+}
+
+static int rootcache_get(struct store *s, const char *table, const char *a, const char *b,
+                         char **ret_key)
+{
+        _cleanup_free_ char *name = rootcache_name(table, a, b), *key = NULL;
+        int r = read_regular_file_at(s->cas_fd, name, 4096, &key, NULL);
+
+        if (r < 0)
+                return r;
+        if (!store_key_is_valid(key))
+                return -EINVAL;
+        *ret_key = TAKE_PTR(key);
+        return 0;
+}
+
+static void rootcache_put(struct store *s, const char *table, const char *a, const char *b,
+                          const char *key)
+{
+        _cleanup_free_ char *name = rootcache_name(table, a, b);
+
+        if (write_file_atomic_at(s->cas_fd, name, key, strlen(key), 0600) < 0)
+                log_debug("cannot record %s in %s/cas/rootcache: %m", a, s->dir);
+}
+
 /* The blob key of the first row of a one-column query bound to texts a and b (b may be
- * NULL), when that image is still in the store. */
-static int db_lookup_key(struct store *s, const char *sql, const char *a, const char *b,
-                         char **ret_key, struct rk_error **reterr)
+ * NULL) -- for root, of its own record of the row (rootcache_get()) -- when that image is
+ * still in the store. */
+static int db_lookup_key(struct store *s, const char *table, const char *sql, const char *a,
+                         const char *b, char **ret_key, struct rk_error **reterr)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         struct image_info info = {0};
         _cleanup_free_ char *key = NULL;
         int r;
 
-        r = db_prepare(s, sql, &st, reterr);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-        if (b)
-                sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-        r = sqlite3_step(st);
-        if (r == SQLITE_DONE)
-                return rk_error_set(reterr, ENOENT, "no image was fetched from %s", a);
-        if (r != SQLITE_ROW)
-                return db_error(s, reterr, "cannot read the remote cache");
-        key = column_strdup(st, 0);
+        if (geteuid() == 0) {
+                if (rootcache_get(s, table, a, b, &key) < 0)
+                        return rk_error_set(reterr, ENOENT, "no image was fetched from %s", a);
+        } else {
+                r = db_prepare(s, sql, &st, reterr);
+                if (r < 0)
+                        return r;
+                sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+                if (b)
+                        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+                r = sqlite3_step(st);
+                if (r == SQLITE_DONE)
+                        return rk_error_set(reterr, ENOENT, "no image was fetched from %s", a);
+                if (r != SQLITE_ROW)
+                        return db_error(s, reterr, "cannot read the remote cache");
+                key = column_strdup(st, 0);
+        }
         r = store_get_image(s, key, &info, reterr);
         image_info_done(&info);
         if (r < 0)
@@ -333,14 +384,14 @@ static int db_lookup_key(struct store *s, const char *sql, const char *a, const 
 
 int store_get_remote(struct store *s, const char *url, char **ret_key, struct rk_error **reterr)
 {
-        return db_lookup_key(s, "SELECT blobkey FROM remote WHERE aciurl = ?", url, NULL, ret_key,
-                             reterr);
+        return db_lookup_key(s, "remote", "SELECT blobkey FROM remote WHERE aciurl = ?", url, NULL,
+                             ret_key, reterr);
 }
 
 int store_get_docker(struct store *s, const char *reference, const char *digest, char **ret_key,
                      struct rk_error **reterr)
 {
-        return db_lookup_key(s,
+        return db_lookup_key(s, "dockerremote",
                              "SELECT blobkey FROM dockerremote WHERE reference = ? AND digest = ?",
                              reference, digest, ret_key, reterr);
 }
@@ -365,6 +416,8 @@ static int db_put(struct store *s, const char *sql, const char *const *v, int n,
 
 int store_put_remote(struct store *s, const char *url, const char *key, struct rk_error **reterr)
 {
+        if (geteuid() == 0)
+                rootcache_put(s, "remote", url, NULL, key);
         return db_put(s,
                       "INSERT OR REPLACE INTO remote (aciurl, blobkey, downloadtime) "
                       "VALUES (?, ?, ?)",
@@ -374,6 +427,8 @@ int store_put_remote(struct store *s, const char *url, const char *key, struct r
 int store_put_docker(struct store *s, const char *reference, const char *digest, const char *key,
                      struct rk_error **reterr)
 {
+        if (geteuid() == 0)
+                rootcache_put(s, "dockerremote", reference, digest, key);
         return db_put(s,
                       "INSERT OR REPLACE INTO dockerremote (reference, digest, blobkey, "
                       "downloadtime) VALUES (?, ?, ?, ?)",

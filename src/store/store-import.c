@@ -226,18 +226,7 @@ static bool tree_rendered_for(struct import *im)
         return faccessat(im->s->cas_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Creates the shard directory of the key below D/cas/<top> and returns "<top>/<sub>". */
-static char *import_shard_path(struct import *im, const char *top)
-{
-        _cleanup_free_ char *dir = xasprintf("%s/sha512/%.2s", top, im->key + 7);
-        _cleanup_free_ char *sub = store_key_subpath(im->key);
-
-        if (store_mkdir(im->s, dir, 02770) < 0)
-                log_debug("cannot create %s: %m", dir);
-        return xasprintf("%s/%s", top, sub);
-}
-
-static int import_write_manifest(struct import *im, const char *dst, struct rk_error **reterr)
+static int import_write_manifest(struct import *im, int dirfd, struct rk_error **reterr)
 {
         _cleanup_free_ char *json = image_manifest_to_json(im->manifest, false);
         _cleanup_close_ int fd = -EBADF;
@@ -249,20 +238,22 @@ static int import_write_manifest(struct import *im, const char *dst, struct rk_e
         r = write_full(fd, json, strlen(json));
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot store the image manifest");
-        return store_publish_tmpfile(im->s, fd, dst, reterr);
+        return store_publish_tmpfile(im->s, fd, dirfd, im->key, reterr);
 }
 
-/* Syncs the directory of path (below D/cas) so that a committed row finds its files. */
-static void sync_parent(struct store *s, const char *path)
+/* Opens (creating it) the shard directory of the key below D/cas/<top>. */
+static int import_shard(struct import *im, const char *top, int *ret_fd, struct rk_error **reterr)
 {
-        _cleanup_free_ char *dir = oom_check(strndup(path, (size_t)(strrchr(path, '/') - path)));
-        _cleanup_close_ int fd = openat(s->cas_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = store_shard_open(im->s, top, im->key, true);
 
-        if (fd < 0 || fsync(fd) < 0)
-                log_debug("cannot sync %s: %m", dir);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "cannot store image %s in %s/cas/%s",
+                                          im->key, im->s->dir, top);
+        *ret_fd = fd;
+        return 0;
 }
 
-/* Makes the image visible: blob, manifest, then the index row. */
+/* Makes the image visible: blob, manifest, then the index row (files synced before it). */
 static int import_commit(struct import *im, struct rk_error **reterr)
 {
         struct image_info info = {
@@ -271,23 +262,22 @@ static int import_commit(struct import *im, struct rk_error **reterr)
                 .version = (char *)ac_labels_get(&im->manifest->labels, "version"),
                 .size = im->size,
         };
-        _cleanup_close_ int lock = -EBADF;
+        _cleanup_close_ int lock = -EBADF, blob = -EBADF, manifest = -EBADF;
         int r;
 
-        _cleanup_free_ char *blob = NULL, *manifest = NULL;
-
         r = store_lock(im->s, "imagelocks", im->key, LOCK_EX, &lock, reterr);
-        if (r < 0)
-                return r;
-        blob = import_shard_path(im, "blob");
-        manifest = import_shard_path(im, "imageManifest");
-        r = store_publish_tmpfile(im->s, im->blob_fd, blob, reterr);
+        if (r >= 0)
+                r = import_shard(im, "blob", &blob, reterr);
+        if (r >= 0)
+                r = import_shard(im, "imageManifest", &manifest, reterr);
+        if (r >= 0)
+                r = store_publish_tmpfile(im->s, im->blob_fd, blob, im->key, reterr);
         if (r >= 0)
                 r = import_write_manifest(im, manifest, reterr);
         if (r < 0)
                 return r;
-        sync_parent(im->s, blob);
-        sync_parent(im->s, manifest);
+        if (fsync(blob) < 0 || fsync(manifest) < 0)
+                log_debug("cannot sync the shard directories of %s: %m", im->key);
         return store_db_upsert_image(im->s, &info, reterr);
 }
 

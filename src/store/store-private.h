@@ -4,10 +4,9 @@
 
 #include <openssl/evp.h>
 
+#include "crypto-util.h"
 #include "store.h"
 
-/* "sha512/<h0h1>/<key>" below cas/blob or cas/imageManifest. */
-char *store_key_subpath(const char *key);
 /* Whether s is a full key: "sha512-" plus 64 lowercase hex digits. */
 bool store_key_is_valid(const char *s);
 
@@ -23,11 +22,35 @@ int store_mkdir(struct store *s, const char *dir, mode_t mode);
  * process dies). */
 int store_tmpfile(struct store *s, int *ret_fd, struct rk_error **reterr);
 /*
- * Makes the complete store_tmpfile() fd visible at D/cas/<dst>, replacing what was there:
- * mode 0660, the store's group, data synced, then linked under cas/tmp and renamed. The
- * directory of dst must exist.
+ * Makes the complete store_tmpfile() fd visible as name in the directory dirfd, replacing
+ * what was there: mode 0640 (only its owner writes it), the store's group, data synced,
+ * then linked under cas/tmp and renamed. A file of another user already there, which the
+ * sticky bit keeps, is left in place (success): it holds the same key.
  */
-int store_publish_tmpfile(struct store *s, int fd, const char *dst, struct rk_error **reterr);
+int store_publish_tmpfile(struct store *s, int fd, int dirfd, const char *name,
+                          struct rk_error **reterr);
+
+/* --- layout (store-layout.c) --- */
+
+/*
+ * Creates what is missing of the store's directories (SPEC.md §6.1's, every one the group
+ * writes sticky, and D/cas/rootcache); for root, checks every one is a root-owned directory
+ * (an error says the store may have been tampered with) and sets its mode.
+ */
+int store_layout_prepare(struct store *s, struct rk_error **reterr);
+/*
+ * Opens D/cas/<top>/sha512/<h0h1> for key (top "blob" or "imageManifest") without following
+ * a symlink anywhere, creating it when create. For root the directory is root's: one a
+ * member created is taken over, a file or symlink a member put there replaced. Returns the
+ * fd or -errno (-ENOENT when missing and !create).
+ */
+int store_shard_open(struct store *s, const char *top, const char *key, bool create);
+/*
+ * Makes sure D/cas/db/store.sqlite is a regular file (created empty, mode 0660, when
+ * missing) before SQLite opens it by name: never a symlink or FIFO a member planted; for
+ * root, one a member created becomes root's.
+ */
+int store_open_index_file(struct store *s, struct rk_error **reterr);
 
 /* Index updates (store-db.c). */
 int store_db_open(struct store *s, struct rk_error **reterr);
@@ -39,4 +62,3 @@ int store_db_keys_with_prefix(struct store *s, const char *prefix, char ***ret,
                               struct rk_error **reterr);
 
 /* OpenSSL digest contexts with _cleanup_. */
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)

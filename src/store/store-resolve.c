@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Finding images: by ID prefix (rkt's ResolveKey) and by name and labels (GetACI). */
 #include <string.h>
+#include <unistd.h>
 
 #include "format-util.h"
 #include "image-manifest.h"
@@ -63,19 +64,23 @@ static char *labels_to_string(const struct ac_labels *l)
         return strbuf_detach(&sb);
 }
 
-static bool image_has_labels(struct store *s, const struct image_info *img,
-                             const struct ac_labels *labels)
+/*
+ * Whether img is named name (its manifest says so: the row's name is written by members too)
+ * and carries every label of labels.
+ */
+static bool image_matches(struct store *s, const struct image_info *img, const char *name,
+                          const struct ac_labels *labels)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
         struct rk_error *err = NULL;
 
-        if (!labels || labels->n == 0)
-                return true;
         if (store_read_manifest(s, img->key, &m, &err) < 0) {
                 rk_error_free(err);
                 return false;
         }
-        for (size_t i = 0; i < labels->n; i++) {
+        if (!m->name || strcmp(m->name, name) != 0)
+                return false;
+        for (size_t i = 0; labels && i < labels->n; i++) {
                 const char *v = ac_labels_get(&m->labels, labels->items[i].name);
 
                 if (!v || strcmp(v, labels->items[i].value) != 0)
@@ -94,10 +99,24 @@ static bool image_better(const struct image_info *a, const struct image_info *b,
         return a->import_time > b->import_time;
 }
 
-int store_find_by_name(struct store *s, const char *name, const struct ac_labels *labels,
-                       char **ret_key, struct rk_error **reterr)
+/* Whether root imported key (store_image_importer()). */
+static bool imported_by_root(struct store *s, const char *key)
 {
-        struct image_info *v = NULL, *best = NULL;
+        struct rk_error *err = NULL;
+        uid_t uid;
+
+        if (store_image_importer(s, key, &uid, &err) < 0) {
+                rk_error_free(err);
+                return false;
+        }
+        return uid == 0;
+}
+
+/* store_find_by_name(); with prefer_root, an image root imported beats every other. */
+static int find_by_name(struct store *s, const char *name, const struct ac_labels *labels,
+                        bool prefer_root, char **ret_key, struct rk_error **reterr)
+{
+        struct image_info *v = NULL, *best = NULL, *best_root = NULL;
         bool prefer_latest = !labels || !ac_labels_get(labels, "version");
         size_t n = 0;
         int r;
@@ -105,10 +124,17 @@ int store_find_by_name(struct store *s, const char *name, const struct ac_labels
         r = store_list_images(s, &v, &n, reterr);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(v[i].name, name) == 0 && image_better(&v[i], best, prefer_latest) &&
-                    image_has_labels(s, &v[i], labels))
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(v[i].name, name) != 0 || !image_matches(s, &v[i], name, labels))
+                        continue;
+                if (image_better(&v[i], best, prefer_latest))
                         best = &v[i];
+                if (prefer_root && image_better(&v[i], best_root, prefer_latest) &&
+                    imported_by_root(s, v[i].key))
+                        best_root = &v[i];
+        }
+        if (best_root)
+                best = best_root;
         if (best)
                 *ret_key = xstrdup(best->key);
         else {
@@ -120,6 +146,18 @@ int store_find_by_name(struct store *s, const char *name, const struct ac_labels
         }
         image_infos_free(v, n);
         return r;
+}
+
+int store_find_by_name(struct store *s, const char *name, const struct ac_labels *labels,
+                       char **ret_key, struct rk_error **reterr)
+{
+        return find_by_name(s, name, labels, false, ret_key, reterr);
+}
+
+int store_find_dependency(struct store *s, const char *name, const struct ac_labels *labels,
+                          char **ret_key, struct rk_error **reterr)
+{
+        return find_by_name(s, name, labels, geteuid() == 0, ret_key, reterr);
 }
 
 int store_resolve_image_arg(struct store *s, const char *arg, char **ret_key,

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <unistd.h>
 
+#include "fs-util.h"
 #include "log.h"
 #include "store-private.h"
 #include "strv.h"
@@ -13,16 +15,19 @@
 static int list_keys(struct store *s, const char *top, char ***keys)
 {
         _cleanup_free_ char *path = xasprintf("%s/sha512", top);
-        int fd = openat(s->cas_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = open_dir_nofollow(s->cas_fd, path);
         struct dirent *de;
         DIR *d;
 
-        if (fd < 0 || !(d = fdopendir(fd)))
+        if (fd < 0)
+                return fd;
+        if (!(d = fdopendir(fd)))
                 return safe_close(fd), -errno;
         while ((de = readdir(d))) {
-                int sub = de->d_name[0] == '.' ? -1
-                                               : openat(dirfd(d), de->d_name,
-                                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int sub = de->d_name[0] == '.'
+                                  ? -1
+                                  : openat(dirfd(d), de->d_name,
+                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 DIR *sd = sub >= 0 ? fdopendir(sub) : NULL;
                 struct dirent *k;
 
@@ -38,17 +43,23 @@ static int list_keys(struct store *s, const char *top, char ***keys)
         return 0;
 }
 
+/* Removes the file key below the shard of key in top (root's or ours: sticky). */
+static void sweep_file(struct store *s, const char *top, const char *key)
+{
+        _cleanup_close_ int dfd = store_shard_open(s, top, key, false);
+
+        if (dfd >= 0)
+                (void)unlinkat(dfd, key, 0);
+}
+
 /* Removes the files of key unless it has a row or an import holds its lock. */
 static int sweep_key(struct store *s, const char *key)
 {
-        _cleanup_free_ char *sub = store_key_subpath(key), *lock_path = NULL;
-        _cleanup_free_ char *blob = xasprintf("blob/%s", sub);
-        _cleanup_free_ char *man = xasprintf("imageManifest/%s", sub);
+        _cleanup_free_ char *lock_path = xasprintf("imagelocks/%s", key);
         _cleanup_close_ int lock = -EBADF;
         struct image_info info = {0};
         struct rk_error *err = NULL;
 
-        lock_path = xasprintf("imagelocks/%s", key);
         lock = openat(s->cas_fd, lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
         if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
                 return 0;
@@ -58,8 +69,8 @@ static int sweep_key(struct store *s, const char *key)
         }
         rk_error_free(err);
         log_debug("removing orphaned files of %s", key);
-        (void)unlinkat(s->cas_fd, blob, 0);
-        (void)unlinkat(s->cas_fd, man, 0);
+        sweep_file(s, "blob", key);
+        sweep_file(s, "imageManifest", key);
         return 1;
 }
 

@@ -42,7 +42,7 @@ static int dep_resolve(struct store *s, const struct ac_dependency *d, char **re
         if (d->image_id && d->image_id[0])
                 r = store_resolve_key(s, d->image_id, ret_key, reterr);
         else
-                r = store_find_by_name(s, d->image_name, &d->labels, ret_key, reterr);
+                r = store_find_dependency(s, d->image_name, &d->labels, ret_key, reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "cannot find dependency \"%s\" in the local store",
                                      d->image_name);
@@ -141,11 +141,92 @@ void render_state_done(struct render_state *rs)
         rs->manifest = NULL;
 }
 
+#define BLOB_BLOCK (1 << 20)
+
+struct blob_reader {
+        int fd;
+        EVP_MD_CTX *md;
+        char *buf;
+};
+
+/* The walk's input: the blob, hashed as it is read (each byte read once). */
+static ssize_t blob_read(void *userdata, const void **buf)
+{
+        struct blob_reader *br = userdata;
+        ssize_t n = read_full(br->fd, br->buf, BLOB_BLOCK);
+
+        if (n > 0)
+                EVP_DigestUpdate(br->md, br->buf, (size_t)n);
+        *buf = br->buf;
+        return n;
+}
+
+static int mismatch(const char *key, const char *what, struct rk_error **reterr)
+{
+        return rk_error_set(reterr, EBADMSG,
+                            "image %s in the store does not match its ID (its %s was changed after "
+                            "the import): remove it and fetch it again",
+                            key, what);
+}
+
+/*
+ * Walks the blob of key with w, checking that what was extracted is the image of the ID:
+ * the SHA-512 of every byte of the blob, read once, is the key. Members of group rkt may
+ * own a blob (or have written one before blobs were read-only): nothing extracted from it
+ * is used unless it is the image its ID names.
+ */
+static int walk_blob_verified(struct store *s, const char *key, struct aci_walk *w,
+                              struct rk_error **reterr)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_free_ char *buf = oom_check(malloc(BLOB_BLOCK));
+        _cleanup_close_ int fd = -EBADF;
+        struct blob_reader br = {.md = md, .buf = buf};
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        const void *p;
+        ssize_t n;
+        int r;
+
+        r = store_open_blob(s, key, &fd, reterr);
+        if (r < 0)
+                return r;
+        br.fd = fd;
+        EVP_DigestInit_ex(md, EVP_sha512(), NULL);
+        r = aci_walk_stream(blob_read, &br, w, reterr);
+        while (r >= 0 && (n = blob_read(&br, &p)) != 0) /* what the tar reader left */
+                if (n < 0)
+                        r = rk_error_set_errno(reterr, (int)-n, "cannot read image %s", key);
+        if (r < 0)
+                return r;
+        EVP_DigestFinal_ex(md, digest, NULL);
+        hex_encode(digest, STORE_KEY_HEX / 2, hex);
+        if (strcmp(hex, key + strlen(STORE_KEY_PREFIX)) != 0)
+                return mismatch(key, "blob", reterr);
+        return 0;
+}
+
+/* The stored manifest m of key (what the render list was built from) is the blob's own. */
+static int check_blob_manifest(const char *key, const struct aci_walk *w,
+                               const struct image_manifest *m, struct rk_error **reterr)
+{
+        _cleanup_(image_manifest_freep) struct image_manifest *own = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        struct rk_error *err = NULL;
+
+        if (!w->manifest || image_manifest_parse(w->manifest, w->manifest_len, &own, &err) < 0) {
+                rk_error_free(err);
+                return mismatch(key, "manifest", reterr);
+        }
+        a = image_manifest_to_json(own, false);
+        b = image_manifest_to_json(m, false);
+        return strcmp(a, b) == 0 ? 0 : mismatch(key, "manifest", reterr);
+}
+
 int render_list_extract(struct store *s, const struct render_list *l, size_t from, int dirfd,
                         struct render_state *rs, struct rk_error **reterr)
 {
         for (size_t i = from; i < l->n; i++) {
-                _cleanup_close_ int fd = -EBADF;
                 struct hashset wl = HASHSET_INIT;
                 struct aci_walk w = {
                         .extract_fd = dirfd,
@@ -159,9 +240,9 @@ int render_list_extract(struct store *s, const struct render_list *l, size_t fro
                 int r;
 
                 whitelist_for(l, i, &wl);
-                r = store_open_blob(s, l->items[i].key, &fd, reterr);
+                r = walk_blob_verified(s, l->items[i].key, &w, reterr);
                 if (r >= 0)
-                        r = aci_walk(fd, &w, reterr);
+                        r = check_blob_manifest(l->items[i].key, &w, l->items[i].manifest, reterr);
                 if (r >= 0 && i == 0) {
                         free(rs->manifest);
                         rs->manifest = TAKE_PTR(w.manifest);
@@ -280,6 +361,21 @@ static int store_render_list(struct store *s, const char *key, struct render_lis
         return r;
 }
 
+int store_render_keys(struct store *s, const char *key, char ***ret, struct rk_error **reterr)
+{
+        struct render_list l = {0};
+        char **keys = NULL;
+        int r = store_render_list(s, key, &l, reterr);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l.n; i++)
+                strv_push(&keys, l.items[i].key);
+        render_list_done(&l);
+        *ret = keys;
+        return 0;
+}
+
 int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_error **reterr)
 {
         struct render_list l = {0};
@@ -370,6 +466,32 @@ int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr)
         return 0;
 }
 
+int store_tree_manifest_raw(struct store *s, const char *id, char **ret, size_t *ret_len,
+                            struct rk_error **reterr)
+{
+        _cleanup_free_ char *path = xasprintf("tree/%s/manifest", id);
+        int r = read_regular_file_at(s->cas_fd, path, 16 << 20, ret, ret_len);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot read the manifest of tree %s", id);
+        return 0;
+}
+
+int store_tree_manifest(struct store *s, const char *id, struct image_manifest **ret,
+                        struct rk_error **reterr)
+{
+        _cleanup_free_ char *raw = NULL;
+        size_t len;
+        int r = store_tree_manifest_raw(s, id, &raw, &len, reterr);
+
+        if (r < 0)
+                return r;
+        r = image_manifest_parse(raw, len, ret, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "invalid manifest in tree %s", id);
+        return 0;
+}
+
 int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd, struct rk_error **reterr)
 {
         _cleanup_free_ char *dir = xasprintf("tree/%s/rootfs", id);
@@ -403,7 +525,6 @@ int store_tree_list(struct store *s, char ***ret_ids, struct rk_error **reterr)
 int store_extract(struct store *s, const char *key, int dirfd, bool with_manifest,
                   struct rk_error **reterr)
 {
-        _cleanup_close_ int fd = -EBADF;
         struct aci_walk w = {
                 .extract_fd = dirfd,
                 .extract_rootfs = true,
@@ -412,9 +533,7 @@ int store_extract(struct store *s, const char *key, int dirfd, bool with_manifes
         };
         int r;
 
-        r = store_open_blob(s, key, &fd, reterr);
-        if (r >= 0)
-                r = aci_walk(fd, &w, reterr);
+        r = walk_blob_verified(s, key, &w, reterr);
         aci_walk_done(&w);
         return r;
 }

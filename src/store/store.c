@@ -6,11 +6,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fs-util.h"
 #include "image-manifest.h"
@@ -18,24 +21,6 @@
 #include "parse-util.h"
 #include "store-private.h"
 #include "strv.h"
-
-static const struct {
-        const char *path;
-        mode_t mode;
-} store_dirs[] = {
-        {"tmp", 02750},
-        {"cas", 02770},
-        {"cas/db", 02770},
-        {"cas/blob", 02770},
-        {"cas/blob/sha512", 02770},
-        {"cas/imageManifest", 02770},
-        {"cas/imageManifest/sha512", 02770},
-        {"cas/imagelocks", 02770},
-        {"cas/tmp", 02770},
-        {"cas/tree", 02700},
-        {"cas/treestorelocks", 02700},
-        {"locks", 02750},
-};
 
 int store_sparse_max(uint64_t *ret, struct rk_error **reterr)
 {
@@ -62,11 +47,6 @@ bool store_key_is_valid(const char *s)
         return strspn(s + 7, "0123456789abcdef") == STORE_KEY_HEX;
 }
 
-char *store_key_subpath(const char *key)
-{
-        return xasprintf("sha512/%.2s/%s", key + 7, key);
-}
-
 void store_chown(struct store *s, int dirfd, const char *path)
 {
         if (s->gid == (gid_t)-1 || geteuid() != 0)
@@ -84,24 +64,6 @@ int store_mkdir(struct store *s, const char *dir, mode_t mode)
         return RET_NERRNO(fchmodat(s->cas_fd, dir, mode, 0));
 }
 
-static int store_make_dirs(struct store *s, struct rk_error **reterr)
-{
-        mode_t old = umask(0);
-        int r = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(store_dirs) && r >= 0; i++)
-                if (mkdirat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode) == 0) {
-                        store_chown(s, s->dir_fd, store_dirs[i].path);
-                        r = RET_NERRNO(
-                                fchmodat(s->dir_fd, store_dirs[i].path, store_dirs[i].mode, 0));
-                } else if (errno != EEXIST)
-                        r = -errno;
-        umask(old);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "cannot create the store in %s", s->dir);
-        return 0;
-}
-
 int store_tmpfile(struct store *s, int *ret_fd, struct rk_error **reterr)
 {
         int fd = openat(s->cas_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0660);
@@ -116,24 +78,45 @@ int store_tmpfile(struct store *s, int *ret_fd, struct rk_error **reterr)
         return 0;
 }
 
-int store_publish_tmpfile(struct store *s, int fd, const char *dst, struct rk_error **reterr)
+int store_publish_tmpfile(struct store *s, int fd, int dirfd, const char *name,
+                          struct rk_error **reterr)
 {
-        static unsigned counter;
-        _cleanup_free_ char *tmp = xasprintf("tmp/rkt-publish-%d-%u", (int)getpid(), counter++);
+        _cleanup_close_ int tmpdir = open_dir_nofollow(s->cas_fd, "tmp");
         _cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d", fd);
+        _cleanup_free_ char *tmp = NULL;
+        struct stat st;
         int e;
 
-        if (fchmod(fd, 0660) < 0 || fsync(fd) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot write %s", dst);
+        if (tmpdir < 0 || fchmod(fd, 0640) < 0 || fsync(fd) < 0)
+                return rk_error_set_errno(reterr, tmpdir < 0 ? -tmpdir : errno, "cannot write %s",
+                                          name);
         store_chown(s, fd, "");
-        /* the link is locked through fd, so store_clean_tmp() elsewhere leaves it alone */
-        if (linkat(AT_FDCWD, proc, s->cas_fd, tmp, AT_SYMLINK_FOLLOW) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot store %s", dst);
-        if (renameat(s->cas_fd, tmp, s->cas_fd, dst) >= 0)
+        /* linked locked through fd (store_clean_tmp() elsewhere leaves it alone), under a
+         * name nobody can have planted, then moved over name */
+        for (int attempt = 0; attempt < 16 && !tmp; attempt++) {
+                uint64_t rnd;
+                if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                        return rk_error_set_errno(reterr, errno, "cannot store %s", name);
+                tmp = xasprintf("rkt-publish-%016" PRIx64, rnd);
+                if (linkat(AT_FDCWD, proc, tmpdir, tmp, AT_SYMLINK_FOLLOW) < 0) {
+                        e = errno;
+                        tmp = (free(tmp), NULL);
+                        if (e != EEXIST)
+                                return rk_error_set_errno(reterr, e, "cannot store %s", name);
+                }
+        }
+        if (!tmp)
+                return rk_error_set_errno(reterr, EEXIST, "cannot store %s", name);
+        if (renameat(tmpdir, tmp, dirfd, name) >= 0)
                 return 0;
         e = errno;
-        (void)unlinkat(s->cas_fd, tmp, 0);
-        return rk_error_set_errno(reterr, e, "cannot store %s", dst);
+        (void)unlinkat(tmpdir, tmp, 0);
+        /* a file another user imported under the same key (the same bytes: the key is their
+         * digest, checked whenever root renders them), which the sticky bit keeps: ours */
+        if ((e == EPERM || e == EACCES) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && st.st_uid != geteuid())
+                return 0;
+        return rk_error_set_errno(reterr, e, "cannot store %s", name);
 }
 
 /* Whether a ".new-*" directory (see store_mkdtemp()) was left by a killed process: it lives
@@ -164,13 +147,34 @@ static void store_clean_tmp(struct store *s)
                 }
                 if (strncmp(de->d_name, "rkt-", 4) != 0)
                         continue;
-                efd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                efd = openat(dirfd(d), de->d_name,
+                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
                 if (efd < 0 || flock(efd, LOCK_EX | LOCK_NB) < 0)
                         continue;
                 log_debug("removing stale temporary %s", de->d_name);
                 (void)rm_rf_at(dirfd(d), de->d_name);
         }
         closedir(d);
+}
+
+/* Root only: D must be root's and not writable by others (they could replace D/cas). */
+static int store_check_data_dir(struct store *s, struct rk_error **reterr)
+{
+        struct stat st;
+
+        if (geteuid() != 0)
+                return 0;
+        if (fstat(s->dir_fd, &st) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot check %s", s->dir);
+        if (st.st_uid != 0)
+                return rk_error_set(reterr, EPERM,
+                                    "data directory %s is owned by uid %u, not root: refusing "
+                                    "to use it as root",
+                                    s->dir, (unsigned)st.st_uid);
+        if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX) &&
+            fchmod(s->dir_fd, st.st_mode & 07755) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot set the mode of %s", s->dir);
+        return 0;
 }
 
 static int store_open_root(struct store *s, struct rk_error **reterr)
@@ -184,6 +188,7 @@ static int store_open_root(struct store *s, struct rk_error **reterr)
         created = faccessat(AT_FDCWD, s->dir, F_OK, 0) < 0;
         old = umask(0);
         r = mkdir_p_at(AT_FDCWD, s->dir, 02750);
+        umask(old);
         if (r >= 0) {
                 s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (s->dir_fd < 0)
@@ -195,12 +200,11 @@ static int store_open_root(struct store *s, struct rk_error **reterr)
                 if (fchmod(s->dir_fd, 02750) < 0)
                         log_debug("cannot set the mode of %s: %m", s->dir);
         }
-        if (r < 0) {
-                umask(old);
+        if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot open data directory %s", s->dir);
-        }
-        r = store_make_dirs(s, reterr);
-        umask(old);
+        r = store_check_data_dir(s, reterr);
+        if (r >= 0)
+                r = store_layout_prepare(s, reterr);
         return r;
 }
 
@@ -214,7 +218,7 @@ int store_open(const char *dir, struct store **ret, struct rk_error **reterr)
         r = store_open_root(s, reterr);
         if (r < 0)
                 return r;
-        s->cas_fd = openat(s->dir_fd, "cas", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        s->cas_fd = openat(s->dir_fd, "cas", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (s->cas_fd < 0 || flock(s->cas_fd, LOCK_SH) < 0)
                 return rk_error_set_errno(reterr, errno, "cannot lock %s/cas", dir);
         r = store_db_open(s, reterr);
@@ -300,23 +304,30 @@ void image_infos_free(struct image_info *v, size_t n)
 
 int store_open_blob(struct store *s, const char *key, int *ret_fd, struct rk_error **reterr)
 {
-        _cleanup_free_ char *sub = store_key_subpath(key);
-        _cleanup_free_ char *path = xasprintf("blob/%s", sub);
-        int fd = openat(s->cas_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int dfd = store_shard_open(s, "blob", key, false);
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r = dfd;
 
-        if (fd < 0)
-                return rk_error_set_errno(reterr, errno, "cannot open the blob of image %s", key);
+        /* never a member's FIFO (no hang), device or symlink */
+        if (r >= 0 && (fd = openat(dfd, key, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+                r = -errno;
+        if (r >= 0 && fstat(fd, &st) < 0)
+                r = -errno;
+        if (r >= 0 && !S_ISREG(st.st_mode))
+                r = -EBADFD;
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot open the blob of image %s", key);
         store_touch_image(s, key);
-        *ret_fd = fd;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
 int store_read_manifest_raw(struct store *s, const char *key, char **ret, size_t *ret_len,
                             struct rk_error **reterr)
 {
-        _cleanup_free_ char *sub = store_key_subpath(key);
-        _cleanup_free_ char *path = xasprintf("imageManifest/%s", sub);
-        int r = read_file_at(s->cas_fd, path, 16 << 20, ret, ret_len);
+        _cleanup_close_ int dfd = store_shard_open(s, "imageManifest", key, false);
+        int r = dfd < 0 ? dfd : read_regular_file_at(dfd, key, 16 << 20, ret, ret_len);
 
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot read the manifest of image %s", key);
@@ -339,13 +350,22 @@ int store_read_manifest(struct store *s, const char *key, struct image_manifest 
         return 0;
 }
 
+/* Removes the file key of the shard of key below top; 1 when it stays (not ours to remove). */
+static int remove_shard_file(struct store *s, const char *top, const char *key)
+{
+        _cleanup_close_ int dfd = store_shard_open(s, top, key, false);
+
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0 || (unlinkat(dfd, key, 0) < 0 && errno != ENOENT))
+                return 1;
+        return 0;
+}
+
 int store_remove_image(struct store *s, const char *key, struct rk_error **reterr)
 {
-        _cleanup_free_ char *sub = store_key_subpath(key);
-        _cleanup_free_ char *blob = xasprintf("blob/%s", sub);
-        _cleanup_free_ char *man = xasprintf("imageManifest/%s", sub);
         _cleanup_close_ int lock = -EBADF;
-        int r, stale = 0;
+        int r, stale;
 
         r = store_lock(s, "imagelocks", key, LOCK_EX, &lock, reterr);
         if (r < 0)
@@ -353,10 +373,8 @@ int store_remove_image(struct store *s, const char *key, struct rk_error **reter
         r = store_db_delete_image(s, key, reterr);
         if (r < 0)
                 return r;
-        if (unlinkat(s->cas_fd, blob, 0) < 0 && errno != ENOENT)
-                stale = 1;
-        if (unlinkat(s->cas_fd, man, 0) < 0 && errno != ENOENT)
-                stale = 1;
+        stale = remove_shard_file(s, "blob", key);
+        stale |= remove_shard_file(s, "imageManifest", key);
         return stale;
 }
 

@@ -127,6 +127,13 @@ int store_resolve_key(struct store *s, const char *prefix, char **ret_key,
 int store_find_by_name(struct store *s, const char *name, const struct ac_labels *labels,
                        char **ret_key, struct rk_error **reterr);
 /*
+ * A dependency named name with labels, as store_find_by_name(), except that for root an
+ * image root imported is taken before any other: the dependencies of what root renders
+ * (its stage1's, a privileged app's) are found by name, and members import images too.
+ */
+int store_find_dependency(struct store *s, const char *name, const struct ac_labels *labels,
+                          char **ret_key, struct rk_error **reterr);
+/*
  * Resolves an `image` subcommand argument: an ID/prefix when it parses as "sha512-…", else
  * an appc name with ":version" and ",label=value" parts (SPEC.md §3.17).
  */
@@ -187,6 +194,8 @@ int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, 
  * error naming it.
  */
 int store_render(struct store *s, const char *key, char **ret_id, struct rk_error **reterr);
+/* The images key renders from: key, then its dependencies as rendering finds them (strv). */
+int store_render_keys(struct store *s, const char *key, char ***ret, struct rk_error **reterr);
 /* The tree ID key renders to (needs the dependencies in the store). */
 int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_error **reterr);
 /*
@@ -196,6 +205,15 @@ int store_tree_id(struct store *s, const char *key, char **ret_id, struct rk_err
 int store_tree_verify(struct store *s, const char *id, char **ret_why, struct rk_error **reterr);
 /* Removes the tree entry id (under its lock) and clears the tree size of its image. */
 int store_tree_remove(struct store *s, const char *id, struct rk_error **reterr);
+/*
+ * The manifest of the image a tree was rendered from, as its blob has it (the tree store is
+ * root's: unlike D/cas/imageManifest, which members write, what rendering checked).
+ */
+/* The bytes of tree id's manifest (the image's own, as imported), malloc'd in *ret. */
+int store_tree_manifest_raw(struct store *s, const char *id, char **ret, size_t *ret_len,
+                            struct rk_error **reterr);
+int store_tree_manifest(struct store *s, const char *id, struct image_manifest **ret,
+                        struct rk_error **reterr);
 /* Opens D/cas/tree/<id>/rootfs (O_PATH-free directory fd). */
 int store_tree_open_rootfs(struct store *s, const char *id, int *ret_fd, struct rk_error **reterr);
 /* Lists the tree IDs present. */

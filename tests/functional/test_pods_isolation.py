@@ -248,17 +248,6 @@ def test_oom_score_adj(pods, mkinspect, flags, iso, expect):
 
 # --------------------------------------------------------------------------- unsupported
 
-def test_seccomp_fails_clearly(pods, img, mkinspect):
-    r, _ = pods.run(img.path, "--seccomp=mode=remove,reboot")
-    assert r.code == 254, r
-    assert "seccomp" in r.err and "not supported" in r.err
-    image = mkinspect(isolators=[{"name": "os/linux/seccomp-remove-set",
-                                  "value": {"set": ["reboot"]}}])
-    r, _ = pods.run(image.path)
-    assert r.code == 254, r
-    assert "not supported" in r.err
-
-
 def test_private_users_fails_clearly(pods, img):
     r, _ = pods.run("--private-users", "--no-overlay", img.path)
     assert r.code == 254, r

@@ -86,6 +86,8 @@ def test_tar_padding_is_fine(rkt, tmp_path):
 
 
 def test_shard_directories_are_group_writable(rkt, mkaci):
+    """Members of group rkt create files there, sticky: never rename or remove another's;
+    an image's files are written by their importer only."""
     a = mkaci("example.com/shard")
     old = os.umask(0o022)
     try:
@@ -93,8 +95,9 @@ def test_shard_directories_are_group_writable(rkt, mkaci):
     finally:
         os.umask(old)
     for path in (rkt.blob_path(a.key).parent, rkt.manifest_path(a.key).parent):
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o2770, path
-    assert stat.S_IMODE(os.stat(rkt.blob_path(a.key)).st_mode) == 0o660
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o3770, path
+    for path in (rkt.blob_path(a.key), rkt.manifest_path(a.key)):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o640, path
 
 
 def test_dependency_hard_link_to_an_upper_path_is_refused(rkt, mkaci, tmp_path):

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +172,89 @@ void do_exchange_loop(const char *arg)
         for (;;)
                 if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) < 0)
                         die("renameat2 %s %s: %s", a, b, go_strerror(errno));
+}
+
+/*
+ * --try-syscall=NAME: makes one harmless call of the system call NAME (stat, unshare,
+ * reboot, swapoff, umount2, keyctl) and prints `syscall NAME: ok` or `syscall NAME: <error>`;
+ * a seccomp filter that kills ends the process with SIGSYS instead.
+ */
+void do_try_syscall(const char *name)
+{
+        struct stat st;
+        long r;
+
+        if (strcmp(name, "stat") == 0)
+                r = stat("/", &st);
+        else if (strcmp(name, "unshare") == 0)
+                r = syscall(SYS_unshare, 0);
+        else if (strcmp(name, "reboot") == 0)
+                r = syscall(SYS_reboot, 0, 0, 0, NULL); /* bad magic: EINVAL, or EPERM */
+        else if (strcmp(name, "swapoff") == 0)
+                r = syscall(SYS_swapoff, "/nonexistent-swap");
+        else if (strcmp(name, "umount2") == 0)
+                r = syscall(SYS_umount2, "/nonexistent-mount", 0);
+        else if (strcmp(name, "keyctl") == 0)
+                r = syscall(SYS_keyctl, -1, 0, 0, 0, 0); /* bad operation */
+        else
+                die("--try-syscall: unknown system call %s", name);
+        if (r < 0)
+                printf("syscall %s: %s\n", name, go_strerror(errno));
+        else
+                printf("syscall %s: ok\n", name);
+        fflush(stdout);
+}
+
+#define KEYCTL_GET_KEYRING_ID    0
+#define KEYCTL_DESCRIBE          6
+#define KEYCTL_LINK              8
+#define KEYCTL_READ              11
+#define KEYCTL_GET_PERSISTENT    22
+#define KEY_SPEC_SESSION_KEYRING (-3)
+#define KEY_SPEC_USER_KEYRING    (-4)
+
+static long keyctl(int op, long a, long b, long c)
+{
+        return syscall(SYS_keyctl, op, a, b, c, 0L);
+}
+
+/* Prints `KEY <description> <payload>` for each key of keyring id it can read. */
+static void print_keys(long id)
+{
+        int32_t serials[256];
+        long n = keyctl(KEYCTL_READ, id, (long)serials, sizeof(serials));
+
+        for (long i = 0; i >= 0 && i < n / 4 && i < 256; i++) {
+                char desc[512], payload[512];
+                long d = keyctl(KEYCTL_DESCRIBE, serials[i], (long)desc, sizeof(desc) - 1);
+                long p = keyctl(KEYCTL_READ, serials[i], (long)payload, sizeof(payload) - 1);
+
+                desc[d > 0 && d < (long)sizeof(desc) ? d : 0] = '\0';
+                payload[p > 0 && p < (long)sizeof(payload) ? p : 0] = '\0';
+                printf("KEY %s %s\n", desc, payload);
+                if (strncmp(desc, "keyring;", 8) == 0)
+                        print_keys(serials[i]);
+        }
+}
+
+/*
+ * --probe-keyrings: what a root app can reach of the kernel keyrings: its session keyring,
+ * the user keyring of its uid (linked into its session first, which makes its keys its
+ * own) and the uid's persistent keyring; `KEY <description> <payload>` for every key read,
+ * `KEYCTL <what> <errno>` for each call refused. Then `keyrings done`.
+ */
+void do_probe_keyrings(void)
+{
+        long s = keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 1, 0);
+
+        if (s < 0)
+                printf("KEYCTL session %d\n", errno);
+        if (keyctl(KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING, 0) < 0)
+                printf("KEYCTL link-user %d\n", errno);
+        if (keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING, 0) < 0)
+                printf("KEYCTL persistent %d\n", errno);
+        if (s >= 0)
+                print_keys(s);
+        printf("keyrings done\n");
+        fflush(stdout);
 }

@@ -622,7 +622,9 @@ enum {
         F_APP_ANNOTATION,
         F_ESCAPE_PROBE,
         F_PROBE_PROCS,
-        F_EXCHANGE_LOOP
+        F_EXCHANGE_LOOP,
+        F_TRY_SYSCALL,
+        F_PROBE_KEYRINGS
 };
 
 static const struct flag flags[] = {
@@ -682,6 +684,8 @@ static const struct flag flags[] = {
         {"escape-probe", FLAG_VALUE, false, F_ESCAPE_PROBE},
         {"probe-procs", FLAG_BOOL, false, F_PROBE_PROCS},
         {"exchange-loop", FLAG_VALUE, false, F_EXCHANGE_LOOP},
+        {"try-syscall", FLAG_VALUE, false, F_TRY_SYSCALL},
+        {"probe-keyrings", FLAG_BOOL, false, F_PROBE_KEYRINGS},
 };
 
 struct parsed {
@@ -907,6 +911,12 @@ static void run_action(const struct parsed *p)
                 break;
         case F_EXCHANGE_LOOP:
                 do_exchange_loop(v);
+                break;
+        case F_TRY_SYSCALL:
+                do_try_syscall(v);
+                break;
+        case F_PROBE_KEYRINGS:
+                do_probe_keyrings();
                 break;
         case F_APP_ANNOTATION:
                 if (*v) {

@@ -55,3 +55,5 @@ char *http_get(const char *url);
 void do_escape_probe(const char *mark);
 void do_probe_procs(void);
 void do_exchange_loop(const char *arg);
+void do_try_syscall(const char *name);
+void do_probe_keyrings(void);

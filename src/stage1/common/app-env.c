@@ -56,9 +56,10 @@ int app_env_write(int s1fd, const char *name, char *const *env)
          * never a NUL, so no value can turn into a variable of its own. */
         for (char *const *e = env; e && *e; e++)
                 strbuf_add(&sb, *e, strlen(*e) + 1);
+        /* root's: AC_METADATA_URL holds the pod's metadata service token */
         r = mkdir_p_at(s1fd, "rkt/env", 0755);
         if (r >= 0)
-                r = write_state_file_at(s1fd, path, strbuf_str(&sb), sb.len, 0644);
+                r = write_state_file_at(s1fd, path, strbuf_str(&sb), sb.len, 0600);
         strbuf_release(&sb);
         return r;
 }

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "elf-check.h"
 #include "fd-util.h"
 #include "fs-util.h"
+#include "keyrings.h"
 #include "strv.h"
 
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app)
@@ -61,7 +63,8 @@ static int write_oom_score_adj(int v)
         return write_full(fd, buf, (size_t)len);
 }
 
-static int set_creds(const struct app_exec_params *p)
+/* Groups, gid and uid; the capabilities the app keeps stay permitted (caps_prepare()). */
+static int set_ids(const struct app_exec_params *p)
 {
         const struct app_creds *c = p->creds;
 
@@ -70,9 +73,20 @@ static int set_creds(const struct app_exec_params *p)
         if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
             setresuid(c->uid, c->uid, c->uid) < 0)
                 return -errno;
-        if (p->set_caps)
-                return caps_finish(p->caps, c->uid);
         return 0;
+}
+
+/* The filter needs CAP_SYS_ADMIN (or no_new_privs) to load: a non-root app's effective set
+ * was emptied by the uid change, so it is raised again just for this. */
+static int load_seccomp(const struct app_exec_params *p)
+{
+        int r;
+
+        if (!p->seccomp || !p->seccomp->enabled)
+                return 0;
+        if (p->creds->uid != 0 && (r = caps_raise_effective(CAP_SYS_ADMIN)) < 0)
+                return r;
+        return app_seccomp_load(p->seccomp);
 }
 
 /*
@@ -116,16 +130,23 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
         int r;
 
         close_inherited_fds(p);
+        if (p->deny_keyrings && (r = keyrings_deny()) < 0)
+                fail(p, r, "installing the system call filter");
         if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj)) < 0)
                 fail(p, r, "setting oom_score_adj");
-        r = set_creds(p);
+        r = set_ids(p);
         if (r < 0)
                 fail(p, r, "setting credentials");
         if (chdir(p->workdir ? p->workdir : "/") < 0)
                 fail(p, -errno, "changing working directory");
+        missing_file_exit(p->argv[0], p->envp);
+        r = load_seccomp(p);
+        if (r < 0)
+                fail(p, r, "loading the seccomp filter");
+        if (p->set_caps && (r = caps_finish(p->caps, p->creds->uid)) < 0)
+                fail(p, r, "setting credentials");
         if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 fail(p, -errno, "setting no_new_privs");
-        missing_file_exit(p->argv[0], p->envp);
         execve(p->argv[0], p->argv, p->envp);
         if (errno == ENOENT) {
                 printf("Error: Unable to open \"%s\": No such file or directory\n", p->argv[0]);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "app-seccomp.h"
 #include "app.h"
 #include "creds.h"
 
@@ -25,6 +26,8 @@ struct app_exec_params {
         const char *prefix; /* message prefix, e.g. "stage1" */
         int n_listen_fds;   /* fds 3..3+n-1 are the app's socket-activated sockets */
         int keep_fd;        /* one more descriptor the app inherits (fly: the pod lock), or -1 */
+        const struct app_seccomp *seccomp; /* the app's filter (app-seccomp.h), or NULL */
+        bool deny_keyrings; /* keyrings_deny() (native, unless --insecure-options=seccomp) */
 };
 
 /*
@@ -38,12 +41,16 @@ int app_listen_fds(const struct ac_app *app, int n_available, char ***env);
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app);
 
 /*
- * Applies p and execs. First closes every descriptor but stdin, stdout, stderr, keep_fd and
- * the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this pid): nothing
- * of ours may be reachable through /proc/self/fd once the working directory is entered or
- * the program runs. Never returns: on failure prints a message on stderr and exits 254;
- * when the executable does not exist prints `Error: Unable to open "<path>": No such file
- * or directory` on stdout and exits 203.
+ * Applies p and execs, in this order: closes every descriptor but stdin, stdout, stderr,
+ * keep_fd and the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this
+ * pid: nothing of ours may be reachable through /proc/self/fd once the working directory is
+ * entered or the program runs), the keyring filter (deny_keyrings, while still privileged),
+ * oom_score_adj, groups, gid and uid (capabilities kept through the uid change), working
+ * directory, the check that the program can load, the seccomp filter (while CAP_SYS_ADMIN is
+ * held: no_new_privs stays as the app asks, rkt's TestNoNewPrivileges), the app's
+ * capabilities, no_new_privs, execve. Never returns: on failure prints a message on stderr
+ * and exits 254; when the executable does not exist prints `Error: Unable to open "<path>":
+ * No such file or directory` on stdout and exits 203.
  */
 _noreturn_ void app_exec(const struct app_exec_params *p);
 

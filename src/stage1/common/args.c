@@ -94,10 +94,25 @@ static int flag_set(struct stage1_args *a, const struct flag_def *f, const char 
         return 0;
 }
 
+/*
+ * Sets flag f from value, a string of argv. The metadata service token is then wiped from
+ * argv: it is the pod's identity towards the service, and every user reads our command line
+ * (/proc/<pid>/cmdline) for as long as the pod runs.
+ */
+static int flag_from_argv(struct stage1_args *a, const struct flag_def *f, char *value,
+                          struct rk_error **reterr)
+{
+        int r = flag_set(a, f, value, reterr);
+
+        if (value && strcmp(f->name, "mds-token") == 0)
+                memset(value, 'x', strlen(value));
+        return r;
+}
+
 static int one_flag(struct stage1_args *a, int argc, char **argv, int *i, struct rk_error **reterr)
 {
-        const char *arg = argv[*i] + 1 + (argv[*i][1] == '-');
-        const char *eq = strchr(arg, '=');
+        char *arg = argv[*i] + 1 + (argv[*i][1] == '-');
+        char *eq = strchr(arg, '=');
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
         const struct flag_def *f = flag_find(arg, len);
 
@@ -105,11 +120,11 @@ static int one_flag(struct stage1_args *a, int argc, char **argv, int *i, struct
                 return rk_error_set(reterr, EINVAL, "flag provided but not defined: -%.*s",
                                     (int)len, arg);
         if (eq || f->type == FLAG_BOOL)
-                return flag_set(a, f, eq ? eq + 1 : NULL, reterr);
+                return flag_from_argv(a, f, eq ? eq + 1 : NULL, reterr);
         if (*i + 1 >= argc)
                 return rk_error_set(reterr, EINVAL, "flag needs an argument: -%s", f->name);
         (*i)++;
-        return flag_set(a, f, argv[*i], reterr);
+        return flag_from_argv(a, f, argv[*i], reterr);
 }
 
 int stage1_args_parse(int argc, char **argv, struct stage1_args *ret, struct rk_error **reterr)
@@ -213,5 +228,6 @@ int stage1_args_write_runtime_config(const struct stage1_args *a, const char *md
                                       a->disable_seccomp));
         json_object_set_new(o, "IPCMode", json_string(a->ipc));
         text = json_dump_go(o, false);
-        return write_state_file_at(poddirfd, "runtime-config", text, strlen(text), 0644);
+        /* root's: it holds the pod's metadata service token (its identity there) */
+        return write_state_file_at(poddirfd, "runtime-config", text, strlen(text), 0600);
 }

@@ -28,7 +28,8 @@ struct stage1_args {
 
 /*
  * Fills *ret from argv (argv[0] is skipped). Exactly one positional argument, the pod UUID,
- * is required. Returns 0, or -EINVAL with reterr set (unknown flag, missing value, ...).
+ * is required. The value of --mds-token is wiped from argv (every user reads a process's
+ * command line). Returns 0, or -EINVAL with reterr set (unknown flag, missing value, ...).
  * Free with stage1_args_done().
  */
 int stage1_args_parse(int argc, char **argv, struct stage1_args *ret, struct rk_error **reterr);

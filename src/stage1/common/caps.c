@@ -139,3 +139,16 @@ int caps_clear_inheritable(void)
                 return -errno;
         return 0;
 }
+
+int caps_raise_effective(int cap)
+{
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[2];
+
+        if (syscall(SYS_capget, &hdr, data) < 0)
+                return -errno;
+        if (!(data[cap / 32].permitted & (1u << (cap % 32))))
+                return -EPERM;
+        data[cap / 32].effective |= 1u << (cap % 32);
+        return RET_NERRNO((int)syscall(SYS_capset, &hdr, data));
+}

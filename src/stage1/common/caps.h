@@ -47,3 +47,7 @@ int caps_finish(uint64_t set, uid_t uid);
  * -errno.
  */
 int caps_clear_inheritable(void);
+
+/* Adds cap (which must be permitted) to the calling process's effective set. Returns 0,
+ * -EPERM when it is not permitted, or -errno. */
+int caps_raise_effective(int cap);

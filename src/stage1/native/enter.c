@@ -25,6 +25,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "json-util.h"
+#include "keyrings.h"
 #include "pod.h"
 #include "root-path.h"
 #include "strv.h"
@@ -110,13 +111,11 @@ static char **enter_env(const struct stage1_pod *pod, const char *app, struct rk
         return env;
 }
 
-/* --disable-capabilities-restriction of the run, from P/runtime-config. */
-static bool caps_disabled(void)
+/* An insecure option of the run (DisableCapabilities, DisableSeccomp) in P/runtime-config. */
+static bool insecure_option(const char *name)
 {
         _cleanup_json_ json_t *rc = json_load_file("runtime-config", 0, NULL);
-        json_t *v =
-                rc ? json_object_get(json_object_get(rc, "InsecureOptions"), "DisableCapabilities")
-                   : NULL;
+        json_t *v = rc ? json_object_get(json_object_get(rc, "InsecureOptions"), name) : NULL;
 
         return json_is_true(v);
 }
@@ -183,18 +182,23 @@ int main(int argc, char **argv)
                 fail(e);
 
         _cleanup_free_ char *exe = NULL;
-        struct app_exec_params xp = {.argv = a.cmd,
-                                     .envp = env,
-                                     .creds = &creds,
-                                     .set_caps = true,
-                                     .caps = caps_for_app(app->app, caps_disabled()),
-                                     .prefix = "enter",
-                                     .keep_fd = -1};
+        struct app_exec_params xp = {
+                .argv = a.cmd,
+                .envp = env,
+                .creds = &creds,
+                .set_caps = true,
+                .caps = caps_for_app(app->app, insecure_option("DisableCapabilities")),
+                .prefix = "enter",
+                .keep_fd = -1,
+                .deny_keyrings = !insecure_option("DisableSeccomp")};
         pid_t pid = fork();
         if (pid < 0 && rk_error_set_errno(&e, errno, "fork") < 0)
                 fail(e);
         if (pid == 0) {
-                int r = enter_root_pivot(app->rootfs_in_pod);
+                int r = keyrings_new_session(); /* not the caller's */
+                if (r < 0 && rk_error_set_errno(&e, -r, "creating a session keyring") < 0)
+                        fail(e);
+                r = enter_root_pivot(app->rootfs_in_pod);
                 if (r < 0 && rk_error_set_errno(&e, -r, "entering the app's root") < 0)
                         fail(e);
                 if (root_find_exec(AT_FDCWD, a.cmd[0], app_env_get(env, "PATH"), &exe) == 0)

@@ -63,20 +63,6 @@ static int check_flags(const struct stage1_args *a, struct pod_plan *p, struct r
         return 0;
 }
 
-static int check_isolators(const struct pod_plan *p, const struct stage1_app *a,
-                           struct rk_error **reterr)
-{
-        for (size_t i = 0; i < a->app->n_isolators; i++) {
-                enum ac_isolator_kind k = a->app->isolators[i].kind;
-                if ((k == AC_ISOLATOR_SECCOMP_REMOVE_SET || k == AC_ISOLATOR_SECCOMP_RETAIN_SET) &&
-                    !p->args.disable_seccomp)
-                        return rk_error_set(reterr, ENOTSUP,
-                                            "app %s: seccomp isolators are not supported yet",
-                                            a->name);
-        }
-        return 0;
-}
-
 static int plan_exec(struct plan_app *pa, int rootfd, struct rk_error **reterr)
 {
         char **exec = pa->a->app->exec;
@@ -102,9 +88,6 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
 
         if (rootfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening rootfs of app %s", a->name);
-        r = check_isolators(p, a, reterr);
-        if (r < 0)
-                return r;
         r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), &pa->creds, reterr);
         if (r < 0)
                 return r;
@@ -117,6 +100,9 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
                 r = volume_prepare(p->pod, a, &pa->mounts.items[i], reterr);
         if (r < 0)
                 return r;
+        r = app_seccomp_compile(a->app, p->args.disable_seccomp, &pa->seccomp, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "app %s", a->name);
         pa->caps = caps_for_app(a->app, p->args.disable_caps);
         int n_listen = app_listen_fds(a->app, p->n_listen_fds, &pa->env);
         pa->xp = (struct app_exec_params){.argv = pa->argv,
@@ -127,7 +113,9 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
                                           .caps = pa->caps,
                                           .prefix = "stage1",
                                           .n_listen_fds = n_listen,
-                                          .keep_fd = -1};
+                                          .keep_fd = -1,
+                                          .seccomp = &pa->seccomp,
+                                          .deny_keyrings = !p->args.disable_seccomp};
         app_exec_params_from_isolators(&pa->xp, a->app);
         return 0;
 }

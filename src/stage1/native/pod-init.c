@@ -24,6 +24,7 @@
 
 #include "caps.h"
 #include "fd-util.h"
+#include "keyrings.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
 #include "strv.h"
@@ -178,6 +179,7 @@ static bool hook_params(const struct plan_app *pa, const char *name, struct app_
         xp->workdir = "/";
         xp->no_new_privs = false;
         xp->n_listen_fds = 0;
+        xp->seccomp = NULL; /* handlers run as root, unfiltered, as rkt's units did */
         return true;
 }
 
@@ -446,6 +448,8 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
 
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         close_host_fds(p);
+        if (keyrings_new_session() < 0) /* not the session keyring rkt was called in */
+                fprintf(stderr, "stage1: creating the pod's session keyring: %m\n");
         signal(SIGTERM, noop_handler);
         signal(SIGINT, noop_handler);
         signal(SIGHUP, noop_handler);

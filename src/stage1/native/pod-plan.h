@@ -26,7 +26,8 @@ struct plan_app {
         char **argv; /* exec with argv[0] resolved inside the rootfs */
         uint64_t caps;
         struct app_exec_params xp;
-        int *cgfds; /* the app's cgroup in every hierarchy */
+        struct app_seccomp seccomp; /* its filter, compiled on the host side */
+        int *cgfds;                 /* the app's cgroup in every hierarchy */
         /* supervisor state (pod init) */
         pid_t pid;
         pid_t post_stop_pid; /* its post-stop handler, waiting for its turn; or -1 */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The kernel keyrings, kept from apps (see keyrings.h). */
+#include "keyrings.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "macro.h"
+#include "seccomp-set.h"
+
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+
+int keyrings_deny(void)
+{
+        char *calls[] = {"add_key", "request_key", "keyctl", NULL};
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        struct seccomp_set set = {0};
+        struct sock_fprog prog = {0};
+        int r;
+
+        r = seccomp_set_from_items(false, calls, "EPERM", &set, &err);
+        if (r >= 0)
+                r = seccomp_set_compile(&set, &prog);
+        if (r >= 0)
+                r = RET_NERRNO(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0));
+        free(prog.filter);
+        seccomp_set_done(&set);
+        return r;
+}
+
+int keyrings_new_session(void)
+{
+        return RET_NERRNO(syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0));
+}

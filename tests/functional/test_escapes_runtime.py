@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The pod/host boundary at run time, beyond test_escapes.py (review of the issue "Close the
+host escapes"): kernel objects an app running as root in the pod shares with root on the
+host because its uid is the same."""
+import os
+import re
+import secrets
+import signal
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from mdsutil import mds  # noqa: F401
+from podtest import img, needs_root, pods  # noqa: F401
+
+pytestmark = [needs_root]
+
+# x86_64 system call numbers and keyctl operations (linux/keyctl.h)
+SYS_ADD_KEY, SYS_KEYCTL = 248, 250
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_UNLINK = 1, 9
+KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING = -3, -4
+
+WITH_HOST_KEYS = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+tag, serial_file = sys.argv[1], sys.argv[2]
+def add(desc, payload, ring):
+    k = libc.syscall({add_key}, b"user", desc.encode(), payload.encode(), len(payload), ring)
+    if k < 0:
+        raise OSError(ctypes.get_errno(), "add_key " + desc)
+    return k
+libc.syscall({keyctl}, {join}, ("rkt-test-" + tag).encode())
+add("rkt-test-session-" + tag, "session-secret-" + tag, {session})
+k = add("rkt-test-user-" + tag, "user-secret-" + tag, {user})
+open(serial_file, "w").write(str(k))
+os.execvp(sys.argv[3], sys.argv[3:])
+""".format(add_key=SYS_ADD_KEY, keyctl=SYS_KEYCTL, join=KEYCTL_JOIN_SESSION_KEYRING,
+           session=KEY_SPEC_SESSION_KEYRING, user=KEY_SPEC_USER_KEYRING)
+
+UNLINK = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall({keyctl}, {unlink}, int(sys.argv[1]), {user})
+""".format(keyctl=SYS_KEYCTL, unlink=KEYCTL_UNLINK, user=KEY_SPEC_USER_KEYRING)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 system call numbers")
+@pytest.mark.parametrize("via", ["run", "run-default-filter", "enter"])
+def test_app_cannot_read_roots_keyrings(pods, img, tmp_path, via):
+    """Root's kernel keyrings (the session keyring rkt was started in, the user and
+    persistent keyrings of uid 0: Kerberos tickets, stored passphrases) belong to uid 0,
+    which a root app is too: none of their keys may reach the app, also when its seccomp
+    isolators allow every call (the keyring calls fail with EPERM); rkt's default filter
+    kills an app that calls them (SIGSYS)."""
+    tag = secrets.token_hex(6)
+    serial = tmp_path / "serial"
+    wrap = [sys.executable, "-c", WITH_HOST_KEYS, tag, str(serial)]
+    try:
+        if via.startswith("run"):
+            uf = pods.next_uuid_file()
+            allow = [] if via == "run-default-filter" else ["--seccomp=mode=retain,@appc.io/all"]
+            argv = pods.argv(*pods.run_args([f"--uuid-file-save={uf}", img.path, *allow,
+                                             "--exec=/inspect", "--", "--probe-keyrings"]))
+        else:
+            p = pods.start(img.path, "--exec=/bin/sleep", "--", "60")
+            pods.wait_ready(p.uuid)
+            argv = pods.argv("enter", p.uuid, "/inspect", "--probe-keyrings")
+        r = subprocess.run(wrap + argv, capture_output=True, text=True, timeout=60)
+    finally:
+        if serial.exists():
+            subprocess.run([sys.executable, "-c", UNLINK, serial.read_text()], check=True)
+    if via == "run-default-filter":
+        assert r.returncode == 128 + signal.SIGSYS and "KEY" not in r.stdout, r
+    else:
+        assert r.returncode == 0 and "keyrings done" in r.stdout, r
+    assert f"session-secret-{tag}" not in r.stdout, r.stdout
+    assert f"user-secret-{tag}" not in r.stdout, r.stdout
+
+
+@pytest.fixture
+def open_mdspods(mds):
+    """Pods in the host's network (where the metadata service listens) under a directory
+    every user may traverse: what other users reach of them is what the test checks."""
+    from podtest import Pods, _finish
+    top = Path(tempfile.mkdtemp(prefix="rkt-esc-mds-", dir="/tmp"))
+    os.chmod(top, 0o755)
+    p = Pods(top, offline=False)
+    for d in (p.local, p.system, p.user):
+        os.chmod(d, 0o755)
+    yield p
+    try:
+        _finish(p)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_mds_token_is_the_pods_alone(open_mdspods, mds, img):
+    """The metadata service token of a pod is what lets a client read the pod's metadata and
+    sign as the pod: it must not be in what any user can read (every process's command line)
+    nor in a file a member of group rkt can read."""
+    from test_escapes import as_member
+    pods = open_mdspods
+    p = pods.start("--mds-register", img.path, "--exec=/bin/sleep", "--", "60")
+    pods.wait_ready(p.uuid)
+    m = re.search(rf"PUT /pods/{p.uuid}\?token=([0-9a-f]+)", mds.stderr())
+    assert m, mds.stderr()
+    token = m.group(1)
+    anyone = subprocess.run(["setpriv", "--reuid=4243", "--regid=4243", "--clear-groups",
+                             "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"],
+                            capture_output=True, text=True, timeout=60)
+    assert token not in anyone.stdout, "the token is in a command line every user reads"
+    (pod,) = list((pods.dir / "pods").glob(f"*/{p.uuid}"))
+    member = subprocess.run(as_member() + ["grep", "-r", "-l", "-s", token, str(pod)],
+                            capture_output=True, text=True, timeout=60)
+    assert member.stdout == "", f"a member of group rkt reads the token in {member.stdout}"
+    pods("stop", p.uuid)
+    p.wait(timeout=30)
