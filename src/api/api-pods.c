@@ -18,6 +18,7 @@
 #include "api-private.h"
 #include "image-manifest.h"
 #include "json-util.h"
+#include "net-info.h"
 #include "pod-manifest.h"
 #include "pod.h"
 
@@ -307,15 +308,14 @@ static V1alpha__PodState state_of(enum pod_state s)
 /* P/net-info.json's networks, as `rkt status` shows them. */
 static void fill_networks(const struct pod *p, V1alpha__Pod *m)
 {
-        _cleanup_json_ json_t *nets = pod_read_net_info(p);
-        json_t *n;
-        size_t i;
+        _cleanup_(net_info_done) struct net_info info = {0};
 
-        json_array_foreach(nets, i, n) {
+        (void)net_info_read(p->fd, &info);
+        for (size_t i = 0; i < info.n; i++) {
                 V1alpha__Network *net = xnew0(V1alpha__Network, 1);
                 v1alpha__network__init(net);
-                net->name = api_str(json_string_value(json_object_get(n, "netName")));
-                net->ipv4 = api_str(json_string_value(json_object_get(n, "ip")));
+                net->name = api_str(info.entries[i].net_name);
+                net->ipv4 = api_str(info.entries[i].ip);
                 API_APPEND(m->networks, m->n_networks, net);
         }
 }
