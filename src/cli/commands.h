@@ -24,6 +24,7 @@ extern const struct command cmd_image_render;
 extern const struct command cmd_image_rm;
 extern const struct command cmd_image_verify;
 extern const struct command cmd_list;
+extern const struct command cmd_logs;
 extern const struct command cmd_metadata_service;
 extern const struct command cmd_prepare;
 extern const struct command cmd_rm;

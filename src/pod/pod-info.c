@@ -154,7 +154,7 @@ int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
         return app_status_read_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
 }
 
-static bool pod_supervisor_ready(const struct pod *p)
+bool pod_supervisor_ready(const struct pod *p)
 {
         _cleanup_free_ char *path = pod_stage1_file(p, "rkt/supervisor-status");
         char target[16];

@@ -237,3 +237,66 @@ int pod_stage1_open_sealed_entrypoint(const struct pod *p, const char *ep, int *
 
 /* The stage1 path prefix: P/stage1/rootfs. malloc'd. */
 char *pod_stage1_rootfs(const struct pod *p);
+
+/* --- the apps' logs (pod-logs.c; the format: app-log.h) --- */
+
+/* One record of an app's log. Its strings stay valid until the next pod_logs_next(). */
+struct pod_log_record {
+        const char *app;
+        int64_t time_ns;
+        bool is_stderr;
+        bool partial;     /* a part of a longer line; the rest follows */
+        const char *line; /* the stored record, without its newline (NUL-terminated) */
+        size_t line_len;
+        const char *content; /* what the app wrote: the end of line (NUL-terminated) */
+        size_t content_len;
+};
+
+struct pod_logs_filter {
+        const char *app;  /* NULL: every app of the pod */
+        int64_t since_ns; /* records at or after (0: no bound) */
+        int64_t until_ns; /* records before (0: no bound) */
+        uint64_t tail;    /* the last tail lines only (0: all) */
+};
+
+struct pod_logs;
+
+/*
+ * Opens the logs of p's apps (f->app, or every app of the pod manifest) as they are now:
+ * P/logs/<app>.log.1 then <app>.log. Errors: "no app <name> in pod \"<uuid>\"" (-ENOENT),
+ * "logging unsupported for pod \"<uuid>\": ..." when the pod keeps no logs (fly pods,
+ * --interactive ones) and "no logs for pod \"<uuid>\": it has not started" (both
+ * -EOPNOTSUPP), unreadable files. Reads only; waits (up to 2 s) only for a pod that has just
+ * started and whose stage1 has not made P/logs yet.
+ */
+int pod_logs_open(const struct pod *p, const struct pod_logs_filter *f, struct pod_logs **ret,
+                  struct rk_error **reterr);
+
+/*
+ * The next record that matches the filter, the apps' records merged in time order: returns 1
+ * and fills *ret, or 0 when there is none (now: after pod_logs_refresh() more may come).
+ * Records that do not parse are skipped. Reads what was there at pod_logs_open() first; the
+ * tail applies to that.
+ */
+int pod_logs_next(struct pod_logs *l, struct pod_log_record *ret);
+
+/*
+ * For followers: looks at the files again, so that pod_logs_next() also returns what was
+ * written since: data appended, a file truncated (read again from its start), <app>.log
+ * rotated (the rest of the old file first, then the new one).
+ */
+void pod_logs_refresh(struct pod_logs *l);
+
+/* The number of apps whose logs l reads. */
+size_t pod_logs_n_apps(const struct pod_logs *l);
+
+/*
+ * For followers, once pod_logs_next() returned 0: refreshes p's state, then the files
+ * (pod_logs_refresh()). Returns true while the pod runs (more may come: call again later),
+ * false when it no longer does: what pod_logs_next() returns next is the rest of its logs
+ * (the stage1 releases the pod only after its log writer has written everything).
+ */
+bool pod_logs_follow(struct pod_logs *l, struct pod *p);
+
+struct pod_logs *pod_logs_free(struct pod_logs *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_logs *, pod_logs_free)
