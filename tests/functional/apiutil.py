@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, kill_quietly
+from podtest import Pods, _finish
 
 PROTO = ROOT / "src" / "api" / "api.proto"
 _stubs = None
@@ -176,3 +177,16 @@ def world_readable_tmp(prefix):
     top = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     os.chmod(top, 0o755)
     return top
+
+
+@pytest.fixture
+def apipods():
+    """Pods (podtest.Pods) under a directory the member of group rkt can reach."""
+    top = world_readable_tmp("rkt-api-pods-")
+    p = Pods(top)
+    for d in (p.local, p.system, p.user):
+        os.chmod(d, 0o755)
+    p.ok("image", "list")
+    yield p
+    _finish(p)
+    shutil.rmtree(top, ignore_errors=True)

@@ -14,22 +14,9 @@ import time
 import pytest
 
 from aci import default_manifest
-from apiutil import apisvc, status_of, world_readable_tmp  # noqa: F401
-from podtest import Pods, _finish, img, wait_for  # noqa: F401
+from apiutil import apipods, apisvc, status_of, world_readable_tmp  # noqa: F401
+from podtest import img, wait_for  # noqa: F401
 from conftest import Rkt
-
-@pytest.fixture
-def apipods():
-    """Pods (podtest.Pods) under a directory the member of group rkt can reach."""
-    top = world_readable_tmp("rkt-api-pods-")
-    p = Pods(top)
-    for d in (p.local, p.system, p.user):
-        os.chmod(d, 0o755)
-    p.ok("image", "list")
-    yield p
-    _finish(p)
-    shutil.rmtree(top, ignore_errors=True)
-
 
 @pytest.fixture
 def member_rkt():
