@@ -376,5 +376,6 @@ def test_the_service_changes_nothing(apipods, apisvc, img, mkaci):
         c.ListImages(pb.ListImagesRequest(detail=True))
         c.InspectImage(pb.InspectImageRequest(id=key))
         status_of(c.InspectPod, pb.InspectPodRequest(id="ffff"))
+        list(c.GetLogs(pb.GetLogsRequest(pod_id=uuid, follow=True, lines=1)))
     assert svc.stop() == 0
     assert tree_snapshot(apipods.dir) == before
