@@ -29,6 +29,12 @@ def pod_path(pods, uuid):
     return hits[0]
 
 
+def started_log(pods, uuid, app):
+    """P/logs/<app>.log of a pod being started once it exists, else None (P moves from
+    pods/prepare to pods/run meanwhile)."""
+    return next((pods.dir / "pods").glob(f"*/{uuid}/logs/{app}.log"), None)
+
+
 def records(path):
     """[(time, stream, tag, content)] of a log file; every line must be a record."""
     data = path.read_bytes().decode()
@@ -164,8 +170,7 @@ def test_writer_is_on_the_host_side_and_the_app_has_no_descriptor_into_the_pod(p
     gate, vol, mnt = gated(tmp_path)
     script = f"echo ready; {WAIT_GO}; fds=$(ls -l /proc/$$/fd/); echo \"$fds\" > /gate/fds; echo done"
     p = pods.start(*vol, img.path, *mnt, *sh(script, name="app"))
-    log = wait_for(lambda: (pod_path(pods, p.uuid) / "logs" / "app.log").exists()
-                   and pod_path(pods, p.uuid) / "logs" / "app.log", what="the log")
+    log = wait_for(lambda: started_log(pods, p.uuid, "app"), what="the log")
     wait_for(lambda: "ready" in log.read_text(), what="the first line logged")
     [w] = writer_pids(p.uuid)
     host_side = int(status_field(w, "PPid"))  # the stage1's host side, outside the pod
@@ -196,8 +201,7 @@ def test_follow_streams_until_the_pod_exits_and_survives_truncation(pods, img, t
     script = (f"echo first; {WAIT_GO}; echo second; "
               f"while [ ! -e /gate/go2 ]; do sleep 0.05; done; echo third")
     p = pods.start(*vol, img.path, *mnt, *sh(script, name="app"))
-    log = wait_for(lambda: (pod_path(pods, p.uuid) / "logs" / "app.log").exists()
-                   and pod_path(pods, p.uuid) / "logs" / "app.log", what="the log")
+    log = wait_for(lambda: started_log(pods, p.uuid, "app"), what="the log")
     wait_for(lambda: "first" in log.read_text(), what="the first line logged")
     f = pods.popen("logs", "--follow", p.uuid)
     try:
