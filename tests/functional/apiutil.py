@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, kill_quietly
+from conftest import ROOT, Rkt, kill_quietly
 from podtest import Pods, _finish
 
 PROTO = ROOT / "src" / "api" / "api.proto"
@@ -179,14 +179,29 @@ def world_readable_tmp(prefix):
     return top
 
 
+def _member_reachable(make, prefix):
+    """(top, r): r = make(top) (a conftest.Rkt) under a directory the member of group rkt can
+    reach, the data directory created by root (as rkt's tests did with SetupDataDir)."""
+    top = world_readable_tmp(prefix)
+    r = make(top)
+    for d in (r.local, r.system, r.user):
+        os.chmod(d, 0o755)
+    r.ok("image", "list")
+    return top, r
+
+
+@pytest.fixture
+def member_rkt():
+    """A Rkt whose --dir and config directories a member of group rkt can reach."""
+    top, r = _member_reachable(lambda t: Rkt(t, offline=False), "rkt-api-test-")
+    yield r
+    shutil.rmtree(top, ignore_errors=True)
+
+
 @pytest.fixture
 def apipods():
     """Pods (podtest.Pods) under a directory the member of group rkt can reach."""
-    top = world_readable_tmp("rkt-api-pods-")
-    p = Pods(top)
-    for d in (p.local, p.system, p.user):
-        os.chmod(d, 0o755)
-    p.ok("image", "list")
+    top, p = _member_reachable(Pods, "rkt-api-pods-")
     yield p
     _finish(p)
     shutil.rmtree(top, ignore_errors=True)

@@ -7,26 +7,12 @@ a pod deleted while it is inspected; many clients at once; nothing on disk chang
 service runs as a non-root member of group rkt."""
 import json
 import os
-import shutil
 import threading
 import time
 
-import pytest
-
 from aci import default_manifest
-from apiutil import apipods, apisvc, status_of, world_readable_tmp  # noqa: F401
+from apiutil import apipods, apisvc, member_rkt, status_of  # noqa: F401
 from podtest import img, wait_for  # noqa: F401
-from conftest import Rkt
-
-@pytest.fixture
-def member_rkt():
-    top = world_readable_tmp("rkt-api-images-")
-    r = Rkt(top, offline=False)
-    for d in (r.local, r.system, r.user):
-        os.chmod(d, 0o755)
-    r.ok("image", "list")
-    yield r
-    shutil.rmtree(top, ignore_errors=True)
 
 
 def tree_snapshot(root):

@@ -12,23 +12,9 @@ import time
 
 import pytest
 
-from apiutil import (ApiService, apisvc, as_member, channel, free_port, rkt_gid, status_of,  # noqa: F401
-                     stubs, world_readable_tmp)
+from apiutil import (ApiService, apisvc, as_member, channel, free_port, member_rkt,  # noqa: F401
+                     rkt_gid, status_of, stubs, world_readable_tmp)
 from conftest import RKT_BIN, Rkt
-
-
-@pytest.fixture
-def member_rkt():
-    """A Rkt whose --dir and config directories a member of group rkt can reach, the data
-    directory created by root (as rkt's tests did with SetupDataDir)."""
-    top = world_readable_tmp("rkt-api-test-")
-    r = Rkt(top, offline=False)
-    for d in (r.local, r.system, r.user):
-        os.chmod(d, 0o755)
-    r.ok("image", "list")
-    yield r
-    shutil.rmtree(top, ignore_errors=True)
-
 
 # --------------------------------------------------------------------------- the contract
 

@@ -221,7 +221,7 @@ def test_follow_streams_until_the_pod_exits_and_survives_truncation(pods, img, t
 
 
 def test_logs_of_a_pod_that_never_ran(pods, img):
-    r = pods.ok(f"--insecure-options=image", "prepare", *pods.stage1_args(), img.path)
+    r = pods.ok("--insecure-options=image", "prepare", *pods.stage1_args(), img.path)
     uuid = r.out.strip().splitlines()[-1]
     r = pods.fail("logs", uuid)
     assert r.err == f'logs: no logs for pod "{uuid}": it has not started\n', r
