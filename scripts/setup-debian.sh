@@ -11,12 +11,17 @@ packages=(
         # libraries
         libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
         libmicrohttpd-dev libseccomp-dev
+        # the API service: gRPC core (opened by the service alone), protobuf-c and its compiler
+        libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
         containernetworking-plugins iptables iproute2
         # Docker tests: a real registry on loopback, a client to push to it, openssl for a test CA
         docker-registry skopeo openssl
         # tests: runner, static payload for test images, compressors for test archives
         python3 python3-pytest busybox-static gzip bzip2 xz-utils zstd tar util-linux
+        # API service tests: a real gRPC client with stubs generated from src/api/api.proto,
+        # and systemd-socket-activate for socket activation
+        python3-grpcio python3-grpc-tools python3-protobuf systemd
         # `rkt completion bash` is tested with Debian's bash completion framework
         bash-completion
         # sanitizer runtimes for the ASan+UBSan build

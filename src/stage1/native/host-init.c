@@ -585,6 +585,16 @@ static void release_ports(struct pod_plan *p)
                 fprintf(stderr, "stage1: %s\n", e ? rk_error_cause(e) : strerror(errno));
 }
 
+/* The apps' logs (P/logs): their stdout and stderr go through the log writer. */
+static int start_logs(struct pod_plan *p, struct rk_error **reterr)
+{
+        _cleanup_free_ const char **names = xnew0(const char *, p->n_apps + 1);
+
+        for (size_t i = 0; i < p->n_apps; i++)
+                names[i] = p->apps[i].a->name;
+        return app_logs_start(p->pod->dir, names, p->n_apps, &p->logs, reterr);
+}
+
 /* Fails the run: the networks joined are left first (the pod init, if any, is gone). */
 _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 {
@@ -624,6 +634,8 @@ int main(int argc, char **argv)
                 fail(&p, e);
         }
         block_signals();
+        if (!p.args.interactive && start_logs(&p, &e) < 0) /* log-writer.h */
+                fail(&p, e);
         fflush(NULL);
         pid = clone_pod(&p);
         if (pid < 0) {
@@ -641,6 +653,7 @@ int main(int argc, char **argv)
         }
         safe_close(syncp[0]);
         safe_close(p.tty_fd);
+        app_logs_close_writers(&p.logs); /* the pod init has them */
         if (finish_host_side(&p, pid, &e) < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);
@@ -655,6 +668,7 @@ int main(int argc, char **argv)
                 exit_like(st);
         }
         int status = wait_pod(pid);
+        app_logs_wait(&p.logs); /* all the apps wrote is in the logs and forwarded */
         release_ports(&p);
         exit_like(status);
 }

@@ -298,6 +298,7 @@ static void start_apps(struct pod_plan *p)
                         init_die_errno(errno, "starting an app");
                 if (pid == 0) {
                         safe_close(gate[1]);
+                        app_logs_use(&p->logs, i); /* stdout, stderr: pipes to the log writer */
                         app_child(p, pa, &pa->xp, gate[0]);
                 }
                 pa->pid = pid;
@@ -410,9 +411,9 @@ static void push_fds(int **v, size_t *n, const int *fds, size_t count)
 /*
  * The pod init holds nothing of the host it does not need: of the descriptors inherited
  * from the host side only stdio, the go pipe, /dev/null, the pty, the reserved host ports,
- * the sockets of socket activation and the cgroups apps are started in stay open (the
- * pod lock and the rest are the host side's). The cgroups and sockets go once the apps run
- * (close_start_fds).
+ * the sockets of socket activation, the cgroups apps are started in and the write ends of
+ * the apps' log pipes stay open (the pod lock, the log directory and the rest are the host
+ * side's). The cgroups, sockets and log pipes go once the apps run (close_start_fds).
  */
 static void close_host_fds(const struct pod_plan *p)
 {
@@ -427,6 +428,9 @@ static void close_host_fds(const struct pod_plan *p)
         push_fds(&keep, &n, p->init_cgfds, p->cg.n);
         for (size_t i = 0; i < p->n_apps; i++)
                 push_fds(&keep, &n, p->apps[i].cgfds, p->cg.n);
+        size_t n_logs;
+        const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
+        push_fds(&keep, &n, logs ?: base, n_logs);
         close_all_fds_except(keep, n);
 }
 
@@ -442,6 +446,7 @@ static void close_start_fds(struct pod_plan *p)
                 safe_close(3 + i);
         p->n_listen_fds = 0;
         p->tty_fd = safe_close(p->tty_fd);
+        app_logs_close_writers(&p->logs);
 }
 
 _noreturn_ void pod_init_run(struct pod_plan *p)

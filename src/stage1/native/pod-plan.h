@@ -14,6 +14,7 @@
 #include "args.h"
 #include "cgroup.h"
 #include "creds.h"
+#include "log-writer.h"
 #include "net.h"
 #include "stage1-pod.h"
 #include "volumes.h"
@@ -62,6 +63,8 @@ struct pod_plan {
         size_t n_port_fds;
         bool new_ipc;
         int n_listen_fds; /* socket activation: our fds 3..3+n-1, for socket-activated apps */
+        struct app_logs
+                logs; /* the apps' stdout/stderr pipes to the log writer (not interactive) */
 };
 
 /*
