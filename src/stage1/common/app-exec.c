@@ -165,8 +165,13 @@ int enter_root_pivot(const char *root)
                 return -errno;
         if (chdir(root) < 0)
                 return -errno;
-        if (syscall(SYS_pivot_root, ".", ".") < 0)
-                return -errno;
+        if (syscall(SYS_pivot_root, ".", ".") < 0) {
+                /* in a user namespace the mounts copied from its parent are locked: pivot
+                 * into a new bind mount of root made here */
+                if (errno != EINVAL || mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+                    chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+                        return -errno;
+        }
         if (umount2(".", MNT_DETACH) < 0)
                 return -errno;
         if (chdir("/") < 0)

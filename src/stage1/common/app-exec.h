@@ -56,6 +56,7 @@ _noreturn_ void app_exec(const struct app_exec_params *p);
 
 /*
  * Runs in: a child that will exec into an app. Makes a private mount namespace and
- * pivot_root()s into the directory root (which must be a mount point). Returns 0 or -errno.
+ * pivot_root()s into the directory root (which must be a mount point; in a user namespace
+ * below the one of its mount namespace, a new bind mount of it). Returns 0 or -errno.
  */
 int enter_root_pivot(const char *root);

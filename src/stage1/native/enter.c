@@ -8,6 +8,7 @@
  * capabilities and environment (S1/rkt/env/<app> plus TERM).
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,7 +37,8 @@ struct enter_args {
         char **cmd;
 };
 
-static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
+/* the user namespace last: the others belong to the host's (--private-users, pod-init.c) */
+static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt", "user"};
 
 _noreturn_ static void fail(struct rk_error *e)
 {
@@ -95,6 +97,11 @@ static int join_namespaces(int fds[], struct rk_error **reterr)
                         return rk_error_set_errno(reterr, errno, "joining the %s namespace",
                                                   ns_names[i]);
                 fds[i] = safe_close(fds[i]);
+                /* in the pod's user namespace: its root, without the host's groups */
+                if (strcmp(ns_names[i], "user") == 0 &&
+                    (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))
+                        return rk_error_set_errno(reterr, errno,
+                                                  "becoming root of the pod's user namespace");
         }
         return 0;
 }

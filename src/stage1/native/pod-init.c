@@ -7,8 +7,10 @@
  * exits with the pod's status (SPEC.md §7.3, §7.5).
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -282,6 +284,28 @@ static void bound_init_caps(const struct pod_plan *p)
                 fprintf(stderr, "stage1: limiting the bounding set of pid 1: %m\n");
 }
 
+/*
+ * --private-users: the pod init moves into a new user namespace, which the host side maps
+ * to the pod's range, and becomes its root (without the host's groups). Everything it
+ * mounted stays as the host's root made it; the apps it starts are that namespace's
+ * (their ids the pod's), each in a mount namespace of its own owned by it.
+ */
+static void enter_userns(struct pod_plan *p)
+{
+        char c;
+
+        if (!p->userns)
+                return;
+        if (unshare(CLONE_NEWUSER) < 0)
+                init_die_errno(errno, "creating the pod's user namespace");
+        if (write(p->userns_req, "u", 1) != 1 || read(p->userns_ack, &c, 1) != 1)
+                init_die_errno(EPIPE, "mapping the pod's user namespace");
+        p->userns_req = safe_close(p->userns_req);
+        p->userns_ack = safe_close(p->userns_ack);
+        if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+                init_die_errno(errno, "becoming root of the pod's user namespace");
+}
+
 static void start_apps(struct pod_plan *p)
 {
         int gate[2];
@@ -414,7 +438,7 @@ static void push_fds(int **v, size_t *n, const int *fds, size_t count)
  */
 static void close_host_fds(const struct pod_plan *p)
 {
-        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd};
+        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd, p->userns_req, p->userns_ack};
         _cleanup_free_ int *keep = NULL;
         size_t n = 0;
 
@@ -465,6 +489,7 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
         pivot_to_stage1(p);
         /* the mounts above ran while the host side finished (cgroups, P/pid) */
         wait_go(p->sync_fd);
+        enter_userns(p);
         start_apps(p);
         close_start_fds(p);
         supervise(p);

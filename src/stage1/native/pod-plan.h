@@ -16,6 +16,7 @@
 #include "creds.h"
 #include "net.h"
 #include "pod.h"
+#include "userns.h"
 #include "volumes.h"
 
 struct plan_app {
@@ -62,6 +63,11 @@ struct pod_plan {
         size_t n_port_fds;
         bool new_ipc;
         int n_listen_fds; /* socket activation: our fds 3..3+n-1, for socket-activated apps */
+        /* --private-users: the pod's ids; the pod init enters a user namespace with them */
+        bool userns;
+        struct userns_range range;
+        int userns_req; /* pod init: write end, one byte = "my user namespace exists" */
+        int userns_ack; /* pod init: read end, one byte = "its maps are written" */
 };
 
 /*
