@@ -58,6 +58,11 @@ uint32_t userns_range_shift(const struct userns_range *r, uint32_t id)
         return r->shift + (id < r->count ? id : 65534u % r->count);
 }
 
+uint32_t userns_range_unshift(const struct userns_range *r, uint32_t id)
+{
+        return id >= r->shift && id - r->shift < r->count ? id - r->shift : id;
+}
+
 static int shift_item(const struct tree_walk_item *it, void *userdata)
 {
         const struct userns_range *r = userdata;

@@ -31,6 +31,8 @@ bool userns_range_overlaps(const struct userns_range *a, const struct userns_ran
 
 /* The host id of the namespace's id (ids beyond the range: its "nobody", 65534). */
 uint32_t userns_range_shift(const struct userns_range *r, uint32_t id);
+/* The namespace's id of host id (id - shift), or id itself when outside the range. */
+uint32_t userns_range_unshift(const struct userns_range *r, uint32_t id);
 
 /*
  * Changes the owner of dirfd/name and of everything below it (not following symlinks,

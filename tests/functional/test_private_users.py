@@ -224,3 +224,33 @@ def test_fly_refuses_private_users(flypods, img):
     assert r.code == 254, r
     assert "--private-users is not supported by the fly stage1" in r.err, r
     assert len(r.err.strip().splitlines()) == 1, r
+
+
+@OVERLAY
+def test_export_shows_the_pods_ids(pods, img, tmp_path, overlay):
+    # SPEC.md §3.11: the ids of an exported private-users pod are unshifted
+    import tarfile
+    r, uuid = pods.run("--private-users", *overlay, img.path, "--exec=/bin/sh", "--", "-c",
+                       "mkdir /made && touch /made/by-root /made/by-user && "
+                       "/bin/busybox chown 1000:100 /made/by-user")
+    assert r.code == 0, r
+    out = tmp_path / "exported.aci"
+    pods.ok("export", uuid, out)
+    with tarfile.open(out, "r:gz") as t:
+        ids = {m.name: (m.uid, m.gid) for m in t.getmembers()}
+    assert ids["rootfs/made"] == (0, 0)
+    assert ids["rootfs/made/by-root"] == (0, 0)
+    assert ids["rootfs/made/by-user"] == (1000, 100)
+    assert ids["rootfs/bin/busybox"] == (0, 0)
+    assert ids["rootfs"] == (0, 0)
+
+
+def test_pod_init_stays_out_of_reach_of_the_pods_root(pods, img):
+    # root of the pod's user namespace with CAP_SYS_PTRACE there: pid 1 is still not its
+    r, _ = pods.run("--private-users", img.path, "--caps-retain=CAP_SYS_PTRACE,CAP_SYS_ADMIN",
+                    "--exec=/bin/sh", "--", "-c",
+                    "for f in /proc/1/root/ /proc/1/fd/ /proc/1/cwd/; do "
+                    "ls $f >/dev/null 2>&1 && echo \"OPEN $f\" || echo closed; done; "
+                    "ls /proc/self/fd | wc -l")
+    assert r.code == 0, r
+    assert r.out.split()[:3] == ["closed"] * 3, r
