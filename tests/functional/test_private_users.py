@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from nettest import netns, netpods, sh_img  # noqa: F401
 from podtest import (flyns, flypods, img, needs_root, pods, wait_for)  # noqa: F401
 
 pytestmark = [pytest.mark.offline, needs_root]
@@ -254,3 +255,24 @@ def test_pod_init_stays_out_of_reach_of_the_pods_root(pods, img):
                     "ls /proc/self/fd | wc -l")
     assert r.code == 0, r
     assert r.out.split()[:3] == ["closed"] * 3, r
+
+
+BIND_80 = ("/bin/busybox httpd -p 80 -h / && echo bound80; "
+           "/bin/busybox ip -o -4 addr show | /bin/busybox grep -c inet")
+
+
+def test_own_network_namespace_lets_the_pods_root_bind_low_ports(pods, img):
+    r, _ = pods.run("--private-users", img.path, "--exec=/bin/sh", "--", "-c", BIND_80,
+                    net="none")
+    assert r.code == 0, r
+    assert r.out.split() == ["bound80", "1"], r  # lo only
+
+
+def test_default_network(netpods, sh_img):
+    r, uuid = netpods.run("--private-users", sh_img.path, "--exec=/bin/sh", "--", "-c",
+                          "cat /proc/self/uid_map; ip -o -4 addr show eth0; " + BIND_80,
+                          net=None)
+    assert r.code == 0, r
+    shift, count = pod_range(netpods, uuid)
+    assert r.out.splitlines()[0].split() == ["0", str(shift), str(count)]
+    assert "inet 172.16.28." in r.out and "bound80" in r.out, r

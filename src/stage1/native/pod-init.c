@@ -26,6 +26,7 @@
 
 #include "caps.h"
 #include "fd-util.h"
+#include "fs-util.h"
 #include "keyrings.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
@@ -73,6 +74,22 @@ static void wait_go(int fd)
         safe_close(fd);
 }
 
+/*
+ * --private-users with a network namespace of the pod's own: that namespace is the host
+ * user namespace's (made or joined before the pod's), where the pod's root has no
+ * CAP_NET_BIND_SERVICE: ports below 1024 are opened to every user of the pod instead.
+ */
+static void open_low_ports(const struct pod_plan *p)
+{
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!p->userns || !p->new_net)
+                return;
+        fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write_full(fd, "0", 1) < 0)
+                fprintf(stderr, "stage1: opening ports below 1024 to the pod's users: %m\n");
+}
+
 static void setup_namespaces(const struct pod_plan *p)
 {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -81,6 +98,7 @@ static void setup_namespaces(const struct pod_plan *p)
                 init_die_errno(errno, "setting hostname");
         if (p->new_net && loopback_up() < 0)
                 init_die_errno(errno, "failed to setup network: bringing up lo");
+        open_low_ports(p);
 }
 
 static void pivot_to_stage1(const struct pod_plan *p)
