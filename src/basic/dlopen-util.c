@@ -18,10 +18,10 @@ int dlopen_syms(void **handle, const char *soname, const char *what, const struc
                 void *addr = dlsym(h, syms[i].name);
                 memcpy(syms[i].ptr, &addr, sizeof(addr)); /* a function pointer variable */
                 if (!addr) {
-                        rk_error_set(reterr, EOPNOTSUPP, "%s is not available: %s", what,
-                                     dlerror());
+                        int r = rk_error_set(reterr, EOPNOTSUPP, "%s is not available: %s", what,
+                                             dlerror());
                         dlclose(h);
-                        return -EOPNOTSUPP;
+                        return r;
                 }
         }
         *handle = h;

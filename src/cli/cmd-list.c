@@ -103,7 +103,7 @@ static void list_pod_rows(struct pod *p, struct list_state *s)
         strv_push(&cells, pod_state_to_string(p->state));
         strv_consume(&cells, format_pod_time(pod_creation_time(p), s->now));
         strv_consume(&cells, started ? format_pod_time(started, s->now) : xstrdup(""));
-        strv_consume(&cells, pod_format_nets(p));
+        strv_consume(&cells, cli_pod_networks(p));
         if (!m || m->n_apps == 0) {
                 add_row(s->table, cells, "-", "-", "-");
                 return;

@@ -123,7 +123,7 @@ static void print_status(struct pod *p)
                 printf("started=%s\n", t);
         }
         if (s == POD_STATE_RUNNING || s == POD_STATE_EXITED) {
-                _cleanup_free_ char *nets = pod_format_nets(p);
+                _cleanup_free_ char *nets = cli_pod_networks(p);
                 _cleanup_free_ char *safe = escape_nonprint(nets, NULL);
                 printf("networks=%s\n", safe);
         }

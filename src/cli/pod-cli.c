@@ -10,9 +10,11 @@
 
 #include "fs-util.h"
 #include "json-util.h"
+#include "net-info.h"
 #include "path-util.h"
 #include "pod-manifest.h"
 #include "register-mds.h"
+#include "strbuf.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -117,35 +119,30 @@ static void json_set_labels(json_t *o, const char *key, const struct ac_labels *
         json_object_set_new(o, key, m);
 }
 
-static const char *json_str_or_empty(const json_t *o, const char *key)
+char *cli_pod_networks(const struct pod *p)
 {
-        const char *s = json_string_value(json_object_get(o, key));
+        _cleanup_(net_info_done) struct net_info info = {0};
+        struct strbuf sb = STRBUF_INIT;
 
-        return s ? s : "";
+        (void)net_info_read(p->fd, &info);
+        for (size_t i = 0; i < info.n; i++) {
+                const struct net_info_entry *e = &info.entries[i];
+                strbuf_printf(&sb, "%s%s:ip4=%s", i ? ", " : "", e->net_name ?: "",
+                              e->ip ?: "<nil>");
+        }
+        return strbuf_detach(&sb);
 }
 
 /* netinfo.NetInfo as Go marshals it. NULL when there are none. */
 static json_t *pod_networks_json(const struct pod *p)
 {
-        static const char *const keys[] = {"netName", "netConf", "pluginPath", "ifName",
-                                           "ip",      "args",    "mask"};
-        _cleanup_json_ json_t *nets = NULL;
-        json_t *out, *n;
-        size_t i;
+        _cleanup_(net_info_done) struct net_info info = {0};
 
         if (p->state != POD_STATE_RUNNING && p->state != POD_STATE_EXITED)
                 return NULL;
-        nets = pod_read_net_info(p);
-        if (!nets || json_array_size(nets) == 0)
+        if (net_info_read(p->fd, &info) < 0 || info.n == 0)
                 return NULL;
-        out = json_array();
-        json_array_foreach(nets, i, n) {
-                json_t *o = json_object();
-                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-                        json_object_set_new(o, keys[k], json_string(json_str_or_empty(n, keys[k])));
-                json_array_append_new(out, o);
-        }
-        return out;
+        return net_info_to_rkt_json(&info);
 }
 
 static const char *app_state_from_pod(enum pod_state s)

@@ -51,3 +51,10 @@ int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr)
  * only app; with several apps prints them and fails with "specify app using \"rkt <cmd>
  * --app= ...\"". Prints errors; returns 0 or 254. */
 int cli_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
+/* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent) that list
+ * and status print. malloc'd. */
+char *cli_pod_networks(const struct pod *p);
+
+/* Reads and parses P/pod; on failure sets reterr ("error reading pod manifest", "invalid
+ * pod manifest"). */
+int cli_pod_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr);

@@ -524,6 +524,7 @@ static int write_node(struct writer *w, const struct node *n, const char *path,
 {
         const struct content *c = n->content;
         bool link = false;
+        int r;
 
         archive_entry_clear(w->aw.e);
         archive_entry_set_pathname(w->aw.e, path);
@@ -551,7 +552,7 @@ static int write_node(struct writer *w, const struct node *n, const char *path,
                 if (n->inode)
                         w->first_path[n->inode] = xstrdup(path);
         }
-        int r = aci_writer_header(&w->aw, NULL, reterr);
+        r = aci_writer_header(&w->aw, NULL, reterr);
         if (r < 0)
                 return r;
         return S_ISREG(n->v.mode) && !link ? write_data(w, c, reterr) : 0;

@@ -2,17 +2,14 @@
 /* GET requests over libcurl with bounded bodies, hand-followed redirects and hashing. */
 #include "http.h"
 
-#include "crypto-util.h"
-
-#define CURL_DISABLE_TYPECHECK /* curl_easy_setopt() stays a plain function */
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "dlopen-util.h"
+#include "crypto-util.h"
+#include "curl-util.h"
 #include "format-util.h"
 #include "fs-util.h"
 #include "log.h"
@@ -21,57 +18,6 @@
 #define STALL_SECONDS   30 /* abort when less than STALL_SPEED bytes/s for this long */
 #define STALL_SPEED     1
 #define CONNECT_SECONDS 30
-
-/* libcurl, opened by curl_load() when the first request needs it (dlopen-util.h). */
-static typeof(curl_easy_init) *sym_curl_easy_init;
-static typeof(curl_easy_cleanup) *sym_curl_easy_cleanup;
-static typeof(curl_easy_reset) *sym_curl_easy_reset;
-static typeof(curl_easy_setopt) *sym_curl_easy_setopt;
-static typeof(curl_easy_getinfo) *sym_curl_easy_getinfo;
-static typeof(curl_easy_perform) *sym_curl_easy_perform;
-static typeof(curl_easy_strerror) *sym_curl_easy_strerror;
-static typeof(curl_slist_append) *sym_curl_slist_append;
-static typeof(curl_slist_free_all) *sym_curl_slist_free_all;
-static typeof(curl_url) *sym_curl_url;
-static typeof(curl_url_cleanup) *sym_curl_url_cleanup;
-static typeof(curl_url_get) *sym_curl_url_get;
-static typeof(curl_url_set) *sym_curl_url_set;
-static typeof(curl_free) *sym_curl_free;
-#define curl_easy_init    sym_curl_easy_init
-#define curl_easy_cleanup sym_curl_easy_cleanup
-#define curl_easy_reset   sym_curl_easy_reset
-#undef curl_easy_setopt
-#define curl_easy_setopt sym_curl_easy_setopt
-#undef curl_easy_getinfo
-#define curl_easy_getinfo   sym_curl_easy_getinfo
-#define curl_easy_perform   sym_curl_easy_perform
-#define curl_easy_strerror  sym_curl_easy_strerror
-#define curl_slist_append   sym_curl_slist_append
-#define curl_slist_free_all sym_curl_slist_free_all
-#define curl_url            sym_curl_url
-#define curl_url_cleanup    sym_curl_url_cleanup
-#define curl_url_get        sym_curl_url_get
-#define curl_url_set        sym_curl_url_set
-#define curl_free           sym_curl_free
-
-static int curl_load(struct rk_error **reterr)
-{
-        static void *handle;
-        static const struct dl_sym syms[] = {
-                DL_SYM(curl_easy_init),     DL_SYM(curl_easy_cleanup), DL_SYM(curl_easy_reset),
-                DL_SYM(curl_easy_setopt),   DL_SYM(curl_easy_getinfo), DL_SYM(curl_easy_perform),
-                DL_SYM(curl_easy_strerror), DL_SYM(curl_slist_append), DL_SYM(curl_slist_free_all),
-                DL_SYM(curl_url),           DL_SYM(curl_url_cleanup),  DL_SYM(curl_url_get),
-                DL_SYM(curl_url_set),       DL_SYM(curl_free),
-        };
-
-        return dlopen_syms(&handle, "libcurl.so.4", "libcurl (package libcurl4)", syms,
-                           ELEMENTSOF(syms), reterr);
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURLU *, curl_url_cleanup)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all)
 
 /* One transfer's state, shared by the libcurl callbacks. */
 struct xfer {

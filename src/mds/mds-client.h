@@ -28,3 +28,8 @@ bool mds_client_reachable(void);
  */
 int mds_client_request(const char *method, const char *path, const char *body, size_t len,
                        unsigned attempts, unsigned *ret_status, struct rk_error **reterr);
+
+/* mds_client_request() to the service listening on socket_path (tests). */
+int mds_client_request_at(const char *socket_path, const char *method, const char *path,
+                          const char *body, size_t len, unsigned attempts, unsigned *ret_status,
+                          struct rk_error **reterr);

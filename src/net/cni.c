@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include "fs-util.h"
 #include "json-util.h"
 #include "net-private.h"
+#include "process-util.h"
 #include "strbuf.h"
 #include "strv.h"
 
@@ -69,28 +69,6 @@ static int memfd_with(const char *name, const char *data, size_t len)
         }
         (void)lseek(fd, 0, SEEK_SET);
         return fd;
-}
-
-/*
- * Runs in: the forked child. The plugin gets the default signal mask, its own process group
- * (killed as a whole on a timeout) and dies with us: a plugin left behind by a killed rkt
- * would go on changing the network after gc undid it.
- */
-_noreturn_ static void cni_child(const char *plugin, char **env, pid_t parent, int in, int out,
-                                 int err)
-{
-        sigset_t none;
-
-        sigemptyset(&none);
-        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setpgid(0, 0) < 0 ||
-            prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                _exit(127);
-        if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-            dup2(err, STDERR_FILENO) < 0)
-                _exit(127);
-        execve(plugin, (char *[]){(char *)plugin, NULL}, env);
-        dprintf(STDERR_FILENO, "exec %s: %s\n", plugin, strerror(errno));
-        _exit(127);
 }
 
 static int64_t now_ms(void)
@@ -220,30 +198,38 @@ static bool exits_by(pid_t pid, int64_t deadline)
  * (r < 0, or no exit by the deadline). */
 static int reap(pid_t pid, int r, int64_t deadline, int *ret_status)
 {
+        int q;
+
         if (r >= 0 && !exits_by(pid, deadline))
                 r = -ETIMEDOUT;
         if (r < 0) {
                 (void)kill(-pid, SIGKILL);
                 (void)kill(pid, SIGKILL);
         }
-        while (waitpid(pid, ret_status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return r;
+        q = wait_for_pid(pid, ret_status);
+        return q < 0 ? q : r;
 }
 
+/*
+ * Starts the plugin with in, out and err as its stdio and nothing else open. It gets default
+ * signals, its own process group (killed as a whole on a timeout) and dies with us: a plugin
+ * left behind by a killed rkt would go on changing the network after gc undid it.
+ */
 static int cni_spawn(const char *plugin, const struct cni_call *c, int in, int out, int err,
                      pid_t *ret_pid)
 {
         _cleanup_strv_free_ char **env = cni_env(c);
-        pid_t parent = getpid(), pid = fork();
+        int r = safe_fork_full("CNI plugin", (const int[]){in, out, err}, NULL, 0,
+                               FORK_RESET_SIGNALS | FORK_DEATHSIG_SIGKILL | FORK_NEW_PROCESS_GROUP |
+                                       FORK_REARRANGE_STDIO | FORK_CLOSE_ALL_FDS | FORK_LOG,
+                               ret_pid);
 
-        if (pid < 0)
-                return -errno;
-        if (pid == 0)
-                cni_child(plugin, env, parent, in, out, err);
-        *ret_pid = pid;
-        return 0;
+        if (r != 0)
+                return r < 0 ? r : 0;
+        /* Runs in: the child */
+        execve(plugin, (char *[]){(char *)plugin, NULL}, env);
+        dprintf(STDERR_FILENO, "exec %s: %s\n", plugin, strerror(errno));
+        _exit(127);
 }
 
 int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, size_t len,

@@ -135,16 +135,16 @@ static int def_load(int dirfd, const char *dir, const char *file, struct net_def
         d.conf = net_conf_parse(d.bytes, len, &err);
         why = d.conf ? def_shape_error(d.conf, d.is_list) : err;
         if (why) {
-                rk_error_set(reterr, EINVAL, "error loading %s: %s", d.path, why);
+                r = rk_error_set(reterr, EINVAL, "error loading %s: %s", d.path, why);
                 net_def_done(&d);
-                return -EINVAL;
+                return r;
         }
         d.name = xstrdup(json_string_value(json_object_get(d.conf, "name")));
         if (!name_is_valid(d.name)) {
-                rk_error_set(reterr, EINVAL, "error loading %s: invalid network name \"%s\"",
-                             d.path, d.name);
+                r = rk_error_set(reterr, EINVAL, "error loading %s: invalid network name \"%s\"",
+                                 d.path, d.name);
                 net_def_done(&d);
-                return -EINVAL;
+                return r;
         }
         d.ip_masq = def_ip_masq(d.conf, d.is_list);
         *ret = d;
@@ -387,6 +387,7 @@ int net_select(const struct net_defs *defs, const char *spec, const struct net_d
         const struct net_def **sel = xnew0(const struct net_def *, defs->n + 1);
         struct net_request *reqs = xnew0(struct net_request, defs->n + 1);
         size_t n = 0;
+        int r;
 
         if (missing) {
                 free(sel);
@@ -406,10 +407,11 @@ int net_select(const struct net_defs *defs, const char *spec, const struct net_d
                 free(reqs);
                 return rk_error_set(reterr, ENOENT, "no network definitions found");
         }
-        if (check_overlaps(sel, n, reterr) < 0) {
+        r = check_overlaps(sel, n, reterr);
+        if (r < 0) {
                 free(sel);
                 net_requests_free(reqs, n);
-                return -EINVAL;
+                return r;
         }
         *ret_defs = sel;
         *ret_reqs = reqs;

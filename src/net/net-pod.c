@@ -12,10 +12,9 @@
 
 #include "fs-util.h"
 #include "json-util.h"
+#include "net-info.h"
 #include "net-private.h"
 #include "strv.h"
-
-#define NET_INFO "net-info.json"
 
 /* What the setup of one pod carries from network to network. */
 struct setup {
@@ -23,17 +22,16 @@ struct setup {
         char *netns;
         char *cni_path;
         char **dirs;
-        json_t *info; /* the net-info.json array */
+        struct net_info info; /* P/net-info.json */
         struct net_pod *out;
 };
 
-/* Not synced: the record must outlive a killed process, which the page cache does; after a
- * reboot the namespaces and veths are gone anyway. */
-static int info_save(int poddirfd, json_t *info)
+/* The record must outlive a killed process, which the page cache does (net_info_write()). */
+static int info_save(const struct setup *s, struct rk_error **reterr)
 {
-        _cleanup_free_ char *text = json_dump_go(info, false);
+        int r = net_info_write(s->c->poddirfd, &s->info);
 
-        return write_file_replace_at(poddirfd, NET_INFO, text, strlen(text), 0644, 0);
+        return r < 0 ? rk_error_set_errno(reterr, -r, "writing %s", NET_INFO_FILE) : 0;
 }
 
 /*
@@ -92,14 +90,14 @@ static int run_conf(char *const *dirs, const struct cni_call *base, json_t *conf
         return cni_exec(plugin, &call, text, strlen(text), ret_result, reterr);
 }
 
-static struct cni_call call_for(const char *uuid, const char *netns, json_t *entry)
+static struct cni_call call_for(const char *uuid, const char *netns, const struct net_info_entry *e)
 {
         return (struct cni_call){
                 .container_id = uuid,
                 .netns = netns,
-                .ifname = json_string_value(json_object_get(entry, "ifName")),
-                .args = json_string_value(json_object_get(entry, "args")),
-                .path = json_string_value(json_object_get(entry, "cniPath")),
+                .ifname = e->if_name,
+                .args = e->args,
+                .path = e->cni_path,
         };
 }
 
@@ -126,21 +124,29 @@ static int copy_conf(const struct setup *s, const struct net_def *d, size_t i, c
         return 0;
 }
 
-static json_t *entry_new(const struct setup *s, const struct net_def *d,
-                         const struct net_request *rq, size_t i, const char *conf_copy)
+/* The record of network i, before its ADD. */
+static struct net_info_entry *entry_new(struct setup *s, const struct net_def *d,
+                                        const struct net_request *rq, size_t i, char *conf_copy)
 {
-        json_t *e = json_object();
+        struct net_info_entry *e = net_info_append(&s->info);
 
-        json_object_set_new(e, "netName", json_string(d->name));
-        json_object_set_new(e, "netConf", json_string(conf_copy));
-        json_object_set_new(e, "pluginPath", json_string(""));
-        json_object_set_new(e, "ifName", json_sprintf("eth%zu", i));
-        json_object_set_new(e, "ip", json_string(""));
-        json_object_set_new(e, "args", json_string(rq->args));
-        json_object_set_new(e, "mask", json_string(""));
-        json_object_set_new(e, "cniPath", json_string(s->cni_path));
-        json_object_set_new(e, "list", json_boolean(d->is_list));
+        e->net_name = xstrdup(d->name);
+        e->net_conf = conf_copy;
+        e->plugin_path = xstrdup("");
+        e->if_name = xasprintf("eth%zu", i);
+        e->ip = xstrdup("");
+        e->args = xstrdup(rq->args);
+        e->mask = xstrdup("");
+        e->cni_path = xstrdup(s->cni_path);
+        e->list = d->is_list;
         return e;
+}
+
+/* Replaces the string *field with value (malloc'd). */
+static void set_str(char **field, char *value)
+{
+        free(*field);
+        *field = value;
 }
 
 /* ADD of a list: each plugin with the previous one's result. */
@@ -168,7 +174,7 @@ static int add_list(const struct setup *s, const struct net_def *d, const struct
 }
 
 /* ADD of a single-plugin definition: its bytes verbatim on stdin, as rkt. */
-static int add_single(const struct setup *s, const struct net_def *d, json_t *entry,
+static int add_single(struct setup *s, const struct net_def *d, struct net_info_entry *entry,
                       struct cni_call *call, json_t **ret_result, struct rk_error **reterr)
 {
         _cleanup_free_ char *plugin = NULL;
@@ -178,10 +184,10 @@ static int add_single(const struct setup *s, const struct net_def *d, json_t *en
                             reterr);
         if (r < 0)
                 return r;
-        json_object_set_new(entry, "pluginPath", json_string(plugin));
-        r = info_save(s->c->poddirfd, s->info);
+        set_str(&entry->plugin_path, xstrdup(plugin));
+        r = info_save(s, reterr);
         if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing %s", NET_INFO);
+                return r;
         call->command = "ADD";
         call->version = conf_version(d->conf);
         return cni_exec(plugin, call, d->bytes, strlen(d->bytes), ret_result, reterr);
@@ -201,18 +207,16 @@ static char *mask_base64(int prefix)
 }
 
 /* Records a network's result in its entry and in the caller's view. */
-static int result_take(struct net_result *nr, json_t *entry, json_t *result)
+static int result_take(struct net_result *nr, struct net_info_entry *entry, json_t *result)
 {
-        _cleanup_free_ char *mask = NULL;
-
         if (!result || cni_result_ip4(result, &nr->ip, &nr->prefix, &nr->gateway) < 0)
                 return -ENOENT;
-        mask = mask_base64(nr->prefix);
-        json_object_set_new(entry, "ip", json_string(nr->ip));
-        json_object_set_new(entry, "mask", json_string(mask));
-        json_object_set(entry, "result", result);
-        nr->name = xstrdup(json_string_value(json_object_get(entry, "netName")));
-        nr->ifname = xstrdup(json_string_value(json_object_get(entry, "ifName")));
+        set_str(&entry->ip, xstrdup(nr->ip));
+        set_str(&entry->mask, mask_base64(nr->prefix));
+        json_decref(entry->result);
+        entry->result = json_incref(result);
+        nr->name = xstrdup(entry->net_name);
+        nr->ifname = xstrdup(entry->if_name);
         nr->dns = json_incref(json_object_get(result, "dns"));
         return 0;
 }
@@ -233,10 +237,10 @@ static bool list_maps_ports(const struct net_def *d)
 static int add_network(struct setup *s, const struct net_def *d, const struct net_request *rq,
                        json_t *ports, struct rk_error **reterr)
 {
-        size_t i = json_array_size(s->info);
-        _cleanup_free_ char *copy = NULL;
+        size_t i = s->info.n;
+        char *copy = NULL;
         _cleanup_json_ json_t *result = NULL;
-        json_t *entry;
+        struct net_info_entry *entry;
         struct cni_call call;
         int r;
 
@@ -245,13 +249,12 @@ static int add_network(struct setup *s, const struct net_def *d, const struct ne
                 return rk_error_set_errno(reterr, -r, "copying %s", d->path);
         entry = entry_new(s, d, rq, i, copy);
         if (ports) /* the portmap plugin of the list needs them again for DEL */
-                json_object_set(entry, "portMappings", ports);
-        json_array_append_new(s->info, entry);
+                entry->port_mappings = json_incref(ports);
         call = call_for(s->c->uuid, s->netns, entry);
         if (d->is_list) {
-                r = info_save(s->c->poddirfd, s->info);
-                r = r < 0 ? rk_error_set_errno(reterr, -r, "writing %s", NET_INFO)
-                          : add_list(s, d, &call, ports, &result, reterr);
+                r = info_save(s, reterr);
+                if (r >= 0)
+                        r = add_list(s, d, &call, ports, &result, reterr);
         } else
                 r = add_single(s, d, entry, &call, &result, reterr);
         if (r < 0)
@@ -259,8 +262,7 @@ static int add_network(struct setup *s, const struct net_def *d, const struct ne
         if (result_take(&s->out->nets[i], entry, result) < 0)
                 return rk_error_set(reterr, EINVAL, "the plugin returned no IPv4 address");
         s->out->n = i + 1;
-        r = info_save(s->c->poddirfd, s->info);
-        return r < 0 ? rk_error_set_errno(reterr, -r, "writing %s", NET_INFO) : 0;
+        return info_save(s, reterr);
 }
 
 static json_t *ports_json(const struct net_pod_config *c)
@@ -283,15 +285,14 @@ static json_t *ports_json(const struct net_pod_config *c)
 /* portmap chained after the forwarding network, its conf kept in P/net/ for DEL. */
 static int add_portmap(struct setup *s, json_t *ports, struct rk_error **reterr)
 {
-        json_t *entry = json_array_get(s->info, (size_t)s->out->fwd);
-        const char *name = json_string_value(json_object_get(entry, "netName"));
+        struct net_info_entry *entry = &s->info.entries[s->out->fwd];
+        const char *name = entry->net_name;
         _cleanup_free_ char *rel = xasprintf("net/%s.portmap.json", name);
         _cleanup_free_ char *path = xasprintf("%s/%s", s->c->pod_dir, rel);
         _cleanup_json_ json_t *conf = json_pack(
-                "{s:s,s:s,s:s,s:{s:b},s:b,s:{s:O},s:O}", "cniVersion",
-                conf_version(json_object_get(entry, "result")), "name", name, "type", "portmap",
-                "capabilities", "portMappings", true, "snat", true, "runtimeConfig", "portMappings",
-                ports, "prevResult", json_object_get(entry, "result"));
+                "{s:s,s:s,s:s,s:{s:b},s:b,s:{s:O},s:O}", "cniVersion", conf_version(entry->result),
+                "name", name, "type", "portmap", "capabilities", "portMappings", true, "snat", true,
+                "runtimeConfig", "portMappings", ports, "prevResult", entry->result);
         _cleanup_free_ char *text = json_dumps(conf, JSON_COMPACT);
         struct cni_call call = call_for(s->c->uuid, s->netns, entry);
         int r;
@@ -299,8 +300,8 @@ static int add_portmap(struct setup *s, json_t *ports, struct rk_error **reterr)
         call.args = "";
         r = write_file_replace_at(s->c->poddirfd, rel, text, strlen(text), 0644, 0);
         if (r >= 0) {
-                json_object_set_new(entry, "portmapConf", json_string(path));
-                r = info_save(s->c->poddirfd, s->info);
+                set_str(&entry->portmap_conf, TAKE_PTR(path));
+                r = net_info_write(s->c->poddirfd, &s->info);
         }
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "writing the port forwarding of %s", name);
@@ -357,7 +358,6 @@ static int setup_start(struct setup *s, struct rk_error **reterr)
                 return rk_error_set_errno(reterr, -r, "creating the network namespace");
         }
         s->cni_path = strv_join(s->dirs, ":");
-        s->info = json_array();
         return 0;
 }
 
@@ -401,7 +401,7 @@ int net_pod_setup(const struct net_pod_config *c, struct net_pod *ret, struct rk
         free(s.netns);
         free(s.cni_path);
         strv_free(s.dirs);
-        json_decref(s.info);
+        net_info_done(&s.info);
         free(sel);
         net_requests_free(reqs, n);
         net_defs_done(&defs);
@@ -491,20 +491,18 @@ static int del_list(char *const *dirs, const struct cni_call *call, json_t *conf
         return r;
 }
 
-static int del_network(int poddirfd, char *const *dirs, const struct cni_call *call, json_t *e,
-                       struct rk_error **reterr)
+static int del_network(int poddirfd, char *const *dirs, const struct cni_call *call,
+                       const struct net_info_entry *e, struct rk_error **reterr)
 {
         _cleanup_free_ char *bytes = NULL, *plugin = NULL;
-        _cleanup_json_ json_t *conf =
-                read_net_file(poddirfd, json_string_value(json_object_get(e, "netConf")), &bytes);
+        _cleanup_json_ json_t *conf = read_net_file(poddirfd, e->net_conf, &bytes);
         struct cni_call c = *call;
         int r;
 
         if (!conf)
                 return 0; /* never recorded as added */
-        if (json_is_true(json_object_get(e, "list")))
-                return del_list(dirs, call, conf, json_object_get(e, "result"),
-                                json_object_get(e, "portMappings"), reterr);
+        if (e->list)
+                return del_list(dirs, call, conf, e->result, e->port_mappings, reterr);
         c.command = "DEL";
         c.version = conf_version(conf);
         r = cni_plugin_find(dirs, json_string_value(json_object_get(conf, "type")), &plugin,
@@ -513,18 +511,16 @@ static int del_network(int poddirfd, char *const *dirs, const struct cni_call *c
 }
 
 /* The plugin search path recorded for an entry. */
-static char **entry_dirs(json_t *entry)
+static char **entry_dirs(const struct net_info_entry *entry)
 {
-        const char *path = json_string_value(json_object_get(entry, "cniPath"));
-
-        return strv_split(path ? path : NET_CNI_PLUGIN_DIR, ':');
+        return strv_split(entry->cni_path ?: NET_CNI_PLUGIN_DIR, ':');
 }
 
 /* DEL of the port forwarding recorded for an entry (if any); its conf goes once it worked. */
-static int del_ports(int poddirfd, const char *uuid, const char *netns, json_t *entry,
-                     struct rk_error **reterr)
+static int del_ports(int poddirfd, const char *uuid, const char *netns,
+                     const struct net_info_entry *entry, struct rk_error **reterr)
 {
-        const char *recorded = json_string_value(json_object_get(entry, "portmapConf"));
+        const char *recorded = entry->portmap_conf;
         _cleanup_json_ json_t *pm = read_net_file(poddirfd, recorded, NULL);
         _cleanup_strv_free_ char **dirs = entry_dirs(entry);
         struct cni_call call = call_for(uuid, netns, entry);
@@ -536,7 +532,7 @@ static int del_ports(int poddirfd, const char *uuid, const char *netns, json_t *
         r = run_conf(dirs, &call, pm, "DEL", NULL, reterr);
         if (r < 0)
                 return rk_error_prefix(reterr, "error removing the port forwarding of \"%s\"",
-                                       json_string_value(json_object_get(entry, "netName")));
+                                       entry->net_name);
         drop_net_file(poddirfd, recorded);
         return 0;
 }
@@ -546,19 +542,19 @@ static int del_ports(int poddirfd, const char *uuid, const char *netns, json_t *
  * portMappings capability): that plugin alone, with the list's recorded result. The list's
  * whole DEL at gc runs it again, which portmap takes as done.
  */
-static int del_list_ports(int poddirfd, const char *uuid, const char *netns, json_t *entry,
-                          struct rk_error **reterr)
+static int del_list_ports(int poddirfd, const char *uuid, const char *netns,
+                          const struct net_info_entry *entry, struct rk_error **reterr)
 {
-        json_t *ports = json_object_get(entry, "portMappings");
+        json_t *ports = entry->port_mappings;
         _cleanup_json_ json_t *conf = NULL;
         _cleanup_strv_free_ char **dirs = NULL;
         struct cni_call call = call_for(uuid, netns, entry);
         json_t *plugins;
         int r = 0;
 
-        if (!json_is_true(json_object_get(entry, "list")) || !ports)
+        if (!entry->list || !ports)
                 return 0;
-        conf = read_net_file(poddirfd, json_string_value(json_object_get(entry, "netConf")), NULL);
+        conf = read_net_file(poddirfd, entry->net_conf, NULL);
         plugins = json_object_get(conf, "plugins");
         dirs = entry_dirs(entry);
         for (size_t k = json_array_size(plugins); r >= 0 && k-- > 0;) {
@@ -566,28 +562,26 @@ static int del_list_ports(int poddirfd, const char *uuid, const char *netns, jso
                 if (!json_is_true(
                             json_object_get(json_object_get(pl, "capabilities"), "portMappings")))
                         continue;
-                _cleanup_json_ json_t *pc =
-                        list_plugin_conf(conf, k, json_object_get(entry, "result"), ports);
+                _cleanup_json_ json_t *pc = list_plugin_conf(conf, k, entry->result, ports);
                 r = run_conf(dirs, &call, pc, "DEL", NULL, reterr);
         }
         if (r < 0)
                 return rk_error_prefix(reterr, "error removing the port forwarding of \"%s\"",
-                                       json_string_value(json_object_get(entry, "netName")));
+                                       entry->net_name);
         return 0;
 }
 
 /* DEL of one recorded network; the copy of its definition goes once it worked. */
-static int del_entry(int poddirfd, const char *uuid, const char *netns, json_t *entry,
-                     struct rk_error **reterr)
+static int del_entry(int poddirfd, const char *uuid, const char *netns,
+                     const struct net_info_entry *entry, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **dirs = entry_dirs(entry);
         struct cni_call call = call_for(uuid, netns, entry);
         int r = del_network(poddirfd, dirs, &call, entry, reterr);
 
         if (r < 0)
-                return rk_error_prefix(reterr, "error removing network \"%s\"",
-                                       json_string_value(json_object_get(entry, "netName")));
-        drop_net_file(poddirfd, json_string_value(json_object_get(entry, "netConf")));
+                return rk_error_prefix(reterr, "error removing network \"%s\"", entry->net_name);
+        drop_net_file(poddirfd, entry->net_conf);
         return 0;
 }
 
@@ -604,24 +598,24 @@ static char *read_netns(int poddirfd)
         return TAKE_PTR(netns);
 }
 
-static json_t *read_info(int poddirfd)
+/* P/net-info.json; empty when there is none or it cannot be read (nothing to undo). */
+static struct net_info read_info(int poddirfd)
 {
-        _cleanup_free_ char *raw = NULL;
+        struct net_info info;
 
-        if (read_file_at(poddirfd, NET_INFO, 1 << 20, &raw, NULL) < 0)
-                return NULL;
-        return json_loads(raw, 0, NULL);
+        (void)net_info_read(poddirfd, &info);
+        return info;
 }
 
 int net_pod_teardown_ports(int poddirfd, const char *uuid, struct rk_error **reterr)
 {
         _cleanup_free_ char *netns = read_netns(poddirfd);
-        _cleanup_json_ json_t *info = read_info(poddirfd);
+        _cleanup_(net_info_done) struct net_info info = read_info(poddirfd);
         struct rk_error *e = NULL;
         int r = 0;
 
-        for (size_t i = json_array_size(info); i-- > 0;) {
-                json_t *entry = json_array_get(info, i);
+        for (size_t i = info.n; i-- > 0;) {
+                const struct net_info_entry *entry = &info.entries[i];
                 r = keep_first(reterr, &e, del_ports(poddirfd, uuid, netns, entry, &e), r);
                 r = keep_first(reterr, &e, del_list_ports(poddirfd, uuid, netns, entry, &e), r);
         }
@@ -631,17 +625,17 @@ int net_pod_teardown_ports(int poddirfd, const char *uuid, struct rk_error **ret
 int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr)
 {
         _cleanup_free_ char *netns = read_netns(poddirfd);
-        _cleanup_json_ json_t *info = read_info(poddirfd);
+        _cleanup_(net_info_done) struct net_info info = read_info(poddirfd);
         struct rk_error *e = NULL;
         int r = 0, q;
 
         /* SPEC.md §8.3: port forwarding first, then the networks in reverse order */
-        for (size_t i = json_array_size(info); i-- > 0;)
-                r = keep_first(reterr, &e,
-                               del_ports(poddirfd, uuid, netns, json_array_get(info, i), &e), r);
-        for (size_t i = json_array_size(info); i-- > 0;)
-                r = keep_first(reterr, &e,
-                               del_entry(poddirfd, uuid, netns, json_array_get(info, i), &e), r);
+        for (size_t i = info.n; i-- > 0;)
+                r = keep_first(reterr, &e, del_ports(poddirfd, uuid, netns, &info.entries[i], &e),
+                               r);
+        for (size_t i = info.n; i-- > 0;)
+                r = keep_first(reterr, &e, del_entry(poddirfd, uuid, netns, &info.entries[i], &e),
+                               r);
         if (r < 0) /* plugins need the namespace to finish their DEL when it is retried */
                 return r;
         if (netns[0] && (q = netns_remove(netns)) < 0)
@@ -664,7 +658,7 @@ void net_pod_undo(int poddirfd, const char *uuid)
         _cleanup_(rk_error_freep) struct rk_error *e = NULL;
 
         if (net_pod_teardown(poddirfd, uuid, &e) >= 0)
-                (void)unlinkat(poddirfd, NET_INFO, 0);
+                (void)unlinkat(poddirfd, NET_INFO_FILE, 0);
         else /* gc tries again from the record */
                 fprintf(stderr, "stage1: %s\n", rk_error_cause(e));
 }

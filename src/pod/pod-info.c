@@ -5,16 +5,14 @@
  * on a lock.
  */
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "json-util.h"
+#include "app-status.h"
 #include "pod-private.h"
-#include "strbuf.h"
 #include "time-util.h"
 
 static int64_t timespec_ns(const struct timespec *ts)
@@ -148,48 +146,12 @@ static char *pod_stage1_file(const struct pod *p, const char *rel)
 
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
 {
-        _cleanup_free_ char *rel = NULL, *path = NULL;
+        _cleanup_free_ char *rel = app_status_path(app), *path = NULL;
 
-        if (strchr(app, '/'))
-                return -ENOENT;
-        rel = xasprintf("rkt/status/%s", app);
-        path = pod_stage1_file(p, rel);
+        path = rel ? pod_stage1_file(p, rel) : NULL;
         if (!path)
                 return -ENOENT;
-        return read_int_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
-}
-
-struct json_t *pod_read_net_info(const struct pod *p)
-{
-        _cleanup_free_ char *raw = NULL;
-        size_t len;
-        json_t *v;
-
-        if (read_file_at(p->fd, "net-info.json", 1 << 20, &raw, &len) < 0)
-                return NULL;
-        v = json_loadb(raw, len, 0, NULL);
-        if (v && !json_is_array(v)) {
-                json_decref(v);
-                return NULL;
-        }
-        return v;
-}
-
-char *pod_format_nets(const struct pod *p)
-{
-        _cleanup_json_ json_t *nets = pod_read_net_info(p);
-        struct strbuf sb = STRBUF_INIT;
-        json_t *n;
-        size_t i;
-
-        json_array_foreach(nets, i, n) {
-                const char *name = json_string_value(json_object_get(n, "netName"));
-                const char *ip = json_string_value(json_object_get(n, "ip"));
-
-                strbuf_printf(&sb, "%s%s:ip4=%s", i ? ", " : "", name ? name : "",
-                              ip ? ip : "<nil>");
-        }
-        return strbuf_detach(&sb);
+        return app_status_read_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
 }
 
 static bool pod_supervisor_ready(const struct pod *p)

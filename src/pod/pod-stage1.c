@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +19,7 @@
 #include "image-manifest.h"
 #include "parse-util.h"
 #include "pod-private.h"
+#include "process-util.h"
 #include "root-path.h"
 #include "strv.h"
 
@@ -79,33 +79,68 @@ static int wait_status_error(int status, struct rk_error **reterr)
         return rk_error_set(reterr, EIO, "signal: %s", sig);
 }
 
-/* Spawns path with argv (argv[0] is what messages name), cwd dir and the given stdout
- * policy; waits for it. */
+/* "fork/exec <argv0>: <strerror, Go's case>", as Go's os/exec said. */
+static int exec_error(struct rk_error **reterr, const char *argv0, int errnum)
+{
+        _cleanup_free_ char *msg = xstrdup(strerror(errnum));
+
+        msg[0] = (char)tolower((unsigned char)msg[0]);
+        return rk_error_set(reterr, errnum, "fork/exec %s: %s", argv0, msg);
+}
+
+/* Runs in: the child of spawn_wait(). Enters dir and executes path; what failed goes to
+ * errfd as an errno (the exec closes errfd: EOF). */
+_noreturn_ static void exec_child(const char *path, char *const *argv, const char *dir, int errfd)
+{
+        int e;
+
+        if (chdir(dir) >= 0)
+                execve(path, argv, environ);
+        e = errno;
+        (void)!write(errfd, &e, sizeof(e));
+        _exit(127);
+}
+
+/* The errno the child sent before its exec, or 0 when the exec happened (EOF). */
+static int read_exec_errno(int fd)
+{
+        ssize_t n;
+        int e;
+
+        while ((n = read(fd, &e, sizeof(e))) < 0 && errno == EINTR)
+                ;
+        return n == (ssize_t)sizeof(e) && e > 0 ? e : 0;
+}
+
+/* Runs path with argv (argv[0] is what messages name), cwd dir, stdin /dev/null, stdout
+ * ours or /dev/null, stderr ours, nothing else open; waits for it. */
 static int spawn_wait(const char *path, char *const *argv, const char *dir, bool keep_stdout,
                       struct rk_error **reterr)
 {
-        posix_spawn_file_actions_t fa;
+        const int stdio[3] = {-1, keep_stdout ? STDOUT_FILENO : -1, STDERR_FILENO};
+        _cleanup_close_ int rd = -EBADF, wr = -EBADF;
+        int fds[2], r, e, status;
         pid_t pid;
-        int r, status;
 
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        if (!keep_stdout)
-                posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addchdir_np(&fa, dir);
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return exec_error(reterr, argv[0], errno);
+        rd = fds[0];
+        wr = fds[1];
         fflush(stdout);
         fflush(stderr);
-        r = posix_spawn(&pid, path, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0) {
-                _cleanup_free_ char *msg = xstrdup(strerror(r));
-                msg[0] = (char)tolower((unsigned char)msg[0]);
-                return rk_error_set(reterr, r, "fork/exec %s: %s", argv[0], msg);
-        }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return rk_error_set_errno(reterr, errno, "wait for %s", argv[0]);
-        return wait_status_error(status, reterr);
+        r = safe_fork_full(
+                "stage1 entrypoint", stdio, &wr, 1,
+                FORK_RESET_SIGNALS | FORK_REARRANGE_STDIO | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
+        if (r < 0)
+                return exec_error(reterr, argv[0], -r);
+        if (r == 0)
+                exec_child(path, argv, dir, wr);
+        wr = safe_close(wr);
+        e = read_exec_errno(rd);
+        r = wait_for_pid(pid, &status);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "wait for %s", argv[0]);
+        return e ? exec_error(reterr, argv[0], e) : wait_status_error(status, reterr);
 }
 
 int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **ret,

@@ -15,8 +15,6 @@
 #include "error.h"
 #include "userns.h"
 
-struct json_t;
-
 enum pod_state {
         POD_STATE_EMBRYO,
         POD_STATE_PREPARING,
@@ -166,10 +164,6 @@ int pod_read_manifest_raw(const struct pod *p, char **ret, size_t *ret_len,
 /* The app's exit status from S1/rkt/status/<app> (S1 is the overlay upper dir for overlay
  * pods); -ENOENT when it has not exited. */
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code);
-/* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent). malloc'd. */
-char *pod_format_nets(const struct pod *p);
-/* P/net-info.json as parsed JSON (a new reference); NULL when absent or invalid. */
-struct json_t *pod_read_net_info(const struct pod *p);
 
 /*
  * Waits, polling every 100 ms, until S1/rkt/supervisor-status is a symlink to "ready"

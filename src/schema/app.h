@@ -61,6 +61,15 @@ struct ac_app {
  */
 int ac_app_parse(const json_t *v, const char *path, struct ac_app **ret, struct rk_error **reterr);
 
+/*
+ * Checks an app made in memory with the rules of ac_app_parse(), naming fields under path
+ * as it does. Returns 0, or -EINVAL with reterr set.
+ */
+int ac_app_validate(const struct ac_app *a, const char *path, struct rk_error **reterr);
+
+/* A deep copy of a (free with ac_app_free()). */
+struct ac_app *ac_app_copy(const struct ac_app *a);
+
 /* NULL-safe; returns NULL. */
 struct ac_app *ac_app_free(struct ac_app *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ac_app *, ac_app_free)
@@ -74,5 +83,7 @@ json_t *ac_app_to_json(const struct ac_app *a);
  */
 int ac_port_parse(const json_t *v, const char *path, struct ac_port *ret, struct rk_error **reterr);
 void ac_port_done(struct ac_port *p);
+/* Checks a port made in memory with the rules of ac_port_parse(). */
+int ac_port_validate(const struct ac_port *p, const char *path, struct rk_error **reterr);
 /* {"name","protocol","port","count","socketActivated"} (new reference). */
 json_t *ac_port_to_json(const struct ac_port *p);

@@ -5,6 +5,7 @@
  */
 #include "isolators.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -162,6 +163,17 @@ static int resource_parse(const json_t *v, const char *path, struct ac_isolator 
         return 0;
 }
 
+/* A capability set (the "set" at path): non-empty, known names. */
+static int caps_check(char *const *set, const char *path, struct rk_error **reterr)
+{
+        if (strv_length(set) == 0)
+                return field_error(reterr, path, "set must be non-empty");
+        for (size_t n = 0; set[n]; n++)
+                if (ac_capability_from_string(set[n]) < 0)
+                        return field_error(reterr, path, "unknown capability \"%s\"", set[n]);
+        return 0;
+}
+
 static int caps_parse(const json_t *v, const char *path, struct ac_isolator *i,
                       struct rk_error **reterr)
 {
@@ -173,12 +185,7 @@ static int caps_parse(const json_t *v, const char *path, struct ac_isolator *i,
         r = jf_strv(v, "set", path, &i->caps.set, reterr);
         if (r < 0)
                 return r;
-        if (strv_length(i->caps.set) == 0)
-                return field_error(reterr, p, "set must be non-empty");
-        for (size_t n = 0; i->caps.set[n]; n++)
-                if (ac_capability_from_string(i->caps.set[n]) < 0)
-                        return field_error(reterr, p, "unknown capability \"%s\"", i->caps.set[n]);
-        return 0;
+        return caps_check(i->caps.set, p, reterr);
 }
 
 static int seccomp_parse(const json_t *v, const char *path, struct ac_isolator *i,
@@ -205,9 +212,27 @@ static int seccomp_parse(const json_t *v, const char *path, struct ac_isolator *
         return 0;
 }
 
-static int int_value(const json_t *v, const char *path, int min, int max, int *ret,
+bool ac_isolator_int_range(enum ac_isolator_kind k, int *ret_min, int *ret_max)
+{
+        switch (k) {
+        case AC_ISOLATOR_OOM_SCORE_ADJ:
+                *ret_min = -1000, *ret_max = 1000;
+                return true;
+        case AC_ISOLATOR_CPU_SHARES:
+                *ret_min = 2, *ret_max = 262144;
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The value of an integer isolator (kind in ac_isolator_int_range()). */
+static int int_value(const json_t *v, const char *path, enum ac_isolator_kind k, int *ret,
                      struct rk_error **reterr)
 {
+        int min = 0, max = 0;
+
+        (void)ac_isolator_int_range(k, &min, &max);
         if (!json_is_integer(v))
                 return field_error(reterr, path, "expected an integer");
         if (json_integer_value(v) < min || json_integer_value(v) > max)
@@ -266,9 +291,9 @@ static int isolator_value_parse(const json_t *v, const char *path, struct ac_iso
         case AC_ISOLATOR_SECCOMP_RETAIN_SET:
                 return seccomp_parse(v, path, i, reterr);
         case AC_ISOLATOR_OOM_SCORE_ADJ:
-                return int_value(v, path, -1000, 1000, &i->oom_score_adj, reterr);
+                return int_value(v, path, i->kind, &i->oom_score_adj, reterr);
         case AC_ISOLATOR_CPU_SHARES:
-                return int_value(v, path, 2, 262144, &i->cpu_shares, reterr);
+                return int_value(v, path, i->kind, &i->cpu_shares, reterr);
         case AC_ISOLATOR_SELINUX_CONTEXT:
                 return selinux_parse(v, path, i, reterr);
         default:
@@ -429,6 +454,95 @@ json_t *ac_isolators_to_json(const struct ac_isolator *l, size_t n)
                 json_array_append_new(a, o);
         }
         return a;
+}
+
+int ac_isolators_validate(const struct ac_isolator *l, size_t n, const char *path,
+                          struct rk_error **reterr)
+{
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = field_index(path, i);
+                _cleanup_free_ char *vpath = field_join(p, "value");
+                _cleanup_(ac_isolator_done) struct ac_isolator check = {.kind = l[i].kind};
+                int r;
+
+                if (l[i].kind < 0 || !l[i].name ||
+                    ac_isolator_kind_from_string(l[i].name) != l[i].kind)
+                        return field_error(reterr, p, "unknown isolator name \"%s\"",
+                                           l[i].name ?: "");
+                if (!l[i].value)
+                        return field_error(reterr, vpath, "missing");
+                r = isolator_value_parse(l[i].value, vpath, &check, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return isolators_check_set(l, n, path, reterr);
+}
+
+/* An isolator of kind with value (a new reference, taken), checked as a parsed one is. */
+static int isolator_make(enum ac_isolator_kind kind, json_t *value, const char *path,
+                         struct ac_isolator *ret, struct rk_error **reterr)
+{
+        _cleanup_json_ json_t *v = oom_check(value);
+        _cleanup_(ac_isolator_done) struct ac_isolator i = {.kind = kind};
+        int r = isolator_value_parse(v, path, &i, reterr);
+
+        if (r < 0)
+                return r;
+        i.name = xstrdup(kind_names[kind]);
+        i.value = TAKE_PTR(v);
+        *ret = i;
+        i = (struct ac_isolator){.kind = _AC_ISOLATOR_KIND_INVALID};
+        return 0;
+}
+
+int ac_isolator_new_resource(enum ac_isolator_kind kind, const char *quantity, const char *path,
+                             struct ac_isolator *ret, struct rk_error **reterr)
+{
+        struct ac_quantity q = {};
+        int r;
+
+        assert(kind == AC_ISOLATOR_RESOURCE_CPU || kind == AC_ISOLATOR_RESOURCE_MEMORY);
+        r = ac_quantity_parse(quantity, &q, reterr);
+        if (r < 0)
+                return r;
+        free(q.text);
+        return isolator_make(
+                kind,
+                json_pack("{s:b,s:s,s:s}", "default", 0, "request", quantity, "limit", quantity),
+                path, ret, reterr);
+}
+
+int ac_isolator_new_int(enum ac_isolator_kind kind, int64_t value, const char *path,
+                        struct ac_isolator *ret, struct rk_error **reterr)
+{
+        int min, max;
+        bool is_int = ac_isolator_int_range(kind, &min, &max);
+
+        assert(is_int);
+        (void)is_int;
+        return isolator_make(kind, json_integer(value), path, ret, reterr);
+}
+
+int ac_isolator_new_caps(enum ac_isolator_kind kind, char *const *set, const char *path,
+                         struct ac_isolator *ret, struct rk_error **reterr)
+{
+        int r;
+
+        assert(kind == AC_ISOLATOR_CAPABILITIES_RETAIN_SET ||
+               kind == AC_ISOLATOR_CAPABILITIES_REMOVE_SET);
+        r = caps_check(set, path, reterr);
+        if (r < 0)
+                return r;
+        return isolator_make(kind, json_pack("{s:o}", "set", jstrv(set)), path, ret, reterr);
+}
+
+int ac_isolator_new_seccomp(enum ac_isolator_kind kind, char *const *set, const char *errno_name,
+                            const char *path, struct ac_isolator *ret, struct rk_error **reterr)
+{
+        assert(kind == AC_ISOLATOR_SECCOMP_RETAIN_SET || kind == AC_ISOLATOR_SECCOMP_REMOVE_SET);
+        return isolator_make(kind,
+                             json_pack("{s:o,s:s}", "set", jstrv(set), "errno", errno_name ?: ""),
+                             path, ret, reterr);
 }
 
 int ac_isolators_find_seccomp(const struct ac_isolator *l, size_t n, const struct ac_isolator **ret,

@@ -107,6 +107,41 @@ struct ac_isolator *ac_isolators_free(struct ac_isolator *l, size_t n);
 /* Deep copy of an array of n isolators (NULL when n == 0). */
 struct ac_isolator *ac_isolators_copy(const struct ac_isolator *l, size_t n);
 
+/*
+ * Checks n isolators made in memory with the rules ac_isolators_parse() applies: known
+ * names, each value valid for its kind, the set rules. Errors name "<path>[i]...".
+ * Returns 0, or -EINVAL with reterr set.
+ */
+int ac_isolators_validate(const struct ac_isolator *l, size_t n, const char *path,
+                          struct rk_error **reterr);
+
+/* The bounds of the integer isolators (oom-score-adj, cpu-shares); false for other kinds. */
+bool ac_isolator_int_range(enum ac_isolator_kind k, int *ret_min, int *ret_max);
+
+/*
+ * Constructors, as appc's New*() functions marshal the value; the result is what
+ * ac_isolator_parse() gives for it (free with ac_isolator_done()). Errors name path (the
+ * value, e.g. "--caps-retain"). Return 0, or -EINVAL with reterr set.
+ *
+ * ac_isolator_new_resource(): resource/cpu or resource/memory with request = limit =
+ * quantity and "default" false ({"default":false,"request":Q,"limit":Q}); a bad quantity
+ * fails as ac_quantity_parse() does.
+ * ac_isolator_new_int(): os/linux/cpu-shares or os/linux/oom-score-adj with value, within
+ * ac_isolator_int_range().
+ * ac_isolator_new_caps(): os/linux/capabilities-retain-set or -remove-set {"set":[...]}: a
+ * non-empty list of known capability names.
+ * ac_isolator_new_seccomp(): os/linux/seccomp-retain-set or -remove-set {"set":[...],
+ * "errno":E} (E "" when errno_name is NULL): a non-empty set, an upper-case errno name.
+ */
+int ac_isolator_new_resource(enum ac_isolator_kind kind, const char *quantity, const char *path,
+                             struct ac_isolator *ret, struct rk_error **reterr);
+int ac_isolator_new_int(enum ac_isolator_kind kind, int64_t value, const char *path,
+                        struct ac_isolator *ret, struct rk_error **reterr);
+int ac_isolator_new_caps(enum ac_isolator_kind kind, char *const *set, const char *path,
+                         struct ac_isolator *ret, struct rk_error **reterr);
+int ac_isolator_new_seccomp(enum ac_isolator_kind kind, char *const *set, const char *errno_name,
+                            const char *path, struct ac_isolator *ret, struct rk_error **reterr);
+
 /* A Go-shaped array [{"name","value"}] (new reference). */
 json_t *ac_isolators_to_json(const struct ac_isolator *l, size_t n);
 

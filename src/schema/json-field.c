@@ -182,6 +182,15 @@ struct pair_list {
         struct ac_labels *labels;
 };
 
+/* The name of a pair at path, checked with name_ok when non-NULL. */
+static int pair_name_check(const char *name, bool (*name_ok)(const char *), const char *path,
+                           struct rk_error **reterr)
+{
+        if (name_ok && !name_ok(name ?: ""))
+                return field_error(reterr, path, "name \"%s\" is not valid", name ?: "");
+        return 0;
+}
+
 /* One {"name","value"} element of a pair list; data is a struct pair_list. */
 static int jf_pair(const json_t *v, const char *path, void *data, struct rk_error **reterr)
 {
@@ -193,8 +202,9 @@ static int jf_pair(const json_t *v, const char *path, void *data, struct rk_erro
         if ((r = jf_string(v, "name", path, &name, reterr)) < 0 ||
             (r = jf_string(v, "value", path, &value, reterr)) < 0)
                 return r;
-        if (pl->name_ok && !pl->name_ok(name ?: ""))
-                return field_error(reterr, path, "name \"%s\" is not valid", name ?: "");
+        r = pair_name_check(name, pl->name_ok, path, reterr);
+        if (r < 0)
+                return r;
         l->items = oom_check(reallocarray(l->items, l->n + 1, sizeof(struct ac_label)));
         l->items[l->n++] = (struct ac_label){xstrdup(name ?: ""), xstrdup(value ?: "")};
         return 0;
@@ -305,6 +315,16 @@ void jset(json_t *obj, const char *key, json_t *v)
                 oom_check(NULL);
 }
 
+int ac_version_check(const char *v, bool required, struct rk_error **reterr)
+{
+        if (v && !ac_semver_is_valid(v))
+                return field_error(reterr, "acVersion", "\"%s\" is not a valid semantic version",
+                                   v);
+        if (!v && required)
+                return field_error(reterr, "acVersion", "acVersion must be set");
+        return 0;
+}
+
 /* acKind and acVersion of a loaded manifest document. */
 static int manifest_check_header(const json_t *doc, const char *kind, bool version_required,
                                  char **ret_version, struct rk_error **reterr)
@@ -318,11 +338,9 @@ static int manifest_check_header(const json_t *doc, const char *kind, bool versi
         if (!k || strcmp(k, kind) != 0)
                 return field_error(reterr, "acKind", "missing or bad ACKind (must be \"%s\")",
                                    kind);
-        if (v && !ac_semver_is_valid(v))
-                return field_error(reterr, "acVersion", "\"%s\" is not a valid semantic version",
-                                   v);
-        if (!v && version_required)
-                return field_error(reterr, "acVersion", "acVersion must be set");
+        r = ac_version_check(v, version_required, reterr);
+        if (r < 0)
+                return r;
         *ret_version = v ? ac_semver_normalize(v) : NULL;
         return 0;
 }
@@ -371,4 +389,30 @@ int jf_annotations(const json_t *obj, const char *key, const char *parent, struc
                    struct rk_error **reterr)
 {
         return jf_checked_pairs(obj, key, parent, annotations_validate, ret, reterr);
+}
+
+/* The rules of jf_checked_pairs() for a list made in memory. */
+static int checked_pairs_check(const struct ac_labels *l, const char *path,
+                               int (*validate)(const struct ac_labels *, const char *,
+                                               struct rk_error **),
+                               struct rk_error **reterr)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                _cleanup_free_ char *p = field_index(path, i);
+                int r = pair_name_check(l->items[i].name, ac_identifier_is_valid, p, reterr);
+
+                if (r < 0)
+                        return r;
+        }
+        return validate(l, path, reterr);
+}
+
+int labels_check(const struct ac_labels *l, const char *path, struct rk_error **reterr)
+{
+        return checked_pairs_check(l, path, ac_labels_validate, reterr);
+}
+
+int annotations_check(const struct ac_labels *l, const char *path, struct rk_error **reterr)
+{
+        return checked_pairs_check(l, path, annotations_validate, reterr);
 }

@@ -96,3 +96,10 @@ int jf_labels(const json_t *obj, const char *key, const char *parent, struct ac_
 /* Parses the annotations member key of obj (AC identifier names; annotations_validate). */
 int jf_annotations(const json_t *obj, const char *key, const char *parent, struct ac_labels *ret,
                    struct rk_error **reterr);
+
+/* The rules of jf_labels() and jf_annotations() for a list made in memory (path names it). */
+int labels_check(const struct ac_labels *l, const char *path, struct rk_error **reterr);
+int annotations_check(const struct ac_labels *l, const char *path, struct rk_error **reterr);
+
+/* acVersion v: a semantic version; set when required. */
+int ac_version_check(const char *v, bool required, struct rk_error **reterr);

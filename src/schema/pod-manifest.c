@@ -13,11 +13,25 @@
 #include "json-util.h"
 #include "macro.h"
 
+/* An app's image (at ipath): an AC identifier name when set, a sha512 ID. */
+static int pod_image_check(const char *name, const char *id, const char *ipath,
+                           struct rk_error **reterr)
+{
+        _cleanup_free_ char *idpath = field_join(ipath, "id");
+
+        if (name && !ac_identifier_is_valid(name))
+                return field_error(reterr, ipath, "name \"%s\" is not a valid AC identifier", name);
+        if (!id)
+                return field_error(reterr, idpath, "missing image ID");
+        if (!ac_hash_is_valid(id))
+                return field_error(reterr, idpath, "\"%s\" is not a sha512-<hex> hash", id);
+        return 0;
+}
+
 static int pod_image_parse(const json_t *app, const char *path, struct pod_app *a,
                            struct rk_error **reterr)
 {
         _cleanup_free_ char *ipath = field_join(path, "image");
-        _cleanup_free_ char *idpath = field_join(ipath, "id");
         const char *name, *id;
         json_t *img;
         int r = jf_object(app, "image", path, &img, reterr);
@@ -28,16 +42,23 @@ static int pod_image_parse(const json_t *app, const char *path, struct pod_app *
                 return field_error(reterr, ipath, "missing");
         if ((r = jf_string(img, "name", ipath, &name, reterr)) < 0 ||
             (r = jf_string(img, "id", ipath, &id, reterr)) < 0 ||
-            (r = jf_labels(img, "labels", ipath, &a->image_labels, reterr)) < 0)
+            (r = jf_labels(img, "labels", ipath, &a->image_labels, reterr)) < 0 ||
+            (r = pod_image_check(name, id, ipath, reterr)) < 0)
                 return r;
-        if (name && !ac_identifier_is_valid(name))
-                return field_error(reterr, ipath, "name \"%s\" is not a valid AC identifier", name);
-        if (!id)
-                return field_error(reterr, idpath, "missing image ID");
-        if (!ac_hash_is_valid(id))
-                return field_error(reterr, idpath, "\"%s\" is not a sha512-<hex> hash", id);
         a->image_name = xstrdup(name);
         a->image_id = xstrdup(id);
+        return 0;
+}
+
+/* A mount (at path): an ACName volume, an absolute path. */
+static int pod_mount_check(const char *vol, const char *mpath, const char *path,
+                           struct rk_error **reterr)
+{
+        if (!ac_name_is_valid(vol))
+                return field_error(reterr, path, "volume \"%s\" is not a valid AC name", vol ?: "");
+        if (!mpath || mpath[0] != '/')
+                return field_error(reterr, path, "path \"%s\" is not an absolute path",
+                                   mpath ?: "");
         return 0;
 }
 
@@ -52,13 +73,9 @@ static int pod_mount_parse(const json_t *v, const char *path, struct pod_mount *
                 return field_error(reterr, path, "expected an object");
         if ((r = jf_string(v, "volume", path, &vol, reterr)) < 0 ||
             (r = jf_string(v, "path", path, &mpath, reterr)) < 0 ||
-            (r = jf_object(v, "appVolume", path, &appvol, reterr)) < 0)
+            (r = jf_object(v, "appVolume", path, &appvol, reterr)) < 0 ||
+            (r = pod_mount_check(vol, mpath, path, reterr)) < 0)
                 return r;
-        if (!ac_name_is_valid(vol))
-                return field_error(reterr, path, "volume \"%s\" is not a valid AC name", vol ?: "");
-        if (!mpath || mpath[0] != '/')
-                return field_error(reterr, path, "path \"%s\" is not an absolute path",
-                                   mpath ?: "");
         m->volume = xstrdup(vol);
         m->path = xstrdup(mpath);
         if (!appvol)
@@ -90,6 +107,14 @@ static int pod_mounts_parse(const json_t *app, const char *path, struct pod_app 
         return 1;
 }
 
+/* An app's name (at path): an ACName. */
+static int pod_app_name_check(const char *name, const char *path, struct rk_error **reterr)
+{
+        if (!ac_name_is_valid(name))
+                return field_error(reterr, path, "name \"%s\" is not a valid AC name", name ?: "");
+        return 0;
+}
+
 static int pod_app_parse(const json_t *v, const char *path, struct pod_app *a,
                          struct rk_error **reterr)
 {
@@ -99,10 +124,9 @@ static int pod_app_parse(const json_t *v, const char *path, struct pod_app *a,
 
         if (!json_is_object(v))
                 return field_error(reterr, path, "expected an object");
-        if ((r = jf_string(v, "name", path, &name, reterr)) < 0)
+        if ((r = jf_string(v, "name", path, &name, reterr)) < 0 ||
+            (r = pod_app_name_check(name, path, reterr)) < 0)
                 return r;
-        if (!ac_name_is_valid(name))
-                return field_error(reterr, path, "name \"%s\" is not a valid AC name", name ?: "");
         a->name = xstrdup(name);
         _cleanup_free_ char *apath = field_join(path, "app");
         if ((r = pod_image_parse(v, path, a, reterr)) < 0 ||
@@ -112,6 +136,17 @@ static int pod_app_parse(const json_t *v, const char *path, struct pod_app *a,
             (r = pod_mounts_parse(v, path, a, reterr)) < 0 ||
             (r = jf_annotations(v, "annotations", path, &a->annotations, reterr)) < 0)
                 return r;
+        return 0;
+}
+
+/* App i's name is not among the ones before it (path names app i). */
+static int pod_app_check_unique(const struct pod_manifest *m, size_t i, const char *path,
+                                struct rk_error **reterr)
+{
+        for (size_t j = 0; j < i; j++)
+                if (strcmp(m->apps[j].name, m->apps[i].name) == 0)
+                        return field_error(reterr, path, "duplicate apps of name \"%s\"",
+                                           m->apps[i].name);
         return 0;
 }
 
@@ -130,14 +165,23 @@ static int pod_apps_parse(const json_t *doc, struct pod_manifest *m, struct rk_e
 
                 m->n_apps++;
                 r = pod_app_parse(v, p, &m->apps[i], reterr);
+                if (r >= 0)
+                        r = pod_app_check_unique(m, i, p, reterr);
                 if (r < 0)
                         return r;
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(m->apps[j].name, m->apps[i].name) == 0)
-                                return field_error(reterr, p, "duplicate apps of name \"%s\"",
-                                                   m->apps[i].name);
         }
         return 1;
+}
+
+/* Volume i's name is not among the ones before it (path names volume i). */
+static int pod_volume_check_unique(const struct pod_manifest *m, size_t i, const char *path,
+                                   struct rk_error **reterr)
+{
+        for (size_t j = 0; j < i; j++)
+                if (strcmp(m->volumes[j].name, m->volumes[i].name) == 0)
+                        return field_error(reterr, path, "duplicate volume name \"%s\"",
+                                           m->volumes[i].name);
+        return 0;
 }
 
 static int pod_volumes_parse(const json_t *doc, struct pod_manifest *m, struct rk_error **reterr)
@@ -157,10 +201,9 @@ static int pod_volumes_parse(const json_t *doc, struct pod_manifest *m, struct r
                 if (r < 0)
                         return r;
                 m->n_volumes++;
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(m->volumes[j].name, m->volumes[i].name) == 0)
-                                return field_error(reterr, p, "duplicate volume name \"%s\"",
-                                                   m->volumes[i].name);
+                r = pod_volume_check_unique(m, i, p, reterr);
+                if (r < 0)
+                        return r;
         }
         return 1;
 }
@@ -181,6 +224,14 @@ static char *ip_canonical(const char *s)
         return xstrdup(inet_ntop(AF_INET6, buf, out, sizeof(out)));
 }
 
+/* A port's name (at path): an ACName. */
+static int pod_port_name_check(const char *name, const char *path, struct rk_error **reterr)
+{
+        if (!ac_name_is_valid(name))
+                return field_error(reterr, path, "name \"%s\" is not a valid AC name", name ?: "");
+        return 0;
+}
+
 static int pod_port_parse(const json_t *v, const char *path, struct pod_port *p,
                           struct rk_error **reterr)
 {
@@ -195,10 +246,9 @@ static int pod_port_parse(const json_t *v, const char *path, struct pod_port *p,
         if ((r = jf_string(v, "name", path, &name, reterr)) < 0 ||
             (r = jf_int(v, "hostPort", path, 0, 65535, &host_port, reterr)) < 0 ||
             (r = jf_string(v, "hostIP", path, &ip, reterr)) < 0 ||
-            (r = jf_object(v, "podPort", path, &podport, reterr)) < 0)
+            (r = jf_object(v, "podPort", path, &podport, reterr)) < 0 ||
+            (r = pod_port_name_check(name, path, reterr)) < 0)
                 return r;
-        if (!ac_name_is_valid(name))
-                return field_error(reterr, path, "name \"%s\" is not a valid AC name", name ?: "");
         p->name = xstrdup(name);
         p->host_port = (unsigned)host_port;
         if (ip && *ip && !(p->host_ip = ip_canonical(ip)))
@@ -246,6 +296,111 @@ static int pod_check_mounts(const struct pod_manifest *m, struct rk_error **rete
                                            mnt->volume);
                 }
         return 0;
+}
+
+static int pod_mount_validate(const struct pod_mount *mnt, const char *path,
+                              struct rk_error **reterr)
+{
+        _cleanup_free_ char *vpath = field_join(path, "appVolume");
+        int r = pod_mount_check(mnt->volume, mnt->path, path, reterr);
+
+        if (r >= 0 && mnt->app_volume)
+                r = ac_volume_validate(mnt->app_volume, vpath, reterr);
+        return r;
+}
+
+static int pod_app_validate(const struct pod_app *a, const char *path, struct rk_error **reterr)
+{
+        _cleanup_free_ char *ipath = field_join(path, "image");
+        _cleanup_free_ char *lpath = field_join(ipath, "labels");
+        _cleanup_free_ char *apath = field_join(path, "app");
+        _cleanup_free_ char *mpath = field_join(path, "mounts");
+        _cleanup_free_ char *npath = field_join(path, "annotations");
+        int r;
+
+        if ((r = pod_app_name_check(a->name, path, reterr)) < 0 ||
+            (r = labels_check(&a->image_labels, lpath, reterr)) < 0 ||
+            (r = pod_image_check(a->image_name, a->image_id, ipath, reterr)) < 0 ||
+            (a->app && (r = ac_app_validate(a->app, apath, reterr)) < 0))
+                return r;
+        for (size_t i = 0; i < a->n_mounts; i++) {
+                _cleanup_free_ char *p = field_index(mpath, i);
+
+                r = pod_mount_validate(&a->mounts[i], p, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return annotations_check(&a->annotations, npath, reterr);
+}
+
+static int pod_port_validate(const struct pod_port *p, const char *path, struct rk_error **reterr)
+{
+        _cleanup_free_ char *hpath = field_join(path, "hostPort");
+        _cleanup_free_ char *pp = field_join(path, "podPort");
+        _cleanup_free_ char *ip = NULL;
+        int r = pod_port_name_check(p->name, path, reterr);
+
+        if (r < 0)
+                return r;
+        if (p->host_port > 65535)
+                return field_error(reterr, hpath, "%u is out of range (0..65535)", p->host_port);
+        if (p->host_ip && *p->host_ip && !(ip = ip_canonical(p->host_ip)))
+                return field_error(reterr, path, "hostIP \"%s\" is not an IP address", p->host_ip);
+        return p->pod_port ? ac_port_validate(p->pod_port, pp, reterr) : 0;
+}
+
+/* App i (at path): valid, and its name not taken by the apps before it. */
+static int pod_app_item_validate(const struct pod_manifest *m, size_t i, const char *path,
+                                 struct rk_error **reterr)
+{
+        int r = pod_app_validate(&m->apps[i], path, reterr);
+
+        return r < 0 ? r : pod_app_check_unique(m, i, path, reterr);
+}
+
+/* Volume i (at path): valid, and its name not taken by the volumes before it. */
+static int pod_volume_item_validate(const struct pod_manifest *m, size_t i, const char *path,
+                                    struct rk_error **reterr)
+{
+        int r = ac_volume_validate(&m->volumes[i], path, reterr);
+
+        return r < 0 ? r : pod_volume_check_unique(m, i, path, reterr);
+}
+
+static int pod_port_item_validate(const struct pod_manifest *m, size_t i, const char *path,
+                                  struct rk_error **reterr)
+{
+        return pod_port_validate(&m->ports[i], path, reterr);
+}
+
+/* Calls check(m, i, "<key>[i]") for each i < n, up to the first failure. */
+static int validate_each(const struct pod_manifest *m, const char *key, size_t n,
+                         int (*check)(const struct pod_manifest *, size_t, const char *,
+                                      struct rk_error **),
+                         struct rk_error **reterr)
+{
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = field_index(key, i);
+                int r = check(m, i, p, reterr);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int pod_manifest_validate(const struct pod_manifest *m, struct rk_error **reterr)
+{
+        int r;
+
+        if ((r = ac_version_check(m->ac_version, true, reterr)) < 0 ||
+            (r = validate_each(m, "apps", m->n_apps, pod_app_item_validate, reterr)) < 0 ||
+            (r = validate_each(m, "volumes", m->n_volumes, pod_volume_item_validate, reterr)) < 0 ||
+            (r = ac_isolators_validate(m->isolators, m->n_isolators, "isolators", reterr)) < 0 ||
+            (r = annotations_check(&m->annotations, "annotations", reterr)) < 0 ||
+            (r = validate_each(m, "ports", m->n_ports, pod_port_item_validate, reterr)) < 0)
+                return r;
+        return pod_check_mounts(m, reterr);
 }
 
 static int pod_manifest_parse_doc(const json_t *doc, struct pod_manifest *m,
@@ -303,6 +458,16 @@ static void pod_app_done(struct pod_app *a)
         ac_labels_done(&a->annotations);
 }
 
+void pod_port_done(struct pod_port *p)
+{
+        free(p->name);
+        free(p->host_ip);
+        if (p->pod_port)
+                ac_port_done(p->pod_port);
+        free(p->pod_port);
+        *p = (struct pod_port){};
+}
+
 struct pod_manifest *pod_manifest_free(struct pod_manifest *m)
 {
         if (!m)
@@ -316,13 +481,8 @@ struct pod_manifest *pod_manifest_free(struct pod_manifest *m)
         free(m->volumes);
         ac_isolators_free(m->isolators, m->n_isolators);
         ac_labels_done(&m->annotations);
-        for (size_t i = 0; i < m->n_ports; i++) {
-                free(m->ports[i].name);
-                free(m->ports[i].host_ip);
-                if (m->ports[i].pod_port)
-                        ac_port_done(m->ports[i].pod_port);
-                free(m->ports[i].pod_port);
-        }
+        for (size_t i = 0; i < m->n_ports; i++)
+                pod_port_done(&m->ports[i]);
         free(m->ports);
         ac_labels_done(&m->user_annotations);
         ac_labels_done(&m->user_labels);

@@ -85,6 +85,14 @@ struct pod_manifest {
 int pod_manifest_parse(const char *json, size_t len, struct pod_manifest **ret,
                        struct rk_error **reterr);
 
+/*
+ * Checks a manifest made in memory with every rule pod_manifest_parse() applies (acVersion
+ * set and a semver, apps, images, app sections, mounts, volumes, isolators, annotations,
+ * ports, declared mount volumes), naming the field as the parser does ("apps[0].app: user
+ * is required"). Returns 0, or -EINVAL with reterr set.
+ */
+int pod_manifest_validate(const struct pod_manifest *m, struct rk_error **reterr);
+
 /* NULL-safe; returns NULL. */
 struct pod_manifest *pod_manifest_free(struct pod_manifest *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_manifest *, pod_manifest_free)
@@ -96,6 +104,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_manifest *, pod_manifest_free)
  * Returns a malloc'd string.
  */
 char *pod_manifest_to_json(const struct pod_manifest *m, bool pretty);
+
+/* Frees the contents of p (not p itself) and resets it. */
+void pod_port_done(struct pod_port *p);
 
 /* The app called name, or NULL. */
 const struct pod_app *pod_manifest_find_app(const struct pod_manifest *m, const char *name);
@@ -111,5 +122,24 @@ const struct ac_volume *pod_manifest_find_volume(const struct pod_manifest *m, c
 int ac_volume_parse(const json_t *v, const char *path, struct ac_volume *ret,
                     struct rk_error **reterr);
 void ac_volume_done(struct ac_volume *v);
+
+/*
+ * Checks a volume made in memory with the rules of ac_volume_parse() (an ACName name, the
+ * rules of its kind; defaults are not required), naming path. Returns 0, or -EINVAL with
+ * reterr set.
+ */
+int ac_volume_validate(const struct ac_volume *v, const char *path, struct rk_error **reterr);
+
+/*
+ * Parses rkt's --volume form "NAME,kind=empty|host[,source=PATH][,readOnly=BOOL]
+ * [,recursive=BOOL][,mode=MODE][,uid=N][,gid=N]" (SPEC.md §4.3): "name=" is prepended, the
+ * pieces split at ',' must each be key=value with a known key given once (booleans as Go's
+ * ParseBool, uid and gid decimal 0..2^31-1), then the rules of the kind apply (a source,
+ * even empty, is not valid for an empty volume) and the name must be an ACName; an empty
+ * volume gets appc's defaults. Messages are rkt's ("unknown volume parameter \"x\"", ...),
+ * without the flag's context. Returns 0 and fills *ret (free with ac_volume_done()), or
+ * -EINVAL with reterr set.
+ */
+int ac_volume_from_string(const char *s, struct ac_volume *ret, struct rk_error **reterr);
 /* Go-shaped volume object (new reference). */
 json_t *ac_volume_to_json(const struct ac_volume *v);

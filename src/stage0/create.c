@@ -94,9 +94,12 @@ static int find_images(struct store *s, const struct stage0_context *ctx,
         return 0;
 }
 
-/* --pod-manifest: the user's manifest, used verbatim; its images must be in the store. */
+/*
+ * --pod-manifest: the user's manifest, parsed (and later written as the schema writes it);
+ * its images must be in the store.
+ */
 static int user_pod_manifest(struct store *s, const char *path, struct stage0_app **ret_apps,
-                             size_t *ret_n, json_t **ret, struct rk_error **reterr)
+                             size_t *ret_n, struct pod_manifest **ret, struct rk_error **reterr)
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *raw = NULL;
@@ -126,16 +129,16 @@ static int user_pod_manifest(struct store *s, const char *path, struct stage0_ap
                 stage0_apps_free(apps, m->n_apps);
                 return r;
         }
-        *ret = json_loadb(raw, len, 0, NULL);
         *ret_apps = apps;
         *ret_n = m->n_apps;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
 /* Stage1, images and the pod manifest: everything that can fail before the pod exists. */
 static int gather(struct store *s, const struct stage0_context *ctx,
                   const struct stage0_pod_request *rq, char **ret_stage1,
-                  struct stage0_app **ret_apps, size_t *ret_n, json_t **ret_manifest,
+                  struct stage0_app **ret_apps, size_t *ret_n, struct pod_manifest **ret_manifest,
                   struct rk_error **reterr)
 {
         int r;
@@ -178,7 +181,7 @@ int stage0_create_pod(struct store *s, const struct stage0_context *ctx,
         _cleanup_free_ char *stage1 = NULL, *why = NULL;
         _cleanup_close_ int lock = -EBADF;
         struct stage0_app *apps = NULL;
-        json_t *manifest = NULL;
+        _cleanup_(pod_manifest_freep) struct pod_manifest *manifest = NULL;
         struct userns_range userns = {0};
         size_t n = 0;
         bool overlay;
@@ -189,7 +192,6 @@ int stage0_create_pod(struct store *s, const struct stage0_context *ctx,
                 return r;
         if (rq->private_users && (r = pod_userns_check_free(s->dir, reterr)) < 0) {
                 stage0_apps_free(apps, n);
-                json_decref(manifest);
                 return r;
         }
         overlay = !rq->no_overlay && stage0_overlay_supported(s->dir, &why);
@@ -206,7 +208,6 @@ int stage0_create_pod(struct store *s, const struct stage0_context *ctx,
                 r = stage0_prepare(s, p, stage1, apps, n, manifest, overlay,
                                    rq->private_users ? &userns : NULL, reterr);
         stage0_apps_free(apps, n);
-        json_decref(manifest);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);

@@ -12,6 +12,7 @@
 #include "image-manifest.h"
 #include "json-util.h"
 #include "parse-util.h"
+#include "pod-manifest.h"
 #include "stage0.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -74,8 +75,8 @@ int stage0_net_flag_parse(const char *arg, void *value, char **ret_msg)
         return 0;
 }
 
-/* "NAME:[IP:]PORT" into a pod manifest port object. */
-static int port_parse(const char *s, json_t **ret, struct rk_error **reterr)
+/* "NAME:[IP:]PORT" into a pod manifest port. */
+static int port_parse(const char *s, struct pod_port *ret, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **parts = strv_split(s, ':');
         size_t n = strv_length(parts);
@@ -90,9 +91,8 @@ static int port_parse(const char *s, json_t **ret, struct rk_error **reterr)
         if (safe_atou64(parts[n - 1], &port) < 0 || port > 65535)
                 return rk_error_set(reterr, EINVAL, "\"%s\" is not a valid port number",
                                     parts[n - 1]);
-        *ret = json_pack("{s:s,s:I}", "name", parts[0], "hostPort", (json_int_t)port);
-        if (n == 3)
-                json_object_set_new(*ret, "hostIP", json_string(parts[1]));
+        *ret = (struct pod_port){xstrdup(parts[0]), (unsigned)port,
+                                 n == 3 ? xstrdup(parts[1]) : NULL, NULL};
         return 0;
 }
 
@@ -120,39 +120,48 @@ static int port_protocol(const struct stage0_app *apps, size_t n, const char *na
         return 0;
 }
 
-int stage0_ports_json(char *const *ports, const struct stage0_app *apps, size_t n, json_t **ret,
-                      struct rk_error **reterr)
+/* Port p's protocol-ip:port is not taken by the ones before it (seen: key, name pairs). */
+static int port_check_unique(const struct pod_port *p, const char *proto, char ***seen,
+                             struct rk_error **reterr)
+{
+        _cleanup_free_ char *key =
+                xasprintf("%s-%s:%u", proto, p->host_ip ? p->host_ip : "0.0.0.0", p->host_port);
+        int k = strv_index((const char *const *)*seen, key);
+
+        if (k >= 0)
+                return rk_error_set(reterr, EINVAL, "port %s already mapped to pod port %s", key,
+                                    (*seen)[k + 1]);
+        strv_push(seen, key);
+        strv_push(seen, p->name);
+        return 0;
+}
+
+int stage0_ports_parse(char *const *ports, const struct stage0_app *apps, size_t n,
+                       struct pod_port **ret, size_t *ret_n, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **seen = NULL;
-        json_t *arr = json_array(), *pj = NULL;
+        struct pod_port *l = xnew0(struct pod_port, strv_length(ports) + 1);
         const char *proto = NULL;
+        size_t k = 0;
         int r = 0;
 
         for (char *const *s = ports; r >= 0 && s && *s; s++) {
-                r = port_parse(*s, &pj, reterr);
+                r = port_parse(*s, &l[k], reterr);
                 if (r < 0)
                         break;
-                json_array_append_new(arr, pj);
-                const char *name = json_string_value(json_object_get(pj, "name"));
-                const char *ip = json_string_value(json_object_get(pj, "hostIP"));
-                r = port_protocol(apps, n, name, &proto, reterr);
-                if (r < 0)
-                        break;
-                _cleanup_free_ char *key =
-                        xasprintf("%s-%s:%lld", proto, ip ? ip : "0.0.0.0",
-                                  (long long)json_integer_value(json_object_get(pj, "hostPort")));
-                int k = strv_index((const char *const *)seen, key);
-                if (k >= 0)
-                        r = rk_error_set(reterr, EINVAL, "port %s already mapped to pod port %s",
-                                         key, seen[k + 1]);
-                strv_push(&seen, key);
-                strv_push(&seen, name);
+                k++;
+                r = port_protocol(apps, n, l[k - 1].name, &proto, reterr);
+                if (r >= 0)
+                        r = port_check_unique(&l[k - 1], proto, &seen, reterr);
         }
         if (r < 0) {
-                json_decref(arr);
+                while (k > 0)
+                        pod_port_done(&l[--k]);
+                free(l);
                 return r;
         }
-        *ret = arr;
+        *ret = l;
+        *ret_n = k;
         return 0;
 }
 

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The pod manifest of run/prepare (SPEC.md §4.6): each app is its image's app section with
- * the command-line overrides of §4.2 applied, its environment merged as §4.4 says, its
- * mounts as §4.3; the pod gets the --volume volumes. The result is validated by parsing it.
+ * The pod manifest of run/prepare (SPEC.md §4.6) as a struct pod_manifest: each app is a
+ * copy of its image's app section with the command-line overrides of §4.2 applied, its
+ * environment merged as §4.4 says, its mounts as §4.3; the pod gets the --volume volumes and
+ * the --port ports. Volumes, isolators and ports are made by the schema's parsers and
+ * constructors, and the whole is held to the parser's rules (pod_manifest_validate()).
+ * Runs in: the rkt command (run, prepare).
  */
 #include "pod-manifest.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -104,128 +110,139 @@ static int pod_env(const struct pod_settings *ps, struct ac_labels *ret, struct 
         return r;
 }
 
-static json_t *labels_to_pairs(const struct ac_labels *l)
-{
-        json_t *a = json_array();
-
-        for (size_t i = 0; i < l->n; i++)
-                json_array_append_new(a, json_pack("{s:s,s:s}", "name", l->items[i].name, "value",
-                                                   l->items[i].value));
-        return a;
-}
-
 /* app.environment: inherit-env (unset names only) < image < pod env < --environment. */
-static void app_set_env(json_t *app, const struct ac_labels *pod, const struct app_spec *spec,
-                        bool inherit)
+static void app_set_env(struct ac_app *app, const struct ac_labels *pod,
+                        const struct app_spec *spec, bool inherit)
 {
-        struct ac_labels env = {0};
-        json_t *image_env = json_object_get(app, "environment"), *e;
-        size_t i;
+        struct ac_labels *env = &app->environment;
 
-        json_array_foreach(image_env, i, e)
-                ac_labels_set(&env, json_string_value(json_object_get(e, "name")),
-                              json_string_value(json_object_get(e, "value")));
         for (char **ev = inherit ? environ : NULL; ev && *ev; ev++) {
                 char *eq = strchr(*ev, '=');
                 _cleanup_free_ char *k = eq ? oom_check(strndup(*ev, (size_t)(eq - *ev))) : NULL;
 
-                if (k && *k && !ac_labels_get(&env, k))
-                        ac_labels_set(&env, k, eq + 1);
+                if (k && *k && !ac_labels_get(env, k))
+                        ac_labels_set(env, k, eq + 1);
         }
-        for (i = 0; i < pod->n; i++)
-                ac_labels_set(&env, pod->items[i].name, pod->items[i].value);
-        for (i = 0; i < spec->environment.n; i++)
-                ac_labels_set(&env, spec->environment.items[i].name,
+        for (size_t i = 0; i < pod->n; i++)
+                ac_labels_set(env, pod->items[i].name, pod->items[i].value);
+        for (size_t i = 0; i < spec->environment.n; i++)
+                ac_labels_set(env, spec->environment.items[i].name,
                               spec->environment.items[i].value);
-        if (env.n > 0)
-                json_object_set_new(app, "environment", labels_to_pairs(&env));
-        ac_labels_done(&env);
 }
 
-/* Removes the isolators called name (or, with prefix, starting with name). */
-static void isolators_remove(json_t *isolators, const char *name, bool prefix)
+static bool kind_is_caps(enum ac_isolator_kind k)
 {
-        for (size_t i = json_array_size(isolators); i-- > 0;) {
-                const char *n =
-                        json_string_value(json_object_get(json_array_get(isolators, i), "name"));
+        return k == AC_ISOLATOR_CAPABILITIES_RETAIN_SET || k == AC_ISOLATOR_CAPABILITIES_REMOVE_SET;
+}
 
-                if (n && (prefix ? strncmp(n, name, strlen(name)) == 0 : strcmp(n, name) == 0))
-                        json_array_remove(isolators, i);
+static bool kind_is_seccomp(enum ac_isolator_kind k)
+{
+        return k == AC_ISOLATOR_SECCOMP_RETAIN_SET || k == AC_ISOLATOR_SECCOMP_REMOVE_SET;
+}
+
+/* Removes the app's isolators of kind k (for a capability or seccomp set: both sets). */
+static void isolators_drop(struct ac_app *app, enum ac_isolator_kind k)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < app->n_isolators; i++) {
+                enum ac_isolator_kind ik = app->isolators[i].kind;
+
+                if (ik == k || (kind_is_caps(k) && kind_is_caps(ik)) ||
+                    (kind_is_seccomp(k) && kind_is_seccomp(ik)))
+                        ac_isolator_done(&app->isolators[i]);
+                else
+                        app->isolators[n++] = app->isolators[i];
         }
+        app->n_isolators = n;
 }
 
-/* A resource isolator as appc's constructors marshal it: request = limit, "default" false. */
-static json_t *resource_isolator(const char *name, const char *quantity)
+/* Appends *i to the app's isolators (its contents move). */
+static void isolators_add(struct ac_app *app, struct ac_isolator *i)
 {
-        return oom_check(json_pack("{s:s,s:{s:b,s:s,s:s}}", "name", name, "value", "default", 0,
-                                   "request", quantity, "limit", quantity));
+        app->isolators = oom_check(reallocarray(app->isolators, app->n_isolators + 1, sizeof(*i)));
+        app->isolators[app->n_isolators++] = *i;
+        *i = (struct ac_isolator){.kind = _AC_ISOLATOR_KIND_INVALID};
 }
 
-static int app_set_resources(json_t *iso, const struct app_spec *spec, struct rk_error **reterr)
+/* --memory and --cpu: appended, as appc's constructors marshal them. */
+static int app_set_resources(struct ac_app *app, const struct app_spec *spec,
+                             struct rk_error **reterr)
 {
-        struct ac_quantity q = {0};
+        struct ac_isolator i = {.kind = _AC_ISOLATOR_KIND_INVALID};
         int r;
 
         if (spec->memory) {
-                r = ac_quantity_parse(spec->memory, &q, reterr);
+                r = ac_isolator_new_resource(AC_ISOLATOR_RESOURCE_MEMORY, spec->memory, "--memory",
+                                             &i, reterr);
                 if (r < 0)
                         return r;
-                free(q.text);
-                if (q.value < 4096)
-                        return rk_error_set(reterr, EINVAL,
-                                            "memory limit of %lld bytes too low. "
-                                            "Try a reasonable value, such as --memory=16M",
-                                            (long long)q.value);
-                json_array_append_new(iso, resource_isolator("resource/memory", spec->memory));
+                if (i.resource.limit.value < 4096) {
+                        r = rk_error_set(reterr, EINVAL,
+                                         "memory limit of %lld bytes too low. "
+                                         "Try a reasonable value, such as --memory=16M",
+                                         (long long)i.resource.limit.value);
+                        ac_isolator_done(&i);
+                        return r;
+                }
+                isolators_add(app, &i);
         }
         if (spec->cpu) {
-                r = ac_quantity_parse(spec->cpu, &q, reterr);
+                r = ac_isolator_new_resource(AC_ISOLATOR_RESOURCE_CPU, spec->cpu, "--cpu", &i,
+                                             reterr);
                 if (r < 0)
                         return r;
-                free(q.text);
-                json_array_append_new(iso, resource_isolator("resource/cpu", spec->cpu));
+                isolators_add(app, &i);
         }
         return 0;
 }
 
-/* Replaces the isolator name with an integer one parsed from text within [min, max]. */
-static int app_set_int_isolator(json_t *iso, const char *name, const char *flag, const char *text,
-                                long long min, long long max, struct rk_error **reterr)
+/* --cpu-shares, --oom-score-adj: replace the isolator of kind with the integer text. */
+static int app_set_int_isolator(struct ac_app *app, enum ac_isolator_kind kind, const char *flag,
+                                const char *text, struct rk_error **reterr)
 {
+        struct ac_isolator i = {.kind = _AC_ISOLATOR_KIND_INVALID};
+        int min = 0, max = 0, r;
         char *end;
         long long v;
 
         if (!text)
                 return 0;
+        (void)ac_isolator_int_range(kind, &min, &max);
         errno = 0;
         v = strtoll(text, &end, 10);
         if (errno || end == text || *end || v < min || v > max)
-                return rk_error_set(reterr, EINVAL, "--%s must be an integer between %lld and %lld",
-                                    flag, min, max);
-        isolators_remove(iso, name, false);
-        json_array_append_new(iso, json_pack("{s:s,s:I}", "name", name, "value", (json_int_t)v));
+                return rk_error_set(reterr, EINVAL, "%s must be an integer between %d and %d", flag,
+                                    min, max);
+        r = ac_isolator_new_int(kind, v, flag, &i, reterr);
+        if (r < 0)
+                return r;
+        isolators_drop(app, kind);
+        isolators_add(app, &i);
         return 0;
 }
 
-static int app_set_caps(json_t *iso, const struct app_spec *spec, struct rk_error **reterr)
+/* --caps-retain or --caps-remove: replaces every capability isolator of the image. */
+static int app_set_caps(struct ac_app *app, const struct app_spec *spec, struct rk_error **reterr)
 {
-        char **set = spec->caps_retain ? spec->caps_retain : spec->caps_remove;
-        json_t *names;
+        struct ac_isolator i = {.kind = _AC_ISOLATOR_KIND_INVALID};
+        bool retain = spec->caps_retain;
+        int r;
 
         if (spec->caps_retain && spec->caps_remove)
                 return rk_error_set(reterr, EINVAL,
                                     "error: cannot use both --caps-retain and "
                                     "--caps-remove on the same image");
-        if (!set)
+        if (!spec->caps_retain && !spec->caps_remove)
                 return 0;
-        isolators_remove(iso, "os/linux/capabilities-", true);
-        names = json_array();
-        STRV_FOREACH(c, set)
-                json_array_append_new(names, json_string(*c));
-        json_array_append_new(iso, json_pack("{s:s,s:{s:o}}", "name",
-                                             spec->caps_retain ? "os/linux/capabilities-retain-set"
-                                                               : "os/linux/capabilities-remove-set",
-                                             "value", "set", names));
+        r = ac_isolator_new_caps(retain ? AC_ISOLATOR_CAPABILITIES_RETAIN_SET
+                                        : AC_ISOLATOR_CAPABILITIES_REMOVE_SET,
+                                 retain ? spec->caps_retain : spec->caps_remove,
+                                 retain ? "--caps-retain" : "--caps-remove", &i, reterr);
+        if (r < 0)
+                return r;
+        isolators_drop(app, AC_ISOLATOR_CAPABILITIES_RETAIN_SET);
+        isolators_add(app, &i);
         return 0;
 }
 
@@ -279,89 +296,69 @@ static int seccomp_override_parse(const char *text, struct seccomp_override *ret
         return 0;
 }
 
-static int app_set_seccomp(json_t *iso, const char *text, struct rk_error **reterr)
+static int app_set_seccomp(struct ac_app *app, const char *text, struct rk_error **reterr)
 {
         struct seccomp_override o = {0};
         struct seccomp_set checked = {0};
-        json_t *set;
+        struct ac_isolator i = {.kind = _AC_ISOLATOR_KIND_INVALID};
+        enum ac_isolator_kind kind;
         int r;
 
         if (!text)
                 return 0;
         r = seccomp_override_parse(text, &o, reterr);
+        kind = o.retain ? AC_ISOLATOR_SECCOMP_RETAIN_SET : AC_ISOLATOR_SECCOMP_REMOVE_SET;
         if (r >= 0)
                 r = seccomp_set_from_items(o.retain, o.items, o.errno_name, &checked, reterr);
+        if (r >= 0)
+                r = ac_isolator_new_seccomp(kind, o.items, o.errno_name, "--seccomp", &i, reterr);
         if (r >= 0) {
-                isolators_remove(iso, "os/linux/seccomp-", true);
-                set = json_array();
-                STRV_FOREACH(c, o.items)
-                        json_array_append_new(set, json_string(*c));
-                json_array_append_new(iso, json_pack("{s:s,s:{s:o,s:s}}", "name",
-                                                     o.retain ? "os/linux/seccomp-retain-set"
-                                                              : "os/linux/seccomp-remove-set",
-                                                     "value", "set", set, "errno",
-                                                     o.errno_name ? o.errno_name : ""));
+                isolators_drop(app, AC_ISOLATOR_SECCOMP_RETAIN_SET);
+                isolators_add(app, &i);
         }
         seccomp_set_done(&checked);
         seccomp_override_done(&o);
         return r;
 }
 
-static int app_set_isolators(json_t *app, const struct app_spec *spec, struct rk_error **reterr)
+static int app_set_isolators(struct ac_app *app, const struct app_spec *spec,
+                             struct rk_error **reterr)
 {
-        json_t *iso = json_object_get(app, "isolators");
         int r;
 
-        if (!iso) {
-                iso = json_array();
-                json_object_set_new(app, "isolators", iso);
-        }
-        r = app_set_resources(iso, spec, reterr);
+        r = app_set_resources(app, spec, reterr);
         if (r >= 0)
-                r = app_set_int_isolator(iso, "os/linux/cpu-shares", "cpu-shares", spec->cpu_shares,
-                                         2, 262144, reterr);
+                r = app_set_int_isolator(app, AC_ISOLATOR_CPU_SHARES, "--cpu-shares",
+                                         spec->cpu_shares, reterr);
         if (r >= 0)
-                r = app_set_int_isolator(iso, "os/linux/oom-score-adj", "oom-score-adj",
-                                         spec->oom_score_adj, -1000, 1000, reterr);
+                r = app_set_int_isolator(app, AC_ISOLATOR_OOM_SCORE_ADJ, "--oom-score-adj",
+                                         spec->oom_score_adj, reterr);
         if (r >= 0)
-                r = app_set_caps(iso, spec, reterr);
+                r = app_set_caps(app, spec, reterr);
         if (r >= 0)
-                r = app_set_seccomp(iso, spec->seccomp, reterr);
-        if (r >= 0 && json_array_size(iso) == 0)
-                json_object_del(app, "isolators");
+                r = app_set_seccomp(app, spec->seccomp, reterr);
         return r;
 }
 
-static json_t *labels_to_map(const struct ac_labels *l)
+/* A copy of the image's app section, or one made for --exec when the image has none. */
+static int app_base(const struct stage0_app *a, struct ac_app **ret, struct rk_error **reterr)
 {
-        json_t *o = json_object();
+        struct ac_app *app;
 
-        for (size_t i = 0; i < l->n; i++)
-                json_object_set_new(o, l->items[i].name, json_string(l->items[i].value));
-        return o;
-}
-
-/* The image's app section (a copy), or one made from --exec when the image has none. */
-static int app_base(const struct stage0_app *a, json_t **ret, struct rk_error **reterr)
-{
-        _cleanup_free_ char *text = image_manifest_to_json(a->manifest, false);
-        json_t *m = json_loads(text, 0, NULL), *app = json_object_get(m, "app");
-        char uid[16], gid[16];
-
-        if (app) {
-                *ret = json_incref(app);
-                json_decref(m);
+        if (a->manifest->app) {
+                *ret = ac_app_copy(a->manifest->app);
                 return 0;
         }
-        json_decref(m);
         if (!a->spec->exec)
                 return rk_error_set(reterr, EINVAL,
                                     "error: image %s has no app section and "
                                     "--exec argument is not provided",
                                     a->key);
-        snprintf(uid, sizeof(uid), "%u", getuid());
-        snprintf(gid, sizeof(gid), "%u", getgid());
-        *ret = json_pack("{s:[],s:s,s:s}", "exec", "user", uid, "group", gid);
+        app = xnew0(struct ac_app, 1);
+        app->exec = xnew0(char *, 1);
+        app->user = xasprintf("%u", getuid());
+        app->group = xasprintf("%u", getgid());
+        *ret = app;
         return 0;
 }
 
@@ -371,63 +368,89 @@ static int app_base(const struct stage0_app *a, json_t **ret, struct rk_error **
  * recorded by the conversion (the program path as resolved in the exec). Only images
  * with the entrypoint or cmd annotations of our conversion: others keep rkt's rule.
  */
-static void app_docker_args(json_t *app, const struct stage0_app *a)
+static void app_docker_args(struct ac_app *app, const struct stage0_app *a)
 {
         const char *ep = image_manifest_get_annotation(a->manifest, "appc.io/docker/entrypoint");
-        json_t *exec = json_object_get(app, "exec");
         _cleanup_json_ json_t *entry = ep ? json_loads(ep, 0, NULL) : json_array();
-        size_t n = json_array_size(entry);
+        size_t n = json_array_size(entry), len = strv_length(app->exec);
 
-        if (a->spec->exec || !a->spec->has_args || !json_is_array(entry) || !json_is_array(exec) ||
-            !(ep || image_manifest_get_annotation(a->manifest, "appc.io/docker/cmd")) ||
-            json_array_size(exec) < n)
+        if (a->spec->exec || !a->spec->has_args || !json_is_array(entry) || !app->exec ||
+            !(ep || image_manifest_get_annotation(a->manifest, "appc.io/docker/cmd")) || len < n)
                 return;
-        while (json_array_size(exec) > n)
-                json_array_remove(exec, n);
+        for (size_t i = n; i < len; i++)
+                free(app->exec[i]);
+        app->exec[n] = NULL;
 }
 
-/* exec, arguments, user, group, working directory, supplementary gids, user maps. */
-static void app_set_simple(json_t *app, const struct app_spec *spec)
+/* --exec replaces the exec, the arguments follow it. */
+static void app_set_exec(struct ac_app *app, const struct app_spec *spec)
 {
-        json_t *exec = json_object_get(app, "exec");
-
         if (spec->exec) {
-                exec = json_array();
-                json_array_append_new(exec, json_string(spec->exec));
-                json_object_set_new(app, "exec", exec);
+                strv_free(app->exec);
+                app->exec = NULL;
+                strv_push(&app->exec, spec->exec);
         }
-        if (!exec) {
-                exec = json_array();
-                json_object_set_new(app, "exec", exec);
-        }
+        if (!app->exec) /* an image app without exec keeps none: its arguments are dropped */
+                return;
         STRV_FOREACH(w, spec->args)
-                json_array_append_new(exec, json_string(*w));
-        if (spec->user)
-                json_object_set_new(app, "user", json_string(spec->user));
-        if (spec->group)
-                json_object_set_new(app, "group", json_string(spec->group));
-        if (spec->working_dir)
-                json_object_set_new(app, "workingDirectory", json_string(spec->working_dir));
-        if (spec->supp_gids) {
-                json_t *gids = json_array();
-                STRV_FOREACH(g, spec->supp_gids)
-                        json_array_append_new(gids, json_integer(strtoll(*g, NULL, 10)));
-                json_object_set_new(app, "supplementaryGIDs", gids);
+                strv_push(&app->exec, *w);
+}
+
+static void replace_string(char **field, const char *value)
+{
+        if (!value)
+                return;
+        free(*field);
+        *field = xstrdup(value);
+}
+
+/* --supplementary-gids: group IDs of the app (the schema's are 0..2^31-1). */
+static int app_set_gids(struct ac_app *app, char *const *gids, struct rk_error **reterr)
+{
+        size_t n = strv_length(gids);
+        _cleanup_free_ int *l = xnew0(int, n + 1);
+
+        for (size_t i = 0; i < n; i++) {
+                uint32_t v;
+
+                if (parse_id(gids[i], &v) < 0 || v > INT32_MAX)
+                        return rk_error_set(reterr, EINVAL,
+                                            "--supplementary-gids: %s is not a valid group ID",
+                                            gids[i]);
+                l[i] = (int)v;
         }
-        if (spec->user_annotations.n > 0)
-                json_object_set_new(app, "userAnnotations", labels_to_map(&spec->user_annotations));
-        if (spec->user_labels.n > 0)
-                json_object_set_new(app, "userLabels", labels_to_map(&spec->user_labels));
+        free(app->supplementary_gids);
+        app->supplementary_gids = TAKE_PTR(l);
+        app->n_supplementary_gids = n;
+        return 0;
+}
+
+/* user, group, working directory, supplementary gids, user annotations and labels. */
+static int app_set_identity(struct ac_app *app, const struct app_spec *spec,
+                            struct rk_error **reterr)
+{
+        replace_string(&app->user, spec->user);
+        replace_string(&app->group, spec->group);
+        replace_string(&app->working_directory, spec->working_dir);
+        if (spec->user_annotations.n > 0) {
+                ac_labels_done(&app->user_annotations);
+                ac_labels_copy(&app->user_annotations, &spec->user_annotations);
+        }
+        if (spec->user_labels.n > 0) {
+                ac_labels_done(&app->user_labels);
+                ac_labels_copy(&app->user_labels, &spec->user_labels);
+        }
+        return spec->supp_gids ? app_set_gids(app, spec->supp_gids, reterr) : 0;
 }
 
 /* The app's mounts: its own, then the pod-wide ones, first target wins (SPEC.md §4.3). */
-static json_t *app_mounts(const struct app_spec *spec, const struct app_list *list)
+static void app_mounts(struct pod_app *pa, const struct app_spec *spec, const struct app_list *list)
 {
-        json_t *mounts = json_array();
         struct hashset seen = HASHSET_INIT;
         const struct app_mount *lists[] = {spec->mounts, list->pod_mounts};
         size_t counts[] = {spec->n_mounts, list->n_pod_mounts};
 
+        pa->mounts = xnew0(struct pod_mount, counts[0] + counts[1] + 1);
         for (size_t l = 0; l < 2; l++)
                 for (size_t i = 0; i < counts[l]; i++) {
                         const struct app_mount *m = &lists[l][i];
@@ -437,11 +460,10 @@ static json_t *app_mounts(const struct app_spec *spec, const struct app_list *li
 
                         if (hashset_put(&seen, target, 0) == 0)
                                 continue;
-                        json_array_append_new(mounts, json_pack("{s:s,s:s}", "volume", m->volume,
-                                                                "path", target));
+                        pa->mounts[pa->n_mounts++] =
+                                (struct pod_mount){xstrdup(m->volume), TAKE_PTR(target), NULL};
                 }
         hashset_done(&seen);
-        return mounts;
 }
 
 static int check_os_arch(const struct stage0_app *a, struct rk_error **reterr)
@@ -458,12 +480,11 @@ static int check_os_arch(const struct stage0_app *a, struct rk_error **reterr)
         return ac_os_arch_validate(os, arch, reterr);
 }
 
-static int app_entry(const struct stage0_app *a, const struct app_list *l,
-                     const struct ac_labels *env, const struct pod_settings *ps, json_t **ret,
-                     struct rk_error **reterr)
+/* The app section of a: the image's with the overrides of its spec and the environment. */
+static int app_section(const struct stage0_app *a, const struct ac_labels *env,
+                       const struct pod_settings *ps, struct ac_app **ret, struct rk_error **reterr)
 {
-        const struct app_spec *spec = a->spec;
-        json_t *app = NULL, *entry, *mounts;
+        _cleanup_(ac_app_freep) struct ac_app *app = NULL;
         int r;
 
         r = check_os_arch(a, reterr);
@@ -472,154 +493,67 @@ static int app_entry(const struct stage0_app *a, const struct app_list *l,
         if (r < 0)
                 return r;
         app_docker_args(app, a);
-        app_set_simple(app, spec);
-        app_set_env(app, env, spec, ps->inherit_env);
-        r = app_set_isolators(app, spec, reterr);
-        if (r < 0) {
-                json_decref(app);
+        app_set_exec(app, a->spec);
+        r = app_set_identity(app, a->spec, reterr);
+        if (r < 0)
                 return r;
-        }
-        entry = json_pack("{s:s,s:{s:s,s:s,s:o},s:o}", "name", a->name, "image", "name",
-                          a->manifest->name, "id", a->key, "labels",
-                          labels_to_pairs(&a->manifest->labels), "app", app);
-        if (spec->readonly_rootfs > 0)
-                json_object_set_new(entry, "readOnlyRootFS", json_true());
-        mounts = app_mounts(spec, l);
-        if (json_array_size(mounts) > 0)
-                json_object_set(entry, "mounts", mounts);
-        json_decref(mounts);
-        if (spec->annotations.n > 0)
-                json_object_set_new(entry, "annotations", labels_to_pairs(&spec->annotations));
-        *ret = entry;
+        app_set_env(app, env, a->spec, ps->inherit_env);
+        r = app_set_isolators(app, a->spec, reterr);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(app);
         return 0;
 }
 
-/* Checks and converts one --volume value's key=value (SPEC.md §4.3) into v. */
-static int volume_set(json_t *v, const char *key, const char *value, struct rk_error **reterr)
+/* The pod manifest's app of a: name, image, app section, read-only rootfs, mounts and
+ * annotations. */
+static int app_entry(const struct stage0_app *a, const struct app_list *l,
+                     const struct ac_labels *env, const struct pod_settings *ps,
+                     struct pod_app *ret, struct rk_error **reterr)
 {
-        bool b;
+        struct ac_app *app = NULL;
+        int r = app_section(a, env, ps, &app, reterr);
 
-        if (strcmp(key, "kind") == 0 || strcmp(key, "source") == 0 || strcmp(key, "mode") == 0 ||
-            strcmp(key, "name") == 0)
-                json_object_set_new(v, key, json_string(value));
-        else if (strcmp(key, "readOnly") == 0 || strcmp(key, "recursive") == 0) {
-                if (parse_bool_go(value, &b) < 0)
-                        return rk_error_set(reterr, EINVAL, "invalid boolean \"%s\" for %s", value,
-                                            key);
-                json_object_set_new(v, key, json_boolean(b));
-        } else if (strcmp(key, "uid") == 0 || strcmp(key, "gid") == 0) {
-                char *end;
-                long n = strtol(value, &end, 10);
-                if (!*value || *end || n < 0)
-                        return rk_error_set(reterr, EINVAL, "invalid %s \"%s\"", key, value);
-                json_object_set_new(v, key, json_integer(n));
-        } else
-                return rk_error_set(reterr, EINVAL, "unknown volume parameter \"%s\"", key);
+        if (r < 0)
+                return r;
+        *ret = (struct pod_app){
+                .name = xstrdup(a->name),
+                .image_name = xstrdup(a->manifest->name),
+                .image_id = xstrdup(a->key),
+                .app = app,
+                .read_only_rootfs = a->spec->readonly_rootfs > 0,
+        };
+        ac_labels_copy(&ret->image_labels, &a->manifest->labels);
+        app_mounts(ret, a->spec, l);
+        ac_labels_copy(&ret->annotations, &a->spec->annotations);
         return 0;
 }
 
-static int volume_check(json_t *v, struct rk_error **reterr)
+/* The --volume values (NULL: none given, written as null). */
+static int pod_volumes(char *const *volumes, struct pod_manifest *m, struct rk_error **reterr)
 {
-        const char *kind = json_string_value(json_object_get(v, "kind"));
-        const char *source = json_string_value(json_object_get(v, "source"));
+        m->has_volumes = volumes;
+        m->volumes = xnew0(struct ac_volume, strv_length(volumes) + 1);
+        for (char *const *t = volumes; t && *t; t++) {
+                int r = ac_volume_from_string(*t, &m->volumes[m->n_volumes], reterr);
 
-        if (!kind || (strcmp(kind, "host") != 0 && strcmp(kind, "empty") != 0))
-                return rk_error_set(reterr, EINVAL,
-                                    "unrecognized volume kind: should be one of "
-                                    "\"empty\", \"host\"");
-        if (strcmp(kind, "host") == 0) {
-                if (!source || source[0] != '/')
-                        return rk_error_set(reterr, EINVAL,
-                                            "source for host volume must be "
-                                            "absolute path");
-                if (json_object_get(v, "mode") || json_object_get(v, "uid") ||
-                    json_object_get(v, "gid"))
-                        return rk_error_set(reterr, EINVAL,
-                                            "mode, uid and gid are only valid "
-                                            "for empty volumes");
-                return 0;
-        }
-        if (source)
-                return rk_error_set(reterr, EINVAL, "source is not valid for empty volumes");
-        if (!json_object_get(v, "mode"))
-                json_object_set_new(v, "mode", json_string("0755"));
-        if (!json_object_get(v, "uid"))
-                json_object_set_new(v, "uid", json_integer(0));
-        if (!json_object_get(v, "gid"))
-                json_object_set_new(v, "gid", json_integer(0));
-        return 0;
-}
-
-/* "NAME,kind=…,…" as a pod manifest volume. */
-static int volume_parse(const char *text, json_t **ret, struct rk_error **reterr)
-{
-        _cleanup_free_ char *full = xasprintf("name=%s", text);
-        _cleanup_strv_free_ char **parts = strv_split(full, ',');
-        json_t *v = json_object();
-        int r = 0;
-
-        STRV_FOREACH(p, parts) {
-                char *eq = strchr(*p, '=');
-
-                if (!eq) {
-                        r = rk_error_set(reterr, EINVAL,
-                                         "malformed string \"%s\" has a label "
-                                         "without a value",
-                                         text);
-                        break;
-                }
-                *eq = '\0';
-                if (json_object_get(v, *p)) {
-                        r = rk_error_set(reterr, EINVAL, "label %s with multiple values", *p);
-                        break;
-                }
-                r = volume_set(v, *p, eq + 1, reterr);
                 if (r < 0)
-                        break;
+                        return rk_error_prefix(reterr, "invalid value in --volume flag \"%s\"", *t);
+                m->n_volumes++;
         }
-        if (r >= 0)
-                r = volume_check(v, reterr);
-        if (r < 0) {
-                json_decref(v);
-                return rk_error_prefix(reterr, "invalid value in --volume flag \"%s\"", text);
-        }
-        *ret = v;
-        return 0;
-}
-
-static int pod_volumes(char *const *volumes, json_t **ret, struct rk_error **reterr)
-{
-        json_t *a;
-
-        if (!volumes) {
-                *ret = json_null();
-                return 0;
-        }
-        a = json_array();
-        for (char *const *t = volumes; *t; t++) {
-                json_t *v = NULL;
-                int r = volume_parse(*t, &v, reterr);
-
-                if (r < 0) {
-                        json_decref(a);
-                        return r;
-                }
-                json_array_append_new(a, v);
-        }
-        *ret = a;
         return 0;
 }
 
 static int pod_apps(struct stage0_app *apps, size_t n, const struct app_list *l,
-                    const struct pod_settings *ps, json_t *arr, struct rk_error **reterr)
+                    const struct pod_settings *ps, struct pod_manifest *m, struct rk_error **reterr)
 {
         struct ac_labels env = {0};
         struct hashset names = HASHSET_INIT;
         int r = pod_env(ps, &env, reterr);
 
+        m->has_apps = true;
+        m->apps = xnew0(struct pod_app, n + 1);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                json_t *entry;
-
                 free(apps[i].name);
                 apps[i].name = apps[i].spec->name ? xstrdup(apps[i].spec->name)
                                                   : app_name_default(apps[i].manifest->name);
@@ -628,9 +562,9 @@ static int pod_apps(struct stage0_app *apps, size_t n, const struct app_list *l,
                                          apps[i].name);
                         break;
                 }
-                r = app_entry(&apps[i], l, &env, ps, &entry, reterr);
+                r = app_entry(&apps[i], l, &env, ps, &m->apps[i], reterr);
                 if (r >= 0)
-                        json_array_append_new(arr, entry);
+                        m->n_apps++;
         }
         ac_labels_done(&env);
         hashset_done(&names);
@@ -638,33 +572,26 @@ static int pod_apps(struct stage0_app *apps, size_t n, const struct app_list *l,
 }
 
 int stage0_pod_manifest(struct stage0_app *apps, size_t n, const struct app_list *l,
-                        const struct pod_settings *ps, json_t **ret, struct rk_error **reterr)
+                        const struct pod_settings *ps, struct pod_manifest **ret,
+                        struct rk_error **reterr)
 {
-        _cleanup_(pod_manifest_freep) struct pod_manifest *check = NULL;
-        _cleanup_free_ char *text = NULL;
-        json_t *pod, *vols = NULL, *ports = NULL, *arr = json_array();
+        _cleanup_(pod_manifest_freep) struct pod_manifest *m = xnew0(struct pod_manifest, 1);
         int r;
 
-        r = pod_apps(apps, n, l, ps, arr, reterr);
+        m->ac_version = xstrdup(RKT_VERSION);
+        r = pod_apps(apps, n, l, ps, m, reterr);
         if (r >= 0)
-                r = pod_volumes(l->volumes, &vols, reterr);
-        if (r >= 0 && ps->ports)
-                r = stage0_ports_json(ps->ports, apps, n, &ports, reterr);
-        if (r < 0) {
-                json_decref(arr);
-                json_decref(vols);
+                r = pod_volumes(l->volumes, m, reterr);
+        if (r >= 0)
+                r = stage0_ports_parse(ps->ports, apps, n, &m->ports, &m->n_ports, reterr);
+        if (r < 0)
                 return r;
-        }
-        pod = json_pack("{s:s,s:s,s:o,s:o,s:n,s:[{s:s,s:s}],s:o}", "acVersion", RKT_VERSION,
-                        "acKind", "PodManifest", "apps", arr, "volumes", vols, "isolators",
-                        "annotations", "name", "coreos.com/rkt/stage1/mutable", "value", "false",
-                        "ports", ports ? ports : json_array());
-        text = json_dump_go(pod, false);
-        r = pod_manifest_parse(text, strlen(text), &check, reterr);
-        if (r < 0) {
-                json_decref(pod);
+        m->has_ports = true;
+        ac_labels_set(&m->annotations, "coreos.com/rkt/stage1/mutable", "false");
+        m->has_annotations = true;
+        r = pod_manifest_validate(m, reterr);
+        if (r < 0)
                 return rk_error_wrap(reterr, "invalid pod manifest");
-        }
-        *ret = pod;
+        *ret = TAKE_PTR(m);
         return 0;
 }

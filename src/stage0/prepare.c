@@ -12,7 +12,6 @@
 
 #include "fs-util.h"
 #include "image-manifest.h"
-#include "json-util.h"
 #include "log.h"
 #include "stage0.h"
 
@@ -253,10 +252,10 @@ static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *
 }
 
 int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
-                   const struct stage0_app *apps, size_t n, json_t *manifest, bool overlay,
-                   const struct userns_range *userns, struct rk_error **reterr)
+                   const struct stage0_app *apps, size_t n, const struct pod_manifest *manifest,
+                   bool overlay, const struct userns_range *userns, struct rk_error **reterr)
 {
-        _cleanup_free_ char *text = json_dump_go(manifest, false);
+        _cleanup_free_ char *text = pod_manifest_to_json(manifest, false);
         int r;
 
         /* rkt renders images owned by group rkt, and says so when there is none */

@@ -9,6 +9,7 @@
 #include "fs-util.h"
 #include "log.h"
 #include "mds-client.h"
+#include "mds-registered.h"
 #include "mds-util.h"
 #include "time-util.h"
 
@@ -61,7 +62,7 @@ int stage0_mds_register(struct pod *p, char *const *apps, char **ret_token,
         r = mds_put(path, shown, p->fd, "pod", reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "failed to register pod with metadata svc");
-        r = write_file_replace_at(p->fd, "mds-registered", "", 0, 0640, 0);
+        r = mds_registered_mark(p->fd);
         if (r < 0)
                 r = rk_error_set_errno(reterr, -r, "failed to create mds-register file");
         for (char *const *a = apps; r >= 0 && *a; a++)
@@ -80,7 +81,7 @@ void stage0_mds_unregister(const struct pod *p)
         struct rk_error *err = NULL;
         unsigned status = 0;
 
-        if (faccessat(p->fd, "mds-registered", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+        if (!mds_registered_is_marked(p->fd))
                 return;
         if (mds_client_request("DELETE", path, NULL, 0, 1, &status, &err) < 0 || status != 200) {
                 log_error("warning: could not unregister pod with metadata service");

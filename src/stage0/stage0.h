@@ -14,6 +14,7 @@
 
 #include "app-spec.h"
 #include "config.h"
+#include "pod-manifest.h"
 #include "pod.h"
 #include "store.h"
 
@@ -68,7 +69,8 @@ struct pod_settings {
 struct stage0_pod_request {
         const struct stage1_flags *stage1;
         const struct app_list *apps; /* images, per-app flags, --mount, --volume */
-        const char *pod_manifest;    /* --pod-manifest: used verbatim instead of apps */
+        const char *pod_manifest;    /* --pod-manifest: used instead of apps (parsed, and
+                                        written as the schema writes it) */
         struct pod_settings settings;
         bool no_overlay;
         bool private_users;         /* a user namespace with the pod's own range of ids */
@@ -95,35 +97,40 @@ struct stage0_app {
 };
 
 /*
- * Builds the pod manifest (SPEC.md §4.6) for apps with the --volume values, checking
- * names, os/arch labels and overrides. *ret is the JSON object.
+ * Builds the pod manifest (SPEC.md §4.6) for apps with the --volume values and the --port
+ * values of ps, checking names, os/arch labels and overrides; sets each apps[i].name. The
+ * result passes pod_manifest_validate() (errors "invalid pod manifest: <field>: ..."). *ret
+ * is the manifest (free with pod_manifest_free()).
  */
 int stage0_pod_manifest(struct stage0_app *apps, size_t n, const struct app_list *l,
-                        const struct pod_settings *ps, json_t **ret, struct rk_error **reterr);
+                        const struct pod_settings *ps, struct pod_manifest **ret,
+                        struct rk_error **reterr);
 
 /* Whether overlayfs can be used under data_dir; *ret_why explains when not. */
 bool stage0_overlay_supported(const char *data_dir, char **ret_why);
 
 /*
  * Fills the pod directory (SPEC.md §6.5): stage1 (rendered; copied without overlay),
- * every app's image (rendered; copied without overlay), appsinfo, the pod manifest and
- * the markers. With userns (--private-users, P/private-users-prepared already written)
- * the apps' copies, or their overlay upper and work directories, belong to the pod's ids.
+ * every app's image (rendered; copied without overlay), appsinfo, the pod manifest (as
+ * pod_manifest_to_json() writes it) and the markers. With userns (--private-users,
+ * P/private-users-prepared already written) the apps' copies, or their overlay upper and
+ * work directories, belong to the pod's ids.
  */
 int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
-                   const struct stage0_app *apps, size_t n, json_t *manifest, bool overlay,
-                   const struct userns_range *userns, struct rk_error **reterr);
+                   const struct stage0_app *apps, size_t n, const struct pod_manifest *manifest,
+                   bool overlay, const struct userns_range *userns, struct rk_error **reterr);
 
 /* FLAG_FUNC parser of --net (a char *** list of "NAME[:ARGS]"), with rkt's checks (SPEC.md
  * §8.1): empty and duplicate names, arguments to "all" or "host", more than one ':'. */
 int stage0_net_flag_parse(const char *arg, void *value, char **ret_msg);
 
 /*
- * The pod manifest "ports" (SPEC.md §8.5) for the --port values "NAME:[IP:]HOSTPORT": each
- * name must be the port of exactly one app, no host ip:port twice. *ret is a JSON array.
+ * The pod manifest ports (SPEC.md §8.5) for the --port values "NAME:[IP:]HOSTPORT": each
+ * name must be the port of exactly one app, no host ip:port twice. *ret is an array of
+ * *ret_n ports (free each with pod_port_done(), then the array).
  */
-int stage0_ports_json(char *const *ports, const struct stage0_app *apps, size_t n, json_t **ret,
-                      struct rk_error **reterr);
+int stage0_ports_parse(char *const *ports, const struct stage0_app *apps, size_t n,
+                       struct pod_port **ret, size_t *ret_n, struct rk_error **reterr);
 
 /* The DNS and hosts flags as given. */
 struct stage0_dns_flags {

@@ -260,8 +260,8 @@ def wait_enter_result(pods, uuid):
             r = pods("enter", uuid, "/bin/cat", "/tmp/done", timeout=30)
         except subprocess.TimeoutExpired:
             raise AssertionError("rkt enter hung on the app's group database")
-        if r.code == 0 or "isn't currently running" in r.err:
-            return None  # not replaced yet (or not started)
+        if r.code == 0 or "isn't currently running" in r.err or "group not found" in r.err:
+            return None  # not replaced yet, not started, or between the app's rm and mk*
         return r
     return wait_for(attempt, timeout=60, interval=0.3, what="rkt enter to refuse")
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -196,6 +197,19 @@ def test_list_json_networks_of_running_pod(rkt):
     assert "172.16.28.9" in rkt.ok("status", p.uuid).out
 
 
+def test_net_info_keys_read_as_rkt_read_them(rkt):
+    # rkt read P/net-info.json with Go's encoding/json: a key names a field whatever its case
+    net = [{"NetName": "default", "IfName": "eth0", "IP": "172.16.28.9", "extra": 1}]
+    p = make_pod(rkt.dir, "run", created=T0, pid=T0, net_info=net)
+    with LockHolder(p.path):
+        pod = json.loads(rkt.ok("list", "--format=json").out)[0]
+        assert pod["networks"] == [{"netName": "default", "netConf": "", "pluginPath": "",
+                                    "ifName": "eth0", "ip": "172.16.28.9", "args": "",
+                                    "mask": ""}]
+        assert "\tdefault:ip4=172.16.28.9" in rkt.ok("list", "--no-legend").out
+        assert status(rkt, p.uuid)["networks"] == "default:ip4=172.16.28.9"
+
+
 def test_list_and_status_as_unprivileged_reader():
     top = Path(tempfile.mkdtemp(prefix="rkt-pod-reader-", dir="/tmp"))
     try:
@@ -331,6 +345,47 @@ def test_stop_states_and_errors(rkt, tmp_path):
     assert (f'error stopping "{nostop.uuid}": rkt stop not implemented for pod\'s stage1: '
             'entrypoint "coreos.com/rkt/stage1/stop" not found') in r.err
     assert f'error stopping "{failing.uuid}": exit status 3' in r.err
+
+
+CLEAN_STUB = """#!/bin/sh
+while read -r k v; do case $k in Sig[BI]*) echo "$k $v";; esac; done < /proc/$$/status > {out}
+echo "fds $(ls /proc/$$/fd | tr '\\n' ' ')" >> {out}
+"""
+STRAY_FD = 57
+
+
+def run_with_dirt(rkt, *argv):
+    """rkt started as a careless caller may start it: SIGUSR1 blocked, SIGUSR2 ignored and
+    descriptor STRAY_FD open."""
+    def dirty():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+    fd = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(fd, STRAY_FD)
+    os.close(fd)
+    try:
+        return subprocess.run(rkt.argv(*argv), capture_output=True, text=True, timeout=60,
+                              preexec_fn=dirty, pass_fds=(STRAY_FD,))
+    finally:
+        os.close(STRAY_FD)
+
+
+def test_stage1_entrypoints_start_clean(rkt, tmp_path):
+    """The stop and gc entrypoints start with every signal default and unblocked and nothing
+    open but stdin, stdout and stderr, whatever rkt's caller left it."""
+    p = make_pod(rkt.dir, "run", record_dir=tmp_path)
+    for ep in ("stop", "gc"):
+        Path(stage1_tree_entrypoint(p, ep)).write_text(CLEAN_STUB.format(out=tmp_path / ep))
+    with LockHolder(p.path):
+        r = run_with_dirt(rkt, "stop", p.uuid)
+        assert r.returncode == 0, r.stderr
+    r = run_with_dirt(rkt, "gc", "--grace-period=0s")
+    assert r.returncode == 0, r.stderr
+    assert p.where() == []
+    for ep in ("stop", "gc"):
+        seen = (tmp_path / ep).read_text()
+        assert "SigBlk: 0000000000000000\nSigIgn: 0000000000000000\n" in seen, (ep, seen)
+        assert f" {STRAY_FD} " not in seen, (ep, seen)
 
 
 # --------------------------------------------------------------------------- gc

@@ -391,6 +391,18 @@ def test_enter(pods):
     assert p.proc.wait(timeout=15) == 0
 
 
+def test_enter_keeps_the_runs_capability_restriction(pods):
+    # enter reads --disable-capabilities-restriction of the run from P/runtime-config
+    p = pods([{"name": "a", "app": sh("sleep 1000")}])
+    p.start("--net=host", "--disable-capabilities-restriction")
+    p.wait_ready()
+    r = p.enter("a", "/bin/grep", "CapBnd", "/proc/self/status")
+    assert r.returncode == 0, r
+    assert caps_of(r.stdout, "CapBnd") == caps_of(Path("/proc/self/status").read_text(), "CapBnd")
+    p.stop()
+    assert p.proc.wait(timeout=15) == 0
+
+
 def test_gc_removes_cgroups(pods):
     p = pods([{"name": "a", "app": sh("exit 0")}])
     assert p.run("--net=host").returncode == 0

@@ -2,11 +2,15 @@
 /* Unit tests for src/net without plugins or namespaces: net.d loading, --net selection,
  * resolv.conf bodies. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "json-util.h"
+#include "net-info.h"
+#include "net-private.h"
 #include "net.h"
 #include "tap.h"
 
@@ -263,6 +267,151 @@ TEST(resolv_conf_bodies)
         ASSERT_NULL(net_resolv_conf("# hdr", empty));
         json_decref(dns);
         json_decref(empty);
+}
+
+/*
+ * A plugin that writes its signal masks (read by the shell itself: a child would race with
+ * the shell's own forks, around which it blocks signals) and open descriptors to
+ * $TEST_PLUGIN_OUT.
+ */
+#define RECORDING_PLUGIN                                                          \
+        "#!/bin/sh\n"                                                             \
+        "while read -r k v; do case $k in Sig[BI]*) echo \"$k $v\";; esac; done " \
+        "< /proc/$$/status > \"$TEST_PLUGIN_OUT\"\n"                              \
+        "echo \"fds $(ls /proc/$$/fd | tr '\\n' ' ')\" >> \"$TEST_PLUGIN_OUT\"\n" \
+        "echo '{\"cniVersion\":\"0.1.0\"}'\n"
+
+TEST(plugins_start_with_default_signals_and_only_stdio)
+{
+        _cleanup_free_ char *d = tmpdir(), *plugin = xasprintf("%s/recorder", d);
+        _cleanup_free_ char *out = xasprintf("%s/out", d), *seen = NULL;
+        struct cni_call call = {.command = "ADD",
+                                .container_id = "c",
+                                .netns = "/nonexistent",
+                                .ifname = "eth0",
+                                .path = d,
+                                .version = "0.1.0"};
+        struct rk_error *e = NULL;
+        json_t *result = NULL;
+        sigset_t usr1, saved;
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        put(d, "recorder", RECORDING_PLUGIN);
+        ASSERT_OK(chmod(plugin, 0755));
+        ASSERT_OK(setenv("TEST_PLUGIN_OUT", out, 1));
+        /* what a careless caller of rkt may leave: a blocked and an ignored signal, an fd */
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        ASSERT_OK(sigprocmask(SIG_BLOCK, &usr1, &saved));
+        signal(SIGUSR2, SIG_IGN);
+        ASSERT_OK(dup2(fd, 57));
+        close(fd);
+        int r = cni_exec(plugin, &call, "{}", 2, &result, &e);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        signal(SIGUSR2, SIG_DFL);
+        close(57);
+        ASSERT_OK(r);
+        json_decref(result);
+        ASSERT_OK(read_file_at(AT_FDCWD, out, 4096, &seen, NULL));
+        ASSERT_CONTAINS(seen, "SigBlk: 0000000000000000\n");
+        ASSERT_CONTAINS(seen, "SigIgn: 0000000000000000\n");
+        ASSERT_CONTAINS(seen, "fds 0 1 ");
+        ASSERT_FALSE(strstr(seen, " 57 "));
+        rm_rf_at(AT_FDCWD, d);
+}
+
+/* P/net-info.json as the stage1 wrote it before the record had a type (bytes of a real pod's,
+ * paths shortened): a single-plugin network with port forwarding, then a list. */
+#define NET_INFO_BYTES                                                                     \
+        "[{\"netName\":\"default\",\"netConf\":\"/p/net/99-default.conf\",\"pluginPath\":" \
+        "\"/usr/lib/cni/ptp\",\"ifName\":\"eth0\",\"ip\":\"172.16.28.180\",\"args\":\"\"," \
+        "\"mask\":\"////AA==\",\"cniPath\":\"/l/net.d:/usr/lib/cni\",\"list\":false,"      \
+        "\"result\":{\"cniVersion\":\"0.1.0\",\"ip4\":{\"ip\":\"172.16.28.180/24\","       \
+        "\"gateway\":\"172.16.28.1\",\"routes\":[{\"dst\":\"0.0.0.0/0\"}]},\"dns\":{}},"   \
+        "\"portmapConf\":\"/p/net/default.portmap.json\"},"                                \
+        "{\"netName\":\"l\",\"netConf\":\"/p/net/30-l.conflist\",\"pluginPath\":\"\","     \
+        "\"ifName\":\"eth1\",\"ip\":\"10.9.0.2\",\"args\":\"K=V\",\"mask\":\"//8AAA==\","  \
+        "\"cniPath\":\"/usr/lib/cni\",\"list\":true,\"portMappings\":[{\"hostPort\":8080," \
+        "\"containerPort\":80,\"protocol\":\"tcp\"}],\"result\":{\"cniVersion\":\"0.4.0\"}}]"
+
+static int write_net_info(const char *dir, const char *text)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return write_file_replace_at(fd, NET_INFO_FILE, text, strlen(text), 0644, 0);
+}
+
+TEST(net_info_reads_and_writes_the_same_bytes)
+{
+        _cleanup_free_ char *d = tmpdir(), *bytes = NULL;
+        _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct net_info info;
+
+        ASSERT_OK(write_net_info(d, NET_INFO_BYTES));
+        ASSERT_OK(net_info_read(fd, &info));
+        ASSERT_EQ(info.n, 2);
+        ASSERT_STREQ(info.entries[0].net_name, "default");
+        ASSERT_STREQ(info.entries[0].ip, "172.16.28.180");
+        ASSERT_STREQ(info.entries[0].portmap_conf, "/p/net/default.portmap.json");
+        ASSERT_FALSE(info.entries[0].list);
+        ASSERT_NULL(info.entries[0].port_mappings);
+        ASSERT_TRUE(info.entries[1].list);
+        ASSERT_EQ(json_array_size(info.entries[1].port_mappings), 1);
+        ASSERT_STREQ(info.entries[1].args, "K=V");
+        ASSERT_OK(unlinkat(fd, NET_INFO_FILE, 0));
+        ASSERT_OK(net_info_write(fd, &info));
+        ASSERT_OK(read_file_at(fd, NET_INFO_FILE, 1 << 20, &bytes, NULL));
+        ASSERT_STREQ(bytes, NET_INFO_BYTES);
+        net_info_done(&info);
+        rm_rf_at(AT_FDCWD, d);
+}
+
+TEST(net_info_in_rkts_form_and_as_rkt_wrote_it)
+{
+        _cleanup_free_ char *d = tmpdir(), *out = NULL;
+        _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_json_ json_t *j = NULL;
+        struct net_info info;
+
+        /* rkt's own record: its members only, an IP and mask as Go marshalled them */
+        ASSERT_OK(write_net_info(d, "[{\"netName\":\"default\",\"netConf\":\"/c\",\"pluginPath\":"
+                                    "\"/ptp\",\"ifName\":\"eth0\",\"ip\":\"172.16.28.2\","
+                                    "\"args\":\"\",\"mask\":\"////AA==\"}]"));
+        ASSERT_OK(net_info_read(fd, &info));
+        ASSERT_NULL(info.entries[0].cni_path);
+        ASSERT_NULL(info.entries[0].result);
+        net_info_done(&info);
+        ASSERT_OK(write_net_info(d, NET_INFO_BYTES));
+        ASSERT_OK(net_info_read(fd, &info));
+        j = net_info_to_rkt_json(&info);
+        out = json_dump_go(json_array_get(j, 1), false);
+        ASSERT_STREQ(out, "{\"netName\":\"l\",\"netConf\":\"/p/net/30-l.conflist\",\"pluginPath\":"
+                          "\"\",\"ifName\":\"eth1\",\"ip\":\"10.9.0.2\",\"args\":\"K=V\","
+                          "\"mask\":\"//8AAA==\"}");
+        net_info_done(&info);
+        rm_rf_at(AT_FDCWD, d);
+}
+
+TEST(net_info_absent_or_not_a_record)
+{
+        _cleanup_free_ char *d = tmpdir();
+        _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        static const char *const bad[] = {"{}", "[1]", "[{\"ip\":4}]",
+                                          "[{\"ip\":\"a\",\"IP\":\"b\"}]", "not json"};
+        struct net_info info;
+
+        ASSERT_ERRNO(net_info_read(fd, &info), ENOENT);
+        ASSERT_EQ(info.n, 0);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                ASSERT_OK(write_net_info(d, bad[i]));
+                ASSERT_ERRNO(net_info_read(fd, &info), EINVAL);
+                ASSERT_EQ(info.n, 0);
+        }
+        ASSERT_OK(write_net_info(d, "[]"));
+        ASSERT_OK(net_info_read(fd, &info));
+        ASSERT_EQ(info.n, 0);
+        net_info_done(&info);
+        rm_rf_at(AT_FDCWD, d);
 }
 
 TAP_MAIN

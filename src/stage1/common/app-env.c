@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fs-util.h"
-#include "pod.h"
+#include "stage1-pod.h"
 #include "strbuf.h"
 #include "strv.h"
 

@@ -7,9 +7,9 @@
 
 #include "escape.h"
 #include "fs-util.h"
-#include "json-util.h"
 #include "parse-util.h"
-#include "pod.h"
+#include "runtime-config.h"
+#include "stage1-pod.h"
 #include "strv.h"
 
 enum flag_type { FLAG_BOOL, FLAG_STRING };
@@ -204,30 +204,24 @@ char *stage1_args_hostname(const struct stage1_args *a)
 
 int stage1_args_write_runtime_config(const struct stage1_args *a, const char *mds_url, int poddirfd)
 {
-        _cleanup_json_ json_t *o = json_object();
-        _cleanup_json_ json_t *nets = json_array();
-        _cleanup_strv_free_ char **netl = strv_split(a->net, ',');
-        _cleanup_free_ char *hostname = stage1_args_hostname(a);
-        _cleanup_free_ char *text = NULL;
+        struct stage1_runtime_config c = {
+                .mds_url = xstrdup(mds_url ?: ""),
+                .private_users = xstrdup(a->private_users ?: ""),
+                .mds_token = xstrdup(a->mds_token ?: ""),
+                .hostname = stage1_args_hostname(a),
+                .debug = a->debug,
+                .mutable_pod = a->mutable_pod,
+                .resolv_conf_mode = xstrdup(a->resolv_mode),
+                .etc_hosts_mode = xstrdup(a->hosts_mode),
+                .net_list = strv_split(a->net, ','),
+                .interactive = a->interactive,
+                .insecure = {.disable_paths = a->disable_paths,
+                             .disable_capabilities = a->disable_caps,
+                             .disable_seccomp = a->disable_seccomp},
+                .ipc_mode = xstrdup(a->ipc),
+        };
+        int r = stage1_runtime_config_write(poddirfd, &c);
 
-        STRV_FOREACH(n, netl)
-                json_array_append_new(nets, json_string(*n));
-        json_object_set_new(o, "MetadataServiceURL", json_string(mds_url ?: ""));
-        json_object_set_new(o, "PrivateUsers", json_string(a->private_users ?: ""));
-        json_object_set_new(o, "MDSToken", json_string(a->mds_token ?: ""));
-        json_object_set_new(o, "Hostname", json_string(hostname));
-        json_object_set_new(o, "Debug", json_boolean(a->debug));
-        json_object_set_new(o, "Mutable", json_boolean(a->mutable_pod));
-        json_object_set_new(o, "ResolvConfMode", json_string(a->resolv_mode));
-        json_object_set_new(o, "EtcHostsMode", json_string(a->hosts_mode));
-        json_object_set(o, "NetList", nets);
-        json_object_set_new(o, "Interactive", json_boolean(a->interactive));
-        json_object_set_new(o, "InsecureOptions",
-                            json_pack("{s:b,s:b,s:b}", "DisablePaths", a->disable_paths,
-                                      "DisableCapabilities", a->disable_caps, "DisableSeccomp",
-                                      a->disable_seccomp));
-        json_object_set_new(o, "IPCMode", json_string(a->ipc));
-        text = json_dump_go(o, false);
-        /* root's: it holds the pod's metadata service token (its identity there) */
-        return write_state_file_at(poddirfd, "runtime-config", text, strlen(text), 0600);
+        stage1_runtime_config_done(&c);
+        return r;
 }

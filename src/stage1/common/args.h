@@ -41,7 +41,7 @@ bool stage1_args_net_has(const struct stage1_args *a, const char *name);
 /* The pod's hostname: --hostname or "rkt-<uuid>". Malloc'd. */
 char *stage1_args_hostname(const struct stage1_args *a);
 
-/* Writes P/runtime-config (SPEC.md §6.3) relative to poddirfd, with the pod's metadata
- * service URL (NULL: not registered). Returns 0 or -errno. */
+/* Writes P/runtime-config (runtime-config.h) relative to poddirfd for the run a, with the
+ * pod's metadata service URL (NULL: not registered). Returns 0 or -errno. */
 int stage1_args_write_runtime_config(const struct stage1_args *a, const char *mds_url,
                                      int poddirfd);

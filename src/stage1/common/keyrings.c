@@ -17,7 +17,8 @@
 
 int keyrings_deny(void)
 {
-        char *calls[] = {"add_key", "request_key", "keyctl", NULL};
+        char add_key[] = "add_key", request_key[] = "request_key", keyctl[] = "keyctl";
+        char *calls[] = {add_key, request_key, keyctl, NULL};
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;
         struct seccomp_set set = {0};
         struct sock_fprog prog = {0};

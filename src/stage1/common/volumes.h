@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "error.h"
-#include "pod.h"
+#include "stage1-pod.h"
 
 struct app_mount {
         const struct ac_volume *volume; /* in the pod manifest, or own_volume */

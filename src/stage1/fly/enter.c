@@ -13,8 +13,8 @@
 #include "app-env.h"
 #include "app-exec.h"
 #include "caps.h"
-#include "pod.h"
 #include "root-path.h"
+#include "stage1-pod.h"
 #include "strv.h"
 
 _noreturn_ static void fail(struct rk_error *e)

@@ -21,11 +21,11 @@
 #include "caps.h"
 #include "fd-util.h"
 #include "fs-util.h"
-#include "mds.h"
 #include "mount-util.h"
 #include "parse-util.h"
-#include "pod.h"
 #include "root-path.h"
+#include "stage1-mds.h"
+#include "stage1-pod.h"
 #include "strv.h"
 #include "volumes.h"
 
@@ -173,8 +173,8 @@ int main(int argc, char **argv)
                 fail(e);
         _cleanup_close_ int podfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *mds_url = stage1_mds_url(&args, "127.0.0.1"); /* host network */
-        if (stage1_args_write_runtime_config(&args, mds_url, podfd) < 0 &&
-            rk_error_set_errno(&e, errno, "writing runtime-config") < 0)
+        r = stage1_args_write_runtime_config(&args, mds_url, podfd);
+        if (r < 0 && rk_error_set_errno(&e, -r, "writing runtime-config") < 0)
                 fail(e);
         const struct stage1_app *a = &pod->apps[0];
         _cleanup_close_ int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fs-util.h"
-#include "pod.h"
+#include "stage1-pod.h"
 
 int main(int argc, char **argv)
 {

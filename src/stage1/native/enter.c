@@ -25,10 +25,11 @@
 #include "cgroup.h"
 #include "fd-util.h"
 #include "fs-util.h"
-#include "json-util.h"
 #include "keyrings.h"
-#include "pod.h"
+#include "process-util.h"
 #include "root-path.h"
+#include "runtime-config.h"
+#include "stage1-pod.h"
 #include "strv.h"
 
 struct enter_args {
@@ -118,13 +119,16 @@ static char **enter_env(const struct stage1_pod *pod, const char *app, struct rk
         return env;
 }
 
-/* An insecure option of the run (DisableCapabilities, DisableSeccomp) in P/runtime-config. */
-static bool insecure_option(const char *name)
+/* The insecure options of the run, from P/runtime-config (the cwd = P). */
+static struct stage1_insecure_options run_insecure_options(void)
 {
-        _cleanup_json_ json_t *rc = json_load_file("runtime-config", 0, NULL);
-        json_t *v = rc ? json_object_get(json_object_get(rc, "InsecureOptions"), name) : NULL;
+        struct stage1_runtime_config rc = {0};
+        struct stage1_insecure_options o = {0};
 
-        return json_is_true(v);
+        if (stage1_runtime_config_read(AT_FDCWD, &rc) >= 0)
+                o = rc.insecure;
+        stage1_runtime_config_done(&rc);
+        return o;
 }
 
 static int open_app_cgroup(const struct stage1_pod *pod, const char *app, int **fds, size_t *n)
@@ -171,6 +175,8 @@ int main(int argc, char **argv)
         guard_process();
         if (parse_args(argc, argv, &a, &e) < 0 || stage1_pod_load(NULL, &pod, &e) < 0)
                 fail(e);
+        /* from P, the cwd until the setns() below */
+        struct stage1_insecure_options insecure = run_insecure_options();
         const struct stage1_app *app = stage1_pod_find_app(pod, a.app);
         if (!app && rk_error_set(&e, ENOENT, "no app %s in the pod", a.app) < 0)
                 fail(e);
@@ -189,20 +195,20 @@ int main(int argc, char **argv)
                 fail(e);
 
         _cleanup_free_ char *exe = NULL;
-        struct app_exec_params xp = {
-                .argv = a.cmd,
-                .envp = env,
-                .creds = &creds,
-                .set_caps = true,
-                .caps = caps_for_app(app->app, insecure_option("DisableCapabilities")),
-                .prefix = "enter",
-                .keep_fd = -1,
-                .deny_keyrings = !insecure_option("DisableSeccomp")};
-        pid_t pid = fork();
-        if (pid < 0 && rk_error_set_errno(&e, errno, "fork") < 0)
+        struct app_exec_params xp = {.argv = a.cmd,
+                                     .envp = env,
+                                     .creds = &creds,
+                                     .set_caps = true,
+                                     .caps = caps_for_app(app->app, insecure.disable_capabilities),
+                                     .prefix = "enter",
+                                     .keep_fd = -1,
+                                     .deny_keyrings = !insecure.disable_seccomp};
+        pid_t pid;
+        int r = safe_fork("enter", FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
+        if (r < 0 && rk_error_set_errno(&e, -r, "fork") < 0)
                 fail(e);
-        if (pid == 0) {
-                int r = keyrings_new_session(); /* not the caller's */
+        if (r == 0) {
+                r = keyrings_new_session(); /* not the caller's */
                 if (r < 0 && rk_error_set_errno(&e, -r, "creating a session keyring") < 0)
                         fail(e);
                 r = enter_root_pivot(app->rootfs_in_pod);
@@ -213,8 +219,7 @@ int main(int argc, char **argv)
                 app_exec(&xp);
         }
         signal(SIGINT, SIG_IGN);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return 254;
+        if (wait_for_pid(pid, &status) < 0)
+                return 254;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

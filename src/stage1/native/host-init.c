@@ -22,16 +22,17 @@
 #include <unistd.h>
 
 #include "app-env.h"
+#include "app-status.h"
 #include "caps.h"
 #include "device-filter.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "log.h"
-#include "mds.h"
 #include "missing-syscall.h"
 #include "parse-util.h"
 #include "pod-plan.h"
 #include "root-path.h"
+#include "stage1-mds.h"
 #include "strv.h"
 
 _noreturn_ static void die(struct rk_error *e, int code)
@@ -182,7 +183,7 @@ static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **
         int r;
 
         if ((r = mkdir_p_at(s1fd, "etc", 0755)) < 0 ||
-            (r = mkdir_p_at(s1fd, "rkt/status", 0755)) < 0)
+            (r = mkdir_p_at(s1fd, APP_STATUS_DIR, 0755)) < 0)
                 return rk_error_set_errno(reterr, -r, "creating stage1 directories");
         _cleanup_free_ char *hn = xasprintf("%s\n", p->hostname);
         r = write_state_file_at(s1fd, "etc/hostname", hn, strlen(hn), 0644);
@@ -457,7 +458,8 @@ static int open_pty(int *ret_master, int *ret_slave, char ret_name[static 64])
  * Creates the pod init, in its cgroup2 cgroup from the start where the kernel can
  * (CLONE_INTO_CGROUP, Linux 5.7): writing a pid to cgroup.procs costs an RCU grace period
  * (8-22 ms here), in v1 and v2 alike. Sets p->into_cgroup (also in the child's copy).
- * Fork-like raw clones: no threads exist in this process.
+ * Fork-like raw clones: no threads exist in this process. Not safe_fork(), which forks
+ * without namespaces or a cgroup; the pod init's own setup is pod_init_run()'s.
  */
 static pid_t clone_pod(struct pod_plan *p)
 {

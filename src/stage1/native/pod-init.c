@@ -24,12 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app-status.h"
 #include "caps.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "keyrings.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
+#include "process-util.h"
 #include "strv.h"
 
 #define STOP_TIMEOUT_SEC 10
@@ -109,17 +111,13 @@ static void pivot_to_stage1(const struct pod_plan *p)
                 init_die_errno(errno, "pivot_root into the stage1 rootfs");
 }
 
-/* Runs in: a child of pod init. Resets what pod init changed for itself. */
+/*
+ * Runs in: a child of pod init. Resets what pod init changed for itself, and what it
+ * inherited (every signal default and unblocked, as safe_fork()'s FORK_RESET_SIGNALS).
+ */
 static void child_reset(const struct pod_plan *p)
 {
-        sigset_t all;
-
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGCHLD, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        sigfillset(&all);
-        sigprocmask(SIG_UNBLOCK, &all, NULL);
+        (void)signals_reset_all();
         (void)setsid();
         if (p->tty_fd >= 0) {
                 for (int i = 0; i < 3; i++)
@@ -133,7 +131,8 @@ static void child_reset(const struct pod_plan *p)
 /*
  * Runs in: pod init. fork() for a child of app pa: with p->into_cgroup the child starts in
  * the app's cgroup2 cgroup (clone3 CLONE_INTO_CGROUP), so joining it costs no migration.
- * A fork-like raw clone: pod init has no threads.
+ * A fork-like raw clone: pod init has no threads. Not safe_fork(), which forks without a
+ * cgroup; the child's own setup (signals, session, terminal, cgroups, root) is app_child()'s.
  */
 static pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa)
 {
@@ -378,10 +377,13 @@ static void begin_stop(struct supervisor *s)
 
 static void write_status(const char *app, int code)
 {
-        _cleanup_free_ char *path = xasprintf("/rkt/status/%s", app);
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC); /* S1 */
+        int r = root < 0 ? -errno : app_status_write(root, app, code);
 
-        if (write_int_file_at(AT_FDCWD, path, code) < 0)
-                fprintf(stderr, "stage1: writing %s: %m\n", path);
+        if (r < 0) {
+                errno = -r;
+                fprintf(stderr, "stage1: writing /%s/%s: %m\n", APP_STATUS_DIR, app);
+        }
 }
 
 static void app_exited(struct supervisor *s, struct plan_app *pa, int status)

@@ -15,7 +15,7 @@
 #include "cgroup.h"
 #include "creds.h"
 #include "net.h"
-#include "pod.h"
+#include "stage1-pod.h"
 #include "userns.h"
 #include "volumes.h"
 

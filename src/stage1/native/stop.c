@@ -12,7 +12,7 @@
 
 #include "cgroup.h"
 #include "fs-util.h"
-#include "pod.h"
+#include "stage1-pod.h"
 
 int main(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The metadata service URL of a pod's apps. Runs in: stage1 run entrypoint, host side. */
-#include "mds.h"
+#include "stage1-mds.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Loading of the pod manifest and app images. Runs in: any stage1 entrypoint. */
-#include "pod.h"
+#include "stage1-pod.h"
 
 #include <fcntl.h>
 #include <limits.h>

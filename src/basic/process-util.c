@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Forking with a reset child (see process-util.h). Runs in any process. */
+#include "process-util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "log.h"
+#include "macro.h"
+
+int signals_reset_dispositions(void)
+{
+        struct sigaction sa = {.sa_handler = SIG_DFL};
+
+        for (int sig = 1; sig < _NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                /* EINVAL: a number glibc keeps for itself (32, 33) or that does not exist */
+                if (sigaction(sig, &sa, NULL) < 0 && errno != EINVAL)
+                        return -errno;
+        }
+        return 0;
+}
+
+int signals_reset_all(void)
+{
+        sigset_t none;
+        int r = signals_reset_dispositions();
+
+        if (r < 0)
+                return r;
+        sigemptyset(&none);
+        return RET_NERRNO(sigprocmask(SIG_SETMASK, &none, NULL));
+}
+
+int wait_for_pid(pid_t pid, int *ret_status)
+{
+        int status;
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (ret_status)
+                *ret_status = status;
+        return 0;
+}
+
+/* Runs in: the child. Makes stdio_fds[i] descriptor i (< 0: /dev/null). */
+static int rearrange_stdio(const int stdio_fds[3])
+{
+        int fds[3];
+
+        /* first out of 0-2, so that no dup2() below overwrites a source still needed */
+        for (int i = 0; i < 3; i++) {
+                fds[i] = stdio_fds[i] >= 0
+                                 ? stdio_fds[i]
+                                 : open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+                if (fds[i] >= 0 && fds[i] < 3 && fds[i] != i)
+                        fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+                if (fds[i] < 0)
+                        return -errno;
+        }
+        for (int i = 0; i < 3; i++) {
+                if (fds[i] == i) {
+                        if (fd_set_cloexec(i, false) < 0)
+                                return -errno;
+                } else if (dup2(fds[i], i) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+/* Runs in: the child. The steps of flags, in order; what failed in *ret_step. */
+static int child_setup(const int stdio_fds[3], const int *except_fds, size_t n_except_fds,
+                       enum fork_flags flags, pid_t parent, const sigset_t *saved_mask,
+                       const char **ret_step)
+{
+        int r;
+
+        *ret_step = "resetting signals";
+        if (flags & FORK_RESET_SIGNALS)
+                r = signals_reset_all();
+        else
+                r = RET_NERRNO(sigprocmask(SIG_SETMASK, saved_mask, NULL));
+        if (r < 0)
+                return r;
+        *ret_step = "setting the parent death signal";
+        if (flags & FORK_DEATHSIG_SIGKILL) {
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                        return -errno;
+                if (getppid() != parent) /* died before the prctl() */
+                        _exit(EXIT_FAILURE);
+        }
+        *ret_step = "creating a process group";
+        if ((flags & FORK_NEW_PROCESS_GROUP) && setpgid(0, 0) < 0)
+                return -errno;
+        *ret_step = "setting up stdin, stdout and stderr";
+        if ((flags & FORK_REARRANGE_STDIO) && (r = rearrange_stdio(stdio_fds)) < 0)
+                return r;
+        if (flags & FORK_CLOSE_ALL_FDS) {
+                _cleanup_free_ int *keep = xnew0(int, n_except_fds + 3);
+                for (size_t i = 0; i < n_except_fds; i++)
+                        keep[i] = except_fds[i];
+                for (int i = 0; i < 3; i++)
+                        keep[n_except_fds + (size_t)i] = i;
+                close_all_fds_except(keep, n_except_fds + 3);
+        }
+        return 0;
+}
+
+int safe_fork_full(const char *name, const int stdio_fds[3], const int *except_fds,
+                   size_t n_except_fds, enum fork_flags flags, pid_t *ret_pid)
+{
+        pid_t parent = getpid(), pid;
+        sigset_t all, saved;
+        const char *step;
+        int r;
+
+        sigfillset(&all);
+        if (sigprocmask(SIG_SETMASK, &all, &saved) < 0)
+                return -errno;
+        pid = fork();
+        if (pid != 0) {
+                int e = errno;
+                (void)sigprocmask(SIG_SETMASK, &saved, NULL);
+                if (pid < 0)
+                        return -e;
+                *ret_pid = pid;
+                return 1;
+        }
+        r = child_setup(stdio_fds, except_fds, n_except_fds, flags, parent, &saved, &step);
+        if (r < 0) {
+                if (flags & FORK_LOG)
+                        log_error_errno(r, "%s: %s: %m", name, step);
+                _exit(127);
+        }
+        return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Starting child processes with a known state (systemd's safe_fork() is the model): what a
+ * child inherits from whoever started rkt or a stage1 (blocked or ignored signals, stray
+ * descriptors) is reset before it runs anything, and a child that must not outlive us dies
+ * with us. libc only; runs in any process that has no other threads or only threads that
+ * hold no lock the child needs (glibc's fork() keeps malloc usable in the child).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum fork_flags {
+        /* every signal's disposition back to SIG_DFL, nothing blocked */
+        FORK_RESET_SIGNALS = 1 << 0,
+        /* SIGKILL when the forking thread dies; the child exits at once if it already has.
+         * Not with a parent in another PID namespace than the child's (setns() before). */
+        FORK_DEATHSIG_SIGKILL = 1 << 1,
+        /* a process group of its own (killed as a whole with kill(-pid, ...)) */
+        FORK_NEW_PROCESS_GROUP = 1 << 2,
+        /* stdin, stdout and stderr from stdio_fds (safe_fork_full()) */
+        FORK_REARRANGE_STDIO = 1 << 3,
+        /* closes every descriptor but 0, 1, 2 and except_fds, close-on-exec or not */
+        FORK_CLOSE_ALL_FDS = 1 << 4,
+        /* a setup step that fails in the child is logged (log.h, error level) on its stderr
+         * (after FORK_REARRANGE_STDIO); a failed fork() is the caller's to report */
+        FORK_LOG = 1 << 5,
+};
+
+/*
+ * Forks, then sets the child up as flags say (in the order of the flags above). Signals
+ * are blocked around the fork, so that no handler of ours runs in the child before the
+ * reset. With FORK_REARRANGE_STDIO, stdio_fds[i] becomes descriptor i: a descriptor (any
+ * number, also 0-2, close-on-exec or not; i itself keeps it), or < 0 for /dev/null.
+ * name is what logs call the child.
+ *
+ * Returns 1 in the parent with *ret_pid set, 0 in the child, or -errno when fork() failed.
+ * A child whose setup fails exits with status 127 (and the parent sees just that).
+ */
+int safe_fork_full(const char *name, const int stdio_fds[3], const int *except_fds,
+                   size_t n_except_fds, enum fork_flags flags, pid_t *ret_pid);
+
+static inline int safe_fork(const char *name, enum fork_flags flags, pid_t *ret_pid)
+{
+        return safe_fork_full(name, NULL, NULL, 0, flags, ret_pid);
+}
+
+/* Sets every signal's disposition to SIG_DFL (those that can be set). Returns 0 or -errno. */
+int signals_reset_dispositions(void);
+
+/* Sets every signal's disposition to SIG_DFL and unblocks every signal. Returns 0 or -errno. */
+int signals_reset_all(void);
+
+/*
+ * Waits for pid (retrying on EINTR). Returns 0 with *ret_status (waitpid()'s status, may be
+ * NULL), or -errno.
+ */
+int wait_for_pid(pid_t pid, int *ret_status);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The S1/rkt/status/<app> record (see app-status.h). Runs in: the pod init and stage0. */
+#include "app-status.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fs-util.h"
+#include "macro.h"
+
+char *app_status_path(const char *app)
+{
+        if (!app[0] || strcmp(app, ".") == 0 || strcmp(app, "..") == 0 || strchr(app, '/'))
+                return NULL;
+        return xasprintf("%s/%s", APP_STATUS_DIR, app);
+}
+
+int app_status_write(int s1fd, const char *app, int code)
+{
+        _cleanup_free_ char *path = app_status_path(app);
+        char buf[16];
+        int len = snprintf(buf, sizeof(buf), "%d\n", code);
+
+        if (!path)
+                return -EINVAL;
+        return write_file_replace_at(s1fd, path, buf, (size_t)len, 0644, 0);
+}
+
+int app_status_read_at(int dirfd, const char *path, int *ret_code)
+{
+        long v;
+        int r = read_long_at(dirfd, path, READ_LONG_SCANF, &v);
+
+        if (r == -EINVAL || (r >= 0 && (v < INT32_MIN || v > INT32_MAX)))
+                return -EINVAL;
+        if (r < 0)
+                return -ENOENT;
+        *ret_code = (int)v;
+        return 0;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for src/basic/process-util.h: what a safe_fork() child starts with. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "process-util.h"
+#include "tap.h"
+
+#define STRAY_FD 57
+
+/* The exit status of the child pid (a wait status that is not an exit is -1). */
+static int exit_status(pid_t pid)
+{
+        int status;
+
+        ASSERT_OK(wait_for_pid(pid, &status));
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Blocks SIGUSR1, ignores SIGUSR2 and opens STRAY_FD without close-on-exec, as a careless
+ * caller of rkt may leave them. */
+static void make_dirty(sigset_t *ret_saved)
+{
+        sigset_t usr1;
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        ASSERT_OK(sigprocmask(SIG_BLOCK, &usr1, ret_saved));
+        ASSERT_TRUE(signal(SIGUSR2, SIG_IGN) != SIG_ERR);
+        ASSERT_OK(dup2(fd, STRAY_FD));
+        close(fd);
+}
+
+static void clean_up(const sigset_t *saved)
+{
+        sigprocmask(SIG_SETMASK, saved, NULL);
+        signal(SIGUSR2, SIG_DFL);
+        close(STRAY_FD);
+}
+
+/* Runs in: the child. 0 when nothing of make_dirty() is left, else which part is. */
+static int dirt_left(void)
+{
+        sigset_t mask;
+        struct sigaction sa;
+
+        if (sigprocmask(SIG_SETMASK, NULL, &mask) < 0 || sigismember(&mask, SIGUSR1))
+                return 10;
+        if (sigaction(SIGUSR2, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
+                return 11;
+        if (fcntl(STRAY_FD, F_GETFD) >= 0 || errno != EBADF)
+                return 12;
+        return 0;
+}
+
+TEST(reset_signals_and_close_all_fds)
+{
+        sigset_t saved;
+        pid_t pid;
+        int r;
+
+        make_dirty(&saved);
+        r = safe_fork("test", FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS, &pid);
+        if (r == 0)
+                _exit(dirt_left());
+        clean_up(&saved);
+        ASSERT_EQ(r, 1);
+        ASSERT_EQ(exit_status(pid), 0);
+}
+
+TEST(without_flags_the_child_inherits)
+{
+        sigset_t saved, now;
+        pid_t pid;
+        int r;
+
+        make_dirty(&saved);
+        r = safe_fork("test", 0, &pid);
+        if (r == 0)
+                _exit(dirt_left());
+        /* the parent's mask is back as it was before the fork */
+        ASSERT_OK(sigprocmask(SIG_SETMASK, NULL, &now));
+        ASSERT_TRUE(sigismember(&now, SIGUSR1) && !sigismember(&now, SIGUSR2));
+        clean_up(&saved);
+        ASSERT_EQ(exit_status(pid), 10);
+}
+
+TEST(close_all_fds_keeps_the_exceptions)
+{
+        int keep = open("/dev/null", O_RDONLY | O_CLOEXEC), other = dup(keep);
+        pid_t pid;
+        int r;
+
+        ASSERT_TRUE(keep >= 0 && other >= 0);
+        r = safe_fork_full("test", NULL, &keep, 1, FORK_CLOSE_ALL_FDS, &pid);
+        if (r == 0)
+                _exit(fcntl(keep, F_GETFD) >= 0 && fcntl(other, F_GETFD) < 0 ? 0 : 1);
+        close(keep);
+        close(other);
+        ASSERT_EQ(exit_status(pid), 0);
+}
+
+TEST(stdio_rearranged_also_from_low_descriptors)
+{
+        int saved_in = dup(STDIN_FILENO), p[2];
+        char buf[16] = {0};
+        pid_t pid;
+        int r;
+
+        /* the pipe's write end becomes fd 0 of this process: the child's stdout must come
+         * from it although its stdin is set up (to /dev/null) first */
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        ASSERT_OK(dup2(p[1], STDIN_FILENO));
+        close(p[1]);
+        r = safe_fork_full("test", (const int[]){-1, STDIN_FILENO, STDOUT_FILENO}, NULL, 0,
+                           FORK_REARRANGE_STDIO | FORK_CLOSE_ALL_FDS, &pid);
+        if (r == 0) {
+                char c;
+                /* stdin is /dev/null (EOF), stderr what our stdout was */
+                if (read(STDIN_FILENO, &c, 1) != 0 || fcntl(STDERR_FILENO, F_GETFD) != 0)
+                        _exit(1);
+                _exit(write(STDOUT_FILENO, "out", 3) == 3 ? 0 : 2);
+        }
+        ASSERT_OK(dup2(saved_in, STDIN_FILENO));
+        close(saved_in);
+        ASSERT_EQ(exit_status(pid), 0);
+        ASSERT_EQ(read(p[0], buf, sizeof(buf) - 1), 3);
+        ASSERT_STREQ(buf, "out");
+        close(p[0]);
+}
+
+TEST(deathsig_and_process_group)
+{
+        pid_t pid;
+        int r = safe_fork("test", FORK_DEATHSIG_SIGKILL | FORK_NEW_PROCESS_GROUP, &pid);
+
+        if (r == 0) {
+                int sig = 0;
+                if (prctl(PR_GET_PDEATHSIG, &sig) < 0 || sig != SIGKILL)
+                        _exit(1);
+                _exit(getpgid(0) == getpid() ? 0 : 2);
+        }
+        ASSERT_EQ(exit_status(pid), 0);
+}
+
+TAP_MAIN
