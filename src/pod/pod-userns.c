@@ -55,7 +55,7 @@ static void scan_pods(const char *data_dir, uint8_t *used)
         for (size_t i = 0; i < ELEMENTSOF(scan_order); i++) {
                 _cleanup_free_ char *path = pod_dir_path(data_dir, scan_order[i], NULL);
                 _cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                DIR *d = dfd >= 0 ? fdopendir(dup(dfd)) : NULL;
+                DIR *d = dfd >= 0 ? fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3)) : NULL;
                 struct dirent *de;
 
                 if (!d)
