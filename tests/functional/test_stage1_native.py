@@ -469,5 +469,5 @@ def test_runtime_config_and_env_file(pods):
     assert rc["Hostname"] == f"rkt-{p.uuid}" and rc["Debug"] is True
     assert (p.s1 / "rkt" / "supervisor-status").is_symlink()
     assert os.readlink(p.s1 / "rkt" / "supervisor-status") == "ready"
-    assert oct((p.s1 / "rkt" / "env" / "a").stat().st_mode & 0o777) == "0o644"
+    assert oct((p.s1 / "rkt" / "env" / "a").stat().st_mode & 0o777) == "0o600"  # root's
     assert not subprocess.run(["true"]).returncode
