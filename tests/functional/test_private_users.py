@@ -276,3 +276,13 @@ def test_default_network(netpods, sh_img):
     shift, count = pod_range(netpods, uuid)
     assert r.out.splitlines()[0].split() == ["0", str(shift), str(count)]
     assert "inet 172.16.28." in r.out and "bound80" in r.out, r
+
+
+def test_interactive_with_a_terminal(pods, img):
+    from podtest import run_bare_pty
+    argv = pods.argv(*pods.run_args(["--private-users", "--interactive", img.path, "--",
+                                     "--check-tty", "--read-stdin", "--exit-code=4"]))
+    code, out = run_bare_pty(argv, inputs=[("Enter text:", "via pty\n")])
+    assert code == 4, out
+    assert "stdin is a terminal" in out
+    assert "Received text: via pty" in out
