@@ -4,6 +4,7 @@
  * cwd = P. Validates and computes everything (pod_plan), creates the pod's cgroups, clones
  * the pod init into new pid/mount/UTS/IPC(/net) namespaces, writes P/pid, then waits,
  * forwarding SIGINT/SIGTERM, and exits with the pod's status while holding RKT_LOCK_FD.
+ * With --private-users it writes the id maps of the user namespace the pod init makes.
  */
 #include <fcntl.h>
 #include <limits.h>

@@ -4,7 +4,8 @@
  * UTS, IPC (and net) namespaces, as root. Prepares every app's root, pivots into the stage1
  * rootfs, runs pre-start hooks, starts all apps (each in its own mount namespace, pivoted
  * into its rootfs), reaps every child, records exit statuses, runs post-stop hooks and
- * exits with the pod's status (SPEC.md §7.3, §7.5).
+ * exits with the pod's status (SPEC.md §7.3, §7.5). With --private-users it moves into a
+ * user namespace of the pod's range after its mounts, before the hooks and apps.
  */
 #include <fcntl.h>
 #include <grp.h>
