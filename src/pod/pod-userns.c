@@ -6,6 +6,9 @@
  * while it reads every pod's range and writes the new one, so concurrent prepares never
  * share ids; pods only move forward through the state directories (prepare, prepared, run,
  * exited-garbage, garbage), which are read in that order, so a pod moving meanwhile is seen.
+ * Ranges that hold an id of the host's users and groups or of a subordinate range of
+ * /etc/subuid or /etc/subgid (another user's containers) are never given: a process with the
+ * same host id could signal or trace the pod's apps.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -35,6 +38,15 @@ int pod_read_userns_range(int pod_fd, struct userns_range *ret)
         return userns_range_parse(text, ret);
 }
 
+static void mark_ids(uint64_t first, uint64_t count, uint8_t *used)
+{
+        if (count == 0)
+                return;
+        for (uint64_t k = first / USERNS_POD_COUNT;
+             k <= (first + count - 1) / USERNS_POD_COUNT && k <= USERNS_POD_SLOTS; k++)
+                used[k] = 1;
+}
+
 /* Marks the pod slots (1 .. USERNS_POD_SLOTS) that the range of the pod at dfd/name uses. */
 static void mark_pod(int dfd, const char *name, uint8_t *used)
 {
@@ -43,15 +55,41 @@ static void mark_pod(int dfd, const char *name, uint8_t *used)
 
         if (fd < 0 || pod_read_userns_range(fd, &r) < 0)
                 return;
-        uint64_t first = r.shift / USERNS_POD_COUNT;
-        uint64_t last = ((uint64_t)r.shift + r.count - 1) / USERNS_POD_COUNT;
-        for (uint64_t k = first; k <= last && k <= USERNS_POD_SLOTS; k++)
-                used[k] = 1;
+        mark_ids(r.shift, r.count, used);
+}
+
+/* The ids of path's lines "<name>:<start>:<count>" (subuid) or "<name>:x:<id>:..." (passwd,
+ * group: field 3); lines that do not parse are skipped. */
+static void mark_file(const char *path, bool sub, uint8_t *used)
+{
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+
+        if (read_file_at(AT_FDCWD, path, 16 << 20, &text, NULL) < 0)
+                return;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f1 = strchr(line, ':'), *f2 = f1 ? strchr(f1 + 1, ':') : NULL;
+                unsigned long long a, b = 1;
+                if (!f2)
+                        continue;
+                if (sub ? sscanf(f1 + 1, "%llu:%llu", &a, &b) == 2
+                        : sscanf(f2 + 1, "%llu", &a) == 1)
+                        mark_ids(a, b, used);
+        }
+}
+
+static void mark_host_ids(uint8_t *used)
+{
+        mark_file("/etc/subuid", true, used);
+        mark_file("/etc/subgid", true, used);
+        mark_file("/etc/passwd", false, used);
+        mark_file("/etc/group", false, used);
 }
 
 /* used[k] = 1 for every slot k a pod directory of data_dir records. */
 static void scan_pods(const char *data_dir, uint8_t *used)
 {
+        mark_host_ids(used);
         for (size_t i = 0; i < ELEMENTSOF(scan_order); i++) {
                 _cleanup_free_ char *path = pod_dir_path(data_dir, scan_order[i], NULL);
                 _cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -86,7 +124,8 @@ static int no_range(struct rk_error **reterr)
 {
         return rk_error_set(reterr, ENOSPC,
                             "no free range of user namespace ids: all %u ranges of %u ids are "
-                            "used by pods (rkt gc releases those of exited pods)",
+                            "used by pods or by the host's users (rkt gc releases those of "
+                            "exited pods)",
                             USERNS_POD_SLOTS, USERNS_POD_COUNT);
 }
 

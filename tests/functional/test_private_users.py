@@ -194,27 +194,65 @@ def test_run_prepared_keeps_the_range(pods, img):
     assert r.out.split() == ["0", str(shift), str(count)]
 
 
-def test_ranges_exhausted_is_a_clear_error(pods, img):
-    # every range taken by a (made-up) prepared pod: the next one cannot start
+def fill_ranges(pods, keep=None):
+    """Made-up prepared pods whose ranges hold every pod slot (k * 65536, k in 1..32767) but
+    the slot keep; returns their directories."""
     prepared = pods.dir / "pods" / "prepared"
     pods.ok("list")  # creates the data directory
     prepared.mkdir(parents=True, exist_ok=True)
+    spans = [(1, 32767)] if keep is None else [(1, keep - 1), (keep + 1, 32767)]
     made = []
+    for i, (first, last) in enumerate(s for s in spans if s[0] <= s[1]):
+        d = prepared / str(uuidlib.UUID(int=i + 1))
+        d.mkdir()
+        (d / "private-users-prepared").write_text(f"{first * COUNT}:{(last - first + 1) * COUNT}")
+        made.append(d)
+    return made
+
+
+def check_no_free_range(pods, img):
+    prepared = pods.dir / "pods" / "prepared"
+    before = set(os.listdir(prepared))
+    r, uuid = pods.run("--private-users", img.path, "--exec=/bin/true")
+    assert r.code == 254, r
+    assert len(r.err.strip().splitlines()) == 1, r
+    assert "no free range of user namespace ids" in r.err, r
+    assert uuid is None, r  # nothing was created
+    assert set(os.listdir(prepared)) == before
+
+
+def test_ranges_exhausted_is_a_clear_error(pods, img):
+    made = fill_ranges(pods)
     try:
-        for k in range(1, 32768):
-            d = prepared / str(uuidlib.UUID(int=k))
-            d.mkdir()
-            (d / "private-users-prepared").write_text(f"{k * COUNT}:{COUNT}")
-            made.append(d)
-        before = set(os.listdir(prepared))
-        r, uuid = pods.run("--private-users", img.path, "--exec=/bin/true")
-        assert r.code == 254, r
-        assert len(r.err.strip().splitlines()) == 1, r
-        assert "no free range of user namespace ids" in r.err, r
-        assert uuid is None or not any((pods.dir / "pods" / s / uuid).exists()
-                                       for s in os.listdir(pods.dir / "pods")
-                                       if s not in ("exited-garbage", "garbage")), r
-        assert set(os.listdir(prepared)) == before
+        check_no_free_range(pods, img)
+    finally:
+        for d in made:
+            shutil.rmtree(d)
+
+
+def subordinate_slot():
+    """A pod range slot holding an id of /etc/subuid or /etc/subgid (another user's
+    containers), or None."""
+    for f in ("/etc/subuid", "/etc/subgid"):
+        try:
+            lines = Path(f).read_text().splitlines()
+        except OSError:
+            continue
+        for ln in lines:
+            parts = ln.split(":")
+            if len(parts) == 3 and parts[1].isdigit() and 1 <= int(parts[1]) // COUNT <= 32767:
+                return int(parts[1]) // COUNT
+    return None
+
+
+def test_subordinate_ids_of_the_hosts_users_are_never_a_pods(pods, img):
+    # the only slot left free holds ids of a user's subordinate range: not given either
+    k = subordinate_slot()
+    if k is None:
+        pytest.skip("no /etc/subuid or /etc/subgid range among the pods' ranges")
+    made = fill_ranges(pods, keep=k)
+    try:
+        check_no_free_range(pods, img)
     finally:
         for d in made:
             shutil.rmtree(d)
