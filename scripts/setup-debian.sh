@@ -21,6 +21,8 @@ packages=(
         bash-completion
         # sanitizer runtimes for the ASan+UBSan build
         libasan8 libubsan1
+        # scripts/fuzz.sh: clang and libFuzzer (libclang-rt-14-dev, only recommended by clang)
+        clang libclang-rt-14-dev
         # the appc ACE validator, built by the tests (tests/functional/aceimages.py) from the
         # Go sources of appc's spec and the libraries they import
         golang-go golang-github-appc-spec-dev golang-github-spf13-pflag-dev golang-go4-dev

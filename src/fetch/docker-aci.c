@@ -143,7 +143,9 @@ static char *passwd_gid(struct squash *sq, const char *user)
 }
 
 /* User "" -> 0:0; "u:g" as given; "u" -> u with its passwd group, 0 for an unknown uid
- * (as Docker), else u (rkt's placeholder that stage1 resolves). */
+ * (as Docker), else u (rkt's placeholder that stage1 resolves). As Docker reads it, an
+ * empty user part is root and an empty group part is the user's own group (":g" is 0:g,
+ * "u:" is "u"). */
 static void app_set_user(json_t *app, const json_t *cfg, struct squash *sq)
 {
         const char *user = cfg_string(cfg, "User");
@@ -152,12 +154,17 @@ static void app_set_user(json_t *app, const json_t *cfg, struct squash *sq)
 
         if (colon) {
                 *colon = '\0';
-                g = xstrdup(colon + 1);
-        } else {
-                g = passwd_gid(sq, u);
-                if (!g)
-                        g = xstrdup(strspn(u, "0123456789") == strlen(u) ? "0" : u);
+                if (colon[1])
+                        g = xstrdup(colon + 1);
         }
+        if (!u[0]) {
+                free(u);
+                u = xstrdup("0");
+        }
+        if (!g)
+                g = passwd_gid(sq, u);
+        if (!g)
+                g = xstrdup(strspn(u, "0123456789") == strlen(u) ? "0" : u);
         json_object_set_new(app, "user", json_string(u));
         json_object_set_new(app, "group", json_string(g));
 }
@@ -378,14 +385,14 @@ static int aci_manifest(const struct docker_image *img, struct squash *sq, char 
                         struct rk_error **reterr)
 {
         _cleanup_free_ char *name = sanitise_name(img->name, false);
-        _cleanup_json_ json_t *m = NULL;
+        _cleanup_json_ json_t *m = NULL, *none = json_object();
         json_t *app = NULL;
         int r;
 
         if (!ac_identifier_is_valid(name))
                 return rk_error_set(reterr, EINVAL, "cannot make an image name of \"%s\"",
                                     img->name);
-        r = app_section(json_object_get(img->config, "config") ?: json_object(), sq, &app, reterr);
+        r = app_section(json_object_get(img->config, "config") ?: none, sq, &app, reterr);
         if (r < 0)
                 return r;
         m = json_pack("{s:s,s:s,s:s}", "acKind", "ImageManifest", "acVersion", "0.8.11", "name",

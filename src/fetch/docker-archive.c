@@ -23,6 +23,7 @@
 #include "crypto-util.h"
 #include "docker-manifest.h"
 #include "docker-ref.h"
+#include "docker-squash.h"
 #include "format-util.h"
 #include "fs-util.h"
 #include "log.h"
@@ -86,9 +87,9 @@ static struct archive *archive_reader(int fd)
 {
         struct archive *a = oom_check(archive_read_new());
 
-        archive_read_support_filter_all(a);
         archive_read_support_format_tar(a);
-        if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+        if (squash_support_filters(a) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+            archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
                 archive_read_free(a);
                 return NULL;
         }
@@ -450,9 +451,9 @@ static int layer_uncompressed_hash(int tmp_fd, size_t k, char hex[static 65])
         struct archive_entry *e;
         la_ssize_t n;
 
-        archive_read_support_filter_all(a);
         archive_read_support_format_raw(a);
-        if (fd < 0 || archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||
+        if (fd < 0 || squash_support_filters(a) < 0 ||
+            archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||
             archive_read_next_header(a, &e) != ARCHIVE_OK || archive_filter_count(a) < 2)
                 return -EINVAL;
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);

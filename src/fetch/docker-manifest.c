@@ -169,14 +169,7 @@ const struct json_field_spec docker_config_fields[] = {
 
 json_t *docker_config_parse(const char *body, size_t len, char **ret_error)
 {
-        json_t *v = json_load_fields(body, len, docker_config_fields, ret_error);
-
-        if (v && !json_is_object(v)) {
-                json_decref(v);
-                *ret_error = xstrdup("not a JSON object");
-                return NULL;
-        }
-        return v;
+        return json_load_object_fields(body, len, docker_config_fields, ret_error);
 }
 
 int docker_manifest_parse(const char *body, size_t len, const char *media_type, int *ret_index,

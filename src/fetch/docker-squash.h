@@ -28,6 +28,15 @@
 #define SQUASH_MAX_BYTES (64ULL << 30) /* total uncompressed file data of an image */
 
 struct squash;
+struct archive;
+
+/*
+ * Enables on the libarchive reader a the compressions Docker writes, gzip, zstd, xz and
+ * bzip2, each decompressed in-process: never by a program, which libarchive runs for the
+ * others (lrzip, lzop, grzip) when their magic numbers start the data. -ENOTSUP when this
+ * libarchive would need a program for one of the four.
+ */
+int squash_support_filters(struct archive *a);
 
 /* A new, empty rootfs whose file data go to spool_fd (an empty file, owned by the caller). */
 struct squash *squash_new(int spool_fd);

@@ -155,6 +155,11 @@ static const struct json_field_spec result_fields[] = {
         {NULL},
 };
 
+json_t *cni_result_parse(const char *out, size_t len, char **ret_error)
+{
+        return json_load_object_fields(out, len, result_fields, ret_error);
+}
+
 /* The plugin's own message: its JSON error on stdout, else the first line on stderr. */
 static char *plugin_error(const char *out, int errfd, int status)
 {
@@ -262,13 +267,10 @@ int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, siz
         }
         if (!ret_result)
                 return 0;
-        *ret_result = out.len ? json_load_fields(out.buf, out.len, result_fields, &why) : NULL;
-        if (out.len && !json_is_object(*ret_result)) {
-                json_decref(*ret_result);
-                *ret_result = NULL;
-                return rk_error_set(reterr, EINVAL, "%s printed an invalid result%s%s", plugin,
-                                    why ? ": " : "", why ?: "");
-        }
+        *ret_result = out.len ? cni_result_parse(out.buf, out.len, &why) : NULL;
+        if (out.len && !*ret_result)
+                return rk_error_set(reterr, EINVAL, "%s printed an invalid result: %s", plugin,
+                                    why);
         return 0;
 }
 

@@ -26,6 +26,12 @@ int cni_plugin_find(char *const *dirs, const char *type, char **ret_path, struct
 int cni_exec(const char *plugin, const struct cni_call *c, const char *conf, size_t len,
              json_t **ret_result, struct rk_error **reterr);
 
+/*
+ * Parses a plugin's result (its stdout) with the keys matched as rkt's Go code matched them
+ * (json-util.h). NULL when it is not a JSON object, with *ret_error (malloc'd) saying why.
+ */
+json_t *cni_result_parse(const char *out, size_t len, char **ret_error);
+
 /* The pod's address, its prefix and the gateway in a result of any CNI version. */
 int cni_result_ip4(json_t *result, char **ret_ip, int *ret_prefix, char **ret_gateway);
 

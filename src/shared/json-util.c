@@ -447,3 +447,16 @@ json_t *json_load_fields(const char *buf, size_t len, const struct json_field_sp
         }
         return v;
 }
+
+json_t *json_load_object_fields(const char *buf, size_t len, const struct json_field_spec *spec,
+                                char **ret_error)
+{
+        json_t *v = json_load_fields(buf, len, spec, ret_error);
+
+        if (v && !json_is_object(v)) {
+                json_decref(v);
+                *ret_error = xstrdup("not a JSON object");
+                return NULL;
+        }
+        return v;
+}

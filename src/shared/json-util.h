@@ -91,3 +91,6 @@ json_t *json_load_strict(const char *buf, size_t len, size_t flags, char **ret_e
 /* json_load_strict() then json_fields_canonicalise() with spec. */
 json_t *json_load_fields(const char *buf, size_t len, const struct json_field_spec *spec,
                          char **ret_error);
+/* Like json_load_fields() for a JSON object: any other value is the error "not a JSON object". */
+json_t *json_load_object_fields(const char *buf, size_t len, const struct json_field_spec *spec,
+                                char **ret_error);

@@ -293,9 +293,16 @@ class NsHolder:
         self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private",
                                       "--net", "sleep", "3600"])
         self.pid = self.proc.pid
-        own = os.readlink("/proc/self/ns/mnt")
-        wait_for(lambda: os.readlink(f"/proc/{self.pid}/ns/mnt") != own or None,
-                 what="the namespace holder")
+        # unshare(1) makes the mounts private after unshare(2), then execs sleep: the
+        # namespace is ready once sleep runs (a different namespace alone is too early)
+        wait_for(lambda: self._sleeping() or None, what="the namespace holder")
+
+    def _sleeping(self):
+        try:
+            with open(f"/proc/{self.pid}/cmdline", "rb") as f:
+                return f.read().split(b"\0")[0] == b"sleep"
+        except OSError:
+            return False
 
     def mounts(self):
         """Its mounts outside /tmp, as the host guard records them."""
