@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,7 +107,7 @@ int userns_make(const struct userns_range *r, int *ret_fd)
 {
         int ready[2], r2 = 0;
         char c = 0, path[64];
-        pid_t pid;
+        pid_t parent = getpid(), pid;
 
         if (pipe2(ready, O_CLOEXEC) < 0)
                 return -errno;
@@ -118,8 +119,10 @@ int userns_make(const struct userns_range *r, int *ret_fd)
                 return r2;
         }
         if (pid == 0) {
-                /* holds the namespace until the parent closes its end or kills us */
+                /* holds the namespace until the parent kills us (or dies) */
                 safe_close(ready[0]);
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+                        _exit(1);
                 if (unshare(CLONE_NEWUSER) < 0)
                         _exit(1);
                 if (write(ready[1], &c, 1) != 1)
