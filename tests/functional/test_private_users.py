@@ -21,6 +21,12 @@ COUNT = 65536
 OVERLAY = pytest.mark.parametrize("overlay", [[], ["--no-overlay"]], ids=["overlay", "copy"])
 
 
+def host_has_cap(n):
+    (line,) = [ln for ln in Path("/proc/self/status").read_text().splitlines()
+               if ln.startswith("CapBnd:")]
+    return bool(int(line.split()[1], 16) >> n & 1)
+
+
 def pod_dir(pods, uuid):
     for state in (pods.dir / "pods").iterdir():
         if (state / uuid).is_dir():
@@ -324,3 +330,15 @@ def test_interactive_with_a_terminal(pods, img):
     assert code == 4, out
     assert "stdin is a terminal" in out
     assert "Received text: via pty" in out
+
+
+@pytest.mark.parametrize("adj", ["42", "-50"])
+def test_oom_score_adj(pods, img, adj):
+    # set by the host's root before the app joins the pod's user namespace (lowering it
+    # needs CAP_SYS_RESOURCE there)
+    if adj.startswith("-") and not host_has_cap(24):
+        pytest.skip("lowering oom_score_adj needs CAP_SYS_RESOURCE, which this host lacks")
+    r, _ = pods.run("--private-users", img.path, f"--oom-score-adj={adj}", "--exec=/bin/cat",
+                    "--", "/proc/self/oom_score_adj")
+    assert r.code == 0, r
+    assert r.out.strip() == adj

@@ -4,7 +4,7 @@
  * cwd = P. Validates and computes everything (pod_plan), creates the pod's cgroups, clones
  * the pod init into new pid/mount/UTS/IPC(/net) namespaces, writes P/pid, then waits,
  * forwarding SIGINT/SIGTERM, and exits with the pod's status while holding RKT_LOCK_FD.
- * With --private-users it writes the id maps of the user namespace the pod init makes.
+ * With --private-users it makes the user namespace of the pod's range.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -206,23 +206,6 @@ static int prepare_stage1_files(struct pod_plan *p, int s1fd, struct rk_error **
         return 0;
 }
 
-/*
- * --private-users: the pod init, root of the pod's user namespace once the apps start,
- * writes S1/rkt/status/<app> and S1/rkt/supervisor-status, and its children enter the apps'
- * roots below S1/opt/stage2 (0700): these directories are its.
- */
-static int give_stage1_dirs(const struct pod_plan *p, int s1fd, struct rk_error **reterr)
-{
-        static const char *const dirs[] = {"rkt", "rkt/status", "opt/stage2"};
-
-        for (size_t i = 0; p->userns && i < ELEMENTSOF(dirs); i++)
-                if (fchownat(s1fd, dirs[i], p->range.shift, p->range.shift, AT_SYMLINK_NOFOLLOW) <
-                    0)
-                        return rk_error_set_errno(reterr, errno, "giving S1/%s to the pod",
-                                                  dirs[i]);
-        return 0;
-}
-
 /* DeviceAllow rules for the device nodes among the app's volumes (as rkt). */
 static char **volume_device_rules(const struct pod_plan *p, const struct plan_app *pa)
 {
@@ -330,38 +313,6 @@ static char **wanted_controllers(const struct pod_plan *p)
         return w;
 }
 
-/* The pod's root may move the pod's processes between its cgroups (cgroup.procs only). */
-static int give_cgroup(const struct pod_plan *p, const char *rel, struct rk_error **reterr)
-{
-        for (size_t i = 0; i < p->cg.n; i++) {
-                _cleanup_free_ char *procs = xasprintf("%s/%s/cgroup.procs", p->cg.h[i].path, rel);
-                if (chown(procs, p->range.shift, p->range.shift) < 0 && errno != ENOENT)
-                        return rk_error_set_errno(reterr, errno, "giving %s to the pod", procs);
-        }
-        return 0;
-}
-
-/*
- * --private-users: the pod init starts the apps from inside the pod's user namespace,
- * which needs write access to cgroup.procs of the app's cgroup and of the pod's (their
- * common ancestor with init.scope), and each app joins its v1 cgroups itself.
- */
-static int give_cgroups(const struct pod_plan *p, const char *init, struct rk_error **reterr)
-{
-        int r;
-
-        if (!p->userns)
-                return 0;
-        r = give_cgroup(p, p->cg_pod, reterr);
-        if (r >= 0)
-                r = give_cgroup(p, init, reterr);
-        for (size_t i = 0; r >= 0 && i < p->n_apps; i++) {
-                _cleanup_free_ char *rel = cgroup_app_path(p->cg_pod, p->apps[i].a->name);
-                r = give_cgroup(p, rel, reterr);
-        }
-        return r;
-}
-
 static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
         _cleanup_free_ char *init = NULL;
@@ -396,7 +347,7 @@ static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
                 if (r < 0)
                         return r;
         }
-        return give_cgroups(p, init, reterr);
+        return 0;
 }
 
 static int plan_build(struct pod_plan *p, struct rk_error **reterr)
@@ -424,10 +375,7 @@ static int plan_build(struct pod_plan *p, struct rk_error **reterr)
                 if (r < 0)
                         return r;
         }
-        r = prepare_stage1_files(p, s1fd, reterr);
-        if (r >= 0)
-                r = give_stage1_dirs(p, s1fd, reterr);
-        return r;
+        return prepare_stage1_files(p, s1fd, reterr);
 }
 
 /* Interactive with a terminal: a pty whose slave becomes the app's terminal. */
@@ -532,27 +480,20 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
 }
 
 /*
- * --private-users: once the pod init has made its user namespace (one byte on the request
- * pipe; EOF: it died, and the caller sees that), maps the pod's range as its ids 0.. and
- * lets it go on. Returns 0 or < 0 with reterr set.
+ * --private-users: the user namespace of the pod's range, for the pod init to pass on. Made
+ * here, in the host's pid namespace (its /proc), while this process has no threads.
  */
-static int map_pod_userns(const struct pod_plan *p, pid_t pid, int req, int ack,
-                          struct rk_error **reterr)
+static int make_userns(struct pod_plan *p, struct rk_error **reterr)
 {
-        static const char *const maps[] = {"uid_map", "gid_map"};
-        char c, text[64];
-        int n = snprintf(text, sizeof(text), "0 %u %u\n", p->range.shift, p->range.count);
+        int r;
 
-        if (read(req, &c, 1) != 1)
+        if (!p->userns)
                 return 0;
-        for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
-                _cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, maps[i]);
-                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write_full(fd, text, (size_t)n) < 0)
-                        return rk_error_set_errno(reterr, errno, "writing %s of the pod", maps[i]);
-        }
-        if (write(ack, "u", 1) != 1)
-                return rk_error_set_errno(reterr, errno, "starting the pod");
+        r = userns_make(&p->range, &p->userns_fd);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "creating the pod's user namespace");
+        for (size_t i = 0; i < p->n_apps; i++)
+                p->apps[i].xp.userns_fd = p->userns_fd;
         return 0;
 }
 
@@ -679,10 +620,9 @@ _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 
 int main(int argc, char **argv)
 {
-        struct pod_plan p = {
-                .tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_req = -1, .userns_ack = -1};
+        struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_fd = -1};
         struct rk_error *e = NULL;
-        int syncp[2], req[2] = {-1, -1}, ack[2] = {-1, -1}, master = -1;
+        int syncp[2], master = -1;
         pid_t pid;
 
         adopt_inherited_fds(&p);
@@ -704,8 +644,9 @@ int main(int argc, char **argv)
                 rk_error_set_errno(&e, errno, "allocating a pty");
                 fail(&p, e);
         }
-        if (pipe2(syncp, O_CLOEXEC) < 0 ||
-            (p.userns && (pipe2(req, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0))) {
+        if (make_userns(&p, &e) < 0)
+                fail(&p, e);
+        if (pipe2(syncp, O_CLOEXEC) < 0) {
                 rk_error_set_errno(&e, errno, "pipe");
                 fail(&p, e);
         }
@@ -718,10 +659,6 @@ int main(int argc, char **argv)
         }
         if (pid == 0) {
                 safe_close(syncp[1]);
-                safe_close(req[0]);
-                safe_close(ack[1]);
-                p.userns_req = req[1];
-                p.userns_ack = ack[0];
                 safe_close(master);
                 if (p.cni && setns(p.netns_fd, CLONE_NEWNET) < 0)
                         _exit(254); /* the host side sees the pod init die */
@@ -731,21 +668,13 @@ int main(int argc, char **argv)
         }
         safe_close(syncp[0]);
         safe_close(p.tty_fd);
-        safe_close(req[1]);
-        safe_close(ack[0]);
+        p.userns_fd = safe_close(p.userns_fd);
         if (finish_host_side(&p, pid, &e) < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);
                 fail(&p, e);
         }
         safe_close(syncp[1]); /* go */
-        if (p.userns && map_pod_userns(&p, pid, req[0], ack[1], &e) < 0) {
-                (void)kill(pid, SIGKILL);
-                (void)waitpid(pid, NULL, 0);
-                fail(&p, e);
-        }
-        safe_close(req[0]);
-        safe_close(ack[1]);
         if (master >= 0) {
                 int st = pty_proxy_run(master, pid);
                 release_ports(&p);

@@ -4,11 +4,11 @@
  * UTS, IPC (and net) namespaces, as root. Prepares every app's root, pivots into the stage1
  * rootfs, runs pre-start hooks, starts all apps (each in its own mount namespace, pivoted
  * into its rootfs), reaps every child, records exit statuses, runs post-stop hooks and
- * exits with the pod's status (SPEC.md §7.3, §7.5). With --private-users it moves into a
- * user namespace of the pod's range after its mounts, before the hooks and apps.
+ * exits with the pod's status (SPEC.md §7.3, §7.5). With --private-users every app (and
+ * hook) joins the pod's user namespace as the last step before its ids are set, and the
+ * pod init once they are started.
  */
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
@@ -303,25 +303,17 @@ static void bound_init_caps(const struct pod_plan *p)
 }
 
 /*
- * --private-users: the pod init moves into a new user namespace, which the host side maps
- * to the pod's range, and becomes its root (without the host's groups). Everything it
- * mounted stays as the host's root made it; the apps it starts are that namespace's
- * (their ids the pod's), each in a mount namespace of its own owned by it.
+ * --private-users: once its children exist (each joins the namespace itself, as its last
+ * privileged step), the pod init joins the pod's user namespace too, where `rkt enter`
+ * finds it; it keeps the host's root id, which the apps cannot signal or trace.
  */
-static void enter_userns(struct pod_plan *p)
+static void join_userns(struct pod_plan *p)
 {
-        char c;
-
         if (!p->userns)
                 return;
-        if (unshare(CLONE_NEWUSER) < 0)
-                init_die_errno(errno, "creating the pod's user namespace");
-        if (write(p->userns_req, "u", 1) != 1 || read(p->userns_ack, &c, 1) != 1)
-                init_die_errno(EPIPE, "mapping the pod's user namespace");
-        p->userns_req = safe_close(p->userns_req);
-        p->userns_ack = safe_close(p->userns_ack);
-        if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-                init_die_errno(errno, "becoming root of the pod's user namespace");
+        if (setns(p->userns_fd, CLONE_NEWUSER) < 0)
+                init_die_errno(errno, "joining the pod's user namespace");
+        p->userns_fd = safe_close(p->userns_fd);
 }
 
 static void start_apps(struct pod_plan *p)
@@ -347,6 +339,7 @@ static void start_apps(struct pod_plan *p)
                 pa->running = true;
         }
         safe_close(gate[0]);
+        join_userns(p);
         (void)unlink("/rkt/supervisor-status");
         if (symlink("ready", "/rkt/supervisor-status") < 0)
                 fprintf(stderr, "stage1: writing supervisor-status: %m\n");
@@ -459,7 +452,7 @@ static void push_fds(int **v, size_t *n, const int *fds, size_t count)
  */
 static void close_host_fds(const struct pod_plan *p)
 {
-        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd, p->userns_req, p->userns_ack};
+        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd, p->userns_fd};
         _cleanup_free_ int *keep = NULL;
         size_t n = 0;
 
@@ -510,7 +503,6 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
         pivot_to_stage1(p);
         /* the mounts above ran while the host side finished (cgroups, P/pid) */
         wait_go(p->sync_fd);
-        enter_userns(p);
         start_apps(p);
         close_start_fds(p);
         supervise(p);

@@ -63,11 +63,12 @@ struct pod_plan {
         size_t n_port_fds;
         bool new_ipc;
         int n_listen_fds; /* socket activation: our fds 3..3+n-1, for socket-activated apps */
-        /* --private-users: the pod's ids; the pod init enters a user namespace with them */
+        /* --private-users: the pod's ids, and the user namespace mapping them (made on the
+         * host side before clone) that every app joins last (app_exec) and the pod init
+         * once the apps are started */
         bool userns;
         struct userns_range range;
-        int userns_req; /* pod init: write end, one byte = "my user namespace exists" */
-        int userns_ack; /* pod init: read end, one byte = "its maps are written" */
+        int userns_fd;
 };
 
 /*
