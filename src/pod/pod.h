@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "userns.h"
 
 enum pod_state {
         POD_STATE_EMBRYO,
@@ -200,6 +201,17 @@ int pod_wait_finished(struct pod *p, int64_t timeout_ns);
  * stage1: entrypoint \"coreos.com/rkt/stage1/stop\" not found", "exit status N".
  */
 int pod_stop(const struct pod *p, bool force, struct rk_error **reterr);
+
+/*
+ * --private-users (src/pod/pod-userns.c): pod_userns_allocate() gives the pod being
+ * prepared (p locked by us) a range of USERNS_POD_COUNT host ids no other pod of its data
+ * directory has, written to P/private-users-prepared; "no free range of user namespace
+ * ids: ..." when there is none. pod_userns_check_free() says the same before any pod exists.
+ * pod_read_userns_range() reads the range of the pod directory pod_fd (-ENOENT: none).
+ */
+int pod_userns_allocate(struct pod *p, struct userns_range *ret, struct rk_error **reterr);
+int pod_userns_check_free(const char *data_dir, struct rk_error **reterr);
+int pod_read_userns_range(int pod_fd, struct userns_range *ret);
 
 /* Whether the pod was prepared with overlayfs (P/overlay-prepared). */
 bool pod_uses_overlay(const struct pod *p);

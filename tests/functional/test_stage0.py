@@ -176,7 +176,6 @@ def test_two_apps_and_arguments_sections(rkt, stub, mkaci):
     (["IMG", "--seccomp=mode=retain,nosuchcall"], 'unknown system call "nosuchcall"'),
     (["IMG", "--seccomp=mode=retain"], "set must be non-empty"),
     (["IMG", "--seccomp=mode=remove,errno=eperm,chmod"], 'unknown errno "eperm"'),
-    (["--private-users", "IMG"], "--private-users is not supported yet"),
     (["--pod-manifest=/dev/null", "IMG"], "conflicting flags set with --pod-manifest"),
     (["--stage1-name=a", "IMG"], "flags --stage1-name and --stage1-path are mutually exclusive"),
     (["--stage1-path=/b", "IMG"], "--stage1-path already used"),

@@ -37,7 +37,9 @@ struct enter_args {
         char **cmd;
 };
 
-static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
+/* and, with --private-users, the user namespace: joined by app_exec() (app-exec.h) */
+static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt", "user"};
+#define NS_USER 6
 
 _noreturn_ static void fail(struct rk_error *e)
 {
@@ -90,7 +92,7 @@ static int open_namespaces(long pid, int fds[], struct rk_error **reterr)
 static int join_namespaces(int fds[], struct rk_error **reterr)
 {
         for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
-                if (fds[i] < 0)
+                if (fds[i] < 0 || i == NS_USER)
                         continue;
                 if (setns(fds[i], 0) < 0)
                         return rk_error_set_errno(reterr, errno, "joining the %s namespace",
@@ -219,9 +221,11 @@ int main(int argc, char **argv)
                                      .caps = caps_for_app(app->app, insecure.disable_capabilities),
                                      .prefix = "enter",
                                      .keep_fd = -1,
-                                     .deny_keyrings = !insecure.disable_seccomp};
+                                     .deny_keyrings = !insecure.disable_seccomp,
+                                     .userns_fd = nsfds[NS_USER] >= 0 ? nsfds[NS_USER] : 0};
         pid_t pid;
-        int r = safe_fork("enter", FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
+        int r = safe_fork_full("enter", NULL, &nsfds[NS_USER], nsfds[NS_USER] >= 0 ? 1 : 0,
+                               FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
         if (r < 0 && rk_error_set_errno(&e, -r, "fork") < 0)
                 fail(e);
         if (r == 0) {

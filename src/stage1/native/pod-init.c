@@ -4,11 +4,14 @@
  * UTS, IPC (and net) namespaces, as root. Prepares every app's root, pivots into the stage1
  * rootfs, runs pre-start hooks, starts all apps (each in its own mount namespace, pivoted
  * into its rootfs), reaps every child, records exit statuses, runs post-stop hooks and
- * exits with the pod's status (SPEC.md §7.3, §7.5).
+ * exits with the pod's status (SPEC.md §7.3, §7.5). With --private-users every app (and
+ * hook) joins the pod's user namespace as the last step before its ids are set, and the
+ * pod init once they are started.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "app-status.h"
 #include "caps.h"
 #include "fd-util.h"
+#include "fs-util.h"
 #include "keyrings.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
@@ -73,6 +77,22 @@ static void wait_go(int fd)
         safe_close(fd);
 }
 
+/*
+ * --private-users with a network namespace of the pod's own: that namespace is the host
+ * user namespace's (made or joined before the pod's), where the pod's root has no
+ * CAP_NET_BIND_SERVICE: ports below 1024 are opened to every user of the pod instead.
+ */
+static void open_low_ports(const struct pod_plan *p)
+{
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!p->userns || !p->new_net)
+                return;
+        fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write_full(fd, "0", 1) < 0)
+                fprintf(stderr, "stage1: opening ports below 1024 to the pod's users: %m\n");
+}
+
 static void setup_namespaces(const struct pod_plan *p)
 {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -81,6 +101,7 @@ static void setup_namespaces(const struct pod_plan *p)
                 init_die_errno(errno, "setting hostname");
         if (p->new_net && loopback_up() < 0)
                 init_die_errno(errno, "failed to setup network: bringing up lo");
+        open_low_ports(p);
 }
 
 static void pivot_to_stage1(const struct pod_plan *p)
@@ -281,6 +302,20 @@ static void bound_init_caps(const struct pod_plan *p)
                 fprintf(stderr, "stage1: limiting the bounding set of pid 1: %m\n");
 }
 
+/*
+ * --private-users: once its children exist (each joins the namespace itself, as its last
+ * privileged step), the pod init joins the pod's user namespace too, where `rkt enter`
+ * finds it; it keeps the host's root id, which the apps cannot signal or trace.
+ */
+static void join_userns(struct pod_plan *p)
+{
+        if (!p->userns)
+                return;
+        if (setns(p->userns_fd, CLONE_NEWUSER) < 0)
+                init_die_errno(errno, "joining the pod's user namespace");
+        p->userns_fd = safe_close(p->userns_fd);
+}
+
 static void start_apps(struct pod_plan *p)
 {
         int gate[2];
@@ -305,6 +340,7 @@ static void start_apps(struct pod_plan *p)
                 pa->running = true;
         }
         safe_close(gate[0]);
+        join_userns(p);
         (void)unlink("/rkt/supervisor-status");
         if (symlink("ready", "/rkt/supervisor-status") < 0)
                 fprintf(stderr, "stage1: writing supervisor-status: %m\n");
@@ -417,7 +453,7 @@ static void push_fds(int **v, size_t *n, const int *fds, size_t count)
  */
 static void close_host_fds(const struct pod_plan *p)
 {
-        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd};
+        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd, p->userns_fd};
         _cleanup_free_ int *keep = NULL;
         size_t n = 0;
 
