@@ -13,6 +13,8 @@ packages=(
         libmicrohttpd-dev libseccomp-dev
         # OpenPGP signatures and keys (librnp, opened with dlopen when needed)
         librnp-dev
+        # the API service: gRPC core (opened by the service alone), protobuf-c and its compiler
+        libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
         containernetworking-plugins iptables iproute2
         # Docker tests: a real registry on loopback, a client to push to it, openssl for a test CA
@@ -22,6 +24,9 @@ packages=(
         # signing tests: keys and signatures made with GnuPG and with rnp, a client for the
         # bench's HTTPS floor
         gnupg rnp curl
+        # API service tests: a real gRPC client with stubs generated from src/api/api.proto,
+        # and systemd-socket-activate for socket activation
+        python3-grpcio python3-grpc-tools python3-protobuf systemd
         # `rkt completion bash` is tested with Debian's bash completion framework
         bash-completion
         # sanitizer runtimes for the ASan+UBSan build

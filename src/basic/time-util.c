@@ -384,3 +384,118 @@ char *format_duration_go(int64_t ns)
                 buf[--w] = '-';
         return xstrdup(buf + w);
 }
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (Howard Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+        y -= m <= 2;
+        int64_t era = (y >= 0 ? y : y - 399) / 400;
+        unsigned yoe = (unsigned)(y - era * 400);
+        unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+        return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* The inverse of days_from_civil(). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+        z += 719468;
+        int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        unsigned doe = (unsigned)(z - era * 146097);
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        unsigned mp = (5 * doy + 2) / 153;
+
+        *d = doy - (153 * mp + 2) / 5 + 1;
+        *m = mp < 10 ? mp + 3 : mp - 9;
+        *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+size_t format_time_rfc3339nano(int64_t unix_ns, char buf[static TIME_RFC3339NANO_MAX])
+{
+        int64_t sec = unix_ns / NSEC_PER_SEC, nsec = unix_ns % NSEC_PER_SEC, days, y;
+        unsigned m, d, secs;
+        char frac[11] = "";
+        int n;
+
+        if (nsec < 0) {
+                nsec += NSEC_PER_SEC;
+                sec--;
+        }
+        days = sec / 86400;
+        if (sec % 86400 < 0)
+                days--;
+        secs = (unsigned)(sec - days * 86400);
+        civil_from_days(days, &y, &m, &d);
+        y = y < 0 ? 0 : y > 9999 ? 9999 : y;
+        if (nsec > 0) {
+                int len = snprintf(frac, sizeof(frac), ".%09d", (int)nsec);
+                while (len > 1 && frac[len - 1] == '0')
+                        frac[--len] = 0;
+        }
+        n = snprintf(buf, TIME_RFC3339NANO_MAX, "%04d-%02u-%02uT%02u:%02u:%02u%sZ", (int)y, m, d,
+                     secs / 3600, secs / 60 % 60, secs % 60, frac);
+        return n < 0 ? 0 : (size_t)n;
+}
+
+/* n decimal digits at s into *ret. */
+static bool digits(const char *s, size_t n, unsigned *ret)
+{
+        unsigned v = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (unsigned)(s[i] - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+static int parse_zone(const char *s, size_t len, int64_t *ret_offset)
+{
+        unsigned hh, mm;
+
+        if (len == 1 && (s[0] == 'Z' || s[0] == 'z')) {
+                *ret_offset = 0;
+                return 0;
+        }
+        if (len != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || !digits(s + 1, 2, &hh) ||
+            !digits(s + 4, 2, &mm) || hh > 23 || mm > 59)
+                return -EINVAL;
+        *ret_offset = (s[0] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
+        return 0;
+}
+
+int parse_time_rfc3339(const char *s, size_t len, int64_t *ret_ns)
+{
+        static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        unsigned y, mo, d, h, mi, se, frac = 0;
+        size_t i = 19, nd = 0;
+        int64_t off, sec;
+
+        if (len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+            !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
+            s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+                return -EINVAL;
+        if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
+                return -EINVAL;
+        if (s[i] == '.') {
+                for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+                        if (nd < 9)
+                                frac = frac * 10 + (unsigned)(s[i] - '0');
+                if (nd == 0 || nd > 9)
+                        return -EINVAL;
+                for (; nd < 9; nd++)
+                        frac *= 10;
+        }
+        if (parse_zone(s + i, len - i, &off) < 0)
+                return -EINVAL;
+        sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+        if (sec > INT64_MAX / NSEC_PER_SEC - 1 || sec < INT64_MIN / NSEC_PER_SEC + 1)
+                return -ERANGE;
+        *ret_ns = sec * NSEC_PER_SEC + frac;
+        return 0;
+}

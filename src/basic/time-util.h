@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define NSEC_PER_USEC ((int64_t)1000)
@@ -54,3 +55,22 @@ int parse_duration_go(const char *s, int64_t *ret_ns);
  * never NULL.
  */
 char *format_duration_go(int64_t ns);
+
+/* Room for format_time_rfc3339nano()'s text and its NUL. */
+#define TIME_RFC3339NANO_MAX 36
+
+/*
+ * Formats unix_ns in UTC with Go's time.RFC3339Nano layout ("2006-01-02T15:04:05.999999999Z07:00"):
+ * the fraction without trailing zeros and without the dot when it is zero, then "Z" — the
+ * timestamps of Kubernetes' CRI log format. Years outside 0000-9999 are clamped. Writes a NUL-
+ * terminated string to buf and returns its length. Safe in any process (no allocation, no
+ * time zone files).
+ */
+size_t format_time_rfc3339nano(int64_t unix_ns, char buf[static TIME_RFC3339NANO_MAX]);
+
+/*
+ * Parses an RFC 3339 timestamp of len bytes ("2016-10-06T00:17:09.669794202Z",
+ * "2016-10-06T02:17:09+02:00"; a fraction of up to 9 digits) into nanoseconds since the epoch.
+ * Returns 0, or -EINVAL when s is not one, -ERANGE when it does not fit in an int64_t.
+ */
+int parse_time_rfc3339(const char *s, size_t len, int64_t *ret_ns);

@@ -66,6 +66,8 @@ static int parse_insecure_options(const char *arg, void *value, char **ret_msg)
                 bits |= o->bits;
         }
         *(unsigned *)value = bits;
+        free(arg_global.insecure_words);
+        arg_global.insecure_words = strv_join(seen, ",");
         return 0;
 }
 
@@ -109,6 +111,7 @@ static void global_args_init(void)
         arg_global.system_config = xstrdup(RKT_DEFAULT_SYSTEM_CONFIG);
         arg_global.local_config = xstrdup(RKT_DEFAULT_LOCAL_CONFIG);
         arg_global.user_config = xstrdup("");
+        arg_global.insecure_words = xstrdup("none");
 }
 
 /* Matches name exactly, else by unique prefix, among the children of cmd (hidden ones too). */

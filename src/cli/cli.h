@@ -55,7 +55,8 @@ struct global_args {
         char *system_config;
         char *local_config;
         char *user_config;
-        unsigned insecure; /* enum insecure_option bits */
+        unsigned insecure;    /* enum insecure_option bits */
+        char *insecure_words; /* as given, lower-cased and comma-joined (rkt's String()) */
         bool trust_keys_from_https;
         bool debug;
         char *cpuprofile, *memprofile;

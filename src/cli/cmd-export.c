@@ -55,8 +55,10 @@ static int copy_data(struct archive *disk, struct aci_writer *w, la_int64_t size
         return aci_writer_zeros(w, (uint64_t)(size - pos), reterr);
 }
 
-/* Adds the tree rootfs_dir as "rootfs/..." (owners numeric, symlinks not followed). */
-static int write_rootfs(struct aci_writer *w, const char *rootfs_dir, struct rk_error **reterr)
+/* Adds the tree rootfs_dir as "rootfs/..." (owners numeric, symlinks not followed; the ids
+ * of a --private-users pod as the pod saw them). */
+static int write_rootfs(struct aci_writer *w, const char *rootfs_dir,
+                        const struct userns_range *userns, struct rk_error **reterr)
 {
         struct archive *disk = archive_read_disk_new();
         size_t n = strlen(rootfs_dir);
@@ -73,6 +75,14 @@ static int write_rootfs(struct aci_writer *w, const char *rootfs_dir, struct rk_
                 archive_entry_set_pathname(w->e, name);
                 archive_entry_set_uname(w->e, NULL);
                 archive_entry_set_gname(w->e, NULL);
+                if (userns) {
+                        archive_entry_set_uid(
+                                w->e,
+                                userns_range_unshift(userns, (uint32_t)archive_entry_uid(w->e)));
+                        archive_entry_set_gid(
+                                w->e,
+                                userns_range_unshift(userns, (uint32_t)archive_entry_gid(w->e)));
+                }
                 r = aci_writer_header(w, NULL, reterr);
                 if (r >= 0 && archive_entry_filetype(w->e) == AE_IFREG &&
                     archive_entry_size(w->e) > 0)
@@ -83,7 +93,8 @@ static int write_rootfs(struct aci_writer *w, const char *rootfs_dir, struct rk_
         return r;
 }
 
-static int build_aci(const char *out, const char *manifest, size_t len, const char *rootfs)
+static int build_aci(const char *out, const char *manifest, size_t len, const char *rootfs,
+                     const struct userns_range *userns)
 {
         _cleanup_close_ int fd = -EBADF;
         struct aci_writer w = {0};
@@ -99,7 +110,7 @@ static int build_aci(const char *out, const char *manifest, size_t len, const ch
         if (r >= 0)
                 r = aci_writer_manifest(&w, manifest, len, &err);
         if (r >= 0)
-                r = write_rootfs(&w, rootfs, &err);
+                r = write_rootfs(&w, rootfs, userns, &err);
         if (r >= 0)
                 r = aci_writer_close(&w, &err);
         aci_writer_done(&w);
@@ -159,11 +170,16 @@ static int export_app(struct store *s, struct pod *p, const char *app, const cha
         _cleanup_free_ char *rootfs =
                 xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, app);
         _cleanup_free_ char *tmp = NULL;
+        struct userns_range range;
         size_t len;
         int r;
 
         if (read_file_at(p->fd, mf, 16 << 20, &manifest, &len) < 0)
                 return cli_fail("cannot read %s/%s: %m", p->path, mf);
+        r = pod_read_userns_range(p->fd, &range);
+        if (r < 0 && r != -ENOENT)
+                return cli_fail("cannot read %s/private-users-prepared: %s", p->path, strerror(-r));
+        bool userns = r >= 0;
         if (pod_uses_overlay(p) && !is_mount_point(rootfs)) {
                 free(rootfs);
                 rootfs = NULL;
@@ -173,7 +189,7 @@ static int export_app(struct store *s, struct pod *p, const char *app, const cha
         } else if (!pod_uses_overlay(p) && has_mounts_below(rootfs))
                 return cli_fail("pod has remaining mountpoints. Only pods using overlayfs or with "
                                 "no mountpoints can be exported");
-        r = build_aci(out, manifest, len, rootfs);
+        r = build_aci(out, manifest, len, rootfs, userns ? &range : NULL);
         if (tmp && (umount2(rootfs, MNT_DETACH) < 0 || rm_rf_at(AT_FDCWD, tmp) < 0)) {
                 cli_fail("cannot remove the temporary export directory %s: %m", tmp);
                 return r != 0 ? r : 1; /* as rkt: a failure after the export exits 1 */

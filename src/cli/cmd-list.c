@@ -5,7 +5,6 @@
 
 #include "cli-store.h"
 #include "commands.h"
-#include "fs-util.h"
 #include "image-manifest.h"
 #include "json-util.h"
 #include "pod-cli.h"
@@ -42,21 +41,16 @@ struct list_state {
         int64_t now;
 };
 
-/* "name[:version]" from P/appsinfo/<app>/manifest. */
+/* "name[:version]" of the app's image (pod_read_app_image_manifest()). */
 static int app_image_name(const struct pod *p, const char *app, char **ret)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
-        _cleanup_free_ char *raw = NULL, *path = xasprintf("appsinfo/%s/manifest", app);
-        struct rk_error *err = NULL;
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
         const char *version;
-        size_t len;
+        int r = pod_read_app_image_manifest(p, app, &m, &err);
 
-        if (strchr(app, '/') || read_file_at(p->fd, path, 16 << 20, &raw, &len) < 0)
-                return -ENOENT;
-        if (image_manifest_parse(raw, len, &m, &err) < 0) {
-                rk_error_free(err);
-                return -EINVAL;
-        }
+        if (r < 0)
+                return r;
         version = image_manifest_get_label(m, "version");
         *ret = version ? xasprintf("%s:%s", m->name, version) : xstrdup(m->name);
         return 0;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 
+extern const struct command cmd_api_service;
 extern const struct command cmd_cat_manifest;
 extern const struct command cmd_completion;
 extern const struct command cmd_config;
@@ -23,6 +24,7 @@ extern const struct command cmd_image_render;
 extern const struct command cmd_image_rm;
 extern const struct command cmd_image_verify;
 extern const struct command cmd_list;
+extern const struct command cmd_logs;
 extern const struct command cmd_metadata_service;
 extern const struct command cmd_prepare;
 extern const struct command cmd_rm;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app-args.h"
 #include "cli-store.h"
@@ -201,9 +202,9 @@ static const char *check_flags(size_t n_apps)
 
         if (a->store_only && a->no_store)
                 return "both --store-only and --no-store specified";
-        if (a->private_users)
-                return "--private-users is not supported yet: user namespaces come with a later "
-                       "release";
+        if (a->private_users && access("/proc/self/uid_map", F_OK) < 0)
+                return "--private-users is not supported, kernel compiled without user "
+                       "namespace support";
         if (a->port && net_is("none"))
                 return "--port flag does not work with 'none' networking";
         if (a->port && net_is("host"))
@@ -298,6 +299,7 @@ int cli_create_pod(const struct command *cmd, int argc, char **argv, bool run,
                 .settings = {arg_stage0.inherit_env, arg_stage0.set_env, arg_stage0.set_env_file,
                              pull_policy(), arg_stage0.port},
                 .no_overlay = arg_stage0.no_overlay,
+                .private_users = arg_stage0.private_users,
                 .uuid_file_save = arg_stage0.uuid_file_save,
         };
         if (stage0_create_pod(s, ctx, &rq, ret, &err) < 0)

@@ -12,6 +12,7 @@
 
 #include "fs-util.h"
 #include "json-util.h"
+#include "log.h"
 #include "net-info.h"
 #include "net-private.h"
 #include "strv.h"
@@ -478,6 +479,15 @@ static int keep_first(struct rk_error **first, struct rk_error **e, int r, int p
         return r;
 }
 
+/* rkt's debug line before each DEL of a teardown (its TestGCAfterUnmount waits for it). */
+static void log_teardown(json_t *conf)
+{
+        const char *type = json_string_value(json_object_get(conf, "type"));
+
+        log_with_prefix(LOG_LEVEL_DEBUG, "networking: ", "teardown - executing net-plugin %s",
+                        type ?: "");
+}
+
 static int del_list(char *const *dirs, const struct cni_call *call, json_t *conf, json_t *result,
                     json_t *ports, struct rk_error **reterr)
 {
@@ -486,6 +496,7 @@ static int del_list(char *const *dirs, const struct cni_call *call, json_t *conf
         for (size_t k = json_array_size(json_object_get(conf, "plugins")); k-- > 0;) {
                 _cleanup_json_ json_t *pc = list_plugin_conf(conf, k, result, ports);
                 struct rk_error *e = NULL;
+                log_teardown(pc);
                 r = keep_first(reterr, &e, run_conf(dirs, call, pc, "DEL", NULL, &e), r);
         }
         return r;
@@ -503,6 +514,7 @@ static int del_network(int poddirfd, char *const *dirs, const struct cni_call *c
                 return 0; /* never recorded as added */
         if (e->list)
                 return del_list(dirs, call, conf, e->result, e->port_mappings, reterr);
+        log_teardown(conf);
         c.command = "DEL";
         c.version = conf_version(conf);
         r = cni_plugin_find(dirs, json_string_value(json_object_get(conf, "type")), &plugin,
@@ -622,12 +634,53 @@ int net_pod_teardown_ports(int poddirfd, const char *uuid, struct rk_error **ret
         return r;
 }
 
+/* Inside a stand-in namespace: each recorded network's interface with the pod's address. */
+static int fill_stand_in(void *data)
+{
+        const struct net_info *info = data;
+
+        for (size_t i = 0; i < info->n; i++) {
+                const struct net_info_entry *entry = &info->entries[i];
+                _cleanup_free_ char *ip = NULL, *gw = NULL, *peer = xasprintf("rkt-gc%zu", i);
+                int prefix, r;
+
+                if (!entry->if_name || cni_result_ip4(entry->result, &ip, &prefix, &gw) < 0)
+                        continue;
+                r = netlink_veth_with_addr(entry->if_name, peer, ip, prefix);
+                if (r < 0)
+                        log_with_prefix(LOG_LEVEL_DEBUG,
+                                        "networking: ", "stand-in for %s in %s: %s", entry->if_name,
+                                        entry->net_name, strerror(-r));
+        }
+        return 0;
+}
+
+/*
+ * The pod's namespace went away (unmounted by an admin, or a reboot) with the interfaces the
+ * plugins must see to undo their host side (masquerading rules are found from the
+ * interface's address): a new namespace at the same path holds an interface of each name
+ * with the recorded address, for the DELs to find and remove.
+ */
+static void stand_in_netns(const char *netns, const struct net_info *info)
+{
+        int r;
+
+        if (!netns[0] || netns_is_live(netns) || info->n == 0)
+                return;
+        r = netns_recreate(netns, fill_stand_in, (void *)info);
+        if (r < 0)
+                log_with_prefix(LOG_LEVEL_DEBUG, "networking: ", "recreating %s: %s", netns,
+                                strerror(-r));
+}
+
 int net_pod_teardown(int poddirfd, const char *uuid, struct rk_error **reterr)
 {
         _cleanup_free_ char *netns = read_netns(poddirfd);
         _cleanup_(net_info_done) struct net_info info = read_info(poddirfd);
         struct rk_error *e = NULL;
         int r = 0, q;
+
+        stand_in_netns(netns, &info);
 
         /* SPEC.md §8.3: port forwarding first, then the networks in reverse order */
         for (size_t i = info.n; i-- > 0;)

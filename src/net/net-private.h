@@ -43,3 +43,16 @@ int netns_create(const char *path);
 bool netns_path_is_ours(const char *path);
 /* Unmounts and removes a namespace netns_create() made (only such paths are accepted). */
 int netns_remove(const char *path);
+/* Whether path is a bound network namespace (not a file whose namespace went away). */
+bool netns_is_live(const char *path);
+/*
+ * Replaces what is at path (one of ours) by a new namespace in which fill(data) ran first;
+ * fill returns 0 or -errno. Returns 0 or -errno.
+ */
+int netns_recreate(const char *path, int (*fill)(void *), void *data);
+
+/*
+ * Creates, in the current network namespace, a veth pair name/peer (both ends here) with
+ * the address ip4/prefix on name. Returns 0 or -errno.
+ */
+int netlink_veth_with_addr(const char *name, const char *peer, const char *ip4, int prefix);

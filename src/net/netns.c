@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "fs-util.h"
@@ -34,8 +35,15 @@ static int netns_dir_make_shared(void)
         return 0;
 }
 
-/* Binds a new network namespace onto path (an empty file); this process stays in its own. */
-static int netns_bind_new(const char *path)
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+/*
+ * Binds a new network namespace onto path (an empty file), after fill (when not NULL) ran
+ * in it; this process stays in its own.
+ */
+static int netns_bind_new(const char *path, int (*fill)(void *), void *data)
 {
         _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         int r = 0;
@@ -44,7 +52,9 @@ static int netns_bind_new(const char *path)
                 return -errno;
         if (unshare(CLONE_NEWNET) < 0)
                 return -errno;
-        if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0)
+        if (fill)
+                r = fill(data);
+        if (r >= 0 && mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0)
                 r = -errno;
         if (setns(self, CLONE_NEWNET) < 0)
                 return -errno; /* cannot happen for root; the caller must not go on */
@@ -61,7 +71,7 @@ char *netns_new_path(void)
                          rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 }
 
-int netns_create(const char *path)
+static int netns_create_filled(const char *path, int (*fill)(void *), void *data)
 {
         int fd, r;
 
@@ -72,10 +82,29 @@ int netns_create(const char *path)
         if (fd < 0)
                 return -errno;
         safe_close(fd);
-        r = netns_bind_new(path);
+        r = netns_bind_new(path, fill, data);
         if (r < 0)
                 (void)unlink(path);
         return r;
+}
+
+int netns_create(const char *path)
+{
+        return netns_create_filled(path, NULL, NULL);
+}
+
+bool netns_is_live(const char *path)
+{
+        struct statfs st;
+
+        return statfs(path, &st) == 0 && st.f_type == NSFS_MAGIC;
+}
+
+int netns_recreate(const char *path, int (*fill)(void *), void *data)
+{
+        int r = netns_remove(path);
+
+        return r < 0 ? r : netns_create_filled(path, fill, data);
 }
 
 bool netns_path_is_ours(const char *path)

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The pod manifest of a pod and the names of its apps (see pod.h). Runs in: stage0. */
+/* The pod manifest of a pod, the names of its apps and their image manifests (see pod.h).
+ * Runs in: stage0. */
+#include <string.h>
+
+#include "fs-util.h"
+#include "image-manifest.h"
 #include "pod-manifest.h"
 #include "pod.h"
 #include "strv.h"
@@ -32,5 +37,24 @@ int pod_app_names(const struct pod *p, char ***ret, struct rk_error **reterr)
         for (size_t i = 0; i < m->n_apps; i++)
                 strv_push(&names, m->apps[i].name);
         *ret = names;
+        return 0;
+}
+
+int pod_read_app_image_manifest(const struct pod *p, const char *app, struct image_manifest **ret,
+                                struct rk_error **reterr)
+{
+        _cleanup_free_ char *raw = NULL, *path = NULL;
+        size_t len;
+        int r;
+
+        if (!*app || strchr(app, '/') || strcmp(app, ".") == 0 || strcmp(app, "..") == 0)
+                return rk_error_set(reterr, ENOENT, "no image manifest for app \"%s\"", app);
+        path = xasprintf("appsinfo/%s/manifest", app);
+        r = read_file_at(p->fd, path, 16 << 20, &raw, &len);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "reading the image manifest of app %s", app);
+        r = image_manifest_parse(raw, len, ret, reterr);
+        if (r < 0)
+                return rk_error_wrap(reterr, "invalid image manifest of app %s", app);
         return 0;
 }

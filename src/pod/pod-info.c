@@ -154,7 +154,7 @@ int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
         return app_status_read_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
 }
 
-static bool pod_supervisor_ready(const struct pod *p)
+bool pod_supervisor_ready(const struct pod *p)
 {
         _cleanup_free_ char *path = pod_stage1_file(p, "rkt/supervisor-status");
         char target[16];
@@ -235,4 +235,46 @@ int pod_wait_ready(struct pod *p, int64_t timeout_ns)
 int pod_wait_finished(struct pod *p, int64_t timeout_ns)
 {
         return pod_poll(p, pod_check_finished, timeout_ns);
+}
+
+/* The cgroup path of pid in the name=systemd hierarchy, else the unified one ("0::"). */
+static char *proc_systemd_cgroup(int pid)
+{
+        _cleanup_free_ char *text = NULL, *path = xasprintf("/proc/%d/cgroup", pid);
+        char *unified = NULL, *line, *save = NULL;
+
+        if (pid <= 0 || read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL) < 0)
+                return NULL;
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                if (c2 - c1 - 1 == 12 && strncmp(c1 + 1, "name=systemd", 12) == 0) {
+                        free(unified);
+                        return xstrdup(c2 + 1);
+                }
+                if (c2 == c1 + 1 && strncmp(line, "0:", 2) == 0 && !unified)
+                        unified = xstrdup(c2 + 1);
+        }
+        return unified;
+}
+
+int pod_read_cgroup(const struct pod *p, int pid, char **ret)
+{
+        _cleanup_free_ char *sub = NULL;
+        char *cg;
+        size_t n;
+
+        if (read_file_at(p->fd, "subcgroup", 4096, &sub, NULL) >= 0) {
+                *ret = sub[0] == '/' ? TAKE_PTR(sub) : xasprintf("/%s", sub);
+                return 0;
+        }
+        cg = proc_systemd_cgroup(pid);
+        if (!cg)
+                return -ENOENT;
+        n = strlen(cg);
+        if (n >= 11 && strcmp(cg + n - 11, "/init.scope") == 0)
+                cg[n - 11] = 0;
+        *ret = cg;
+        return 0;
 }

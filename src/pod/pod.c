@@ -183,6 +183,13 @@ int pods_init(const char *data_dir, struct rk_error **reterr)
         return 0;
 }
 
+bool pods_exist(const char *data_dir)
+{
+        _cleanup_free_ char *top = xasprintf("%s/pods", data_dir);
+
+        return access(top, F_OK) == 0 || errno != ENOENT;
+}
+
 struct pod *pod_free(struct pod *p)
 {
         if (!p)

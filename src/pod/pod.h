@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "userns.h"
 
 enum pod_state {
         POD_STATE_EMBRYO,
@@ -75,6 +76,12 @@ int pod_create(const char *data_dir, struct pod **ret, struct rk_error **reterr)
  * "no matches found for \"<arg>\"", "ambiguous uuid, N matches".
  */
 int pod_open(const char *data_dir, const char *arg, struct pod **ret, struct rk_error **reterr);
+
+/*
+ * Whether D/pods exists. A reader that must not create it (the API service, which may run
+ * without the right to) has no pod to find when it does not.
+ */
+bool pods_exist(const char *data_dir);
 
 /* Every pod in prepare/, prepared/, run/, exited-garbage/ (sorted by UUID); with
  * include_garbage also garbage/. Unreadable entries are skipped. */
@@ -153,6 +160,16 @@ struct pod_manifest;
 /* P/pod parsed ("invalid pod manifest: ..." when it does not parse). */
 int pod_read_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr);
 
+struct image_manifest;
+
+/*
+ * The image manifest of app from P/appsinfo/<app>/manifest (written at prepare time).
+ * Errors: -ENOENT when there is none (or app is not a name), "invalid image manifest of app
+ * <app>: ..." when it does not parse.
+ */
+int pod_read_app_image_manifest(const struct pod *p, const char *app, struct image_manifest **ret,
+                                struct rk_error **reterr);
+
 /* The app names of P/pod (at least one, else "pod must contain at least one application");
  * a strv. */
 int pod_app_names(const struct pod *p, char ***ret, struct rk_error **reterr);
@@ -163,6 +180,12 @@ int pod_read_manifest_raw(const struct pod *p, char **ret, size_t *ret_len,
 /* The app's exit status from S1/rkt/status/<app> (S1 is the overlay upper dir for overlay
  * pods); -ENOENT when it has not exited. */
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code);
+/*
+ * The cgroup of a running pod as rkt's API reports it: "/" + P/subcgroup when the stage1
+ * wrote one, else the name=systemd (or unified) cgroup of pid from /proc/<pid>/cgroup without
+ * a trailing "/init.scope". malloc'd in *ret; -ENOENT when neither can be read.
+ */
+int pod_read_cgroup(const struct pod *p, int pid, char **ret);
 
 /*
  * Waits, polling every 100 ms, until S1/rkt/supervisor-status is a symlink to "ready"
@@ -178,6 +201,17 @@ int pod_wait_finished(struct pod *p, int64_t timeout_ns);
  * stage1: entrypoint \"coreos.com/rkt/stage1/stop\" not found", "exit status N".
  */
 int pod_stop(const struct pod *p, bool force, struct rk_error **reterr);
+
+/*
+ * --private-users (src/pod/pod-userns.c): pod_userns_allocate() gives the pod being
+ * prepared (p locked by us) a range of USERNS_POD_COUNT host ids no other pod of its data
+ * directory has, written to P/private-users-prepared; "no free range of user namespace
+ * ids: ..." when there is none. pod_userns_check_free() says the same before any pod exists.
+ * pod_read_userns_range() reads the range of the pod directory pod_fd (-ENOENT: none).
+ */
+int pod_userns_allocate(struct pod *p, struct userns_range *ret, struct rk_error **reterr);
+int pod_userns_check_free(const char *data_dir, struct rk_error **reterr);
+int pod_read_userns_range(int pod_fd, struct userns_range *ret);
 
 /* Whether the pod was prepared with overlayfs (P/overlay-prepared). */
 bool pod_uses_overlay(const struct pod *p);
@@ -215,3 +249,66 @@ int pod_stage1_open_sealed_entrypoint(const struct pod *p, const char *ep, int *
 
 /* The stage1 path prefix: P/stage1/rootfs. malloc'd. */
 char *pod_stage1_rootfs(const struct pod *p);
+
+/* --- the apps' logs (pod-logs.c; the format: app-log.h) --- */
+
+/* One record of an app's log. Its strings stay valid until the next pod_logs_next(). */
+struct pod_log_record {
+        const char *app;
+        int64_t time_ns;
+        bool is_stderr;
+        bool partial;     /* a part of a longer line; the rest follows */
+        const char *line; /* the stored record, without its newline (NUL-terminated) */
+        size_t line_len;
+        const char *content; /* what the app wrote: the end of line (NUL-terminated) */
+        size_t content_len;
+};
+
+struct pod_logs_filter {
+        const char *app;  /* NULL: every app of the pod */
+        int64_t since_ns; /* records at or after (0: no bound) */
+        int64_t until_ns; /* records before (0: no bound) */
+        uint64_t tail;    /* the last tail lines only (0: all) */
+};
+
+struct pod_logs;
+
+/*
+ * Opens the logs of p's apps (f->app, or every app of the pod manifest) as they are now:
+ * P/logs/<app>.log.1 then <app>.log. Errors: "no app <name> in pod \"<uuid>\"" (-ENOENT),
+ * "logging unsupported for pod \"<uuid>\": ..." when the pod keeps no logs (fly pods,
+ * --interactive ones) and "no logs for pod \"<uuid>\": it has not started" (both
+ * -EOPNOTSUPP), unreadable files. Reads only; waits (up to 2 s) only for a pod that has just
+ * started and whose stage1 has not made P/logs yet.
+ */
+int pod_logs_open(const struct pod *p, const struct pod_logs_filter *f, struct pod_logs **ret,
+                  struct rk_error **reterr);
+
+/*
+ * The next record that matches the filter, the apps' records merged in time order: returns 1
+ * and fills *ret, or 0 when there is none (now: after pod_logs_refresh() more may come).
+ * Records that do not parse are skipped. Reads what was there at pod_logs_open() first; the
+ * tail applies to that.
+ */
+int pod_logs_next(struct pod_logs *l, struct pod_log_record *ret);
+
+/*
+ * For followers: looks at the files again, so that pod_logs_next() also returns what was
+ * written since: data appended, a file truncated (read again from its start), <app>.log
+ * rotated (the rest of the old file first, then the new one).
+ */
+void pod_logs_refresh(struct pod_logs *l);
+
+/* The number of apps whose logs l reads. */
+size_t pod_logs_n_apps(const struct pod_logs *l);
+
+/*
+ * For followers, once pod_logs_next() returned 0: refreshes p's state, then the files
+ * (pod_logs_refresh()). Returns true while the pod runs (more may come: call again later),
+ * false when it no longer does: what pod_logs_next() returns next is the rest of its logs
+ * (the stage1 releases the pod only after its log writer has written everything).
+ */
+bool pod_logs_follow(struct pod_logs *l, struct pod *p);
+
+struct pod_logs *pod_logs_free(struct pod_logs *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod_logs *, pod_logs_free)

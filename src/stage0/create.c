@@ -183,6 +183,7 @@ int stage0_create_pod(struct store *s, const struct stage0_context *ctx,
         _cleanup_close_ int lock = -EBADF;
         struct stage0_app *apps = NULL;
         _cleanup_(pod_manifest_freep) struct pod_manifest *manifest = NULL;
+        struct userns_range userns = {0};
         size_t n = 0;
         bool overlay;
         int r;
@@ -190,16 +191,23 @@ int stage0_create_pod(struct store *s, const struct stage0_context *ctx,
         r = gather(s, ctx, rq, &stage1, &apps, &n, &manifest, reterr);
         if (r < 0)
                 return r;
+        if (rq->private_users && (r = pod_userns_check_free(s->dir, reterr)) < 0) {
+                stage0_apps_free(apps, n);
+                return r;
+        }
         overlay = !rq->no_overlay && stage0_overlay_supported(s->dir, &why);
         if (!rq->no_overlay && !overlay)
                 log_warning("disabling overlay support: \"%s\"", why);
         r = pod_create(s->dir, &p, reterr);
         if (r >= 0)
                 r = save_uuid(p, rq->uuid_file_save, reterr);
+        if (r >= 0 && rq->private_users)
+                r = pod_userns_allocate(p, &userns, reterr);
         if (r >= 0)
                 r = store_lock_prepare(s, false, &lock, reterr);
         if (r >= 0)
-                r = stage0_prepare(s, p, stage1, apps, n, manifest, overlay, reterr);
+                r = stage0_prepare(s, p, stage1, apps, n, manifest, overlay,
+                                   rq->private_users ? &userns : NULL, reterr);
         stage0_apps_free(apps, n);
         if (r < 0)
                 return r;

@@ -72,9 +72,9 @@ static int copy_tree(struct store *s, const char *id, int dirfd, const char *dst
 }
 
 /* The merged root of an overlay takes the upper directory's owner and mode: give it those
- * of the image's root (not the pod directory's setgid group). */
+ * of the image's root (not the pod directory's setgid group), as the pod's ids with userns. */
 static int match_root_attrs(struct store *s, const char *id, int dirfd, const char *upper,
-                            struct rk_error **reterr)
+                            const struct userns_range *userns, struct rk_error **reterr)
 {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
@@ -82,10 +82,36 @@ static int match_root_attrs(struct store *s, const char *id, int dirfd, const ch
 
         if (r < 0)
                 return r;
-        if (fstat(fd, &st) < 0 || fchownat(dirfd, upper, st.st_uid, st.st_gid, 0) < 0 ||
+        if (fstat(fd, &st) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot set up %s", upper);
+        if (userns) {
+                st.st_uid = userns_range_shift(userns, st.st_uid);
+                st.st_gid = userns_range_shift(userns, st.st_gid);
+        }
+        if (fchownat(dirfd, upper, st.st_uid, st.st_gid, 0) < 0 ||
             fchmodat(dirfd, upper, st.st_mode & 07777, 0) < 0)
                 return rk_error_set_errno(reterr, errno, "cannot set up %s", upper);
         return 0;
+}
+
+/* The pod's root owns dirfd/path (userns: the overlay work directory of an app). */
+static int own_dir(int dirfd, const char *path, const struct userns_range *userns,
+                   struct rk_error **reterr)
+{
+        if (userns && fchownat(dirfd, path, userns->shift, userns->shift, 0) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot set up %s", path);
+        return 0;
+}
+
+/* Copies the tree of id to dirfd/dst, as the pod's ids with userns. */
+static int copy_tree_shifted(struct store *s, const char *id, int dirfd, const char *dst,
+                             const struct userns_range *userns, struct rk_error **reterr)
+{
+        int r = copy_tree(s, id, dirfd, dst, reterr);
+
+        if (r >= 0 && userns && (r = userns_shift_tree_at(dirfd, dst, userns)) < 0)
+                return rk_error_set_errno(reterr, -r, "cannot shift the owners of %s", dst);
+        return r;
 }
 
 /*
@@ -124,7 +150,8 @@ static int verified_manifest(struct store *s, const char *key, const char *id,
  * is the image's verified manifest (verified_manifest()). */
 static int prepare_image(struct store *s, struct pod *p, const char *key,
                          const struct image_manifest *used, const char *id_file,
-                         const char *copy_to, const char *sub, bool overlay, char **ret_manifest,
+                         const char *copy_to, const char *sub, bool overlay,
+                         const struct userns_range *userns, char **ret_manifest,
                          struct rk_error **reterr)
 {
         _cleanup_free_ char *id = NULL, *upper = NULL, *work = NULL;
@@ -138,14 +165,16 @@ static int prepare_image(struct store *s, struct pod *p, const char *key,
         if (id_file && (r = write_pod_file(p->fd, id_file, id, 0640, reterr)) < 0)
                 return r;
         if (!overlay)
-                return copy_tree(s, id, p->fd, copy_to, reterr);
+                return copy_tree_shifted(s, id, p->fd, copy_to, userns, reterr);
         upper = xasprintf("overlay/%s/upper%s%s", id, sub ? "/" : "", sub ? sub : "");
         work = xasprintf("overlay/%s/work%s%s", id, sub ? "/" : "", sub ? sub : "");
         r = make_dir(p->fd, upper, 0755, reterr);
         if (r >= 0)
-                r = match_root_attrs(s, id, p->fd, upper, reterr);
+                r = match_root_attrs(s, id, p->fd, upper, userns, reterr);
         if (r >= 0)
                 r = make_dir(p->fd, work, 0755, reterr);
+        if (r >= 0)
+                r = own_dir(p->fd, work, userns, reterr);
         if (r >= 0 && copy_to) /* the overlay mount point */
                 r = make_dir(p->fd, copy_to, 0755, reterr);
         return r;
@@ -184,7 +213,7 @@ static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool 
                 r = store_read_manifest(s, key, &m, reterr);
         if (r >= 0)
                 r = prepare_image(s, p, key, m, "stage1TreeStoreID", "stage1/rootfs", NULL, overlay,
-                                  &manifest, reterr);
+                                  NULL, &manifest, reterr);
         if (r >= 0) /* its entrypoints: the verified manifest's */
                 r = write_pod_file(p->fd, "stage1/manifest", manifest, 0640, reterr);
         if (r >= 0)
@@ -195,7 +224,7 @@ static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool 
 }
 
 static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *a, bool overlay,
-                       struct rk_error **reterr)
+                       const struct userns_range *userns, struct rk_error **reterr)
 {
         _cleanup_free_ char *info = xasprintf("appsinfo/%s", a->name);
         _cleanup_free_ char *info_manifest = xasprintf("%s/manifest", info);
@@ -209,9 +238,12 @@ static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *
         r = make_dir(p->fd, info, 0750, reterr);
         if (r >= 0 && !overlay)
                 r = make_dir(p->fd, stage2, 0750, reterr);
+        if (r >= 0 && !overlay)
+                r = own_dir(p->fd, stage2, userns, reterr);
         if (r >= 0)
                 r = prepare_image(s, p, a->key, a->manifest, overlay ? id_file : NULL,
-                                  overlay ? NULL : rootfs, a->name, overlay, &manifest, reterr);
+                                  overlay ? NULL : rootfs, a->name, overlay, userns, &manifest,
+                                  reterr);
         if (r >= 0)
                 r = write_pod_file(p->fd, info_manifest, manifest, 0640, reterr);
         if (r >= 0 && !overlay)
@@ -221,7 +253,7 @@ static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *
 
 int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
                    const struct stage0_app *apps, size_t n, const struct pod_manifest *manifest,
-                   bool overlay, struct rk_error **reterr)
+                   bool overlay, const struct userns_range *userns, struct rk_error **reterr)
 {
         _cleanup_free_ char *text = pod_manifest_to_json(manifest, false);
         int r;
@@ -235,11 +267,13 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
         if (r >= 0)
                 r = prepare_stage1(s, p, stage1_key, overlay, reterr);
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = prepare_app(s, p, &apps[i], overlay, reterr);
+                r = prepare_app(s, p, &apps[i], overlay, userns, reterr);
         if (r >= 0)
                 r = write_pod_file(p->fd, "pod.lck", "", 0600, reterr);
-        if (r >= 0)
+        if (r >= 0) {
+                log_with_prefix(LOG_LEVEL_DEBUG, "stage0: ", "Writing pod manifest");
                 r = write_pod_file(p->fd, "pod", text, 0640, reterr);
+        }
         if (r >= 0)
                 r = write_pod_file(p->fd, "pod-created", "", 0640, reterr);
         if (r >= 0 && overlay)

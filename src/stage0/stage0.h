@@ -76,6 +76,7 @@ struct stage0_pod_request {
                                         written as the schema writes it) */
         struct pod_settings settings;
         bool no_overlay;
+        bool private_users;         /* a user namespace with the pod's own range of ids */
         const char *uuid_file_save; /* where to write the UUID once the pod exists */
 };
 
@@ -114,11 +115,13 @@ bool stage0_overlay_supported(const char *data_dir, char **ret_why);
 /*
  * Fills the pod directory (SPEC.md §6.5): stage1 (rendered; copied without overlay),
  * every app's image (rendered; copied without overlay), appsinfo, the pod manifest (as
- * pod_manifest_to_json() writes it) and the markers.
+ * pod_manifest_to_json() writes it) and the markers. With userns (--private-users,
+ * P/private-users-prepared already written) the apps' copies, or their overlay upper and
+ * work directories, belong to the pod's ids.
  */
 int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
                    const struct stage0_app *apps, size_t n, const struct pod_manifest *manifest,
-                   bool overlay, struct rk_error **reterr);
+                   bool overlay, const struct userns_range *userns, struct rk_error **reterr);
 
 /* FLAG_FUNC parser of --net (a char *** list of "NAME[:ARGS]"), with rkt's checks (SPEC.md
  * §8.1): empty and duplicate names, arguments to "all" or "host", more than one ':'. */

@@ -120,3 +120,81 @@ def test_mds_token_is_the_pods_alone(open_mdspods, mds, img):
     assert member.stdout == "", f"a member of group rkt reads the token in {member.stdout}"
     pods("stop", p.uuid)
     p.wait(timeout=30)
+
+
+@pytest.fixture
+def open_pods():
+    """Native pods under a directory every user may traverse (group members reach them)."""
+    from podtest import Pods, _finish
+    top = Path(tempfile.mkdtemp(prefix="rkt-esc-pods-", dir="/tmp"))
+    os.chmod(top, 0o755)
+    p = Pods(top)
+    for d in (p.local, p.system, p.user):
+        os.chmod(d, 0o755)
+    yield p
+    try:
+        _finish(p)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+try:
+    fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("locked", flush=True)
+except OSError as e:
+    print("refused:", e, flush=True)
+time.sleep(600)
+"""
+
+
+def member_holds_lock(pod):
+    from test_escapes import as_member
+    p = subprocess.Popen(as_member() + [sys.executable, "-c", HOLD_LOCK, str(pod)],
+                         stdout=subprocess.PIPE, text=True)
+    return p, p.stdout.readline()
+
+
+MEMBER_ROOT = """
+set -e
+unshare -Urm --propagation private sh -c '
+  mount -t tmpfs tmpfs /opt
+  r=/opt/stage2/rkt-inspect/rootfs
+  mkdir -p $r
+  mount -t tmpfs tmpfs $r
+  mkdir -p $r/bin $r/host
+  mount --rbind / $r/host
+  printf "#!/host/bin/busybox sh\\n/host/bin/busybox touch /host/%s\\n" > $r/bin/bash
+  chmod 755 $r/bin/bash
+  echo ready
+  exec sleep 600'
+"""
+
+
+def test_enter_of_a_pod_kept_running_does_not_join_a_members_process(open_pods, img):
+    """An exited pod a member keeps looking running (its lock), whose recorded pid is now a
+    process of the member's (as pid reuse makes it; the test writes P/pid itself): root's
+    `rkt enter` joined that process's namespaces and ran the member's /bin/bash as root."""
+    from test_escapes import as_member
+    pods = open_pods
+    marker = pods.dir / "entered-the-members-root"
+    r, uuid = pods.run(img.path, "--exec=/bin/true")
+    assert r.code == 0, r
+    (pod,) = list((pods.dir / "pods").glob(f"*/{uuid}"))
+    holder, said = member_holds_lock(pod)
+    ns = subprocess.Popen(as_member() + ["sh", "-c", MEMBER_ROOT % str(marker)[1:]],
+                          stdout=subprocess.PIPE, text=True)
+    try:
+        assert ns.stdout.readline().strip() == "ready"
+        sleeper = subprocess.run(["pgrep", "-P", str(ns.pid)], capture_output=True,
+                                 text=True).stdout.split() or [str(ns.pid)]
+        (pod / "pid").write_text(sleeper[0] + "\n")  # what pid reuse gives the member
+        e = pods("enter", uuid, timeout=60)
+        assert not marker.exists(), f"rkt enter ran the member's program as root ({said})"
+        assert e.code == 254 and "is not the pod's: the pod is not running" in e.err, e
+    finally:
+        for p in (holder, ns):
+            p.kill()
+            p.wait()

@@ -292,3 +292,13 @@ def test_removed_image_is_imported_again(rkt, mkaci):
     r = rkt.ok("--debug", INSECURE, "fetch", "--full", a.path)
     assert r.out == a.key + "\n" and UNCHANGED not in r.err, r
     assert rkt.ok("image", "list", "--no-legend").out.count("example.com/cached") == 1
+
+
+def test_fetch_full_hash_with_flags_after_the_image(rkt, mkaci):
+    """rkt's TestFetchFullHash: the short ID by default, the full one with --full, also
+    when fetch's flags follow the image (SPEC.md §4.1's image list)."""
+    a = mkaci("example.com/shorthash--6")
+    assert rkt.ok(INSECURE, "fetch", a.path).out == a.short + "\n"
+    assert rkt.ok(INSECURE, "fetch", "--pull-policy=new", a.path, "--full").out == a.key + "\n"
+    assert rkt.ok(INSECURE, "fetch", a.path, "--full", "--pull-policy=update").out == \
+        a.key + "\n"

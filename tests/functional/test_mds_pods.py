@@ -189,3 +189,12 @@ def test_run_waits_for_a_service_that_is_starting(nopods, img, tmp_path):
         nopods.ok("gc", "--grace-period=0s")
     finally:
         assert svc.stop() == 0, svc.stderr()
+
+
+def test_app_fetches_an_annotation_of_its_image(mdspods, mds, img):
+    """rkt's TestFetchAppAnnotation: the app reads its image's annotation through the
+    metadata service."""
+    r, _ = mdspods.run("--mds-register", img.path, "--",
+                       "--print-app-annotation=coreos.com/rkt/stage1/run")
+    assert r.code == 0, r
+    assert "Annotation coreos.com/rkt/stage1/run=/ex/run" in r.out, r

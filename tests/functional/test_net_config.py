@@ -378,3 +378,13 @@ def test_an_exited_pod_forwards_nothing(netpods, httpd_img, network):
     assert second_ip != first_ip
     assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
     netpods.ok("stop", second.uuid)
+
+
+def test_long_network_name(netpods, sh_img):
+    """rkt's TestNetLongName: a network whose name is longer than an interface name."""
+    name = "a-network-name-longer-than-an-interface-name-can-be"
+    netpods.write_net("10-long", ptp(name, "10.222.31.0/24"))
+    r, uuid = sh(netpods, sh_img, "ip -o -4 addr show eth0", net=name)
+    assert r.code == 0 and "inet 10.222.31." in r.out, r
+    assert [n["netName"] for n in netpods.net_info(uuid)] == [name]
+    assert netpods.gc().code == 0

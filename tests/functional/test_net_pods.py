@@ -12,7 +12,7 @@ import pytest
 
 from nettest import (HTTPD_PAGE, POD_GET, cni_netns_entries, free_port, httpd_img, leases,  # noqa: F401
                      netns, netpods, sh_img, snapshot, wait_until)
-from podtest import flyns, flypods, img, needs_root  # noqa: F401
+from podtest import INSECURE, flyns, flypods, img, mounts_under, needs_root  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -204,18 +204,55 @@ def test_macvlan_and_ipvlan(netpods, sh_img, kind):
 
 # --------------------------------------------------------------------------- gc after unmount
 
-def test_gc_after_the_stage1_was_unmounted(netpods, sh_img):
-    """rkt's TestGCAfterUnmount: an admin (or a crash) unmounted the pod's stage1; gc still
-    runs the network plugins from the pod's records and leaves nothing behind."""
-    before, namespaces = leases(), cni_netns_entries()
-    r, uuid = sh(netpods, sh_img, "true")
+@pytest.mark.parametrize("rm_netns", [False, True], ids=["netns-unmounted", "netns-removed"])
+def test_gc_after_the_pod_was_unmounted(netpods, sh_img, rm_netns):
+    """rkt's TestGCAfterUnmount: after run-prepared, the app's and the stage1's rootfs and
+    the pod's network namespace are unmounted (and the namespace's file removed), as an
+    admin or a reboot would; `gc --debug` still runs the network plugins, its last words
+    are `executing net-plugin <type>` (nothing failed after them), and nothing is left
+    (the fixture checks the host's rules, links and namespaces)."""
+    uuid = netpods.ok(INSECURE, "prepare", *netpods.stage1_args(), sh_img.path,
+                      "--exec=/bin/true").out.strip()
+    r = netpods("run-prepared", uuid)
     assert r.code == 0, r
-    assert len(leases()) == len(before) + 1
-    s1 = netpods.dir / "pods" / "run" / uuid / "stage1" / "rootfs"
-    u = subprocess.run(["umount", "-R", str(s1)], capture_output=True, text=True)
-    assert u.returncode == 0, u.stderr
-    r = netpods.gc()
+    ip = netpods.pod_ip(uuid)
+    assert ip in leases()
+    pod = netpods.dir / "pods" / "run" / uuid
+    s1 = pod / "stage1" / "rootfs"
+    netns_path = (pod / "netns").read_text().strip()
+    below = sorted(mounts_under(s1), key=len, reverse=True)
+    assert str(s1) in below and len(below) >= 2, below  # the stage1's and the app's
+    for mp in below + [netns_path]:
+        u = subprocess.run(["umount", mp], capture_output=True, text=True)
+        assert u.returncode == 0, (mp, u.stderr)
+    if rm_netns:
+        os.unlink(netns_path)
+    r = netpods("gc", "--debug", "--mark-only=false", "--expire-prepared=0",
+                "--grace-period=0")
     assert r.code == 0, r
+    assert re.search(r"executing net-plugin \S+\n\Z", r.err), r
     assert "skipping stage1 GC" not in r.err and "problem performing" not in r.err, r
-    assert leases() == before
-    assert cni_netns_entries() == namespaces
+    for state in ("run", "prepared", "exited-garbage", "garbage"):
+        assert list((netpods.dir / "pods" / state).iterdir()) == [], state
+    assert ip not in leases()
+    assert not os.path.exists(netns_path)
+
+
+def test_default_restricted_pod_is_reachable_from_the_host(netpods, httpd_img):
+    """rkt's TestNetDefaultRestrictedConnectivity: the host reaches a server in a pod on
+    default-restricted through the pod's address."""
+    p = netpods.start(httpd_img.path, net="default-restricted")
+    netpods.wait_ready(p.uuid)
+    ip = netpods.pod_ip(p.uuid, "default-restricted")
+    assert ip.startswith("172.31."), ip
+    assert netpods.wait_serving(ip, 80) == HTTPD_PAGE
+    netpods.ok("stop", p.uuid)
+
+
+def test_host_network_pod_is_reachable_on_localhost(netpods, httpd_img):
+    """rkt's TestNetHostConnectivity: a server in a pod with --net=host listens on the
+    host's loopback."""
+    p = netpods.start(httpd_img.path, net="host")
+    netpods.wait_ready(p.uuid)
+    assert netpods.wait_serving("127.0.0.1", 80) == HTTPD_PAGE
+    netpods.ok("stop", p.uuid)

@@ -2,8 +2,7 @@
 """Isolation and security end to end with the native stage1 (SPEC.md §11.11): pid and
 mount namespaces, masked /proc and /sys paths, /dev contents, capabilities (default set,
 --caps-retain/--caps-remove, --insecure-options=capabilities), no_new_privs, memory limit,
-oom-score-adj, device access, and the features that must fail clearly (seccomp,
---private-users)."""
+oom-score-adj, device access (--private-users: test_private_users.py)."""
 import os
 from pathlib import Path
 
@@ -245,10 +244,3 @@ def test_oom_score_adj(pods, mkinspect, flags, iso, expect):
     assert r.code == 0, r
     assert r.out.strip() == expect
 
-
-# --------------------------------------------------------------------------- unsupported
-
-def test_private_users_fails_clearly(pods, img):
-    r, _ = pods.run("--private-users", "--no-overlay", img.path)
-    assert r.code == 254, r
-    assert "--private-users is not supported" in r.err

@@ -75,10 +75,14 @@ def test_net_none_has_only_lo(pods):
     assert r.stdout.split()[0] == "lo" and len(r.stdout.split()) == 2
 
 
-def test_unsupported_features_fail_clearly(pods):
+@pytest.mark.parametrize("value", ["0:65536", "65536:0", "65536", "x:1", "4294901760:65537"])
+def test_bad_private_users_value_fails_clearly(pods, value):
+    # a pod's root is never the host's (shift 0), and the range fits in 32 bits
     p = pods([{"name": "a", "app": sh("exit 0")}])
-    r = p.run("--net=host", "--private-users=65536:65536")
-    assert r.returncode == 254 and "--private-users is not supported yet" in r.stderr
+    r = p.run("--net=host", f"--private-users={value}")
+    assert r.returncode == 254, r
+    assert f'invalid --private-users value "{value}"' in r.stderr, r
+    assert len(r.stderr.strip().splitlines()) == 1, r
 
 
 def test_shared_empty_volume_and_concurrency(pods):

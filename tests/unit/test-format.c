@@ -75,6 +75,64 @@ TEST(time_go_zones)
         set_tz("UTC");
 }
 
+TEST(time_rfc3339nano_as_go_formats_it)
+{
+        char buf[TIME_RFC3339NANO_MAX];
+
+        ASSERT_EQ(format_time_rfc3339nano(INT64_C(1475713029669794202), buf), 30);
+        ASSERT_STREQ(buf, "2016-10-06T00:17:09.669794202Z");
+        format_time_rfc3339nano(INT64_C(1475713029669000000), buf);
+        ASSERT_STREQ(buf, "2016-10-06T00:17:09.669Z"); /* trailing zeros go */
+        format_time_rfc3339nano(INT64_C(1475713029000000000), buf);
+        ASSERT_STREQ(buf, "2016-10-06T00:17:09Z"); /* and the dot */
+        format_time_rfc3339nano(0, buf);
+        ASSERT_STREQ(buf, "1970-01-01T00:00:00Z");
+        format_time_rfc3339nano(-1, buf);
+        ASSERT_STREQ(buf, "1969-12-31T23:59:59.999999999Z");
+        format_time_rfc3339nano(INT64_C(951782400000000001), buf); /* a leap day */
+        ASSERT_STREQ(buf, "2000-02-29T00:00:00.000000001Z");
+        format_time_rfc3339nano(INT64_MAX, buf);
+        ASSERT_STREQ(buf, "2262-04-11T23:47:16.854775807Z");
+}
+
+TEST(time_rfc3339_parse)
+{
+        static const char *const ok[] = {"2016-10-06T00:17:09.669794202Z",
+                                         "2016-10-06T00:17:09.669Z", "2016-10-06T00:17:09Z",
+                                         "2016-10-06T02:17:09.669794202+02:00",
+                                         "2016-10-05T23:17:09.669794202-01:00"};
+        static const char *const bad[] = {"",
+                                          "2016-10-06",
+                                          "2016-10-06T00:17:09",
+                                          "2016-13-06T00:17:09Z",
+                                          "2016-10-06T24:17:09Z",
+                                          "2016-10-06T00:17:09.Z",
+                                          "2016-10-06T00:17:09.1234567890Z",
+                                          "2016-10-06T00:17:09+0200",
+                                          "2016-10-06 00:17:09Z",
+                                          "2016-10-06T00:17:09ZZ",
+                                          "x016-10-06T00:17:09Z"};
+        int64_t t;
+
+        for (size_t i = 0; i < 5; i++) {
+                ASSERT_OK(parse_time_rfc3339(ok[i], strlen(ok[i]), &t));
+                ASSERT_EQ(t / NSEC_PER_SEC, INT64_C(1475713029));
+        }
+        ASSERT_OK(parse_time_rfc3339(ok[0], strlen(ok[0]), &t));
+        ASSERT_EQ(t, INT64_C(1475713029669794202));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ASSERT_ERRNO(parse_time_rfc3339(bad[i], strlen(bad[i]), &t), EINVAL);
+        /* only len bytes count */
+        ASSERT_OK(parse_time_rfc3339("1970-01-01T00:00:01Z stdout F x", 20, &t));
+        ASSERT_EQ(t, NSEC_PER_SEC);
+        for (int64_t v = -3 * NSEC_PER_SEC; v < 3 * NSEC_PER_SEC; v += 333333333) {
+                char buf[TIME_RFC3339NANO_MAX];
+                size_t n = format_time_rfc3339nano(v, buf);
+                ASSERT_OK(parse_time_rfc3339(buf, n, &t));
+                ASSERT_EQ(t, v);
+        }
+}
+
 TEST(now_ns_is_realtime)
 {
         int64_t a = now_ns(), b = (int64_t)time(NULL) * NSEC_PER_SEC;

@@ -96,12 +96,13 @@ static int load_seccomp(const struct app_exec_params *p)
  */
 static void close_inherited_fds(const struct app_exec_params *p)
 {
-        _cleanup_free_ int *keep = xnew0(int, 4 + (size_t)p->n_listen_fds);
+        _cleanup_free_ int *keep = xnew0(int, 5 + (size_t)p->n_listen_fds);
 
         for (int i = 0; i < 3 + p->n_listen_fds; i++)
                 keep[i] = i;
         keep[3 + p->n_listen_fds] = p->keep_fd;
-        close_all_fds_except(keep, 4 + (size_t)p->n_listen_fds);
+        keep[4 + p->n_listen_fds] = p->userns_fd >= 3 ? p->userns_fd : -1; /* join_userns() */
+        close_all_fds_except(keep, 5 + (size_t)p->n_listen_fds);
         for (int i = 0; i < p->n_listen_fds; i++)
                 (void)fd_set_cloexec(3 + i, false);
         for (char **e = p->envp; p->n_listen_fds > 0 && e && *e; e++)
@@ -125,6 +126,21 @@ static void missing_file_exit(const char *path, char *const *envp)
         _exit(203);
 }
 
+/*
+ * --private-users: into the pod's user namespace (full capabilities there, none left in the
+ * host's), as the last privileged step of the host's root; set_ids() then picks ids of the
+ * namespace. Its descriptor is closed: the program never holds it.
+ */
+static int join_userns(const struct app_exec_params *p)
+{
+        if (p->userns_fd < 3)
+                return 0;
+        if (setns(p->userns_fd, CLONE_NEWUSER) < 0)
+                return -errno;
+        safe_close(p->userns_fd);
+        return 0;
+}
+
 _noreturn_ void app_exec(const struct app_exec_params *p)
 {
         int r;
@@ -134,6 +150,8 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
                 fail(p, r, "installing the system call filter");
         if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj)) < 0)
                 fail(p, r, "setting oom_score_adj");
+        if ((r = join_userns(p)) < 0)
+                fail(p, r, "joining the pod's user namespace");
         r = set_ids(p);
         if (r < 0)
                 fail(p, r, "setting credentials");

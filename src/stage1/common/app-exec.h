@@ -28,6 +28,8 @@ struct app_exec_params {
         int keep_fd;        /* one more descriptor the app inherits (fly: the pod lock), or -1 */
         const struct app_seccomp *seccomp; /* the app's filter (app-seccomp.h), or NULL */
         bool deny_keyrings; /* keyrings_deny() (native, unless --insecure-options=seccomp) */
+        int userns_fd;      /* >= 3: the pod's user namespace (--private-users), joined after
+                             * oom_score_adj, before the ids are set; 0 (unset): none */
 };
 
 /*
@@ -45,9 +47,9 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
  * keep_fd and the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this
  * pid: nothing of ours may be reachable through /proc/self/fd once the working directory is
  * entered or the program runs), the keyring filter (deny_keyrings, while still privileged),
- * oom_score_adj, groups, gid and uid (capabilities kept through the uid change), working
- * directory, the check that the program can load, the seccomp filter (while CAP_SYS_ADMIN is
- * held: no_new_privs stays as the app asks, rkt's TestNoNewPrivileges), the app's
+ * oom_score_adj, the user namespace (userns_fd), groups, gid and uid (capabilities kept through the
+ * uid change), working directory, the check that the program can load, the seccomp filter (while
+ * CAP_SYS_ADMIN is held: no_new_privs stays as the app asks, rkt's TestNoNewPrivileges), the app's
  * capabilities, no_new_privs, execve. Never returns: on failure prints a message on stderr
  * and exits 254; when the executable does not exist prints `Error: Unable to open "<path>":
  * No such file or directory` on stdout and exits 203.

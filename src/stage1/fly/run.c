@@ -37,6 +37,16 @@ _noreturn_ static void fail(struct rk_error *e)
         exit(254);
 }
 
+/* rkt's fly ignored --private-users and ran the app as the host's root: refused here. */
+static int check_args(const struct stage1_args *a, struct rk_error **reterr)
+{
+        if (a->private_users && *a->private_users)
+                return rk_error_set(reterr, ENOTSUP,
+                                    "--private-users is not supported by the fly stage1 (its "
+                                    "app runs in the host's namespaces)");
+        return 0;
+}
+
 static int check_pod(const struct stage1_pod *pod, struct rk_error **reterr)
 {
         if (pod->n_apps != 1)
@@ -158,8 +168,8 @@ int main(int argc, char **argv)
         _cleanup_free_ char *exe = NULL;
         int r;
 
-        if (stage1_args_parse(argc, argv, &args, &e) < 0 || stage1_pod_load(NULL, &pod, &e) < 0 ||
-            check_pod(pod, &e) < 0)
+        if (stage1_args_parse(argc, argv, &args, &e) < 0 || check_args(&args, &e) < 0 ||
+            stage1_pod_load(NULL, &pod, &e) < 0 || check_pod(pod, &e) < 0)
                 fail(e);
         _cleanup_close_ int podfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *mds_url = stage1_mds_url(&args, "127.0.0.1"); /* host network */

@@ -5,10 +5,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -476,4 +478,58 @@ int cgroups_remove(const struct cgroups *c, const char *rel)
                         ret = r;
         }
         return ret;
+}
+
+/* Whether a line "id:controllers:/path" of /proc/<pid>/cgroup is at rel or below. */
+static bool cgroup_line_in(const char *line, const char *rel)
+{
+        const char *path = strchr(line, ':');
+        size_t n = strlen(rel);
+
+        path = path ? strchr(path + 1, ':') : NULL;
+        if (!path || path[1] != '/')
+                return false;
+        path += 2;
+        return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '\n' || path[n] == '/');
+}
+
+int cgroup_pidfd_in(pid_t pid, const char *rel)
+{
+        _cleanup_free_ char *file = xasprintf("/proc/%d/cgroup", (int)pid), *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
+        bool in = false;
+        int r;
+
+        if (pid <= 0 || !rel || !*rel)
+                return -ESRCH;
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        r = read_file_at(AT_FDCWD, file, 1 << 16, &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        lines = strv_split(text, '\n');
+        STRV_FOREACH(l, lines)
+                in |= cgroup_line_in(*l, rel);
+        if (!in || !pidfd_running(pidfd))
+                return -ESRCH;
+        return TAKE_FD(pidfd);
+}
+
+bool pidfd_running(int pidfd)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+        return poll(&p, 1, 0) == 0;
+}
+
+char *cgroup_read_subcgroup(void)
+{
+        char *sub = NULL;
+
+        if (read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL) < 0)
+                return NULL;
+        sub[strcspn(sub, "\n")] = '\0';
+        return sub;
 }

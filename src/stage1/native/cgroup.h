@@ -83,3 +83,20 @@ int cgroups_kill(const struct cgroups *c, const char *rel);
 
 /* Removes rel and everything below it in every hierarchy (after killing leftovers). */
 int cgroups_remove(const struct cgroups *c, const char *rel);
+
+/*
+ * The pod's process pid, pinned: a pidfd of pid (O_CLOEXEC) if that process is in the
+ * cgroup rel or below, in any hierarchy (cgroup directories are root's: no other user can
+ * move a process there). P/pid is a number, and numbers are reused: an exited pod whose
+ * lock a member of group rkt holds keeps "running", and its pid may become the member's.
+ * Returns the pidfd, -ESRCH when no such process of the pod runs, or -errno. Whatever the
+ * caller then reads or opens through /proc/<pid> is that process's only if
+ * pidfd_running() still holds afterwards.
+ */
+int cgroup_pidfd_in(pid_t pid, const char *rel);
+
+/* Whether the process of pidfd has not exited yet. */
+bool pidfd_running(int pidfd);
+
+/* P/subcgroup (the pod's cgroup, below the cwd = P), malloc'd, or NULL. */
+char *cgroup_read_subcgroup(void);

@@ -37,7 +37,9 @@ struct enter_args {
         char **cmd;
 };
 
-static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
+/* and, with --private-users, the user namespace: joined by app_exec() (app-exec.h) */
+static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt", "user"};
+#define NS_USER 6
 
 _noreturn_ static void fail(struct rk_error *e)
 {
@@ -90,7 +92,7 @@ static int open_namespaces(long pid, int fds[], struct rk_error **reterr)
 static int join_namespaces(int fds[], struct rk_error **reterr)
 {
         for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
-                if (fds[i] < 0)
+                if (fds[i] < 0 || i == NS_USER)
                         continue;
                 if (setns(fds[i], 0) < 0)
                         return rk_error_set_errno(reterr, errno, "joining the %s namespace",
@@ -124,20 +126,38 @@ static struct stage1_insecure_options run_insecure_options(void)
         return o;
 }
 
-static int open_app_cgroup(const struct stage1_pod *pod, const char *app, int **fds, size_t *n)
+static int open_app_cgroup(const char *sub, const char *app, int **fds, size_t *n)
 {
-        _cleanup_free_ char *sub = NULL, *rel = NULL;
+        _cleanup_free_ char *rel = NULL;
         struct cgroups cg = {0};
 
         *n = 0;
-        if (read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL) < 0 || cgroups_detect(&cg) < 0)
+        if (!sub || cgroups_detect(&cg) < 0)
                 return 0;
-        sub[strcspn(sub, "\n")] = '\0';
         rel = cgroup_app_path(sub, app);
         cgroups_open(&cg, rel, fds);
         *n = cg.n;
         cgroups_done(&cg);
         return 0;
+}
+
+/*
+ * The pod's pid 1, pinned (cgroup_pidfd_in()): P/pid alone may name another process, when
+ * the pod exited and its number was reused (a member of group rkt can keep an exited pod
+ * locked, that is "running", while it waits for the number).
+ */
+static int pin_pod_pid(const char *sub, long pid, struct rk_error **reterr)
+{
+        int pidfd = sub ? cgroup_pidfd_in((pid_t)pid, sub) : -ESRCH;
+
+        if (pidfd == -ESRCH)
+                return rk_error_set(reterr, ESRCH,
+                                    "process %ld is not the pod's: the pod is not "
+                                    "running",
+                                    pid);
+        if (pidfd < 0)
+                return rk_error_set_errno(reterr, -pidfd, "checking process %ld", pid);
+        return pidfd;
 }
 
 /*
@@ -179,8 +199,14 @@ int main(int argc, char **argv)
         if (app_creds_resolve(rootfd, app->app, stage1_app_is_docker(app), &creds, &e) < 0 ||
             !(env = enter_env(pod, a.app, &e)))
                 fail(e);
-        open_app_cgroup(pod, a.app, &cgfds, &n_cg);
+        _cleanup_free_ char *sub = cgroup_read_subcgroup();
+        _cleanup_close_ int pidfd = pin_pod_pid(sub, a.pid, &e);
+        if (pidfd < 0)
+                fail(e);
+        open_app_cgroup(sub, a.app, &cgfds, &n_cg);
         if (open_namespaces(a.pid, nsfds, &e) < 0)
+                fail(e);
+        if (!pidfd_running(pidfd) && rk_error_set(&e, ESRCH, "the pod exited") < 0)
                 fail(e);
         if (cgfds)
                 (void)cgroups_attach_fds(cgfds, n_cg, 0);
@@ -195,9 +221,11 @@ int main(int argc, char **argv)
                                      .caps = caps_for_app(app->app, insecure.disable_capabilities),
                                      .prefix = "enter",
                                      .keep_fd = -1,
-                                     .deny_keyrings = !insecure.disable_seccomp};
+                                     .deny_keyrings = !insecure.disable_seccomp,
+                                     .userns_fd = nsfds[NS_USER] >= 0 ? nsfds[NS_USER] : 0};
         pid_t pid;
-        int r = safe_fork("enter", FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
+        int r = safe_fork_full("enter", NULL, &nsfds[NS_USER], nsfds[NS_USER] >= 0 ? 1 : 0,
+                               FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
         if (r < 0 && rk_error_set_errno(&e, -r, "fork") < 0)
                 fail(e);
         if (r == 0) {

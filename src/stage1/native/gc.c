@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "fs-util.h"
+#include "log.h"
 #include "net.h"
 
 /* The networks first: their DEL needs nothing of the cgroup, and must run even without it. */
@@ -34,9 +35,12 @@ int main(int argc, char **argv)
         struct cgroups cg = {0};
         int r, net_status;
 
+        log_set_max_level(LOG_LEVEL_WARNING);
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--local-config") == 0 || strcmp(argv[i], "-local-config") == 0)
                         i++;
+                else if (strcmp(argv[i], "--debug") == 0 || strcmp(argv[i], "--debug=true") == 0)
+                        log_set_max_level(LOG_LEVEL_DEBUG);
                 else if (argv[i][0] != '-')
                         uuid = argv[i];
         }

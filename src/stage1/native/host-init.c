@@ -4,6 +4,7 @@
  * cwd = P. Validates and computes everything (pod_plan), creates the pod's cgroups, clones
  * the pod init into new pid/mount/UTS/IPC(/net) namespaces, writes P/pid, then waits,
  * forwarding SIGINT/SIGTERM, and exits with the pod's status while holding RKT_LOCK_FD.
+ * With --private-users it makes the user namespace of the pod's range.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -46,8 +47,14 @@ _noreturn_ static void die(struct rk_error *e, int code)
 
 static int check_flags(const struct stage1_args *a, struct pod_plan *p, struct rk_error **reterr)
 {
-        if (a->private_users)
-                return rk_error_set(reterr, ENOTSUP, "--private-users is not supported yet");
+        if (a->private_users && *a->private_users) {
+                if (userns_range_parse(a->private_users, &p->range) < 0)
+                        return rk_error_set(reterr, EINVAL,
+                                            "invalid --private-users value \"%s\" (want "
+                                            "<shift>:<count>, shift > 0)",
+                                            a->private_users);
+                p->userns = true;
+        }
         if (stage1_args_net_has(a, "host")) /* host anywhere: the host's network (§8.1) */
                 p->new_net = false;
         else if (strcmp(a->net, "none") == 0)
@@ -472,6 +479,24 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
         return 0;
 }
 
+/*
+ * --private-users: the user namespace of the pod's range, for the pod init to pass on. Made
+ * here, in the host's pid namespace (its /proc), while this process has no threads.
+ */
+static int make_userns(struct pod_plan *p, struct rk_error **reterr)
+{
+        int r;
+
+        if (!p->userns)
+                return 0;
+        r = userns_make(&p->range, &p->userns_fd);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "creating the pod's user namespace");
+        for (size_t i = 0; i < p->n_apps; i++)
+                p->apps[i].xp.userns_fd = p->userns_fd;
+        return 0;
+}
+
 /* Exits like the pod's pid 1 did: same code, or dies by the same signal. */
 _noreturn_ static void exit_like(int status)
 {
@@ -585,6 +610,16 @@ static void release_ports(struct pod_plan *p)
                 fprintf(stderr, "stage1: %s\n", e ? rk_error_cause(e) : strerror(errno));
 }
 
+/* The apps' logs (P/logs): their stdout and stderr go through the log writer. */
+static int start_logs(struct pod_plan *p, struct rk_error **reterr)
+{
+        _cleanup_free_ const char **names = xnew0(const char *, p->n_apps + 1);
+
+        for (size_t i = 0; i < p->n_apps; i++)
+                names[i] = p->apps[i].a->name;
+        return app_logs_start(p->pod->dir, names, p->n_apps, &p->logs, reterr);
+}
+
 /* Fails the run: the networks joined are left first (the pod init, if any, is gone). */
 _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 {
@@ -595,7 +630,7 @@ _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 
 int main(int argc, char **argv)
 {
-        struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1};
+        struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_fd = -1};
         struct rk_error *e = NULL;
         int syncp[2], master = -1;
         pid_t pid;
@@ -619,11 +654,15 @@ int main(int argc, char **argv)
                 rk_error_set_errno(&e, errno, "allocating a pty");
                 fail(&p, e);
         }
+        if (make_userns(&p, &e) < 0)
+                fail(&p, e);
         if (pipe2(syncp, O_CLOEXEC) < 0) {
                 rk_error_set_errno(&e, errno, "pipe");
                 fail(&p, e);
         }
         block_signals();
+        if (!p.args.interactive && start_logs(&p, &e) < 0) /* log-writer.h */
+                fail(&p, e);
         fflush(NULL);
         pid = clone_pod(&p);
         if (pid < 0) {
@@ -641,6 +680,8 @@ int main(int argc, char **argv)
         }
         safe_close(syncp[0]);
         safe_close(p.tty_fd);
+        app_logs_close_writers(&p.logs); /* the pod init has them */
+        p.userns_fd = safe_close(p.userns_fd);
         if (finish_host_side(&p, pid, &e) < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);
@@ -655,6 +696,7 @@ int main(int argc, char **argv)
                 exit_like(st);
         }
         int status = wait_pod(pid);
+        app_logs_wait(&p.logs); /* all the apps wrote is in the logs and forwarded */
         release_ports(&p);
         exit_like(status);
 }

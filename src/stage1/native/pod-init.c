@@ -4,11 +4,14 @@
  * UTS, IPC (and net) namespaces, as root. Prepares every app's root, pivots into the stage1
  * rootfs, runs pre-start hooks, starts all apps (each in its own mount namespace, pivoted
  * into its rootfs), reaps every child, records exit statuses, runs post-stop hooks and
- * exits with the pod's status (SPEC.md §7.3, §7.5).
+ * exits with the pod's status (SPEC.md §7.3, §7.5). With --private-users every app (and
+ * hook) joins the pod's user namespace as the last step before its ids are set, and the
+ * pod init once they are started.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "app-status.h"
 #include "caps.h"
 #include "fd-util.h"
+#include "fs-util.h"
 #include "keyrings.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
@@ -73,6 +77,22 @@ static void wait_go(int fd)
         safe_close(fd);
 }
 
+/*
+ * --private-users with a network namespace of the pod's own: that namespace is the host
+ * user namespace's (made or joined before the pod's), where the pod's root has no
+ * CAP_NET_BIND_SERVICE: ports below 1024 are opened to every user of the pod instead.
+ */
+static void open_low_ports(const struct pod_plan *p)
+{
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!p->userns || !p->new_net)
+                return;
+        fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write_full(fd, "0", 1) < 0)
+                fprintf(stderr, "stage1: opening ports below 1024 to the pod's users: %m\n");
+}
+
 static void setup_namespaces(const struct pod_plan *p)
 {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -81,6 +101,7 @@ static void setup_namespaces(const struct pod_plan *p)
                 init_die_errno(errno, "setting hostname");
         if (p->new_net && loopback_up() < 0)
                 init_die_errno(errno, "failed to setup network: bringing up lo");
+        open_low_ports(p);
 }
 
 static void pivot_to_stage1(const struct pod_plan *p)
@@ -281,6 +302,20 @@ static void bound_init_caps(const struct pod_plan *p)
                 fprintf(stderr, "stage1: limiting the bounding set of pid 1: %m\n");
 }
 
+/*
+ * --private-users: once its children exist (each joins the namespace itself, as its last
+ * privileged step), the pod init joins the pod's user namespace too, where `rkt enter`
+ * finds it; it keeps the host's root id, which the apps cannot signal or trace.
+ */
+static void join_userns(struct pod_plan *p)
+{
+        if (!p->userns)
+                return;
+        if (setns(p->userns_fd, CLONE_NEWUSER) < 0)
+                init_die_errno(errno, "joining the pod's user namespace");
+        p->userns_fd = safe_close(p->userns_fd);
+}
+
 static void start_apps(struct pod_plan *p)
 {
         int gate[2];
@@ -298,12 +333,14 @@ static void start_apps(struct pod_plan *p)
                         init_die_errno(errno, "starting an app");
                 if (pid == 0) {
                         safe_close(gate[1]);
+                        app_logs_use(&p->logs, i); /* stdout, stderr: pipes to the log writer */
                         app_child(p, pa, &pa->xp, gate[0]);
                 }
                 pa->pid = pid;
                 pa->running = true;
         }
         safe_close(gate[0]);
+        join_userns(p);
         (void)unlink("/rkt/supervisor-status");
         if (symlink("ready", "/rkt/supervisor-status") < 0)
                 fprintf(stderr, "stage1: writing supervisor-status: %m\n");
@@ -410,13 +447,13 @@ static void push_fds(int **v, size_t *n, const int *fds, size_t count)
 /*
  * The pod init holds nothing of the host it does not need: of the descriptors inherited
  * from the host side only stdio, the go pipe, /dev/null, the pty, the reserved host ports,
- * the sockets of socket activation and the cgroups apps are started in stay open (the
- * pod lock and the rest are the host side's). The cgroups and sockets go once the apps run
- * (close_start_fds).
+ * the sockets of socket activation, the cgroups apps are started in and the write ends of
+ * the apps' log pipes stay open (the pod lock, the log directory and the rest are the host
+ * side's). The cgroups, sockets and log pipes go once the apps run (close_start_fds).
  */
 static void close_host_fds(const struct pod_plan *p)
 {
-        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd};
+        int base[] = {0, 1, 2, p->sync_fd, p->null_fd, p->tty_fd, p->userns_fd};
         _cleanup_free_ int *keep = NULL;
         size_t n = 0;
 
@@ -427,6 +464,9 @@ static void close_host_fds(const struct pod_plan *p)
         push_fds(&keep, &n, p->init_cgfds, p->cg.n);
         for (size_t i = 0; i < p->n_apps; i++)
                 push_fds(&keep, &n, p->apps[i].cgfds, p->cg.n);
+        size_t n_logs;
+        const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
+        push_fds(&keep, &n, logs ?: base, n_logs);
         close_all_fds_except(keep, n);
 }
 
@@ -442,6 +482,7 @@ static void close_start_fds(struct pod_plan *p)
                 safe_close(3 + i);
         p->n_listen_fds = 0;
         p->tty_fd = safe_close(p->tty_fd);
+        app_logs_close_writers(&p->logs);
 }
 
 _noreturn_ void pod_init_run(struct pod_plan *p)

@@ -14,8 +14,10 @@
 #include "args.h"
 #include "cgroup.h"
 #include "creds.h"
+#include "log-writer.h"
 #include "net.h"
 #include "stage1-pod.h"
+#include "userns.h"
 #include "volumes.h"
 
 struct plan_app {
@@ -62,6 +64,14 @@ struct pod_plan {
         size_t n_port_fds;
         bool new_ipc;
         int n_listen_fds; /* socket activation: our fds 3..3+n-1, for socket-activated apps */
+        /* the apps' stdout/stderr pipes to the log writer (not interactive) */
+        struct app_logs logs;
+        /* --private-users: the pod's ids, and the user namespace mapping them (made on the
+         * host side before clone) that every app joins last (app_exec) and the pod init
+         * once the apps are started */
+        bool userns;
+        struct userns_range range;
+        int userns_fd;
 };
 
 /*

@@ -2,12 +2,14 @@
 /*
  * The native flavor's stop entrypoint (`/stop [--force] <uuid>`). Runs in: the host, as a
  * child of stage0 with cwd = P. Graceful: SIGTERM to the pod's pid 1 (which stops every app
- * and exits). --force: kill every process in the pod's cgroup.
+ * and exits), only while P/pid names a process in the pod's cgroup. --force: kill every
+ * process in the pod's cgroup.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -37,18 +39,23 @@ int main(int argc, char **argv)
                 fprintf(stderr, "stop: cannot read the pod's pid: %m\n");
                 return 254;
         }
+        sub = cgroup_read_subcgroup();
+        /* P/pid only if it still names the pod's process (cgroup_pidfd_in()) */
+        _cleanup_close_ int pidfd = sub && pid > 0 ? cgroup_pidfd_in((pid_t)pid, sub) : -ESRCH;
         if (!force) {
-                if (kill((pid_t)pid, SIGTERM) < 0 && errno != ESRCH) {
-                        fprintf(stderr, "stop: sending SIGTERM to %ld: %m\n", pid);
+                int r = pidfd;
+
+                if (r >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0)
+                        r = -errno;
+                if (r < 0 && r != -ESRCH) { /* ESRCH: the pod exited */
+                        fprintf(stderr, "stop: sending SIGTERM to %ld: %s\n", pid, strerror(-r));
                         return 254;
                 }
                 return 0;
         }
-        if (pid > 0)
-                (void)kill((pid_t)pid, SIGKILL);
-        if (read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL) >= 0 &&
-            cgroups_detect(&cg) >= 0) {
-                sub[strcspn(sub, "\n")] = '\0';
+        if (pidfd >= 0)
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        if (sub && cgroups_detect(&cg) >= 0) {
                 (void)cgroups_kill(&cg, sub);
                 cgroups_done(&cg);
         }
