@@ -117,6 +117,7 @@ static void reset_globals(void)
         free(arg_global.user_config);
         free(arg_global.cpuprofile);
         free(arg_global.memprofile);
+        free(arg_global.insecure_words);
         arg_global = (struct global_args){0};
 }
 
