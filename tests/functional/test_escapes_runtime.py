@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mdsutil import mds  # noqa: F401
-from podtest import img, needs_root, pods  # noqa: F401
+from podtest import flyns, img, needs_root, pods  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -196,5 +196,44 @@ def test_enter_of_a_pod_kept_running_does_not_join_a_members_process(open_pods, 
         assert e.code == 254 and "is not the pod's: the pod is not running" in e.err, e
     finally:
         for p in (holder, ns):
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture
+def open_flypods(flyns):
+    """Fly pods under a directory every user may traverse (group members reach them)."""
+    from podtest import FLY, Pods, _finish
+    top = Path(tempfile.mkdtemp(prefix="rkt-esc-fly-", dir="/tmp"))
+    os.chmod(top, 0o755)
+    p = Pods(top, flavor=FLY, nsholder=flyns, offline=False)
+    for d in (p.local, p.system, p.user):
+        os.chmod(d, 0o755)
+    yield p
+    try:
+        _finish(p)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_fly_stop_of_a_pod_kept_running_signals_no_other_process(open_flypods, img):
+    """An exited fly pod a member keeps looking running (its lock), whose recorded pid is now
+    another process (as pid reuse makes it; the test writes P/pid itself): root's `rkt stop`
+    signalled that process."""
+    from test_escapes import as_member
+    pods = open_flypods
+    r, uuid = pods.run(img.path, "--exec=/bin/true")
+    assert r.code == 0, r
+    (pod,) = list((pods.dir / "pods").glob(f"*/{uuid}"))
+    holder, said = member_holds_lock(pod)
+    victim = subprocess.Popen(as_member() + ["sleep", "600"])
+    try:
+        assert said.strip() == "locked", said
+        (pod / "pid").write_text(f"{victim.pid}\n")  # what pid reuse gives
+        pods("stop", uuid, timeout=60)
+        with pytest.raises(subprocess.TimeoutExpired):
+            victim.wait(timeout=2)
+    finally:
+        for p in (holder, victim):
             p.kill()
             p.wait()

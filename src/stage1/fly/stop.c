@@ -1,16 +1,56 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fly flavor's stop entrypoint (`/stop [--force] <uuid>`, SPEC.md §7.6). Runs in: the
- * host, as a child of stage0 with cwd = P. SIGTERM (SIGKILL with --force) to P/pid when it
- * is alive, else to the process group of P/pgid.
+ * host, as a child of stage0 with cwd = P. SIGTERM (SIGKILL with --force) to P/pid while it
+ * is a process holding P open (the app), else (when no process has that number) to the
+ * process group P/pgid.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "fs-util.h"
 #include "stage1-pod.h"
+
+static bool pidfd_running(int pidfd)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+        return poll(&p, 1, 0) == 0;
+}
+
+/*
+ * Whether the process of pidfd (pid) has P (the cwd) open, as the fly app has: it inherits
+ * the pod lock's descriptor. P/pid alone may name another process, when the pod exited and
+ * its number was reused (a member of group rkt can keep an exited pod locked, that is
+ * "running", while it waits for the number); no process but the pod's and a member's own
+ * holds P open.
+ */
+static bool has_pod_open(int pidfd, long pid)
+{
+        _cleanup_free_ char *dir = xasprintf("/proc/%ld/fd", pid);
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat pod, st;
+        struct dirent *de;
+        bool found = false;
+        DIR *d;
+
+        if (fd < 0 || stat(".", &pod) < 0 || !(d = fdopendir(fd)))
+                return false;
+        fd = -EBADF; /* d owns it */
+        while (!found && (de = readdir(d)))
+                found = de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+                        st.st_dev == pod.st_dev && st.st_ino == pod.st_ino;
+        closedir(d);
+        return found && pidfd_running(pidfd);
+}
 
 int main(int argc, char **argv)
 {
@@ -25,8 +65,18 @@ int main(int argc, char **argv)
                 fprintf(stderr, "stop: cannot read the pod's pid: %m\n");
                 return 254;
         }
-        if (kill((pid_t)pid, sig) == 0)
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        if (pidfd < 0 && errno != ESRCH) {
+                fprintf(stderr, "stop: opening process %ld: %m\n", pid);
+                return 254;
+        }
+        if (pidfd >= 0) {
+                /* a process of that number: the pod's only if it has P open */
+                if (has_pod_open(pidfd, pid))
+                        (void)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
                 return 0;
+        }
+        /* no process has that number: the app is gone; its children are in P/pgid */
         if (read_long_at(AT_FDCWD, "pgid", READ_LONG_STRICT, &pgid) < 0 || pgid <= 0) {
                 fprintf(stderr, "stop: cannot read the pod's pgid: %m\n");
                 return 254;
