@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,4 +142,23 @@ int safe_fork_full(const char *name, const int stdio_fds[3], const int *except_f
                 _exit(127);
         }
         return 0;
+}
+
+int pidfd_open_pid(pid_t pid)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+        return fd < 0 ? -errno : fd;
+}
+
+bool pidfd_running(int pidfd)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+        return poll(&p, 1, 0) == 0;
+}
+
+int pidfd_signal(int pidfd, int sig)
+{
+        return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }

@@ -58,3 +58,13 @@ int signals_reset_all(void);
  * NULL), or -errno.
  */
 int wait_for_pid(pid_t pid, int *ret_status);
+
+/* A pidfd of pid (pidfd_open(2); close-on-exec). Returns it, or -errno (-ESRCH: no such
+ * process). */
+int pidfd_open_pid(pid_t pid);
+
+/* Whether the process of pidfd has not exited yet (its pidfd is not readable). */
+bool pidfd_running(int pidfd);
+
+/* Sends sig to the process of pidfd (pidfd_send_signal(2)). Returns 0 or -errno. */
+int pidfd_signal(int pidfd, int sig);

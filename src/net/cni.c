@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,7 +182,7 @@ static char *plugin_error(const char *out, int errfd, int status)
 /* Whether pid exits before the deadline (its pidfd becomes readable). */
 static bool exits_by(pid_t pid, int64_t deadline)
 {
-        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        _cleanup_close_ int pidfd = pidfd_open_pid(pid);
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         int64_t left;
 

@@ -7,24 +7,16 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "process-util.h"
 #include "stage1-pod.h"
-
-static bool pidfd_running(int pidfd)
-{
-        struct pollfd p = {.fd = pidfd, .events = POLLIN};
-
-        return poll(&p, 1, 0) == 0;
-}
 
 /*
  * Whether the process of pidfd (pid) has P (the cwd) open, as the fly app has: it inherits
@@ -65,15 +57,15 @@ int main(int argc, char **argv)
                 fprintf(stderr, "stop: cannot read the pod's pid: %m\n");
                 return 254;
         }
-        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-        if (pidfd < 0 && errno != ESRCH) {
-                fprintf(stderr, "stop: opening process %ld: %m\n", pid);
+        _cleanup_close_ int pidfd = pidfd_open_pid((pid_t)pid);
+        if (pidfd < 0 && pidfd != -ESRCH) {
+                fprintf(stderr, "stop: opening process %ld: %s\n", pid, strerror(-pidfd));
                 return 254;
         }
         if (pidfd >= 0) {
                 /* a process of that number: the pod's only if it has P open */
                 if (has_pod_open(pidfd, pid))
-                        (void)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+                        (void)pidfd_signal(pidfd, sig);
                 return 0;
         }
         /* no process has that number: the app is gone; its children are in P/pgid */

@@ -5,16 +5,15 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "process-util.h"
 #include "strbuf.h"
 #include "strv.h"
 
@@ -503,9 +502,9 @@ int cgroup_pidfd_in(pid_t pid, const char *rel)
 
         if (pid <= 0 || !rel || !*rel)
                 return -ESRCH;
-        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        pidfd = pidfd_open_pid(pid);
         if (pidfd < 0)
-                return -errno;
+                return pidfd;
         r = read_file_at(AT_FDCWD, file, 1 << 16, &text, NULL);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
@@ -515,13 +514,6 @@ int cgroup_pidfd_in(pid_t pid, const char *rel)
         if (!in || !pidfd_running(pidfd))
                 return -ESRCH;
         return TAKE_FD(pidfd);
-}
-
-bool pidfd_running(int pidfd)
-{
-        struct pollfd p = {.fd = pidfd, .events = POLLIN};
-
-        return poll(&p, 1, 0) == 0;
 }
 
 char *cgroup_read_subcgroup(void)

@@ -91,12 +91,9 @@ int cgroups_remove(const struct cgroups *c, const char *rel);
  * lock a member of group rkt holds keeps "running", and its pid may become the member's.
  * Returns the pidfd, -ESRCH when no such process of the pod runs, or -errno. Whatever the
  * caller then reads or opens through /proc/<pid> is that process's only if
- * pidfd_running() still holds afterwards.
+ * pidfd_running() (process-util.h) still holds afterwards.
  */
 int cgroup_pidfd_in(pid_t pid, const char *rel);
-
-/* Whether the process of pidfd has not exited yet. */
-bool pidfd_running(int pidfd);
 
 /* P/subcgroup (the pod's cgroup, below the cwd = P), malloc'd, or NULL. */
 char *cgroup_read_subcgroup(void);

@@ -9,11 +9,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "fs-util.h"
+#include "process-util.h"
 #include "stage1-pod.h"
 
 int main(int argc, char **argv)
@@ -45,8 +45,8 @@ int main(int argc, char **argv)
         if (!force) {
                 int r = pidfd;
 
-                if (r >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0)
-                        r = -errno;
+                if (r >= 0)
+                        r = pidfd_signal(pidfd, SIGTERM);
                 if (r < 0 && r != -ESRCH) { /* ESRCH: the pod exited */
                         fprintf(stderr, "stop: sending SIGTERM to %ld: %s\n", pid, strerror(-r));
                         return 254;
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
                 return 0;
         }
         if (pidfd >= 0)
-                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void)pidfd_signal(pidfd, SIGKILL);
         if (sub && cgroups_detect(&cg) >= 0) {
                 (void)cgroups_kill(&cg, sub);
                 cgroups_done(&cg);
