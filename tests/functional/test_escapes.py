@@ -7,6 +7,7 @@ read-only volume mounted while another pod races the target path.
 
 Every test here is a reproduction of a way a pod became root on the host; none depends on
 winning a race (the mount race is run twenty times under the swap loop)."""
+import contextlib
 import grp
 import json
 import os
@@ -303,25 +304,37 @@ SETUID_APP = ("cp /bin/busybox /tmp/p && chmod 4755 /tmp/p && mkdir -p /v && "
               "cp /bin/busybox /v/p && chmod 4755 /v/p && echo planted")
 
 
+@contextlib.contextmanager
+def traversable_pods(prefix, **pods_kw):
+    """Pods under a directory every user may traverse (members of group rkt reach them);
+    removed with their pods afterwards."""
+    from podtest import Pods, _finish
+    top = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    os.chmod(top, 0o755)
+    p = Pods(top, **pods_kw)
+    for d in (p.local, p.system, p.user):
+        os.chmod(d, 0o755)
+    try:
+        yield p
+        _finish(p)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
 @pytest.fixture
 def open_pods(request):
     """Pods (native or fly, by the test's flavor parameter) under a directory every user may
     traverse: what a member of group rkt can reach of them is what the test checks."""
-    from podtest import NATIVE, NsHolder, Pods, _finish
+    from podtest import NATIVE, NsHolder
     flavor = request.param
-    top = Path(tempfile.mkdtemp(prefix="rkt-esc-pods-", dir="/tmp"))
-    os.chmod(top, 0o755)
     holder = NsHolder() if flavor == FLY else None
-    p = Pods(top, flavor=flavor, nsholder=holder, offline=flavor == NATIVE)
-    for d in (p.local, p.system, p.user):
-        os.chmod(d, 0o755)
-    yield p
     try:
-        _finish(p)
+        with traversable_pods("rkt-esc-pods-", flavor=flavor, nsholder=holder,
+                              offline=flavor == NATIVE) as p:
+            yield p
     finally:
         if holder:
             holder.close()
-        shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.mark.parametrize("open_pods", ["native", FLY], indirect=True)

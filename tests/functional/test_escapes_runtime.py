@@ -6,11 +6,8 @@ import os
 import re
 import secrets
 import signal
-import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -86,17 +83,9 @@ def test_app_cannot_read_roots_keyrings(pods, img, tmp_path, via):
 def open_mdspods(mds):
     """Pods in the host's network (where the metadata service listens) under a directory
     every user may traverse: what other users reach of them is what the test checks."""
-    from podtest import Pods, _finish
-    top = Path(tempfile.mkdtemp(prefix="rkt-esc-mds-", dir="/tmp"))
-    os.chmod(top, 0o755)
-    p = Pods(top, offline=False)
-    for d in (p.local, p.system, p.user):
-        os.chmod(d, 0o755)
-    yield p
-    try:
-        _finish(p)
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
+    from test_escapes import traversable_pods
+    with traversable_pods("rkt-esc-mds-", offline=False) as p:
+        yield p
 
 
 def test_mds_token_is_the_pods_alone(open_mdspods, mds, img):
@@ -125,17 +114,9 @@ def test_mds_token_is_the_pods_alone(open_mdspods, mds, img):
 @pytest.fixture
 def open_pods():
     """Native pods under a directory every user may traverse (group members reach them)."""
-    from podtest import Pods, _finish
-    top = Path(tempfile.mkdtemp(prefix="rkt-esc-pods-", dir="/tmp"))
-    os.chmod(top, 0o755)
-    p = Pods(top)
-    for d in (p.local, p.system, p.user):
-        os.chmod(d, 0o755)
-    yield p
-    try:
-        _finish(p)
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
+    from test_escapes import traversable_pods
+    with traversable_pods("rkt-esc-pods-") as p:
+        yield p
 
 
 HOLD_LOCK = """
@@ -203,17 +184,10 @@ def test_enter_of_a_pod_kept_running_does_not_join_a_members_process(open_pods, 
 @pytest.fixture
 def open_flypods(flyns):
     """Fly pods under a directory every user may traverse (group members reach them)."""
-    from podtest import FLY, Pods, _finish
-    top = Path(tempfile.mkdtemp(prefix="rkt-esc-fly-", dir="/tmp"))
-    os.chmod(top, 0o755)
-    p = Pods(top, flavor=FLY, nsholder=flyns, offline=False)
-    for d in (p.local, p.system, p.user):
-        os.chmod(d, 0o755)
-    yield p
-    try:
-        _finish(p)
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
+    from podtest import FLY
+    from test_escapes import traversable_pods
+    with traversable_pods("rkt-esc-fly-", flavor=FLY, nsholder=flyns, offline=False) as p:
+        yield p
 
 
 def test_fly_stop_of_a_pod_kept_running_signals_no_other_process(open_flypods, img):
