@@ -211,3 +211,44 @@ def test_fly_stop_of_a_pod_kept_running_signals_no_other_process(open_flypods, i
         for p in (holder, victim):
             p.kill()
             p.wait()
+
+
+def test_fly_stop_of_a_pod_kept_running_signals_no_root_process_holding_it(open_flypods, img):
+    """An exited fly pod a member keeps looking running (its lock), whose recorded pid is now
+    a process of root's that has P open (as pid reuse makes it; the test writes P/pid itself):
+    root's own `rkt status --wait` on that pod holds P open, so has_pod_open() took it for the
+    app and root's `rkt stop` killed it."""
+    pods = open_flypods
+    r, uuid = pods.run(img.path, "--exec=/bin/true")
+    assert r.code == 0, r
+    (pod,) = list((pods.dir / "pods").glob(f"*/{uuid}"))
+    holder, said = member_holds_lock(pod)
+    waiter = pods.popen("status", "--wait=600s", uuid, stdin=subprocess.DEVNULL)
+    try:
+        assert said.strip() == "locked", said
+        fds = Path(f"/proc/{waiter.pid}/fd")
+        st = pod.stat()
+
+        def holds():
+            for f in fds.iterdir():
+                try:
+                    s = f.stat()
+                except OSError:
+                    continue
+                if (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino):
+                    return True
+            return None
+        from podtest import wait_for
+        wait_for(holds, what="root's rkt status to open the pod")
+        assert waiter.poll() is None, waiter.communicate()
+        (pod / "pid").write_text(f"{waiter.pid}\n")  # what pid reuse gives
+        pods("stop", uuid, timeout=60)
+        try:
+            code = waiter.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
+        assert code is None, f"root's rkt status was signalled by rkt stop (status {code})"
+    finally:
+        for p in (holder, waiter):
+            p.kill()
+            p.wait()
