@@ -252,3 +252,35 @@ def test_fly_stop_of_a_pod_kept_running_signals_no_root_process_holding_it(open_
         for p in (holder, waiter):
             p.kill()
             p.wait()
+
+
+def test_fly_stop_of_a_pod_kept_running_signals_no_group_of_its_caller(open_flypods, img):
+    """An exited fly pod a member keeps looking running (its lock): P/pid names no process,
+    so root's `rkt stop` signalled the process group P/pgid, which is the group `rkt run`
+    was started in (fly writes getpgrp()): the root shell or service that ran the pod, still
+    alive, was killed. Nothing is simulated here, not even pid reuse."""
+    pods = open_flypods
+    uf = pods.next_uuid_file()
+    argv = pods.argv(*pods.run_args([f"--uuid-file-save={uf}", img.path, "--exec=/bin/true"]))
+    caller = subprocess.Popen(["setsid", "sh", "-c", '"$@" >/dev/null 2>&1; echo ran $?; '
+                               "exec sleep 600", "sh"] + argv, stdout=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True)
+    holder = None
+    try:
+        assert caller.stdout.readline().strip() == "ran 0"
+        uuid = uf.read_text()
+        (pod,) = list((pods.dir / "pods").glob(f"*/{uuid}"))
+        assert int((pod / "pgid").read_text()) == os.getpgid(caller.pid)
+        holder, said = member_holds_lock(pod)
+        assert said.strip() == "locked", said
+        pods("stop", uuid, timeout=60)
+        try:
+            code = caller.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
+        assert code is None, f"root's rkt stop signalled the caller's group (status {code})"
+    finally:
+        for p in (holder, caller):
+            if p:
+                p.kill()
+                p.wait()
