@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 

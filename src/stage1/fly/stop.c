@@ -2,8 +2,8 @@
 /*
  * The fly flavor's stop entrypoint (`/stop [--force] <uuid>`, SPEC.md §7.6). Runs in: the
  * host, as a child of stage0 with cwd = P. SIGTERM (SIGKILL with --force) to P/pid while it
- * is a process holding P open (the app), else (when no process has that number) to the
- * process group P/pgid.
+ * is the process holding the pod lock (the app), else (when no process has that number) to
+ * the process group P/pgid when the app led it.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,14 +18,28 @@
 #include "process-util.h"
 #include "stage1-pod.h"
 
+/* Whether descriptor fd of process pid holds a write flock (its fdinfo's "lock:" line). */
+static bool fd_holds_write_flock(long pid, const char *fd)
+{
+        _cleanup_free_ char *path = xasprintf("/proc/%ld/fdinfo/%s", pid, fd), *text = NULL;
+        char *lock;
+
+        if (read_file_at(AT_FDCWD, path, 1 << 16, &text, NULL) < 0 ||
+            !(lock = strstr(text, "lock:")))
+                return false;
+        lock[strcspn(lock, "\n")] = '\0';
+        return strstr(lock, " FLOCK ") && strstr(lock, " WRITE ");
+}
+
 /*
- * Whether the process of pidfd (pid) has P (the cwd) open, as the fly app has: it inherits
- * the pod lock's descriptor. P/pid alone may name another process, when the pod exited and
- * its number was reused (a member of group rkt can keep an exited pod locked, that is
- * "running", while it waits for the number); no process but the pod's and a member's own
- * holds P open.
+ * Whether the process of pidfd (pid) holds the pod lock: a descriptor of P (the cwd) with
+ * its write flock, as the fly app has (it inherits the lock's descriptor). P/pid alone may
+ * name another process, when the pod exited and its number was reused (a member of group
+ * rkt can keep an exited pod locked, that is "running", while it waits for the number); a
+ * descriptor of P alone is not enough either (root's own rkt status or stop of the pod have
+ * one). Only the pod's app and a member holding the lock pass.
  */
-static bool has_pod_open(int pidfd, long pid)
+static bool holds_pod_lock(int pidfd, long pid)
 {
         _cleanup_free_ char *dir = xasprintf("/proc/%ld/fd", pid);
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -39,7 +53,8 @@ static bool has_pod_open(int pidfd, long pid)
         fd = -EBADF; /* d owns it */
         while (!found && (de = readdir(d)))
                 found = de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
-                        st.st_dev == pod.st_dev && st.st_ino == pod.st_ino;
+                        st.st_dev == pod.st_dev && st.st_ino == pod.st_ino &&
+                        fd_holds_write_flock(pid, de->d_name);
         closedir(d);
         return found && pidfd_running(pidfd);
 }
@@ -63,16 +78,23 @@ int main(int argc, char **argv)
                 return 254;
         }
         if (pidfd >= 0) {
-                /* a process of that number: the pod's only if it has P open */
-                if (has_pod_open(pidfd, pid))
+                /* a process of that number: the pod's only if it holds the pod lock */
+                if (holds_pod_lock(pidfd, pid))
                         (void)pidfd_signal(pidfd, sig);
                 return 0;
         }
-        /* no process has that number: the app is gone; its children are in P/pgid */
+        /*
+         * No process has that number: the app is gone; its children are in P/pgid. Only a
+         * group the app led: P/pgid is otherwise the group rkt run was started in (a shell's
+         * job, a service), never ours to signal. That group outlives its leader's number:
+         * while it exists, the number is no other process's or group's.
+         */
         if (read_long_at(AT_FDCWD, "pgid", READ_LONG_STRICT, &pgid) < 0 || pgid <= 0) {
                 fprintf(stderr, "stop: cannot read the pod's pgid: %m\n");
                 return 254;
         }
+        if (pgid != pid)
+                return 0;
         if (kill((pid_t)-pgid, sig) < 0 && errno != ESRCH) {
                 fprintf(stderr, "stop: signalling process group %ld: %m\n", pgid);
                 return 254;
