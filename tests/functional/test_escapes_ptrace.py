@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: Apache-2.0
+"""An app that may trace processes (an image can grant itself CAP_SYS_PTRACE through its
+capabilities-retain-set isolator and every system call through its seccomp one, as rkt
+allowed) must find no process of ours in the pod
+holding more than the app itself: attaching to one runs the attacker's code with its
+capabilities, outside any seccomp filter. Our processes in the pod's pid namespace are
+born or made as unprivileged as the app before any app runs beside them: the pod init
+(after it started the apps), the pre-forked post-stop handlers, app children waiting to
+start, and the process a `rkt enter` runs."""
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from podtest import needs_root
+from stage1_harness import app_section, make_pod
+
+pytestmark = [needs_root]
+
+DATA = Path(__file__).parent / "data"
+# rkt's default capabilities and CAP_SYS_PTRACE
+PTRACE_CAPS = ["CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
+               "CAP_KILL", "CAP_MKNOD", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE", "CAP_SETUID",
+               "CAP_SETGID", "CAP_SETPCAP", "CAP_SETFCAP", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE"]
+# and every system call (rkt's default filter kills ptrace; the image may lift it)
+ISOLATORS = [{"name": "os/linux/capabilities-retain-set", "value": {"set": PTRACE_CAPS}},
+             {"name": "os/linux/seccomp-retain-set", "value": {"set": ["@appc.io/all"]}}]
+
+
+@pytest.fixture(scope="module")
+def attacker(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ptrace") / "attack"
+    subprocess.run(["cc", "-static", "-O2", "-o", str(out), str(DATA / "ptrace-attack.c")],
+                   check=True)
+    return out
+
+
+@pytest.fixture
+def pods(tmp_path):
+    made = []
+
+    def make(apps, **kw):
+        p = make_pod(tmp_path, apps, **kw)
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.cleanup()
+
+
+def install(p, app, attacker):
+    dst = p.rootfs(app) / "attack"
+    dst.write_bytes(attacker.read_bytes())
+    dst.chmod(0o755)
+
+
+def test_post_stop_handler_waiting_is_not_a_way_out(pods, attacker):
+    """The post-stop handler is forked before the app starts and waits for the app's end:
+    it waits as unprivileged as the handler will run, not with the pod init's capabilities."""
+    app = app_section(["/attack", "3"], isolators=ISOLATORS,
+                      event_handlers={"post-stop": ["/bin/true"]})
+    p = pods([{"name": "a", "app": app}])
+    install(p, "a", attacker)
+    r = p.run("--net=host")
+    assert "ESCAPE" not in r.stdout, r
+    assert "CLEAN" in r.stdout and r.returncode == 0, r
+
+
+def test_apps_starting_beside_a_tracer_are_not_a_way_out(pods, attacker):
+    """Apps start together: while the tracer runs, the others may still be setting up (their
+    seccomp filters compiled, capabilities dropped). They wait for the go unprivileged."""
+    slow = app_section(["/bin/true"], isolators=[
+        {"name": "os/linux/seccomp-retain-set", "value": {"set": ["@docker/default-whitelist"]}}])
+    apps = [{"name": "a", "app": app_section(["/attack", "2"], isolators=ISOLATORS)}]
+    apps += [{"name": f"b{i}", "app": slow} for i in range(4)]
+    for attempt in range(3):
+        p = pods(apps)
+        install(p, "a", attacker)
+        r = p.run("--net=host")
+        assert "ESCAPE" not in r.stdout, r
+        assert "CLEAN" in r.stdout, r
+
+
+def test_enter_is_not_a_way_out(pods, attacker):
+    """`rkt enter` joins the pod's namespaces as root with every capability: the process it
+    makes in the pod's pid namespace is born with the app's credentials already."""
+    app = app_section(["/bin/sh", "-c", "/attack 20 > /out; sleep 60"], isolators=ISOLATORS)
+    p = pods([{"name": "a", "app": app}])
+    install(p, "a", attacker)
+    p.start("--net=host")
+    p.wait_ready()
+    out = p.rootfs("a") / "out"
+    for _ in range(20):
+        r = p.enter("a", "/bin/true")
+        assert r.returncode == 0, r
+        if "ESCAPE" in out.read_text():
+            break
+    assert "ESCAPE" not in out.read_text()
+    assert p.enter("a", "/bin/sh", "-c", "exit 7").returncode == 7
+    p.stop(force=True)
+    p.proc.wait(timeout=15)
