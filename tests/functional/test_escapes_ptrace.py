@@ -8,11 +8,12 @@ born or made as unprivileged as the app before any app runs beside them: the pod
 (after it started the apps), the pre-forked post-stop handlers, app children waiting to
 start, and the process a `rkt enter` runs."""
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from podtest import needs_root
+from podtest import img, needs_root, pods  # noqa: F401
 from stage1_harness import app_section, make_pod
 
 pytestmark = [needs_root]
@@ -36,7 +37,7 @@ def attacker(tmp_path_factory):
 
 
 @pytest.fixture
-def pods(tmp_path):
+def s1pods(tmp_path):
     made = []
 
     def make(apps, **kw):
@@ -54,19 +55,19 @@ def install(p, app, attacker):
     dst.chmod(0o755)
 
 
-def test_post_stop_handler_waiting_is_not_a_way_out(pods, attacker):
+def test_post_stop_handler_waiting_is_not_a_way_out(s1pods, attacker):
     """The post-stop handler is forked before the app starts and waits for the app's end:
     it waits as unprivileged as the handler will run, not with the pod init's capabilities."""
     app = app_section(["/attack", "3"], isolators=ISOLATORS,
                       event_handlers={"post-stop": ["/bin/true"]})
-    p = pods([{"name": "a", "app": app}])
+    p = s1pods([{"name": "a", "app": app}])
     install(p, "a", attacker)
     r = p.run("--net=host")
     assert "ESCAPE" not in r.stdout, r
     assert "CLEAN" in r.stdout and r.returncode == 0, r
 
 
-def test_apps_starting_beside_a_tracer_are_not_a_way_out(pods, attacker):
+def test_apps_starting_beside_a_tracer_are_not_a_way_out(s1pods, attacker):
     """Apps start together: while the tracer runs, the others may still be setting up (their
     seccomp filters compiled, capabilities dropped). They wait for the go unprivileged."""
     slow = app_section(["/bin/true"], isolators=[
@@ -74,18 +75,18 @@ def test_apps_starting_beside_a_tracer_are_not_a_way_out(pods, attacker):
     apps = [{"name": "a", "app": app_section(["/attack", "2"], isolators=ISOLATORS)}]
     apps += [{"name": f"b{i}", "app": slow} for i in range(4)]
     for attempt in range(3):
-        p = pods(apps)
+        p = s1pods(apps)
         install(p, "a", attacker)
         r = p.run("--net=host")
         assert "ESCAPE" not in r.stdout, r
         assert "CLEAN" in r.stdout, r
 
 
-def test_enter_is_not_a_way_out(pods, attacker):
+def test_enter_is_not_a_way_out(s1pods, attacker):
     """`rkt enter` joins the pod's namespaces as root with every capability: the process it
     makes in the pod's pid namespace is born with the app's credentials already."""
     app = app_section(["/bin/sh", "-c", "/attack 20 > /out; sleep 60"], isolators=ISOLATORS)
-    p = pods([{"name": "a", "app": app}])
+    p = s1pods([{"name": "a", "app": app}])
     install(p, "a", attacker)
     p.start("--net=host")
     p.wait_ready()
@@ -99,3 +100,46 @@ def test_enter_is_not_a_way_out(pods, attacker):
     assert p.enter("a", "/bin/sh", "-c", "exit 7").returncode == 7
     p.stop(force=True)
     p.proc.wait(timeout=15)
+
+
+def test_enter_reads_no_host_file_the_app_points_to(s1pods, tmp_path):
+    """Such an app reaches the stage1's root through /proc/1/root and may replace what `rkt
+    enter` reads there (the app's environment) with a link to a file of the host: the
+    session must not get the host file's lines as its environment (nor hang on a FIFO)."""
+    secret = tmp_path / "host-secret"
+    secret.write_text("HOST_SECRET=from-the-host\n")
+    secret.chmod(0o600)
+    plant = (f"rm -f /proc/1/root/rkt/env/a && ln -s {secret} /proc/1/root/rkt/env/a && "
+             "touch /planted; sleep 60")
+    p = s1pods([{"name": "a", "app": app_section(["/bin/sh", "-c", plant], isolators=ISOLATORS)}])
+    p.start("--net=host")
+    p.wait_ready()
+    planted = p.rootfs("a") / "planted"
+    for _ in range(100):
+        if planted.exists():
+            break
+        time.sleep(0.1)
+    assert planted.exists()
+    assert (p.s1 / "rkt" / "env" / "a").is_symlink()
+    r = p.enter("a", "/bin/sh", "-c", "echo secret=$HOST_SECRET")
+    assert "from-the-host" not in r.stdout + r.stderr
+    assert r.returncode != 0 and "environment" in r.stderr, r
+    p.stop(force=True)
+    p.proc.wait(timeout=15)
+
+
+def test_status_reads_no_fifo_or_link_the_app_planted(pods, img):
+    """The same reach lets the app replace, before the pod exits, another app's exit status
+    (where root's `rkt status` reads it) with a FIFO or a link to a host file: status neither
+    hangs nor follows it."""
+    status = "/proc/1/root/rkt/status"
+    plant = (f"while ! test -f {status}/b; do sleep 0.1; done; rm -f {status}/b {status}/c && "
+             f"mkfifo {status}/b && ln -s /etc/hostname {status}/c")
+    caps = ["--caps-retain=" + ",".join(PTRACE_CAPS), "--seccomp=mode=retain,@appc.io/all"]
+    r, uuid = pods.run(img.path, "--name=a", *caps, "--exec=/bin/sh", "--", "-c", plant, "---",
+                       img.path, "--name=b", "--exec=/bin/true", "---",
+                       img.path, "--name=c", "--exec=/bin/true")
+    assert r.code == 0, r
+    s = pods.status(uuid)
+    assert s["state"] == "exited" and s["app-a"] == "0", s
+    assert "app-b" not in s and "app-c" not in s, s

@@ -2,7 +2,8 @@
 /*
  * A hostile app for test_escapes_ptrace.py, run in a pod with CAP_SYS_PTRACE: for up to
  * argv[1] seconds it watches the pod's /proc for a process holding capabilities the app
- * does not have (effective or bounding set) and tries to attach to it. Attaching is the
+ * does not have (effective or bounding set), or without a system call filter where the app
+ * has one (the keyring filter every app has), and tries to attach to it. Attaching is the
  * escape (the tracer can then run any code with those capabilities, before any seccomp
  * filter). Prints "ESCAPE ..." and exits 1 on success, "CLEAN" and exits 0 otherwise.
  * Built statically at test time: the pod's rootfs is busybox.
@@ -15,7 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static int caps(const char *pid, unsigned long long *eff, unsigned long long *bnd)
+struct creds {
+        unsigned long long eff, bnd;
+        int seccomp; /* 0: no filter */
+};
+
+static int creds(const char *pid, struct creds *c)
 {
         char path[64], line[256];
         FILE *f;
@@ -26,11 +32,19 @@ static int caps(const char *pid, unsigned long long *eff, unsigned long long *bn
         if (!f)
                 return -1;
         while (fgets(line, sizeof(line), f)) {
-                if (sscanf(line, "CapEff: %llx", eff) == 1 || sscanf(line, "CapBnd: %llx", bnd) == 1)
+                if (sscanf(line, "CapEff: %llx", &c->eff) == 1 ||
+                    sscanf(line, "CapBnd: %llx", &c->bnd) == 1 ||
+                    sscanf(line, "Seccomp: %d", &c->seccomp) == 1)
                         n++;
         }
         fclose(f);
-        return n == 2 ? 0 : -1;
+        return n == 3 ? 0 : -1;
+}
+
+/* t holds what the app does not: capabilities, or no system call filter where it has one */
+static int more(const struct creds *t, const struct creds *me)
+{
+        return (t->eff & ~me->eff) || (t->bnd & ~me->bnd) || (me->seccomp && !t->seccomp);
 }
 
 static double now(void)
@@ -43,12 +57,12 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-        unsigned long long my_eff = 0, my_bnd = 0;
+        struct creds me = {0};
         double end = now() + (argc > 1 ? atof(argv[1]) : 3.0);
         char self[32];
 
         snprintf(self, sizeof(self), "%d", (int)getpid());
-        if (caps("self", &my_eff, &my_bnd) < 0)
+        if (creds("self", &me) < 0)
                 return 2;
         printf("READY\n");
         fflush(stdout);
@@ -59,16 +73,17 @@ int main(int argc, char **argv)
                 if (!d)
                         return 2;
                 while ((de = readdir(d))) {
-                        unsigned long long eff = 0, bnd = 0;
+                        struct creds t = {0};
 
                         if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-                            strcmp(de->d_name, self) == 0 || caps(de->d_name, &eff, &bnd) < 0)
-                                continue;
-                        if (!(eff & ~my_eff) && !(bnd & ~my_bnd))
+                            strcmp(de->d_name, self) == 0 || creds(de->d_name, &t) < 0 ||
+                            !more(&t, &me))
                                 continue;
                         if (ptrace(PTRACE_SEIZE, atoi(de->d_name), 0, 0) == 0) {
-                                printf("ESCAPE pid %s CapEff %llx CapBnd %llx (mine %llx %llx)\n",
-                                       de->d_name, eff, bnd, my_eff, my_bnd);
+                                printf("ESCAPE pid %s CapEff %llx CapBnd %llx Seccomp %d "
+                                       "(mine %llx %llx %d)\n",
+                                       de->d_name, t.eff, t.bnd, t.seccomp, me.eff, me.bnd,
+                                       me.seccomp);
                                 return 1;
                         }
                 }
