@@ -126,6 +126,8 @@ def test_discovered_keys(rkt, site, mkaci, gpg, tls):
 @pytest.mark.parametrize("asked,want", [
     ("localhost/app:2.0", 'requested value for label "version": "2.0" differs from fetched aci '
                           'label value: "1.0.0"'),
+    ("localhost/app:latest", 'requested value for label "version": "latest" differs from '
+                             'fetched aci label value: "1.0.0"'),
     ("localhost/app,unexistinglabel=x", 'requested label "unexistinglabel" not provided by the '
                                         'image manifest'),
     ("localhost/app:1.0.0,arch=armv7b", 'requested value for label "arch": "armv7b" differs '
@@ -144,6 +146,26 @@ def test_labels_must_match(rkt, site, mkaci, gpg, tls, asked, want):
     assert r.err == ('image: keys already exist for prefix "localhost/app", not fetching '
                      f"again\nfetch: {want}\n")
     assert r.code == 254 and list_json(rkt) == []
+
+
+def test_no_store_fetch_by_name_honours_max_age(rkt, site, mkaci, gpg, tls):
+    """rkt's TestFetchNoStoreCacheControl for a discovered name: the second --no-store fetch
+    finds the image's URL by discovery and does not download it again."""
+    a = mkaci("localhost/app", "1.0.0")
+    site.page("localhost/app", [("ac-discovery", f"localhost/app {TEMPLATE}")])
+    site.image(a, "localhost/app", "1.0.0")
+    base = "/images/localhost/app-1.0.0-linux-amd64.aci"
+    site.routes[base][0]["headers"] = {"Cache-Control": "max-age=3600"}
+    s = site.start()
+    in_site(rkt, site)
+    trust(rkt, gpg)
+    url = "https://localhost" + base
+    r = rkt("--no-store", "--debug", "fetch", "localhost/app:1.0.0", env=env_for(tls))
+    assert r.code == 0 and f"image: fetching image from {url}" in r.err, r
+    r = rkt("--no-store", "--debug", "fetch", "--full", "localhost/app:1.0.0", env=env_for(tls))
+    assert r.code == 0 and r.out == a.key + "\n", r
+    assert f"image: image for {url} isn't expired, not fetching." in r.err, r
+    assert [q["path"] for q in s.requests()].count(base) == 1
 
 
 def test_name_must_match(rkt, site, mkaci, gpg, tls):

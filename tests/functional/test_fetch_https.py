@@ -8,10 +8,11 @@ import base64
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
-from podtest import run_bare_pty
+from podtest import run_bare_pty, wait_for
 from signutil import Server, gpg, tls  # noqa: F401 (fixtures)
 from storeutil import list_json
 
@@ -173,6 +174,41 @@ def test_resume_when_ranges_are_no_longer_supported(rkt, signed, serve, env, tru
     assert r.code == 0 and r.out == a.key + "\n", r
     assert "image: cannot use cached partial download, range request unsupported.\n" in r.err
     assert "Range" not in s.requests()[-1]["headers"]
+
+
+@pytest.mark.parametrize("ranges", [True, False], ids=["resumed", "ranges-gone"])
+def test_fetch_killed_halfway(rkt, signed, serve, env, trusted, ranges):
+    """rkt's TestResumedFetch and TestResumedFetchInvalidCache: rkt is killed halfway through
+    a --no-store download; the next fetch asks for the rest, or, when the server no longer
+    takes ranges, downloads it all again."""
+    a = signed(files={"big": os.urandom(3 << 20)})
+    size = a.path.stat().st_size
+    full = {"file": str(a.path), "ranges": True, "headers": {"ETag": '"big"'}}
+    again = full if ranges else {"file": str(a.path)}
+    s = serve(image_routes(a, aci=[dict(full, mode="stall", cut=size // 2), again]))
+    url = s.url("/app.aci")
+    tmp = rkt.cas / "tmp"
+
+    def partial():
+        return [p for p in tmp.iterdir() if p.name.startswith("dl-") and
+                p.stat().st_size >= size // 2] if tmp.is_dir() else []
+    p = subprocess.Popen(rkt.argv("fetch", "--no-store", url), env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(partial, timeout=60, what="half of the image on disk")
+    finally:
+        p.kill()
+        p.wait()
+    r = rkt("fetch", "--no-store", "--full", url, env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    last = s.requests()[-1]
+    assert last["path"] == "/app.aci" and last["method"] == "GET"
+    if ranges:
+        assert last["headers"]["Range"] == f"bytes={size // 2}-"
+    else:
+        assert "image: cannot use cached partial download, range request unsupported.\n" in r.err
+        assert "Range" not in last["headers"]
+    assert not [p for p in tmp.iterdir() if p.name.startswith("dl-")]
 
 
 def test_deferred_signature(rkt, signed, serve, env, trusted):
