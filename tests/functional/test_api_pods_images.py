@@ -144,6 +144,7 @@ def check_pod(pods, p, detail, gc_marked=False):
     else:
         assert p.gc_marked_at == 0
     # the lines of `rkt status` rkt's own API test compared with the service (SPEC.md §11.3)
+    assert text["state"] == st["state"]
     for key, ns in (("created", p.created_at), ("started", p.started_at)):
         if key in text and not text[key].startswith("0001-"):
             assert status_time(text[key]) == ns // 10**9, (key, text[key], ns)
