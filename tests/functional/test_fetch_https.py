@@ -369,3 +369,27 @@ def test_credentials_stay_with_their_origin(rkt, signed, serve, env, trusted):
     http_url = f"http://127.0.0.1:{s.ports[1]}/app.aci"
     rkt("fetch", http_url, env=env)
     assert all("Authorization" not in q["headers"] for q in s.requests()[2:])  # plain HTTP
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_stage1_config_url_location(rkt, mkaci, serve, env, tmp_path, scheme):
+    """rkt's TestStage1LoadingFromConfig (an https location) and ...ConfigHttp: stage1.d's
+    location is fetched the first time, then taken from the store by name and version."""
+    import json
+    from test_stage0 import STUB_NAME, stub_stage1
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/stage1-url-app")
+    s = serve({"/stub.aci": [{"file": str(stub.path)}]}, listen=[["127.0.0.1", 0, scheme]])
+    url = s.url("/stub.aci", scheme=scheme)
+    (rkt.local / "stage1.d").mkdir(exist_ok=True)
+    (rkt.local / "stage1.d" / "s.json").write_text(json.dumps(
+        {"rktKind": "stage1", "rktVersion": "v1", "name": STUB_NAME, "version": "0.0.1",
+         "location": url}))
+    for want in (f'image: remote fetching from URL "{url}"',
+                 f"image: using image from local store for image name {STUB_NAME}:0.0.1"):
+        r = rkt("--debug", "--insecure-options=image", "run", app.path, env=env)
+        assert r.code == 0, r
+        assert "success, stub stage1 would at this point switch to stage2" in r.out, r
+        assert want in r.err, r
+    assert paths(s) == [("GET", "/stub.aci")]
+    rkt("gc", "--grace-period=0s")
