@@ -168,6 +168,29 @@ def test_no_store_fetch_by_name_honours_max_age(rkt, site, mkaci, gpg, tls):
     assert [q["path"] for q in s.requests()].count(base) == 1
 
 
+def test_stage1_name_is_discovered_then_taken_from_the_store(rkt, site, mkaci, tls, tmp_path):
+    """rkt's TestStage1LoadingFromFlags, --stage1-name: discovered and fetched the first time,
+    from the store the second."""
+    from test_stage0 import STUB_NAME, stub_stage1
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/stage1-name-app")
+    site.page(STUB_NAME, [("ac-discovery", f"{STUB_NAME} {TEMPLATE}")])
+    site.image(stub, STUB_NAME, "0.0.1", sign=False)
+    s = site.start()
+    in_site(rkt, site)
+    for want in (f"image: searching for app image {STUB_NAME}",
+                 f"image: using image from local store for image name {STUB_NAME}:0.0.1"):
+        r = rkt("--debug", "--insecure-options=image", "run", f"--stage1-name={STUB_NAME}:0.0.1",
+                app.path, env=env_for(tls))
+        assert r.code == 0, r
+        assert "success, stub stage1 would at this point switch to stage2" in r.out, r
+        assert want in r.err, r
+    assert [q["path"] for q in s.requests()] == [
+        "/rkt-stub-stage1?ac-discovery=1",
+        "/images/localhost/rkt-stub-stage1-0.0.1-linux-amd64.aci"]
+    rkt("gc", "--grace-period=0s")
+
+
 def test_name_must_match(rkt, site, mkaci, gpg, tls):
     a = mkaci("localhost/app", "1.0.0")
     site.page("localhost/other", [("ac-discovery", f"localhost/other {TEMPLATE}")])

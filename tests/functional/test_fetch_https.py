@@ -393,3 +393,23 @@ def test_stage1_config_url_location(rkt, mkaci, serve, env, tmp_path, scheme):
         assert want in r.err, r
     assert paths(s) == [("GET", "/stub.aci")]
     rkt("gc", "--grace-period=0s")
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_stage1_url_flag(rkt, mkaci, serve, env, tmp_path, scheme):
+    """rkt's TestStage1LoadingFromFlags (--stage1-url=https://...) and ...FlagsHttp: the URL
+    is fetched the first time, then taken from the store by URL."""
+    from test_stage0 import stub_stage1
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/stage1-url-app")
+    s = serve({"/stub.aci": [{"file": str(stub.path)}]}, listen=[["127.0.0.1", 0, scheme]])
+    url = s.url("/stub.aci", scheme=scheme)
+    for want in (f'image: remote fetching from URL "{url}"',
+                 f"image: using image from local store for url {url}"):
+        r = rkt("--debug", "--insecure-options=image", "run", f"--stage1-url={url}", app.path,
+                env=env)
+        assert r.code == 0, r
+        assert "success, stub stage1 would at this point switch to stage2" in r.out, r
+        assert want in r.err, r
+    assert paths(s) == [("GET", "/stub.aci")]
+    rkt("gc", "--grace-period=0s")
