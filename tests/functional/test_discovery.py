@@ -359,3 +359,27 @@ def test_the_guides_flow_with_trust(tmp_path, site, gpg, tls, inspect_bin):
         assert r.code == 0 and "signature verified" in r.err, r
     finally:
         _finish(pods)
+
+
+def test_deferred_signature_when_running_a_name(tmp_path, site, gpg, tls, inspect_bin):
+    """rkt's TestDeferredSignatureDownload: the server answers the signature's first request
+    with 202; rkt fetches the image, then the signature, and runs the app."""
+    img = imageutil.inspect_image(tmp_path / "app.aci", name="localhost/app", version="1.0.0",
+                                  exec_=["/inspect", "--print-msg=deferredSignatureWasFine"])
+    site.page("localhost/app", [("ac-discovery", f"localhost/app {TEMPLATE}")])
+    site.image(img, "localhost/app", "1.0.0")
+    asc = "/images/localhost/app-1.0.0-linux-amd64.aci.asc"
+    site.routes[asc].insert(0, {"status": 202})
+    s = site.start()
+    pods = Pods(tmp_path / "pods", offline=False)
+    pods.prefix = site.server.nsenter_argv
+    try:
+        trust(pods, gpg)
+        r = pods("--debug", "run", "--net=host", "localhost/app:1.0.0", env=env_for(tls),
+                 timeout=120)
+        assert r.code == 0, r
+        assert "image: server requested deferring the signature download" in r.err, r
+        assert "deferredSignatureWasFine" in r.out, r
+        assert [q["path"] for q in s.requests()].count(asc) == 2
+    finally:
+        _finish(pods)
