@@ -354,6 +354,70 @@ def test_auth_d_credentials(rkt, signed, serve, env, trusted, typ, creds, header
     assert rkt("fetch", s.url("/app.aci"), env=env).code == 254
 
 
+@pytest.mark.parametrize("typ,creds,header", [
+    ("basic", {"user": "bob", "password": "s3cret"},
+     "Basic " + base64.b64encode(b"bob:s3cret").decode()),
+    ("oauth", {"token": "tok123"}, "Bearer tok123"),
+])
+def test_auth_with_run_as_rkts_tests_did(tmp_path, serve, env, inspect_bin, typ, creds, header):
+    """rkt's TestAuthBasic, TestAuthOauth, TestAuthOverride and TestAuthIgnore: `run
+    --no-store` of an unsigned image from a server that wants credentials."""
+    import imageutil
+    from podtest import Pods, _finish
+    img = imageutil.inspect_image(tmp_path / "auth.aci", name="example.com/auth",
+                                  exec_=["/inspect", "--print-msg=AuthenticationSucceeded."])
+    s = serve({"/auth.aci": [{"file": str(img.path), "auth": header}]})
+    url = s.url("/auth.aci")
+    domain = f"127.0.0.1:{s.port}"
+    wrong = {k: v + "-wrong" for k, v in creds.items()}
+    pods = Pods(tmp_path / "pods", offline=False)
+
+    def run(want, insecure="--insecure-options=image,tls"):
+        r = pods("--debug", *([insecure] if insecure else []), "run", "--no-store",
+                 "--net=host", url, env=env, timeout=120)
+        assert want in r.out + r.err, r
+        assert r.code == (0 if want == "AuthenticationSucceeded." else 254), r
+
+    def reset():
+        for base in (pods.local, pods.system):
+            shutil.rmtree(base / "auth.d", ignore_errors=True)
+            shutil.rmtree(base / "subdir", ignore_errors=True)
+
+    def write(base, c=creds, name="test.json", sub=None):
+        d = (base / sub if sub else base) / "auth.d"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / name).write_text(json.dumps({"rktKind": "auth", "rktVersion": "v1",
+                                          "domains": [domain], "type": typ,
+                                          "credentials": c}))
+
+    try:
+        run("error downloading the signature file", insecure=None)
+        run("bad HTTP status code: 401")
+        for base in (pods.local, pods.system):
+            write(base)
+            run("AuthenticationSucceeded.")
+            reset()
+        write(pods.system)
+        write(pods.local, wrong)
+        run("bad HTTP status code: 401")
+        reset()
+        write(pods.system, wrong)
+        write(pods.local)
+        run("AuthenticationSucceeded.")
+        reset()
+        for base in (pods.local, pods.system):
+            (base / "auth.d").mkdir(parents=True, exist_ok=True)
+            (base / "auth.d" / "README").write_text("This is a config\n")
+            write(base, name="test.notjson")
+        run("bad HTTP status code: 401")
+        reset()
+        for base in (pods.local, pods.system):
+            write(base, sub="subdir")
+        run("bad HTTP status code: 401")
+    finally:
+        _finish(pods)
+
+
 def test_credentials_stay_with_their_origin(rkt, signed, serve, env, trusted):
     a = signed()
     other = serve({"/app.aci": [{"file": str(a.path)}]})
