@@ -5,6 +5,7 @@ every field checked against `rkt status --format=json`, `rkt cat-manifest`, `rkt
 --format=json` and `rkt image cat-manifest` of the same objects; rkt's filters; bad input;
 a pod deleted while it is inspected; many clients at once; nothing on disk changes. The
 service runs as a non-root member of group rkt."""
+import datetime
 import json
 import os
 import threading
@@ -120,6 +121,14 @@ def status_json(pods, uuid):
                               uuid).out)
 
 
+def status_time(value):
+    """Seconds since the epoch of a created= or started= line of `rkt status`
+    ("2006-01-02 15:04:05.999 -0700 MST")."""
+    day, clock, offset = value.split()[:3]
+    t = datetime.datetime.strptime(f"{day} {clock.split('.')[0]} {offset}", "%Y-%m-%d %H:%M:%S %z")
+    return int(t.timestamp())
+
+
 def check_pod(pods, p, detail, gc_marked=False):
     """p (a v1alpha.Pod) against rkt status, rkt cat-manifest and the pod directory."""
     st = status_json(pods, p.id)
@@ -134,6 +143,14 @@ def check_pod(pods, p, detail, gc_marked=False):
         assert abs(p.gc_marked_at / 10**9 - time.time()) < 300
     else:
         assert p.gc_marked_at == 0
+    # the lines of `rkt status` rkt's own API test compared with the service (SPEC.md §11.3)
+    assert text["state"] == st["state"]
+    for key, ns in (("created", p.created_at), ("started", p.started_at)):
+        if key in text and not text[key].startswith("0001-"):
+            assert status_time(text[key]) == ns // 10**9, (key, text[key], ns)
+    if st["state"] in ("running", "exited"):
+        assert text.get("networks", "") == ",".join(f"{n.name}:ip4={n.ipv4}"
+                                                    for n in p.networks), (text, p.networks)
     manifest = pods.ok("cat-manifest", "--pretty-print=false", p.id).out.strip()
     mj = json.loads(manifest)
     assert [(kv.Key, kv.value) for kv in p.annotations] == [
