@@ -193,12 +193,7 @@ def test_env_file_keeps_path_sane(pods, img, tmp_path):
 ])
 @pytest.mark.parametrize("userns", [(), ("--private-users", "--no-overlay")],
                          ids=["", "private-users"])
-def test_user_group(request, pods, img, flags, expect, userns):
-    if userns and "--user=/inspect" in flags:
-        # rkt's TestAppUserGroup expects 0/0 here too; ours fails with "stage1: setting
-        # credentials: Invalid argument" (with overlay too): a defect to fix
-        request.applymarker(pytest.mark.xfail(strict=True, reason="path-like --user/--group "
-                                              "with --private-users"))
+def test_user_group(pods, img, flags, expect, userns):
     r, _ = pods.run(*userns, img.path, *flags, "--", "--print-user")
     assert r.code == 0, r
     assert f"User: {expect}" in r.out

@@ -177,6 +177,18 @@ def test_enter_joins_the_pods_user_namespace(pods, img):
     p.wait()
 
 
+def test_enter_with_a_path_like_user(pods, img):
+    """--user=/inspect is the owner of that file in the image: the pod's root, also for an
+    enter session (the file shows the pod's shifted ids to the host)."""
+    p = pods.start("--private-users", img.path, "--user=/inspect", "--group=/etc/group",
+                   "--exec=/bin/sleep", "--", "3600")
+    pods.wait_ready(p.uuid)
+    r = pods.ok("enter", p.uuid, "/bin/sh", "-c", "id -u; id -g")
+    assert r.out.split() == ["0", "0"]
+    pods.ok("stop", "--force", p.uuid)
+    p.wait()
+
+
 @OVERLAY
 def test_stop_then_gc_removes_the_pod_and_its_range(pods, img, overlay):
     p = start_sleeper(pods, img, *overlay)

@@ -119,14 +119,22 @@ static char **enter_env(const struct stage1_pod *pod, const char *app, struct rk
         return env;
 }
 
-/* The insecure options of the run, from P/runtime-config (the cwd = P). */
-static struct stage1_insecure_options run_insecure_options(void)
+/* What of the run enter needs, from P/runtime-config (the cwd = P). */
+struct run_options {
+        struct stage1_insecure_options insecure;
+        bool userns; /* --private-users: range */
+        struct userns_range range;
+};
+
+static struct run_options run_options(void)
 {
         struct stage1_runtime_config rc = {0};
-        struct stage1_insecure_options o = {0};
+        struct run_options o = {0};
 
-        if (stage1_runtime_config_read(AT_FDCWD, &rc) >= 0)
-                o = rc.insecure;
+        if (stage1_runtime_config_read(AT_FDCWD, &rc) >= 0) {
+                o.insecure = rc.insecure;
+                o.userns = rc.private_users && userns_range_parse(rc.private_users, &o.range) == 0;
+        }
         stage1_runtime_config_done(&rc);
         return o;
 }
@@ -244,14 +252,15 @@ int main(int argc, char **argv)
         if (parse_args(argc, argv, &a, &e) < 0 || stage1_pod_load(NULL, &pod, &e) < 0)
                 fail(e);
         /* from P, the cwd until the setns() below */
-        struct stage1_insecure_options insecure = run_insecure_options();
+        struct run_options run = run_options();
         const struct stage1_app *app = stage1_pod_find_app(pod, a.app);
         if (!app && rk_error_set(&e, ENOENT, "no app %s in the pod", a.app) < 0)
                 fail(e);
         _cleanup_close_ int rootfd = open(app->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0 && rk_error_set_errno(&e, errno, "opening %s", app->rootfs) < 0)
                 fail(e);
-        if (app_creds_resolve(rootfd, app->app, stage1_app_is_docker(app), &creds, &e) < 0 ||
+        if (app_creds_resolve(rootfd, app->app, stage1_app_is_docker(app),
+                              run.userns ? &run.range : NULL, &creds, &e) < 0 ||
             !(env = enter_env(pod, a.app, &e)))
                 fail(e);
         _cleanup_free_ char *sub = cgroup_read_subcgroup();
@@ -268,16 +277,17 @@ int main(int argc, char **argv)
         if (join_namespaces(nsfds, &e) < 0)
                 fail(e);
 
-        struct app_exec_params xp = {.argv = a.cmd,
-                                     .envp = env,
-                                     .creds = &creds,
-                                     .set_caps = true,
-                                     .caps = caps_for_app(app->app, insecure.disable_capabilities),
-                                     .prefix = "enter",
-                                     .keep_fd = -1,
-                                     .deny_keyrings = !insecure.disable_seccomp,
-                                     .userns_fd = nsfds[NS_USER] >= 0 ? nsfds[NS_USER] : 0,
-                                     .spawn = true};
+        struct app_exec_params xp = {
+                .argv = a.cmd,
+                .envp = env,
+                .creds = &creds,
+                .set_caps = true,
+                .caps = caps_for_app(app->app, run.insecure.disable_capabilities),
+                .prefix = "enter",
+                .keep_fd = -1,
+                .deny_keyrings = !run.insecure.disable_seccomp,
+                .userns_fd = nsfds[NS_USER] >= 0 ? nsfds[NS_USER] : 0,
+                .spawn = true};
         int keep[] = {nsfds[NS_PID], nsfds[NS_USER]};
         pid_t pid;
         int r = safe_fork_full("enter", NULL, keep, ELEMENTSOF(keep),

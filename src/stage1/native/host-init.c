@@ -96,7 +96,8 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
 
         if (rootfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening rootfs of app %s", a->name);
-        r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), &pa->creds, reterr);
+        r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), p->userns ? &p->range : NULL,
+                              &pa->creds, reterr);
         if (r < 0)
                 return r;
         pa->env = app_env_build(a->app, a->name);

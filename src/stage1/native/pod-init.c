@@ -384,12 +384,19 @@ static int start_apps(struct pod_plan *p)
         return gate[1];
 }
 
-/* One byte per app child: each starts on its own (app_child()). */
+/*
+ * One byte per app child: each starts on its own (app_child()). EPIPE: every child already
+ * failed (supervise() reaps them and reports).
+ */
 static void open_gate(const struct pod_plan *p, int gate)
 {
+        signal(SIGPIPE, SIG_IGN);
         for (size_t i = 0; i < p->n_apps; i++)
-                if (write(gate, "x", 1) != 1)
-                        init_die_errno(errno, "starting the apps");
+                if (write(gate, "x", 1) != 1) {
+                        if (errno != EPIPE)
+                                init_die_errno(errno, "starting the apps");
+                        break;
+                }
         safe_close(gate);
 }
 
