@@ -55,6 +55,7 @@ def install(p, app, attacker):
     dst.chmod(0o755)
 
 
+@pytest.mark.rkt_free
 def test_post_stop_handler_waiting_is_not_a_way_out(s1pods, attacker):
     """The post-stop handler is forked before the app starts and waits for the app's end:
     it waits as unprivileged as the handler will run, not with the pod init's capabilities."""
@@ -67,6 +68,7 @@ def test_post_stop_handler_waiting_is_not_a_way_out(s1pods, attacker):
     assert "CLEAN" in r.stdout and r.returncode == 0, r
 
 
+@pytest.mark.rkt_free
 def test_apps_starting_beside_a_tracer_are_not_a_way_out(s1pods, attacker):
     """Apps start together: while the tracer runs, the others may still be setting up (their
     seccomp filters compiled, capabilities dropped). They wait for the go unprivileged."""
@@ -82,6 +84,7 @@ def test_apps_starting_beside_a_tracer_are_not_a_way_out(s1pods, attacker):
         assert "CLEAN" in r.stdout, r
 
 
+@pytest.mark.rkt_free
 def test_enter_is_not_a_way_out(s1pods, attacker):
     """`rkt enter` joins the pod's namespaces as root with every capability: the process it
     makes in the pod's pid namespace is born with the app's credentials already."""
@@ -102,6 +105,7 @@ def test_enter_is_not_a_way_out(s1pods, attacker):
     p.proc.wait(timeout=15)
 
 
+@pytest.mark.rkt_free
 def test_enter_reads_no_host_file_the_app_points_to(s1pods, tmp_path):
     """Such an app reaches the stage1's root through /proc/1/root and may replace what `rkt
     enter` reads there (the app's environment) with a link to a file of the host: the
