@@ -74,6 +74,8 @@ int cli_become_root(bool runs_pod, char *const *net)
         if (arg_stage0.private_users)
                 return cli_fail("--private-users needs root (a rootless pod already runs in "
                                 "a user namespace of your ids)");
+        if (r == 2 && (r = rootless_dir_create(dir)) < 0)
+                return cli_fail("cannot create data directory %s: %s", dir, strerror(-r));
         if (rootless_enter(&err) < 0)
                 return cli_report(err);
         return 0;

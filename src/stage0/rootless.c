@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
@@ -31,19 +32,25 @@ struct subid {
 
 int rootless_dir_owned(const char *dir, uid_t *ret_owner)
 {
+        _cleanup_free_ char *copy = xstrdup(dir);
         struct stat st;
 
         *ret_owner = 0;
-        if (stat(dir, &st) < 0) {
-                if (errno != ENOENT)
-                        return -errno;
-                if (mkdir(dir, 0750) < 0)
-                        return errno == EACCES || errno == EPERM || errno == ENOENT ? 0 : -errno;
-                if (stat(dir, &st) < 0)
-                        return -errno;
+        if (stat(dir, &st) >= 0) {
+                *ret_owner = st.st_uid;
+                return S_ISDIR(st.st_mode) && st.st_uid == getuid();
         }
+        if (errno != ENOENT)
+                return -errno;
+        if (stat(dirname(copy), &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
         *ret_owner = st.st_uid;
-        return S_ISDIR(st.st_mode) && st.st_uid == getuid();
+        return S_ISDIR(st.st_mode) && st.st_uid == getuid() ? 2 : 0;
+}
+
+int rootless_dir_create(const char *dir)
+{
+        return RET_NERRNO(mkdir(dir, 0750));
 }
 
 /* The first "name:start:count" line of file for the user (by name or decimal id). */

@@ -16,11 +16,14 @@
 #include "error.h"
 
 /*
- * Whether dir is a data directory of the real uid's own: it exists and the uid owns it, or
- * it did not exist and this user could create it (mode 0750). Returns 1 when it is, 0 when
- * it is not (*ret_owner: its owner, or 0 when it cannot be made), or -errno.
+ * Whether dir can be a data directory of the real uid's own: it exists and the uid owns it
+ * (1), it does not exist and its parent is the uid's (2: rootless_dir_create() makes it), or
+ * neither (0, *ret_owner: the owner of dir or of its parent). Returns that, or -errno.
  */
 int rootless_dir_owned(const char *dir, uid_t *ret_owner);
+
+/* Creates dir (mode 0750) when rootless_dir_owned() said 2. Returns 0 or -errno. */
+int rootless_dir_create(const char *dir);
 
 /*
  * Moves this process into the user namespace above and a new mount namespace whose mounts

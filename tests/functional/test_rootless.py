@@ -232,6 +232,33 @@ def test_rootless_default_network_needs_root(rpods):
     assert rpods.leftovers() == []
 
 
+def test_rootless_bad_network_leaves_no_new_data_directory(rpods_factory):
+    p = rpods_factory()
+    parent = p.tmp / "mine"
+    parent.mkdir()
+    os.chown(parent, UID, UID)
+    p.dir = parent / "data"
+    r, uuid = p.run(p.image, "--exec=/bin/true", net=None)
+    one_line_error(r, "the default network needs root")
+    assert not p.dir.exists()
+    # with a network it can have, the missing directory is made, the user's
+    r, uuid = p.run(p.image, "--exec=/bin/true", net="none")
+    try:
+        assert r.code == 0, r
+        assert os.stat(p.dir).st_uid == UID
+    finally:
+        _finish(p)
+
+
+def test_rootless_rm_removes_the_pod(rpods):
+    r, uuid = rpods.run(rpods.image, "--user=1000", "--exec=/bin/sh", "--", "-c",
+                        "mkdir -p /tmp/d/e && touch /tmp/d/e/f && chmod 500 /tmp/d",
+                        net="none")
+    assert r.code == 0, r
+    rpods.ok("rm", uuid)
+    assert rpods.leftovers() == []
+
+
 def test_rootless_refuses_private_users(rpods):
     r, uuid = rpods.run("--private-users", rpods.image, "--exec=/bin/true", net="none")
     one_line_error(r, "--private-users needs root")
