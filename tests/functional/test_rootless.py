@@ -19,7 +19,7 @@ import pytest
 
 import imageutil
 from aci import Dir, File
-from podtest import Pods, _finish, img, needs_root, wait_for  # noqa: F401
+from podtest import FLY, NATIVE, Pods, _finish, img, needs_root, wait_for  # noqa: F401
 
 pytestmark = [pytest.mark.offline, needs_root]
 
@@ -36,8 +36,8 @@ class RootlessPods(Pods):
     subuid/subgid: the user's lines in the bound /etc/subuid and /etc/subgid (None: no line);
     hide_uidmap: newuidmap and newgidmap are not executable (Debian's uidmap missing)."""
 
-    def __init__(self, tmp, subuid=True, subgid=True, hide_uidmap=False):
-        super().__init__(tmp)
+    def __init__(self, tmp, subuid=True, subgid=True, hide_uidmap=False, flavor=NATIVE):
+        super().__init__(tmp, flavor=flavor)
         self.etc = self.tmp / "etc"
         self.etc.mkdir()
         self.subuid, self.subgid, self.hide_uidmap = subuid, subgid, hide_uidmap
@@ -165,6 +165,18 @@ def test_rootless_without_a_range_maps_only_the_users_own_ids(rpods_factory):
     try:
         assert r.code == 0, r
         assert [ln.split() for ln in r.out.splitlines()] == [["0", str(UID), "1"]], r
+    finally:
+        _finish(p)
+
+
+def test_rootless_fly_pod_runs_as_the_users_root(rpods_factory):
+    p = rpods_factory(flavor=FLY)
+    r, uuid = p.run(p.image, "--exec=/bin/sh", "--", "-c", "id -u; cat /proc/self/uid_map",
+                    net="host")
+    try:
+        assert r.code == 0, r
+        assert [ln.split() for ln in r.out.splitlines()] == [
+            ["0"], ["0", str(UID), "1"], ["1", str(SUB_START), str(SUB_COUNT - 1)]], r
     finally:
         _finish(p)
 
