@@ -209,6 +209,26 @@ def owned_img(tmp_path_factory):
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
+def test_rootless_pod_says_once_that_limits_are_not_applied(rpods):
+    r, uuid = rpods.run(rpods.image, "--name=a", "--memory=64M", "--exec=/bin/true",
+                        rpods.image, "--name=b", "--memory=32M", "--cpu=200m",
+                        "--exec=/bin/true", net="none")
+    assert r.code == 0, r
+    said = [ln for ln in r.err.splitlines() if "cgroup" in ln]
+    assert said == ["stage1: rootless pod: no cgroup of the user's own, resource limits are "
+                    "not applied"], r
+
+
+def test_rootless_stop_force_kills_the_whole_pod(rpods):
+    pod = rpods.start(rpods.image, "--exec=/bin/sh", "--", "-c",
+                      "trap '' TERM; sleep 600 & sleep 600", net="none")
+    rpods.wait_ready(pod.uuid)
+    rpods.ok("stop", "--force", pod.uuid)
+    rpods.wait_exited(pod.uuid)
+    rpods.ok("gc", "--grace-period=0s")
+    assert rpods.leftovers() == []
+
+
 def test_rootless_image_gc_removes_trees_the_pods_rendered(rpods, owned_img):
     r, uuid = rpods.run(owned_img, "--user=1000", "--exec=/bin/sh", "--", "-c",
                         "stat -c %u /home/app/f; touch /home/app/g", net="none")
