@@ -282,6 +282,16 @@ def test_rootless_bad_network_leaves_no_new_data_directory(rpods_factory):
         _finish(p)
 
 
+def test_rootless_prepare_and_run_prepared(rpods):
+    uuid = rpods.ok("--insecure-options=image", "prepare", *rpods.stage1_args(), rpods.image,
+                    "--exec=/bin/cat", "--", "/proc/self/uid_map").out.strip()
+    r = rpods("run-prepared", uuid)
+    one_line_error(r, "the default network needs root")
+    assert rpods.status(uuid)["state"] == "prepared"
+    r = rpods.ok("run-prepared", "--net=none", uuid)
+    assert r.out.split()[:3] == ["0", str(UID), "1"], r
+
+
 def test_rootless_rm_removes_the_pod(rpods):
     r, uuid = rpods.run(rpods.image, "--user=1000", "--exec=/bin/sh", "--", "-c",
                         "mkdir -p /tmp/d/e && touch /tmp/d/e/f && chmod 500 /tmp/d",
