@@ -19,7 +19,7 @@
 #include "stage1-pod.h"
 
 /* Whether the NSpid: line of a /proc/PID/status text ends in a nested namespace's pid 1. */
-static bool nspid_is_ns_init(const char *status)
+static bool nspid_is_ns_init(const char *status, const void *data)
 {
         const char *line = strstr(status, "\nNSpid:");
         size_t len;
@@ -30,26 +30,6 @@ static bool nspid_is_ns_init(const char *status)
         len = strcspn(line, "\n");
         /* at least two pids ("\t<host pid>\t1"), the last one 1 */
         return len >= 4 && memchr(line + 1, '\t', len - 1) && memcmp(line + len - 2, "\t1", 2) == 0;
-}
-
-/* A pidfd of pid while it is the init (pid 1) of a pid namespace, else -ESRCH. */
-static int pidfd_of_ns_init(pid_t pid)
-{
-        _cleanup_free_ char *file = xasprintf("/proc/%d/status", (int)pid), *text = NULL;
-        _cleanup_close_ int pidfd = -EBADF;
-        int r;
-
-        if (pid <= 0)
-                return -ESRCH;
-        pidfd = pidfd_open_pid(pid);
-        if (pidfd < 0)
-                return pidfd;
-        r = read_file_at(AT_FDCWD, file, 1 << 16, &text, NULL);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        if (!nspid_is_ns_init(text) || !pidfd_running(pidfd))
-                return -ESRCH;
-        return TAKE_FD(pidfd);
 }
 
 int main(int argc, char **argv)
@@ -78,7 +58,8 @@ int main(int argc, char **argv)
         sub = cgroup_read_subcgroup();
         /* P/pid only if it still names the pod's process (cgroup_pidfd_in()) */
         _cleanup_close_ int pidfd =
-                sub ? cgroup_pidfd_in((pid_t)pid, sub) : pidfd_of_ns_init((pid_t)pid);
+                sub ? cgroup_pidfd_in((pid_t)pid, sub)
+                    : pidfd_open_checked((pid_t)pid, "status", nspid_is_ns_init, NULL);
         if (!force) {
                 int r = pidfd;
 
