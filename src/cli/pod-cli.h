@@ -14,6 +14,24 @@ struct pod_manifest;
  * else 0. */
 int cli_require_root(void);
 
+/*
+ * For the pod commands a user who is not root may run on a data directory of their own
+ * (rootless pods, rootless.h): 0 as root; for such a user, enters the rootless user and mount
+ * namespaces and returns 0 (the command then runs as root there); for any other user prints
+ * "cannot run as unprivileged user" (as cli_require_root()) and returns 254. With runs_pod,
+ * a rootless user must also have asked for --net=none or --net=host (net: the --net values,
+ * NULL for the default network), checked before anything is created.
+ */
+int cli_become_root(bool runs_pod, char *const *net);
+
+/*
+ * For commands that work unprivileged but must act on a rootless user's pods and trees
+ * (files of their subordinate ids): a user who is not root and owns the data directory
+ * enters the rootless namespaces as cli_become_root() does; anyone else carries on as they
+ * are (a member of group rkt on the shared store). Returns 0, or 254 after printing why.
+ */
+int cli_rootless_if_own_dir(void);
+
 /* Opens the pod arg names (a UUID or unique prefix) under dir; on failure prints
  * "<context>: <error>" and returns 254, else 0. */
 int cli_pod_open(const char *dir, const char *arg, const char *context, struct pod **ret);

@@ -24,6 +24,7 @@
 #include "store-private.h"
 #include "strv.h"
 #include "tree-hash.h"
+#include "userns.h"
 
 void render_list_done(struct render_list *l)
 {
@@ -233,7 +234,7 @@ int render_list_extract(struct store *s, const struct render_list *l, size_t fro
                 struct aci_walk w = {
                         .extract_fd = dirfd,
                         .extract_rootfs = true,
-                        .same_owner = geteuid() == 0,
+                        .same_owner = userns_can_chown_images(),
                         .provided = &rs->provided,
                         .whitelist = &wl,
                         .extracted = &rs->provided,
@@ -512,6 +513,10 @@ int store_tree_list(struct store *s, char ***ret_ids, struct rk_error **reterr)
         struct dirent *de;
         DIR *d;
 
+        if (fd < 0 && errno == ENOENT) { /* a store only ever fetched into renders nothing */
+                *ret_ids = NULL;
+                return 0;
+        }
         if (fd < 0 || !(d = fdopendir(fd))) {
                 safe_close(fd);
                 return rk_error_set_errno(reterr, errno, "cannot list %s/cas/tree", s->dir);
@@ -531,7 +536,7 @@ int store_extract(struct store *s, const char *key, int dirfd, bool with_manifes
                 .extract_fd = dirfd,
                 .extract_rootfs = true,
                 .extract_manifest = with_manifest,
-                .same_owner = geteuid() == 0,
+                .same_owner = userns_can_chown_images(),
         };
         int r;
 

@@ -65,6 +65,25 @@ static int write_oom_score_adj(int v)
         return write_full(fd, buf, (size_t)len);
 }
 
+/*
+ * A rootless pod of a user without subordinate ids runs in a user namespace where
+ * setgroups() is denied: its apps keep the user's own groups (shown as nobody).
+ */
+static int set_groups(const struct app_creds *c)
+{
+        char state[16] = "";
+        _cleanup_close_ int fd = -EBADF;
+
+        if (setgroups(c->n_groups, c->groups) >= 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read(fd, state, sizeof(state) - 1) < 0 || strncmp(state, "deny", 4) != 0)
+                return -EPERM;
+        return 0;
+}
+
 /* Groups, gid and uid; the capabilities the app keeps stay permitted (caps_prepare()). */
 static int set_ids(const struct app_exec_params *p)
 {
@@ -72,7 +91,7 @@ static int set_ids(const struct app_exec_params *p)
 
         if (p->set_caps && caps_prepare(p->caps, c->uid) < 0)
                 return -errno;
-        if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+        if (set_groups(c) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
             setresuid(c->uid, c->uid, c->uid) < 0)
                 return -errno;
         return 0;

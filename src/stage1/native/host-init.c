@@ -314,12 +314,36 @@ static char **wanted_controllers(const struct pod_plan *p)
         return w;
 }
 
+/*
+ * A rootless pod (stage0's rootless.h: this process is root in a user namespace of the user's
+ * ids) has no cgroup of its own: the host's hierarchies are not the user's to change. Says
+ * once that the apps' resource limits are not applied, when an app has some.
+ */
+static void rootless_no_cgroups(const struct pod_plan *p)
+{
+        for (size_t i = 0; i < p->n_apps; i++) {
+                const struct ac_app *app = p->apps[i].a->app;
+                if (app_has_isolator(app, AC_ISOLATOR_RESOURCE_MEMORY, AC_ISOLATOR_RESOURCE_CPU) ||
+                    app_has_isolator(app, AC_ISOLATOR_CPU_SHARES, AC_ISOLATOR_CPU_SHARES)) {
+                        fprintf(stderr, "stage1: rootless pod: no cgroup of the user's own, "
+                                        "resource limits are not applied\n");
+                        return;
+                }
+        }
+}
+
 static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
         _cleanup_free_ char *init = NULL;
-        _cleanup_close_ int podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int podfd = -EBADF;
         int r;
 
+        p->cg2 = -1;
+        if (p->rootless) {
+                rootless_no_cgroups(p);
+                return 0;
+        }
+        podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (podfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening pod directory");
 
@@ -329,7 +353,6 @@ static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
         p->dev_filter = !p->args.disable_paths && device_filters_work(p);
         _cleanup_strv_free_ char **wanted = wanted_controllers(p);
         cgroups_keep(&p->cg, wanted);
-        p->cg2 = -1;
         for (size_t i = 0; i < p->cg.n; i++)
                 if (p->cg.h[i].v2)
                         p->cg2 = (int)i;
@@ -641,6 +664,7 @@ int main(int argc, char **argv)
         if (stage1_args_parse(argc, argv, &p.args, &e) < 0 || check_flags(&p.args, &p, &e) < 0)
                 die(e, 254);
         log_set_max_level(p.args.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
+        p.rootless = !userns_is_host();
         if (plan_build(&p, &e) < 0)
                 die(e, e->exit_status ?: 254);
         if (p.cni && pod_net_setup(&p, &e) < 0)

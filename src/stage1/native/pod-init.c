@@ -150,7 +150,8 @@ static int join_app_cgroups(const struct pod_plan *p, const struct plan_app *pa)
 {
         _cleanup_free_ int *fds = xnew0(int, p->cg.n + 1);
 
-        memcpy(fds, pa->cgfds, p->cg.n * sizeof(int));
+        if (p->cg.n > 0)
+                memcpy(fds, pa->cgfds, p->cg.n * sizeof(int));
         if (p->into_cgroup && pa->cgfds[p->cg2] >= 0)
                 fds[p->cg2] = -1;
         return cgroups_attach_fds(fds, p->cg.n, 0);

@@ -72,6 +72,9 @@ struct pod_plan {
         bool userns;
         struct userns_range range;
         int userns_fd;
+        /* rkt runs rootless (stage0's rootless.h): this stage1 is root in a user namespace
+         * of the user's ids; no cgroups, the host's device nodes bound, /sys bound */
+        bool rootless;
 };
 
 /*
