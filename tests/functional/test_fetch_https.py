@@ -314,6 +314,37 @@ def test_misbehaving_servers(rkt, signed, serve, env, trusted, mkaci, gpg, case)
         assert expect[case] in r.err, r
 
 
+@pytest.mark.parametrize("case", ["corrupt", "garbage-signature", "bob-untrusted"])
+def test_signature_hashed_during_the_import(rkt, signed, serve, env, trusted, gpg, tmp_path,
+                                            case):
+    """The signature's hashing runs while the image is imported, and learns the keys trusted
+    for the manifest's name at the end: an import that fails first ends it (the import's
+    error, nothing of librnp's on stderr), an unreadable signature and a key trusted for no
+    prefix are reported as before, each in one line with the store unchanged."""
+    a = signed()
+    routes = image_routes(a)
+    if case == "corrupt":
+        bad = tmp_path / "bad.aci"
+        bad.write_bytes(b"\x1f\x8b\x08\x00" + os.urandom(4096))
+        routes = {"/app.aci": [{"file": str(bad)}],
+                  "/app.aci.asc": [{"file": str(gpg.sign(gpg.alice, bad))}]}
+    elif case == "garbage-signature":
+        routes["/app.aci.asc"] = [{"body": "garbage\n"}]
+    else:
+        routes["/app.aci.asc"] = [{"file": str(gpg.sign(gpg.bob, a.path,
+                                                        out=tmp_path / "bob.asc"))}]
+    s = serve(routes)
+    r = rkt("fetch", s.url("/app.aci"), env=env)
+    if case == "bob-untrusted":
+        assert r.err.startswith("image: If you expected the signing key to change"), r
+        r.err = r.err.split("\n", 2)[2]  # the two hint lines
+    assert_unchanged(rkt, r)
+    want = {"corrupt": "fetch: cannot decompress image: corrupt or truncated gzip data",
+            "garbage-signature": "fetch: keystore: no valid signatures found in signature file",
+            "bob-untrusted": "fetch: openpgp: signature made by unknown entity"}[case]
+    assert r.err.startswith(want), r
+
+
 @pytest.mark.slow
 def test_stalled_transfer_fails(rkt, signed, serve, env, trusted):
     """A transfer that moves no byte for 60 s fails (and is continued by the next fetch)."""
