@@ -155,6 +155,16 @@ def test_bad_io_modes(pods, img, flags, msg):
     assert len(r.err.strip().splitlines()) == 1, r.err
 
 
+def test_bad_mode_in_an_annotation_fails_the_pod(pods, img):
+    """The stage1 reads the modes from the pod manifest: a value no flag gives is refused
+    before anything starts."""
+    r, _ = pods.run(img.path, "--annotation=coreos.com/rkt/stage2/stdout=interactive",
+                    "--exec=/inspect", "--", "--print-msg=never")
+    assert r.code == 254, r
+    assert 'stage1: invalid stdout mode "interactive" for app rkt-inspect' in r.err
+    assert "never" not in r.out
+
+
 def test_io_flag_before_any_image(pods, img):
     r = pods(*pods.run_args(["--stdin=tty", img.path]), env=env_on())
     assert r.code == 254, r
