@@ -50,6 +50,8 @@ int app_io_modes(const struct ac_labels *annotations, const char *app, struct ap
                                 ret->mode[s] = (enum app_io_mode)m;
                                 found = true;
                         }
+                if (v && strcmp(v, "interactive") == 0)
+                        found = true; /* rkt's mark of --interactive: the pod's terminal */
                 if (v && !found)
                         return rk_error_set(reterr, EINVAL, "invalid %s mode \"%s\" for app %s",
                                             stream_names[s], v, app);

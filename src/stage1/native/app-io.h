@@ -48,8 +48,9 @@ struct app_io {
 };
 
 /*
- * The modes the annotations of an app say (defaults for the absent ones). An unknown value
- * fails with `invalid <stream> mode "<value>" for app <app>`. Returns 0 or -EINVAL with
+ * The modes the annotations of an app say (defaults for the absent ones and for rkt's
+ * "interactive", which --interactive pods have: their terminal is the host side's). Another
+ * value fails with `invalid <stream> mode "<value>" for app <app>`. Returns 0 or -EINVAL with
  * reterr set.
  */
 int app_io_modes(const struct ac_labels *annotations, const char *app, struct app_io *ret,
