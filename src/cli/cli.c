@@ -123,6 +123,8 @@ static const struct command *command_find_child(const struct command *cmd, const
         for (size_t i = 0; cmd->children && cmd->children[i]; i++) {
                 const struct command *c = cmd->children[i];
 
+                if (!cli_command_present(c))
+                        continue;
                 if (strcmp(c->name, name) == 0)
                         return c;
                 if (strncmp(c->name, name, strlen(name)) == 0) {
@@ -307,7 +309,8 @@ static int unknown_command(const char *word)
         for (size_t i = 0; cmd_root.children[i]; i++) {
                 const struct command *c = cmd_root.children[i];
 
-                if (c->hidden || c == &cmd_help || (!c->run && !c->children))
+                if (c->hidden || c == &cmd_help || (!c->run && !c->children) ||
+                    !cli_command_present(c))
                         continue;
                 if (distance(word, c->name) <= 2 || has_prefix_nocase(c->name, word))
                         strbuf_printf(&sb, "\t%s\n", c->name);

@@ -69,6 +69,10 @@ int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr)
  * only app; with several apps prints them and fails with "specify app using \"rkt <cmd>
  * --app= ...\"". Prints errors; returns 0 or 254. */
 int cli_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
+/* The pid a running pod's entrypoints target (P/pid or P/ppid: pod_read_pid()), waiting
+ * (100 ms steps) while the pod runs without one yet; "pod <uuid> is not running anymore" if
+ * it exits meanwhile. Prints errors; returns 0 or 254. */
+int cli_pod_wait_pid(struct pod *p, int *ret);
 /* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent) that list
  * and status print. malloc'd. */
 char *cli_pod_networks(const struct pod *p);

@@ -109,6 +109,9 @@ static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **r
                 r = volume_prepare(p->pod, a, &pa->mounts.items[i], reterr);
         if (r < 0)
                 return r;
+        r = app_io_modes(&a->pod_app->annotations, a->name, &pa->io, reterr);
+        if (r < 0)
+                return r;
         r = app_seccomp_compile(a->app, p->args.disable_seccomp, &pa->seccomp, reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "app %s", a->name);
@@ -644,6 +647,26 @@ static int start_logs(struct pod_plan *p, struct rk_error **reterr)
         return app_logs_start(p->pod->dir, names, p->n_apps, &p->logs, reterr);
 }
 
+/* The apps' I/O modes other than log (app-io.h); not for an --interactive pod's terminal. */
+static int start_app_io(struct pod_plan *p, struct rk_error **reterr)
+{
+        for (size_t i = 0; !p->args.interactive && i < p->n_apps; i++) {
+                int r = app_io_start(p->pod->dir, p->apps[i].a->name, &p->apps[i].io, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void stop_app_io(struct pod_plan *p, bool app_ends_only)
+{
+        for (size_t i = 0; i < p->n_apps; i++) {
+                app_io_close_app_fds(&p->apps[i].io);
+                if (!app_ends_only)
+                        app_io_stop(&p->apps[i].io);
+        }
+}
+
 /* Fails the run: the networks joined are left first (the pod init, if any, is gone). */
 _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 {
@@ -686,7 +709,7 @@ int main(int argc, char **argv)
                 fail(&p, e);
         }
         block_signals();
-        if (!p.args.interactive && start_logs(&p, &e) < 0) /* log-writer.h */
+        if ((!p.args.interactive && start_logs(&p, &e) < 0) || start_app_io(&p, &e) < 0)
                 fail(&p, e);
         fflush(NULL);
         pid = clone_pod(&p);
@@ -706,6 +729,7 @@ int main(int argc, char **argv)
         safe_close(syncp[0]);
         safe_close(p.tty_fd);
         app_logs_close_writers(&p.logs); /* the pod init has them */
+        stop_app_io(&p, true);
         p.userns_fd = safe_close(p.userns_fd);
         if (finish_host_side(&p, pid, &e) < 0) {
                 (void)kill(pid, SIGKILL);
@@ -722,6 +746,7 @@ int main(int argc, char **argv)
         }
         int status = wait_pod(pid);
         app_logs_wait(&p.logs); /* all the apps wrote is in the logs and forwarded */
+        stop_app_io(&p, false);
         release_ports(&p);
         exit_like(status);
 }

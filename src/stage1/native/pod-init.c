@@ -162,15 +162,19 @@ static int join_app_cgroups(const struct pod_plan *p, const struct plan_app *pa)
  * it (once pod init has dropped its capabilities, or the app a post-stop handler waits for
  * has exited), waited for only once this child is as unprivileged as the program will be,
  * which closing ready (>= 3) tells pod init (app_exec()): no app may run beside a privileged
- * process of ours, as one may trace it.
+ * process of ours, as one may trace it. io: the app's own I/O (app-io.h), NULL for its event
+ * handlers.
  */
 _noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app *pa,
-                                 const struct app_exec_params *xp, int gate, int ready)
+                                 const struct app_exec_params *xp, int gate, int ready,
+                                 const struct app_io *io)
 {
         struct app_exec_params x = *xp;
         int r;
 
         child_reset(p);
+        if (io)
+                app_io_use(io);
         r = join_app_cgroups(p, pa);
         if (r < 0)
                 init_die_errno(-r, "joining the app's cgroup");
@@ -231,7 +235,7 @@ static void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
         if (pid < 0)
                 init_die_errno(errno, "starting a pre-start handler");
         if (pid == 0)
-                app_child(p, pa, &xp, -1, -1);
+                app_child(p, pa, &xp, -1, -1, NULL);
         wait_hook(pa, "pre-start", pid);
 }
 
@@ -256,7 +260,7 @@ static void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa, int
                 init_die_errno(errno, "preparing a post-stop handler");
         if (pa->post_stop_pid == 0) {
                 safe_close(fds[1]);
-                app_child(p, pa, &xp, fds[0], ready);
+                app_child(p, pa, &xp, fds[0], ready, NULL);
         }
         safe_close(fds[0]);
         pa->post_stop_fd = fds[1];
@@ -368,7 +372,7 @@ static int start_apps(struct pod_plan *p)
                 if (pid == 0) {
                         safe_close(gate[1]);
                         app_logs_use(&p->logs, i); /* stdout, stderr: pipes to the log writer */
-                        app_child(p, pa, &pa->xp, gate[0], ready[1]);
+                        app_child(p, pa, &pa->xp, gate[0], ready[1], &pa->io);
                 }
                 pa->pid = pid;
                 pa->running = true;
@@ -514,8 +518,10 @@ static void close_host_fds(const struct pod_plan *p)
         for (int i = 0; i < p->n_listen_fds; i++)
                 push_fds(&keep, &n, &(int){3 + i}, 1);
         push_fds(&keep, &n, p->init_cgfds, p->cg.n);
-        for (size_t i = 0; i < p->n_apps; i++)
+        for (size_t i = 0; i < p->n_apps; i++) {
                 push_fds(&keep, &n, p->apps[i].cgfds, p->cg.n);
+                push_fds(&keep, &n, p->apps[i].io.app_fd, _APP_IO_N);
+        }
         size_t n_logs;
         const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
         push_fds(&keep, &n, logs ?: base, n_logs);
@@ -535,6 +541,8 @@ static void close_start_fds(struct pod_plan *p)
         p->n_listen_fds = 0;
         p->tty_fd = safe_close(p->tty_fd);
         app_logs_close_writers(&p->logs);
+        for (size_t a = 0; a < p->n_apps; a++)
+                app_io_close_app_fds(&p->apps[a].io);
 }
 
 _noreturn_ void pod_init_run(struct pod_plan *p)

@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "app-exec.h"
+#include "app-io.h"
 #include "args.h"
 #include "cgroup.h"
 #include "creds.h"
@@ -30,6 +32,7 @@ struct plan_app {
         struct app_exec_params xp;
         struct app_seccomp seccomp; /* its filter, compiled on the host side */
         int *cgfds;                 /* the app's cgroup in every hierarchy */
+        struct app_io io;           /* its I/O modes, its ends and their mux (app-io.h) */
         /* supervisor state (pod init) */
         pid_t pid;
         pid_t post_stop_pid; /* its post-stop handler, waiting for its turn; or -1 */
@@ -104,6 +107,15 @@ int pod_mounts_setup_app(const struct pod_plan *p, const struct plan_app *pa,
  * root). Returns 0 or < 0 with reterr set.
  */
 int pod_mounts_setup_stage1(const struct pod_plan *p, struct rk_error **reterr);
+
+/* Three ^] within one second on a terminal (pty-proxy.c): the escape of the terminal relays
+ * (the --interactive pod's, rkt attach's). */
+struct pty_escape {
+        int count;
+        struct timespec first;
+};
+/* True when the n bytes of buf complete the escape sequence. */
+bool pty_escape_seen(struct pty_escape *e, const char *buf, ssize_t n);
 
 /*
  * Runs in: stage1 init, host side, after clone(). Relays between the caller's terminal
