@@ -147,3 +147,29 @@ def test_status_reads_no_fifo_or_link_the_app_planted(pods, img):
     s = pods.status(uuid)
     assert s["state"] == "exited" and s["app-a"] == "0", s
     assert "app-b" not in s and "app-c" not in s, s
+
+
+def test_enter_joins_no_namespace_an_app_made(pods, img, tmp_path):
+    """Such an app may also trace the pod init (it holds no more than the apps) and make it
+    unshare new user and network namespaces: `rkt enter` joins only the namespaces the pod
+    was made with, and refuses to enter others."""
+    hdir = tmp_path / "h"
+    hdir.mkdir()
+    subprocess.run(["cc", "-static", "-O2", "-o", str(hdir / "hijack"),
+                    str(DATA / "ptrace-nshijack.c")], check=True)
+    out = hdir / "result"
+    caps = ["--caps-retain=" + ",".join(PTRACE_CAPS), "--seccomp=mode=retain,@appc.io/all"]
+    p = pods.start(img.path, "--name=a", *caps, f"--volume=h,kind=host,source={hdir}",
+                   "--mount=volume=h,target=/h", "--exec=/bin/sh", "--", "-c",
+                   "/h/hijack > /h/result.tmp; mv /h/result.tmp /h/result; exec sleep 600")
+    pods.wait_ready(p.uuid)
+    for _ in range(150):
+        if out.exists():
+            break
+        time.sleep(0.1)
+    assert "HIJACKED" in out.read_text(), out.read_text()
+    r = pods("enter", p.uuid, "/bin/sh", "-c", "grep -c : /proc/net/dev")
+    assert r.code == 254, r
+    assert "namespace is not the one it was made with" in r.err, r
+    pods.ok("stop", "--force", p.uuid)
+    p.wait()

@@ -26,6 +26,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "keyrings.h"
+#include "pod-ns.h"
 #include "process-util.h"
 #include "root-path.h"
 #include "runtime-config.h"
@@ -77,16 +78,30 @@ static int parse_args(int argc, char **argv, struct enter_args *a, struct rk_err
         return 0;
 }
 
-/* Opens every namespace of pid first: once the mount namespace changes /proc may too. */
+/*
+ * Opens every namespace of pid first: once the mount namespace changes /proc may too. Each
+ * must be the one the pod was made with (pod-ns.h; cwd = P): an app allowed to trace the
+ * pod init can make it unshare.
+ */
 static int open_namespaces(long pid, int fds[], struct rk_error **reterr)
 {
         for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
                 _cleanup_free_ char *p = xasprintf("/proc/%ld/ns/%s", pid, ns_names[i]);
                 _cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", ns_names[i]);
                 struct stat a, b;
+                int r;
                 fds[i] = open(p, O_RDONLY | O_CLOEXEC);
                 if (fds[i] < 0)
                         return rk_error_set_errno(reterr, errno, "opening %s", p);
+                r = pod_ns_check(AT_FDCWD, ns_names[i], fds[i]);
+                if (r == -ESTALE)
+                        return rk_error_set(reterr, ESTALE,
+                                            "the pod's %s namespace is not the one it was made "
+                                            "with: not entering it",
+                                            ns_names[i]);
+                if (r < 0 && r != -ENOENT)
+                        return rk_error_set_errno(reterr, -r, "checking the pod's %s namespace",
+                                                  ns_names[i]);
                 if (stat(self, &b) == 0 && fstat(fds[i], &a) == 0 && a.st_ino == b.st_ino &&
                     a.st_dev == b.st_dev)
                         fds[i] = safe_close(fds[i]); /* already there */

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "missing-syscall.h"
 #include "parse-util.h"
+#include "pod-ns.h"
 #include "pod-plan.h"
 #include "root-path.h"
 #include "stage1-mds.h"
@@ -475,7 +476,7 @@ static int join_init_cgroups(const struct pod_plan *p, pid_t pid)
 /*
  * Runs in: host side, right after clone, while the pod init sets up its mounts on the other
  * CPU: what the pod init needs only before the go signal or not at all (P/runtime-config,
- * S1/rkt/env/<app>, device filters, P/pid). On failure the caller kills
+ * S1/rkt/env/<app>, device filters, P/namespaces, P/pid). On failure the caller kills
  * the pod init. Returns 0 or < 0 with reterr set.
  */
 static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **reterr)
@@ -499,6 +500,8 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
         if (r < 0)
                 return r;
         r = join_init_cgroups(p, pid);
+        if (r >= 0)
+                r = pod_ns_record(podfd, pid, p->userns ? p->userns_fd : -1);
         if (r >= 0)
                 r = write_int_file_at(podfd, "pid", pid);
         if (r < 0)
@@ -679,7 +682,7 @@ int main(int argc, char **argv)
 {
         struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_fd = -1};
         struct rk_error *e = NULL;
-        int syncp[2], master = -1;
+        int syncp[2], master = -1, r;
         pid_t pid;
 
         adopt_inherited_fds(&p);
@@ -730,8 +733,9 @@ int main(int argc, char **argv)
         safe_close(p.tty_fd);
         app_logs_close_writers(&p.logs); /* the pod init has them */
         stop_app_io(&p, true);
+        r = finish_host_side(&p, pid, &e); /* P/namespaces records the user namespace */
         p.userns_fd = safe_close(p.userns_fd);
-        if (finish_host_side(&p, pid, &e) < 0) {
+        if (r < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);
                 fail(&p, e);
