@@ -15,23 +15,33 @@
 
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 
-int keyrings_deny(void)
+/* The filter, compiled once: processes forked after keyrings_prepare() share it. */
+static struct sock_fprog filter;
+
+int keyrings_prepare(void)
 {
         char add_key[] = "add_key", request_key[] = "request_key", keyctl[] = "keyctl";
         char *calls[] = {add_key, request_key, keyctl, NULL};
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;
         struct seccomp_set set = {0};
-        struct sock_fprog prog = {0};
         int r;
 
+        if (filter.filter)
+                return 0;
         r = seccomp_set_from_items(false, calls, "EPERM", &set, &err);
         if (r >= 0)
-                r = seccomp_set_compile(&set, &prog);
-        if (r >= 0)
-                r = RET_NERRNO(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0));
-        free(prog.filter);
+                r = seccomp_set_compile(&set, &filter);
         seccomp_set_done(&set);
         return r;
+}
+
+int keyrings_deny(void)
+{
+        int r = keyrings_prepare();
+
+        if (r < 0)
+                return r;
+        return RET_NERRNO(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0));
 }
 
 int keyrings_new_session(void)

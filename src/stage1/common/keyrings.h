@@ -11,6 +11,13 @@
  */
 #pragma once
 
+/*
+ * Compiles the keyring filter once per process tree: every process forked afterwards (pod
+ * init, app children, handlers) installs the same program without compiling it again.
+ * keyrings_deny() calls it if nobody did. Returns 0 or -errno.
+ */
+int keyrings_prepare(void);
+
 /* Installs the keyring filter on this process (inherited by its children). Returns 0 or
  * -errno. */
 int keyrings_deny(void);

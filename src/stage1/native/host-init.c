@@ -28,6 +28,7 @@
 #include "device-filter.h"
 #include "fd-util.h"
 #include "fs-util.h"
+#include "keyrings.h"
 #include "log.h"
 #include "missing-syscall.h"
 #include "parse-util.h"
@@ -403,6 +404,10 @@ static int plan_build(struct pod_plan *p, struct rk_error **reterr)
                 if (r < 0)
                         return r;
         }
+        /* once for the pod init and every app child, handler and their hooks */
+        r = p->args.disable_seccomp ? 0 : keyrings_prepare();
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "compiling the keyring filter");
         return prepare_stage1_files(p, s1fd, reterr);
 }
 
