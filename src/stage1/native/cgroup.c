@@ -50,19 +50,20 @@ int cgroups_detect(struct cgroups *ret)
         return cgroups_detect_from("/proc/self/mountinfo", ret);
 }
 
+/* One read of the whole file (stdio would read /proc 1 KiB at a time), and only the cgroup
+ * lines split: with many pods mounted, mountinfo is long and mostly overlays. */
 int cgroups_detect_from(const char *mountinfo, struct cgroups *ret)
 {
-        _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
-        _cleanup_free_ char *line = NULL;
+        _cleanup_free_ char *text = NULL;
         struct cgroups c = {0};
-        size_t cap = 0;
+        char *save = NULL;
+        int r = read_file_at(AT_FDCWD, mountinfo, 1 << 26, &text, NULL);
 
-        if (!f)
-                return -errno;
-        while (getline(&line, &cap, f) > 0) {
-                line[strcspn(line, "\n")] = '\0';
-                mountinfo_line(&c, line);
-        }
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (strstr(line, " - cgroup"))
+                        mountinfo_line(&c, line);
         *ret = c;
         return 0;
 }
