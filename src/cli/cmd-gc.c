@@ -91,8 +91,9 @@ static void mark_expired(struct pod *p, void *userdata)
         mark_garbage(p);
 }
 
-/* Locks (blocking) and deletes p, unless another gc or rm removed it meanwhile. */
-static void collect(struct pod *p)
+/* Locks (blocking) and deletes p, unless another gc or rm removed it meanwhile; m: the mounts
+ * below D/pods when the sweep began. */
+static void collect(struct pod *p, const struct pod_mounts *m)
 {
         struct rk_error *err = NULL;
         int r = pod_lock_for_delete(p, &err);
@@ -103,7 +104,7 @@ static void collect(struct pod *p)
         }
         printf("Garbage collecting pod \"%s\"\n", p->uuid);
         fflush(stdout);
-        if (cli_pod_delete(p, &err) < 0)
+        if (cli_pod_delete(p, m, &err) < 0)
                 cli_report(err);
 }
 
@@ -118,12 +119,12 @@ static void sweep_exited(struct pod *p, void *userdata)
                 log_error("pod \"%s\" not removed: still within grace period (%s)", p->uuid, g);
                 return;
         }
-        collect(p);
+        collect(p, userdata);
 }
 
 static void sweep_garbage(struct pod *p, void *userdata)
 {
-        collect(p);
+        collect(p, userdata);
 }
 
 static const struct gc_step {
@@ -131,16 +132,23 @@ static const struct gc_step {
         void (*fn)(struct pod *p, void *userdata);
         const char *failure;
         bool mark;
+        bool sweep; /* deletes pods: gets the mounts below D/pods, read once after marking */
 } gc_steps[] = {
-        {POD_DIR_RUN, mark_exited, "failed to rename exited pods", true},
-        {POD_DIR_PREPARE, mark_aborted, "failed to rename aborted pods", true},
-        {POD_DIR_PREPARED, mark_expired, "failed to rename expired prepared pods", false},
-        {POD_DIR_EXITED_GARBAGE, sweep_exited, "failed to empty exitedGarbage", false},
-        {POD_DIR_GARBAGE, sweep_garbage, "failed to empty garbage", false},
+        {POD_DIR_RUN, mark_exited, "failed to rename exited pods", true, false},
+        {POD_DIR_PREPARE, mark_aborted, "failed to rename aborted pods", true, false},
+        {POD_DIR_PREPARED, mark_expired, "failed to rename expired prepared pods", false, false},
+        {POD_DIR_EXITED_GARBAGE, sweep_exited, "failed to empty exitedGarbage", false, true},
+        {POD_DIR_GARBAGE, sweep_garbage, "failed to empty garbage", false, true},
 };
+
+static void pod_mounts_freep(struct pod_mounts **m)
+{
+        pod_mounts_free(*m);
+}
 
 static int gc_run(const struct command *cmd, int argc, char **argv)
 {
+        _cleanup_(pod_mounts_freep) struct pod_mounts *mounts = NULL;
         const char *dir;
 
         if (cli_become_root(false, NULL) != 0)
@@ -153,7 +161,10 @@ static int gc_run(const struct command *cmd, int argc, char **argv)
 
                 if (arg_mark_only && !gc_steps[i].mark)
                         break;
-                if (pod_walk(dir, gc_steps[i].dirs, gc_steps[i].fn, NULL, &err) < 0) {
+                /* without a snapshot every pod reads mountinfo itself */
+                if (gc_steps[i].sweep && !mounts && pod_mounts_snapshot(dir, &mounts, &err) < 0)
+                        err = rk_error_free(err);
+                if (pod_walk(dir, gc_steps[i].dirs, gc_steps[i].fn, mounts, &err) < 0) {
                         rk_error_wrap(&err, "%s", gc_steps[i].failure);
                         return cli_report(err);
                 }

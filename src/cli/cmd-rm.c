@@ -66,7 +66,7 @@ static bool rm_one(const char *dir, const char *arg)
                 cli_report(err);
                 return false;
         }
-        if (r > 0 && cli_pod_delete(p, &err) < 0) {
+        if (r > 0 && cli_pod_delete(p, NULL, &err) < 0) {
                 cli_report(err);
                 return false;
         }

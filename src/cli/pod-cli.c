@@ -22,12 +22,12 @@
 #include "strv.h"
 #include "time-util.h"
 
-int cli_pod_delete(struct pod *p, struct rk_error **reterr)
+int cli_pod_delete(struct pod *p, const struct pod_mounts *m, struct rk_error **reterr)
 {
         if (p->locked_by_us &&
             (p->state == POD_STATE_EXITED_GARBAGE || p->state == POD_STATE_EXITED_DELETING))
                 stage0_mds_unregister(p);
-        return pod_delete(p, arg_global.local_config, arg_global.debug, reterr);
+        return pod_delete(p, arg_global.local_config, arg_global.debug, m, reterr);
 }
 
 int cli_require_root(void)

@@ -36,9 +36,9 @@ int cli_rootless_if_own_dir(void);
  * "<context>: <error>" and returns 254, else 0. */
 int cli_pod_open(const char *dir, const char *arg, const char *context, struct pod **ret);
 
-/* Deletes a locked pod as pod_delete() does (SPEC.md §6.7), unregistering an exited pod from
- * the metadata service first (best effort). */
-int cli_pod_delete(struct pod *p, struct rk_error **reterr);
+/* Deletes a locked pod as pod_delete() does (SPEC.md §6.7; m: a snapshot of the mounts, or
+ * NULL), unregistering an exited pod from the metadata service first (best effort). */
+int cli_pod_delete(struct pod *p, const struct pod_mounts *m, struct rk_error **reterr);
 
 /*
  * Reads a pod UUID from path, trimmed of white space. On failure sets reterr to

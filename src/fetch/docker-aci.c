@@ -404,27 +404,27 @@ static int aci_manifest(const struct docker_image *img, struct squash *sq, char 
         return 0;
 }
 
-int docker_image_convert(const struct docker_image *img, int tmp_fd, int *ret_fd,
-                         struct rk_error **reterr)
+int docker_image_convert_from(const struct docker_image *img, size_t n_layers,
+                              docker_layer_fn next_layer, void *userdata, int tmp_fd, int *ret_fd,
+                              struct rk_error **reterr)
 {
         _cleanup_close_ int spool = openat(tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         _cleanup_close_ int out =
                 openat(tmp_fd, "image.aci", O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
         _cleanup_(squash_freep) struct squash *sq = NULL;
         _cleanup_free_ char *manifest = NULL;
-        size_t i = 0;
         int r = 0;
 
         if (spool < 0 || out < 0)
                 return rk_error_set_errno(reterr, errno, "cannot create the conversion files");
         sq = squash_new(spool);
-        STRV_FOREACH(l, img->layers) {
-                _cleanup_close_ int fd = open(*l, O_RDONLY | O_CLOEXEC);
-                _cleanup_free_ char *what = xasprintf("%zu", ++i);
+        for (size_t i = 0; i < n_layers; i++) {
+                _cleanup_close_ int fd = -EBADF;
+                _cleanup_free_ char *what = xasprintf("%zu", i + 1);
 
-                if (fd < 0)
-                        return rk_error_set_errno(reterr, errno, "cannot open layer %s", *l);
-                r = squash_apply_layer(sq, fd, what, reterr);
+                r = next_layer(userdata, i, &fd, reterr);
+                if (r >= 0)
+                        r = squash_apply_layer(sq, fd, what, reterr);
                 if (r < 0)
                         return r;
         }
@@ -437,4 +437,22 @@ int docker_image_convert(const struct docker_image *img, int tmp_fd, int *ret_fd
                 return rk_error_set_errno(reterr, errno, "cannot read the converted image");
         *ret_fd = TAKE_FD(out);
         return 0;
+}
+
+static int open_layer_file(void *userdata, size_t i, int *ret_fd, struct rk_error **reterr)
+{
+        const struct docker_image *img = userdata;
+        int fd = open(img->layers[i], O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot open layer %s", img->layers[i]);
+        *ret_fd = fd;
+        return 0;
+}
+
+int docker_image_convert(const struct docker_image *img, int tmp_fd, int *ret_fd,
+                         struct rk_error **reterr)
+{
+        return docker_image_convert_from(img, strv_length(img->layers), open_layer_file,
+                                         (void *)img, tmp_fd, ret_fd, reterr);
 }

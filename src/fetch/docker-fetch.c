@@ -3,7 +3,9 @@
 #include "docker-fetch.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "docker-image.h"
 #include "docker-manifest.h"
@@ -85,23 +87,138 @@ static int job_config(struct docker_job *j, struct docker_image *img, struct rk_
         return 0;
 }
 
-static int job_layers(struct docker_job *j, struct docker_image *img, struct rk_error **reterr)
-{
-        for (size_t i = 0; i < j->manifest.n_layers; i++) {
-                const struct docker_descriptor *d = &j->manifest.layers[i];
-                _cleanup_free_ char *name = xasprintf("layer-%zu", i);
-                _cleanup_close_ int fd =
-                        openat(j->tmp_fd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-                int r;
+/*
+ * The layers download on up to LAYER_CONNECTIONS connections at once (skopeo and Docker use
+ * 3), each into its file of the temporary directory with its digest checked as it streams,
+ * while the conversion squashes them in order as they arrive (layers_next()).
+ */
+#define LAYER_CONNECTIONS 3
 
-                if (fd < 0)
-                        return rk_error_set_errno(reterr, errno, "cannot create %s", name);
-                r = registry_get_blob_fd(&j->reg, d->digest, d->size, fd, reterr);
-                if (r < 0)
-                        return r;
-                strv_consume(&img->layers, xasprintf("%s/%s", j->tmp, name));
-        }
+struct layer_pool {
+        struct docker_job *j;
+        pthread_mutex_t lock;
+        pthread_cond_t done; /* a layer finished */
+        size_t next;         /* the next layer to start */
+        bool stop;           /* start no more (the conversion ended) */
+        int *fds;            /* per layer: its file once downloaded, else -EBADF */
+        int *results;        /* per layer: 0 downloading or waiting, 1 there, < 0 failed */
+        struct rk_error **errs;
+        pthread_t threads[LAYER_CONNECTIONS];
+        size_t n_threads;
+};
+
+static char *layer_name(size_t i)
+{
+        return xasprintf("layer-%zu", i);
+}
+
+/* Downloads layer i into a new file of the temporary directory; *ret_fd is at its start. */
+static int layer_download(struct docker_job *j, size_t i, int *ret_fd, struct rk_error **reterr)
+{
+        const struct docker_descriptor *d = &j->manifest.layers[i];
+        _cleanup_free_ char *name = layer_name(i);
+        _cleanup_close_ int fd =
+                openat(j->tmp_fd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+        int r;
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot create %s", name);
+        r = registry_get_blob_fd(&j->reg, d->digest, d->size, fd, reterr);
+        if (r < 0)
+                return r;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot read %s", name);
+        *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+static void *layer_worker(void *userdata)
+{
+        struct layer_pool *lp = userdata;
+
+        for (;;) {
+                struct rk_error *err = NULL;
+                int fd = -EBADF, r;
+                size_t i;
+
+                pthread_mutex_lock(&lp->lock);
+                if (lp->stop || lp->next >= lp->j->manifest.n_layers) {
+                        pthread_mutex_unlock(&lp->lock);
+                        return NULL;
+                }
+                i = lp->next++;
+                pthread_mutex_unlock(&lp->lock);
+                r = layer_download(lp->j, i, &fd, &err);
+                pthread_mutex_lock(&lp->lock);
+                lp->fds[i] = fd;
+                lp->errs[i] = err;
+                lp->results[i] = r < 0 ? r : 1;
+                pthread_cond_broadcast(&lp->done);
+                pthread_mutex_unlock(&lp->lock);
+        }
+}
+
+/* docker_layer_fn: waits for layer i, then gives its file (already unlinked). */
+static int layers_next(void *userdata, size_t i, int *ret_fd, struct rk_error **reterr)
+{
+        struct layer_pool *lp = userdata;
+        _cleanup_free_ char *name = layer_name(i);
+        int r;
+
+        pthread_mutex_lock(&lp->lock);
+        while (lp->results[i] == 0)
+                pthread_cond_wait(&lp->done, &lp->lock);
+        r = lp->results[i];
+        if (r < 0) {
+                *reterr = TAKE_PTR(lp->errs[i]);
+        } else {
+                *ret_fd = lp->fds[i];
+                lp->fds[i] = -EBADF;
+        }
+        pthread_mutex_unlock(&lp->lock);
+        if (r >= 0)
+                (void)unlinkat(lp->j->tmp_fd, name, 0); /* the open file is enough */
+        return r < 0 ? r : 0;
+}
+
+static void layers_start(struct layer_pool *lp, struct docker_job *j)
+{
+        size_t n = j->manifest.n_layers;
+
+        *lp = (struct layer_pool){.j = j};
+        pthread_mutex_init(&lp->lock, NULL);
+        pthread_cond_init(&lp->done, NULL);
+        lp->fds = xnew0(int, n + 1);
+        lp->results = xnew0(int, n + 1);
+        lp->errs = xnew0(struct rk_error *, n + 1);
+        for (size_t i = 0; i < n; i++)
+                lp->fds[i] = -EBADF;
+        for (size_t t = 0; t < MIN((size_t)LAYER_CONNECTIONS, n); t++) {
+                if (pthread_create(&lp->threads[lp->n_threads], NULL, layer_worker, lp) != 0)
+                        break;
+                lp->n_threads++;
+        }
+        if (n > 0 && lp->n_threads == 0) /* no thread at all: download in this one */
+                layer_worker(lp);
+}
+
+/* Stops starting downloads, waits for those under way and frees what nobody took. */
+static void layers_stop(struct layer_pool *lp)
+{
+        pthread_mutex_lock(&lp->lock);
+        lp->stop = true;
+        pthread_mutex_unlock(&lp->lock);
+        for (size_t t = 0; t < lp->n_threads; t++)
+                pthread_join(lp->threads[t], NULL);
+        for (size_t i = 0; i < lp->j->manifest.n_layers; i++) {
+                safe_close(lp->fds[i]);
+                rk_error_free(lp->errs[i]);
+        }
+        free(lp->fds);
+        free(lp->results);
+        free(lp->errs);
+        pthread_cond_destroy(&lp->done);
+        pthread_mutex_destroy(&lp->lock);
 }
 
 static void job_describe(struct docker_job *j, struct docker_image *img)
@@ -125,11 +242,14 @@ static int job_convert(struct docker_job *j, char **ret_key, struct rk_error **r
         r = store_mkdtemp(j->s, "rkt-docker-", &j->tmp, &j->tmp_fd, reterr);
         if (r >= 0)
                 r = job_config(j, &img, reterr);
-        if (r >= 0)
-                r = job_layers(j, &img, reterr);
         if (r >= 0) {
+                struct layer_pool lp;
+
                 job_describe(j, &img);
-                r = docker_image_convert(&img, j->tmp_fd, &aci, reterr);
+                layers_start(&lp, j);
+                r = docker_image_convert_from(&img, j->manifest.n_layers, layers_next, &lp,
+                                              j->tmp_fd, &aci, reterr);
+                layers_stop(&lp);
         }
         if (r >= 0)
                 r = store_import_aci(j->s, aci, j->arg, j->o->render ? IMPORT_RENDER : 0, ret_key,

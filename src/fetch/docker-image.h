@@ -6,6 +6,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -30,6 +31,17 @@ void docker_image_done(struct docker_image *img);
  */
 int docker_image_convert(const struct docker_image *img, int tmp_fd, int *ret_fd,
                          struct rk_error **reterr);
+
+/*
+ * Gives layer i (0: the base) as a readable fd at its start in *ret_fd (closed by the
+ * caller), once it is there; the layers are asked for in order, each once.
+ */
+typedef int (*docker_layer_fn)(void *userdata, size_t i, int *ret_fd, struct rk_error **reterr);
+/* docker_image_convert() of n_layers layers given by next_layer (img->layers is not used):
+ * each layer is squashed as soon as it is given, while later ones may still be coming. */
+int docker_image_convert_from(const struct docker_image *img, size_t n_layers,
+                              docker_layer_fn next_layer, void *userdata, int tmp_fd, int *ret_fd,
+                              struct rk_error **reterr);
 
 /* The ACI os/arch labels for a Docker os/architecture/variant; false when unmapped. */
 bool docker_platform_to_aci(const char *os, const char *arch, const char *variant,

@@ -187,6 +187,35 @@ static int authenticate(struct registry *r, const struct http_response *resp,
         return ret;
 }
 
+/* The Authorization value to send now (a copy: another thread may renew it), or NULL. */
+static char *current_authorization(struct registry *r)
+{
+        char *auth;
+
+        pthread_mutex_lock(&r->lock);
+        if (r->bearer && time(NULL) >= r->bearer_expiry)
+                r->bearer = (free(r->bearer), NULL);
+        auth = r->bearer ? xstrdup(r->bearer) : r->use_basic ? xstrdup(r->basic) : NULL;
+        pthread_mutex_unlock(&r->lock);
+        return auth;
+}
+
+/* After a 401 to a request sent with used: new credentials, unless another thread already
+ * got them meanwhile. */
+static int renew_authorization(struct registry *r, const char *used,
+                               const struct http_response *resp, struct rk_error **reterr)
+{
+        int ret = 0;
+
+        pthread_mutex_lock(&r->lock);
+        if (!r->bearer || (used && strcmp(r->bearer, used) == 0)) {
+                r->bearer = (free(r->bearer), NULL);
+                ret = authenticate(r, resp, reterr);
+        }
+        pthread_mutex_unlock(&r->lock);
+        return ret;
+}
+
 /* GET base+path with the current credentials, renewing them once on a 401. */
 static int registry_get(struct registry *r, const char *path, struct http_request *req,
                         struct http_response *resp, struct rk_error **reterr)
@@ -196,14 +225,14 @@ static int registry_get(struct registry *r, const char *path, struct http_reques
 
         req->url = url;
         for (int attempt = 0;; attempt++) {
-                if (r->bearer && time(NULL) >= r->bearer_expiry)
-                        r->bearer = (free(r->bearer), NULL);
-                req->authorization = r->bearer ?: r->use_basic ? r->basic : NULL;
+                _cleanup_free_ char *auth = current_authorization(r);
+
+                req->authorization = auth;
                 ret = http_get(&r->http, req, resp, reterr);
+                req->authorization = NULL;
                 if (ret < 0 || resp->status != 401 || attempt > 0)
                         return ret;
-                r->bearer = (free(r->bearer), NULL);
-                ret = authenticate(r, resp, reterr);
+                ret = renew_authorization(r, auth, resp, reterr);
                 http_response_done(resp);
                 if (ret < 0)
                         return ret;
@@ -250,6 +279,7 @@ int registry_open(struct registry *r, const struct docker_ref *ref, bool allow_h
         struct rk_error *first = NULL;
         int ret;
 
+        pthread_mutex_init(&r->lock, NULL);
         r->ref = ref;
         r->allow_http = allow_http;
         if (user && password)
@@ -269,6 +299,7 @@ void registry_done(struct registry *r)
         free(r->base);
         free(r->basic);
         free(r->bearer);
+        pthread_mutex_destroy(&r->lock);
         *r = (struct registry){0};
 }
 

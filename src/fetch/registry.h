@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -27,6 +28,9 @@ struct registry {
         char *bearer; /* "Bearer <token>" once obtained */
         time_t bearer_expiry;
         bool use_basic; /* the registry asked for Basic */
+        /* guards bearer, bearer_expiry and use_basic: blobs download from several threads at
+         * once (registry_get_blob_fd() is thread-safe after registry_open()) */
+        pthread_mutex_t lock;
 };
 
 /* Probes the registry of ref. user/password (both NULL for none) are its credentials. */
@@ -41,7 +45,9 @@ void registry_done(struct registry *r);
 int registry_get_manifest(struct registry *r, const char *reference, char **ret_body,
                           size_t *ret_len, char **ret_media_type, char **ret_digest,
                           struct rk_error **reterr);
-/* Downloads blob digest of exactly size bytes into out_fd, checking its digest. */
+/* Downloads blob digest of exactly size bytes into out_fd, checking its digest. Several
+ * threads may call it at once (each with its own out_fd; progress bars, if shown, then
+ * share stderr's line). */
 int registry_get_blob_fd(struct registry *r, const char *digest, uint64_t size, int out_fd,
                          struct rk_error **reterr);
 /* Downloads a small blob (at most max bytes) into memory, checking its digest. */

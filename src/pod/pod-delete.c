@@ -100,17 +100,19 @@ static int compare_mounts(const void *a, const void *b)
         return x->order > y->order ? -1 : x->order < y->order;
 }
 
-/* The mounts at or below prefix, deepest first. */
+/* The mounts at or below prefix, deepest first (mountinfo read in one go: stdio would read
+ * /proc 1 KiB at a time). */
 static int mounts_below(const char *prefix, struct mount_entry **ret, size_t *ret_n)
 {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-        _cleanup_free_ char *line = NULL;
+        _cleanup_free_ char *text = NULL;
         struct mount_entry *v = NULL;
-        size_t n = 0, cap = 0, order = 0;
+        size_t n = 0, order = 0;
+        char *save = NULL;
+        int r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 26, &text, NULL);
 
-        if (!f)
-                return -errno;
-        while (getline(&line, &cap, f) >= 0) {
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 struct mount_entry e;
 
                 if (!mountinfo_parse_line(line, prefix, order++, &e))
@@ -149,6 +151,25 @@ static int unmount_one(const struct mount_entry *m)
         return -errno;
 }
 
+/* Unmounts the n mounts of v (deepest first): every one private first, parents before
+ * children, and only then any unmount. */
+static int unmount_entries(const struct mount_entry *v, size_t n, struct rk_error **reterr)
+{
+        int r = 0;
+
+        for (size_t i = n; i-- > 0 && r >= 0;) {
+                r = make_private(&v[i]);
+                if (r < 0)
+                        rk_error_set_errno(reterr, -r, "could not make %s private", v[i].path);
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                r = unmount_one(&v[i]);
+                if (r < 0)
+                        rk_error_set_errno(reterr, -r, "could not unmount %s", v[i].path);
+        }
+        return r;
+}
+
 /* Unmounts everything at or below path (several rounds for stacked mounts). */
 static int pod_unmount_all(const char *path, struct rk_error **reterr)
 {
@@ -161,24 +182,54 @@ static int pod_unmount_all(const char *path, struct rk_error **reterr)
                         return rk_error_set_errno(reterr, -r, "error reading mountinfo");
                 if (n == 0)
                         return 0;
-                /* every mount private first, parents before children (v is deepest first),
-                 * and only then any unmount */
-                for (size_t i = n; i-- > 0 && r >= 0;) {
-                        r = make_private(&v[i]);
-                        if (r < 0)
-                                rk_error_set_errno(reterr, -r, "could not make %s private",
-                                                   v[i].path);
-                }
-                for (size_t i = 0; i < n && r >= 0; i++) {
-                        r = unmount_one(&v[i]);
-                        if (r < 0)
-                                rk_error_set_errno(reterr, -r, "could not unmount %s", v[i].path);
-                }
+                r = unmount_entries(v, n, reterr);
                 mount_entries_free(v, n);
                 if (r < 0)
                         return r;
         }
         return rk_error_set(reterr, EBUSY, "mounts below %s remain", path);
+}
+
+struct pod_mounts {
+        struct mount_entry *v; /* deepest first */
+        size_t n;
+};
+
+int pod_mounts_snapshot(const char *data_dir, struct pod_mounts **ret, struct rk_error **reterr)
+{
+        _cleanup_free_ char *pods = xasprintf("%s/pods", data_dir);
+        struct pod_mounts *m = xnew0(struct pod_mounts, 1);
+        int r = mounts_below(pods, &m->v, &m->n);
+
+        if (r < 0) {
+                free(m);
+                return rk_error_set_errno(reterr, -r, "error reading mountinfo");
+        }
+        *ret = m;
+        return 0;
+}
+
+struct pod_mounts *pod_mounts_free(struct pod_mounts *m)
+{
+        if (m) {
+                mount_entries_free(m->v, m->n);
+                free(m);
+        }
+        return NULL;
+}
+
+/* Unmounts the mounts of the snapshot at or below path (deepest first, as in m). */
+static int pod_unmount_known(const struct pod_mounts *m, const char *path, struct rk_error **reterr)
+{
+        _cleanup_free_ struct mount_entry *v = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < m->n; i++)
+                if (path_is_below(m->v[i].path, path)) {
+                        v = oom_check(reallocarray(v, n + 1, sizeof(*v)));
+                        v[n++] = m->v[i]; /* borrowed paths */
+                }
+        return n ? unmount_entries(v, n, reterr) : 0;
 }
 
 /*
@@ -232,7 +283,24 @@ static int pod_remove_tree(const struct pod *p, struct rk_error **reterr)
         return 0;
 }
 
-int pod_delete(struct pod *p, const char *local_config, bool debug, struct rk_error **reterr)
+/*
+ * With a snapshot: its mounts below P unmounted, then P removed. The removal never crosses a
+ * mount (rm_rf_at stays on P's file system and out of mount points), so a mount the snapshot
+ * lacks (made after it) only makes it fail; then the careful way below runs.
+ */
+static int pod_delete_known_mounts(struct pod *p, const struct pod_mounts *m)
+{
+        struct rk_error *err = NULL;
+        int r = pod_unmount_known(m, p->path, &err);
+
+        if (r >= 0)
+                r = pod_remove_tree(p, &err);
+        rk_error_free(err);
+        return r;
+}
+
+int pod_delete(struct pod *p, const char *local_config, bool debug, const struct pod_mounts *m,
+               struct rk_error **reterr)
 {
         bool exited = p->state == POD_STATE_EXITED_GARBAGE || p->state == POD_STATE_EXITED_DELETING;
         int r;
@@ -246,6 +314,8 @@ int pod_delete(struct pod *p, const char *local_config, bool debug, struct rk_er
                                     p->uuid);
         if (exited)
                 pod_stage1_gc(p, local_config, debug);
+        if (m && pod_delete_known_mounts(p, m) >= 0)
+                return 0;
         r = pod_unmount_all(p->path, reterr);
         if (r < 0)
                 return rk_error_wrap(reterr, "GC of leftover mounts for pod \"%s\" failed",

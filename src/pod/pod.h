@@ -126,13 +126,25 @@ int pod_to_garbage(struct pod *p, struct rk_error **reterr);
 /* Takes an exclusive lock on p (blocking unless nonblock; -EWOULDBLOCK when busy). */
 int pod_lock(struct pod *p, bool nonblock, struct rk_error **reterr);
 
+struct pod_mounts;
+
 /*
  * Deletes a pod in state exited garbage, exited deleting or garbage whose exclusive lock we
  * hold: runs the stage1 gc entrypoint for exited pods (stderr inherited; failure only
  * warns), unmounts every mount still below P (deepest first), then removes P. A mount that
  * cannot be removed keeps the pod ("GC of leftover mounts for pod \"<uuid>\" failed").
  */
-int pod_delete(struct pod *p, const char *local_config, bool debug, struct rk_error **reterr);
+int pod_delete(struct pod *p, const char *local_config, bool debug, const struct pod_mounts *m,
+               struct rk_error **reterr);
+
+/*
+ * The mounts below D/pods at one moment, for deleting many pods (rkt gc): pod_delete() given
+ * it unmounts a pod's mounts from it instead of reading all of mountinfo again for each pod
+ * (which made a gc of N pods cost N² in mountinfo), and reads mountinfo only when the
+ * removal meets a mount the snapshot lacks. m may be NULL (always read mountinfo).
+ */
+int pod_mounts_snapshot(const char *data_dir, struct pod_mounts **ret, struct rk_error **reterr);
+struct pod_mounts *pod_mounts_free(struct pod_mounts *m);
 
 /*
  * Takes p's exclusive lock for pod_delete() (blocking: another gc or rm may be deleting it),

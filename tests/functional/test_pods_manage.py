@@ -477,6 +477,62 @@ def test_gc_unmounts_everything_below_the_pod(rkt, tmp_path):
             subprocess.run(["umount", str(m)], capture_output=True)
 
 
+def test_gc_of_many_pods_unmounts_and_removes_them_all(rkt, tmp_path):
+    """gc reads the mounts below D/pods once for all the pods it deletes: every pod's mounts
+    (stacked, nested, a bind of a host directory) still go, and nothing else is touched."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "precious").write_text("keep me")
+    ps, mounts = [], []
+    try:
+        for i in range(6):
+            p = make_pod(rkt.dir, "run" if i % 2 else "exited-garbage", record_dir=tmp_path)
+            rootfs = p.path / "stage1" / "rootfs"
+            data = rootfs / "opt" / "stage2" / "app1" / "rootfs" / "data"
+            rootfs.mkdir(parents=True, exist_ok=True)
+            for argv in (["mount", "-t", "tmpfs", "tmpfs", str(rootfs)],
+                         ["mount", "-t", "tmpfs", "tmpfs", str(rootfs)]):
+                subprocess.run(argv, check=True)
+                mounts.append(rootfs)
+            data.mkdir(parents=True)
+            subprocess.run(["mount", "--bind", str(host), str(data)], check=True)
+            mounts.append(data)
+            ps.append(p)
+        r = rkt.ok("gc", "--grace-period=0s")
+        for p in ps:
+            assert f'Garbage collecting pod "{p.uuid}"' in r.out
+            assert p.where() == []
+        assert str(rkt.dir) not in Path("/proc/self/mountinfo").read_text()
+        assert sorted(os.listdir(host)) == ["precious"]
+        assert (host / "precious").read_text() == "keep me"
+    finally:
+        for m in reversed(mounts):
+            subprocess.run(["umount", "-l", str(m)], capture_output=True)
+
+
+def test_gc_removes_a_pod_mounted_after_it_read_the_mounts(rkt, tmp_path):
+    """A mount made below a pod after gc read the mounts (here by the pod's stage1 gc
+    entrypoint, which runs after that) is found again: unmounted, never deleted through."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "precious").write_text("keep me")
+    p = make_pod(rkt.dir, "exited-garbage", record_dir=tmp_path)
+    late = p.path / "stage1" / "rootfs" / "late"
+    late.mkdir(parents=True)
+    Path(stage1_tree_entrypoint(p, "gc")).write_text(
+        f"#!/bin/sh\nmount --bind {host} {late} && echo mounted > {tmp_path}/gc-ran\n")
+    try:
+        r = rkt.ok("gc", "--grace-period=0s")
+        assert (tmp_path / "gc-ran").read_text() == "mounted\n"
+        assert f'Garbage collecting pod "{p.uuid}"' in r.out
+        assert p.where() == []
+        assert p.uuid not in Path("/proc/self/mountinfo").read_text()
+        assert sorted(os.listdir(host)) == ["precious"]
+        assert (host / "precious").read_text() == "keep me"
+    finally:
+        subprocess.run(["umount", "-l", str(late)], capture_output=True)
+
+
 def test_gc_with_nothing_to_do_and_unprivileged(rkt):
     r = rkt.ok("gc", "--grace-period=0s")
     assert r.out == "" and r.err == ""

@@ -463,6 +463,33 @@ TEST(detect_errors_and_empty)
         fixture_done();
 }
 
+static int compare_hier(const void *a, const void *b)
+{
+        return strcmp(((const struct cgroup_hier *)a)->path, ((const struct cgroup_hier *)b)->path);
+}
+
+/* listmount/statmount find the hierarchies mountinfo lists, with the same options. */
+TEST(detect_statmount_matches_mountinfo)
+{
+        struct cgroups a = {0}, b = {0};
+        int r = cgroups_detect_statmount(&a);
+
+        if (r == -ENOSYS || r == -EOPNOTSUPP || r == -EPERM)
+                TEST_SKIP("no listmount/statmount with mount options here");
+        ASSERT_OK(r);
+        ASSERT_OK(cgroups_detect_from("/proc/self/mountinfo", &b));
+        ASSERT_EQ(a.n, b.n);
+        qsort(a.h, a.n, sizeof(*a.h), compare_hier);
+        qsort(b.h, b.n, sizeof(*b.h), compare_hier);
+        for (size_t i = 0; i < a.n; i++) {
+                ASSERT_STREQ(a.h[i].path, b.h[i].path);
+                ASSERT_STREQ(a.h[i].opts, b.h[i].opts);
+                ASSERT_EQ(a.h[i].v2, b.h[i].v2);
+        }
+        cgroups_done(&a);
+        cgroups_done(&b);
+}
+
 TEST(pod_and_app_paths)
 {
         _cleanup_free_ char *pod = cgroup_pod_path(UUID);

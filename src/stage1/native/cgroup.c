@@ -5,10 +5,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,24 +49,159 @@ static void mountinfo_line(struct cgroups *c, char *line)
                 hier_add(c, f[4], f[sep + 3], false);
 }
 
+/*
+ * listmount(2) and statmount(2) (Linux 6.8; mount options since 6.11), declared here: the
+ * build's kernel headers may predate them. Only the filesystem type of every mount is asked
+ * for, and the rest only of cgroup mounts, so that the cost does not grow with what else is
+ * mounted (reading mountinfo formats every overlay's options: with many pods on the host,
+ * milliseconds per call, once per pod start, stop and gc).
+ */
+#ifndef __NR_statmount
+#define __NR_statmount 457
+#endif
+#ifndef __NR_listmount
+#define __NR_listmount 458
+#endif
+#define RK_LSMT_ROOT           UINT64_MAX
+#define RK_STATMOUNT_SB_BASIC  0x01U
+#define RK_STATMOUNT_MNT_ROOT  0x08U
+#define RK_STATMOUNT_MNT_POINT 0x10U
+#define RK_STATMOUNT_MNT_OPTS  0x80U
+#define RK_CGROUP_SUPER_MAGIC  0x27e0ebULL
+#define RK_CGROUP2_SUPER_MAGIC 0x63677270ULL
+#define RK_SB_RDONLY           1U
+
+struct rk_mnt_id_req {
+        uint32_t size;
+        uint32_t spare;
+        uint64_t mnt_id;
+        uint64_t param;
+};
+
+struct rk_statmount {
+        uint32_t size;
+        uint32_t mnt_opts; /* [str] */
+        uint64_t mask;
+        uint32_t sb_dev_major;
+        uint32_t sb_dev_minor;
+        uint64_t sb_magic;
+        uint32_t sb_flags;
+        uint32_t fs_type; /* [str] */
+        uint64_t mnt_id;
+        uint64_t mnt_parent_id;
+        uint32_t mnt_id_old;
+        uint32_t mnt_parent_id_old;
+        uint64_t mnt_attr;
+        uint64_t mnt_propagation;
+        uint64_t mnt_peer_group;
+        uint64_t mnt_master;
+        uint64_t propagate_from;
+        uint32_t mnt_root;  /* [str] */
+        uint32_t mnt_point; /* [str] */
+        uint64_t mnt_ns_id;
+        uint64_t spare2[49];
+        char str[];
+};
+
+static int statmount_of(uint64_t id, uint64_t mask, struct rk_statmount *buf, size_t size)
+{
+        struct rk_mnt_id_req req = {.size = 24, .mnt_id = id, .param = mask};
+
+        return syscall(__NR_statmount, &req, buf, size, 0) < 0 ? -errno : 0;
+}
+
+/* A cgroup mount (its id) into c, as mountinfo_line() would add it. */
+static int statmount_cgroup(struct cgroups *c, uint64_t id, struct rk_statmount *sm, size_t size)
+{
+        const uint64_t want =
+                RK_STATMOUNT_SB_BASIC | RK_STATMOUNT_MNT_ROOT | RK_STATMOUNT_MNT_POINT;
+        _cleanup_free_ char *opts = NULL;
+        int r = statmount_of(id, want | RK_STATMOUNT_MNT_OPTS, sm, size);
+
+        if (r == -ENOENT)
+                return 0; /* unmounted meanwhile */
+        if (r < 0)
+                return r;
+        if ((sm->mask & want) != want)
+                return -EOPNOTSUPP;
+        if (strcmp(sm->str + sm->mnt_root, "/") != 0)
+                return 0;
+        if (sm->sb_magic == RK_CGROUP2_SUPER_MAGIC) {
+                hier_add(c, sm->str + sm->mnt_point, "", true);
+                return 0;
+        }
+        /* a v1 hierarchy always has options (its controllers or name=): none means a kernel
+         * that cannot give them (before 6.11): use mountinfo */
+        if (!(sm->mask & RK_STATMOUNT_MNT_OPTS))
+                return -EOPNOTSUPP;
+        opts = xasprintf("%s%s%s", sm->sb_flags & RK_SB_RDONLY ? "ro" : "rw",
+                         sm->str[sm->mnt_opts] ? "," : "", sm->str + sm->mnt_opts);
+        hier_add(c, sm->str + sm->mnt_point, opts, false);
+        return 0;
+}
+
+int cgroups_detect_statmount(struct cgroups *ret)
+{
+        const size_t size = sizeof(struct rk_statmount) + 3 * PATH_MAX;
+        _cleanup_free_ struct rk_statmount *sm = oom_check(malloc(size));
+        _cleanup_free_ uint64_t *ids = NULL;
+        struct rk_mnt_id_req req = {.size = 24, .mnt_id = RK_LSMT_ROOT};
+        struct cgroups c = {0};
+        size_t cap = 256, n = 0;
+        long got;
+        int r = 0;
+
+        ids = oom_check(malloc(cap * sizeof(*ids)));
+        for (;;) {
+                got = syscall(__NR_listmount, &req, ids + n, cap - n, 0);
+                if (got < 0)
+                        return -errno;
+                n += (size_t)got;
+                if (n < cap)
+                        break;
+                req.param = ids[n - 1]; /* more: continue after the last one */
+                cap *= 2;
+                ids = oom_check(reallocarray(ids, cap, sizeof(*ids)));
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                r = statmount_of(ids[i], RK_STATMOUNT_SB_BASIC, sm, size);
+                if (r == -ENOENT) {
+                        r = 0;
+                        continue;
+                }
+                if (r >= 0 && (sm->sb_magic == RK_CGROUP_SUPER_MAGIC ||
+                               sm->sb_magic == RK_CGROUP2_SUPER_MAGIC))
+                        r = statmount_cgroup(&c, ids[i], sm, size);
+        }
+        if (r < 0) {
+                cgroups_done(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
 int cgroups_detect(struct cgroups *ret)
 {
+        if (cgroups_detect_statmount(ret) >= 0)
+                return 0;
         return cgroups_detect_from("/proc/self/mountinfo", ret);
 }
 
+/* One read of the whole file (stdio would read /proc 1 KiB at a time), and only the cgroup
+ * lines split: with many pods mounted, mountinfo is long and mostly overlays. */
 int cgroups_detect_from(const char *mountinfo, struct cgroups *ret)
 {
-        _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
-        _cleanup_free_ char *line = NULL;
+        _cleanup_free_ char *text = NULL;
         struct cgroups c = {0};
-        size_t cap = 0;
+        char *save = NULL;
+        int r = read_file_at(AT_FDCWD, mountinfo, 1 << 26, &text, NULL);
 
-        if (!f)
-                return -errno;
-        while (getline(&line, &cap, f) > 0) {
-                line[strcspn(line, "\n")] = '\0';
-                mountinfo_line(&c, line);
-        }
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (strstr(line, " - cgroup"))
+                        mountinfo_line(&c, line);
         *ret = c;
         return 0;
 }

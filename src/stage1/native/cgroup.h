@@ -28,8 +28,12 @@ struct cgroups {
         size_t n;
 };
 
-/* Finds the mounted hierarchies in /proc/self/mountinfo. Returns 0 or -errno. */
+/* Finds the mounted hierarchies: with listmount(2) and statmount(2) where the kernel has
+ * them (cgroups_detect_statmount()), else in /proc/self/mountinfo. Returns 0 or -errno. */
 int cgroups_detect(struct cgroups *ret);
+/* The same through listmount(2) and statmount(2) only: -ENOSYS (or another -errno) when the
+ * kernel lacks them or cannot give mount options. */
+int cgroups_detect_statmount(struct cgroups *ret);
 /*
  * The same from a mountinfo file (the unit tests pass a fixture whose mount points are
  * directories imitating cgroup hierarchies). Returns 0 or -errno.
