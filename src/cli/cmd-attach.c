@@ -134,21 +134,11 @@ static int attach_pod(struct pod *p)
 
 static int attach_run(const struct command *cmd, int argc, char **argv)
 {
-        _cleanup_(store_freep) struct store *s = NULL;
         _cleanup_(pod_freep) struct pod *p = NULL;
-        int r;
+        int r = cli_running_pod_open(cmd, argc, argv, &p);
 
-        r = cli_require_root();
         if (r != 0)
                 return r;
-        if (argc < 1)
-                return cli_usage(cmd);
-        if (!cli_data_dir() || cli_open_store(&s) < 0)
-                return EXIT_RKT_ERROR;
-        if (cli_pod_open(s->dir, argv[0], "problem retrieving pod", &p) != 0)
-                return EXIT_RKT_ERROR;
-        if (p->state != POD_STATE_RUNNING)
-                return cli_fail("pod \"%s\" isn't currently running", p->uuid);
         return attach_pod(p);
 }
 

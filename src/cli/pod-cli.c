@@ -104,6 +104,27 @@ int cli_pod_open(const char *dir, const char *arg, const char *context, struct p
         return cli_report(err);
 }
 
+int cli_running_pod_open(const struct command *cmd, int argc, char **argv, struct pod **ret)
+{
+        _cleanup_(store_freep) struct store *s = NULL;
+        _cleanup_(pod_freep) struct pod *p = NULL;
+        int r;
+
+        r = cli_require_root();
+        if (r != 0)
+                return r;
+        if (argc < 1)
+                return cli_usage(cmd);
+        if (!cli_data_dir() || cli_open_store(&s) < 0)
+                return EXIT_RKT_ERROR;
+        if (cli_pod_open(s->dir, argv[0], "problem retrieving pod", &p) != 0)
+                return EXIT_RKT_ERROR;
+        if (p->state != POD_STATE_RUNNING)
+                return cli_fail("pod \"%s\" isn't currently running", p->uuid);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
 int cli_read_uuid_file(const char *path, char **ret, struct rk_error **reterr)
 {
         _cleanup_free_ char *text = NULL, *why = NULL;

@@ -36,6 +36,13 @@ int cli_rootless_if_own_dir(void);
  * "<context>: <error>" and returns 254, else 0. */
 int cli_pod_open(const char *dir, const char *arg, const char *context, struct pod **ret);
 
+/*
+ * For the root-only commands that act on a running pod (enter, attach): checks root and that
+ * argv[0] is given (else usage), opens the store and the pod argv[0] names, which must be
+ * running. Returns 0 with *ret set, or the exit status after printing why.
+ */
+int cli_running_pod_open(const struct command *cmd, int argc, char **argv, struct pod **ret);
+
 /* Deletes a locked pod as pod_delete() does (SPEC.md §6.7; m: a snapshot of the mounts, or
  * NULL), unregistering an exited pod from the metadata service first (best effort). */
 int cli_pod_delete(struct pod *p, const struct pod_mounts *m, struct rk_error **reterr);
