@@ -135,7 +135,7 @@ static void child_reset(const struct pod_plan *p)
  * A fork-like raw clone: pod init has no threads. Not safe_fork(), which forks without a
  * cgroup; the child's own setup (signals, session, terminal, cgroups, root) is app_child()'s.
  */
-static pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa)
+pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa)
 {
         struct sys_clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD};
 
@@ -160,7 +160,7 @@ static int join_app_cgroups(const struct pod_plan *p, const struct plan_app *pa)
  * Runs in: app child (fork_app() of pod init). gate >= 0: waits for EOF on it before the
  * exec, so that the program starts only once pod init has dropped its capabilities.
  */
-_noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app *pa,
+_noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
                                  const struct app_exec_params *xp, int gate)
 {
         int r;
@@ -215,7 +215,7 @@ static void wait_hook(const struct plan_app *pa, const char *name, pid_t pid)
 }
 
 /* Runs the pre-start handler of pa, if any, and waits for it. */
-static void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
+void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
 {
         struct app_exec_params xp;
         pid_t pid;
@@ -234,7 +234,7 @@ static void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
  * Forks the post-stop handler of pa, if any, while pod init still has its capabilities: it
  * waits for one byte on a pipe (written when the app has exited) before entering the app.
  */
-static void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa)
+void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa)
 {
         struct app_exec_params xp;
         int fds[2];
@@ -260,7 +260,7 @@ static void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa)
         pa->post_stop_fd = fds[1];
 }
 
-static void run_post_stop(struct plan_app *pa)
+void run_post_stop(struct plan_app *pa)
 {
         if (pa->post_stop_fd < 0)
                 return;
@@ -274,7 +274,7 @@ static void run_post_stop(struct plan_app *pa)
  * rkt's default capabilities may then look at pid 1 (/proc/1/root, SPEC.md §11.11
  * TestCgroups) as under rkt; what still needs privileges was forked before.
  */
-static void drop_init_caps(void)
+void drop_init_caps(void)
 {
         struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
         struct __user_cap_data_struct data[2] = {
@@ -368,9 +368,11 @@ static void begin_stop(struct supervisor *s)
                         s->p->apps[i].signaled = true;
                         (void)kill(s->p->apps[i].pid, SIGTERM);
                 }
+        if (s->p->args.mutable_pod) /* the apps' monitors (app-ctl.c), which stop their app */
+                (void)kill(-1, SIGTERM);
 }
 
-static void write_status(const char *app, int code)
+void write_status(const char *app, int code)
 {
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC); /* S1 */
         int r = root < 0 ? -errno : app_status_write(root, app, code);
@@ -381,13 +383,18 @@ static void write_status(const char *app, int code)
         }
 }
 
-static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
+int app_exit_code(const struct plan_app *pa, int status)
 {
-        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-
         if (WIFSIGNALED(status) && pa->signaled &&
             (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL))
-                code = 0; /* stopped by us: not reported with its own code */
+                return 0; /* stopped by us: not reported with its own code */
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
+{
+        int code = app_exit_code(pa, status);
+
         pa->running = false;
         s->running--;
         write_status(pa->a->name, code);
@@ -398,7 +405,8 @@ static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
         }
 }
 
-static void reap(struct supervisor *s)
+/* Reaps every exited child; returns whether no child is left. */
+static bool reap(struct supervisor *s)
 {
         int status;
         pid_t pid;
@@ -407,6 +415,15 @@ static void reap(struct supervisor *s)
                 for (size_t i = 0; i < s->p->n_apps; i++)
                         if (s->p->apps[i].running && s->p->apps[i].pid == pid)
                                 app_exited(s, &s->p->apps[i], status);
+        return pid < 0 && errno == ECHILD;
+}
+
+/* A mutable pod ends when stopped and its last process (monitor, app) is gone. */
+static bool pod_done(struct supervisor *s, bool no_children)
+{
+        if (s->p->args.mutable_pod)
+                return s->stopping && no_children;
+        return s->running == 0;
 }
 
 _noreturn_ static void supervise(struct pod_plan *p)
@@ -420,8 +437,8 @@ _noreturn_ static void supervise(struct pod_plan *p)
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
         for (;;) {
-                reap(&s);
-                if (s.running == 0)
+                bool none = reap(&s);
+                if (pod_done(&s, none))
                         break;
                 if (s.stopping && time(NULL) >= s.deadline)
                         (void)kill(-1, SIGKILL); /* everything in the pod but us */
