@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "flags.h"
 #include "log.h"
+#include "parse-util.h"
 #include "path-util.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -114,6 +115,15 @@ static void global_args_init(void)
         arg_global.insecure_words = xstrdup("none");
 }
 
+/* Whether c is registered: an experimental command only when its variable is true. */
+static bool command_registered(const struct command *c)
+{
+        const char *v = c->experiment ? getenv(c->experiment) : NULL;
+        bool on = false;
+
+        return !c->experiment || (v && parse_bool_go(v, &on) >= 0 && on);
+}
+
 /* Matches name exactly, else by unique prefix, among the children of cmd (hidden ones too). */
 static const struct command *command_find_child(const struct command *cmd, const char *name)
 {
@@ -123,6 +133,8 @@ static const struct command *command_find_child(const struct command *cmd, const
         for (size_t i = 0; cmd->children && cmd->children[i]; i++) {
                 const struct command *c = cmd->children[i];
 
+                if (!command_registered(c))
+                        continue;
                 if (strcmp(c->name, name) == 0)
                         return c;
                 if (strncmp(c->name, name, strlen(name)) == 0) {

@@ -47,6 +47,8 @@ struct command {
         bool no_interspersed;                  /* flag parsing stops at the first positional */
         const char *const *valid_args;         /* completion: the words an argument may be */
         bool hidden;
+        /* registered only when this environment variable parses as true (Go ParseBool) */
+        const char *experiment;
 };
 
 struct global_args {

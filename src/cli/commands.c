@@ -38,7 +38,7 @@ const struct command cmd_image = {
 };
 
 static const struct command *const root_children[] = {
-        &cmd_api_service, &cmd_cat_manifest,
+        &cmd_api_service, &cmd_app,          &cmd_cat_manifest,
         &cmd_completion,  &cmd_config,
         &cmd_enter,       &cmd_export,
         &cmd_fetch,       &cmd_gc,

@@ -112,7 +112,7 @@ static int mount_app_overlay_userns(struct store *s, struct pod *p, const char *
         return mount_overlay_on(p, id, lower, app, rootfs, reterr);
 }
 
-static int mount_app_overlay(struct store *s, struct pod *p, const char *app, int userns_fd,
+int stage0_mount_app_overlay(struct store *s, struct pod *p, const char *app, int userns_fd,
                              struct rk_error **reterr)
 {
         _cleanup_free_ char *id_file = xasprintf("appsinfo/%s/treeStoreID", app), *id = NULL;
@@ -155,12 +155,12 @@ static int mount_overlays(struct store *s, struct pod *p, char *const *apps,
         if (r >= 0 && (r = mkdir_p_at(p->fd, "stage1/rootfs/rkt/status", 0755)) < 0)
                 r = rk_error_set_errno(reterr, -r, "cannot create the stage1 status directory");
         for (char *const *a = apps; r >= 0 && *a; a++)
-                r = mount_app_overlay(s, p, *a, userns_fd, reterr);
+                r = stage0_mount_app_overlay(s, p, *a, userns_fd, reterr);
         return r;
 }
 
 /* etc/mtab -> ../proc/self/mounts in app roots that have etc/ and no mtab (step 2). */
-static void link_mtab(struct pod *p, char *const *apps)
+void stage0_link_mtab(struct pod *p, char *const *apps)
 {
         for (char *const *a = apps; *a; a++) {
                 _cleanup_free_ char *etc = xasprintf("stage1/rootfs/opt/stage2/%s/rootfs/etc", *a);
@@ -238,6 +238,8 @@ static char **stage1_argv(const struct stage0_context *ctx, const char *path, in
         else if (a->ipc)
                 log_with_prefix(LOG_LEVEL_WARNING,
                                 "stage0: ", "warning: --ipc option is not supported by stage1");
+        if (a->mutable_pod)
+                strv_push(&argv, "--mutable");
         strv_push(&argv, p->uuid);
         return argv;
 }
@@ -267,7 +269,7 @@ int stage0_run(struct store *s, const struct stage0_context *ctx, struct pod *p,
                 r = stage0_mds_register(p, apps, &mds_token, reterr);
         if (r < 0)
                 return r;
-        link_mtab(p, apps);
+        stage0_link_mtab(p, apps);
         argv = stage1_argv(ctx, path, version, p, a, mds_token, userns);
         fd_text = xasprintf("%d", p->fd);
         if (fcntl(p->fd, F_SETFD, 0) < 0 || setenv("RKT_LOCK_FD", fd_text, 1) < 0 ||
