@@ -150,3 +150,133 @@ def test_default_app_name(sandbox, image_id):
     sandbox.add(image_id, "--exec=/inspect")
     assert sandbox.list() == "rkt-inspect\tcreated\n"
     sandbox.rm("rkt-inspect")
+
+
+# ------------------------------------------------------------------ several apps, restart
+
+def test_several_apps_and_restart(sandbox, image_id):
+    """TestAppSandboxMultipleApps, TestAppSandboxRestart: states and exit codes of each app;
+    stop and start again, any number of times; start of a running app is refused."""
+    sandbox.add(image_id, *inspect("winner", "--exit-code=0"))
+    sandbox.add(image_id, *inspect("loser", "--exit-code=12"))
+    sandbox.add(image_id, *sh("sleeper", "exec sleep 1000"))
+    for name in ("winner", "loser", "sleeper"):
+        sandbox.start(name)
+    sandbox.wait_state("winner", "exited")
+    sandbox.wait_state("loser", "exited")
+    assert sandbox.list() == "winner\texited\nloser\texited\nsleeper\trunning\n"
+    assert sandbox.status("winner")["exit_code"] == "0"
+    assert sandbox.status("loser")["exit_code"] == "12"
+    assert "exit_code" not in sandbox.status("sleeper")
+    r = sandbox.start("sleeper", code=254)
+    assert "already running" in r.err, r
+    for _ in range(3):
+        sandbox.stop("sleeper")
+        st = sandbox.status("sleeper")
+        assert st["state"] == "exited" and st["exit_code"] == "0", st
+        sandbox.start("sleeper")
+        assert sandbox.state("sleeper") == "running"
+    sandbox.start("loser")  # an exited app starts again too
+    sandbox.wait_state("loser", "exited")
+    for name in ("winner", "loser", "sleeper"):
+        sandbox.rm(name)
+    assert sandbox.list() == "\n"
+
+
+def test_app_killed_with_sigkill(sandbox, image_id):
+    """An app killed with -9 is exited with 128+9; its monitor goes with it."""
+    sandbox.add(image_id, *sh("victim", "exec sleep 4243"))
+    sandbox.start("victim")
+    ns = os.readlink(f"/proc/{sandbox.pid()}/ns/pid")
+    pid = wait_for(lambda: next((p for p in proc_pids() if cmdline(p) == ["sleep", "4243"]
+                                 and pidns(p) == ns), None), what="the app's process")
+    os.kill(pid, 9)
+    sandbox.wait_state("victim", "exited")
+    assert sandbox.status("victim")["exit_code"] == "137"
+    sandbox.rm("victim")
+
+
+def proc_pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    except OSError:
+        return None
+
+
+def pidns(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+
+
+def test_monitor_keeps_only_cap_kill(sandbox, image_id):
+    """The app's monitor in the pod is never dumpable and has only CAP_KILL; nothing in
+    the pod listens for stage0 (there is no control channel to reach)."""
+    sandbox.add(image_id, *sh("watched", "exec sleep 4244"))
+    sandbox.start("watched")
+    mon = int((sandbox.path() / "appsinfo" / "watched" / "monitor-pid").read_text())
+    status = Path(f"/proc/{mon}/status").read_text()
+    cap_eff = int(re.search(r"^CapEff:\s*([0-9a-f]+)$", status, re.M).group(1), 16)
+    assert cap_eff == 1 << 5, status  # CAP_KILL
+    assert os.stat(f"/proc/{mon}").st_uid == 0
+    with pytest.raises(PermissionError):
+        os.setegid(65534)
+        try:
+            os.seteuid(65534)
+            try:
+                os.listdir(f"/proc/{mon}/fd")
+            finally:
+                os.seteuid(0)
+        finally:
+            os.setegid(0)
+    assert (sandbox.pods.dir / "pods").stat().st_mode & 0o777 == 0o750
+    sandbox.rm("watched")
+    assert not Path(f"/proc/{mon}").exists()
+
+
+def test_enter_and_list_a_mutable_pod(sandbox, image_id):
+    """enter reaches an added app's root; list and status show the sandbox."""
+    sandbox.add(image_id, *sh("entered", "echo inside > /marker; exec sleep 1000"))
+    sandbox.start("entered")
+    r = wait_for(lambda: (lambda r: r if r.code == 0 else None)(
+        sandbox.pods("enter", "--app=entered", sandbox.uuid, "/bin/cat", "/marker")),
+        what="enter")
+    assert r.out == "inside\n", r
+    r = sandbox.pods.ok("list", "--no-legend", "--full")
+    assert sandbox.uuid in r.out and "running" in r.out, r
+    sandbox.rm("entered")
+
+
+# ------------------------------------------------------------------ volumes, annotations
+
+def test_mnt_volume(sandbox, image_id, tmp_path):
+    """TestAppSandboxMount: --mnt-volume targets through .. resolve inside the app."""
+    src = tmp_path / "vol"
+    src.mkdir()
+    (src / "file").write_text("from the host\n")
+    sandbox.add(image_id, f"--mnt-volume=name=test,kind=host,source={src},target=/dir1/../mnt",
+                *sh("mounter", "cat /mnt/file; echo written > /mnt/out"))
+    sandbox.start("mounter")
+    sandbox.wait_state("mounter", "exited")
+    assert sandbox.status("mounter")["exit_code"] == "0"
+    assert (src / "out").read_text() == "written\n"
+    m = sandbox.pods.ok("cat-manifest", sandbox.uuid).out
+    assert '"test"' in m, m
+    sandbox.rm("mounter")
+    assert '"test"' not in sandbox.pods.ok("cat-manifest", sandbox.uuid).out
+
+
+def test_app_annotations(sandbox, image_id):
+    """TestAppSandboxAppAnnotations: the app's annotations go to its entry."""
+    import json
+    sandbox.add(image_id, "--annotation=foo=bar", "--user-annotation=ayy=lmao",
+                "--user-label=lbl=v", *inspect("annotated"))
+    m = json.loads(sandbox.pods.ok("cat-manifest", sandbox.uuid).out)
+    app = next(a for a in m["apps"] if a["name"] == "annotated")
+    assert {"name": "foo", "value": "bar"} in app["annotations"], app
+    sandbox.rm("annotated")

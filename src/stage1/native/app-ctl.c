@@ -345,8 +345,15 @@ static void keep_only(const struct pod_plan *p, int sock)
 _noreturn_ static void monitor_main(struct pod_plan *p, int sock)
 {
         struct plan_app *pa = &p->apps[0];
+        sigset_t set;
         int gate[2];
 
+        sigemptyset(&set); /* taken by sigtimedwait() only (monitor_run()) */
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, NULL);
         (void)setsid();
         keep_only(p, sock);
         run_pre_start(p, pa);
