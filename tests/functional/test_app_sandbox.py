@@ -280,3 +280,103 @@ def test_app_annotations(sandbox, image_id):
     app = next(a for a in m["apps"] if a["name"] == "annotated")
     assert {"name": "foo", "value": "bar"} in app["annotations"], app
     sandbox.rm("annotated")
+
+
+# ------------------------------------------------------------------ bad input
+
+def test_bad_input(sandbox, image_id, modpods, tmp_path):
+    """Duplicate names, images not in the store, unknown apps: one-line errors, 254 (app
+    status: 1, as rkt); P/pod unchanged by a refused add."""
+    sandbox.add(image_id, *inspect("dup"))
+    before = (sandbox.path() / "pod").read_bytes()
+    r = sandbox.add(image_id, *inspect("dup"), code=254)
+    assert "error: multiple apps with name dup" in r.err, r
+    assert (sandbox.path() / "pod").read_bytes() == before
+    r = sandbox.add("sha512-" + "0" * 64, *inspect("ghost"), code=254)
+    assert r.err.count("\n") <= 2, r
+    r = sandbox.add("example.com/not-in-store", *inspect("ghost"), code=254)
+    assert (sandbox.path() / "pod").read_bytes() == before
+    assert not (sandbox.path() / "appsinfo" / "ghost").exists()
+    r = sandbox.app("status", "--app=nope", code=1)
+    assert 'cannot find app "nope" in the pod' in r.err, r
+    r = sandbox.app("start", "--app=nope", code=254)
+    assert 'cannot find app "nope" in the pod' in r.err, r
+    r = sandbox.app("start", code=254)
+    assert "--app" in r.err, r
+    sandbox.rm("dup")
+    assert sandbox.list() == "\n"
+
+
+def test_add_to_an_immutable_pod(modpods, image_id, img):
+    """app add to a pod of rkt run: "immutable pod"."""
+    p = modpods.start(img.path, "--exec=/bin/sh", "--", "-c", "exec sleep 1000")
+    modpods.wait_ready(p.uuid)
+    before = next((modpods.dir / "pods" / "run").glob(f"{p.uuid}/pod")).read_bytes()
+    r = modpods("app", "add", p.uuid, image_id, *inspect("x"), env=ENV)
+    assert r.code == 254 and "immutable pod" in r.err, r
+    assert next((modpods.dir / "pods" / "run").glob(f"{p.uuid}/pod")).read_bytes() == before
+    modpods.ok("stop", p.uuid)
+    p.wait()
+
+
+def test_fly_does_not_support_mutable_pods(modpods):
+    uf = modpods.next_uuid_file()
+    r = modpods(INSECURE, "app", "sandbox", f"--stage1-path={stage1_path('fly')}",
+                f"--uuid-file-save={uf}", env=ENV)
+    assert r.code == 1 and "stage1 does not support mutable pods" in r.err, r
+
+
+def test_bad_port(modpods):
+    r = modpods(INSECURE, "app", "sandbox", f"--stage1-path={stage1_path('native')}",
+                "--port=http:tcp:80:0.0.0.0", env=ENV)
+    assert r.code == 1 and "--port invalid format" in r.err, r
+
+
+# ------------------------------------------------------------------ the pod's end
+
+def test_stop_sandbox_stops_its_apps_and_gc_leaves_nothing(tmp_path, image_id, img):
+    """rkt stop of the sandbox stops every app (each reported exited), the sandbox
+    exits 0, app add to the stopped pod fails, gc leaves no mount, cgroup or process
+    (the Pods teardown checks)."""
+    pods = Pods(tmp_path)
+    try:
+        pods.fetch(img.path)
+        sb = Sandbox(pods, "--net=host", "--annotation=foo=bar", "--user-annotation=ayy=lmao",
+                     "--user-label=team=k8s")
+        import json
+        m = json.loads(pods.ok("cat-manifest", sb.uuid).out)
+        assert {"name": "coreos.com/rkt/stage1/mutable", "value": "true"} in m["annotations"]
+        assert {"name": "foo", "value": "bar"} in m["annotations"], m
+        assert m["userAnnotations"] == {"ayy": "lmao"} and m["userLabels"] == {"team": "k8s"}
+        for n in ("one", "two"):
+            sb.add(image_id, *sh(n, "exec sleep 1000"))
+            sb.start(n)
+        pods.ok("stop", sb.uuid)
+        assert sb.pod.wait().code == 0
+        pods.wait_exited(sb.uuid)
+        assert sb.list() == "one\texited\ntwo\texited\n"
+        r = sb.add(image_id, *inspect("late"), code=254)
+        assert "not running" in r.err, r
+        r = sb.stop("one")
+        assert f'pod "{sb.uuid}" is already stopped' in r.out, r
+    finally:
+        _finish(pods)
+
+
+def test_supervisor_killed(tmp_path, image_id, img):
+    """The pod init killed with -9: the pod has exited (its apps with it), further app
+    commands fail cleanly, gc leaves nothing."""
+    pods = Pods(tmp_path)
+    try:
+        pods.fetch(img.path)
+        sb = Sandbox(pods, "--net=host")
+        sb.add(image_id, *sh("s", "exec sleep 1000"))
+        sb.start("s")
+        os.kill(sb.pid(), 9)
+        sb.pod.wait()
+        pods.wait_exited(sb.uuid)
+        assert sb.state("s") == "exited"
+        r = sb.start("s", code=254)
+        assert r.err.count("\n") == 1, r
+    finally:
+        _finish(pods)
