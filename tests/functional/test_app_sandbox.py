@@ -380,3 +380,70 @@ def test_supervisor_killed(tmp_path, image_id, img):
         assert r.err.count("\n") == 1, r
     finally:
         _finish(pods)
+
+
+# ------------------------------------------------------------------ kubernetes log mode
+
+K8S_REC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z (stdout|stderr) (.*)$")
+
+
+def test_cri_logs(tmp_path, image_id, img):
+    """TestAppSandboxCRILogs: with the logmode and kubernetes-log-dir annotations each app
+    writes `<time> <stream> <line>` records to <dir>/<kubernetes-log-path>; a path that
+    leaves the directory is refused."""
+    pods = Pods(tmp_path)
+    logdir = tmp_path / "k8s-logs"
+    try:
+        pods.fetch(img.path)
+        sb = Sandbox(pods, "--net=host",
+                     "--annotation=coreos.com/rkt/experiment/logmode=k8s-plain",
+                     f"--annotation=coreos.com/rkt/experiment/kubernetes-log-dir={logdir}")
+        sb.add(image_id, "--annotation=coreos.com/rkt/experiment/kubernetes-log-path=hello/0.log",
+               *sh("hello", f"echo {MSG}; echo oops >&2"))
+        sb.start("hello")
+        sb.wait_state("hello", "exited")
+        log = logdir / "hello" / "0.log"
+        wait_for(lambda: log.exists() and "oops" in log.read_text(), what="the k8s log")
+        recs = [K8S_REC.match(ln) for ln in log.read_text().splitlines()]
+        assert all(recs), log.read_text()
+        assert [(m.group(2), m.group(3)) for m in recs] == [("stdout", MSG), ("stderr", "oops")]
+        assert f"stdout {MSG}" in log.read_text()
+        sb.add(image_id, "--annotation=coreos.com/rkt/experiment/kubernetes-log-path=../out.log",
+               *sh("escaper", "echo escaped"))
+        r = sb.start("escaper", code=254)
+        assert "leaves the log directory" in r.err, r
+        assert not (tmp_path / "out.log").exists()
+    finally:
+        _finish(pods)
+
+
+# ------------------------------------------------------------------ nothing leaks
+
+def pod_state(sb):
+    """What apps added and removed must leave as it was: the pod init's mounts and
+    descriptors, the pod's cgroups, P's entries and S1's records."""
+    pid = sb.pid()
+    mounts = sorted(ln.split()[4] for ln in Path(f"/proc/{pid}/mountinfo").read_text()
+                    .splitlines())
+    fds = sorted(os.listdir(f"/proc/{pid}/fd"))
+    cgs = sorted(c for cg in pod_cgroups([sb.uuid]) for c, _, _ in os.walk(cg))
+    p = sb.path()
+    files = sorted(str(f.relative_to(p)) for f in p.rglob("*")
+                   if "stage1/rootfs" not in str(f) and "/overlay/" not in str(f)
+                   and f != p / "logs")  # (made by the first app's start)
+    records = sorted(os.listdir(p / "stage1/rootfs/rkt/status"))
+    return mounts, fds, cgs, files, records
+
+
+def test_twenty_apps_added_and_removed_leave_nothing(sandbox, image_id):
+    """20 apps added, started, stopped and removed in a loop leave the pod as it started."""
+    before = pod_state(sandbox)
+    for i in range(20):
+        name = f"loop{i}"
+        sandbox.add(image_id, *sh(name, "exec sleep 1000" if i % 2 else "true"))
+        sandbox.start(name)
+        sandbox.rm(name)
+    assert sandbox.list() == "\n"
+    after = pod_state(sandbox)
+    for what, a, b in zip(("mounts", "fds", "cgroups", "files", "records"), before, after):
+        assert a == b, f"{what} changed: {sorted(set(b) ^ set(a))}"

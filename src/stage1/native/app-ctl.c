@@ -378,9 +378,9 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock)
         app_logs_close_writers(&p->logs);
         for (size_t i = 0; i < p->cg.n; i++)
                 pa->cgfds[i] = safe_close(pa->cgfds[i]);
+        drop_init_caps();
         report(sock, "ok");
         safe_close(sock);
-        drop_init_caps();
         safe_close(gate[1]); /* go */
         monitor_run(pa);
 }
@@ -496,20 +496,39 @@ static int mark_started(const struct pod_plan *p, const char *app, pid_t monitor
         return 0;
 }
 
-/*
- * Makes this process's stdout and stderr those of the pod init (the output of rkt app
- * sandbox), where the app's output is forwarded and its monitor writes; returns copies of
- * the old ones in saved[].
- */
-static int use_pod_output(int pidfd, int saved[2], struct rk_error **reterr)
+/* The pod init's stdout and stderr (the output of rkt app sandbox) in out[]. */
+static int pod_output(int pidfd, int out[2], struct rk_error **reterr)
 {
         for (int i = 0; i < 2; i++) {
-                _cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, pidfd, 1 + i, 0);
-                saved[i] = fcntl(1 + i, F_DUPFD_CLOEXEC, 3);
-                if (fd < 0 || saved[i] < 0 || dup2(fd, 1 + i) < 0)
+                out[i] = (int)syscall(SYS_pidfd_getfd, pidfd, 1 + i, 0);
+                if (out[i] < 0)
                         return rk_error_set_errno(reterr, errno, "getting the pod's output");
         }
         return 0;
+}
+
+/* Makes fds[] this process's stdout and stderr; returns copies of the old ones in saved[]. */
+static void swap_output(const int fds[2], int saved[2])
+{
+        for (int i = 0; i < 2; i++) {
+                if (saved)
+                        saved[i] = fcntl(1 + i, F_DUPFD_CLOEXEC, 3);
+                (void)dup2(fds[i], 1 + i);
+        }
+}
+
+/* The app's log writer, forwarding to the pod's output (where rkt run's apps write). */
+static int start_logs_to(struct pod_plan *p, const int out[2], struct rk_error **reterr)
+{
+        int saved[2], r;
+
+        fflush(NULL);
+        swap_output(out, saved);
+        r = start_logs(p, reterr);
+        swap_output(saved, NULL);
+        safe_close(saved[0]);
+        safe_close(saved[1]);
+        return r;
 }
 
 static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
@@ -517,7 +536,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_fd = -1};
         struct plan_app *pa;
         _cleanup_close_ int pidfd = -EBADF, s1fd = -EBADF;
-        int nsfds[N_NS], saved[2] = {-1, -1}, sv[2], r;
+        int nsfds[N_NS], out[2] = {-1, -1}, sv[2], r;
         pid_t pod_pid = 0, helper, monitor;
 
         r = load(&p, ca->app, reterr);
@@ -539,9 +558,9 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r >= 0)
                 r = open_namespaces(pod_pid, nsfds, reterr);
         if (r >= 0)
-                r = use_pod_output(pidfd, saved, reterr);
+                r = pod_output(pidfd, out, reterr);
         if (r >= 0)
-                r = start_logs(&p, reterr);
+                r = start_logs_to(&p, out, reterr);
         if (r < 0)
                 return r;
         _cleanup_free_ char *status = app_status_path(ca->app);
@@ -558,15 +577,14 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
                 return rk_error_set_errno(reterr, errno, "forking");
         if (helper == 0) {
                 safe_close(sv[0]);
-                safe_close(saved[0]); /* rkt app start's output: not the pod's to keep */
-                safe_close(saved[1]);
+                swap_output(out, NULL); /* the pod's output, not rkt app start's */
                 (void)dup2(p.null_fd, STDIN_FILENO);
                 helper_main(&p, nsfds, sv[1]);
         }
         safe_close(sv[1]);
+        safe_close(out[0]);
+        safe_close(out[1]);
         app_logs_close_writers(&p.logs);
-        for (int i = 0; i < 2; i++)
-                (void)dup2(saved[i], 1 + i);
         monitor = read_reports(sv[0], reterr);
         (void)wait_for_pid(helper, NULL);
         safe_close(sv[0]);
@@ -610,6 +628,24 @@ static int ctl_stop(const struct ctl_args *ca, struct rk_error **reterr)
         return 0;
 }
 
+/*
+ * The directories between the app's cgroup rel and the pod's (included) that the app's
+ * start created and nothing uses any longer (a v1 controller only the app joined): rmdir
+ * refuses a cgroup with children or processes, so the pod's own stay.
+ */
+static void remove_empty_parents(const struct cgroups *cg, const char *rel, const char *pod)
+{
+        _cleanup_free_ char *dir = xstrdup(rel);
+
+        for (char *slash; (slash = strrchr(dir, '/')) && strlen(dir) > strlen(pod);) {
+                *slash = 0;
+                for (size_t i = 0; i < cg->n; i++) {
+                        _cleanup_free_ char *path = xasprintf("%s/%s", cg->h[i].path, dir);
+                        (void)rmdir(path);
+                }
+        }
+}
+
 /* app_rm: stops the app, detaches its root in the pod and removes its cgroup. */
 static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
 {
@@ -643,6 +679,7 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
         if (p.cg_pod && cgroups_detect(&cg) >= 0) {
                 rel = cgroup_app_path(p.cg_pod, ca->app);
                 (void)cgroups_remove(&cg, rel);
+                remove_empty_parents(&cg, rel, p.cg_pod);
                 cgroups_done(&cg);
         }
         return 0;
