@@ -105,8 +105,8 @@ static int sandbox_run(const struct command *cmd, int argc, char **argv)
                 cli_report(err);
                 return 1;
         }
-        struct stage1_run_args a = {arg_stage0.net, false, arg_stage0.hostname, NULL, true,
-                                    &arg_dns};
+        struct stage1_run_args a = {arg_stage0.net, false, arg_stage0.hostname,
+                                    NULL,           true,  &arg_dns};
         a.mutable_pod = true;
         if (a.hostname && !*a.hostname)
                 a.hostname = NULL;
@@ -457,8 +457,8 @@ static int status_print(const struct pod *p, const struct pod_app *a)
                 printf("exit_code=%d\n", code);
         if (!o)
                 return 0;
-        _cleanup_free_ char *text =
-                json_dumps(o, strcmp(arg_format, "json-pretty") == 0 ? JSON_INDENT(2) : JSON_COMPACT);
+        _cleanup_free_ char *text = json_dumps(
+                o, strcmp(arg_format, "json-pretty") == 0 ? JSON_INDENT(2) : JSON_COMPACT);
         json_decref(o);
         printf("%s\n", text);
         return 0;
@@ -565,7 +565,7 @@ static const struct command cmd_app_status = {
 };
 
 static const struct command *const app_children[] = {
-        &cmd_app_add,  &cmd_app_list,  &cmd_app_rm,     &cmd_app_sandbox,
+        &cmd_app_add,   &cmd_app_list,   &cmd_app_rm,   &cmd_app_sandbox,
         &cmd_app_start, &cmd_app_status, &cmd_app_stop, NULL,
 };
 

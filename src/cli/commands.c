@@ -38,17 +38,29 @@ const struct command cmd_image = {
 };
 
 static const struct command *const root_children[] = {
-        &cmd_api_service, &cmd_app,          &cmd_cat_manifest,
-        &cmd_completion,  &cmd_config,
-        &cmd_enter,       &cmd_export,
-        &cmd_fetch,       &cmd_gc,
-        &cmd_image,       &cmd_list,
-        &cmd_logs,        &cmd_metadata_service,
-        &cmd_prepare,     &cmd_rm,
-        &cmd_run,         &cmd_run_prepared,
-        &cmd_status,      &cmd_stop,
-        &cmd_trust,       &cmd_version,
-        &cmd_help,        NULL,
+        &cmd_api_service,
+        &cmd_cat_manifest,
+        &cmd_completion,
+        &cmd_config,
+        &cmd_enter,
+        &cmd_export,
+        &cmd_fetch,
+        &cmd_gc,
+        &cmd_image,
+        &cmd_list,
+        &cmd_logs,
+        &cmd_metadata_service,
+        &cmd_prepare,
+        &cmd_rm,
+        &cmd_run,
+        &cmd_run_prepared,
+        &cmd_status,
+        &cmd_stop,
+        &cmd_trust,
+        &cmd_version,
+        &cmd_help,
+        &cmd_app, /* hidden, experimental */
+        NULL,
 };
 
 /* rkt without a command: its help, exit status 2. */

@@ -90,8 +90,7 @@ int stage0_app_lock(const struct pod *p, struct rk_error **reterr)
                 return rk_error_set_errno(reterr, errno, "cannot open %s/pod.lck", p->path);
         while (flock(fd, LOCK_EX) < 0)
                 if (errno != EINTR)
-                        return rk_error_set_errno(reterr, errno, "cannot lock %s/pod.lck",
-                                                  p->path);
+                        return rk_error_set_errno(reterr, errno, "cannot lock %s/pod.lck", p->path);
         return TAKE_FD(fd);
 }
 
@@ -157,9 +156,9 @@ static int merge_app(struct pod_manifest *m, struct pod_manifest *one, struct rk
 }
 
 /* The image of the app, from the store only, and its manifest entry in *ret. */
-static int app_manifest(struct store *s, const struct stage0_context *ctx,
-                        const struct app_list *l, const struct pod_settings *ps,
-                        struct stage0_app *a, struct pod_manifest **ret, struct rk_error **reterr)
+static int app_manifest(struct store *s, const struct stage0_context *ctx, const struct app_list *l,
+                        const struct pod_settings *ps, struct stage0_app *a,
+                        struct pod_manifest **ret, struct rk_error **reterr)
 {
         int r;
 
@@ -306,8 +305,8 @@ int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr)
         _cleanup_free_ char *info = xasprintf("appsinfo/%s", app);
         (void)rm_rf_at(p->fd, info);
         for (size_t k = 0; k < ELEMENTSOF(suffixes); k++) {
-                _cleanup_free_ char *st = xasprintf("stage1/rootfs/rkt/status/%s%s", app,
-                                                    suffixes[k]);
+                _cleanup_free_ char *st =
+                        xasprintf("stage1/rootfs/rkt/status/%s%s", app, suffixes[k]);
                 (void)unlinkat(p->fd, st, 0);
         }
         _cleanup_free_ char *env = xasprintf("stage1/rootfs/rkt/env/%s", app);

@@ -228,7 +228,6 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
  */
 int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr);
 
-
 /* Pieces of prepare and run that app add reuses for one app (prepare.c, run.c). */
 int stage0_prepare_app(struct store *s, struct pod *p, const struct stage0_app *a, bool overlay,
                        const struct userns_range *userns, struct rk_error **reterr);

@@ -121,11 +121,10 @@ static int load(struct pod_plan *p, const char *app, struct rk_error **reterr)
         p->args.disable_caps = rc.insecure.disable_capabilities;
         p->args.disable_paths = rc.insecure.disable_paths;
         p->args.disable_seccomp = rc.insecure.disable_seccomp;
-        p->args.resolv_mode = xstrdup(rc.resolv_conf_mode && *rc.resolv_conf_mode
-                                              ? rc.resolv_conf_mode
-                                              : "default");
-        p->args.hosts_mode = xstrdup(rc.etc_hosts_mode && *rc.etc_hosts_mode ? rc.etc_hosts_mode
-                                                                             : "default");
+        p->args.resolv_mode = xstrdup(
+                rc.resolv_conf_mode && *rc.resolv_conf_mode ? rc.resolv_conf_mode : "default");
+        p->args.hosts_mode =
+                xstrdup(rc.etc_hosts_mode && *rc.etc_hosts_mode ? rc.etc_hosts_mode : "default");
         p->args.mutable_pod = true;
         stage1_runtime_config_done(&rc);
         p->n_apps = 1;
@@ -210,7 +209,8 @@ static int open_k8s_log(const struct pod_plan *p, const struct plan_app *pa, int
                                     ANN_LOGDIR);
         path = path && *path ? path : def;
         if (path[0] == '/' || strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 ||
-            strstr(path, "/../") || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
+            strstr(path, "/../") ||
+            (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
                 return rk_error_set(reterr, EINVAL, "%s \"%s\" leaves the log directory",
                                     ANN_LOGPATH, path);
         r = mkdir_p_at(AT_FDCWD, dir, 0755);
@@ -414,7 +414,8 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
                 helper_fail_errno(sock, "creating a mount namespace");
         if (pod_mounts_setup_app(p, pa, &e) < 0)
                 helper_fail(sock, e);
-        tree = open_tree(AT_FDCWD, pa->a->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        tree = open_tree(AT_FDCWD, pa->a->rootfs,
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (tree < 0)
                 helper_fail_errno(sock, "cloning the app's root");
         if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
@@ -616,8 +617,7 @@ static int ctl_stop(const struct ctl_args *ca, struct rk_error **reterr)
         if (pidfd == -ESRCH)
                 return 0; /* not running */
         if (pidfd < 0)
-                return rk_error_set_errno(reterr, -pidfd, "finding the monitor of app %s",
-                                          ca->app);
+                return rk_error_set_errno(reterr, -pidfd, "finding the monitor of app %s", ca->app);
         r = pidfd_signal(pidfd, SIGTERM);
         if (r < 0 && r != -ESRCH)
                 return rk_error_set_errno(reterr, -r, "stopping app %s", ca->app);

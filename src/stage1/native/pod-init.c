@@ -161,7 +161,7 @@ static int join_app_cgroups(const struct pod_plan *p, const struct plan_app *pa)
  * exec, so that the program starts only once pod init has dropped its capabilities.
  */
 _noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
-                                 const struct app_exec_params *xp, int gate)
+                          const struct app_exec_params *xp, int gate)
 {
         int r;
 
