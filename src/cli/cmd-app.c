@@ -417,6 +417,21 @@ static int64_t record_time(const struct pod *p, const char *app, const char *suf
         return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
+/* Go's Time.String(): "2006-01-02 15:04:05.999999999 -0700 MST" (fraction trimmed). */
+static char *format_time_go_ns(int64_t ns)
+{
+        _cleanup_free_ char *whole = format_time_go(ns - ns % 1000000000);
+        char frac[11];
+        int n;
+
+        n = snprintf(frac, sizeof(frac), ".%09d", (int)(ns % 1000000000));
+        while (n > 1 && frac[n - 1] == '0')
+                frac[--n] = 0;
+        if (n == 1)
+                frac[0] = 0;
+        return xasprintf("%.19s%s%s", whole, frac, whole + 19);
+}
+
 static void print_time(json_t *o, const char *key, int64_t ns)
 {
         if (ns == 0)
@@ -425,12 +440,35 @@ static void print_time(json_t *o, const char *key, int64_t ns)
                 json_object_set_new(o, key, json_integer(ns / 1000000000));
                 return;
         }
-        _cleanup_free_ char *t = format_time_go(ns);
+        _cleanup_free_ char *t = format_time_go_ns(ns);
         printf("%s=%s\n", key, t);
 }
 
-static int status_print(const struct pod *p, const struct pod_app *a)
+/* "host:container:(read_only:B)" for each mount of a (mounts=). */
+static char *mounts_text(const struct pod_manifest *m, const struct pod_app *a)
 {
+        char **items = NULL;
+
+        for (size_t i = 0; i < a->n_mounts; i++) {
+                const struct ac_volume *v = a->mounts[i].app_volume;
+                for (size_t k = 0; !v && k < m->n_volumes; k++)
+                        if (strcmp(m->volumes[k].name, a->mounts[i].volume) == 0)
+                                v = &m->volumes[k];
+                if (!v)
+                        continue;
+                strv_consume(&items, xasprintf("%s:%s:(read_only:%s)", v->source ?: "",
+                                               a->mounts[i].path,
+                                               v->read_only ? "true" : "false"));
+        }
+        char *s = items ? strv_join(items, ",") : NULL;
+        strv_free(items);
+        return s;
+}
+
+static int status_print(const struct pod *p, const struct pod_manifest *m,
+                        const struct pod_app *a)
+{
+        _cleanup_free_ char *mounts = mounts_text(m, a);
         const char *state = app_state(p, a->name);
         json_t *o = arg_format && *arg_format ? json_object() : NULL;
         int code = 0;
@@ -455,6 +493,8 @@ static int status_print(const struct pod *p, const struct pod_app *a)
                 json_object_set_new(o, "exit_code", json_integer(code));
         else if (exited)
                 printf("exit_code=%d\n", code);
+        if (mounts && !o)
+                printf("mounts=%s\n", mounts);
         if (!o)
                 return 0;
         _cleanup_free_ char *text = json_dumps(
@@ -479,7 +519,7 @@ static int status_run(const struct command *cmd, int argc, char **argv)
                 return r;
         for (size_t i = 0; i < m->n_apps; i++)
                 if (strcmp(m->apps[i].name, arg_app) == 0)
-                        return status_print(p, &m->apps[i]);
+                        return status_print(p, m, &m->apps[i]);
         cli_fail("cannot find app \"%s\" in the pod", arg_app);
         return 1;
 }

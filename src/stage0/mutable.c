@@ -155,6 +155,31 @@ static int merge_app(struct pod_manifest *m, struct pod_manifest *one, struct rk
         return 0;
 }
 
+/*
+ * The kubernetes log mode (pod annotation logmode=k8s-plain): the app's
+ * kubernetes-log-path must name a file below kubernetes-log-dir (the stage1 opens it there
+ * without leaving the directory, whatever links it holds).
+ */
+static int check_log_path(const struct pod_manifest *m, const struct app_spec *a,
+                          struct rk_error **reterr)
+{
+        const char *mode = ac_labels_get(&m->annotations, "coreos.com/rkt/experiment/logmode");
+        const char *path =
+                ac_labels_get(&a->annotations, "coreos.com/rkt/experiment/kubernetes-log-path");
+        _cleanup_strv_free_ char **parts = NULL;
+
+        if (!mode || strcmp(mode, "k8s-plain") != 0 || !path)
+                return 0;
+        parts = strv_split(path, '/');
+        bool bad = !*path || path[0] == '/';
+        STRV_FOREACH(c, parts)
+                bad |= strcmp(*c, "..") == 0;
+        if (bad)
+                return rk_error_set(reterr, EINVAL,
+                                    "kubernetes-log-path \"%s\" leaves the log directory", path);
+        return 0;
+}
+
 /* The image of the app, from the store only, and its manifest entry in *ret. */
 static int app_manifest(struct store *s, const struct stage0_context *ctx, const struct app_list *l,
                         const struct pod_settings *ps, struct stage0_app *a,
@@ -202,7 +227,9 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
                 return r;
         if (!manifest_is_mutable(m))
                 return rk_error_set(reterr, EINVAL, "immutable pod");
-        r = app_manifest(s, ctx, l, ps, &a, &one, reterr);
+        r = check_log_path(m, &l->apps[0], reterr);
+        if (r >= 0)
+                r = app_manifest(s, ctx, l, ps, &a, &one, reterr);
         if (r >= 0)
                 r = merge_app(m, one, reterr);
         if (r >= 0 && (r = pod_manifest_validate(m, reterr)) < 0)

@@ -8,6 +8,7 @@ mode (pod annotations) writes `<RFC 3339 nano time> <stdout|stderr> <line>` reco
 
 One sandbox serves the tests of this module that leave it as they found it (the `sandbox`
 fixture); tests that stop or break a pod make their own."""
+import json
 import os
 import re
 import subprocess
@@ -137,8 +138,9 @@ def test_add_start_remove(sandbox, image_id):
     sandbox.wait_state("hello", "exited")
     st = sandbox.status("hello")
     assert st["exit_code"] == "0" and st["image_id"] == image_id, st
-    for k in ("created_at", "started_at", "finished_at"):
-        assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", st[k]), st
+    for k in ("created_at", "started_at", "finished_at"):  # Go's Time.String()
+        assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})? [+-]\d{4} \S+$", st[k]), st
+    assert st["created_at"] <= st["started_at"] <= st["finished_at"], st
     sandbox.rm("hello")
     assert sandbox.list() == "\n"
     r = sandbox.pods.ok("status", "--wait-ready=false", "--wait=false", sandbox.uuid)
@@ -263,7 +265,8 @@ def test_mnt_volume(sandbox, image_id, tmp_path):
                 *sh("mounter", "cat /mnt/file; echo written > /mnt/out"))
     sandbox.start("mounter")
     sandbox.wait_state("mounter", "exited")
-    assert sandbox.status("mounter")["exit_code"] == "0"
+    st = sandbox.status("mounter")
+    assert st["exit_code"] == "0" and st["mounts"] == f"{src}:/dir1/../mnt:(read_only:false)", st
     assert (src / "out").read_text() == "written\n"
     m = sandbox.pods.ok("cat-manifest", sandbox.uuid).out
     assert '"test"' in m, m
@@ -273,7 +276,6 @@ def test_mnt_volume(sandbox, image_id, tmp_path):
 
 def test_app_annotations(sandbox, image_id):
     """TestAppSandboxAppAnnotations: the app's annotations go to its entry."""
-    import json
     sandbox.add(image_id, "--annotation=foo=bar", "--user-annotation=ayy=lmao",
                 "--user-label=lbl=v", *inspect("annotated"))
     m = json.loads(sandbox.pods.ok("cat-manifest", sandbox.uuid).out)
@@ -343,7 +345,6 @@ def test_stop_sandbox_stops_its_apps_and_gc_leaves_nothing(tmp_path, image_id, i
         pods.fetch(img.path)
         sb = Sandbox(pods, "--net=host", "--annotation=foo=bar", "--user-annotation=ayy=lmao",
                      "--user-label=team=k8s")
-        import json
         m = json.loads(pods.ok("cat-manifest", sb.uuid).out)
         assert {"name": "coreos.com/rkt/stage1/mutable", "value": "true"} in m["annotations"]
         assert {"name": "foo", "value": "bar"} in m["annotations"], m
@@ -408,10 +409,21 @@ def test_cri_logs(tmp_path, image_id, img):
         assert all(recs), log.read_text()
         assert [(m.group(2), m.group(3)) for m in recs] == [("stdout", MSG), ("stderr", "oops")]
         assert f"stdout {MSG}" in log.read_text()
-        sb.add(image_id, "--annotation=coreos.com/rkt/experiment/kubernetes-log-path=../out.log",
-               *sh("escaper", "echo escaped"))
+        for bad in ("../out.log", "a/../../out.log", "/tmp/out.log"):
+            r = sb.add(image_id, f"--annotation=coreos.com/rkt/experiment/kubernetes-log-path={bad}",
+                       *sh("escaper", "echo escaped"), code=254)
+            assert "leaves the log directory" in r.err, r
+        assert sb.list() == "hello\texited\n"
+        # a pod manifest edited behind rkt's back: the stage1 refuses it too
+        sb.add(image_id, *sh("escaper", "echo escaped"))
+        pm = sb.path() / "pod"
+        m = json.loads(pm.read_text())
+        app = next(a for a in m["apps"] if a["name"] == "escaper")
+        app.setdefault("annotations", []).append(
+            {"name": "coreos.com/rkt/experiment/kubernetes-log-path", "value": "../out.log"})
+        pm.write_text(json.dumps(m))
         r = sb.start("escaper", code=254)
-        assert "leaves the log directory" in r.err, r
+        assert "leaves the log directory" in r.err and r.err.count("\n") <= 2, r
         assert not (tmp_path / "out.log").exists()
     finally:
         _finish(pods)
