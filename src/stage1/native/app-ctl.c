@@ -558,6 +558,8 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
                 r = app_cgroups(&p, reterr);
         if (r >= 0)
                 r = open_namespaces(pod_pid, nsfds, reterr);
+        if (r >= 0 && !pidfd_running(pidfd)) /* the namespaces were the pod's */
+                r = rk_error_set(reterr, ESRCH, "the pod is not running");
         if (r >= 0)
                 r = pod_output(pidfd, out, reterr);
         if (r >= 0)
@@ -663,7 +665,7 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
                 return r;
         p.cg_pod = cgroup_read_subcgroup();
         _cleanup_close_ int pidfd = pod_pidfd(&p, &pod_pid);
-        if (pidfd >= 0 && open_namespaces(pod_pid, nsfds, reterr) >= 0) {
+        if (pidfd >= 0 && open_namespaces(pod_pid, nsfds, reterr) >= 0 && pidfd_running(pidfd)) {
                 r = safe_fork("app-rm", FORK_LOG, &pid);
                 if (r == 0) {
                         if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0)
