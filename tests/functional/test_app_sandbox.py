@@ -360,6 +360,11 @@ def test_stop_sandbox_stops_its_apps_and_gc_leaves_nothing(tmp_path, image_id, i
         assert "not running" in r.err, r
         r = sb.stop("one")
         assert f'pod "{sb.uuid}" is already stopped' in r.out, r
+        out = tmp_path / "one.aci"
+        pods.ok("export", "--app=one", sb.uuid, out)
+        assert out.stat().st_size > 0
+        st = pods.status(sb.uuid)
+        assert st["state"] == "exited", st
     finally:
         _finish(pods)
 
@@ -459,3 +464,19 @@ def test_twenty_apps_added_and_removed_leave_nothing(sandbox, image_id):
     after = pod_state(sandbox)
     for what, a, b in zip(("mounts", "fds", "cgroups", "files", "records"), before, after):
         assert a == b, f"{what} changed: {sorted(set(b) ^ set(a))}"
+
+
+def test_members_cannot_drive_a_pod(sandbox, image_id):
+    """Only root runs the app commands that change a pod (there is no channel into the pod
+    for anyone else to use)."""
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+    for argv in (["add", sandbox.uuid, image_id, *inspect("x")],
+                 ["start", sandbox.uuid, "--app=x"], ["stop", sandbox.uuid, "--app=x"],
+                 ["rm", sandbox.uuid, "--app=x"], ["sandbox"]):
+        r = subprocess.run(sandbox.pods.args() + ["app", *argv], env=ENV, capture_output=True,
+                           text=True, preexec_fn=as_nobody, timeout=60)
+        assert r.returncode == 254 and "cannot run as unprivileged user" in r.stderr, r
+    assert sandbox.list() == "\n"
