@@ -15,6 +15,7 @@
 #include "app-status.h"
 #include "cli-store.h"
 #include "commands.h"
+#include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
 #include "pod-cli.h"
@@ -279,6 +280,25 @@ static const char *record_state(const struct pod *p, const char *app)
         return "unknown";
 }
 
+/*
+ * Whether the monitor of app (app-ctl.c) runs: P/appsinfo/<app>/monitor-pid names a live
+ * process in the pod's init.scope. A monitor killed with -9 leaves the app "running" by the
+ * records; app start may then start it again (the stage1 kills what is left in its cgroup).
+ */
+static bool monitor_alive(const struct pod *p, const char *app)
+{
+        _cleanup_free_ char *rel = xasprintf("appsinfo/%s/monitor-pid", app), *sub = NULL;
+        _cleanup_free_ char *cg = NULL, *text = NULL, *want = NULL;
+        long pid = 0;
+
+        if (read_long_at(p->fd, rel, READ_LONG_STRICT, &pid) < 0 || pid <= 0 ||
+            read_file_at(p->fd, "subcgroup", 4096, &sub, NULL) < 0)
+                return false;
+        cg = xasprintf("/proc/%ld/cgroup", pid);
+        want = xasprintf("%s/init.scope\n", sub);
+        return read_file_at(AT_FDCWD, cg, 1 << 16, &text, NULL) >= 0 && strstr(text, want);
+}
+
 static int start_run(const struct command *cmd, int argc, char **argv)
 {
         _cleanup_(pod_freep) struct pod *p = NULL;
@@ -296,7 +316,7 @@ static int start_run(const struct command *cmd, int argc, char **argv)
                 r = require_app(p, arg_app, NULL);
         if (r != 0)
                 return r;
-        if (strcmp(record_state(p, arg_app), "running") == 0)
+        if (strcmp(record_state(p, arg_app), "running") == 0 && monitor_alive(p, arg_app))
                 return cli_fail("app \"%s\" is already running", arg_app);
         args = entrypoint_args(arg_app, NULL);
         if (pod_run_app_entrypoint(p, "start", args, &err) < 0)
@@ -457,16 +477,14 @@ static char *mounts_text(const struct pod_manifest *m, const struct pod_app *a)
                 if (!v)
                         continue;
                 strv_consume(&items, xasprintf("%s:%s:(read_only:%s)", v->source ?: "",
-                                               a->mounts[i].path,
-                                               v->read_only ? "true" : "false"));
+                                               a->mounts[i].path, v->read_only ? "true" : "false"));
         }
         char *s = items ? strv_join(items, ",") : NULL;
         strv_free(items);
         return s;
 }
 
-static int status_print(const struct pod *p, const struct pod_manifest *m,
-                        const struct pod_app *a)
+static int status_print(const struct pod *p, const struct pod_manifest *m, const struct pod_app *a)
 {
         _cleanup_free_ char *mounts = mounts_text(m, a);
         const char *state = app_state(p, a->name);

@@ -480,3 +480,23 @@ def test_members_cannot_drive_a_pod(sandbox, image_id):
                            text=True, preexec_fn=as_nobody, timeout=60)
         assert r.returncode == 254 and "cannot run as unprivileged user" in r.stderr, r
     assert sandbox.list() == "\n"
+
+
+def test_monitor_killed(sandbox, image_id):
+    """A monitor killed with -9 leaves its app unsupervised: app start starts the app again
+    (and ends what is left of the old one), app rm removes it."""
+    sandbox.add(image_id, *sh("orphan", "exec sleep 4245"))
+    sandbox.start("orphan")
+    ns = os.readlink(f"/proc/{sandbox.pid()}/ns/pid")
+    old = wait_for(lambda: next((p for p in proc_pids() if cmdline(p) == ["sleep", "4245"]
+                                 and pidns(p) == ns), None), what="the app's process")
+    mon = int((sandbox.path() / "appsinfo" / "orphan" / "monitor-pid").read_text())
+    os.kill(mon, 9)
+    wait_for(lambda: not Path(f"/proc/{mon}").exists() or None, what="the monitor to go")
+    sandbox.start("orphan")
+    assert sandbox.state("orphan") == "running"
+    wait_for(lambda: cmdline(old) != ["sleep", "4245"] or None, what="the old app to end")
+    sandbox.stop("orphan")
+    assert sandbox.status("orphan")["exit_code"] == "0"
+    sandbox.rm("orphan")
+    assert not [p for p in proc_pids() if cmdline(p) == ["sleep", "4245"]]

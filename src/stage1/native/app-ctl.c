@@ -169,7 +169,7 @@ static int pod_pidfd(const struct pod_plan *p, pid_t *ret_pid)
 static int app_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **wanted = NULL;
-        _cleanup_free_ char *init = NULL;
+        _cleanup_free_ char *init = NULL, *app = NULL;
         int r;
 
         r = cgroups_detect(&p->cg);
@@ -184,6 +184,8 @@ static int app_cgroups(struct pod_plan *p, struct rk_error **reterr)
                         p->cg2 = (int)i;
         init = xasprintf("%s/init.scope", p->cg_pod);
         cgroups_open(&p->cg, init, &p->init_cgfds);
+        app = cgroup_app_path(p->cg_pod, p->apps[0].a->name);
+        (void)cgroups_kill(&p->cg, app); /* what a monitor killed with -9 left running */
         r = setup_app_cgroup(p, &p->apps[0], reterr);
         if (r >= 0)
                 r = attach_filters(p, reterr);
