@@ -452,16 +452,24 @@ static char *format_time_go_ns(int64_t ns)
         return xasprintf("%.19s%s%s", whole, frac, whole + 19);
 }
 
-static void print_time(json_t *o, const char *key, int64_t ns)
+static void print_time(const char *key, int64_t ns)
 {
         if (ns == 0)
                 return;
-        if (o) {
-                json_object_set_new(o, key, json_integer(ns / 1000000000));
-                return;
-        }
         _cleanup_free_ char *t = format_time_go_ns(ns);
         printf("%s=%s\n", key, t);
+}
+
+/* The host volume of mount k of a, or NULL. */
+static const struct ac_volume *mount_volume(const struct pod_manifest *m, const struct pod_app *a,
+                                            size_t k)
+{
+        if (a->mounts[k].app_volume)
+                return a->mounts[k].app_volume;
+        for (size_t i = 0; i < m->n_volumes; i++)
+                if (strcmp(m->volumes[i].name, a->mounts[k].volume) == 0)
+                        return &m->volumes[i];
+        return NULL;
 }
 
 /* "host:container:(read_only:B)" for each mount of a (mounts=). */
@@ -469,56 +477,77 @@ static char *mounts_text(const struct pod_manifest *m, const struct pod_app *a)
 {
         char **items = NULL;
 
-        for (size_t i = 0; i < a->n_mounts; i++) {
-                const struct ac_volume *v = a->mounts[i].app_volume;
-                for (size_t k = 0; !v && k < m->n_volumes; k++)
-                        if (strcmp(m->volumes[k].name, a->mounts[i].volume) == 0)
-                                v = &m->volumes[k];
-                if (!v)
-                        continue;
-                strv_consume(&items, xasprintf("%s:%s:(read_only:%s)", v->source ?: "",
-                                               a->mounts[i].path, v->read_only ? "true" : "false"));
+        for (size_t k = 0; k < a->n_mounts; k++) {
+                const struct ac_volume *v = mount_volume(m, a, k);
+                if (v)
+                        strv_consume(&items,
+                                     xasprintf("%s:%s:(read_only:%s)", v->source ?: "",
+                                               a->mounts[k].path, v->read_only ? "true" : "false"));
         }
         char *s = items ? strv_join(items, ",") : NULL;
         strv_free(items);
         return s;
 }
 
+/* The app object of rkt's v1.App (SPEC.md §3.5), with the mutable-pod state: times in ns. */
+static json_t *status_json(const struct pod_manifest *m, const struct pod_app *a, const char *state,
+                           const int64_t t[3], const int *code)
+{
+        json_t *o = json_object(), *mounts = json_array();
+
+        json_object_set_new(o, "name", json_string(a->name));
+        json_object_set_new(o, "state", json_string(state));
+        static const char *const keys[] = {"created_at", "started_at", "finished_at"};
+        for (size_t i = 0; i < 3; i++)
+                if (t[i])
+                        json_object_set_new(o, keys[i], json_integer(t[i]));
+        if (code)
+                json_object_set_new(o, "exit_code", json_integer(*code));
+        json_object_set_new(o, "image_id", json_string(a->image_id));
+        for (size_t k = 0; k < a->n_mounts; k++) {
+                const struct ac_volume *v = mount_volume(m, a, k);
+                json_array_append_new(mounts,
+                                      json_pack("{s:s, s:s, s:s, s:b}", "name", a->mounts[k].volume,
+                                                "container_path", a->mounts[k].path, "host_path",
+                                                v && v->source ? v->source : "", "read_only",
+                                                v && v->read_only));
+        }
+        if (json_array_size(mounts))
+                json_object_set_new(o, "mounts", mounts);
+        else
+                json_decref(mounts);
+        return o;
+}
+
 static int status_print(const struct pod *p, const struct pod_manifest *m, const struct pod_app *a)
 {
         _cleanup_free_ char *mounts = mounts_text(m, a);
         const char *state = app_state(p, a->name);
-        json_t *o = arg_format && *arg_format ? json_object() : NULL;
-        int code = 0;
         bool exited = strcmp(state, "exited") == 0;
+        int64_t t[3] = {record_time(p, a->name, "-created"), record_time(p, a->name, "-started"),
+                        0};
+        int code = 0;
 
         if (exited && pod_read_app_status(p, a->name, &code) < 0)
                 code = record_time(p, a->name, "") ? 1 : 0;
-        if (o) {
-                json_object_set_new(o, "name", json_string(a->name));
-                json_object_set_new(o, "state", json_string(state));
-                json_object_set_new(o, "image_id", json_string(a->image_id));
-        } else {
-                printf("name=%s\nstate=%s\nimage_id=%s\n", a->name, state, a->image_id);
-        }
-        print_time(o, "created_at", record_time(p, a->name, "-created"));
-        print_time(o, "started_at", record_time(p, a->name, "-started"));
-        int64_t fin = record_time(p, a->name, "");
-        if (!fin && exited)
-                fin = pod_gc_mark_time(p);
-        print_time(o, "finished_at", exited ? fin : 0);
-        if (exited && o)
-                json_object_set_new(o, "exit_code", json_integer(code));
-        else if (exited)
-                printf("exit_code=%d\n", code);
-        if (mounts && !o)
-                printf("mounts=%s\n", mounts);
-        if (!o)
+        if (exited)
+                t[2] = record_time(p, a->name, "") ?: pod_gc_mark_time(p);
+        if (arg_format && *arg_format) {
+                json_t *o = status_json(m, a, state, t, exited ? &code : NULL);
+                _cleanup_free_ char *text = json_dumps(
+                        o, strcmp(arg_format, "json-pretty") == 0 ? JSON_INDENT(2) : JSON_COMPACT);
+                json_decref(o);
+                printf("%s\n", text);
                 return 0;
-        _cleanup_free_ char *text = json_dumps(
-                o, strcmp(arg_format, "json-pretty") == 0 ? JSON_INDENT(2) : JSON_COMPACT);
-        json_decref(o);
-        printf("%s\n", text);
+        }
+        printf("name=%s\nstate=%s\nimage_id=%s\n", a->name, state, a->image_id);
+        print_time("created_at", t[0]);
+        print_time("started_at", t[1]);
+        print_time("finished_at", t[2]);
+        if (exited)
+                printf("exit_code=%d\n", code);
+        if (mounts)
+                printf("mounts=%s\n", mounts);
         return 0;
 }
 

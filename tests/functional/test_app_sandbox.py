@@ -270,6 +270,12 @@ def test_mnt_volume(sandbox, image_id, tmp_path):
     assert (src / "out").read_text() == "written\n"
     m = sandbox.pods.ok("cat-manifest", sandbox.uuid).out
     assert '"test"' in m, m
+    js = json.loads(sandbox.app("status", "--app=mounter", "--format=json").out)
+    assert js["name"] == "mounter" and js["state"] == "exited" and js["exit_code"] == 0, js
+    assert js["mounts"] == [{"name": "test", "container_path": "/dir1/../mnt",
+                             "host_path": str(src), "read_only": False}], js
+    assert js["created_at"] <= js["started_at"] <= js["finished_at"], js
+    assert js["finished_at"] > 10**18, js  # nanoseconds
     sandbox.rm("mounter")
     assert '"test"' not in sandbox.pods.ok("cat-manifest", sandbox.uuid).out
 
