@@ -516,6 +516,10 @@ static json_t *status_json(const struct pod_manifest *m, const struct pod_app *a
                 json_object_set_new(o, "mounts", mounts);
         else
                 json_decref(mounts);
+        if (a->app) {
+                cli_json_set_labels(o, "user_annotations", &a->app->user_annotations);
+                cli_json_set_labels(o, "user_labels", &a->app->user_labels);
+        }
         return o;
 }
 

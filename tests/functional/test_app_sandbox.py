@@ -287,6 +287,8 @@ def test_app_annotations(sandbox, image_id):
     m = json.loads(sandbox.pods.ok("cat-manifest", sandbox.uuid).out)
     app = next(a for a in m["apps"] if a["name"] == "annotated")
     assert {"name": "foo", "value": "bar"} in app["annotations"], app
+    js = json.loads(sandbox.app("status", "--app=annotated", "--format=json").out)
+    assert js["user_annotations"] == {"ayy": "lmao"} and js["user_labels"] == {"lbl": "v"}, js
     sandbox.rm("annotated")
 
 
