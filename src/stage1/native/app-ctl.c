@@ -568,8 +568,11 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
                 r = start_logs_to(&p, out, reterr);
         if (r < 0)
                 return r;
+        /* a start that fails leaves the app "created" (a former run's records go now) */
         _cleanup_free_ char *status = app_status_path(ca->app);
+        _cleanup_free_ char *started = xasprintf("%s-started", status);
         (void)unlinkat(s1fd, status, 0);
+        (void)unlinkat(s1fd, started, 0);
         p.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (p.null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
             setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
