@@ -508,3 +508,23 @@ def test_monitor_killed(sandbox, image_id):
     assert sandbox.status("orphan")["exit_code"] == "0"
     sandbox.rm("orphan")
     assert not [p for p in proc_pids() if cmdline(p) == ["sleep", "4245"]]
+
+
+def test_failed_restart(sandbox, image_id, tmp_path):
+    """A start that fails (here: its host volume is gone) changes nothing: the app stays
+    exited with its former status, and starts again once the volume is back."""
+    src = tmp_path / "gone"
+    src.mkdir()
+    sandbox.add(image_id, f"--mnt-volume=name=gone,kind=host,source={src},target=/v",
+                *sh("fragile", "exit 3"))
+    sandbox.start("fragile")
+    sandbox.wait_state("fragile", "exited")
+    src.rmdir()
+    r = sandbox.start("fragile", code=254)
+    assert r.err.count("\n") <= 2, r
+    st = sandbox.status("fragile")
+    assert st["state"] == "exited" and st["exit_code"] == "3", st
+    src.mkdir()
+    sandbox.start("fragile")
+    sandbox.wait_state("fragile", "exited")
+    sandbox.rm("fragile")
