@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import kill_quietly
+from nettest import httpd_img, netns, netpods  # noqa: F401
 from podtest import (INSECURE, Pod, Pods, _finish, img, needs_root,  # noqa: F401
                      pod_cgroups, stage1_path, wait_for)
 
@@ -528,3 +529,23 @@ def test_failed_restart(sandbox, image_id, tmp_path):
     sandbox.start("fragile")
     sandbox.wait_state("fragile", "exited")
     sandbox.rm("fragile")
+
+
+# ------------------------------------------------------------------ networks
+
+def test_sandbox_network_and_port(netpods, httpd_img):
+    """A sandbox on the default network forwards its 5-part --port to the app added later;
+    stop and gc leave no veth, rule, netns or lease (the netpods teardown checks)."""
+    from nettest import HTTPD_PAGE, free_port
+    port = free_port()
+    image = Pods.fetch(netpods, httpd_img.path)
+    sb = Sandbox(netpods, "--net=default", f"--port=http:tcp:80:127.0.0.1:{port}")
+    m = json.loads(netpods.ok("cat-manifest", sb.uuid).out)
+    assert m["ports"] == [{"name": "http", "hostPort": port, "hostIP": "127.0.0.1",
+                           "podPort": {"name": "http", "protocol": "tcp", "port": 80,
+                                       "count": 1, "socketActivated": False}}], m
+    sb.add(image, "--name=web")
+    sb.start("web")
+    assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
+    netpods.ok("stop", sb.uuid)
+    assert sb.pod.wait().code == 0
