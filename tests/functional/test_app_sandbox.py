@@ -353,7 +353,14 @@ def test_stop_sandbox_stops_its_apps_and_gc_leaves_nothing(tmp_path, image_id, i
     try:
         pods.fetch(img.path)
         sb = Sandbox(pods, "--net=host", "--annotation=foo=bar", "--user-annotation=ayy=lmao",
-                     "--user-label=team=k8s")
+                     "--user-label=team=k8s", "--hostname=mutable-host",
+                     "--hosts-entry=10.9.8.7=example.test", "--dns=10.1.2.3")
+        sb.add(image_id, *sh("names", "hostname; grep example.test /etc/hosts; "
+                                      "grep nameserver /etc/resolv.conf"))
+        sb.start("names")
+        sb.wait_state("names", "exited")
+        out = sb.output()
+        assert "mutable-host" in out and "10.9.8.7" in out and "nameserver 10.1.2.3" in out, out
         m = json.loads(pods.ok("cat-manifest", sb.uuid).out)
         assert {"name": "coreos.com/rkt/stage1/mutable", "value": "true"} in m["annotations"]
         assert {"name": "foo", "value": "bar"} in m["annotations"], m
@@ -364,7 +371,7 @@ def test_stop_sandbox_stops_its_apps_and_gc_leaves_nothing(tmp_path, image_id, i
         pods.ok("stop", sb.uuid)
         assert sb.pod.wait().code == 0
         pods.wait_exited(sb.uuid)
-        assert sb.list() == "one\texited\ntwo\texited\n"
+        assert sb.list() == "names\texited\none\texited\ntwo\texited\n"
         r = sb.add(image_id, *inspect("late"), code=254)
         assert "not running" in r.err, r
         r = sb.stop("one")
