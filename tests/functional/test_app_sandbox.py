@@ -243,7 +243,11 @@ def test_monitor_keeps_only_cap_kill(sandbox, image_id):
 
 
 def test_enter_and_list_a_mutable_pod(sandbox, image_id):
-    """enter reaches an added app's root; list and status show the sandbox."""
+    """enter reaches an added app's root; list and status show the sandbox; enter of a
+    sandbox without apps says so."""
+    r = sandbox.pods("enter", sandbox.uuid, "/bin/true")
+    assert r.code == 254 and f'pod "{sandbox.uuid}" has no apps' in r.err, r
+    assert "multiple" not in r.err, r
     sandbox.add(image_id, *sh("entered", "echo inside > /marker; exec sleep 1000"))
     sandbox.start("entered")
     r = wait_for(lambda: (lambda r: r if r.code == 0 else None)(
