@@ -6,7 +6,9 @@
  * into its rootfs), reaps every child, records exit statuses, runs post-stop hooks and
  * exits with the pod's status (SPEC.md §7.3, §7.5). With --private-users every app (and
  * hook) joins the pod's user namespace as the last step before its ids are set, and the
- * pod init once they are started.
+ * pod init once they are started. A mutable pod's pod init (--mutable, app sandbox) stays
+ * up without apps until it is stopped, reaping the monitors of the apps added later
+ * (app-ctl.c), and stops them with the pod.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
