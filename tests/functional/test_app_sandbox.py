@@ -435,8 +435,8 @@ def test_cri_logs(tmp_path, image_id, img):
         assert [(m.group(2), m.group(3)) for m in recs] == [("stdout", MSG), ("stderr", "oops")]
         assert f"stdout {MSG}" in log.read_text()
         for bad in ("../out.log", "a/../../out.log", "/tmp/out.log"):
-            r = sb.add(image_id, f"--annotation=coreos.com/rkt/experiment/kubernetes-log-path={bad}",
-                       *sh("escaper", "echo escaped"), code=254)
+            ann = f"--annotation=coreos.com/rkt/experiment/kubernetes-log-path={bad}"
+            r = sb.add(image_id, ann, *sh("escaper", "echo escaped"), code=254)
             assert "leaves the log directory" in r.err, r
         assert sb.list() == "hello\texited\n"
         # a pod manifest edited behind rkt's back: the stage1 refuses it too
