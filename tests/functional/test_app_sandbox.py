@@ -560,3 +560,23 @@ def test_sandbox_network_and_port(netpods, httpd_img):
     assert netpods.wait_serving("127.0.0.1", port) == HTTPD_PAGE
     netpods.ok("stop", sb.uuid)
     assert sb.pod.wait().code == 0
+
+
+def test_no_overlay_sandbox(tmp_path, image_id, img):
+    """A --no-overlay sandbox copies each added app's image; add, start, rm as with
+    overlayfs, and nothing stays behind."""
+    pods = Pods(tmp_path)
+    try:
+        pods.fetch(img.path)
+        sb = Sandbox(pods, "--net=host", "--no-overlay")
+        assert not (sb.path() / "overlay-prepared").exists()
+        sb.add(image_id, *sh("copied", f"echo {MSG}-copy"))
+        sb.start("copied")
+        sb.wait_state("copied", "exited")
+        wait_for(lambda: f"{MSG}-copy" in sb.output(), what="the app's output")
+        sb.rm("copied")
+        assert not (sb.path() / "stage1/rootfs/opt/stage2/copied").exists()
+        pods.ok("stop", sb.uuid)
+        sb.pod.wait()
+    finally:
+        _finish(pods)
