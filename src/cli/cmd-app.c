@@ -84,14 +84,13 @@ static int sandbox_run(const struct command *cmd, int argc, char **argv)
         if (argc != 0)
                 return cli_usage(cmd);
         r = cli_require_root();
-        if (r == 0)
-                r = stage0_dns_from_flags();
-        if (r == 0)
-                r = sandbox_request(&rq, labels);
         if (r != 0)
                 return r;
+        /* rkt's app sandbox fails with status 1 */
+        if (stage0_dns_from_flags() != 0 || sandbox_request(&rq, labels) != 0)
+                return 1;
         if (!(ctx = cli_stage0_context()) || cli_open_store(&s) < 0)
-                return EXIT_RKT_ERROR;
+                return 1;
         if (stage0_create_pod(s, ctx, &rq, &p, &err) < 0) {
                 cli_report(err);
                 return 1;

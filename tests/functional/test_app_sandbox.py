@@ -341,10 +341,15 @@ def test_fly_does_not_support_mutable_pods(modpods):
     assert r.code == 1 and "stage1 does not support mutable pods" in r.err, r
 
 
-def test_bad_port(modpods):
-    r = modpods(INSECURE, "app", "sandbox", f"--stage1-path={stage1_path('native')}",
-                "--port=http:tcp:80:0.0.0.0", env=ENV)
-    assert r.code == 1 and "--port invalid format" in r.err, r
+def test_bad_sandbox_flags(modpods):
+    """app sandbox fails with status 1, as rkt's."""
+    for flag, msg in (("--port=http:tcp:80:0.0.0.0", "--port invalid format"),
+                      ("--port=http:sctp:80:0.0.0.0:80", "--port invalid format"),
+                      ("--annotation=novalue", "invalid key=value"),
+                      ("--hostname=a\nb", "must not contain control characters")):
+        r = modpods(INSECURE, "app", "sandbox", f"--stage1-path={stage1_path('native')}",
+                    flag, env=ENV)
+        assert r.code == 1 and msg in r.err, (flag, r)
 
 
 # ------------------------------------------------------------------ the pod's end
