@@ -137,6 +137,8 @@ def test_add_start_remove(sandbox, image_id):
     sandbox.start("hello")
     wait_for(lambda: MSG in sandbox.output(), what="the app's output in the sandbox's")
     sandbox.wait_state("hello", "exited")
+    r = sandbox.pods.ok("logs", "--app=hello", sandbox.uuid)
+    assert MSG in r.out, r
     st = sandbox.status("hello")
     assert st["exit_code"] == "0" and st["image_id"] == image_id, st
     for k in ("created_at", "started_at", "finished_at"):  # Go's Time.String()
