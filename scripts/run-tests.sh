@@ -3,7 +3,8 @@
 # Builds rkt (plain and with ASan+UBSan) and runs every test through pytest: the C unit
 # programs (TAP) of both builds and the functional suite, first against the sanitized
 # (leak detection only for the unit programs: pods fork and exec)
-# binary, then against the plain one; the last line is pytest's summary of that run.
+# binary, then against the plain one; the last line is pytest's summary of that run. Tests
+# that never run rkt (marked rkt_free) and slow ones run in the plain pass only.
 # Needs root for the functional tests. Extra arguments go to both pytest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ trap 'rm -rf "$asan_dir"' EXIT
 cp build-asan/src/cli/rkt build-asan/src/cli/stage1-*.aci "$asan_dir/"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         RKT_BIN="$asan_dir/rkt" \
-        "${pytest[@]}" tests/functional --deselect tests/functional/test_unit.py -m "not slow" "$@"
+        "${pytest[@]}" tests/functional --deselect tests/functional/test_unit.py \
+        -m "not slow and not rkt_free" "$@"
 echo "== all tests against the plain build"
 "${pytest[@]}" tests/functional "$@"

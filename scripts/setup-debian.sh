@@ -17,6 +17,8 @@ packages=(
         libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
         # pod networking: the CNI plugins (/usr/lib/cni), iptables, ip (tests)
         containernetworking-plugins iptables iproute2
+        # rootless pods: newuidmap and newgidmap map a user's /etc/subuid and /etc/subgid ranges
+        uidmap
         # Docker tests: a real registry on loopback, a client to push to it, openssl for a test CA
         docker-registry skopeo openssl
         # tests: runner, static payload for test images, compressors for test archives

@@ -27,3 +27,20 @@ struct dl_sym {
  */
 int dlopen_syms(void **handle, const char *soname, const char *what, const struct dl_sym *syms,
                 size_t n, struct rk_error **reterr);
+
+/*
+ * A library opened on the first call of one of its functions, through definitions generated
+ * by src/shared/gen-lazy-lib.py: the binary is linked against those, not the library.
+ */
+struct lazy_lib {
+        const char *soname;
+        const char *what; /* for the message: "libarchive (package libarchive13)" */
+        void *handle;
+};
+
+/*
+ * The address of the function name of l's library, opened first if it is not yet (once, from
+ * any thread). The library is one rkt cannot work without: when it cannot be opened or lacks
+ * name, prints "rkt: <what> is not available: <why>" on stderr and exits 254.
+ */
+void *lazy_lib_sym(struct lazy_lib *l, const char *name);

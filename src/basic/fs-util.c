@@ -817,7 +817,7 @@ int read_long_at(int dirfd, const char *path, enum read_long_mode mode, long *re
         long v;
         int r;
 
-        r = read_file_at(dirfd, path, 4096, &text, NULL);
+        r = read_regular_file_at(dirfd, path, 4096, &text, NULL);
         if (r < 0)
                 return r;
         errno = 0;

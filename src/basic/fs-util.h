@@ -109,5 +109,9 @@ enum read_long_mode {
         READ_LONG_STRICT, /* the number and at most a trailing newline (our own state files) */
         READ_LONG_SCANF,  /* blanks before, anything after (as Go's Sscanf("%d"), for rkt's) */
 };
-/* Reads a decimal number from the small file dirfd/path. Returns 0, -EINVAL, or -errno. */
+/*
+ * Reads a decimal number from the small regular file dirfd/path, whose last component is no
+ * symbolic link (state files a pod's app may reach: see read_regular_file_at()). Returns 0,
+ * -EINVAL, or -errno (-ELOOP, -EBADFD for a link or another kind of file).
+ */
 int read_long_at(int dirfd, const char *path, enum read_long_mode mode, long *ret);

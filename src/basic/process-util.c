@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "fs-util.h"
 #include "log.h"
 #include "macro.h"
 
@@ -149,6 +150,27 @@ int pidfd_open_pid(pid_t pid)
         int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
         return fd < 0 ? -errno : fd;
+}
+
+int pidfd_open_checked(pid_t pid, const char *name,
+                       bool (*check)(const char *text, const void *data), const void *data)
+{
+        _cleanup_free_ char *file = NULL, *text = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+        pidfd = pidfd_open_pid(pid);
+        if (pidfd < 0)
+                return pidfd;
+        file = xasprintf("/proc/%d/%s", (int)pid, name);
+        r = read_file_at(AT_FDCWD, file, 1 << 16, &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        if (!check(text, data) || !pidfd_running(pidfd))
+                return -ESRCH;
+        return TAKE_FD(pidfd);
 }
 
 bool pidfd_running(int pidfd)

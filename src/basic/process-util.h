@@ -63,6 +63,15 @@ int wait_for_pid(pid_t pid, int *ret_status);
  * process). */
 int pidfd_open_pid(pid_t pid);
 
+/*
+ * A pidfd of pid while what its /proc/<pid>/<name> says passes check (called with the text
+ * and data), checked after the pidfd was opened and the process still running afterwards:
+ * the text read is that process's. Returns the pidfd, -ESRCH (no such process, or check
+ * said no), or -errno.
+ */
+int pidfd_open_checked(pid_t pid, const char *name,
+                       bool (*check)(const char *text, const void *data), const void *data);
+
 /* Whether the process of pidfd has not exited yet (its pidfd is not readable). */
 bool pidfd_running(int pidfd);
 

@@ -163,3 +163,39 @@ int userns_bind_idmapped(const char *src, const char *target, int userns_fd)
                 return -errno;
         return 0;
 }
+
+/* The number of ids uid_map maps, and whether it is the identity of all of them. */
+static uint64_t mapped_ids(bool *ret_identity)
+{
+        _cleanup_free_ char *text = NULL;
+        uint64_t total = 0;
+        char *save = NULL;
+
+        *ret_identity = false;
+        if (read_file_at(AT_FDCWD, "/proc/self/uid_map", 1 << 16, &text, NULL) < 0)
+                return 0;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                unsigned long long inner, outer, count;
+                if (sscanf(l, "%llu %llu %llu", &inner, &outer, &count) != 3)
+                        continue;
+                total += count;
+                if (inner == 0 && outer == 0 && count == UINT32_MAX)
+                        *ret_identity = true;
+        }
+        return total;
+}
+
+bool userns_is_host(void)
+{
+        bool identity;
+
+        (void)mapped_ids(&identity);
+        return identity;
+}
+
+bool userns_can_chown_images(void)
+{
+        bool identity;
+
+        return geteuid() == 0 && mapped_ids(&identity) >= 65536;
+}

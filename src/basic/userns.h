@@ -56,3 +56,15 @@ int userns_make(const struct userns_range *r, int *ret_fd);
  * system of src cannot be idmapped).
  */
 int userns_bind_idmapped(const char *src, const char *target, int userns_fd);
+
+/*
+ * Whether this process runs in the host's user namespace (its uid_map maps every id to
+ * itself); false in a rootless pod command's namespace (rootless.h) or a pod's.
+ */
+bool userns_is_host(void);
+
+/*
+ * Whether this process may give a file any owner an image names (it is root, and its user
+ * namespace maps at least the ids 0..65535). A rootless user without subordinate ids may not.
+ */
+bool userns_can_chown_images(void);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "flags.h"
+#include "format-util.h"
 #include "parse-util.h"
 #include "strv.h"
 
@@ -221,6 +222,36 @@ static int parse_mount(const char *arg, void *value, char **ret_msg)
         return 0;
 }
 
+/* --stdin, --stdout, --stderr: an I/O mode of the app (SPEC.md §4.2, attach experiment). */
+static int set_io_mode(const char *flag, const char *arg, bool output, char **field, char **ret_msg)
+{
+        static const char *const modes[] = {"null", "stream", "tty", "log", NULL};
+        struct app_spec *a = current_app(flag, ret_msg);
+
+        if (!a)
+                return -EINVAL;
+        for (size_t i = 0; modes[i]; i++)
+                if (strcmp(arg, modes[i]) == 0 && (output || strcmp(arg, "log") != 0)) {
+                        free(*field);
+                        *field = xstrdup(arg);
+                        return 0;
+                }
+        _cleanup_free_ char *q = format_go_quote(arg);
+        *ret_msg = xasprintf("invalid %s mode %s", flag, q);
+        return -EINVAL;
+}
+
+#define APP_IO_FLAG(fn, field, flagname, output)                                          \
+        static int fn(const char *arg, void *value, char **ret_msg)                       \
+        {                                                                                 \
+                struct app_spec *a = arg_apps.n ? &arg_apps.apps[arg_apps.n - 1] : NULL;  \
+                return set_io_mode(flagname, arg, output, a ? &a->field : NULL, ret_msg); \
+        }
+
+APP_IO_FLAG(parse_stdin, stdin_mode, "stdin", false)
+APP_IO_FLAG(parse_stdout, stdout_mode, "stdout", true)
+APP_IO_FLAG(parse_stderr, stderr_mode, "stderr", true)
+
 const struct flag app_flags[] = {
         {"signature", FLAG_FUNC, NULL, parse_signature, "",
          "local signature file to use in validating the preceding image"},
@@ -269,6 +300,12 @@ const struct flag app_flags[] = {
         {"seccomp", FLAG_FUNC, NULL, parse_seccomp, "",
          "seccomp filter override (example: '--seccomp mode=retain,errno=EPERM,chmod,chown')"},
         {"oom-score-adj", FLAG_FUNC, NULL, parse_oom, "", "oom-score-adj isolator override"},
+        {"stdin", FLAG_FUNC, NULL, parse_stdin, "", "stdin mode for the preceding application",
+         .hidden = true, .experiment = "RKT_EXPERIMENT_ATTACH"},
+        {"stdout", FLAG_FUNC, NULL, parse_stdout, "", "stdout mode for the preceding application",
+         .hidden = true, .experiment = "RKT_EXPERIMENT_ATTACH"},
+        {"stderr", FLAG_FUNC, NULL, parse_stderr, "", "stderr mode for the preceding application",
+         .hidden = true, .experiment = "RKT_EXPERIMENT_ATTACH"},
         {NULL},
 };
 

@@ -115,15 +115,6 @@ static void global_args_init(void)
         arg_global.insecure_words = xstrdup("none");
 }
 
-/* Whether c is registered: an experimental command only when its variable is true. */
-static bool command_registered(const struct command *c)
-{
-        const char *v = c->experiment ? getenv(c->experiment) : NULL;
-        bool on = false;
-
-        return !c->experiment || (v && parse_bool_go(v, &on) >= 0 && on);
-}
-
 /* Matches name exactly, else by unique prefix, among the children of cmd (hidden ones too). */
 static const struct command *command_find_child(const struct command *cmd, const char *name)
 {
@@ -133,7 +124,7 @@ static const struct command *command_find_child(const struct command *cmd, const
         for (size_t i = 0; cmd->children && cmd->children[i]; i++) {
                 const struct command *c = cmd->children[i];
 
-                if (!command_registered(c))
+                if (!cli_command_present(c))
                         continue;
                 if (strcmp(c->name, name) == 0)
                         return c;
@@ -319,7 +310,8 @@ static int unknown_command(const char *word)
         for (size_t i = 0; cmd_root.children[i]; i++) {
                 const struct command *c = cmd_root.children[i];
 
-                if (c->hidden || c == &cmd_help || (!c->run && !c->children))
+                if (c->hidden || c == &cmd_help || (!c->run && !c->children) ||
+                    !cli_command_present(c))
                         continue;
                 if (distance(word, c->name) <= 2 || has_prefix_nocase(c->name, word))
                         strbuf_printf(&sb, "\t%s\n", c->name);

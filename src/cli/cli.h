@@ -32,7 +32,8 @@ struct flag {
         const char *no_opt_default; /* non-bool flags that may be given bare */
         const char *deprecated;     /* message printed when used */
         bool hidden;
-        bool quote_default; /* help quotes the default as for FLAG_STRING (Go strings) */
+        bool quote_default;     /* help quotes the default as for FLAG_STRING (Go strings) */
+        const char *experiment; /* exists only when this variable is true (cli_experiment()) */
 };
 
 struct command {
@@ -47,8 +48,7 @@ struct command {
         bool no_interspersed;                  /* flag parsing stops at the first positional */
         const char *const *valid_args;         /* completion: the words an argument may be */
         bool hidden;
-        /* registered only when this environment variable parses as true (Go ParseBool) */
-        const char *experiment;
+        const char *experiment; /* exists only when this variable is true (cli_experiment()) */
 };
 
 struct global_args {
@@ -100,6 +100,14 @@ int cli_report_cause(struct rk_error *err);
 
 /* The full command path of the running command ("rkt image rm"). */
 extern const char *cli_command_path;
+
+/*
+ * Whether the experiment variable var (RKT_EXPERIMENT_ATTACH, ...) is set to a true value as
+ * Go's strconv.ParseBool reads it (SPEC.md §0): its commands and flags exist only then.
+ */
+bool cli_experiment(const char *var);
+/* Whether cmd exists in this process (it belongs to no experiment, or to an enabled one). */
+bool cli_command_present(const struct command *cmd);
 
 /* Flag-type parsers shared by commands. */
 int flag_parse_bool_value(const char *arg, bool *ret);

@@ -148,7 +148,7 @@ static void put_command(struct strbuf *sb, const struct command *cmd, const char
 
         strbuf_printf(sb, "_%s()\n{\n    last_command=\"%s\"\n    commands=(", name, name);
         for (size_t i = 0, n = 0; cmd->children && cmd->children[i]; i++)
-                if (!cmd->children[i]->hidden)
+                if (!cmd->children[i]->hidden && cli_command_present(cmd->children[i]))
                         strbuf_printf(sb, "%s%s", n++ > 0 ? " " : "", cmd->children[i]->name);
         if (cmd != &cmd_root)
                 put_flags(&flags, &two_word, cmd->flags);
@@ -165,7 +165,7 @@ static void put_command(struct strbuf *sb, const struct command *cmd, const char
                 const struct command *c = cmd->children[i];
                 _cleanup_free_ char *child = NULL;
 
-                if (c->hidden)
+                if (c->hidden || !cli_command_present(c))
                         continue;
                 child = xasprintf("%s_%s", name, c->name);
                 put_command(sb, c, child);

@@ -26,20 +26,6 @@ static const struct flag enter_flags[] = {
         {NULL},
 };
 
-/* Waits (100 ms steps) until the pod's pid file exists while it runs. */
-static int enter_pid(struct pod *p, int *ret)
-{
-        const struct timespec step = {0, 100 * 1000 * 1000};
-
-        for (;;) {
-                if (pod_read_pid(p, ret) >= 0)
-                        return 0;
-                if (pod_refresh_state(p) < 0 || p->state != POD_STATE_RUNNING)
-                        return cli_fail("pod %s is not running anymore", p->uuid);
-                nanosleep(&step, NULL);
-        }
-}
-
 /*
  * The enter entrypoint as a sealed copy of the tree store's file: its process joins the
  * pod, where an app could otherwise rewrite the file every later `rkt enter` runs through
@@ -70,7 +56,7 @@ static int enter_exec(struct pod *p, int argc, char **argv)
 
         r = cli_pod_app(p, arg_app, "enter", &app);
         if (r == 0)
-                r = enter_pid(p, &pid);
+                r = cli_pod_wait_pid(p, &pid);
         if (r == 0)
                 r = enter_entrypoint(p, &fd, &entry);
         if (r != 0)

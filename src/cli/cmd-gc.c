@@ -143,7 +143,7 @@ static int gc_run(const struct command *cmd, int argc, char **argv)
 {
         const char *dir;
 
-        if (cli_require_root() != 0)
+        if (cli_become_root(false, NULL) != 0)
                 return EXIT_RKT_ERROR;
         dir = cli_data_dir();
         if (!dir)

@@ -17,6 +17,7 @@
 #include "fs-util.h"
 #include "image-rm.h"
 #include "log.h"
+#include "pod-cli.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -163,7 +164,7 @@ static int image_gc_run(const struct command *cmd, int argc, char **argv)
         struct rk_error *err = NULL;
         int r;
 
-        if (cli_open_store(&s) < 0)
+        if (cli_rootless_if_own_dir() != 0 || cli_open_store(&s) < 0)
                 return EXIT_RKT_ERROR;
         r = gc_trees(s);
         if (r == 0)

@@ -11,7 +11,7 @@ static int prepare_run(const struct command *cmd, int argc, char **argv)
         struct rk_error *err = NULL;
         int r;
 
-        r = cli_require_root();
+        r = cli_become_root(false, NULL);
         if (r == 0)
                 r = cli_create_pod(cmd, argc, argv, false, &s, &p);
         if (r != 0)

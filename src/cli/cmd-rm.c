@@ -81,7 +81,7 @@ static int rm_run(const struct command *cmd, int argc, char **argv)
         bool ok = true;
         int r;
 
-        if (cli_require_root() != 0)
+        if (cli_become_root(false, NULL) != 0)
                 return EXIT_RKT_ERROR;
         r = cli_pod_uuid_args(cmd, argc, argv, arg_uuid_file, &uuids);
         if (r == 1)

@@ -72,7 +72,7 @@ static int run_prepared_run(const struct command *cmd, int argc, char **argv)
         struct rk_error *err = NULL;
         int r;
 
-        r = cli_require_root();
+        r = cli_become_root(true, arg_stage0.net);
         if (r != 0)
                 return r;
         if (argc != 1)

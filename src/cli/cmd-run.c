@@ -14,7 +14,7 @@ static int run_run(const struct command *cmd, int argc, char **argv)
         struct rk_error *err = NULL;
         int r;
 
-        r = cli_require_root();
+        r = cli_become_root(true, arg_stage0.net);
         if (r == 0)
                 r = cli_create_pod(cmd, argc, argv, true, &s, &p);
         if (r != 0)

@@ -39,6 +39,7 @@ const struct command cmd_image = {
 
 static const struct command *const root_children[] = {
         &cmd_api_service,
+        &cmd_attach,
         &cmd_cat_manifest,
         &cmd_completion,
         &cmd_config,

@@ -9,6 +9,7 @@ extern const struct command cmd_app;
 extern const struct command cmd_cat_manifest;
 extern const struct command cmd_completion;
 extern const struct command cmd_config;
+extern const struct command cmd_attach;
 extern const struct command cmd_enter;
 extern const struct command cmd_export;
 extern const struct command cmd_fetch;

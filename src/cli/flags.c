@@ -7,6 +7,7 @@
  */
 #include "flags.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "format-util.h"
@@ -18,11 +19,25 @@ int flag_parse_bool_value(const char *arg, bool *ret)
         return parse_bool_go(arg, ret);
 }
 
+bool cli_experiment(const char *var)
+{
+        const char *v = getenv(var);
+        bool on = false;
+
+        return v && parse_bool_go(v, &on) >= 0 && on;
+}
+
+bool cli_command_present(const struct command *cmd)
+{
+        return !cmd->experiment || cli_experiment(cmd->experiment);
+}
+
 const struct flag *flag_find(const struct flag *const *tables, const char *name, size_t len)
 {
         for (size_t t = 0; tables[t]; t++)
                 for (const struct flag *f = tables[t]; f->name; f++)
-                        if (strlen(f->name) == len && strncmp(f->name, name, len) == 0)
+                        if (strlen(f->name) == len && strncmp(f->name, name, len) == 0 &&
+                            (!f->experiment || cli_experiment(f->experiment)))
                                 return f;
         return NULL;
 }

@@ -75,7 +75,7 @@ static void put_commands(struct strbuf *sb, const struct command *cmd, const cha
                 const struct command *c = cmd->children[i];
                 _cleanup_free_ char *name = NULL;
 
-                if (c->hidden)
+                if (c->hidden || !cli_command_present(c))
                         continue;
                 name = *prefix ? xasprintf("%s %s", prefix, c->name) : xstrdup(c->name);
                 if (c->run)

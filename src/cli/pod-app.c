@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Choosing the app of a pod that enter and export act on (SPEC.md §3.10, §3.11). */
+/* Choosing the app of a pod that enter, attach and export act on (SPEC.md §3.10, §3.11,
+ * §3.19), and its pid 1. */
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "pod-cli.h"
@@ -36,4 +38,17 @@ int cli_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret
                 fprintf(stderr, "\t%s\n", *n);
         return cli_fail("unable to determine app name: specify app using \"rkt %s --app= ...\"",
                         cmd);
+}
+
+int cli_pod_wait_pid(struct pod *p, int *ret)
+{
+        const struct timespec step = {0, 100 * 1000 * 1000};
+
+        for (;;) {
+                if (pod_read_pid(p, ret) >= 0)
+                        return 0;
+                if (pod_refresh_state(p) < 0 || p->state != POD_STATE_RUNNING)
+                        return cli_fail("pod %s is not running anymore", p->uuid);
+                nanosleep(&step, NULL);
+        }
 }

@@ -6,14 +6,18 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli-store.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "net-info.h"
 #include "path-util.h"
 #include "pod-manifest.h"
 #include "register-mds.h"
+#include "rootless.h"
+#include "stage0-flags.h"
 #include "strbuf.h"
 #include "strv.h"
 #include "time-util.h"
@@ -30,6 +34,63 @@ int cli_require_root(void)
 {
         if (geteuid() != 0)
                 return cli_fail("cannot run as unprivileged user");
+        return 0;
+}
+
+/* A rootless pod has the host's network or none: the default network needs root (CNI). */
+static bool rootless_net_ok(char *const *net)
+{
+        if (!net || !net[0])
+                return false;
+        if (strv_contains(net, "host"))
+                return true;
+        return strcmp(net[0], "none") == 0 && !net[1];
+}
+
+int cli_become_root(bool runs_pod, char *const *net)
+{
+        const char *dir;
+        struct rk_error *err = NULL;
+        uid_t owner;
+        int r;
+
+        if (geteuid() == 0)
+                return 0;
+        dir = cli_data_dir();
+        if (!dir)
+                return EXIT_RKT_ERROR;
+        r = rootless_dir_owned(dir, &owner);
+        if (r < 0)
+                return cli_fail("cannot run as unprivileged user: %s: %s", dir, strerror(-r));
+        if (r == 0 && owner == 0)
+                return cli_fail("cannot run as unprivileged user");
+        if (r == 0)
+                return cli_fail("cannot run as unprivileged user: the data directory %s belongs "
+                                "to uid %u (rootless pods need a --dir of your own)",
+                                dir, (unsigned)owner);
+        if (runs_pod && !rootless_net_ok(net))
+                return cli_fail("rootless pods need --net=none or --net=host: the default "
+                                "network needs root");
+        if (arg_stage0.private_users)
+                return cli_fail("--private-users needs root (a rootless pod already runs in "
+                                "a user namespace of your ids)");
+        if (r == 2 && (r = rootless_dir_create(dir)) < 0)
+                return cli_fail("cannot create data directory %s: %s", dir, strerror(-r));
+        if (rootless_enter(&err) < 0)
+                return cli_report(err);
+        return 0;
+}
+
+int cli_rootless_if_own_dir(void)
+{
+        const char *dir = cli_data_dir();
+        struct rk_error *err = NULL;
+        struct stat st;
+
+        if (geteuid() == 0 || !dir || stat(dir, &st) < 0 || st.st_uid != getuid())
+                return 0;
+        if (rootless_enter(&err) < 0)
+                return cli_report(err);
         return 0;
 }
 

@@ -14,6 +14,24 @@ struct pod_manifest;
  * else 0. */
 int cli_require_root(void);
 
+/*
+ * For the pod commands a user who is not root may run on a data directory of their own
+ * (rootless pods, rootless.h): 0 as root; for such a user, enters the rootless user and mount
+ * namespaces and returns 0 (the command then runs as root there); for any other user prints
+ * "cannot run as unprivileged user" (as cli_require_root()) and returns 254. With runs_pod,
+ * a rootless user must also have asked for --net=none or --net=host (net: the --net values,
+ * NULL for the default network), checked before anything is created.
+ */
+int cli_become_root(bool runs_pod, char *const *net);
+
+/*
+ * For commands that work unprivileged but must act on a rootless user's pods and trees
+ * (files of their subordinate ids): a user who is not root and owns the data directory
+ * enters the rootless namespaces as cli_become_root() does; anyone else carries on as they
+ * are (a member of group rkt on the shared store). Returns 0, or 254 after printing why.
+ */
+int cli_rootless_if_own_dir(void);
+
 /* Opens the pod arg names (a UUID or unique prefix) under dir; on failure prints
  * "<context>: <error>" and returns 254, else 0. */
 int cli_pod_open(const char *dir, const char *arg, const char *context, struct pod **ret);
@@ -51,6 +69,10 @@ int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr)
  * only app; with several apps prints them and fails with "specify app using \"rkt <cmd>
  * --app= ...\"". Prints errors; returns 0 or 254. */
 int cli_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret);
+/* The pid a running pod's entrypoints target (P/pid or P/ppid: pod_read_pid()), waiting
+ * (100 ms steps) while the pod runs without one yet; "pod <uuid> is not running anymore" if
+ * it exits meanwhile. Prints errors; returns 0 or 254. */
+int cli_pod_wait_pid(struct pod *p, int *ret);
 /* The "netName:ip4=IP" summary of P/net-info.json (", "-joined; "" when absent) that list
  * and status print. malloc'd. */
 char *cli_pod_networks(const struct pod *p);

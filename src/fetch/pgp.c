@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 static typeof(rnp_ffi_create) *sym_rnp_ffi_create;
 static typeof(rnp_ffi_destroy) *sym_rnp_ffi_destroy;
 static typeof(rnp_ffi_set_log_fd) *sym_rnp_ffi_set_log_fd;
+static typeof(rnp_ffi_set_key_provider) *sym_rnp_ffi_set_key_provider;
 static typeof(rnp_input_from_memory) *sym_rnp_input_from_memory;
 static typeof(rnp_input_from_callback) *sym_rnp_input_from_callback;
 static typeof(rnp_input_destroy) *sym_rnp_input_destroy;
@@ -54,6 +56,7 @@ static int rnp_load(struct rk_error **reterr)
                 DL_SYM(rnp_ffi_create),
                 DL_SYM(rnp_ffi_destroy),
                 DL_SYM(rnp_ffi_set_log_fd),
+                DL_SYM(rnp_ffi_set_key_provider),
                 DL_SYM(rnp_input_from_memory),
                 DL_SYM(rnp_input_from_callback),
                 DL_SYM(rnp_input_destroy),
@@ -111,8 +114,18 @@ static void rnp_bufferp(char **p)
                 sym_rnp_buffer_destroy(*p);
 }
 
+/* An armored key as pgp_keyring_add() took it (a verification job adds it again). */
+struct pgp_keyring_entry {
+        char *data;
+        size_t len;
+        char *fingerprint;
+        char *what;
+};
+
 struct pgp_keyring {
         rnp_ffi_t ffi;
+        struct pgp_keyring_entry *keys;
+        size_t n_keys;
 };
 
 void pgp_key_done(struct pgp_key *k)
@@ -183,8 +196,11 @@ static int ffi_new(rnp_ffi_t *ret, struct rk_error **reterr)
         if (sym_rnp_ffi_create(ret, "GPG", "GPG") != RNP_SUCCESS)
                 return rk_error_set(reterr, ENOMEM, "openpgp: cannot start librnp");
         null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null >= 0) /* librnp keeps its own FILE on a dup */
-                (void)sym_rnp_ffi_set_log_fd(*ret, null);
+        /* librnp fdopen()s the descriptor itself (no dup) and closes it with the ffi: it is
+         * librnp's now (closing it here let rnp_ffi_destroy() close whatever file reused
+         * its number) */
+        if (null >= 0 && sym_rnp_ffi_set_log_fd(*ret, null) == RNP_SUCCESS)
+                TAKE_FD(null);
         return 0;
 }
 
@@ -334,12 +350,19 @@ struct pgp_keyring *pgp_keyring_free(struct pgp_keyring *kr)
         if (!kr)
                 return NULL;
         ffi_destroyp(&kr->ffi);
+        for (size_t i = 0; i < kr->n_keys; i++) {
+                free(kr->keys[i].data);
+                free(kr->keys[i].fingerprint);
+                free(kr->keys[i].what);
+        }
+        free(kr->keys);
         free(kr);
         return NULL;
 }
 
-int pgp_keyring_add(struct pgp_keyring *kr, const void *data, size_t len, const char *fingerprint,
-                    const char *what, struct rk_error **reterr)
+/* pgp_keyring_add() without keeping the key in kr->keys. */
+static int keyring_import(struct pgp_keyring *kr, const void *data, size_t len,
+                          const char *fingerprint, const char *what, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **primaries = NULL;
         char got[41];
@@ -358,6 +381,24 @@ int pgp_keyring_add(struct pgp_keyring *kr, const void *data, size_t len, const 
         if (strcmp(got, fingerprint) != 0)
                 return rk_error_set(reterr, EINVAL, "fingerprint mismatch: \"%s\":\"%s\"",
                                     fingerprint, got);
+        return 0;
+}
+
+int pgp_keyring_add(struct pgp_keyring *kr, const void *data, size_t len, const char *fingerprint,
+                    const char *what, struct rk_error **reterr)
+{
+        struct pgp_keyring_entry *e;
+        int r = keyring_import(kr, data, len, fingerprint, what, reterr);
+
+        if (r < 0)
+                return r;
+        kr->keys = oom_check(reallocarray(kr->keys, kr->n_keys + 1, sizeof(*kr->keys)));
+        e = &kr->keys[kr->n_keys++];
+        e->data = oom_check(malloc(len ? len : 1));
+        memcpy(e->data, data, len);
+        e->len = len;
+        e->fingerprint = xstrdup(fingerprint);
+        e->what = xstrdup(what);
         return 0;
 }
 
@@ -451,7 +492,7 @@ static void verdict_add(struct verdict *v, rnp_ffi_t ffi, rnp_op_verify_signatur
 
 /* Runs a detached verification of sig over data_fd (or over nothing when data_fd < 0). */
 static int verify_run(struct pgp_keyring *kr, int data_fd, const void *sig, size_t sig_len,
-                      struct verdict *v, struct rk_error **reterr)
+                      bool mute, struct verdict *v, struct rk_error **reterr)
 {
         _cleanup_(input_destroyp) rnp_input_t data = NULL, signature = NULL;
         _cleanup_(verify_destroyp) rnp_op_verify_t op = NULL;
@@ -463,7 +504,7 @@ static int verify_run(struct pgp_keyring *kr, int data_fd, const void *sig, size
         if (sym_rnp_op_verify_detached_create(&op, kr->ffi, data, signature) != RNP_SUCCESS)
                 return rk_error_set(reterr, EBADMSG,
                                     "keystore: no valid signatures found in signature file");
-        _cleanup_(stderr_unmute) int saved = stderr_mute();
+        _cleanup_(stderr_unmute) int saved = mute ? stderr_mute() : -EBADF;
         (void)sym_rnp_op_verify_execute(op); /* the signatures say what happened */
         stderr_unmute(&saved);
         if (sym_rnp_op_verify_get_signature_count(op, &v->n) != RNP_SUCCESS)
@@ -477,16 +518,13 @@ static int verify_run(struct pgp_keyring *kr, int data_fd, const void *sig, size
         return 0;
 }
 
-static int verify_common(struct pgp_keyring *kr, int data_fd, const void *sig, size_t sig_len,
-                         struct pgp_key *ret_signer, struct rk_error **reterr)
+/* The outcome of verify_run() (r, v) as pgp_verify() reports it; frees what v holds. */
+static int verdict_result(int r, struct verdict *v_, struct pgp_key *ret_signer,
+                          struct rk_error **reterr)
 {
-        struct verdict v = {0};
-        int r;
+        struct verdict v = *v_;
 
-        if (sig_len == 0 || sig_len > PGP_MAX_SIZE)
-                return rk_error_set(reterr, EBADMSG,
-                                    "keystore: no valid signatures found in signature file");
-        r = verify_run(kr, data_fd, sig, sig_len, &v, reterr);
+        *v_ = (struct verdict){0};
         if (r < 0) {
                 rk_error_free(v.known_err);
                 pgp_key_done(&v.signer);
@@ -510,6 +548,19 @@ static int verify_common(struct pgp_keyring *kr, int data_fd, const void *sig, s
         return rk_error_set(reterr, ENOKEY, "openpgp: signature made by unknown entity");
 }
 
+static int verify_common(struct pgp_keyring *kr, int data_fd, const void *sig, size_t sig_len,
+                         struct pgp_key *ret_signer, struct rk_error **reterr)
+{
+        struct verdict v = {0};
+        int r;
+
+        if (sig_len == 0 || sig_len > PGP_MAX_SIZE)
+                return rk_error_set(reterr, EBADMSG,
+                                    "keystore: no valid signatures found in signature file");
+        r = verify_run(kr, data_fd, sig, sig_len, true, &v, reterr);
+        return verdict_result(r, &v, ret_signer, reterr);
+}
+
 int pgp_verify(struct pgp_keyring *kr, int data_fd, const void *sig, size_t sig_len,
                struct pgp_key *ret_signer, struct rk_error **reterr)
 {
@@ -520,4 +571,151 @@ int pgp_check_signer(struct pgp_keyring *kr, const void *sig, size_t sig_len,
                      struct rk_error **reterr)
 {
         return verify_common(kr, -1, sig, sig_len, NULL, reterr);
+}
+
+/* --- verification in the background --- */
+
+struct pgp_verify_job {
+        struct pgp_keyring *kr; /* its own: the trusted keys come through the key provider */
+        int fd;
+        void *sig;
+        size_t sig_len;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool answered;                  /* pgp_verify_finish() gave the keys (or none) */
+        const struct pgp_keyring *keys; /* what it gave; NULL: cancelled */
+        bool provided;
+        int saved_stderr;
+        int r;
+        struct verdict v;
+        struct rk_error *err;
+};
+
+/*
+ * librnp asks for the signer's key once it has hashed the data: wait for the caller's
+ * trusted keys, add them all, and mute fd 2 for the checks that follow (the caller is
+ * waiting in pgp_verify_finish() meanwhile, so nothing of its output is lost).
+ */
+static void job_key_provider(rnp_ffi_t ffi, void *app_ctx, const char *identifier_type,
+                             const char *identifier, bool secret)
+{
+        struct pgp_verify_job *j = app_ctx;
+
+        if (j->provided)
+                return;
+        j->provided = true;
+        pthread_mutex_lock(&j->lock);
+        while (!j->answered)
+                pthread_cond_wait(&j->cond, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+        j->saved_stderr = stderr_mute();
+        for (size_t i = 0; j->keys && i < j->keys->n_keys; i++) {
+                const struct pgp_keyring_entry *e = &j->keys->keys[i];
+                struct rk_error *err = NULL;
+
+                if (keyring_import(j->kr, e->data, e->len, e->fingerprint, e->what, &err) < 0)
+                        rk_error_free(err); /* it was imported once: cannot happen */
+        }
+}
+
+static void *job_main(void *userdata)
+{
+        struct pgp_verify_job *j = userdata;
+
+        j->r = verify_run(j->kr, j->fd, j->sig, j->sig_len, false, &j->v, &j->err);
+        stderr_unmute(&j->saved_stderr);
+        return NULL;
+}
+
+static void job_free(struct pgp_verify_job *j)
+{
+        struct pgp_key none = {{0}};
+
+        (void)verdict_result(j->r < 0 ? j->r : -ECANCELED, &j->v, &none, &j->err);
+        rk_error_free(j->err);
+        pgp_keyring_free(j->kr);
+        free(j->sig);
+        pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->cond);
+        free(j);
+}
+
+/* Whether sig holds a signature librnp can read (checked before a thread hashes the data). */
+static bool signature_readable(const void *sig, size_t sig_len)
+{
+        _cleanup_(pgp_keyring_freep) struct pgp_keyring *empty = NULL;
+        struct rk_error *err = NULL;
+        struct verdict v = {0};
+        struct pgp_key none = {{0}};
+        bool ok;
+        int r;
+
+        if (sig_len == 0 || sig_len > PGP_MAX_SIZE || pgp_keyring_new(&empty, &err) < 0) {
+                rk_error_free(err);
+                return false;
+        }
+        r = verify_run(empty, -1, sig, sig_len, true, &v, &err);
+        ok = r >= 0 && v.n > 0;
+        (void)verdict_result(r, &v, &none, &err);
+        rk_error_free(err);
+        return ok;
+}
+
+int pgp_verify_start(int data_fd, const void *sig, size_t sig_len, struct pgp_verify_job **ret,
+                     struct rk_error **reterr)
+{
+        struct pgp_verify_job *j;
+        int r;
+
+        *ret = NULL;
+        if (!signature_readable(sig, sig_len))
+                return 0;
+        j = xnew0(struct pgp_verify_job, 1);
+        j->fd = data_fd;
+        j->saved_stderr = -EBADF;
+        j->sig = oom_check(malloc(sig_len));
+        memcpy(j->sig, sig, sig_len);
+        j->sig_len = sig_len;
+        pthread_mutex_init(&j->lock, NULL);
+        pthread_cond_init(&j->cond, NULL);
+        r = pgp_keyring_new(&j->kr, reterr);
+        if (r >= 0 && sym_rnp_ffi_set_key_provider(j->kr->ffi, job_key_provider, j) != RNP_SUCCESS)
+                r = rk_error_set(reterr, ENOMEM, "openpgp: cannot set the key provider");
+        if (r >= 0) {
+                r = -pthread_create(&j->thread, NULL, job_main, j);
+                if (r < 0)
+                        rk_error_set_errno(reterr, -r, "cannot start the signature check");
+        }
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+int pgp_verify_finish(struct pgp_verify_job *j, const struct pgp_keyring *kr,
+                      struct pgp_key *ret_signer, struct rk_error **reterr)
+{
+        int r = -ECANCELED;
+
+        if (!j)
+                return 0;
+        pthread_mutex_lock(&j->lock);
+        j->keys = kr;
+        j->answered = true;
+        pthread_cond_broadcast(&j->cond);
+        pthread_mutex_unlock(&j->lock);
+        pthread_join(j->thread, NULL);
+        if (kr) {
+                r = verdict_result(j->r, &j->v, ret_signer, &j->err);
+                if (r < 0) {
+                        *reterr = TAKE_PTR(j->err);
+                        if (!*reterr)
+                                r = rk_error_set(reterr, -r, "openpgp: verification failed");
+                }
+        }
+        job_free(j);
+        return r;
 }

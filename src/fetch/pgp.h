@@ -71,6 +71,25 @@ int pgp_verify(struct pgp_keyring *kr, int data_fd, const void *sig, size_t sig_
                struct pgp_key *ret_signer, struct rk_error **reterr);
 
 /*
+ * pgp_verify() in a thread of its own, so that hashing the data (the whole cost of a check)
+ * runs while the caller does other work, before it knows which keys it trusts: librnp asks
+ * for the signer's key only once the data is hashed, and the thread then waits for
+ * pgp_verify_finish() to give them. data_fd must stay open (and unchanged) until then.
+ * *ret is NULL (and 0 returned) when sig cannot be read as a signature: the caller then
+ * runs pgp_verify() itself, which reports it.
+ */
+struct pgp_verify_job;
+int pgp_verify_start(int data_fd, const void *sig, size_t sig_len, struct pgp_verify_job **ret,
+                     struct rk_error **reterr);
+/*
+ * Gives job the trusted keys kr (exactly the keys pgp_keyring_add() put in it), waits for its
+ * end and frees it: the result of pgp_verify(kr, data_fd, sig, ...). kr NULL cancels the job
+ * (returns -ECANCELED without reterr). A NULL job returns 0.
+ */
+int pgp_verify_finish(struct pgp_verify_job *job, const struct pgp_keyring *kr,
+                      struct pgp_key *ret_signer, struct rk_error **reterr);
+
+/*
  * Whether a key of kr made some signature in sig, before the signed data is at hand (rkt
  * checked this before downloading an image): 0, or the errors of pgp_verify() for an empty
  * or garbage signature and an unknown signer.

@@ -90,12 +90,13 @@ static int exec_error(struct rk_error **reterr, const char *argv0, int errnum)
 
 /* Runs in: the child of spawn_wait(). Enters dir and executes path; what failed goes to
  * errfd as an errno (the exec closes errfd: EOF). */
-_noreturn_ static void exec_child(const char *path, char *const *argv, const char *dir, int errfd)
+_noreturn_ static void exec_child(const char *path, char *const *argv, char *const *envp,
+                                  const char *dir, int errfd)
 {
         int e;
 
         if (chdir(dir) >= 0)
-                execve(path, argv, environ);
+                execve(path, argv, envp ? envp : environ);
         e = errno;
         (void)!write(errfd, &e, sizeof(e));
         _exit(127);
@@ -112,12 +113,12 @@ static int read_exec_errno(int fd)
         return n == (ssize_t)sizeof(e) && e > 0 ? e : 0;
 }
 
-/* Runs path with argv (argv[0] is what messages name), cwd dir, stdin /dev/null, stdout
- * ours or /dev/null, stderr ours, nothing else open; waits for it. */
-static int spawn_wait(const char *path, char *const *argv, const char *dir, bool keep_stdout,
-                      struct rk_error **reterr)
+/* Runs path with argv (argv[0] is what messages name) and envp (NULL: ours), cwd dir, stdio
+ * from stdio (safe_fork_full()), nothing else open; waits for it. *ret_status (may be NULL)
+ * gets its wait status. */
+static int spawn_wait(const char *path, char *const *argv, char *const *envp, const char *dir,
+                      const int stdio[3], int *ret_status, struct rk_error **reterr)
 {
-        const int stdio[3] = {-1, keep_stdout ? STDOUT_FILENO : -1, STDERR_FILENO};
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
         int fds[2], r, e, status;
         pid_t pid;
@@ -134,12 +135,14 @@ static int spawn_wait(const char *path, char *const *argv, const char *dir, bool
         if (r < 0)
                 return exec_error(reterr, argv[0], -r);
         if (r == 0)
-                exec_child(path, argv, dir, wr);
+                exec_child(path, argv, envp, dir, wr);
         wr = safe_close(wr);
         e = read_exec_errno(rd);
         r = wait_for_pid(pid, &status);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "wait for %s", argv[0]);
+        if (ret_status)
+                *ret_status = status;
         return e ? exec_error(reterr, argv[0], e) : wait_status_error(status, reterr);
 }
 
@@ -235,23 +238,71 @@ int pod_stage1_open_sealed_entrypoint(const struct pod *p, const char *ep, int *
         return 0;
 }
 
-int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const *args,
-                       bool keep_stdout, struct rk_error **reterr)
+/* The argv (S1<ep> first, then args) and the tree store path of the entrypoint annotation. */
+static int entrypoint_argv(const struct pod *p, const char *annotation, char *const *args,
+                           char ***ret_argv, char **ret_path, struct rk_error **reterr)
 {
-        _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *ep = NULL, *path = NULL;
+        _cleanup_free_ char *ep = NULL;
         int r;
 
         r = pod_stage1_entrypoint(p, annotation, &ep, reterr);
         if (r >= 0)
-                r = pod_stage1_entrypoint_path(p, ep, POD_ENTRYPOINT_TREE, &path, reterr);
+                r = pod_stage1_entrypoint_path(p, ep, POD_ENTRYPOINT_TREE, ret_path, reterr);
         if (r < 0)
                 return r;
-        strv_consume(&argv,
+        strv_consume(ret_argv,
                      xasprintf("%s/stage1/rootfs%s%s", p->path, ep[0] == '/' ? "" : "/", ep));
         STRV_FOREACH(a, (char **)args)
-                strv_push(&argv, *a);
-        return spawn_wait(path, argv, p->path, keep_stdout, reterr);
+                strv_push(ret_argv, *a);
+        return 0;
+}
+
+int pod_run_crossing_entrypoint(const struct pod *p, const char *annotation, char *const *args,
+                                int pid1, bool interactive, int *ret_status,
+                                struct rk_error **reterr)
+{
+        static const int inherit[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+        static const int quiet[3] = {-1, -1, STDERR_FILENO};
+        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        _cleanup_free_ char *path = NULL, *enter = NULL, *enter_path = NULL;
+        const char *search = getenv("PATH");
+        struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+        int r;
+
+        r = pod_stage1_entrypoint(p, "coreos.com/rkt/stage1/enter", &enter, reterr);
+        if (r < 0)
+                return rk_error_prefix(reterr, "error determining 'enter' entrypoint");
+        r = entrypoint_argv(p, annotation, args, &argv, &path, reterr);
+        if (r < 0)
+                return r;
+        enter_path = xasprintf("%s/stage1/rootfs%s%s", p->path, enter[0] == '/' ? "" : "/", enter);
+        strv_consume(&env, xasprintf("RKT_STAGE1_ENTERCMD=%s", enter_path));
+        strv_consume(&env, xasprintf("RKT_STAGE1_ENTERPID=%d", pid1));
+        strv_consume(&env,
+                     xasprintf("PATH=%s", search && *search ? search
+                                                            : "/usr/local/sbin:/usr/local/bin:"
+                                                              "/usr/sbin:/usr/bin:/sbin:/bin"));
+        /* the terminal's ^C and ^\ are the entrypoint's to act on, as with system() */
+        sigaction(SIGINT, &ign, &old_int);
+        sigaction(SIGQUIT, &ign, &old_quit);
+        r = spawn_wait(path, argv, env, p->path, interactive ? inherit : quiet, ret_status, reterr);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
+        return r;
+}
+
+int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const *args,
+                       bool keep_stdout, struct rk_error **reterr)
+{
+        const int stdio[3] = {-1, keep_stdout ? STDOUT_FILENO : -1, STDERR_FILENO};
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = entrypoint_argv(p, annotation, args, &argv, &path, reterr);
+        if (r < 0)
+                return r;
+        return spawn_wait(path, argv, NULL, p->path, stdio, NULL, reterr);
 }
 
 int pod_stop(const struct pod *p, bool force, struct rk_error **reterr)

@@ -16,6 +16,7 @@
 
 #include "pod-private.h"
 #include "strv.h"
+#include "userns.h"
 
 static const char *const pod_state_table[_POD_STATE_MAX] = {
         [POD_STATE_EMBRYO] = "embryo",
@@ -154,7 +155,7 @@ static int pods_mkdir(const char *path)
 
         if (mkdir(path, 02750) < 0)
                 return errno == EEXIST ? 0 : -errno;
-        g = geteuid() == 0 ? getgrnam("rkt") : NULL;
+        g = geteuid() == 0 && userns_is_host() ? getgrnam("rkt") : NULL;
         if (g && chown(path, 0, g->gr_gid) < 0)
                 return -errno;
         /* the umask and chown (which clears setgid) must not change the mode */

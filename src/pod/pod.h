@@ -261,6 +261,17 @@ bool pod_supervisor_ready(const struct pod *p);
  * longer mounted. malloc'd; NULL when neither can be named.
  */
 char *pod_stage1_path(const struct pod *p, const char *rel);
+/*
+ * Runs a crossing entrypoint (SPEC.md §7.2: app/add, app/start, app/stop, app/rm, attach)
+ * of the pod's stage1 (its tree store copy) with args after argv[0], as a child with cwd P
+ * and only RKT_STAGE1_ENTERCMD, RKT_STAGE1_ENTERPID (= pid1) and PATH in its environment;
+ * interactive: it gets our stdin, stdout and stderr (SIGINT and SIGQUIT are ignored here
+ * meanwhile), else only stderr. Waits for it; *ret_status (may be NULL) gets its wait
+ * status. Errors: `entrypoint "<annotation>" not found`, "exit status N", "signal: ...".
+ */
+int pod_run_crossing_entrypoint(const struct pod *p, const char *annotation, char *const *args,
+                                int pid1, bool interactive, int *ret_status,
+                                struct rk_error **reterr);
 
 /* The stage1 path prefix: P/stage1/rootfs. malloc'd. */
 char *pod_stage1_rootfs(const struct pod *p);

@@ -31,6 +31,9 @@ struct app_spec {
         char **caps_retain, **caps_remove;
         char *seccomp;
         char *signature;
+        /* --stdin, --stdout, --stderr (attach experiment): null|stream|tty, log too for the
+         * outputs; NULL: not given (annotations coreos.com/rkt/stage2/std*) */
+        char *stdin_mode, *stdout_mode, *stderr_mode;
         struct app_mount *mounts;
         size_t n_mounts;
 };

@@ -143,6 +143,7 @@ struct remote_gate {
         int fd;
         const char *sig;
         size_t sig_len;
+        struct pgp_verify_job *job; /* hashing fd while the import runs */
 };
 
 static int expect_check(const struct expect *e, const struct image_manifest *m,
@@ -180,12 +181,12 @@ static int expect_check(const struct expect *e, const struct image_manifest *m,
 static int remote_gate_check(const struct image_manifest *m, void *userdata,
                              struct rk_error **reterr)
 {
-        const struct remote_gate *g = userdata;
+        struct remote_gate *g = userdata;
         int r = g->expect ? expect_check(g->expect, m, reterr) : 0;
 
         if (r >= 0 && g->sig)
-                r = stage0_verify_image(g->j->ctx, g->j->s, m->name, NULL, g->fd, g->sig,
-                                        g->sig_len, reterr);
+                r = stage0_verify_image_job(g->j->ctx, g->j->s, m->name, NULL, TAKE_PTR(g->job),
+                                            g->fd, g->sig, g->sig_len, reterr);
         return r;
 }
 
@@ -258,10 +259,14 @@ static int remote_import(const struct fetch_job *j, const char *aci_url, const c
                 g->sig = sig2;
         }
         g->fd = dl.fd;
+        if (r >= 0 && g->sig)
+                g->job = stage0_verify_start(dl.fd, g->sig, g->sig_len);
         if (r >= 0)
                 r = store_import_aci_gated(j->s, dl.fd, aci_url,
                                            fetch_job_import_flags(j) | (latest ? IMPORT_LATEST : 0),
                                            remote_gate_check, g, ret_key, reterr);
+        /* the import failed before its gate: the check is not needed */
+        (void)pgp_verify_finish(TAKE_PTR(g->job), NULL, NULL, NULL);
         if (r >= 0) {
                 struct store_remote fresh = {.url = (char *)aci_url,
                                              .sig_url = (char *)asc_url,

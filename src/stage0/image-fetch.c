@@ -132,27 +132,28 @@ struct file_gate {
         int fd;
         const char *sig;
         size_t sig_len;
+        struct pgp_verify_job *job; /* hashing fd while the import runs (NULL: at the gate) */
 };
 
 /* The gate of a file import: the signature, for the name the manifest holds. */
 static int file_gate_check(const struct image_manifest *m, void *userdata, struct rk_error **reterr)
 {
-        const struct file_gate *g = userdata;
-        int r = stage0_verify_image(g->j->ctx, g->j->s, m->name, NULL, g->fd, g->sig, g->sig_len,
-                                    reterr);
+        struct file_gate *g = userdata;
+        int r = stage0_verify_image_job(g->j->ctx, g->j->s, m->name, NULL, TAKE_PTR(g->job), g->fd,
+                                        g->sig, g->sig_len, reterr);
 
         return r < 0 ? rk_error_wrap(reterr, "image \"%s\" verification failed", m->name) : 0;
 }
 
 /* An unchanged file imported before: its signature is checked again, all the same. */
 static int fetch_file_reverify(const struct fetch_job *j, const char *key, int fd,
-                               const struct file_gate *g, struct rk_error **reterr)
+                               struct file_gate *g, struct rk_error **reterr)
 {
         _cleanup_(image_manifest_freep) struct image_manifest *m = NULL;
         int r = store_read_manifest(j->s, key, &m, reterr);
 
         if (r >= 0)
-                r = file_gate_check(m, (void *)g, reterr);
+                r = file_gate_check(m, g, reterr);
         if (r >= 0)
                 stage0_mark_verified(j->s, key);
         return r;
@@ -190,8 +191,12 @@ static int fetch_file(const struct fetch_job *j, const char *path, char **ret_ke
                         *ret_key = (free(*ret_key), NULL);
                 return r;
         }
+        if (verify)
+                g.job = stage0_verify_start(fd, g.sig, g.sig_len);
         r = store_import_aci_gated(j->s, fd, path, fetch_job_import_flags(j),
                                    verify ? file_gate_check : NULL, &g, ret_key, reterr);
+        /* the import failed before its gate: the check is not needed */
+        (void)pgp_verify_finish(TAKE_PTR(g.job), NULL, NULL, NULL);
         if (r < 0)
                 return r;
         if (verify)

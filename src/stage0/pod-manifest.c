@@ -526,6 +526,16 @@ static int app_entry(const struct stage0_app *a, const struct app_list *l,
         ac_labels_copy(&ret->image_labels, &a->manifest->labels);
         app_mounts(ret, a->spec, l);
         ac_labels_copy(&ret->annotations, &a->spec->annotations);
+        /* the I/O modes replace what --annotation said, as rkt's (SPEC.md §4.2) */
+        if (a->spec->stdin_mode)
+                ac_labels_set(&ret->annotations, "coreos.com/rkt/stage2/stdin",
+                              a->spec->stdin_mode);
+        if (a->spec->stdout_mode)
+                ac_labels_set(&ret->annotations, "coreos.com/rkt/stage2/stdout",
+                              a->spec->stdout_mode);
+        if (a->spec->stderr_mode)
+                ac_labels_set(&ret->annotations, "coreos.com/rkt/stage2/stderr",
+                              a->spec->stderr_mode);
         return 0;
 }
 

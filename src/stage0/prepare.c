@@ -14,6 +14,7 @@
 #include "image-manifest.h"
 #include "log.h"
 #include "stage0.h"
+#include "userns.h"
 
 #define AUFS_MAGIC 0x61756673
 #define ZFS_MAGIC  0x2FC12FC1
@@ -259,7 +260,7 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
         int r;
 
         /* rkt renders images owned by group rkt, and says so when there is none */
-        if (!getgrnam("rkt"))
+        if (userns_is_host() && !getgrnam("rkt"))
                 log_warning("group \"rkt\" not found, will use default gid when rendering images");
         r = make_dir(p->fd, "appsinfo", 0750, reterr);
         if (r >= 0 && overlay) /* the apps' upper directories: root-only (see protect_stage2) */

@@ -50,9 +50,19 @@ static void print_identities(const struct pgp_key *signer)
         strbuf_release(&sb);
 }
 
-int stage0_verify_image(const struct stage0_context *ctx, struct store *s, const char *name,
-                        const char *key, int data_fd, const char *sig, size_t sig_len,
-                        struct rk_error **reterr)
+struct pgp_verify_job *stage0_verify_start(int data_fd, const char *sig, size_t sig_len)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        struct pgp_verify_job *job = NULL;
+
+        if (pgp_verify_start(data_fd, sig, sig_len, &job, &err) < 0)
+                log_debug("checking the signature at the end: %s", rk_error_cause(err));
+        return job;
+}
+
+int stage0_verify_image_job(const struct stage0_context *ctx, struct store *s, const char *name,
+                            const char *key, struct pgp_verify_job *job, int data_fd,
+                            const char *sig, size_t sig_len, struct rk_error **reterr)
 {
         _cleanup_(pgp_keyring_freep) struct pgp_keyring *kr = NULL;
         struct keystore ks = stage0_keystore(ctx);
@@ -60,7 +70,11 @@ int stage0_verify_image(const struct stage0_context *ctx, struct store *s, const
         int r;
 
         r = keystore_load(&ks, name, &kr, reterr);
-        if (r >= 0)
+        if (r < 0)
+                (void)pgp_verify_finish(job, NULL, NULL, NULL);
+        else if (job)
+                r = pgp_verify_finish(job, kr, &signer, reterr);
+        else
                 r = pgp_verify(kr, data_fd, sig, sig_len, &signer, reterr);
         if (r == -ENOKEY)
                 hint_unknown_signer(name);
@@ -71,6 +85,13 @@ int stage0_verify_image(const struct stage0_context *ctx, struct store *s, const
         if (key)
                 stage0_mark_verified(s, key);
         return 0;
+}
+
+int stage0_verify_image(const struct stage0_context *ctx, struct store *s, const char *name,
+                        const char *key, int data_fd, const char *sig, size_t sig_len,
+                        struct rk_error **reterr)
+{
+        return stage0_verify_image_job(ctx, s, name, key, NULL, data_fd, sig, sig_len, reterr);
 }
 
 int stage0_check_signer(const struct stage0_context *ctx, const char *name, const char *sig,

@@ -34,6 +34,20 @@ int stage0_verify_image(const struct stage0_context *ctx, struct store *s, const
                         struct rk_error **reterr);
 
 /*
+ * Starts hashing data_fd for the signature sig in the background (pgp_verify_start()): the
+ * job for stage0_verify_image_job(), or NULL when it cannot start (the check then runs there,
+ * on data_fd). data_fd must stay open until then.
+ */
+struct pgp_verify_job *stage0_verify_start(int data_fd, const char *sig, size_t sig_len);
+
+/*
+ * stage0_verify_image() finishing job (which it frees; NULL: the check runs now on data_fd).
+ */
+int stage0_verify_image_job(const struct stage0_context *ctx, struct store *s, const char *name,
+                            const char *key, struct pgp_verify_job *job, int data_fd,
+                            const char *sig, size_t sig_len, struct rk_error **reterr);
+
+/*
  * Checks before a download that a key trusted for name made the signature sig (rkt's early
  * check of discovered images), with the hint on an unknown signer.
  */

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "store-private.h"
 #include "store-tree.h"
+#include "userns.h"
 
 #define FOLLOW_BLOCK (1 << 20)
 #define TRAILING_MAX (1 << 20) /* bytes tolerated after the end of the tar */
@@ -165,7 +166,7 @@ static int import_walk(struct import *im, struct rk_error **reterr)
         struct aci_walk w = {
                 .extract_fd = im->tmp_fd,
                 .extract_rootfs = true,
-                .same_owner = geteuid() == 0,
+                .same_owner = userns_can_chown_images(),
                 .provided = &im->rs.provided,
                 .extracted = &im->rs.provided,
                 .digests = &im->rs.digests,

@@ -20,9 +20,11 @@
 #include "fs-util.h"
 #include "image-manifest.h"
 #include "log.h"
+#include "sha512.h"
 #include "store-private.h"
 #include "strv.h"
 #include "tree-hash.h"
+#include "userns.h"
 
 void render_list_done(struct render_list *l)
 {
@@ -93,19 +95,20 @@ int render_list_build(struct store *s, const char *key, struct image_manifest *t
         return 0;
 }
 
+/* sha512.h, not libcrypto: `rkt run` of a stored image hashes nothing else */
 char *render_list_tree_id(const struct render_list *l)
 {
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        struct sha512 md;
+        uint8_t digest[SHA512_DIGEST_SIZE];
+        char hex[2 * SHA512_DIGEST_SIZE + 1];
 
-        EVP_DigestInit_ex(md, EVP_sha512(), NULL);
+        sha512_init(&md);
         for (size_t i = 0; i < l->n; i++) {
                 if (i > 0)
-                        EVP_DigestUpdate(md, ",", 1);
-                EVP_DigestUpdate(md, l->items[i].key, strlen(l->items[i].key));
+                        sha512_update(&md, ",", 1);
+                sha512_update(&md, l->items[i].key, strlen(l->items[i].key));
         }
-        EVP_DigestFinal_ex(md, digest, NULL);
+        sha512_final(&md, digest);
         hex_encode(digest, STORE_KEY_HEX / 2, hex);
         return xasprintf("deps-" STORE_KEY_PREFIX "%s", hex);
 }
@@ -231,7 +234,7 @@ int render_list_extract(struct store *s, const struct render_list *l, size_t fro
                 struct aci_walk w = {
                         .extract_fd = dirfd,
                         .extract_rootfs = true,
-                        .same_owner = geteuid() == 0,
+                        .same_owner = userns_can_chown_images(),
                         .provided = &rs->provided,
                         .whitelist = &wl,
                         .extracted = &rs->provided,
@@ -510,6 +513,10 @@ int store_tree_list(struct store *s, char ***ret_ids, struct rk_error **reterr)
         struct dirent *de;
         DIR *d;
 
+        if (fd < 0 && errno == ENOENT) { /* a store only ever fetched into renders nothing */
+                *ret_ids = NULL;
+                return 0;
+        }
         if (fd < 0 || !(d = fdopendir(fd))) {
                 safe_close(fd);
                 return rk_error_set_errno(reterr, errno, "cannot list %s/cas/tree", s->dir);
@@ -529,7 +536,7 @@ int store_extract(struct store *s, const char *key, int dirfd, bool with_manifes
                 .extract_fd = dirfd,
                 .extract_rootfs = true,
                 .extract_manifest = with_manifest,
-                .same_owner = geteuid() == 0,
+                .same_owner = userns_can_chown_images(),
         };
         int r;
 

@@ -21,6 +21,7 @@
 #include "parse-util.h"
 #include "store-private.h"
 #include "strv.h"
+#include "userns.h"
 
 int store_sparse_max(uint64_t *ret, struct rk_error **reterr)
 {
@@ -179,7 +180,8 @@ static int store_check_data_dir(struct store *s, struct rk_error **reterr)
 
 static int store_open_root(struct store *s, struct rk_error **reterr)
 {
-        struct group *g = getgrnam("rkt");
+        /* a rootless user's store (rootless.h) is theirs alone: the host's group maps to nothing */
+        struct group *g = userns_is_host() ? getgrnam("rkt") : NULL;
         bool created;
         mode_t old;
         int r;
@@ -382,7 +384,9 @@ int store_lock_prepare(struct store *s, bool exclusive, int *ret_fd, struct rk_e
 {
         _cleanup_close_ int fd = -EBADF;
 
-        if (mkdirat(s->dir_fd, "locks/prepareLock", 02750) < 0 && errno != EEXIST)
+        /* a data directory only ever fetched into (by its non-root owner) has no locks/ yet */
+        if ((mkdirat(s->dir_fd, "locks", 02750) < 0 && errno != EEXIST) ||
+            (mkdirat(s->dir_fd, "locks/prepareLock", 02750) < 0 && errno != EEXIST))
                 return rk_error_set_errno(reterr, errno, "cannot create the prepare lock");
         fd = openat(s->dir_fd, "locks/prepareLock",
                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

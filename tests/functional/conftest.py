@@ -106,6 +106,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: waits out a real time limit (a minute or more); run-tests.sh runs "
                    "these in the plain pass only")
+    config.addinivalue_line(
+        "markers", "rkt_free: never runs the rkt binary (stage1 entrypoints run directly, "
+                   "style, fuzz replays of both builds): the same in both passes, so "
+                   "run-tests.sh runs these in the plain pass only")
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ stored (Kubernetes' CRI log format), every app merged in time order or one app, 
 lines, since/until bounds in seconds, following a running pod until it exits, a client that
 goes away mid-stream, and bad requests (clear status codes, the service keeps serving). The
 service runs as a non-root member of group rkt."""
+import calendar
 import os
 import re
+import time
 
 import pytest
 
@@ -46,6 +48,10 @@ def test_get_logs(apipods, img, apisvc):
     assert get_logs(c, pod_id=uuid, since_time=1) == got
     assert get_logs(c, pod_id=uuid, since_time=4102444800) == []  # 2100
     assert get_logs(c, pod_id=uuid, until_time=1) == []
+    # b wrote b1 at least a second after a's last line: the second b1 began in splits them
+    b1 = calendar.timegm(time.strptime(REC.match(b[0]).group(1)[:19], "%Y-%m-%dT%H:%M:%S"))
+    assert get_logs(c, pod_id=uuid, since_time=b1) == b
+    assert get_logs(c, pod_id=uuid, since_time=1, until_time=b1) == a  # until is exclusive
     assert get_logs(c, pod_id=uuid, follow=True) == got  # an exited pod: what there is
     # bad requests: a clear status, and the service goes on
     pb = c.pb

@@ -5,14 +5,17 @@ every field checked against `rkt status --format=json`, `rkt cat-manifest`, `rkt
 --format=json` and `rkt image cat-manifest` of the same objects; rkt's filters; bad input;
 a pod deleted while it is inspected; many clients at once; nothing on disk changes. The
 service runs as a non-root member of group rkt."""
+import datetime
 import json
 import os
+import subprocess
 import threading
 import time
 
 from aci import default_manifest
 from apiutil import apipods, apisvc, member_rkt, status_of  # noqa: F401
 from podtest import img, wait_for  # noqa: F401
+from signutil import Server, tls  # noqa: F401 (fixture)
 
 
 def tree_snapshot(root):
@@ -120,6 +123,14 @@ def status_json(pods, uuid):
                               uuid).out)
 
 
+def status_time(value):
+    """Seconds since the epoch of a created= or started= line of `rkt status`
+    ("2006-01-02 15:04:05.999 -0700 MST")."""
+    day, clock, offset = value.split()[:3]
+    t = datetime.datetime.strptime(f"{day} {clock.split('.')[0]} {offset}", "%Y-%m-%d %H:%M:%S %z")
+    return int(t.timestamp())
+
+
 def check_pod(pods, p, detail, gc_marked=False):
     """p (a v1alpha.Pod) against rkt status, rkt cat-manifest and the pod directory."""
     st = status_json(pods, p.id)
@@ -134,6 +145,14 @@ def check_pod(pods, p, detail, gc_marked=False):
         assert abs(p.gc_marked_at / 10**9 - time.time()) < 300
     else:
         assert p.gc_marked_at == 0
+    # the lines of `rkt status` rkt's own API test compared with the service (SPEC.md §11.3)
+    assert text["state"] == st["state"]
+    for key, ns in (("created", p.created_at), ("started", p.started_at)):
+        if key in text and not text[key].startswith("0001-"):
+            assert status_time(text[key]) == ns // 10**9, (key, text[key], ns)
+    if st["state"] in ("running", "exited"):
+        assert text.get("networks", "") == ",".join(f"{n.name}:ip4={n.ipv4}"
+                                                    for n in p.networks), (text, p.networks)
     manifest = pods.ok("cat-manifest", "--pretty-print=false", p.id).out.strip()
     mj = json.loads(manifest)
     assert [(kv.Key, kv.value) for kv in p.annotations] == [
@@ -365,3 +384,75 @@ def test_the_service_changes_nothing(apipods, apisvc, img, mkaci):
         list(c.GetLogs(pb.GetLogsRequest(pod_id=uuid, follow=True, lines=1)))
     assert svc.stop() == 0
     assert tree_snapshot(apipods.dir) == before
+
+
+# --------------------------------------------------------------------------- writers
+
+def hold_flock(path, exclusive=True):
+    """An open descriptor of path (created if missing) holding its flock."""
+    import fcntl
+    flags = os.O_RDONLY | os.O_DIRECTORY if os.path.isdir(path) else os.O_RDWR | os.O_CREAT
+    fd = os.open(path, flags | os.O_CLOEXEC, 0o660)
+    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    return fd
+
+
+def test_answers_while_fetch_run_and_gc_hold_the_store(apipods, apisvc, img, tmp_path, tls):
+    """The service is never blocked by a writer: while `rkt fetch` is in its download (the
+    server sends half the image, then nothing), a pod runs, and the locks the fetch's commit,
+    `rkt run`/`gc` and `rkt image gc` take are held (the index's write transaction, the
+    image and tree locks, the prepare lock, a prepared pod's lock), every method answers
+    before the fetch finishes. No duration is asserted: a call that waited for any of these
+    would outlive the fetch, which gives up once no byte came for 60 s."""
+    import sqlite3
+    key = apipods.fetch(img.path)
+    uuid = apipods.ok("--insecure-options=image", "prepare", *apipods.stage1_args(),
+                      str(img.path)).out.strip()
+    running = apipods.start(img.path, "--exec=/inspect", "--", "--sleep=120")
+    apipods.wait_ready(running.uuid)
+    svc = apisvc(apipods)
+    c = svc.connect()
+    pb = c.pb
+    data = img.path.read_bytes()
+    srv = Server(tmp_path / "srv", tls, {"/big.aci": [{"file": str(img.path), "mode": "stall",
+                                                       "cut": len(data) // 2}]})
+    held = []
+    db = None
+    fetch = subprocess.Popen(apipods.args() + ["--insecure-options=image", "fetch",
+                                               srv.url("/big.aci")],
+                             env=dict(os.environ, SSL_CERT_FILE=str(tls["ca"])),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        tmp = apipods.cas / "tmp"
+        wait_for(lambda: any(p.name.startswith("dl-") and not p.name.endswith(".etag") and
+                             p.stat().st_size > 0 for p in tmp.iterdir()) or None,
+                 timeout=60, interval=0.1, what="the fetch to be downloading")
+        assert fetch.poll() is None, fetch.communicate()
+        tree = apipods.tree_ids()[0]
+        held += [hold_flock(apipods.cas / "imagelocks" / key),
+                 hold_flock(apipods.cas / "treestorelocks" / tree),
+                 hold_flock(apipods.dir / "locks" / "prepareLock"),
+                 hold_flock(apipods.dir / "pods" / "prepared" / uuid)]
+        db = sqlite3.connect(apipods.cas / "db" / "store.sqlite", isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        info = c.GetInfo(pb.GetInfoRequest(), timeout=90)
+        assert info.info.global_flags.dir == str(apipods.dir)
+        images = c.ListImages(pb.ListImagesRequest(detail=True), timeout=90).images
+        assert key in [i.id for i in images]
+        assert c.InspectImage(pb.InspectImageRequest(id=key), timeout=90).image.id == key
+        pods = c.ListPods(pb.ListPodsRequest(detail=True), timeout=90).pods
+        assert sorted(p.id for p in pods) == sorted([uuid, running.uuid])
+        assert c.InspectPod(pb.InspectPodRequest(id=uuid), timeout=90).pod.id == uuid
+        assert fetch.poll() is None, fetch.communicate()  # answered before the fetch ended
+    finally:
+        if db is not None:
+            db.execute("ROLLBACK")
+            db.close()
+        for fd in held:
+            os.close(fd)
+        fetch.kill()
+        fetch.communicate()
+        srv.stop()
+    apipods.ok("stop", running.uuid)
+    assert svc.alive()

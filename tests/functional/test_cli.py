@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Process-wide CLI behaviour used by the image commands: global flags, parse errors,
 help, prefix matching, `rkt version` (SPEC.md §1, §2, §3.15, §11.1)."""
+import os
 import re
+import subprocess
 
 import pytest
 
-from conftest import run_bare, run_offline
+from conftest import RKT_BIN, run_bare, run_offline
+from imageutil import rkt_inspect_image
 from storeutil import list_json
 
 pytestmark = pytest.mark.offline
@@ -181,3 +184,19 @@ def test_errors_are_prefixed_with_leaf_command(rkt):
     assert r.err.startswith("cat-manifest: ")
     r = rkt.fail("image", "export", "example.com/absent", "/nonexistent/out.aci")
     assert r.err.startswith("export: ")
+
+
+def test_archive_and_crypto_libraries_are_opened_on_first_use(rkt, tmp_path):
+    """rkt is not linked against libarchive (which pulls libxml2 and ICU) or
+    libcrypto: a command opens them when it first calls them. `rkt version` loads neither;
+    `rkt fetch` of an image loads both, and still works."""
+    linked = subprocess.run(["ldd", str(RKT_BIN)], capture_output=True, text=True).stdout
+    for lib in ("libarchive", "libcrypto", "libxml2", "libicu"):
+        assert lib not in linked, linked
+    env = dict(os.environ, LD_DEBUG="files")
+    r = rkt("version", env=env)
+    assert r.code == 0 and "libarchive" not in r.err and "libcrypto" not in r.err
+    img = rkt_inspect_image(tmp_path / "i.aci")
+    r = rkt("--insecure-options=image", "fetch", img.path, env=env)
+    assert r.code == 0, r
+    assert "libarchive.so" in r.err and "libcrypto.so" in r.err

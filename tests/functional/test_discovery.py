@@ -126,6 +126,8 @@ def test_discovered_keys(rkt, site, mkaci, gpg, tls):
 @pytest.mark.parametrize("asked,want", [
     ("localhost/app:2.0", 'requested value for label "version": "2.0" differs from fetched aci '
                           'label value: "1.0.0"'),
+    ("localhost/app:latest", 'requested value for label "version": "latest" differs from '
+                             'fetched aci label value: "1.0.0"'),
     ("localhost/app,unexistinglabel=x", 'requested label "unexistinglabel" not provided by the '
                                         'image manifest'),
     ("localhost/app:1.0.0,arch=armv7b", 'requested value for label "arch": "armv7b" differs '
@@ -144,6 +146,49 @@ def test_labels_must_match(rkt, site, mkaci, gpg, tls, asked, want):
     assert r.err == ('image: keys already exist for prefix "localhost/app", not fetching '
                      f"again\nfetch: {want}\n")
     assert r.code == 254 and list_json(rkt) == []
+
+
+def test_no_store_fetch_by_name_honours_max_age(rkt, site, mkaci, gpg, tls):
+    """rkt's TestFetchNoStoreCacheControl for a discovered name: the second --no-store fetch
+    finds the image's URL by discovery and does not download it again."""
+    a = mkaci("localhost/app", "1.0.0")
+    site.page("localhost/app", [("ac-discovery", f"localhost/app {TEMPLATE}")])
+    site.image(a, "localhost/app", "1.0.0")
+    base = "/images/localhost/app-1.0.0-linux-amd64.aci"
+    site.routes[base][0]["headers"] = {"Cache-Control": "max-age=3600"}
+    s = site.start()
+    in_site(rkt, site)
+    trust(rkt, gpg)
+    url = "https://localhost" + base
+    r = rkt("--no-store", "--debug", "fetch", "localhost/app:1.0.0", env=env_for(tls))
+    assert r.code == 0 and f"image: fetching image from {url}" in r.err, r
+    r = rkt("--no-store", "--debug", "fetch", "--full", "localhost/app:1.0.0", env=env_for(tls))
+    assert r.code == 0 and r.out == a.key + "\n", r
+    assert f"image: image for {url} isn't expired, not fetching." in r.err, r
+    assert [q["path"] for q in s.requests()].count(base) == 1
+
+
+def test_stage1_name_is_discovered_then_taken_from_the_store(rkt, site, mkaci, tls, tmp_path):
+    """rkt's TestStage1LoadingFromFlags, --stage1-name: discovered and fetched the first time,
+    from the store the second."""
+    from test_stage0 import STUB_NAME, stub_stage1
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/stage1-name-app")
+    site.page(STUB_NAME, [("ac-discovery", f"{STUB_NAME} {TEMPLATE}")])
+    site.image(stub, STUB_NAME, "0.0.1", sign=False)
+    s = site.start()
+    in_site(rkt, site)
+    for want in (f"image: searching for app image {STUB_NAME}",
+                 f"image: using image from local store for image name {STUB_NAME}:0.0.1"):
+        r = rkt("--debug", "--insecure-options=image", "run", f"--stage1-name={STUB_NAME}:0.0.1",
+                app.path, env=env_for(tls))
+        assert r.code == 0, r
+        assert "success, stub stage1 would at this point switch to stage2" in r.out, r
+        assert want in r.err, r
+    assert [q["path"] for q in s.requests()] == [
+        "/rkt-stub-stage1?ac-discovery=1",
+        "/images/localhost/rkt-stub-stage1-0.0.1-linux-amd64.aci"]
+    rkt("gc", "--grace-period=0s")
 
 
 def test_name_must_match(rkt, site, mkaci, gpg, tls):
@@ -312,5 +357,29 @@ def test_the_guides_flow_with_trust(tmp_path, site, gpg, tls, inspect_bin):
         r = pods("run", "--net=host", "--pull-policy=update", "localhost/app:1.0.0", env=e,
                  timeout=120)
         assert r.code == 0 and "signature verified" in r.err, r
+    finally:
+        _finish(pods)
+
+
+def test_deferred_signature_when_running_a_name(tmp_path, site, gpg, tls, inspect_bin):
+    """rkt's TestDeferredSignatureDownload: the server answers the signature's first request
+    with 202; rkt fetches the image, then the signature, and runs the app."""
+    img = imageutil.inspect_image(tmp_path / "app.aci", name="localhost/app", version="1.0.0",
+                                  exec_=["/inspect", "--print-msg=deferredSignatureWasFine"])
+    site.page("localhost/app", [("ac-discovery", f"localhost/app {TEMPLATE}")])
+    site.image(img, "localhost/app", "1.0.0")
+    asc = "/images/localhost/app-1.0.0-linux-amd64.aci.asc"
+    site.routes[asc].insert(0, {"status": 202})
+    s = site.start()
+    pods = Pods(tmp_path / "pods", offline=False)
+    pods.prefix = site.server.nsenter_argv
+    try:
+        trust(pods, gpg)
+        r = pods("--debug", "run", "--net=host", "localhost/app:1.0.0", env=env_for(tls),
+                 timeout=120)
+        assert r.code == 0, r
+        assert "image: server requested deferring the signature download" in r.err, r
+        assert "deferredSignatureWasFine" in r.out, r
+        assert [q["path"] for q in s.requests()].count(asc) == 2
     finally:
         _finish(pods)

@@ -8,10 +8,11 @@ import base64
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
-from podtest import run_bare_pty
+from podtest import run_bare_pty, wait_for
 from signutil import Server, gpg, tls  # noqa: F401 (fixtures)
 from storeutil import list_json
 
@@ -175,6 +176,41 @@ def test_resume_when_ranges_are_no_longer_supported(rkt, signed, serve, env, tru
     assert "Range" not in s.requests()[-1]["headers"]
 
 
+@pytest.mark.parametrize("ranges", [True, False], ids=["resumed", "ranges-gone"])
+def test_fetch_killed_halfway(rkt, signed, serve, env, trusted, ranges):
+    """rkt's TestResumedFetch and TestResumedFetchInvalidCache: rkt is killed halfway through
+    a --no-store download; the next fetch asks for the rest, or, when the server no longer
+    takes ranges, downloads it all again."""
+    a = signed(files={"big": os.urandom(3 << 20)})
+    size = a.path.stat().st_size
+    full = {"file": str(a.path), "ranges": True, "headers": {"ETag": '"big"'}}
+    again = full if ranges else {"file": str(a.path)}
+    s = serve(image_routes(a, aci=[dict(full, mode="stall", cut=size // 2), again]))
+    url = s.url("/app.aci")
+    tmp = rkt.cas / "tmp"
+
+    def partial():
+        return [p for p in tmp.iterdir() if p.name.startswith("dl-") and
+                p.stat().st_size >= size // 2] if tmp.is_dir() else []
+    p = subprocess.Popen(rkt.argv("fetch", "--no-store", url), env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(partial, timeout=60, what="half of the image on disk")
+    finally:
+        p.kill()
+        p.wait()
+    r = rkt("fetch", "--no-store", "--full", url, env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    last = s.requests()[-1]
+    assert last["path"] == "/app.aci" and last["method"] == "GET"
+    if ranges:
+        assert last["headers"]["Range"] == f"bytes={size // 2}-"
+    else:
+        assert "image: cannot use cached partial download, range request unsupported.\n" in r.err
+        assert "Range" not in last["headers"]
+    assert not [p for p in tmp.iterdir() if p.name.startswith("dl-")]
+
+
 def test_deferred_signature(rkt, signed, serve, env, trusted):
     a = signed()
     s = serve(image_routes(a, asc=[{"status": 202}, {"file": str(a.asc)}]))
@@ -278,6 +314,37 @@ def test_misbehaving_servers(rkt, signed, serve, env, trusted, mkaci, gpg, case)
         assert expect[case] in r.err, r
 
 
+@pytest.mark.parametrize("case", ["corrupt", "garbage-signature", "bob-untrusted"])
+def test_signature_hashed_during_the_import(rkt, signed, serve, env, trusted, gpg, tmp_path,
+                                            case):
+    """The signature's hashing runs while the image is imported, and learns the keys trusted
+    for the manifest's name at the end: an import that fails first ends it (the import's
+    error, nothing of librnp's on stderr), an unreadable signature and a key trusted for no
+    prefix are reported as before, each in one line with the store unchanged."""
+    a = signed()
+    routes = image_routes(a)
+    if case == "corrupt":
+        bad = tmp_path / "bad.aci"
+        bad.write_bytes(b"\x1f\x8b\x08\x00" + os.urandom(4096))
+        routes = {"/app.aci": [{"file": str(bad)}],
+                  "/app.aci.asc": [{"file": str(gpg.sign(gpg.alice, bad))}]}
+    elif case == "garbage-signature":
+        routes["/app.aci.asc"] = [{"body": "garbage\n"}]
+    else:
+        routes["/app.aci.asc"] = [{"file": str(gpg.sign(gpg.bob, a.path,
+                                                        out=tmp_path / "bob.asc"))}]
+    s = serve(routes)
+    r = rkt("fetch", s.url("/app.aci"), env=env)
+    if case == "bob-untrusted":
+        assert r.err.startswith("image: If you expected the signing key to change"), r
+        r.err = r.err.split("\n", 2)[2]  # the two hint lines
+    assert_unchanged(rkt, r)
+    want = {"corrupt": "fetch: cannot decompress image: corrupt or truncated gzip data",
+            "garbage-signature": "fetch: keystore: no valid signatures found in signature file",
+            "bob-untrusted": "fetch: openpgp: signature made by unknown entity"}[case]
+    assert r.err.startswith(want), r
+
+
 @pytest.mark.slow
 def test_stalled_transfer_fails(rkt, signed, serve, env, trusted):
     """A transfer that moves no byte for 60 s fails (and is continued by the next fetch)."""
@@ -318,6 +385,70 @@ def test_auth_d_credentials(rkt, signed, serve, env, trusted, typ, creds, header
     assert rkt("fetch", s.url("/app.aci"), env=env).code == 254
 
 
+@pytest.mark.parametrize("typ,creds,header", [
+    ("basic", {"user": "bob", "password": "s3cret"},
+     "Basic " + base64.b64encode(b"bob:s3cret").decode()),
+    ("oauth", {"token": "tok123"}, "Bearer tok123"),
+])
+def test_auth_with_run_as_rkts_tests_did(tmp_path, serve, env, inspect_bin, typ, creds, header):
+    """rkt's TestAuthBasic, TestAuthOauth, TestAuthOverride and TestAuthIgnore: `run
+    --no-store` of an unsigned image from a server that wants credentials."""
+    import imageutil
+    from podtest import Pods, _finish
+    img = imageutil.inspect_image(tmp_path / "auth.aci", name="example.com/auth",
+                                  exec_=["/inspect", "--print-msg=AuthenticationSucceeded."])
+    s = serve({"/auth.aci": [{"file": str(img.path), "auth": header}]})
+    url = s.url("/auth.aci")
+    domain = f"127.0.0.1:{s.port}"
+    wrong = {k: v + "-wrong" for k, v in creds.items()}
+    pods = Pods(tmp_path / "pods", offline=False)
+
+    def run(want, insecure="--insecure-options=image,tls"):
+        r = pods("--debug", *([insecure] if insecure else []), "run", "--no-store",
+                 "--net=host", url, env=env, timeout=120)
+        assert want in r.out + r.err, r
+        assert r.code == (0 if want == "AuthenticationSucceeded." else 254), r
+
+    def reset():
+        for base in (pods.local, pods.system):
+            shutil.rmtree(base / "auth.d", ignore_errors=True)
+            shutil.rmtree(base / "subdir", ignore_errors=True)
+
+    def write(base, c=creds, name="test.json", sub=None):
+        d = (base / sub if sub else base) / "auth.d"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / name).write_text(json.dumps({"rktKind": "auth", "rktVersion": "v1",
+                                          "domains": [domain], "type": typ,
+                                          "credentials": c}))
+
+    try:
+        run("error downloading the signature file", insecure=None)
+        run("bad HTTP status code: 401")
+        for base in (pods.local, pods.system):
+            write(base)
+            run("AuthenticationSucceeded.")
+            reset()
+        write(pods.system)
+        write(pods.local, wrong)
+        run("bad HTTP status code: 401")
+        reset()
+        write(pods.system, wrong)
+        write(pods.local)
+        run("AuthenticationSucceeded.")
+        reset()
+        for base in (pods.local, pods.system):
+            (base / "auth.d").mkdir(parents=True, exist_ok=True)
+            (base / "auth.d" / "README").write_text("This is a config\n")
+            write(base, name="test.notjson")
+        run("bad HTTP status code: 401")
+        reset()
+        for base in (pods.local, pods.system):
+            write(base, sub="subdir")
+        run("bad HTTP status code: 401")
+    finally:
+        _finish(pods)
+
+
 def test_credentials_stay_with_their_origin(rkt, signed, serve, env, trusted):
     a = signed()
     other = serve({"/app.aci": [{"file": str(a.path)}]})
@@ -333,3 +464,47 @@ def test_credentials_stay_with_their_origin(rkt, signed, serve, env, trusted):
     http_url = f"http://127.0.0.1:{s.ports[1]}/app.aci"
     rkt("fetch", http_url, env=env)
     assert all("Authorization" not in q["headers"] for q in s.requests()[2:])  # plain HTTP
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_stage1_config_url_location(rkt, mkaci, serve, env, tmp_path, scheme):
+    """rkt's TestStage1LoadingFromConfig (an https location) and ...ConfigHttp: stage1.d's
+    location is fetched the first time, then taken from the store by name and version."""
+    import json
+    from test_stage0 import STUB_NAME, stub_stage1
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/stage1-url-app")
+    s = serve({"/stub.aci": [{"file": str(stub.path)}]}, listen=[["127.0.0.1", 0, scheme]])
+    url = s.url("/stub.aci", scheme=scheme)
+    (rkt.local / "stage1.d").mkdir(exist_ok=True)
+    (rkt.local / "stage1.d" / "s.json").write_text(json.dumps(
+        {"rktKind": "stage1", "rktVersion": "v1", "name": STUB_NAME, "version": "0.0.1",
+         "location": url}))
+    for want in (f'image: remote fetching from URL "{url}"',
+                 f"image: using image from local store for image name {STUB_NAME}:0.0.1"):
+        r = rkt("--debug", "--insecure-options=image", "run", app.path, env=env)
+        assert r.code == 0, r
+        assert "success, stub stage1 would at this point switch to stage2" in r.out, r
+        assert want in r.err, r
+    assert paths(s) == [("GET", "/stub.aci")]
+    rkt("gc", "--grace-period=0s")
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_stage1_url_flag(rkt, mkaci, serve, env, tmp_path, scheme):
+    """rkt's TestStage1LoadingFromFlags (--stage1-url=https://...) and ...FlagsHttp: the URL
+    is fetched the first time, then taken from the store by URL."""
+    from test_stage0 import stub_stage1
+    stub = stub_stage1(tmp_path / "stub.aci")
+    app = mkaci("example.com/stage1-url-app")
+    s = serve({"/stub.aci": [{"file": str(stub.path)}]}, listen=[["127.0.0.1", 0, scheme]])
+    url = s.url("/stub.aci", scheme=scheme)
+    for want in (f'image: remote fetching from URL "{url}"',
+                 f"image: using image from local store for url {url}"):
+        r = rkt("--debug", "--insecure-options=image", "run", f"--stage1-url={url}", app.path,
+                env=env)
+        assert r.code == 0, r
+        assert "success, stub stage1 would at this point switch to stage2" in r.out, r
+        assert want in r.err, r
+    assert paths(s) == [("GET", "/stub.aci")]
+    rkt("gc", "--grace-period=0s")

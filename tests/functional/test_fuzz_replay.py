@@ -11,6 +11,8 @@ import pytest
 
 from conftest import BUILD, ROOT
 
+pytestmark = pytest.mark.rkt_free
+
 FUZZ_SRC = ROOT / "tests" / "fuzz"
 TARGETS = sorted(p.stem[len("fuzz-"):] for p in FUZZ_SRC.glob("fuzz-*.c")
                  if p.stem not in ("fuzz-main", "fuzz-util"))

@@ -120,6 +120,66 @@ def test_device_cgroup_mknod(pods, img):
         assert "fail" in r.err
 
 
+# ------------------------------------------------------------ what each relaxation relaxes
+
+MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/timer_stats",
+          "/proc/sched_debug", "/proc/latency_stats", "/proc/acpi", "/proc/scsi", "/sys/firmware")
+READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/bus", "/proc/fs", "/proc/irq")
+ALLOWED_DEV = {"null", "zero", "full", "random", "urandom", "tty", "console", "ptmx", "pts",
+               "shm", "fd", "stdin", "stdout", "stderr", "core", "net", "mqueue", "log"}
+PROBE = ("for p in {masked}; do stat -c '%A %n' $p; done; echo ==; cat /proc/self/mountinfo; "
+         "echo ==; grep -E '^(CapBnd|CapEff|Seccomp|NoNewPrivs):' /proc/self/status; echo ==; "
+         "/inspect --mknod=c:5:2:/tmp/ptmx2 >/dev/null 2>&1 && echo mknod=ok || "
+         "echo mknod=denied; echo ==; ls /dev")
+
+
+def read_only_mounts(mountinfo):
+    """{mount point: read-only} of a mountinfo text (the last mount of a point wins)."""
+    out = {}
+    for ln in mountinfo.splitlines():
+        f = ln.split()
+        out[f[4]] = "ro" in f[5].split(",")
+    return out
+
+
+@pytest.mark.parametrize("options,paths,caps_,seccomp", [
+    ("image", False, False, False),
+    ("image,paths", True, False, False),
+    ("image,capabilities", False, True, False),
+    ("image,seccomp", False, False, True),
+    ("image,ondisk,http,tls,pubkey", False, False, False),
+    ("image,all-run", True, True, True),
+], ids=["none", "paths", "capabilities", "seccomp", "fetch-only", "all-run"])
+def test_each_insecure_option_relaxes_exactly_its_own_restrictions(pods, img, options, paths,
+                                                                   caps_, seccomp):
+    """SPEC.md §11.11: `paths` lifts the masked and read-only /proc paths and the device
+    allow-list, and nothing else (/sys stays read-only, /dev stays minimal, capabilities and
+    seccomp stay); `capabilities` lifts the bounding set alone; `seccomp` the filter alone."""
+    masked = [p for p in MASKED if Path(p).exists()]
+    r, _ = pods.run(f"--insecure-options={options}", img.path, "--exec=/bin/sh", "--", "-c",
+                    PROBE.format(masked=" ".join(masked)))
+    assert r.code == 0, r
+    stats, mountinfo, status, mknod, dev = r.out.split("==\n")
+    modes = dict(ln.split(" ", 1)[::-1] for ln in stats.splitlines())
+    for p in masked:
+        hidden = modes[p] in ("----------", "d---------")
+        assert hidden != paths, (options, p, modes[p])
+    ro = read_only_mounts(mountinfo)
+    for p in READ_ONLY:
+        if Path(p).exists():
+            assert ro.get(p, False) != paths, (options, p)
+    assert ro["/sys"], (options, "/sys must stay read-only")
+    assert mknod.strip() == ("mknod=ok" if paths else "mknod=denied"), (options, mknod)
+    names = set(dev.split())
+    assert names <= ALLOWED_DEV, (options, names - ALLOWED_DEV)
+    host_bnd = int(status_field(Path("/proc/self/status").read_text(), "CapBnd"), 16)
+    want = host_bnd if caps_ else DEFAULT_MASK
+    assert int(status_field(status, "CapBnd"), 16) == want, (options, status)
+    assert int(status_field(status, "CapEff"), 16) == want, (options, status)
+    assert status_field(status, "Seccomp") == ("0" if seccomp else "2"), (options, status)
+    assert status_field(status, "NoNewPrivs") == "0", (options, status)
+
+
 # --------------------------------------------------------------------------- capabilities
 
 def test_default_capabilities(pods, img):

@@ -191,8 +191,10 @@ def test_env_file_keeps_path_sane(pods, img, tmp_path):
     (("--user=root", "--group=root"), "uid=0 euid=0 gid=0 egid=0"),
     (("--user=/inspect", "--group=/etc/group"), "uid=0 euid=0 gid=0 egid=0"),
 ])
-def test_user_group(pods, img, flags, expect):
-    r, _ = pods.run(img.path, *flags, "--", "--print-user")
+@pytest.mark.parametrize("userns", [(), ("--private-users", "--no-overlay")],
+                         ids=["", "private-users"])
+def test_user_group(pods, img, flags, expect, userns):
+    r, _ = pods.run(*userns, img.path, *flags, "--", "--print-user")
     assert r.code == 0, r
     assert f"User: {expect}" in r.out
 

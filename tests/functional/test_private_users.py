@@ -177,6 +177,18 @@ def test_enter_joins_the_pods_user_namespace(pods, img):
     p.wait()
 
 
+def test_enter_with_a_path_like_user(pods, img):
+    """--user=/inspect is the owner of that file in the image: the pod's root, also for an
+    enter session (the file shows the pod's shifted ids to the host)."""
+    p = pods.start("--private-users", img.path, "--user=/inspect", "--group=/etc/group",
+                   "--exec=/bin/sleep", "--", "3600")
+    pods.wait_ready(p.uuid)
+    r = pods.ok("enter", p.uuid, "/bin/sh", "-c", "id -u; id -g")
+    assert r.out.split() == ["0", "0"]
+    pods.ok("stop", "--force", p.uuid)
+    p.wait()
+
+
 @OVERLAY
 def test_stop_then_gc_removes_the_pod_and_its_range(pods, img, overlay):
     p = start_sleeper(pods, img, *overlay)
@@ -273,10 +285,11 @@ def test_fly_refuses_private_users(flypods, img):
 
 @OVERLAY
 def test_export_shows_the_pods_ids(pods, img, tmp_path, overlay):
-    # SPEC.md §3.11: the ids of an exported private-users pod are unshifted
+    # SPEC.md §3.11: the ids of an exported private-users pod are unshifted; and the image
+    # runs with the file the pod wrote (rkt's TestExport, userNS)
     import tarfile
     r, uuid = pods.run("--private-users", *overlay, img.path, "--exec=/bin/sh", "--", "-c",
-                       "mkdir /made && touch /made/by-root /made/by-user && "
+                       "mkdir /made && echo ThisIsATest > /made/by-root && touch /made/by-user && "
                        "/bin/busybox chown 1000:100 /made/by-user")
     assert r.code == 0, r
     out = tmp_path / "exported.aci"
@@ -288,6 +301,9 @@ def test_export_shows_the_pods_ids(pods, img, tmp_path, overlay):
     assert ids["rootfs/made/by-user"] == (1000, 100)
     assert ids["rootfs/bin/busybox"] == (0, 0)
     assert ids["rootfs"] == (0, 0)
+    r, _ = pods.run("--private-users", *overlay, out, "--", "--read-file",
+                    "--file-name=/made/by-root")
+    assert r.code == 0 and "<<<ThisIsATest\n>>>" in r.out, r
 
 
 def test_pod_init_stays_out_of_reach_of_the_pods_root(pods, img):

@@ -8,7 +8,8 @@ import pytest
 
 from stage1_harness import app_section, make_pod
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="stage1 tests need root")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="stage1 tests need root"),
+              pytest.mark.rkt_free]
 
 
 @pytest.fixture(params=["native", "fly"])

@@ -10,7 +10,8 @@ import pytest
 
 from stage1_harness import app_section, make_pod, pid_alive, wait_for
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="stage1 tests need root")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="stage1 tests need root"),
+              pytest.mark.rkt_free]
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 
 from stage1_harness import app_section, cgroup_mounts, make_pod, pid_alive, wait_for
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="stage1 tests need root")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="stage1 tests need root"),
+              pytest.mark.rkt_free]
 
 DEFAULT_CAPS = 0xA80425FB  # rkt's default set (SPEC.md §11.11)
 

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.rkt_free
+
 
 def c_files():
     out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "*.c", "*.h"],

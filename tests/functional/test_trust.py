@@ -428,3 +428,50 @@ def test_empty_local_file_masks_a_system_key(rkt, signed, gpg):
     (key_dir(rkt) / gpg.alice.lower()).write_bytes(b"")
     r = rkt("fetch", b.path)
     assert r.code == 254 and "unknown entity" in r.err
+
+
+def test_run_checks_signatures_as_rkts_test_did(tmp_path, gpg, inspect_bin):
+    """rkt's TestTrust, with `run`: an unsigned image, then signed ones, as keys are trusted
+    for the wrong prefix, with the wrong key, for the right prefix, for unrelated prefixes,
+    and as the root key."""
+    import imageutil
+    from podtest import Pods, _finish
+    one = imageutil.inspect_image(tmp_path / "one.aci", name="rkt-prefix.com/my-app",
+                                  exec_=["/inspect", "--print-msg=Hello"])
+    two = imageutil.inspect_image(tmp_path / "two.aci", name="rkt-alternative.com/my-app",
+                                  exec_=["/inspect", "--print-msg=Hello"])
+    pods = Pods(tmp_path / "pods")
+
+    def run(image, ok):
+        r = pods("--debug", "run", "--net=host", image.path, timeout=120)
+        if ok:
+            assert r.code == 0 and "Hello" in r.out, r
+        else:
+            assert r.code == 254 and "openpgp: signature made by unknown entity" in r.err, r
+
+    def trust(fpr, *args):
+        k = gpg.write_key(fpr, tmp_path / f"{fpr}.asc")
+        assert pods("trust", *args, "--skip-fingerprint-review", k).code == 0
+
+    try:
+        r = pods("run", "--net=host", one.path, timeout=120)
+        assert r.code == 254 and "error opening signature file" in r.err, r
+        for image in (one, two):
+            gpg.sign(gpg.alice, image.path)
+        run(one, False)
+        trust(gpg.alice, "--prefix=wrong-prefix.com/my-app")
+        run(one, False)
+        trust(gpg.bob, "--prefix=rkt-prefix.com/my-app")
+        run(one, False)
+        trust(gpg.alice, "--prefix=rkt-prefix.com/my-app")
+        run(one, True)
+        run(two, False)
+        trust(gpg.alice, "--prefix=foo.com")
+        trust(gpg.alice, "--prefix=example.com/my-app")
+        run(one, True)
+        run(two, False)
+        trust(gpg.alice, "--root")
+        run(one, True)
+        run(two, True)
+    finally:
+        _finish(pods)

@@ -66,13 +66,13 @@ int app_env_write(int s1fd, const char *name, char *const *env)
 
 int app_env_read(int s1fd, const char *name, char ***ret, struct rk_error **reterr)
 {
-        _cleanup_free_ char *path = xasprintf("rkt/env/%s", name);
+        _cleanup_close_ int dirfd = open_dir_nofollow(s1fd, "rkt/env");
         _cleanup_free_ char *text = NULL;
         char **env = xnew0(char *, 1);
         size_t len = 0;
         int r;
 
-        r = read_file_at(s1fd, path, ENV_FILE_MAX, &text, &len);
+        r = dirfd < 0 ? dirfd : read_regular_file_at(dirfd, name, ENV_FILE_MAX, &text, &len);
         if (r < 0) {
                 strv_free(env);
                 return rk_error_set_errno(reterr, -r, "reading environment of app %s", name);

@@ -25,6 +25,7 @@ int app_env_write(int s1fd, const char *name, char *const *env);
 
 /*
  * Reads s1fd/rkt/env/<name> back into a strv, each entry exactly as written (entries without
- * a "K=" are skipped). Returns 0 or < 0 with reterr set.
+ * a "K=" are skipped). Returns 0 or < 0 with reterr set. S1 is within reach of an app that
+ * may trace (through /proc/1/root): no symbolic link is followed, only a regular file read.
  */
 int app_env_read(int s1fd, const char *name, char ***ret, struct rk_error **reterr);

@@ -2,10 +2,12 @@
 /* Final app setup and exec. Runs in: app child, just before execve(). */
 #include "app-exec.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -63,6 +65,25 @@ static int write_oom_score_adj(int v)
         return write_full(fd, buf, (size_t)len);
 }
 
+/*
+ * A rootless pod of a user without subordinate ids runs in a user namespace where
+ * setgroups() is denied: its apps keep the user's own groups (shown as nobody).
+ */
+static int set_groups(const struct app_creds *c)
+{
+        char state[16] = "";
+        _cleanup_close_ int fd = -EBADF;
+
+        if (setgroups(c->n_groups, c->groups) >= 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read(fd, state, sizeof(state) - 1) < 0 || strncmp(state, "deny", 4) != 0)
+                return -EPERM;
+        return 0;
+}
+
 /* Groups, gid and uid; the capabilities the app keeps stay permitted (caps_prepare()). */
 static int set_ids(const struct app_exec_params *p)
 {
@@ -70,7 +91,7 @@ static int set_ids(const struct app_exec_params *p)
 
         if (p->set_caps && caps_prepare(p->caps, c->uid) < 0)
                 return -errno;
-        if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+        if (set_groups(c) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
             setresuid(c->uid, c->uid, c->uid) < 0)
                 return -errno;
         return 0;
@@ -96,13 +117,15 @@ static int load_seccomp(const struct app_exec_params *p)
  */
 static void close_inherited_fds(const struct app_exec_params *p)
 {
-        _cleanup_free_ int *keep = xnew0(int, 5 + (size_t)p->n_listen_fds);
+        _cleanup_free_ int *keep = xnew0(int, 7 + (size_t)p->n_listen_fds);
 
         for (int i = 0; i < 3 + p->n_listen_fds; i++)
                 keep[i] = i;
         keep[3 + p->n_listen_fds] = p->keep_fd;
         keep[4 + p->n_listen_fds] = p->userns_fd >= 3 ? p->userns_fd : -1; /* join_userns() */
-        close_all_fds_except(keep, 5 + (size_t)p->n_listen_fds);
+        keep[5 + p->n_listen_fds] = p->gate_fd >= 3 ? p->gate_fd : -1;     /* wait_gate() */
+        keep[6 + p->n_listen_fds] = p->ready_fd >= 3 ? p->ready_fd : -1;   /* wait_gate() */
+        close_all_fds_except(keep, 7 + (size_t)p->n_listen_fds);
         for (int i = 0; i < p->n_listen_fds; i++)
                 (void)fd_set_cloexec(3 + i, false);
         for (char **e = p->envp; p->n_listen_fds > 0 && e && *e; e++)
@@ -141,6 +164,42 @@ static int join_userns(const struct app_exec_params *p)
         return 0;
 }
 
+/* Says we are unprivileged; then one byte on the gate: go; its end without one: no program. */
+static void wait_gate(const struct app_exec_params *p)
+{
+        char c;
+        ssize_t n;
+
+        if (p->ready_fd >= 3)
+                safe_close(p->ready_fd);
+        if (p->gate_fd < 3)
+                return;
+        do
+                n = read(p->gate_fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(0);
+        safe_close(p->gate_fd);
+}
+
+/*
+ * spawn: the child, born unprivileged in the pid namespace set for our children, goes on to
+ * the exec; this process, which the pod's apps cannot see, is done. CLONE_PARENT makes the
+ * child our parent's, which waits for it. A raw fork-like clone: this process has one thread.
+ */
+static void spawn_child(const struct app_exec_params *p)
+{
+        long pid;
+
+        if (!p->spawn)
+                return;
+        pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, NULL);
+        if (pid < 0)
+                fail(p, -errno, "starting the program");
+        if (pid > 0)
+                _exit(0);
+}
+
 _noreturn_ void app_exec(const struct app_exec_params *p)
 {
         int r;
@@ -165,6 +224,8 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
                 fail(p, r, "setting credentials");
         if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 fail(p, -errno, "setting no_new_privs");
+        wait_gate(p);
+        spawn_child(p);
         execve(p->argv[0], p->argv, p->envp);
         if (errno == ENOENT) {
                 printf("Error: Unable to open \"%s\": No such file or directory\n", p->argv[0]);

@@ -30,6 +30,13 @@ struct app_exec_params {
         bool deny_keyrings; /* keyrings_deny() (native, unless --insecure-options=seccomp) */
         int userns_fd;      /* >= 3: the pod's user namespace (--private-users), joined after
                              * oom_score_adj, before the ids are set; 0 (unset): none */
+        int ready_fd;       /* >= 3: closed once unprivileged (a pipe's write end whose EOF
+                             * tells that every child holding it is); 0 (unset): none */
+        int gate_fd;        /* >= 3: once unprivileged, wait for one byte on it before the
+                             * exec (none: exit 0 without it); 0 (unset): no wait */
+        bool spawn;         /* the program runs in a child made by clone(CLONE_PARENT), born
+                             * unprivileged into the pid namespace this process set for its
+                             * children; this process exits 0 (see app_exec()) */
 };
 
 /*
@@ -43,6 +50,15 @@ int app_listen_fds(const struct ac_app *app, int n_available, char ***env);
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app);
 
 /*
+ * Why the order below ends as it does: an app may be allowed to trace processes (an image can
+ * grant itself CAP_SYS_PTRACE and every system call). Any process of ours it can see in the
+ * pod's pid namespace while holding more than the app (capabilities, no filter, a descriptor,
+ * a root outside the app's) is a way out: attaching to it runs the app's code with that.
+ * So a process waiting to start a program (gate_fd) waits only once it is as unprivileged as
+ * the program will be, and a process that must do privileged work before it enters a pod
+ * already running apps (enter) does it outside the pod's pid namespace and has the program
+ * born there unprivileged (spawn).
+ *
  * Applies p and execs, in this order: closes every descriptor but stdin, stdout, stderr,
  * keep_fd and the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this
  * pid: nothing of ours may be reachable through /proc/self/fd once the working directory is
@@ -50,9 +66,11 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
  * oom_score_adj, the user namespace (userns_fd), groups, gid and uid (capabilities kept through the
  * uid change), working directory, the check that the program can load, the seccomp filter (while
  * CAP_SYS_ADMIN is held: no_new_privs stays as the app asks, rkt's TestNoNewPrivileges), the app's
- * capabilities, no_new_privs, execve. Never returns: on failure prints a message on stderr
- * and exits 254; when the executable does not exist prints `Error: Unable to open "<path>":
- * No such file or directory` on stdout and exits 203.
+ * capabilities, no_new_privs, closing ready_fd, the wait on gate_fd, execve (with spawn:
+ * clone(CLONE_PARENT), the child execs and this process exits 0; the child's failure is its exit
+ * status, which our parent sees). Never returns: on failure prints a message on stderr and exits
+ * 254; when the executable does not exist prints `Error: Unable to open "<path>": No such file or
+ * directory` on stdout and exits 203.
  */
 _noreturn_ void app_exec(const struct app_exec_params *p);
 

@@ -82,8 +82,8 @@ static int db_lookup(int rootfd, enum db_kind kind, const char *name, unsigned *
         return 0;
 }
 
-static int resolve_id(int rootfd, enum db_kind kind, const char *s, unsigned *ret,
-                      struct rk_error **reterr)
+static int resolve_id(int rootfd, enum db_kind kind, const char *s,
+                      const struct userns_range *range, unsigned *ret, struct rk_error **reterr)
 {
         const char *what = kind == DB_PASSWD ? "user" : "group";
         uint32_t v;
@@ -108,6 +108,8 @@ static int resolve_id(int rootfd, enum db_kind kind, const char *s, unsigned *re
                                             "file or directory",
                                             what, s);
                 *ret = kind == DB_PASSWD ? st.st_uid : st.st_gid;
+                if (range)
+                        *ret = userns_range_unshift(range, *ret);
                 return 0;
         }
         r = db_lookup(rootfd, kind, s, ret, reterr);
@@ -116,17 +118,18 @@ static int resolve_id(int rootfd, enum db_kind kind, const char *s, unsigned *re
         return r < 0 ? r : 0;
 }
 
-int app_creds_resolve(int rootfd, const struct ac_app *app, bool docker, struct app_creds *ret,
+int app_creds_resolve(int rootfd, const struct ac_app *app, bool docker,
+                      const struct userns_range *range, struct app_creds *ret,
                       struct rk_error **reterr)
 {
         struct app_creds c = {0};
         unsigned uid, gid;
         int r;
 
-        r = resolve_id(rootfd, DB_PASSWD, app->user, &uid, reterr);
+        r = resolve_id(rootfd, DB_PASSWD, app->user, range, &uid, reterr);
         if (r < 0)
                 return r;
-        r = resolve_id(rootfd, DB_GROUP, app->group, &gid, reterr);
+        r = resolve_id(rootfd, DB_GROUP, app->group, range, &gid, reterr);
         if (r < 0) {
                 if (!docker || strcmp(app->user, app->group) != 0)
                         return r;

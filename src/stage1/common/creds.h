@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "error.h"
+#include "userns.h"
 
 struct app_creds {
         uid_t uid;
@@ -22,9 +23,12 @@ struct app_creds {
 
 /*
  * Resolves the credentials of app inside rootfd. docker enables the rule "image user ==
- * image group and the group is unknown: gid = uid". Returns 0 and fills *ret (free with
- * app_creds_done()), or < 0 with reterr set (`"x" user not found`, ...).
+ * image group and the group is unknown: gid = uid". range (--private-users, else NULL): the
+ * pod's ids as the host sees them, so that a path-like user or group (the owner of a file of
+ * rootfd, shifted) is the pod's id. Returns 0 and fills *ret (free with app_creds_done()), or
+ * < 0 with reterr set (`"x" user not found`, ...).
  */
-int app_creds_resolve(int rootfd, const struct ac_app *app, bool docker, struct app_creds *ret,
+int app_creds_resolve(int rootfd, const struct ac_app *app, bool docker,
+                      const struct userns_range *range, struct app_creds *ret,
                       struct rk_error **reterr);
 void app_creds_done(struct app_creds *c);

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
         if ((s1fd < 0 || rootfd < 0) && rk_error_set_errno(&e, errno, "opening %s", root) < 0)
                 fail(e);
         if (app_env_read(s1fd, appname, &env, &e) < 0 ||
-            app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), &creds, &e) < 0)
+            app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), NULL, &creds, &e) < 0)
                 fail(e);
         const char *term = getenv("TERM");
         strv_consume(&env, xasprintf("TERM=%s", term && *term ? term : "vt100"));

@@ -189,7 +189,7 @@ int main(int argc, char **argv)
         if ((r = app_env_write(s1fd, a->name, env)) < 0 &&
             rk_error_set_errno(&e, -r, "writing environment") < 0)
                 fail(e);
-        if (app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), &creds, &e) < 0)
+        if (app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), NULL, &creds, &e) < 0)
                 fail(e);
         char **argv2 = strv_copy(a->app->exec);
         if (root_find_exec(rootfd, argv2[0], app_env_get(env, "PATH"), &exe) == 0)

@@ -359,7 +359,7 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock)
         (void)setsid();
         keep_only(p, sock);
         run_pre_start(p, pa);
-        prepare_post_stop(p, pa);
+        prepare_post_stop(p, pa, -1);
         if (pipe2(gate, O_CLOEXEC) < 0) {
                 report(sock, "creating a pipe failed");
                 _exit(254);
@@ -373,7 +373,7 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock)
                 safe_close(gate[1]);
                 safe_close(sock);
                 app_logs_use(&p->logs, 0);
-                app_child(p, pa, &pa->xp, gate[0]);
+                app_child(p, pa, &pa->xp, gate[0], -1, NULL);
         }
         pa->running = true;
         safe_close(gate[0]);
@@ -383,7 +383,9 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock)
         drop_init_caps();
         report(sock, "ok");
         safe_close(sock);
-        safe_close(gate[1]); /* go */
+        if (write(gate[1], "g", 1) != 1) /* go: one byte (EOF ends the child) */
+                _exit(254);
+        safe_close(gate[1]);
         monitor_run(pa);
 }
 

@@ -492,28 +492,22 @@ static bool cgroup_line_in(const char *line, const char *rel)
         return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '\n' || path[n] == '/');
 }
 
+/* Whether a /proc/<pid>/cgroup text has a line at rel or below. */
+static bool cgroup_text_in(const char *text, const void *rel)
+{
+        _cleanup_strv_free_ char **lines = strv_split(text, '\n');
+
+        STRV_FOREACH(l, lines)
+                if (cgroup_line_in(*l, rel))
+                        return true;
+        return false;
+}
+
 int cgroup_pidfd_in(pid_t pid, const char *rel)
 {
-        _cleanup_free_ char *file = xasprintf("/proc/%d/cgroup", (int)pid), *text = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
-        _cleanup_close_ int pidfd = -EBADF;
-        bool in = false;
-        int r;
-
-        if (pid <= 0 || !rel || !*rel)
+        if (!rel || !*rel)
                 return -ESRCH;
-        pidfd = pidfd_open_pid(pid);
-        if (pidfd < 0)
-                return pidfd;
-        r = read_file_at(AT_FDCWD, file, 1 << 16, &text, NULL);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        lines = strv_split(text, '\n');
-        STRV_FOREACH(l, lines)
-                in |= cgroup_line_in(*l, rel);
-        if (!in || !pidfd_running(pidfd))
-                return -ESRCH;
-        return TAKE_FD(pidfd);
+        return pidfd_open_checked(pid, "cgroup", cgroup_text_in, rel);
 }
 
 char *cgroup_read_subcgroup(void)

@@ -7,6 +7,7 @@
  * mount namespace) with its own mount namespace, and runs cmd with the app's credentials,
  * capabilities and environment (S1/rkt/env/<app> plus TERM).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "keyrings.h"
+#include "pod-ns.h"
 #include "process-util.h"
 #include "root-path.h"
 #include "runtime-config.h"
@@ -37,8 +39,12 @@ struct enter_args {
         char **cmd;
 };
 
-/* and, with --private-users, the user namespace: joined by app_exec() (app-exec.h) */
+/*
+ * The pid namespace is joined by the child that will start the command (only its children
+ * are in it), and, with --private-users, the user namespace by app_exec() (app-exec.h).
+ */
 static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt", "user"};
+#define NS_PID  4
 #define NS_USER 6
 
 _noreturn_ static void fail(struct rk_error *e)
@@ -72,16 +78,30 @@ static int parse_args(int argc, char **argv, struct enter_args *a, struct rk_err
         return 0;
 }
 
-/* Opens every namespace of pid first: once the mount namespace changes /proc may too. */
+/*
+ * Opens every namespace of pid first: once the mount namespace changes /proc may too. Each
+ * must be the one the pod was made with (pod-ns.h; cwd = P): an app allowed to trace the
+ * pod init can make it unshare.
+ */
 static int open_namespaces(long pid, int fds[], struct rk_error **reterr)
 {
         for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
                 _cleanup_free_ char *p = xasprintf("/proc/%ld/ns/%s", pid, ns_names[i]);
                 _cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", ns_names[i]);
                 struct stat a, b;
+                int r;
                 fds[i] = open(p, O_RDONLY | O_CLOEXEC);
                 if (fds[i] < 0)
                         return rk_error_set_errno(reterr, errno, "opening %s", p);
+                r = pod_ns_check(AT_FDCWD, ns_names[i], fds[i]);
+                if (r == -ESTALE)
+                        return rk_error_set(reterr, ESTALE,
+                                            "the pod's %s namespace is not the one it was made "
+                                            "with: not entering it",
+                                            ns_names[i]);
+                if (r < 0 && r != -ENOENT)
+                        return rk_error_set_errno(reterr, -r, "checking the pod's %s namespace",
+                                                  ns_names[i]);
                 if (stat(self, &b) == 0 && fstat(fds[i], &a) == 0 && a.st_ino == b.st_ino &&
                     a.st_dev == b.st_dev)
                         fds[i] = safe_close(fds[i]); /* already there */
@@ -92,7 +112,7 @@ static int open_namespaces(long pid, int fds[], struct rk_error **reterr)
 static int join_namespaces(int fds[], struct rk_error **reterr)
 {
         for (size_t i = 0; i < ELEMENTSOF(ns_names); i++) {
-                if (fds[i] < 0 || i == NS_USER)
+                if (fds[i] < 0 || i == NS_PID || i == NS_USER)
                         continue;
                 if (setns(fds[i], 0) < 0)
                         return rk_error_set_errno(reterr, errno, "joining the %s namespace",
@@ -114,14 +134,22 @@ static char **enter_env(const struct stage1_pod *pod, const char *app, struct rk
         return env;
 }
 
-/* The insecure options of the run, from P/runtime-config (the cwd = P). */
-static struct stage1_insecure_options run_insecure_options(void)
+/* What of the run enter needs, from P/runtime-config (the cwd = P). */
+struct run_options {
+        struct stage1_insecure_options insecure;
+        bool userns; /* --private-users: range */
+        struct userns_range range;
+};
+
+static struct run_options run_options(void)
 {
         struct stage1_runtime_config rc = {0};
-        struct stage1_insecure_options o = {0};
+        struct run_options o = {0};
 
-        if (stage1_runtime_config_read(AT_FDCWD, &rc) >= 0)
-                o = rc.insecure;
+        if (stage1_runtime_config_read(AT_FDCWD, &rc) >= 0) {
+                o.insecure = rc.insecure;
+                o.userns = rc.private_users && userns_range_parse(rc.private_users, &o.range) == 0;
+        }
         stage1_runtime_config_done(&rc);
         return o;
 }
@@ -175,13 +203,63 @@ static void guard_process(void)
         close_all_fds_except(stdio, ELEMENTSOF(stdio));
 }
 
+/*
+ * Runs in: enter's child, outside the pod's pid namespace (no app can see or trace it). Does
+ * the privileged part (the pod's pid namespace for its children, a session keyring, the app's
+ * root) and has the command born there with the app's credentials (app_exec()'s spawn).
+ */
+_noreturn_ static void start_command(const struct stage1_app *app, int pidns_fd, char **env,
+                                     struct app_exec_params *xp)
+{
+        struct rk_error *e = NULL;
+        char *exe = NULL;
+        int r;
+
+        if (pidns_fd >= 0 && setns(pidns_fd, CLONE_NEWPID) < 0 &&
+            rk_error_set_errno(&e, errno, "joining the pid namespace") < 0)
+                fail(e);
+        safe_close(pidns_fd);
+        r = keyrings_new_session(); /* not the caller's */
+        if (r < 0 && rk_error_set_errno(&e, -r, "creating a session keyring") < 0)
+                fail(e);
+        r = enter_root_pivot(app->rootfs_in_pod);
+        if (r < 0 && rk_error_set_errno(&e, -r, "entering the app's root") < 0)
+                fail(e);
+        if (root_find_exec(AT_FDCWD, xp->argv[0], app_env_get(env, "PATH"), &exe) == 0)
+                xp->argv[0] = exe;
+        app_exec(xp);
+}
+
+/*
+ * The command's exit status: start_command()'s when it failed, else that of the command, our
+ * child too (CLONE_PARENT), which we wait for next.
+ */
+static int wait_command(pid_t pid)
+{
+        int status;
+
+        if (wait_for_pid(pid, &status) < 0)
+                return 254;
+        if (WIFSIGNALED(status)) {
+                fprintf(stderr, "enter: starting the command: killed by signal %d\n",
+                        WTERMSIG(status));
+                return 254;
+        }
+        if (WEXITSTATUS(status) != 0)
+                return WEXITSTATUS(status);
+        while (waitpid(-1, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 254;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv)
 {
         struct enter_args a = {0};
         struct rk_error *e = NULL;
         _cleanup_(stage1_pod_freep) struct stage1_pod *pod = NULL;
         struct app_creds creds = {0};
-        int nsfds[ELEMENTSOF(ns_names)], *cgfds = NULL, status;
+        int nsfds[ELEMENTSOF(ns_names)], *cgfds = NULL;
         size_t n_cg;
         char **env;
 
@@ -189,14 +267,15 @@ int main(int argc, char **argv)
         if (parse_args(argc, argv, &a, &e) < 0 || stage1_pod_load(NULL, &pod, &e) < 0)
                 fail(e);
         /* from P, the cwd until the setns() below */
-        struct stage1_insecure_options insecure = run_insecure_options();
+        struct run_options run = run_options();
         const struct stage1_app *app = stage1_pod_find_app(pod, a.app);
         if (!app && rk_error_set(&e, ENOENT, "no app %s in the pod", a.app) < 0)
                 fail(e);
         _cleanup_close_ int rootfd = open(app->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0 && rk_error_set_errno(&e, errno, "opening %s", app->rootfs) < 0)
                 fail(e);
-        if (app_creds_resolve(rootfd, app->app, stage1_app_is_docker(app), &creds, &e) < 0 ||
+        if (app_creds_resolve(rootfd, app->app, stage1_app_is_docker(app),
+                              run.userns ? &run.range : NULL, &creds, &e) < 0 ||
             !(env = enter_env(pod, a.app, &e)))
                 fail(e);
         _cleanup_free_ char *sub = cgroup_read_subcgroup();
@@ -213,34 +292,25 @@ int main(int argc, char **argv)
         if (join_namespaces(nsfds, &e) < 0)
                 fail(e);
 
-        _cleanup_free_ char *exe = NULL;
-        struct app_exec_params xp = {.argv = a.cmd,
-                                     .envp = env,
-                                     .creds = &creds,
-                                     .set_caps = true,
-                                     .caps = caps_for_app(app->app, insecure.disable_capabilities),
-                                     .prefix = "enter",
-                                     .keep_fd = -1,
-                                     .deny_keyrings = !insecure.disable_seccomp,
-                                     .userns_fd = nsfds[NS_USER] >= 0 ? nsfds[NS_USER] : 0};
+        struct app_exec_params xp = {
+                .argv = a.cmd,
+                .envp = env,
+                .creds = &creds,
+                .set_caps = true,
+                .caps = caps_for_app(app->app, run.insecure.disable_capabilities),
+                .prefix = "enter",
+                .keep_fd = -1,
+                .deny_keyrings = !run.insecure.disable_seccomp,
+                .userns_fd = nsfds[NS_USER] >= 0 ? nsfds[NS_USER] : 0,
+                .spawn = true};
+        int keep[] = {nsfds[NS_PID], nsfds[NS_USER]};
         pid_t pid;
-        int r = safe_fork_full("enter", NULL, &nsfds[NS_USER], nsfds[NS_USER] >= 0 ? 1 : 0,
+        int r = safe_fork_full("enter", NULL, keep, ELEMENTSOF(keep),
                                FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
         if (r < 0 && rk_error_set_errno(&e, -r, "fork") < 0)
                 fail(e);
-        if (r == 0) {
-                r = keyrings_new_session(); /* not the caller's */
-                if (r < 0 && rk_error_set_errno(&e, -r, "creating a session keyring") < 0)
-                        fail(e);
-                r = enter_root_pivot(app->rootfs_in_pod);
-                if (r < 0 && rk_error_set_errno(&e, -r, "entering the app's root") < 0)
-                        fail(e);
-                if (root_find_exec(AT_FDCWD, a.cmd[0], app_env_get(env, "PATH"), &exe) == 0)
-                        xp.argv[0] = exe;
-                app_exec(&xp);
-        }
+        if (r == 0)
+                start_command(app, nsfds[NS_PID], env, &xp);
         signal(SIGINT, SIG_IGN);
-        if (wait_for_pid(pid, &status) < 0)
-                return 254;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return wait_command(pid);
 }

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "missing-syscall.h"
 #include "parse-util.h"
+#include "pod-ns.h"
 #include "pod-plan.h"
 #include "root-path.h"
 #include "stage1-mds.h"
@@ -96,7 +97,8 @@ int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
 
         if (rootfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening rootfs of app %s", a->name);
-        r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), &pa->creds, reterr);
+        r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), p->userns ? &p->range : NULL,
+                              &pa->creds, reterr);
         if (r < 0)
                 return r;
         pa->env = app_env_build(a->app, a->name);
@@ -106,6 +108,9 @@ int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
         r = app_mounts_compute(p->pod, a, true, &pa->mounts, reterr);
         for (size_t i = 0; r >= 0 && i < pa->mounts.n; i++)
                 r = volume_prepare(p->pod, a, &pa->mounts.items[i], reterr);
+        if (r < 0)
+                return r;
+        r = app_io_modes(&a->pod_app->annotations, a->name, &pa->io, reterr);
         if (r < 0)
                 return r;
         r = app_seccomp_compile(a->app, p->args.disable_seccomp, &pa->seccomp, reterr);
@@ -313,12 +318,36 @@ char **wanted_controllers(const struct pod_plan *p)
         return w;
 }
 
+/*
+ * A rootless pod (stage0's rootless.h: this process is root in a user namespace of the user's
+ * ids) has no cgroup of its own: the host's hierarchies are not the user's to change. Says
+ * once that the apps' resource limits are not applied, when an app has some.
+ */
+static void rootless_no_cgroups(const struct pod_plan *p)
+{
+        for (size_t i = 0; i < p->n_apps; i++) {
+                const struct ac_app *app = p->apps[i].a->app;
+                if (app_has_isolator(app, AC_ISOLATOR_RESOURCE_MEMORY, AC_ISOLATOR_RESOURCE_CPU) ||
+                    app_has_isolator(app, AC_ISOLATOR_CPU_SHARES, AC_ISOLATOR_CPU_SHARES)) {
+                        fprintf(stderr, "stage1: rootless pod: no cgroup of the user's own, "
+                                        "resource limits are not applied\n");
+                        return;
+                }
+        }
+}
+
 static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
         _cleanup_free_ char *init = NULL;
-        _cleanup_close_ int podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int podfd = -EBADF;
         int r;
 
+        p->cg2 = -1;
+        if (p->rootless) {
+                rootless_no_cgroups(p);
+                return 0;
+        }
+        podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (podfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening pod directory");
 
@@ -328,7 +357,6 @@ static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
         p->dev_filter = !p->args.disable_paths && device_filters_work(p);
         _cleanup_strv_free_ char **wanted = wanted_controllers(p);
         cgroups_keep(&p->cg, wanted);
-        p->cg2 = -1;
         for (size_t i = 0; i < p->cg.n; i++)
                 if (p->cg.h[i].v2)
                         p->cg2 = (int)i;
@@ -448,7 +476,7 @@ static int join_init_cgroups(const struct pod_plan *p, pid_t pid)
 /*
  * Runs in: host side, right after clone, while the pod init sets up its mounts on the other
  * CPU: what the pod init needs only before the go signal or not at all (P/runtime-config,
- * S1/rkt/env/<app>, device filters, P/pid). On failure the caller kills
+ * S1/rkt/env/<app>, device filters, P/namespaces, P/pid). On failure the caller kills
  * the pod init. Returns 0 or < 0 with reterr set.
  */
 static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **reterr)
@@ -472,6 +500,8 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
         if (r < 0)
                 return r;
         r = join_init_cgroups(p, pid);
+        if (r >= 0)
+                r = pod_ns_record(podfd, pid, p->userns ? p->userns_fd : -1);
         if (r >= 0)
                 r = write_int_file_at(podfd, "pid", pid);
         if (r < 0)
@@ -620,6 +650,26 @@ static int start_logs(struct pod_plan *p, struct rk_error **reterr)
         return app_logs_start(p->pod->dir, names, p->n_apps, &p->logs, reterr);
 }
 
+/* The apps' I/O modes other than log (app-io.h); not for an --interactive pod's terminal. */
+static int start_app_io(struct pod_plan *p, struct rk_error **reterr)
+{
+        for (size_t i = 0; !p->args.interactive && i < p->n_apps; i++) {
+                int r = app_io_start(p->pod->dir, p->apps[i].a->name, &p->apps[i].io, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void stop_app_io(struct pod_plan *p, bool app_ends_only)
+{
+        for (size_t i = 0; i < p->n_apps; i++) {
+                app_io_close_app_fds(&p->apps[i].io);
+                if (!app_ends_only)
+                        app_io_stop(&p->apps[i].io);
+        }
+}
+
 /* Fails the run: the networks joined are left first (the pod init, if any, is gone). */
 _noreturn_ static void fail(struct pod_plan *p, struct rk_error *e)
 {
@@ -632,7 +682,7 @@ int main(int argc, char **argv)
 {
         struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_fd = -1};
         struct rk_error *e = NULL;
-        int syncp[2], master = -1;
+        int syncp[2], master = -1, r;
         pid_t pid;
 
         if (app_ctl_wanted(argv[0]))
@@ -642,6 +692,7 @@ int main(int argc, char **argv)
         if (stage1_args_parse(argc, argv, &p.args, &e) < 0 || check_flags(&p.args, &p, &e) < 0)
                 die(e, 254);
         log_set_max_level(p.args.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
+        p.rootless = !userns_is_host();
         if (plan_build(&p, &e) < 0)
                 die(e, e->exit_status ?: 254);
         if (p.cni && pod_net_setup(&p, &e) < 0)
@@ -663,7 +714,8 @@ int main(int argc, char **argv)
                 fail(&p, e);
         }
         block_signals();
-        if (!p.args.interactive && p.n_apps > 0 && start_logs(&p, &e) < 0) /* log-writer.h */
+        if ((!p.args.interactive && p.n_apps > 0 && start_logs(&p, &e) < 0) ||
+            start_app_io(&p, &e) < 0)
                 fail(&p, e);
         fflush(NULL);
         pid = clone_pod(&p);
@@ -683,8 +735,10 @@ int main(int argc, char **argv)
         safe_close(syncp[0]);
         safe_close(p.tty_fd);
         app_logs_close_writers(&p.logs); /* the pod init has them */
+        stop_app_io(&p, true);
+        r = finish_host_side(&p, pid, &e); /* P/namespaces records the user namespace */
         p.userns_fd = safe_close(p.userns_fd);
-        if (finish_host_side(&p, pid, &e) < 0) {
+        if (r < 0) {
                 (void)kill(pid, SIGKILL);
                 (void)waitpid(pid, NULL, 0);
                 fail(&p, e);
@@ -699,6 +753,7 @@ int main(int argc, char **argv)
         }
         int status = wait_pod(pid);
         app_logs_wait(&p.logs); /* all the apps wrote is in the logs and forwarded */
+        stop_app_io(&p, false);
         release_ports(&p);
         exit_like(status);
 }

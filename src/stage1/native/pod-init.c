@@ -152,31 +152,40 @@ static int join_app_cgroups(const struct pod_plan *p, const struct plan_app *pa)
 {
         _cleanup_free_ int *fds = xnew0(int, p->cg.n + 1);
 
-        memcpy(fds, pa->cgfds, p->cg.n * sizeof(int));
+        if (p->cg.n > 0)
+                memcpy(fds, pa->cgfds, p->cg.n * sizeof(int));
         if (p->into_cgroup && pa->cgfds[p->cg2] >= 0)
                 fds[p->cg2] = -1;
         return cgroups_attach_fds(fds, p->cg.n, 0);
 }
 
 /*
- * Runs in: app child (fork_app() of pod init). gate >= 0: waits for EOF on it before the
- * exec, so that the program starts only once pod init has dropped its capabilities.
+ * Runs in: app child (fork_app() of pod init). gate >= 3: the program starts on a byte from
+ * it (once pod init has dropped its capabilities, or the app a post-stop handler waits for
+ * has exited), waited for only once this child is as unprivileged as the program will be,
+ * which closing ready (>= 3) tells pod init (app_exec()): no app may run beside a privileged
+ * process of ours, as one may trace it. io: the app's own I/O (app-io.h), NULL for its event
+ * handlers.
  */
 _noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
-                          const struct app_exec_params *xp, int gate)
+                          const struct app_exec_params *xp, int gate, int ready,
+                          const struct app_io *io)
 {
+        struct app_exec_params x = *xp;
         int r;
 
         child_reset(p);
+        if (io)
+                app_io_use(io);
         r = join_app_cgroups(p, pa);
         if (r < 0)
                 init_die_errno(-r, "joining the app's cgroup");
         r = enter_root_pivot(pa->a->rootfs_in_pod);
         if (r < 0)
                 init_die_errno(-r, "entering the app's root");
-        if (gate >= 0)
-                wait_go(gate);
-        app_exec(xp);
+        x.gate_fd = gate >= 3 ? gate : 0;
+        x.ready_fd = ready >= 3 ? ready : 0;
+        app_exec(&x);
 }
 
 static const struct ac_event_handler *find_hook(const struct ac_app *app, const char *name)
@@ -228,19 +237,19 @@ void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
         if (pid < 0)
                 init_die_errno(errno, "starting a pre-start handler");
         if (pid == 0)
-                app_child(p, pa, &xp, -1);
+                app_child(p, pa, &xp, -1, -1, NULL);
         wait_hook(pa, "pre-start", pid);
 }
 
 /*
  * Forks the post-stop handler of pa, if any, while pod init still has its capabilities: it
- * waits for one byte on a pipe (written when the app has exited) before entering the app.
+ * enters the app and drops to the handler's credentials, then waits for one byte on a pipe
+ * (written when the app has exited) before its exec.
  */
-void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa)
+void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa, int ready)
 {
         struct app_exec_params xp;
         int fds[2];
-        char c;
 
         pa->post_stop_pid = -1;
         pa->post_stop_fd = -1;
@@ -253,10 +262,7 @@ void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa)
                 init_die_errno(errno, "preparing a post-stop handler");
         if (pa->post_stop_pid == 0) {
                 safe_close(fds[1]);
-                if (read(fds[0], &c, 1) != 1)
-                        _exit(0);
-                safe_close(fds[0]);
-                app_child(p, pa, &xp, -1);
+                app_child(p, pa, &xp, fds[0], ready, NULL);
         }
         safe_close(fds[0]);
         pa->post_stop_fd = fds[1];
@@ -318,16 +324,48 @@ static void join_userns(struct pod_plan *p)
         p->userns_fd = safe_close(p->userns_fd);
 }
 
-static void start_apps(struct pod_plan *p)
+/*
+ * An app allowed to trace may attach to pod init, which has the host root's uid: it gets the
+ * keyring filter of every app (keyrings.h) before any app runs, while it may still load it.
+ */
+static void deny_init_keyrings(const struct pod_plan *p)
 {
-        int gate[2];
+        int r;
+
+        if (p->args.disable_seccomp)
+                return;
+        r = keyrings_deny();
+        if (r < 0)
+                init_die_errno(-r, "installing the system call filter of pid 1");
+}
+
+/* Until every child holding ready's write end has closed it (is unprivileged, app_child()). */
+static void wait_ready(int ready[2])
+{
+        char c;
+
+        safe_close(ready[1]);
+        while (read(ready[0], &c, 1) != 0)
+                if (errno != EINTR)
+                        break;
+        safe_close(ready[0]);
+}
+
+/*
+ * Forks every app and post-stop handler; they wait at gates, unprivileged. Returns the apps'
+ * gate's write end: they start on open_gate(), once pod init holds nothing they may not reach
+ * (close_start_fds()).
+ */
+static int start_apps(struct pod_plan *p)
+{
+        int gate[2], ready[2];
 
         for (size_t i = 0; i < p->n_apps; i++)
                 run_pre_start(p, &p->apps[i]);
-        for (size_t i = 0; i < p->n_apps; i++)
-                prepare_post_stop(p, &p->apps[i]);
-        if (pipe2(gate, O_CLOEXEC) < 0)
+        if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0)
                 init_die_errno(errno, "starting the apps");
+        for (size_t i = 0; i < p->n_apps; i++)
+                prepare_post_stop(p, &p->apps[i], ready[1]);
         for (size_t i = 0; i < p->n_apps; i++) {
                 struct plan_app *pa = &p->apps[i];
                 pid_t pid = fork_app(p, pa);
@@ -336,19 +374,37 @@ static void start_apps(struct pod_plan *p)
                 if (pid == 0) {
                         safe_close(gate[1]);
                         app_logs_use(&p->logs, i); /* stdout, stderr: pipes to the log writer */
-                        app_child(p, pa, &pa->xp, gate[0]);
+                        app_child(p, pa, &pa->xp, gate[0], ready[1], &pa->io);
                 }
                 pa->pid = pid;
                 pa->running = true;
         }
         safe_close(gate[0]);
+        wait_ready(ready);
         join_userns(p);
         (void)unlink("/rkt/supervisor-status");
         if (symlink("ready", "/rkt/supervisor-status") < 0)
                 fprintf(stderr, "stage1: writing supervisor-status: %m\n");
+        deny_init_keyrings(p);
         bound_init_caps(p);
         drop_init_caps();
-        safe_close(gate[1]); /* go */
+        return gate[1];
+}
+
+/*
+ * One byte per app child: each starts on its own (app_child()). EPIPE: every child already
+ * failed (supervise() reaps them and reports).
+ */
+static void open_gate(const struct pod_plan *p, int gate)
+{
+        signal(SIGPIPE, SIG_IGN);
+        for (size_t i = 0; i < p->n_apps; i++)
+                if (write(gate, "x", 1) != 1) {
+                        if (errno != EPIPE)
+                                init_die_errno(errno, "starting the apps");
+                        break;
+                }
+        safe_close(gate);
 }
 
 struct supervisor {
@@ -481,8 +537,10 @@ static void close_host_fds(const struct pod_plan *p)
         for (int i = 0; i < p->n_listen_fds; i++)
                 push_fds(&keep, &n, &(int){3 + i}, 1);
         push_fds(&keep, &n, p->init_cgfds, p->cg.n);
-        for (size_t i = 0; i < p->n_apps; i++)
+        for (size_t i = 0; i < p->n_apps; i++) {
                 push_fds(&keep, &n, p->apps[i].cgfds, p->cg.n);
+                push_fds(&keep, &n, p->apps[i].io.app_fd, _APP_IO_N);
+        }
         size_t n_logs;
         const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
         push_fds(&keep, &n, logs ?: base, n_logs);
@@ -502,6 +560,8 @@ static void close_start_fds(struct pod_plan *p)
         p->n_listen_fds = 0;
         p->tty_fd = safe_close(p->tty_fd);
         app_logs_close_writers(&p->logs);
+        for (size_t a = 0; a < p->n_apps; a++)
+                app_io_close_app_fds(&p->apps[a].io);
 }
 
 _noreturn_ void pod_init_run(struct pod_plan *p)
@@ -527,7 +587,8 @@ _noreturn_ void pod_init_run(struct pod_plan *p)
         pivot_to_stage1(p);
         /* the mounts above ran while the host side finished (cgroups, P/pid) */
         wait_go(p->sync_fd);
-        start_apps(p);
+        int gate = start_apps(p);
         close_start_fds(p);
+        open_gate(p, gate);
         supervise(p);
 }

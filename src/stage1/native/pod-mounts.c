@@ -60,7 +60,39 @@ static int bind_at(int rootfd, const char *src, const char *target, bool read_on
                                   reterr);
 }
 
-static int make_dev_nodes(int devfd, bool console, const char *tty, struct rk_error **reterr)
+/*
+ * A rootless pod may not make device nodes: the host's own are bound (an app opens them as
+ * the user could), and /dev/ptmx is the pod's devpts instance's.
+ */
+static int bind_dev_node(int devfd, const struct dev_node *d)
+{
+        _cleanup_free_ char *src = xasprintf("/dev/%s", d->name);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (strcmp(d->name, "ptmx") == 0)
+                return RET_NERRNO(symlinkat("pts/ptmx", devfd, "ptmx"));
+        fd = openat(devfd, d->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0)
+                return -errno;
+        fd = safe_close(fd);
+        fd = openat(devfd, d->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return mount_bind_fd(src, fd, 0);
+}
+
+static int make_dev_node(int devfd, const struct dev_node *d, bool rootless)
+{
+        if (rootless)
+                return bind_dev_node(devfd, d);
+        if (mknodat(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 ||
+            fchmodat(devfd, d->name, 0666, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int make_dev_nodes(int devfd, bool rootless, bool console, const char *tty,
+                          struct rk_error **reterr)
 {
         static const char *const links[][2] = {
                 {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
@@ -69,10 +101,10 @@ static int make_dev_nodes(int devfd, bool console, const char *tty, struct rk_er
         };
 
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
-                const struct dev_node *d = &dev_nodes[i];
-                if (mknodat(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 ||
-                    fchmodat(devfd, d->name, 0666, 0) < 0)
-                        return rk_error_set_errno(reterr, errno, "creating /dev/%s", d->name);
+                int r = make_dev_node(devfd, &dev_nodes[i], rootless);
+                if (r < 0)
+                        return rk_error_set_errno(reterr, -r, "creating /dev/%s",
+                                                  dev_nodes[i].name);
         }
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
                 if (symlinkat(links[i][1], devfd, links[i][0]) < 0)
@@ -100,7 +132,7 @@ static int setup_dev(const struct pod_plan *p, int rootfd, struct rk_error **ret
         devfd = root_open(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
         if (devfd < 0)
                 return rk_error_set_errno(reterr, -devfd, "opening /dev");
-        r = make_dev_nodes(devfd, p->args.interactive, p->tty_path, reterr);
+        r = make_dev_nodes(devfd, p->rootless, p->args.interactive, p->tty_path, reterr);
         if (r >= 0)
                 r = mount_at(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                              "newinstance,ptmxmode=0666,mode=620", reterr);
@@ -158,6 +190,28 @@ static int bind_cgroupfs(int rootfd, struct rk_error **reterr)
 }
 
 /*
+ * A new sysfs shows the network devices of the network namespace it is mounted in, and only
+ * its namespace's owner may mount one: a rootless pod on the host's network gets the host's
+ * /sys (which the user sees anyway), bound read-only with everything below it.
+ */
+static int mount_sys(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!p->rootless || p->new_net)
+                return mount_at(rootfd, "/sys", "sysfs",
+                                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
+        fd = root_mkdirs(rootfd, "/sys", 0755, false);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "creating /sys");
+        r = mount_bind_fd("/sys", fd, MOUNT_BIND_RECURSIVE | MOUNT_BIND_READ_ONLY);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "binding /sys read-only");
+        return 0;
+}
+
+/*
  * /proc, /sys (unless the app mounts something at /sys or below it: then /sys is what its
  * mounts make it, as rkt did, rkt issue 2874), cgroupfs, /dev and the masked paths.
  */
@@ -169,8 +223,7 @@ static int setup_kernel_fs(const struct pod_plan *p, const struct plan_app *pa, 
 
         r = mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
         if (r >= 0 && sysfs)
-                r = mount_at(rootfd, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                             NULL, reterr);
+                r = mount_sys(p, rootfd, reterr);
         if (r >= 0 && sysfs)
                 r = bind_cgroupfs(rootfd, reterr);
         if (r >= 0)

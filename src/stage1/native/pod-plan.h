@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "app-exec.h"
+#include "app-io.h"
 #include "args.h"
 #include "cgroup.h"
 #include "creds.h"
@@ -30,6 +32,7 @@ struct plan_app {
         struct app_exec_params xp;
         struct app_seccomp seccomp; /* its filter, compiled on the host side */
         int *cgfds;                 /* the app's cgroup in every hierarchy */
+        struct app_io io;           /* its I/O modes, its ends and their mux (app-io.h) */
         /* supervisor state (pod init) */
         pid_t pid;
         pid_t post_stop_pid; /* its post-stop handler, waiting for its turn; or -1 */
@@ -72,6 +75,9 @@ struct pod_plan {
         bool userns;
         struct userns_range range;
         int userns_fd;
+        /* rkt runs rootless (stage0's rootless.h): this stage1 is root in a user namespace
+         * of the user's ids; no cgroups, the host's device nodes bound, /sys bound */
+        bool rootless;
 };
 
 /*
@@ -102,6 +108,15 @@ int pod_mounts_setup_app(const struct pod_plan *p, const struct plan_app *pa,
  */
 int pod_mounts_setup_stage1(const struct pod_plan *p, struct rk_error **reterr);
 
+/* Three ^] within one second on a terminal (pty-proxy.c): the escape of the terminal relays
+ * (the --interactive pod's, rkt attach's). */
+struct pty_escape {
+        int count;
+        struct timespec first;
+};
+/* True when the n bytes of buf complete the escape sequence. */
+bool pty_escape_seen(struct pty_escape *e, const char *buf, ssize_t n);
+
 /*
  * Runs in: stage1 init, host side, after clone(). Relays between the caller's terminal
  * (raw mode) and the pty master until the pod ends; three ^] within one second kill the pod
@@ -116,9 +131,10 @@ int pty_proxy_run(int master, pid_t pod_pid);
  */
 pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa);
 _noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
-                          const struct app_exec_params *xp, int gate);
+                          const struct app_exec_params *xp, int gate, int ready,
+                          const struct app_io *io);
 void run_pre_start(const struct pod_plan *p, const struct plan_app *pa);
-void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa);
+void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa, int ready);
 void run_post_stop(struct plan_app *pa);
 void drop_init_caps(void);
 /* Writes app's exit status record below / (S1). */

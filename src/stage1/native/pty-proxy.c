@@ -20,11 +20,6 @@
 #define ESCAPE_CHAR  0x1d /* ^] */
 #define ESCAPE_COUNT 3
 
-struct escape {
-        int count;
-        struct timespec first;
-};
-
 static double elapsed(const struct timespec *a)
 {
         struct timespec now;
@@ -33,8 +28,7 @@ static double elapsed(const struct timespec *a)
         return (double)(now.tv_sec - a->tv_sec) + (double)(now.tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* True when buf completes the escape sequence. */
-static bool escape_seen(struct escape *e, const char *buf, ssize_t n)
+bool pty_escape_seen(struct pty_escape *e, const char *buf, ssize_t n)
 {
         for (ssize_t i = 0; i < n; i++) {
                 if (buf[i] != ESCAPE_CHAR) {
@@ -94,7 +88,7 @@ static void drain(int master)
 
 static int relay_loop(int master, int sfd, pid_t pod_pid)
 {
-        struct escape esc = {0};
+        struct pty_escape esc = {0};
         bool in_open = true, out_open = true;
         int status;
 
@@ -117,7 +111,7 @@ static int relay_loop(int master, int sfd, pid_t pod_pid)
                                 in_open = false;
                                 continue;
                         }
-                        if (escape_seen(&esc, buf, n)) {
+                        if (pty_escape_seen(&esc, buf, n)) {
                                 (void)kill(pod_pid, SIGKILL);
                                 (void)waitpid(pod_pid, &status, 0);
                                 return -1;

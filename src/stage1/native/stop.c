@@ -3,7 +3,9 @@
  * The native flavor's stop entrypoint (`/stop [--force] <uuid>`). Runs in: the host, as a
  * child of stage0 with cwd = P. Graceful: SIGTERM to the pod's pid 1 (which stops every app
  * and exits), only while P/pid names a process in the pod's cgroup. --force: kill every
- * process in the pod's cgroup.
+ * process in the pod's cgroup. A rootless pod (no cgroup, no P/subcgroup) is signalled while
+ * P/pid names the init of a pid namespace (which takes the whole pod with it), a process
+ * of the user's own.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +17,20 @@
 #include "fs-util.h"
 #include "process-util.h"
 #include "stage1-pod.h"
+
+/* Whether the NSpid: line of a /proc/PID/status text ends in a nested namespace's pid 1. */
+static bool nspid_is_ns_init(const char *status, const void *data)
+{
+        const char *line = strstr(status, "\nNSpid:");
+        size_t len;
+
+        if (!line)
+                return false;
+        line += strlen("\nNSpid:");
+        len = strcspn(line, "\n");
+        /* at least two pids ("\t<host pid>\t1"), the last one 1 */
+        return len >= 4 && memchr(line + 1, '\t', len - 1) && memcmp(line + len - 2, "\t1", 2) == 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -41,7 +57,9 @@ int main(int argc, char **argv)
         }
         sub = cgroup_read_subcgroup();
         /* P/pid only if it still names the pod's process (cgroup_pidfd_in()) */
-        _cleanup_close_ int pidfd = sub && pid > 0 ? cgroup_pidfd_in((pid_t)pid, sub) : -ESRCH;
+        _cleanup_close_ int pidfd =
+                sub ? cgroup_pidfd_in((pid_t)pid, sub)
+                    : pidfd_open_checked((pid_t)pid, "status", nspid_is_ns_init, NULL);
         if (!force) {
                 int r = pidfd;
 
