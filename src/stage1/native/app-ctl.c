@@ -5,12 +5,14 @@
  *
  * Runs in: the host, as a child of stage0 with cwd = P while stage0 holds P/pod.lck. app_start
  * plans the app exactly as the run entrypoint plans the apps of `rkt run` (plan_app(), its
- * cgroup, device filter and log pipes), then forks into the pod's pid namespace a helper
- * that joins the pod's other namespaces, sets up the app's root in a private copy of the
- * host's mount namespace (pod_mounts_setup_app(), as the pod init does before pivot_root),
- * moves that mount tree into the pod's mount namespace and forks the app's monitor. The
- * monitor, a child of the pod init once the helper exits, runs the app's hooks and the app
- * through the pod init's own code (fork_app(), app_child()), keeps only CAP_KILL, records
+ * cgroup, device filter and log pipes), then forks a helper that joins the pod's other
+ * namespaces (only those recorded when the pod was made, pod-ns.h), sets up the app's root
+ * in a private copy of the host's mount namespace (pod_mounts_setup_app(), as the pod init
+ * does before pivot_root), moves that mount tree into the pod's mount namespace and forks
+ * the app's monitor. Neither is in the pod's pid namespace: an app allowed to trace would
+ * attach to any process of ours there holding more than it (app-exec.h). The monitor runs
+ * the app's hooks and the app through the pod init's own code (fork_app(), app_child()),
+ * each born in the pod's pid namespace already unprivileged (app_exec()'s spawn), records
  * the app's exit status and ends with the app; SIGTERM stops the app (SIGKILL after
  * STOP_TIMEOUT_SEC).
  *
@@ -42,6 +44,7 @@
 #include "keyrings.h"
 #include "log.h"
 #include "parse-util.h"
+#include "pod-ns.h"
 #include "pod-plan.h"
 #include "process-util.h"
 #include "root-path.h"
@@ -277,11 +280,120 @@ _noreturn_ static void helper_fail_errno(int fd, const char *what)
         helper_fail(fd, e);
 }
 
+/* A program of the app being started by a child of the monitor (spawn_start()). */
+struct spawn {
+        pid_t child; /* the monitor's child that spawns it, or -1 */
+        int pid_fd;  /* where that child writes the program's pid */
+        int gate;    /* > 0: the write end of its gate (one byte: go) */
+};
+
 /*
- * Runs in: the monitor (pod's namespaces, child of the pod init). Waits for the app; SIGTERM,
- * SIGINT, SIGHUP stop it. Records its exit status, runs its post-stop hook, exits.
+ * Runs in: the monitor. Has the program of xp (the app's or a handler's) born in the pod's
+ * pid namespace already unprivileged, our child: a child of ours outside that namespace
+ * enters the app as the pod init's children do (app_child()) and spawns it (app_exec()),
+ * with gated, only on a byte on sp->gate (it waits unprivileged). logs: the app's log pipes
+ * become its stdout and stderr. spawn_finish() gives the program's pid.
  */
-_noreturn_ static void monitor_run(struct plan_app *pa)
+static void spawn_start(const struct pod_plan *p, const struct plan_app *pa,
+                        const struct app_exec_params *xp, int pidns, bool logs, bool gated,
+                        struct spawn *sp)
+{
+        struct app_exec_params x = *xp;
+        int fds[2], gate[2] = {-1, -1};
+
+        *sp = (struct spawn){.child = -1, .pid_fd = -1, .gate = -1};
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return;
+        if (gated && pipe2(gate, O_CLOEXEC) < 0) {
+                safe_close(fds[0]);
+                safe_close(fds[1]);
+                return;
+        }
+        x.spawn = true;
+        x.spawn_pid_fd = fds[1];
+        sp->child = fork_app(p, pa);
+        if (sp->child == 0) {
+                safe_close(fds[0]);
+                safe_close(gate[1]);
+                if (setns(pidns, CLONE_NEWPID) < 0) {
+                        fprintf(stderr, "stage1: joining the pod's pid namespace: %m\n");
+                        _exit(254);
+                }
+                if (logs)
+                        app_logs_use(&p->logs, 0);
+                app_child(p, pa, &x, gate[0], -1, NULL);
+        }
+        safe_close(fds[1]);
+        safe_close(gate[0]);
+        sp->pid_fd = fds[0];
+        sp->gate = gate[1];
+        if (sp->child < 0) {
+                sp->pid_fd = safe_close(sp->pid_fd);
+                sp->gate = safe_close(sp->gate);
+        }
+}
+
+/*
+ * Runs in: the monitor. Lets a gated program go, waits for the child that spawns it; returns
+ * the program's pid, or -(the exit status) of that child when it could not start it.
+ */
+static pid_t spawn_finish(struct spawn *sp)
+{
+        pid_t prog = 0;
+        int status = 0;
+
+        if (sp->child < 0)
+                return -254;
+        if (sp->gate >= 0 && write(sp->gate, "g", 1) != 1)
+                fprintf(stderr, "stage1: starting a handler: %m\n");
+        sp->gate = safe_close(sp->gate);
+        (void)wait_for_pid(sp->child, &status);
+        if (read(sp->pid_fd, &prog, sizeof(prog)) != sizeof(prog) || prog <= 0)
+                prog = -(WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : 254);
+        sp->pid_fd = safe_close(sp->pid_fd);
+        sp->child = -1;
+        return prog;
+}
+
+/* Runs in: the monitor. Waits for the handler name of the app (sp), if it has one. */
+static void run_hook(const struct plan_app *pa, const char *name, struct spawn *sp)
+{
+        int status = 0;
+        pid_t pid;
+
+        if (sp->child < 0)
+                return;
+        pid = spawn_finish(sp);
+        if (pid > 0 && wait_for_pid(pid, &status) >= 0 && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0)
+                return;
+        fprintf(stderr, "stage1: %s handler of app %s failed\n", name, pa->a->name);
+}
+
+/* Runs in: the monitor. The handler name of pa, if it has one, started (gated) in sp. */
+static void prepare_hook(const struct pod_plan *p, const struct plan_app *pa, const char *name,
+                         int pidns, bool gated, struct spawn *sp)
+{
+        struct app_exec_params xp;
+
+        *sp = (struct spawn){.child = -1, .pid_fd = -1, .gate = -1};
+        if (hook_params(pa, name, &xp))
+                spawn_start(p, pa, &xp, pidns, false, gated, sp);
+}
+
+/* Runs in: the monitor. The app exited with status: its record, its post-stop handler. */
+_noreturn_ static void app_done(struct plan_app *pa, int status, struct spawn *post_stop)
+{
+        write_status(pa->a->name, app_exit_code(pa, status));
+        run_hook(pa, "post-stop", post_stop);
+        _exit(0);
+}
+
+/*
+ * Runs in: the monitor. Waits for the app; SIGTERM, SIGINT, SIGHUP stop it. Records its exit
+ * status, runs its post-stop handler, exits.
+ */
+_noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
 {
         time_t deadline = 0;
         sigset_t set;
@@ -294,17 +406,9 @@ _noreturn_ static void monitor_run(struct plan_app *pa)
         for (;;) {
                 int status;
                 pid_t w;
-                while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-                        sigset_t pending;
-                        if (w != pa->pid)
-                                continue;
-                        /* the pod is stopping: SIGTERM for us is pending too (kill(-1)) */
-                        if (sigpending(&pending) == 0 && sigismember(&pending, SIGTERM))
-                                pa->signaled = true;
-                        write_status(pa->a->name, app_exit_code(pa, status));
-                        run_post_stop(pa);
-                        _exit(0);
-                }
+                while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+                        if (w == pa->pid)
+                                app_done(pa, status, post_stop);
                 if (pa->signaled && time(NULL) >= deadline)
                         (void)kill(pa->pid, SIGKILL);
                 struct timespec ts = {1, 0};
@@ -318,20 +422,21 @@ _noreturn_ static void monitor_run(struct plan_app *pa)
 }
 
 /*
- * Runs in: the monitor. Of what the host side opened only stdio, the report socket,
- * /dev/null, the app's cgroups and its log pipes stay.
+ * Runs in: the monitor. Of what the host side opened only stdio, the report socket, the
+ * pod's pid namespace, /dev/null, the app's cgroups and its log pipes stay.
  */
-static void keep_only(const struct pod_plan *p, int sock)
+static void keep_only(const struct pod_plan *p, int sock, int pidns)
 {
         const struct plan_app *pa = &p->apps[0];
         size_t n_logs, n = 0;
         const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
-        _cleanup_free_ int *keep = xnew0(int, 5 + p->cg.n + n_logs);
+        _cleanup_free_ int *keep = xnew0(int, 6 + p->cg.n + n_logs);
 
         keep[n++] = 0;
         keep[n++] = 1;
         keep[n++] = 2;
         keep[n++] = sock;
+        keep[n++] = pidns;
         keep[n++] = p->null_fd;
         for (size_t i = 0; i < p->cg.n; i++)
                 keep[n++] = pa->cgfds[i];
@@ -341,14 +446,15 @@ static void keep_only(const struct pod_plan *p, int sock)
 }
 
 /*
- * Runs in: the monitor, right after the helper forked it: hooks and app started as the pod
- * init starts them, then "ok" to the host side, capabilities dropped, the app let go.
+ * Runs in: the monitor, outside the pod's pid namespace (no app sees it), right after the
+ * helper forked it: the pre-start handler run, the post-stop handler waiting (unprivileged),
+ * the app started, then only CAP_KILL kept and "ok" to the host side.
  */
-_noreturn_ static void monitor_main(struct pod_plan *p, int sock)
+_noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
 {
         struct plan_app *pa = &p->apps[0];
+        struct spawn pre_start, post_stop, app;
         sigset_t set;
-        int gate[2];
 
         sigemptyset(&set); /* taken by sigtimedwait() only (monitor_run()) */
         sigaddset(&set, SIGCHLD);
@@ -357,56 +463,67 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock)
         sigaddset(&set, SIGHUP);
         sigprocmask(SIG_BLOCK, &set, NULL);
         (void)setsid();
-        keep_only(p, sock);
-        run_pre_start(p, pa);
-        prepare_post_stop(p, pa, -1);
-        if (pipe2(gate, O_CLOEXEC) < 0) {
-                report(sock, "creating a pipe failed");
-                _exit(254);
-        }
-        pa->pid = fork_app(p, pa);
-        if (pa->pid < 0) {
-                report(sock, "starting the app failed");
-                _exit(254);
-        }
-        if (pa->pid == 0) {
-                safe_close(gate[1]);
-                safe_close(sock);
-                app_logs_use(&p->logs, 0);
-                app_child(p, pa, &pa->xp, gate[0], -1, NULL);
-        }
-        pa->running = true;
-        safe_close(gate[0]);
+        keep_only(p, sock, pidns);
+        prepare_hook(p, pa, "pre-start", pidns, false, &pre_start);
+        run_hook(pa, "pre-start", &pre_start);
+        prepare_hook(p, pa, "post-stop", pidns, true, &post_stop);
+        spawn_start(p, pa, &pa->xp, pidns, true, false, &app);
+        pa->pid = spawn_finish(&app);
         app_logs_close_writers(&p->logs);
+        safe_close(pidns);
         for (size_t i = 0; i < p->cg.n; i++)
                 pa->cgfds[i] = safe_close(pa->cgfds[i]);
         drop_init_caps();
         report(sock, "ok");
         safe_close(sock);
-        if (write(gate[1], "g", 1) != 1) /* go: one byte (EOF ends the child) */
-                _exit(254);
-        safe_close(gate[1]);
-        monitor_run(pa);
+        if (pa->pid < 0)
+                app_done(pa, W_EXITCODE(-pa->pid, 0), &post_stop);
+        pa->running = true;
+        monitor_run(pa, &post_stop);
 }
 
-/* Detaches whatever is mounted at path (a previous start's tree). */
-static void detach_all(const char *path)
+/* The directory rel below the root (the pod's S1), reached without following links. */
+static int open_in_root(const char *rel)
 {
-        while (umount2(path, MNT_DETACH) == 0)
-                ;
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (root < 0)
+                return -errno;
+        return open_dir_nofollow(root, rel + strspn(rel, "/"));
 }
 
 /*
- * Runs in: the helper, in the pod's pid namespace (the host's mount namespace until here).
- * Joins the pod's namespaces, prepares the app's root as the pod init does (host paths
- * visible in a private copy of the host's mount namespace), moves it into the pod's mount
- * namespace, then forks the monitor and exits (the monitor becomes the pod init's child).
+ * Detaches whatever is mounted at rel below the root of our mount namespace (a previous
+ * start's tree), reached without following links: umount2() of the descriptor's
+ * /proc/self/fd path, through procfd, the host's /proc (the pod's root has none).
+ */
+static void detach_all(int procfd, const char *rel)
+{
+        for (;;) {
+                _cleanup_close_ int fd = open_in_root(rel);
+                if (fd < 0)
+                        return;
+                _cleanup_free_ char *self = xasprintf("self/fd/%d", fd);
+                _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fchdir(procfd) < 0)
+                        return;
+                int r = umount2(self, MNT_DETACH);
+                if (cwd < 0 || fchdir(cwd) < 0 || r < 0)
+                        return;
+        }
+}
+
+/*
+ * Runs in: the helper, outside the pod's pid namespace (the host's mount namespace until
+ * here). Joins the pod's namespaces but the pid one, prepares the app's root as the pod init
+ * does (host paths visible in a private copy of the host's mount namespace), moves it into
+ * the pod's mount namespace, then forks the monitor and exits.
  */
 _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
 {
         struct plan_app *pa = &p->apps[0];
         struct rk_error *e = NULL;
-        _cleanup_close_ int tree = -EBADF;
+        _cleanup_close_ int tree = -EBADF, procfd = -EBADF, target = -EBADF;
         pid_t pid;
 
         for (size_t i = 0; i < N_NS; i++)
@@ -416,16 +533,23 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
                 helper_fail_errno(sock, "joining the pod's init.scope");
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 helper_fail_errno(sock, "creating a mount namespace");
+        p->proc_pidns_fd = nsfds[NS_PID]; /* the apps' /proc */
         if (pod_mounts_setup_app(p, pa, &e) < 0)
                 helper_fail(sock, e);
         tree = open_tree(AT_FDCWD, pa->a->rootfs,
                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (tree < 0)
                 helper_fail_errno(sock, "cloning the app's root");
-        if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
+        procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (procfd < 0 || setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
                 helper_fail_errno(sock, "joining the pod's mount namespace");
-        detach_all(pa->a->rootfs_in_pod);
-        if (move_mount(tree, "", AT_FDCWD, pa->a->rootfs_in_pod, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        detach_all(procfd, pa->a->rootfs_in_pod);
+        target = open_in_root(pa->a->rootfs_in_pod);
+        if (target < 0) {
+                errno = -target;
+                helper_fail_errno(sock, "opening the app's root in the pod");
+        }
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 helper_fail_errno(sock, "mounting the app's root in the pod");
         if (keyrings_new_session() < 0) /* not the session keyring of rkt app start */
                 helper_fail_errno(sock, "creating a session keyring");
@@ -434,19 +558,39 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
                 helper_fail_errno(sock, "forking the app's monitor");
         if (pid == 0) {
                 tree = safe_close(tree);
-                monitor_main(p, sock);
+                target = safe_close(target);
+                procfd = safe_close(procfd);
+                monitor_main(p, sock, nsfds[NS_PID]);
         }
         _exit(0);
 }
 
-/* The pod's namespaces of pid (all of them opened before joining any). */
+/*
+ * The pod's namespaces of pid (all of them opened before joining any), each the one the pod
+ * was made with (pod-ns.h; cwd = P): an app allowed to trace the pod init can make it
+ * unshare others.
+ */
 static int open_namespaces(pid_t pid, int fds[], struct rk_error **reterr)
 {
+        for (size_t i = 0; i < N_NS; i++)
+                fds[i] = -EBADF;
         for (size_t i = 0; i < N_NS; i++) {
                 _cleanup_free_ char *path = xasprintf("/proc/%d/ns/%s", (int)pid, ns_names[i]);
+                int r;
                 fds[i] = open(path, O_RDONLY | O_CLOEXEC);
                 if (fds[i] < 0 && (i == NS_PID || i == NS_MNT))
                         return rk_error_set_errno(reterr, errno, "opening %s", path);
+                if (fds[i] < 0)
+                        continue;
+                r = pod_ns_check(AT_FDCWD, ns_names[i], fds[i]);
+                if (r == -ESTALE)
+                        return rk_error_set(reterr, ESTALE,
+                                            "the pod's %s namespace is not the one it was made "
+                                            "with: not starting the app",
+                                            ns_names[i]);
+                if (r < 0 && r != -ENOENT)
+                        return rk_error_set_errno(reterr, -r, "checking the pod's %s namespace",
+                                                  ns_names[i]);
         }
         return 0;
 }
@@ -579,8 +723,6 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (p.null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
             setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
                 return rk_error_set_errno(reterr, errno, "preparing the app's monitor");
-        if (setns(nsfds[NS_PID], CLONE_NEWPID) < 0)
-                return rk_error_set_errno(reterr, errno, "joining the pod's pid namespace");
         fflush(NULL);
         helper = fork();
         if (helper < 0)
@@ -672,12 +814,15 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
                 return r;
         p.cg_pod = cgroup_read_subcgroup();
         _cleanup_close_ int pidfd = pod_pidfd(&p, &pod_pid);
-        if (pidfd >= 0 && open_namespaces(pod_pid, nsfds, reterr) >= 0 && pidfd_running(pidfd)) {
+        _cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
+        if (pidfd >= 0 && procfd >= 0 && open_namespaces(pod_pid, nsfds, &ignored) >= 0 &&
+            pidfd_running(pidfd)) {
                 r = safe_fork("app-rm", FORK_LOG, &pid);
                 if (r == 0) {
                         if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0)
                                 _exit(1);
-                        detach_all(p.apps[0].a->rootfs_in_pod);
+                        detach_all(procfd, p.apps[0].a->rootfs_in_pod);
                         _exit(0);
                 }
                 if (r > 0)

@@ -501,7 +501,8 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
                 return r;
         r = join_init_cgroups(p, pid);
         if (r >= 0)
-                r = pod_ns_record(podfd, pid, p->userns ? p->userns_fd : -1);
+                r = pod_ns_record(podfd, pid, p->cni ? p->netns_fd : -1,
+                                  p->userns ? p->userns_fd : -1);
         if (r >= 0)
                 r = write_int_file_at(podfd, "pid", pid);
         if (r < 0)

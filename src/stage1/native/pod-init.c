@@ -197,7 +197,7 @@ static const struct ac_event_handler *find_hook(const struct ac_app *app, const 
 }
 
 /* The exec parameters of the event handler name of pa (run as root in the app's root). */
-static bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_params *xp)
+bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_params *xp)
 {
         static const struct app_creds root = {0};
         const struct ac_event_handler *h = find_hook(pa->a->app, name);
@@ -226,7 +226,7 @@ static void wait_hook(const struct plan_app *pa, const char *name, pid_t pid)
 }
 
 /* Runs the pre-start handler of pa, if any, and waits for it. */
-void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
+static void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
 {
         struct app_exec_params xp;
         pid_t pid;
@@ -246,7 +246,7 @@ void run_pre_start(const struct pod_plan *p, const struct plan_app *pa)
  * enters the app and drops to the handler's credentials, then waits for one byte on a pipe
  * (written when the app has exited) before its exec.
  */
-void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa, int ready)
+static void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa, int ready)
 {
         struct app_exec_params xp;
         int fds[2];
@@ -268,7 +268,7 @@ void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa, int ready)
         pa->post_stop_fd = fds[1];
 }
 
-void run_post_stop(struct plan_app *pa)
+static void run_post_stop(struct plan_app *pa)
 {
         if (pa->post_stop_fd < 0)
                 return;
@@ -426,7 +426,7 @@ static void begin_stop(struct supervisor *s)
                         s->p->apps[i].signaled = true;
                         (void)kill(s->p->apps[i].pid, SIGTERM);
                 }
-        if (s->p->args.mutable_pod) /* the apps' monitors (app-ctl.c), which stop their app */
+        if (s->p->args.mutable_pod) /* the apps `rkt app start` started (app-ctl.c) */
                 (void)kill(-1, SIGTERM);
 }
 
@@ -476,11 +476,14 @@ static bool reap(struct supervisor *s)
         return pid < 0 && errno == ECHILD;
 }
 
-/* A mutable pod ends when stopped and its last process (monitor, app) is gone. */
+/*
+ * A mutable pod ends when stopped and nothing but the pod init is left in it: the apps
+ * `rkt app start` started are the children of their monitors, outside the pod (app-ctl.c).
+ */
 static bool pod_done(struct supervisor *s, bool no_children)
 {
         if (s->p->args.mutable_pod)
-                return s->stopping && no_children;
+                return s->stopping && no_children && kill(-1, 0) < 0 && errno == ESRCH;
         return s->running == 0;
 }
 

@@ -215,13 +215,36 @@ static int mount_sys(const struct pod_plan *p, int rootfd, struct rk_error **ret
  * /proc, /sys (unless the app mounts something at /sys or below it: then /sys is what its
  * mounts make it, as rkt did, rkt issue 2874), cgroupfs, /dev and the masked paths.
  */
+/* /proc of the pod's pid namespace: ours, or proc_pidns_fd's when we are outside it. */
+static int mount_proc(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (p->proc_pidns_fd < 3)
+                return mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                                reterr);
+        fd = root_mkdirs(rootfd, "/proc", 0755, false);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "creating /proc");
+        r = mount_proc_of_fd(p->proc_pidns_fd, fd,
+                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (r == -EINVAL)
+                return rk_error_set(reterr, EINVAL,
+                                    "mounting /proc of the pod's pid namespace from outside it "
+                                    "needs Linux 6.18 or later (procfs pidns)");
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "mounting proc on /proc");
+        return 0;
+}
+
 static int setup_kernel_fs(const struct pod_plan *p, const struct plan_app *pa, int rootfd,
                            struct rk_error **reterr)
 {
         bool sysfs = !app_mounts_under(&pa->mounts, "/sys");
         int r;
 
-        r = mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
+        r = mount_proc(p, rootfd, reterr);
         if (r >= 0 && sysfs)
                 r = mount_sys(p, rootfd, reterr);
         if (r >= 0 && sysfs)

@@ -78,6 +78,8 @@ struct pod_plan {
         /* rkt runs rootless (stage0's rootless.h): this stage1 is root in a user namespace
          * of the user's ids; no cgroups, the host's device nodes bound, /sys bound */
         bool rootless;
+        /* >= 3: the pod's pid namespace, which we are outside of (app-ctl.c): apps' /proc */
+        int proc_pidns_fd;
 };
 
 /*
@@ -127,15 +129,15 @@ int pty_proxy_run(int master, pid_t pod_pid);
 /*
  * Shared with the app entrypoints of mutable pods (app-ctl.c), so that an app added later
  * starts through the same code as the apps of `rkt run`.
- * Runs in: pod init, or an app's monitor (app-ctl.c) inside the pod.
+ * Runs in: pod init, or an app's monitor (app-ctl.c) outside the pod's pid namespace.
  */
 pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa);
 _noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
                           const struct app_exec_params *xp, int gate, int ready,
                           const struct app_io *io);
-void run_pre_start(const struct pod_plan *p, const struct plan_app *pa);
-void prepare_post_stop(const struct pod_plan *p, struct plan_app *pa, int ready);
-void run_post_stop(struct plan_app *pa);
+/* The exec parameters of the event handler name of pa; false when it has none. */
+bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_params *xp);
+/* Keeps only CAP_KILL. */
 void drop_init_caps(void);
 /* Writes app's exit status record below / (S1). */
 void write_status(const char *app, int code);
