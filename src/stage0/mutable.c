@@ -197,14 +197,36 @@ static int app_manifest(struct store *s, const struct stage0_context *ctx, const
         return r;
 }
 
-/* The files of the app's root: prepared (and mounted with overlayfs) as run does. */
+/*
+ * S1 below P: the apps' (an app allowed to trace the pod init reaches it through
+ * /proc/1/root), so nothing below it is reached through a link. Returns the fd or -errno.
+ */
+static int open_s1_dir(const struct pod *p, const char *rel)
+{
+        _cleanup_free_ char *path = xasprintf("stage1/rootfs/%s", rel);
+
+        return open_dir_nofollow(p->fd, path);
+}
+
+/*
+ * The files of the app's root: prepared (and mounted with overlayfs) as run does, in
+ * S1/opt/stage2/<app>, made here: one an app made before is refused.
+ */
 static int prepare_root(struct store *s, struct pod *p, const struct stage0_app *a,
                         struct rk_error **reterr)
 {
+        _cleanup_close_ int stage2 = open_s1_dir(p, "opt/stage2");
         bool overlay = pod_uses_overlay(p);
         char *apps[] = {a->name, NULL};
         int r;
 
+        if (stage2 < 0)
+                return rk_error_set_errno(reterr, -stage2,
+                                          "cannot open %s/stage1/rootfs/opt/stage2", p->path);
+        if (mkdirat(stage2, a->name, 0750) < 0)
+                return rk_error_set_errno(reterr, errno,
+                                          "cannot create %s/stage1/rootfs/opt/stage2/%s", p->path,
+                                          a->name);
         r = stage0_prepare_app(s, p, a, overlay, NULL, reterr);
         if (r >= 0 && overlay)
                 r = stage0_mount_app_overlay(s, p, a->name, -1, reterr);
@@ -243,9 +265,13 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
         r = prepare_root(s, p, &a, reterr);
         if (r >= 0)
                 r = write_manifest(p, m, reterr);
-        created = xasprintf("stage1/rootfs/rkt/status/%s-created", a.name);
-        if (r >= 0 && (r = write_file_atomic_at(p->fd, created, "", 0, 0644)) < 0)
-                rk_error_set_errno(reterr, -r, "cannot write %s", created);
+        created = xasprintf("%s-created", a.name);
+        _cleanup_close_ int status = r >= 0 ? open_s1_dir(p, "rkt/status") : -EBADF;
+        if (r >= 0 && status < 0)
+                r = rk_error_set_errno(reterr, -status, "cannot open %s/stage1/rootfs/rkt/status",
+                                       p->path);
+        if (r >= 0 && (r = write_file_atomic_at(status, created, "", 0, 0644)) < 0)
+                rk_error_set_errno(reterr, -r, "cannot write rkt/status/%s", created);
         if (r < 0) {
                 _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
                 /* nothing of the app stays */
@@ -294,19 +320,38 @@ static void drop_app(struct pod_manifest *m, size_t i)
         pod_manifest_free(gone);
 }
 
-/* Unmounts everything at path (the app's overlay in the host's mount namespace). */
-static void unmount_all(const char *path)
+/*
+ * Unmounts everything at S1/opt/stage2/<app>/rootfs (the app's overlay in the host's mount
+ * namespace) reached without following a link: an app may have put one where the app's
+ * directory was.
+ */
+static void unmount_app_root(const struct pod *p, const char *app)
 {
-        while (umount2(path, MNT_DETACH) == 0)
-                ;
+        _cleanup_free_ char *rel = xasprintf("opt/stage2/%s/rootfs", app);
+
+        for (;;) {
+                _cleanup_close_ int fd = open_s1_dir(p, rel);
+                if (fd < 0)
+                        return;
+                _cleanup_free_ char *self = xasprintf("/proc/self/fd/%d", fd);
+                if (umount2(self, MNT_DETACH) < 0)
+                        return;
+        }
+}
+
+/* Removes name from the directory rel of S1 (reached without following a link). */
+static void unlink_in_s1(const struct pod *p, const char *rel, const char *name)
+{
+        _cleanup_close_ int fd = open_s1_dir(p, rel);
+
+        if (fd >= 0)
+                (void)unlinkat(fd, name, 0);
 }
 
 int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr)
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *id = NULL, *idf = xasprintf("appsinfo/%s/treeStoreID", app);
-        _cleanup_free_ char *stage2 = xasprintf("stage1/rootfs/opt/stage2/%s", app);
-        _cleanup_free_ char *rootfs = xasprintf("%s/%s/rootfs", p->path, stage2);
         const char *suffixes[] = {"", "-created", "-started"};
         ssize_t i;
         int r;
@@ -321,8 +366,10 @@ int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr)
                 if (r < 0)
                         return r;
         }
-        unmount_all(rootfs);
-        (void)rm_rf_at(p->fd, stage2);
+        unmount_app_root(p, app);
+        _cleanup_close_ int stage2 = open_s1_dir(p, "opt/stage2");
+        if (stage2 >= 0)
+                (void)rm_rf_at(stage2, app);
         if (read_file_at(p->fd, idf, 4096, &id, NULL) >= 0 && !strchr(id, '/') && *id != '.') {
                 _cleanup_free_ char *upper = xasprintf("overlay/%s/upper/%s", id, app);
                 _cleanup_free_ char *work = xasprintf("overlay/%s/work/%s", id, app);
@@ -332,14 +379,12 @@ int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr)
         _cleanup_free_ char *info = xasprintf("appsinfo/%s", app);
         (void)rm_rf_at(p->fd, info);
         for (size_t k = 0; k < ELEMENTSOF(suffixes); k++) {
-                _cleanup_free_ char *st =
-                        xasprintf("stage1/rootfs/rkt/status/%s%s", app, suffixes[k]);
-                (void)unlinkat(p->fd, st, 0);
+                _cleanup_free_ char *st = xasprintf("%s%s", app, suffixes[k]);
+                unlink_in_s1(p, "rkt/status", st);
         }
-        _cleanup_free_ char *env = xasprintf("stage1/rootfs/rkt/env/%s", app);
+        unlink_in_s1(p, "rkt/env", app);
         _cleanup_free_ char *log = xasprintf("logs/%s.log", app);
         _cleanup_free_ char *log1 = xasprintf("logs/%s.log.1", app);
-        (void)unlinkat(p->fd, env, 0);
         (void)unlinkat(p->fd, log, 0);
         (void)unlinkat(p->fd, log1, 0);
         return 0;

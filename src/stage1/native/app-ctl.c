@@ -626,18 +626,14 @@ static pid_t read_reports(int sock, struct rk_error **reterr)
         }
 }
 
-/* The state records of a (re)started app: S1/rkt/status/<app> gone, <app>-started new. */
-static int mark_started(const struct pod_plan *p, const char *app, pid_t monitor,
-                        struct rk_error **reterr)
+/* The state records of a (re)started app: <app>-started new in S1/rkt/status (statusfd). */
+static int mark_started(int statusfd, const char *app, pid_t monitor, struct rk_error **reterr)
 {
-        _cleanup_close_ int s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_free_ char *started = xasprintf(APP_STATUS_DIR "/%s-started", app);
+        _cleanup_free_ char *started = xasprintf("%s-started", app);
         _cleanup_free_ char *mon = xasprintf("appsinfo/%s/monitor-pid", app);
         int r;
 
-        if (s1fd < 0)
-                return rk_error_set_errno(reterr, errno, "opening the stage1 rootfs");
-        r = write_state_file_at(s1fd, started, "", 0, 0644);
+        r = write_state_file_at(statusfd, started, "", 0, 0644);
         if (r >= 0)
                 r = write_int_file_at(AT_FDCWD, mon, monitor);
         if (r < 0)
@@ -684,7 +680,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
 {
         struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_fd = -1};
         struct plan_app *pa;
-        _cleanup_close_ int pidfd = -EBADF, s1fd = -EBADF;
+        _cleanup_close_ int pidfd = -EBADF, s1fd = -EBADF, statusfd = -EBADF;
         int nsfds[N_NS], out[2] = {-1, -1}, sv[2], r;
         pid_t pod_pid = 0, helper, monitor;
 
@@ -715,10 +711,12 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r < 0)
                 return r;
         /* a start that fails leaves the app "created" (a former run's records go now) */
-        _cleanup_free_ char *status = app_status_path(ca->app);
-        _cleanup_free_ char *started = xasprintf("%s-started", status);
-        (void)unlinkat(s1fd, status, 0);
-        (void)unlinkat(s1fd, started, 0);
+        _cleanup_free_ char *started = xasprintf("%s-started", ca->app);
+        statusfd = app_status_dir_open(s1fd);
+        if (statusfd < 0)
+                return rk_error_set_errno(reterr, -statusfd, "opening S1/%s", APP_STATUS_DIR);
+        (void)unlinkat(statusfd, ca->app, 0);
+        (void)unlinkat(statusfd, started, 0);
         p.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (p.null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
             setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
@@ -742,7 +740,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         safe_close(sv[0]);
         if (monitor < 0)
                 return monitor;
-        return mark_started(&p, ca->app, monitor, reterr);
+        return mark_started(statusfd, ca->app, monitor, reterr);
 }
 
 /* The app's monitor, pinned: it runs in the pod's init.scope; -ESRCH when gone. */
