@@ -313,3 +313,23 @@ def test_an_app_chooses_no_namespace_of_the_apps_started_later(spods, image_id, 
     assert "namespace is not the one it was made with" in r.err, r
     assert "IFACES" not in sb.output(), sb.output()
 
+
+
+def test_app_start_roots_no_app_in_a_host_dir_an_app_named(spods, image_id, tmp_path):
+    """An app moves the directory of an added app away and leaves a link to a host directory
+    in its place: root's `rkt app start` of that app must not give it the host directory as
+    its root, nor create its mount points there (the app start helper prepared the root by
+    its host path)."""
+    host = tmp_path / "host-dir"
+    (host / "rootfs").mkdir(parents=True)
+    (host / "rootfs" / "host-marker").write_text("HOST-ROOT\n")
+    sb = Sandbox(spods, "--net=host")
+    r = sb.app("add", image_id, *sh("victim", "cat /host-marker; echo VICTIM-RAN"))
+    assert r.code == 0, r
+    plant(sb, image_id, "mv /proc/1/root/opt/stage2/victim /proc/1/root/opt/stage2/v.x && "
+          f"ln -s {host} /proc/1/root/opt/stage2/victim", "the link to be planted")
+    r = sb.app("start", "--app=victim")
+    if r.code == 0:
+        wait_for(lambda: "VICTIM-RAN" in sb.output() or None, timeout=15, what="the app")
+    assert "HOST-ROOT" not in sb.output(), (r, sb.output())
+    assert sorted(p.name for p in (host / "rootfs").iterdir()) == ["host-marker"], r

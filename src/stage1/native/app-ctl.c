@@ -514,6 +514,34 @@ static void detach_all(int procfd, const char *rel)
 }
 
 /*
+ * Runs in: the helper, in its private copy of the host's mount namespace. The app's root,
+ * S1/opt/stage2/<app>/rootfs, reached without following a link (an app allowed to trace
+ * the pod init reaches S1 and may have put one there), bound onto P/appsinfo/<app>/root
+ * (root's), which the app's plan then names: nothing after resolves a path through S1.
+ */
+static int pin_app_root(struct plan_app *pa, const struct stage1_pod *pod, struct stage1_app *copy,
+                        struct rk_error **reterr)
+{
+        _cleanup_free_ char *rel = xasprintf("opt/stage2/%s/rootfs", pa->a->name);
+        _cleanup_free_ char *dir = xasprintf("%s/appsinfo/%s/root", pod->dir, pa->a->name);
+        _cleanup_close_ int s1 = open(pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = s1 < 0 ? -errno : open_dir_nofollow(s1, rel);
+        _cleanup_free_ char *self = NULL;
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "opening the root of app %s", pa->a->name);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return rk_error_set_errno(reterr, errno, "creating %s", dir);
+        self = xasprintf("/proc/self/fd/%d", fd);
+        if (mount(self, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return rk_error_set_errno(reterr, errno, "binding the root of app %s", pa->a->name);
+        *copy = *pa->a;
+        copy->rootfs = TAKE_PTR(dir);
+        pa->a = copy;
+        return 0;
+}
+
+/*
  * Runs in: the helper, outside the pod's pid namespace (the host's mount namespace until
  * here). Joins the pod's namespaces but the pid one, prepares the app's root as the pod init
  * does (host paths visible in a private copy of the host's mount namespace), moves it into
@@ -522,6 +550,7 @@ static void detach_all(int procfd, const char *rel)
 _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
 {
         struct plan_app *pa = &p->apps[0];
+        struct stage1_app pinned;
         struct rk_error *e = NULL;
         _cleanup_close_ int tree = -EBADF, procfd = -EBADF, target = -EBADF;
         pid_t pid;
@@ -534,7 +563,7 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 helper_fail_errno(sock, "creating a mount namespace");
         p->proc_pidns_fd = nsfds[NS_PID]; /* the apps' /proc */
-        if (pod_mounts_setup_app(p, pa, &e) < 0)
+        if (pin_app_root(pa, p->pod, &pinned, &e) < 0 || pod_mounts_setup_app(p, pa, &e) < 0)
                 helper_fail(sock, e);
         tree = open_tree(AT_FDCWD, pa->a->rootfs,
                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
