@@ -333,3 +333,24 @@ def test_app_start_roots_no_app_in_a_host_dir_an_app_named(spods, image_id, tmp_
         wait_for(lambda: "VICTIM-RAN" in sb.output() or None, timeout=15, what="the app")
     assert "HOST-ROOT" not in sb.output(), (r, sb.output())
     assert sorted(p.name for p in (host / "rootfs").iterdir()) == ["host-marker"], r
+
+
+@pytest.mark.parametrize("s1_file,app_file", [("etc/hostname", "/etc/hostname"),
+                                              ("rkt/hosts", "/etc/hosts")])
+def test_app_start_binds_no_host_file_an_app_linked_in_s1(spods, image_id, tmp_path, s1_file,
+                                                          app_file):
+    """The app start helper binds S1's /etc/hostname and /rkt/hosts into the new app's root:
+    an app that replaced one with a link to a host file (a secret only root may read) must
+    not make root bind that file into the next app."""
+    secret = tmp_path / "host-secret"
+    secret.write_text("HOST-SECRET\n")
+    secret.chmod(0o600)
+    sb = Sandbox(spods, "--net=host", "--hosts-entry=127.0.0.1=h")
+    plant(sb, image_id, f"rm -f /proc/1/root/{s1_file} && "
+          f"ln -s {secret} /proc/1/root/{s1_file}", "the link to be planted")
+    r = sb.app("add", image_id, *sh("b", f"cat {app_file}; echo B-RAN"))
+    assert r.code == 0, r
+    r = sb.app("start", "--app=b")
+    if r.code == 0:
+        wait_for(lambda: "B-RAN" in sb.output() or None, timeout=15, what="app b")
+    assert "HOST-SECRET" not in sb.output(), (r, sb.output())
