@@ -59,8 +59,10 @@ int app_env_write(int s1fd, const char *name, char *const *env)
                 strbuf_add(&sb, *e, strlen(*e) + 1);
         /* root's: AC_METADATA_URL holds the pod's metadata service token */
         /* never through a link: S1 is reachable by an app allowed to trace the pod init */
-        _cleanup_close_ int rkt = open_dir_nofollow(s1fd, "rkt"), dir = -EBADF;
-        r = rkt;
+        _cleanup_close_ int rkt = -EBADF, dir = -EBADF;
+        r = mkdirat(s1fd, "rkt", 0755) < 0 && errno != EEXIST ? -errno : 0;
+        if (r >= 0)
+                r = rkt = open_dir_nofollow(s1fd, "rkt");
         if (r >= 0 && mkdirat(rkt, "env", 0755) < 0 && errno != EEXIST)
                 r = -errno;
         if (r >= 0)
