@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "flags.h"
 #include "log.h"
+#include "parse-util.h"
 #include "path-util.h"
 #include "strbuf.h"
 #include "strv.h"

@@ -60,6 +60,7 @@ static const struct command *const root_children[] = {
         &cmd_trust,
         &cmd_version,
         &cmd_help,
+        &cmd_app,
         NULL,
 };
 

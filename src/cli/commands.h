@@ -5,6 +5,7 @@
 #include "cli.h"
 
 extern const struct command cmd_api_service;
+extern const struct command cmd_app;
 extern const struct command cmd_cat_manifest;
 extern const struct command cmd_completion;
 extern const struct command cmd_config;

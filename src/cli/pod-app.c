@@ -31,6 +31,8 @@ int cli_pod_app(struct pod *p, const char *flag_app, const char *cmd, char **ret
                 *ret = xstrdup(names[0]);
                 return 0;
         }
+        if (!names || !names[0]) /* a mutable pod (app sandbox) before its first app add */
+                return cli_fail("unable to determine app name: pod \"%s\" has no apps", p->uuid);
         fprintf(stderr, "%s: pod contains multiple apps:\n", cmd);
         STRV_FOREACH(n, names)
                 fprintf(stderr, "\t%s\n", *n);

@@ -184,8 +184,7 @@ static int compare_labels(const void *a, const void *b)
         return strcmp(((const struct ac_label *)a)->name, ((const struct ac_label *)b)->name);
 }
 
-/* A Go map[string]string: keys sorted. Adds it to o as key unless empty (omitempty). */
-static void json_set_labels(json_t *o, const char *key, const struct ac_labels *l)
+void cli_json_set_labels(json_t *o, const char *key, const struct ac_labels *l)
 {
         _cleanup_free_ struct ac_label *v = NULL;
         json_t *m;
@@ -287,8 +286,8 @@ static json_t *pod_app_json(const struct pod *p, const struct pod_manifest *m,
         if (a->n_mounts)
                 json_object_set_new(o, "mounts", app_mounts_json(m, a));
         if (a->app) {
-                json_set_labels(o, "user_annotations", &a->app->user_annotations);
-                json_set_labels(o, "user_labels", &a->app->user_labels);
+                cli_json_set_labels(o, "user_annotations", &a->app->user_annotations);
+                cli_json_set_labels(o, "user_labels", &a->app->user_labels);
         }
         return o;
 }
@@ -336,8 +335,8 @@ int cli_pod_to_json(const struct pod *p, json_t **ret, struct rk_error **reterr)
         if (started)
                 json_object_set_new(o, "started_at", json_integer(started / NSEC_PER_SEC));
         if (m) {
-                json_set_labels(o, "user_annotations", &m->user_annotations);
-                json_set_labels(o, "user_labels", &m->user_labels);
+                cli_json_set_labels(o, "user_annotations", &m->user_annotations);
+                cli_json_set_labels(o, "user_labels", &m->user_labels);
         }
         *ret = TAKE_PTR(o);
         return 0;

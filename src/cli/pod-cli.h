@@ -84,6 +84,9 @@ int cli_pod_wait_pid(struct pod *p, int *ret);
  * and status print. malloc'd. */
 char *cli_pod_networks(const struct pod *p);
 
+/* A Go map[string]string: keys sorted. Adds it to o as key unless empty (omitempty). */
+void cli_json_set_labels(json_t *o, const char *key, const struct ac_labels *l);
+
 /* Reads and parses P/pod; on failure sets reterr ("error reading pod manifest", "invalid
  * pod manifest"). */
 int cli_pod_manifest(const struct pod *p, struct pod_manifest **ret, struct rk_error **reterr);

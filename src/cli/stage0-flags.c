@@ -154,6 +154,48 @@ static const struct flag prepare_pod_flags[] = {
         {NULL},
 };
 
+const struct flag sandbox_flags[] = {
+        {"stage1-url", FLAG_FUNC, NULL, parse_stage1_url, "", "URL to an image to use as stage1"},
+        {"stage1-path", FLAG_FUNC, NULL, parse_stage1_path, "",
+         "absolute or relative path to an image to use as stage1"},
+        {"stage1-name", FLAG_FUNC, NULL, parse_stage1_name, "",
+         "name of an image to use as stage1"},
+        {"stage1-hash", FLAG_FUNC, NULL, parse_stage1_hash, "",
+         "hash of an image to use as stage1"},
+        {"stage1-from-dir", FLAG_FUNC, NULL, parse_stage1_from_dir, "",
+         "filename of an image in stage1 images directory to use as stage1"},
+        {"uuid-file-save", FLAG_STRING, &A->uuid_file_save, .def = "",
+         .usage = "write out pod UUID to specified file"},
+        {"net", FLAG_FUNC, &A->net, stage0_net_flag_parse, .def = "default",
+         .usage = "configure the pod's networking. Optionally, pass a list of user-configured "
+                  "networks to load and set arguments to pass to each network, respectively. "
+                  "Syntax: --net[=n[:args], ...]"},
+        {"no-overlay", FLAG_BOOL, &A->no_overlay, .def = "false",
+         .usage = "disable overlay filesystem"},
+        {"dns", FLAG_STRV, &A->dns,
+         .usage = "name servers to write in /etc/resolv.conf. Pass 'host' to use host's "
+                  "resolv.conf. Pass 'none' to ignore CNI DNS config"},
+        {"dns-search", FLAG_STRV, &A->dns_search,
+         .usage = "DNS search domains to write in /etc/resolv.conf"},
+        {"dns-opt", FLAG_STRV, &A->dns_opt, .usage = "DNS options to write in /etc/resolv.conf"},
+        {"dns-domain", FLAG_STRING, &A->dns_domain, .def = "",
+         .usage = "DNS domain to write in /etc/resolv.conf"},
+        {"hosts-entry", FLAG_STRV, &A->hosts_entry,
+         .usage = "Entries to add to the pod-wide /etc/hosts. Pass 'host' to use the host's "
+                  "/etc/hosts"},
+        {"hostname", FLAG_STRING, &A->hostname, .def = "",
+         .usage = "pod's hostname. If empty, it will be \"rkt-$PODUUID\""},
+        {"port", FLAG_STRV, &A->port,
+         .usage = "ports to forward. format: \"name:proto:podPort:hostIP:hostPort\""},
+        {"annotation", FLAG_STRV, &A->annotation,
+         .usage = "optional, set the pod's annotations in the form of key=value"},
+        {"user-annotation", FLAG_STRV, &A->user_annotation,
+         .usage = "optional, set the pod's annotations in the form of key=value"},
+        {"user-label", FLAG_STRV, &A->user_label,
+         .usage = "optional, set the pod's label in the form of key=value"},
+        {NULL},
+};
+
 struct flag run_flags[64];
 struct flag prepare_flags[64];
 

@@ -12,6 +12,7 @@ struct stage0_args {
         char *dns_domain, *pull_policy, *pod_manifest, *uuid_file_save, *hostname, *ipc;
         bool inherit_env, no_overlay, private_users, interactive, store_only, no_store;
         bool mds_register, quiet;
+        char **annotation, **user_annotation, **user_label; /* app sandbox: K=V */
         int stage1_flag_count;
 };
 
@@ -27,6 +28,8 @@ int stage0_dns_from_flags(void);
 /* The flags of run (pod-level, then per-app) and of prepare. */
 extern struct flag run_flags[];
 extern struct flag prepare_flags[];
+/* The flags of app sandbox (SPEC.md §3.20). */
+extern const struct flag sandbox_flags[];
 
 /*
  * Everything run and prepare share: parses the image list, checks the flag combinations,

@@ -17,15 +17,24 @@ char *app_status_path(const char *app)
         return xasprintf("%s/%s", APP_STATUS_DIR, app);
 }
 
+int app_status_dir_open(int s1fd)
+{
+        return open_dir_nofollow(s1fd, APP_STATUS_DIR);
+}
+
 int app_status_write(int s1fd, const char *app, int code)
 {
         _cleanup_free_ char *path = app_status_path(app);
+        _cleanup_close_ int dir = -EBADF;
         char buf[16];
         int len = snprintf(buf, sizeof(buf), "%d\n", code);
 
         if (!path)
                 return -EINVAL;
-        return write_file_replace_at(s1fd, path, buf, (size_t)len, 0644, 0);
+        dir = app_status_dir_open(s1fd);
+        if (dir < 0)
+                return dir;
+        return write_file_replace_at(dir, app, buf, (size_t)len, 0644, 0);
 }
 
 int app_status_read_at(int dirfd, const char *path, int *ret_code)

@@ -16,8 +16,15 @@
 char *app_status_path(const char *app);
 
 /*
- * Writes code as app's record below s1fd (S1), replaced atomically for readers, 0644, not
- * synced. Returns 0, -EINVAL for a name app_status_path() refuses, or -errno.
+ * The directory of the records below s1fd (S1), reached without following a link (an app
+ * allowed to trace the pod init reaches S1 through /proc/1/root). Returns the fd or -errno.
+ */
+int app_status_dir_open(int s1fd);
+
+/*
+ * Writes code as app's record below s1fd (S1; app_status_dir_open()), replaced atomically for
+ * readers, 0644, not synced. Returns 0, -EINVAL for a name app_status_path() refuses, or
+ * -errno.
  */
 int app_status_write(int s1fd, const char *app, int code);
 

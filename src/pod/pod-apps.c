@@ -32,8 +32,10 @@ int pod_app_names(const struct pod *p, char ***ret, struct rk_error **reterr)
 
         if (r < 0)
                 return r;
-        if (m->n_apps == 0)
+        const char *mutable_pod = ac_labels_get(&m->annotations, "coreos.com/rkt/stage1/mutable");
+        if (m->n_apps == 0 && !(mutable_pod && strcmp(mutable_pod, "true") == 0))
                 return rk_error_set(reterr, EINVAL, "pod must contain at least one application");
+        names = xnew0(char *, 1); /* a mutable pod may have none */
         for (size_t i = 0; i < m->n_apps; i++)
                 strv_push(&names, m->apps[i].name);
         *ret = names;

@@ -144,6 +144,11 @@ static char *pod_stage1_file(const struct pod *p, const char *rel)
         return upper ? xasprintf("%s/%s", upper, rel) : NULL;
 }
 
+char *pod_stage1_path(const struct pod *p, const char *rel)
+{
+        return pod_stage1_file(p, rel);
+}
+
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
 {
         _cleanup_free_ char *rel = app_status_path(app), *path = NULL;

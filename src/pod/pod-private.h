@@ -11,7 +11,6 @@
 char *pod_dir_path(const char *data_dir, enum pod_dir d, const char *uuid);
 
 /* Whether S1/rkt/supervisor-status is a symlink to "ready" (the native stage1's apps run). */
-bool pod_supervisor_ready(const struct pod *p);
 
 /* Creates D/pods and its state directories when missing (02750, group rkt). */
 int pods_init(const char *data_dir, struct rk_error **reterr);

@@ -315,3 +315,11 @@ int pod_stop(const struct pod *p, bool force, struct rk_error **reterr)
                 return rk_error_prefix(reterr, "rkt stop not implemented for pod's stage1");
         return pod_run_entrypoint(p, annotation, args, true, reterr);
 }
+
+int pod_run_app_entrypoint(const struct pod *p, const char *op, char *const *args,
+                           struct rk_error **reterr)
+{
+        _cleanup_free_ char *annotation = xasprintf("coreos.com/rkt/stage1/app/%s", op);
+
+        return pod_run_entrypoint(p, annotation, args, true, reterr);
+}

@@ -182,8 +182,8 @@ struct image_manifest;
 int pod_read_app_image_manifest(const struct pod *p, const char *app, struct image_manifest **ret,
                                 struct rk_error **reterr);
 
-/* The app names of P/pod (at least one, else "pod must contain at least one application");
- * a strv. */
+/* The app names of P/pod (at least one, else "pod must contain at least one application",
+ * but for a mutable pod); a strv. */
 int pod_app_names(const struct pod *p, char ***ret, struct rk_error **reterr);
 
 /* P/pod (the pod manifest), raw and NUL-terminated. */
@@ -213,6 +213,13 @@ int pod_wait_finished(struct pod *p, int64_t timeout_ns);
  * stage1: entrypoint \"coreos.com/rkt/stage1/stop\" not found", "exit status N".
  */
 int pod_stop(const struct pod *p, bool force, struct rk_error **reterr);
+/*
+ * Runs the stage1 entrypoint coreos.com/rkt/stage1/app/<op> (add, rm, start, stop) of a
+ * mutable pod with args, as pod_stop() runs stop. Errors: `entrypoint "..." not found`,
+ * "exit status N".
+ */
+int pod_run_app_entrypoint(const struct pod *p, const char *op, char *const *args,
+                           struct rk_error **reterr);
 
 /*
  * --private-users (src/pod/pod-userns.c): pod_userns_allocate() gives the pod being
@@ -259,6 +266,13 @@ int pod_stage1_entrypoint_path(const struct pod *p, const char *ep, enum pod_ent
 int pod_stage1_open_sealed_entrypoint(const struct pod *p, const char *ep, int *ret_fd,
                                       struct rk_error **reterr);
 
+/* Whether S1/rkt/supervisor-status says "ready". */
+bool pod_supervisor_ready(const struct pod *p);
+/*
+ * The path of S1/rel to read: through S1, or its overlay upper directory when S1 is no
+ * longer mounted. malloc'd; NULL when neither can be named.
+ */
+char *pod_stage1_path(const struct pod *p, const char *rel);
 /*
  * Runs a crossing entrypoint (SPEC.md §7.2: app/add, app/start, app/stop, app/rm, attach)
  * of the pod's stage1 (its tree store copy) with args after argv[0], as a child with cwd P

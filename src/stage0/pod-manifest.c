@@ -592,12 +592,23 @@ int stage0_pod_manifest(struct stage0_app *apps, size_t n, const struct app_list
         r = pod_apps(apps, n, l, ps, m, reterr);
         if (r >= 0)
                 r = pod_volumes(l->volumes, m, reterr);
-        if (r >= 0)
+        if (r >= 0 && ps->mutable_pod)
+                r = stage0_sandbox_ports_parse(ps->ports, &m->ports, &m->n_ports, reterr);
+        else if (r >= 0)
                 r = stage0_ports_parse(ps->ports, apps, n, &m->ports, &m->n_ports, reterr);
         if (r < 0)
                 return r;
         m->has_ports = true;
-        ac_labels_set(&m->annotations, "coreos.com/rkt/stage1/mutable", "false");
+        ac_labels_set(&m->annotations, STAGE1_ANNOTATION_MUTABLE,
+                      ps->mutable_pod ? "true" : "false");
+        if (ps->annotations)
+                for (size_t i = 0; i < ps->annotations->n; i++)
+                        ac_labels_set(&m->annotations, ps->annotations->items[i].name,
+                                      ps->annotations->items[i].value);
+        if (ps->user_annotations)
+                ac_labels_copy(&m->user_annotations, ps->user_annotations);
+        if (ps->user_labels)
+                ac_labels_copy(&m->user_labels, ps->user_labels);
         m->has_annotations = true;
         r = pod_manifest_validate(m, reterr);
         if (r < 0)

@@ -224,7 +224,7 @@ static int prepare_stage1(struct store *s, struct pod *p, const char *key, bool 
         return r;
 }
 
-static int prepare_app(struct store *s, struct pod *p, const struct stage0_app *a, bool overlay,
+int stage0_prepare_app(struct store *s, struct pod *p, const struct stage0_app *a, bool overlay,
                        const struct userns_range *userns, struct rk_error **reterr)
 {
         _cleanup_free_ char *info = xasprintf("appsinfo/%s", a->name);
@@ -268,7 +268,7 @@ int stage0_prepare(struct store *s, struct pod *p, const char *stage1_key,
         if (r >= 0)
                 r = prepare_stage1(s, p, stage1_key, overlay, reterr);
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = prepare_app(s, p, &apps[i], overlay, userns, reterr);
+                r = stage0_prepare_app(s, p, &apps[i], overlay, userns, reterr);
         if (r >= 0)
                 r = write_pod_file(p->fd, "pod.lck", "", 0600, reterr);
         if (r >= 0) {

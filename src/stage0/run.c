@@ -112,27 +112,38 @@ static int mount_app_overlay_userns(struct store *s, struct pod *p, const char *
         return mount_overlay_on(p, id, lower, app, rootfs, reterr);
 }
 
-static int mount_app_overlay(struct store *s, struct pod *p, const char *app, int userns_fd,
+int stage0_mount_app_overlay(struct store *s, struct pod *p, const char *app, int userns_fd,
                              struct rk_error **reterr)
 {
         _cleanup_free_ char *id_file = xasprintf("appsinfo/%s/treeStoreID", app), *id = NULL;
         _cleanup_free_ char *stage2 = xasprintf("stage1/rootfs/opt/stage2/%s", app);
-        _cleanup_free_ char *rootfs_rel = xasprintf("%s/rootfs", stage2);
-        _cleanup_free_ char *rootfs = xasprintf("%s/%s", p->path, rootfs_rel);
         _cleanup_free_ char *src = xasprintf("appsinfo/%s/manifest", app), *manifest = NULL;
-        _cleanup_free_ char *dst = xasprintf("%s/manifest", stage2);
+        _cleanup_close_ int dir = -EBADF, rootfd = -EBADF;
+        _cleanup_free_ char *rootfs = NULL;
         size_t len;
         int r;
 
+        /* S1 is the apps' (a mutable pod's run while we add): no link below it is followed,
+         * the overlay goes onto the directory reached so */
         r = read_pod_string(p, id_file, &id, reterr);
-        if (r >= 0 && (r = mkdir_p_at(p->fd, rootfs_rel, 0755)) < 0)
-                r = rk_error_set_errno(reterr, -r, "cannot create %s", rootfs);
+        if (r >= 0 && (r = mkdir_p_at(p->fd, stage2, 0755)) < 0)
+                r = rk_error_set_errno(reterr, -r, "cannot create %s/%s", p->path, stage2);
+        if (r >= 0 && (dir = r = open_dir_nofollow(p->fd, stage2)) < 0)
+                r = rk_error_set_errno(reterr, -r, "cannot open %s/%s", p->path, stage2);
+        if (r >= 0 && mkdirat(dir, "rootfs", 0755) < 0 && errno != EEXIST)
+                r = rk_error_set_errno(reterr, errno, "cannot create %s/%s/rootfs", p->path,
+                                       stage2);
+        if (r >= 0 &&
+            (rootfd = r = openat(dir, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                r = rk_error_set_errno(reterr, errno, "cannot open %s/%s/rootfs", p->path, stage2);
         if (r >= 0 && (r = read_file_at(p->fd, src, 16 << 20, &manifest, &len)) < 0)
                 r = rk_error_set_errno(reterr, -r, "cannot read %s", src);
-        if (r >= 0 && (r = write_file_new_at(p->fd, dst, manifest, len, 0640)) < 0 && r != -EEXIST)
-                r = rk_error_set_errno(reterr, -r, "cannot write %s", dst);
+        if (r >= 0 && (r = write_file_new_at(dir, "manifest", manifest, len, 0640)) < 0 &&
+            r != -EEXIST)
+                r = rk_error_set_errno(reterr, -r, "cannot write %s/manifest", stage2);
         if (r < 0)
                 return r;
+        rootfs = xasprintf("/proc/self/fd/%d", rootfd);
         if (userns_fd >= 0)
                 return mount_app_overlay_userns(s, p, id, app, rootfs, userns_fd, reterr);
         return stage0_mount_overlay(s, p, id, app, rootfs, reterr);
@@ -155,22 +166,21 @@ static int mount_overlays(struct store *s, struct pod *p, char *const *apps,
         if (r >= 0 && (r = mkdir_p_at(p->fd, "stage1/rootfs/rkt/status", 0755)) < 0)
                 r = rk_error_set_errno(reterr, -r, "cannot create the stage1 status directory");
         for (char *const *a = apps; r >= 0 && *a; a++)
-                r = mount_app_overlay(s, p, *a, userns_fd, reterr);
+                r = stage0_mount_app_overlay(s, p, *a, userns_fd, reterr);
         return r;
 }
 
 /* etc/mtab -> ../proc/self/mounts in app roots that have etc/ and no mtab (step 2). */
-static void link_mtab(struct pod *p, char *const *apps)
+void stage0_link_mtab(struct pod *p, char *const *apps)
 {
         for (char *const *a = apps; *a; a++) {
                 _cleanup_free_ char *etc = xasprintf("stage1/rootfs/opt/stage2/%s/rootfs/etc", *a);
-                _cleanup_free_ char *mtab = xasprintf("%s/mtab", etc);
-                struct stat st;
+                _cleanup_close_ int fd = open_dir_nofollow(p->fd, etc); /* the image's */
 
-                if (fstatat(p->fd, etc, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                if (fd < 0)
                         continue;
-                if (symlinkat("../proc/self/mounts", p->fd, mtab) < 0 && errno != EEXIST)
-                        log_debug("cannot create %s: %m", mtab);
+                if (symlinkat("../proc/self/mounts", fd, "mtab") < 0 && errno != EEXIST)
+                        log_debug("cannot create %s/mtab: %m", etc);
         }
 }
 
@@ -238,6 +248,8 @@ static char **stage1_argv(const struct stage0_context *ctx, const char *path, in
         else if (a->ipc)
                 log_with_prefix(LOG_LEVEL_WARNING,
                                 "stage0: ", "warning: --ipc option is not supported by stage1");
+        if (a->mutable_pod)
+                strv_push(&argv, "--mutable");
         strv_push(&argv, p->uuid);
         return argv;
 }
@@ -267,7 +279,7 @@ int stage0_run(struct store *s, const struct stage0_context *ctx, struct pod *p,
                 r = stage0_mds_register(p, apps, &mds_token, reterr);
         if (r < 0)
                 return r;
-        link_mtab(p, apps);
+        stage0_link_mtab(p, apps);
         argv = stage1_argv(ctx, path, version, p, a, mds_token, userns);
         fd_text = xasprintf("%d", p->fd);
         if (fcntl(p->fd, F_SETFD, 0) < 0 || setenv("RKT_LOCK_FD", fd_text, 1) < 0 ||

@@ -66,6 +66,11 @@ struct pod_settings {
         char **set_env_file;     /* paths */
         const char *pull_policy; /* "new", "update" or "never" */
         char **ports;            /* --port values */
+        /* app sandbox: a mutable pod (annotation coreos.com/rkt/stage1/mutable=true) with
+         * these pod annotations, user annotations and labels; its ports are the 5-part
+         * --port values of app sandbox (stage0_sandbox_ports_parse()) */
+        bool mutable_pod;
+        const struct ac_labels *annotations, *user_annotations, *user_labels;
 };
 
 /* A pod to create (run, prepare): what the flags asked for. */
@@ -166,6 +171,7 @@ struct stage1_run_args {
         bool pass_local_config;
         const struct stage0_dns *dns; /* NULL: default modes */
         bool mds_register;            /* register with the metadata service, pass --mds-token */
+        bool mutable_pod;             /* app sandbox: pass --mutable */
 };
 
 /*
@@ -182,3 +188,49 @@ int stage0_mount_overlay(struct store *s, struct pod *p, const char *id, const c
 
 /* Frees the stage0 apps. */
 void stage0_apps_free(struct stage0_app *apps, size_t n);
+
+/* --- mutable pods (app sandbox, app add/start/stop/rm; src/stage0/mutable.c) --- */
+
+#define STAGE1_ANNOTATION_MUTABLE "coreos.com/rkt/stage1/mutable"
+
+/*
+ * The pod manifest ports of app sandbox: "name:proto:podPort:hostIP:hostPort", all five
+ * parts given, proto tcp or udp ("--port invalid format"). *ret as stage0_ports_parse().
+ */
+int stage0_sandbox_ports_parse(char *const *ports, struct pod_port **ret, size_t *ret_n,
+                               struct rk_error **reterr);
+
+/* Whether the stage1 of p has the app/add, rm, start and stop entrypoints. */
+bool stage0_stage1_supports_mutable(const struct pod *p);
+
+/*
+ * Takes the exclusive flock on P/pod.lck that serializes the app commands of a pod
+ * (blocking). Returns the locked descriptor or < 0 with reterr set.
+ */
+int stage0_app_lock(const struct pod *p, struct rk_error **reterr);
+
+/*
+ * Adds the one app of l to the running mutable pod p (P/pod.lck held): its image must be in
+ * the store; checks the mutable annotation ("immutable pod") and the name ("error: multiple
+ * apps with name <n>"), prepares the app's image (and its overlay), rewrites P/pod
+ * atomically, creates S1/rkt/status/<app>-created. *ret_name is the app's name. The caller
+ * then runs the stage1's app/add entrypoint. Returns 0 or < 0 with reterr set (nothing of
+ * the app is left then).
+ */
+int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod *p,
+                   const struct app_list *l, const struct pod_settings *ps, char **ret_name,
+                   struct rk_error **reterr);
+
+/*
+ * Removes app from p (P/pod.lck held, after the stage1's app/rm entrypoint): its entry and
+ * the volumes only it used in P/pod (rewritten atomically), its root (unmounted), its
+ * records, environment and logs. Returns 0 or < 0 with reterr set.
+ */
+int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr);
+
+/* Pieces of prepare and run that app add reuses for one app (prepare.c, run.c). */
+int stage0_prepare_app(struct store *s, struct pod *p, const struct stage0_app *a, bool overlay,
+                       const struct userns_range *userns, struct rk_error **reterr);
+int stage0_mount_app_overlay(struct store *s, struct pod *p, const char *app, int userns_fd,
+                             struct rk_error **reterr);
+void stage0_link_mtab(struct pod *p, char *const *apps);

@@ -11,7 +11,8 @@
 #   VERSION            value of the "version" label (the rkt version)
 #   FLAVOR             target of the rootfs "flavor" symlink (native, fly, ...)
 #   INTERFACE-VERSION  value of coreos.com/rkt/stage1/interface-version ("" = omit)
-#   NAME=PATH          an entrypoint: the executable PATH is stored as /NAME (mode 0755)
+#   NAME=PATH          an entrypoint: the executable PATH is stored as /NAME (mode 0755;
+#                      a PATH given for several names is stored once, hard-linked)
 #                      and named by its annotation:
 #                        init, run            -> coreos.com/rkt/stage1/run
 #                        enter, enter_kvm     -> coreos.com/rkt/stage1/enter
@@ -95,6 +96,7 @@ ln -s "$flavor" "$root/flavor"
 
 declare -A annotations=()
 declare -A seen=()
+declare -A installed=()
 for pair in "$@"; do
         case "$pair" in
         file:*=*)
@@ -118,7 +120,13 @@ for pair in "$@"; do
         [ -z "${seen[$name]:-}" ] || die "entrypoint \"$name\" given twice"
         seen[$name]=1
         [ -f "$path" ] && [ -x "$path" ] || die "entrypoint \"$name\": \"$path\" is not an executable file"
-        install -m 0755 -- "$path" "$root/$name"
+        if [ -n "${installed[$path]:-}" ]; then
+                # the same executable under several names: one file, hard links
+                ln -- "$root/${installed[$path]}" "$root/$name"
+        else
+                install -m 0755 -- "$path" "$root/$name"
+                installed[$path]=$name
+        fi
         ann=$(annotation_for "$name")
         if [ -n "$ann" ]; then
                 [ -z "${annotations[$ann]:-}" ] || die "two entrypoints for $ann"

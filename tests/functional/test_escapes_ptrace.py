@@ -138,7 +138,7 @@ def test_status_reads_no_fifo_or_link_the_app_planted(pods, img):
     hangs nor follows it."""
     status = "/proc/1/root/rkt/status"
     plant = (f"while ! test -f {status}/b; do sleep 0.1; done; rm -f {status}/b {status}/c && "
-             f"mkfifo {status}/b && ln -s /etc/hostname {status}/c")
+             f"mkfifo {status}/b && ln -sf /etc/hostname {status}/c")
     caps = ["--caps-retain=" + ",".join(PTRACE_CAPS), "--seccomp=mode=retain,@appc.io/all"]
     r, uuid = pods.run(img.path, "--name=a", *caps, "--exec=/bin/sh", "--", "-c", plant, "---",
                        img.path, "--name=b", "--exec=/bin/true", "---",

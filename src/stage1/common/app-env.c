@@ -2,7 +2,9 @@
 /* App environments. Runs in: stage1 run and enter entrypoints. */
 #include "app-env.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fs-util.h"
 #include "stage1-pod.h"
@@ -48,7 +50,6 @@ char **app_env_build(const struct ac_app *app, const char *name)
 
 int app_env_write(int s1fd, const char *name, char *const *env)
 {
-        _cleanup_free_ char *path = xasprintf("rkt/env/%s", name);
         struct strbuf sb = STRBUF_INIT;
         int r;
 
@@ -57,9 +58,17 @@ int app_env_write(int s1fd, const char *name, char *const *env)
         for (char *const *e = env; e && *e; e++)
                 strbuf_add(&sb, *e, strlen(*e) + 1);
         /* root's: AC_METADATA_URL holds the pod's metadata service token */
-        r = mkdir_p_at(s1fd, "rkt/env", 0755);
+        /* never through a link: S1 is reachable by an app allowed to trace the pod init */
+        _cleanup_close_ int rkt = -EBADF, dir = -EBADF;
+        r = mkdirat(s1fd, "rkt", 0755) < 0 && errno != EEXIST ? -errno : 0;
         if (r >= 0)
-                r = write_state_file_at(s1fd, path, strbuf_str(&sb), sb.len, 0600);
+                r = rkt = open_dir_nofollow(s1fd, "rkt");
+        if (r >= 0 && mkdirat(rkt, "env", 0755) < 0 && errno != EEXIST)
+                r = -errno;
+        if (r >= 0)
+                r = dir = open_dir_nofollow(rkt, "env");
+        if (r >= 0)
+                r = write_state_file_at(dir, name, strbuf_str(&sb), sb.len, 0600);
         strbuf_release(&sb);
         return r;
 }

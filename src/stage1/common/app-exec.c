@@ -117,15 +117,16 @@ static int load_seccomp(const struct app_exec_params *p)
  */
 static void close_inherited_fds(const struct app_exec_params *p)
 {
-        _cleanup_free_ int *keep = xnew0(int, 7 + (size_t)p->n_listen_fds);
+        _cleanup_free_ int *keep = xnew0(int, 8 + (size_t)p->n_listen_fds);
 
         for (int i = 0; i < 3 + p->n_listen_fds; i++)
                 keep[i] = i;
         keep[3 + p->n_listen_fds] = p->keep_fd;
-        keep[4 + p->n_listen_fds] = p->userns_fd >= 3 ? p->userns_fd : -1; /* join_userns() */
-        keep[5 + p->n_listen_fds] = p->gate_fd >= 3 ? p->gate_fd : -1;     /* wait_gate() */
-        keep[6 + p->n_listen_fds] = p->ready_fd >= 3 ? p->ready_fd : -1;   /* wait_gate() */
-        close_all_fds_except(keep, 7 + (size_t)p->n_listen_fds);
+        keep[4 + p->n_listen_fds] = p->userns_fd >= 3 ? p->userns_fd : -1;       /* join_userns() */
+        keep[5 + p->n_listen_fds] = p->gate_fd >= 3 ? p->gate_fd : -1;           /* wait_gate() */
+        keep[6 + p->n_listen_fds] = p->ready_fd >= 3 ? p->ready_fd : -1;         /* wait_gate() */
+        keep[7 + p->n_listen_fds] = p->spawn_pid_fd >= 3 ? p->spawn_pid_fd : -1; /* spawn */
+        close_all_fds_except(keep, 8 + (size_t)p->n_listen_fds);
         for (int i = 0; i < p->n_listen_fds; i++)
                 (void)fd_set_cloexec(3 + i, false);
         for (char **e = p->envp; p->n_listen_fds > 0 && e && *e; e++)
@@ -196,8 +197,15 @@ static void spawn_child(const struct app_exec_params *p)
         pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, NULL);
         if (pid < 0)
                 fail(p, -errno, "starting the program");
+        if (pid > 0 && p->spawn_pid_fd >= 3 &&
+            write(p->spawn_pid_fd, &(pid_t){(pid_t)pid}, sizeof(pid_t)) != sizeof(pid_t)) {
+                (void)kill((pid_t)pid, SIGKILL); /* nobody would know it runs */
+                _exit(254);
+        }
         if (pid > 0)
                 _exit(0);
+        if (p->spawn_pid_fd >= 3)
+                safe_close(p->spawn_pid_fd);
 }
 
 _noreturn_ void app_exec(const struct app_exec_params *p)

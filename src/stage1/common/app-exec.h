@@ -37,6 +37,8 @@ struct app_exec_params {
         bool spawn;         /* the program runs in a child made by clone(CLONE_PARENT), born
                              * unprivileged into the pid namespace this process set for its
                              * children; this process exits 0 (see app_exec()) */
+        int spawn_pid_fd;   /* spawn, >= 3: the program's pid (a pid_t, as this process sees
+                             * it) is written to it before this process exits; 0: none */
 };
 
 /*

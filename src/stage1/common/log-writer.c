@@ -23,6 +23,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "strbuf.h"
+#include "strv.h"
 #include "time-util.h"
 
 #define READ_CHUNK (64u << 10)
@@ -267,8 +268,9 @@ static void writer_drop_privileges(void)
                 fprintf(stderr, "stage1: dropping the log writer's capabilities: %m\n");
 }
 
-/* Runs in: the writer process (forked by app_logs_start()). Never returns. */
-_noreturn_ static void writer_main(int dirfd, int *reads, const char *const *apps, size_t n)
+/* Runs in: the writer process (forked by app_logs_start_in()). Never returns. */
+_noreturn_ static void writer_main(int dirfd, int *reads, char *const *names, size_t n,
+                                   enum log_format format)
 {
         _cleanup_free_ int *keep = xnew0(int, 2 * n + 3);
         struct log_stream *streams = xnew0(struct log_stream, 2 * n);
@@ -278,7 +280,7 @@ _noreturn_ static void writer_main(int dirfd, int *reads, const char *const *app
                                        .n_files = n,
                                        .streams = streams,
                                        .n_streams = 2 * n,
-                                       .format = LOG_FORMAT_CRI};
+                                       .format = format};
 
         keep[0] = STDOUT_FILENO;
         keep[1] = STDERR_FILENO;
@@ -288,7 +290,7 @@ _noreturn_ static void writer_main(int dirfd, int *reads, const char *const *app
         signal(SIGPIPE, SIG_IGN);
         writer_drop_privileges();
         for (size_t i = 0; i < n; i++) {
-                files[i] = xasprintf("%s" APP_LOG_SUFFIX, apps[i]);
+                files[i] = xstrdup(names[i]);
                 streams[2 * i] = (struct log_stream){reads[2 * i], STDOUT_FILENO, false, i};
                 streams[2 * i + 1] = (struct log_stream){reads[2 * i + 1], STDERR_FILENO, true, i};
         }
@@ -318,13 +320,23 @@ static int logs_dir_open(const char *pod_dir, struct rk_error **reterr)
 int app_logs_start(const char *pod_dir, const char *const *apps, size_t n, struct app_logs *l,
                    struct rk_error **reterr)
 {
-        _cleanup_free_ int *reads = xnew0(int, 2 * n + 1);
-        _cleanup_close_ int dirfd = -EBADF;
-        pid_t pid;
+        _cleanup_strv_free_ char **files = NULL;
+        int dirfd = logs_dir_open(pod_dir, reterr);
 
-        dirfd = logs_dir_open(pod_dir, reterr);
         if (dirfd < 0)
                 return dirfd;
+        for (size_t i = 0; i < n; i++)
+                strv_consume(&files, xasprintf("%s" APP_LOG_SUFFIX, apps[i]));
+        return app_logs_start_in(dirfd, files, n, LOG_FORMAT_CRI, l, reterr);
+}
+
+int app_logs_start_in(int logdir, char *const *files, size_t n, enum log_format format,
+                      struct app_logs *l, struct rk_error **reterr)
+{
+        _cleanup_free_ int *reads = xnew0(int, 2 * n + 1);
+        _cleanup_close_ int dirfd = logdir;
+        pid_t pid;
+
         l->fds = oom_check(calloc(n + 1, sizeof(*l->fds)));
         l->n = n;
         for (size_t i = 0; i < n; i++)
@@ -345,7 +357,7 @@ int app_logs_start(const char *pod_dir, const char *const *apps, size_t n, struc
         fflush(NULL);
         pid = fork();
         if (pid == 0)
-                writer_main(dirfd, reads, apps, n);
+                writer_main(dirfd, reads, files, n, format);
         for (size_t j = 0; j < 2 * n; j++)
                 safe_close(reads[j]);
         if (pid < 0) {

@@ -77,6 +77,13 @@ struct app_logs {
 int app_logs_start(const char *pod_dir, const char *const *apps, size_t n, struct app_logs *l,
                    struct rk_error **reterr);
 
+/*
+ * The same for the files named files[i] (app i's) in the directory logdir (taken: closed
+ * here whatever happens), records in format. Returns 0 or < 0 with reterr set.
+ */
+int app_logs_start_in(int logdir, char *const *files, size_t n, enum log_format format,
+                      struct app_logs *l, struct rk_error **reterr);
+
 /* Runs in: an app's child of the pod init, before exec: its stdout and stderr become app i's
  * pipes. No-op when the pod is not logged. */
 void app_logs_use(const struct app_logs *l, size_t i);

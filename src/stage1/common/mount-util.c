@@ -65,6 +65,22 @@ int mount_fs_fd(const char *fstype, int target_fd, unsigned long flags, const ch
         return RET_NERRNO(mount(fstype, fd_path(target_fd, buf), fstype, flags, data));
 }
 
+int mount_proc_of_fd(int pidns_fd, int target_fd, unsigned attr)
+{
+        _cleanup_close_ int fs = fsopen("proc", FSOPEN_CLOEXEC), mnt = -EBADF;
+
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_FD, "pidns", NULL, pidns_fd) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+        if (mnt < 0)
+                return -errno;
+        return RET_NERRNO(move_mount(mnt, "", target_fd, "",
+                                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+}
+
 int mount_bind_in_root(int rootfd, const char *src, const char *target, unsigned flags,
                        struct rk_error **reterr)
 {

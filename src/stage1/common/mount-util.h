@@ -35,6 +35,13 @@ int mount_bind_fd_fd(int src_fd, int target_fd, unsigned flags);
 int mount_fs_fd(const char *fstype, int target_fd, unsigned long flags, const char *data);
 
 /*
+ * Mounts a proc instance of the pid namespace pidns_fd (which need not be ours: procfs's
+ * pidns option, Linux 6.18) with the mount attributes attr (MOUNT_ATTR_*) onto target_fd.
+ * Returns 0 or -errno (-EINVAL: a kernel without the option).
+ */
+int mount_proc_of_fd(int pidns_fd, int target_fd, unsigned attr);
+
+/*
  * Remounts the mount whose root is fd read-only (its sub-mounts too when recursive).
  * Returns 0 or -errno (-EINVAL when fd is not the root of a mount).
  */

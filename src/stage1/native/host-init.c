@@ -90,7 +90,7 @@ static int plan_exec(struct plan_app *pa, int rootfd, struct rk_error **reterr)
         return 0;
 }
 
-static int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
+int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
 {
         const struct stage1_app *a = pa->a;
         _cleanup_close_ int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -235,7 +235,7 @@ static char **volume_device_rules(const struct pod_plan *p, const struct plan_ap
  * a cgroup2 hierarchy and the kernel filters devices on it (else, e.g. bpf() forbidden, the
  * v1 devices controller). The filters are loaded after clone (attach_filters).
  */
-static bool device_filters_work(const struct pod_plan *p)
+bool device_filters_work(const struct pod_plan *p)
 {
         for (size_t i = 0; i < p->cg.n; i++) {
                 if (!p->cg.h[i].v2)
@@ -249,7 +249,7 @@ static bool device_filters_work(const struct pod_plan *p)
 }
 
 /* Each app's device filter on its cgroup2 cgroup (p->dev_filter). */
-static int attach_filters(struct pod_plan *p, struct rk_error **reterr)
+int attach_filters(struct pod_plan *p, struct rk_error **reterr)
 {
         for (size_t i = 0; p->dev_filter && i < p->n_apps; i++) {
                 _cleanup_strv_free_ char **extra = volume_device_rules(p, &p->apps[i]);
@@ -266,7 +266,7 @@ static int attach_filters(struct pod_plan *p, struct rk_error **reterr)
         return 0;
 }
 
-static int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
+int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
 {
         _cleanup_free_ char *rel = cgroup_app_path(p->cg_pod, pa->a->name);
         int r;
@@ -298,7 +298,7 @@ static bool app_has_isolator(const struct ac_app *app, enum ac_isolator_kind a,
  * devices, memory and cpu for limits, freezer (kill-all) when there is no cgroup2 hierarchy
  * with cgroup.kill to track the pod. Each one joined costs a migration (cgroup.procs write).
  */
-static char **wanted_controllers(const struct pod_plan *p)
+char **wanted_controllers(const struct pod_plan *p)
 {
         char **w = NULL;
         bool has_v2 = false;
@@ -387,7 +387,7 @@ static int plan_build(struct pod_plan *p, struct rk_error **reterr)
         r = stage1_pod_load(NULL, &p->pod, reterr);
         if (r < 0)
                 return r;
-        if (p->pod->n_apps == 0)
+        if (p->pod->n_apps == 0 && !p->args.mutable_pod)
                 return rk_error_set(reterr, EINVAL, "the pod has no apps");
         if (p->args.interactive && p->pod->n_apps != 1)
                 return rk_error_set(reterr, EINVAL,
@@ -506,7 +506,8 @@ static int finish_host_side(struct pod_plan *p, pid_t pid, struct rk_error **ret
                 return r;
         r = join_init_cgroups(p, pid);
         if (r >= 0)
-                r = pod_ns_record(podfd, pid, p->userns ? p->userns_fd : -1);
+                r = pod_ns_record(podfd, pid, p->cni ? p->netns_fd : -1,
+                                  p->userns ? p->userns_fd : -1);
         if (r >= 0)
                 r = write_int_file_at(podfd, "pid", pid);
         if (r < 0)
@@ -690,6 +691,8 @@ int main(int argc, char **argv)
         int syncp[2], master = -1, r;
         pid_t pid;
 
+        if (app_ctl_wanted(argv[0]))
+                return app_ctl_main(argc, argv);
         adopt_inherited_fds(&p);
         log_set_prefix("stage1");
         if (stage1_args_parse(argc, argv, &p.args, &e) < 0 || check_flags(&p.args, &p, &e) < 0)
@@ -717,7 +720,8 @@ int main(int argc, char **argv)
                 fail(&p, e);
         }
         block_signals();
-        if ((!p.args.interactive && start_logs(&p, &e) < 0) || start_app_io(&p, &e) < 0)
+        if ((!p.args.interactive && p.n_apps > 0 && start_logs(&p, &e) < 0) ||
+            start_app_io(&p, &e) < 0)
                 fail(&p, e);
         fflush(NULL);
         pid = clone_pod(&p);

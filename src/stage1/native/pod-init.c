@@ -6,7 +6,9 @@
  * into its rootfs), reaps every child, records exit statuses, runs post-stop hooks and
  * exits with the pod's status (SPEC.md §7.3, §7.5). With --private-users every app (and
  * hook) joins the pod's user namespace as the last step before its ids are set, and the
- * pod init once they are started.
+ * pod init once they are started. A mutable pod's pod init (--mutable, app sandbox) stays
+ * up without apps until it is stopped, reaping the monitors of the apps added later
+ * (app-ctl.c), and stops them with the pod.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -135,7 +137,7 @@ static void child_reset(const struct pod_plan *p)
  * A fork-like raw clone: pod init has no threads. Not safe_fork(), which forks without a
  * cgroup; the child's own setup (signals, session, terminal, cgroups, root) is app_child()'s.
  */
-static pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa)
+pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa)
 {
         struct sys_clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD};
 
@@ -165,9 +167,9 @@ static int join_app_cgroups(const struct pod_plan *p, const struct plan_app *pa)
  * process of ours, as one may trace it. io: the app's own I/O (app-io.h), NULL for its event
  * handlers.
  */
-_noreturn_ static void app_child(const struct pod_plan *p, const struct plan_app *pa,
-                                 const struct app_exec_params *xp, int gate, int ready,
-                                 const struct app_io *io)
+_noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
+                          const struct app_exec_params *xp, int gate, int ready,
+                          const struct app_io *io)
 {
         struct app_exec_params x = *xp;
         int r;
@@ -195,7 +197,7 @@ static const struct ac_event_handler *find_hook(const struct ac_app *app, const 
 }
 
 /* The exec parameters of the event handler name of pa (run as root in the app's root). */
-static bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_params *xp)
+bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_params *xp)
 {
         static const struct app_creds root = {0};
         const struct ac_event_handler *h = find_hook(pa->a->app, name);
@@ -280,7 +282,7 @@ static void run_post_stop(struct plan_app *pa)
  * rkt's default capabilities may then look at pid 1 (/proc/1/root, SPEC.md §11.11
  * TestCgroups) as under rkt; what still needs privileges was forked before.
  */
-static void drop_init_caps(void)
+void drop_init_caps(void)
 {
         struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
         struct __user_cap_data_struct data[2] = {
@@ -424,9 +426,11 @@ static void begin_stop(struct supervisor *s)
                         s->p->apps[i].signaled = true;
                         (void)kill(s->p->apps[i].pid, SIGTERM);
                 }
+        if (s->p->args.mutable_pod) /* the apps `rkt app start` started (app-ctl.c) */
+                (void)kill(-1, SIGTERM);
 }
 
-static void write_status(const char *app, int code)
+void write_status(const char *app, int code)
 {
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC); /* S1 */
         int r = root < 0 ? -errno : app_status_write(root, app, code);
@@ -437,13 +441,18 @@ static void write_status(const char *app, int code)
         }
 }
 
-static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
+int app_exit_code(const struct plan_app *pa, int status)
 {
-        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-
         if (WIFSIGNALED(status) && pa->signaled &&
             (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL))
-                code = 0; /* stopped by us: not reported with its own code */
+                return 0; /* stopped by us: not reported with its own code */
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
+{
+        int code = app_exit_code(pa, status);
+
         pa->running = false;
         s->running--;
         write_status(pa->a->name, code);
@@ -454,7 +463,8 @@ static void app_exited(struct supervisor *s, struct plan_app *pa, int status)
         }
 }
 
-static void reap(struct supervisor *s)
+/* Reaps every exited child; returns whether no child is left. */
+static bool reap(struct supervisor *s)
 {
         int status;
         pid_t pid;
@@ -463,6 +473,18 @@ static void reap(struct supervisor *s)
                 for (size_t i = 0; i < s->p->n_apps; i++)
                         if (s->p->apps[i].running && s->p->apps[i].pid == pid)
                                 app_exited(s, &s->p->apps[i], status);
+        return pid < 0 && errno == ECHILD;
+}
+
+/*
+ * A mutable pod ends when stopped and nothing but the pod init is left in it: the apps
+ * `rkt app start` started are the children of their monitors, outside the pod (app-ctl.c).
+ */
+static bool pod_done(struct supervisor *s, bool no_children)
+{
+        if (s->p->args.mutable_pod)
+                return s->stopping && no_children && kill(-1, 0) < 0 && errno == ESRCH;
+        return s->running == 0;
 }
 
 _noreturn_ static void supervise(struct pod_plan *p)
@@ -476,8 +498,8 @@ _noreturn_ static void supervise(struct pod_plan *p)
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
         for (;;) {
-                reap(&s);
-                if (s.running == 0)
+                bool none = reap(&s);
+                if (pod_done(&s, none))
                         break;
                 if (s.stopping && time(NULL) >= s.deadline)
                         (void)kill(-1, SIGKILL); /* everything in the pod but us */

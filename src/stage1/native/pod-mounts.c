@@ -4,6 +4,7 @@
  * pivot_root (host paths are still visible). Every target is resolved with root-path.h, so
  * a hostile image cannot redirect a mount outside its rootfs.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "mount-util.h"
 #include "pod-plan.h"
 #include "root-path.h"
@@ -215,13 +217,36 @@ static int mount_sys(const struct pod_plan *p, int rootfd, struct rk_error **ret
  * /proc, /sys (unless the app mounts something at /sys or below it: then /sys is what its
  * mounts make it, as rkt did, rkt issue 2874), cgroupfs, /dev and the masked paths.
  */
+/* /proc of the pod's pid namespace: ours, or proc_pidns_fd's when we are outside it. */
+static int mount_proc(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (p->proc_pidns_fd < 3)
+                return mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                                reterr);
+        fd = root_mkdirs(rootfd, "/proc", 0755, false);
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "creating /proc");
+        r = mount_proc_of_fd(p->proc_pidns_fd, fd,
+                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (r == -EINVAL)
+                return rk_error_set(reterr, EINVAL,
+                                    "mounting /proc of the pod's pid namespace from outside it "
+                                    "needs Linux 6.18 or later (procfs pidns)");
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "mounting proc on /proc");
+        return 0;
+}
+
 static int setup_kernel_fs(const struct pod_plan *p, const struct plan_app *pa, int rootfd,
                            struct rk_error **reterr)
 {
         bool sysfs = !app_mounts_under(&pa->mounts, "/sys");
         int r;
 
-        r = mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, reterr);
+        r = mount_proc(p, rootfd, reterr);
         if (r >= 0 && sysfs)
                 r = mount_sys(p, rootfd, reterr);
         if (r >= 0 && sysfs)
@@ -240,14 +265,40 @@ static bool exists_in_root(int rootfd, const char *path)
         return fd >= 0;
 }
 
+/*
+ * The S1 file rel to bind into an app, as the /proc/self/fd path of a descriptor in *ret_fd:
+ * reached without following a link (`rkt app start` binds them while apps run, and an app
+ * allowed to trace the pod init reaches S1), a regular file. A missing one: its S1 path (which
+ * then fails to stat); anything else: NULL.
+ */
+static char *s1_file(const struct pod_plan *p, const char *dir, const char *name, int *ret_fd)
+{
+        _cleanup_close_ int s1 = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int d = s1 < 0 ? -EBADF : open_dir_nofollow(s1, dir);
+        struct stat st;
+
+        *ret_fd = d < 0 ? -EBADF : openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (*ret_fd < 0 && d >= 0 && errno == ENOENT)
+                return xasprintf("%s/%s/%s", p->pod->stage1_dir, dir, name);
+        if (*ret_fd < 0 || fstat(*ret_fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return NULL;
+        return xasprintf("/proc/self/fd/%d", *ret_fd);
+}
+
 /* /etc/hostname, /etc/hosts, /etc/resolv.conf and /etc/mtab (SPEC.md §8.4, §11.10). */
 static int setup_etc(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
 {
-        _cleanup_free_ char *hostname = xasprintf("%s/etc/hostname", p->pod->stage1_dir);
-        _cleanup_free_ char *hosts = xasprintf("%s/rkt/hosts", p->pod->stage1_dir);
-        _cleanup_free_ char *resolv = xasprintf("%s/etc/rkt-resolv.conf", p->pod->stage1_dir);
+        _cleanup_close_ int hostname_fd = -EBADF, hosts_fd = -EBADF, resolv_fd = -EBADF;
+        _cleanup_free_ char *hostname = s1_file(p, "etc", "hostname", &hostname_fd);
+        _cleanup_free_ char *hosts = s1_file(p, "rkt", "hosts", &hosts_fd);
+        _cleanup_free_ char *resolv = s1_file(p, "etc", "rkt-resolv.conf", &resolv_fd);
         const char *hm = p->args.hosts_mode, *rm = p->args.resolv_mode;
         int r;
+
+        if (!hostname || !hosts || !resolv)
+                return rk_error_set(reterr, ELOOP,
+                                    "/etc/hostname, /rkt/hosts or /etc/rkt-resolv.conf of the "
+                                    "stage1 is not a regular file");
 
         r = bind_at(rootfd, hostname, "/etc/hostname", false, reterr);
         if (r >= 0 && strcmp(hm, "host") == 0)

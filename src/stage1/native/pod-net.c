@@ -29,7 +29,8 @@ static int ports_collect(const struct stage1_pod *pod, struct net_port **ret, si
         struct net_port *ports = xnew0(struct net_port, m->n_ports + 1);
 
         for (size_t i = 0; i < m->n_ports; i++) {
-                const struct ac_port *ap = app_port(pod, m->ports[i].name);
+                /* a mutable pod's ports name their pod port themselves (app sandbox) */
+                const struct ac_port *ap = m->ports[i].pod_port ?: app_port(pod, m->ports[i].name);
                 if (!ap) {
                         free(ports);
                         return rk_error_set(reterr, EINVAL, "port \"%s\" is not defined by any app",

@@ -25,7 +25,7 @@ static int ns_stat(pid_t pid, const char *name, struct stat *st)
         return stat(path, st) < 0 ? -errno : 0;
 }
 
-int pod_ns_record(int podfd, pid_t pid, int userns_fd)
+int pod_ns_record(int podfd, pid_t pid, int netns_fd, int userns_fd)
 {
         struct strbuf sb = {0};
         int r = 0;
@@ -35,6 +35,8 @@ int pod_ns_record(int podfd, pid_t pid, int userns_fd)
                 char line[96];
                 if (strcmp(names[i], "user") == 0 && userns_fd >= 0)
                         r = fstat(userns_fd, &st) < 0 ? -errno : 0;
+                else if (strcmp(names[i], "net") == 0 && netns_fd >= 0)
+                        r = fstat(netns_fd, &st) < 0 ? -errno : 0;
                 else
                         r = ns_stat(pid, names[i], &st);
                 snprintf(line, sizeof(line), "%s %llu %llu\n", names[i],

@@ -13,9 +13,10 @@
 /*
  * Records the namespaces of pid (cgroup, ipc, uts, net, pid, mnt) and, for user, those of
  * userns_fd when >= 0 (--private-users: the pod init joins it later) or else of pid, in
- * podfd/namespaces. Returns 0 or -errno.
+ * podfd/namespaces; for net that of netns_fd when >= 0 (a CNI network's, which the pod init
+ * joins right after the clone, maybe not yet). Returns 0 or -errno.
  */
-int pod_ns_record(int podfd, pid_t pid, int userns_fd);
+int pod_ns_record(int podfd, pid_t pid, int netns_fd, int userns_fd);
 
 /*
  * Whether nsfd is the pod's namespace name ("net", ...) as recorded: 0 when it is, -ESTALE

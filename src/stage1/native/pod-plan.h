@@ -78,6 +78,8 @@ struct pod_plan {
         /* rkt runs rootless (stage0's rootless.h): this stage1 is root in a user namespace
          * of the user's ids; no cgroups, the host's device nodes bound, /sys bound */
         bool rootless;
+        /* >= 3: the pod's pid namespace, which we are outside of (app-ctl.c): apps' /proc */
+        int proc_pidns_fd;
 };
 
 /*
@@ -123,3 +125,35 @@ bool pty_escape_seen(struct pty_escape *e, const char *buf, ssize_t n);
  * (SIGKILL to its pid 1). Returns the wait status of the pod's pid 1, or -1 after an escape.
  */
 int pty_proxy_run(int master, pid_t pod_pid);
+
+/*
+ * Shared with the app entrypoints of mutable pods (app-ctl.c), so that an app added later
+ * starts through the same code as the apps of `rkt run`.
+ * Runs in: pod init, or an app's monitor (app-ctl.c) outside the pod's pid namespace.
+ */
+pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa);
+_noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
+                          const struct app_exec_params *xp, int gate, int ready,
+                          const struct app_io *io);
+/* The exec parameters of the event handler name of pa; false when it has none. */
+bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_params *xp);
+/* Keeps only CAP_KILL. */
+void drop_init_caps(void);
+/* Writes app's exit status record below / (S1). */
+void write_status(const char *app, int code);
+/* The exit code recorded for pa's wait status (0 when stopped by us). */
+int app_exit_code(const struct plan_app *pa, int status);
+
+/* Runs in: the stage1 host side (host-init.c). */
+int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr);
+int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr);
+int attach_filters(struct pod_plan *p, struct rk_error **reterr);
+bool device_filters_work(const struct pod_plan *p);
+char **wanted_controllers(const struct pod_plan *p);
+
+/*
+ * The app entrypoints of the native stage1 (app-ctl.c): the run entrypoint's binary, called
+ * as app_add, app_start, app_stop or app_rm (hard links in the stage1 image).
+ */
+bool app_ctl_wanted(const char *argv0);
+int app_ctl_main(int argc, char **argv);
