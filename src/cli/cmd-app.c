@@ -86,6 +86,10 @@ static int sandbox_run(const struct command *cmd, int argc, char **argv)
         r = cli_require_root();
         if (r != 0)
                 return r;
+        /* an added app's image would be copied into S1 while the pod's apps run */
+        if (arg_stage0.no_overlay)
+                return cli_fail("--no-overlay is not supported for mutable pods (an app "
+                                "added later needs overlayfs)");
         /* rkt's app sandbox fails with status 1 */
         if (stage0_dns_from_flags() != 0 || sandbox_request(&rq, labels) != 0)
                 return 1;

@@ -223,6 +223,11 @@ static int prepare_root(struct store *s, struct pod *p, const struct stage0_app 
         if (stage2 < 0)
                 return rk_error_set_errno(reterr, -stage2,
                                           "cannot open %s/stage1/rootfs/opt/stage2", p->path);
+        /* a copy of the image would be written by path below S1, which the pod's apps reach */
+        if (!overlay)
+                return rk_error_set(reterr, EOPNOTSUPP,
+                                    "pod %s does not use overlayfs: apps cannot be added to it",
+                                    p->uuid);
         if (mkdirat(stage2, a->name, 0750) < 0)
                 return rk_error_set_errno(reterr, errno,
                                           "cannot create %s/stage1/rootfs/opt/stage2/%s", p->path,
