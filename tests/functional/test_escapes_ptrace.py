@@ -7,33 +7,15 @@ capabilities, outside any seccomp filter. Our processes in the pod's pid namespa
 born or made as unprivileged as the app before any app runs beside them: the pod init
 (after it started the apps), the pre-forked post-stop handlers, app children waiting to
 start, and the process a `rkt enter` runs."""
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from podtest import img, needs_root, pods  # noqa: F401
+from ptraceutil import ISOLATORS, TRACER, attacker, build_static  # noqa: F401
 from stage1_harness import app_section, make_pod
 
 pytestmark = [needs_root]
-
-DATA = Path(__file__).parent / "data"
-# rkt's default capabilities and CAP_SYS_PTRACE
-PTRACE_CAPS = ["CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
-               "CAP_KILL", "CAP_MKNOD", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE", "CAP_SETUID",
-               "CAP_SETGID", "CAP_SETPCAP", "CAP_SETFCAP", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE"]
-# and every system call (rkt's default filter kills ptrace; the image may lift it)
-ISOLATORS = [{"name": "os/linux/capabilities-retain-set", "value": {"set": PTRACE_CAPS}},
-             {"name": "os/linux/seccomp-retain-set", "value": {"set": ["@appc.io/all"]}}]
-
-
-@pytest.fixture(scope="module")
-def attacker(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ptrace") / "attack"
-    subprocess.run(["cc", "-static", "-O2", "-o", str(out), str(DATA / "ptrace-attack.c")],
-                   check=True)
-    return out
 
 
 @pytest.fixture
@@ -139,8 +121,7 @@ def test_status_reads_no_fifo_or_link_the_app_planted(pods, img):
     status = "/proc/1/root/rkt/status"
     plant = (f"while ! test -f {status}/b; do sleep 0.1; done; rm -f {status}/b {status}/c && "
              f"mkfifo {status}/b && ln -sf /etc/hostname {status}/c")
-    caps = ["--caps-retain=" + ",".join(PTRACE_CAPS), "--seccomp=mode=retain,@appc.io/all"]
-    r, uuid = pods.run(img.path, "--name=a", *caps, "--exec=/bin/sh", "--", "-c", plant, "---",
+    r, uuid = pods.run(img.path, "--name=a", *TRACER, "--exec=/bin/sh", "--", "-c", plant, "---",
                        img.path, "--name=b", "--exec=/bin/true", "---",
                        img.path, "--name=c", "--exec=/bin/true")
     assert r.code == 0, r
@@ -155,11 +136,9 @@ def test_enter_joins_no_namespace_an_app_made(pods, img, tmp_path):
     was made with, and refuses to enter others."""
     hdir = tmp_path / "h"
     hdir.mkdir()
-    subprocess.run(["cc", "-static", "-O2", "-o", str(hdir / "hijack"),
-                    str(DATA / "ptrace-nshijack.c")], check=True)
+    build_static("ptrace-nshijack.c", hdir / "hijack")
     out = hdir / "result"
-    caps = ["--caps-retain=" + ",".join(PTRACE_CAPS), "--seccomp=mode=retain,@appc.io/all"]
-    p = pods.start(img.path, "--name=a", *caps, f"--volume=h,kind=host,source={hdir}",
+    p = pods.start(img.path, "--name=a", *TRACER, f"--volume=h,kind=host,source={hdir}",
                    "--mount=volume=h,target=/h", "--exec=/bin/sh", "--", "-c",
                    "/h/hijack > /h/result.tmp; mv /h/result.tmp /h/result; exec sleep 600")
     pods.wait_ready(p.uuid)

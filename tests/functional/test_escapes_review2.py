@@ -19,16 +19,11 @@ import pytest
 import imageutil
 from podtest import INSECURE, Pod, Pods, _finish, img, needs_root, stage1_path  # noqa: F401
 from podtest import wait_for
+from ptraceutil import TRACER, attacker, build_static  # noqa: F401
 
 pytestmark = [needs_root]
 
-DATA = Path(__file__).parent / "data"
 ENV = dict(os.environ, RKT_EXPERIMENT_APP="true", RKT_EXPERIMENT_ATTACH="true")
-# rkt's default capabilities and CAP_SYS_PTRACE; every system call (test_escapes_ptrace.py)
-PTRACE_CAPS = ["CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
-               "CAP_KILL", "CAP_MKNOD", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE", "CAP_SETUID",
-               "CAP_SETGID", "CAP_SETPCAP", "CAP_SETFCAP", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE"]
-TRACER = ["--caps-retain=" + ",".join(PTRACE_CAPS), "--seccomp=mode=retain,@appc.io/all"]
 
 
 class Sandbox:
@@ -144,14 +139,6 @@ def test_app_rm_removes_no_host_file_through_a_link_in_s1(spods, image_id, tmp_p
 
 
 # ------------------------------------------------------------------ ptrace: apps started later
-
-@pytest.fixture(scope="module")
-def attacker(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ptrace") / "attack"
-    subprocess.run(["cc", "-static", "-O2", "-o", str(out), str(DATA / "ptrace-attack.c")],
-                   check=True)
-    return out
-
 
 def add_attacker(sb, image_id, attacker, seconds):
     """App `a`: ptrace-attack.c for seconds, with CAP_SYS_PTRACE and every system call."""
@@ -293,9 +280,7 @@ def test_an_app_chooses_no_namespace_of_the_apps_started_later(spods, image_id, 
     capability until the monitor drops them) and the next app join the app's network (its
     mount namespace alike: the next app's root would be moved into a tree the app rules).
     app start joins only the namespaces recorded when the pod was made (P/namespaces)."""
-    hijack = tmp_path / "hijack"
-    subprocess.run(["cc", "-static", "-O2", "-o", str(hijack),
-                    str(DATA / "ptrace-nshijack.c")], check=True)
+    hijack = build_static("ptrace-nshijack.c", tmp_path / "hijack")
     sb = Sandbox(spods, "--net=host")
     r = sb.app("add", image_id, "--name=a", *TRACER, "--exec=/bin/sh", "--", "-c",
                "/hijack; exec sleep 600")
