@@ -31,8 +31,9 @@ MSG = "HelloFromAppInSandbox"
 class Sandbox:
     """A running `rkt app sandbox` whose stdout and stderr go to files."""
 
-    def __init__(self, pods, *flags, flavor="native"):
+    def __init__(self, pods, *flags, flavor="native", env=ENV):
         self.pods = pods
+        self.env = env
         uf = pods.next_uuid_file()
         self.out = pods.tmp / f"sandbox-{pods.counter}.out"
         self.err = pods.tmp / f"sandbox-{pods.counter}.err"
@@ -40,7 +41,7 @@ class Sandbox:
             proc = subprocess.Popen(
                 pods.argv(INSECURE, "app", "sandbox", f"--stage1-path={stage1_path(flavor)}",
                           f"--uuid-file-save={uf}", *flags),
-                stdout=o, stderr=e, stdin=subprocess.DEVNULL, env=ENV)
+                stdout=o, stderr=e, stdin=subprocess.DEVNULL, env=env)
         self.pod = Pod(proc, uf)
         pods.started.append(self.pod)
         self.uuid = self.pod.uuid
@@ -50,12 +51,12 @@ class Sandbox:
         return self.out.read_text() + self.err.read_text()
 
     def app(self, verb, *args, code=0, **kw):
-        r = self.pods(*verb_argv(verb, self.uuid, *args), env=ENV, **kw)
+        r = self.pods(*verb_argv(verb, self.uuid, *args), env=self.env, **kw)
         assert r.code == code, r
         return r
 
     def add(self, image, *args, code=0):
-        return self.pods(*["app", "add", self.uuid, image, *args], env=ENV) if code is None \
+        return self.pods(*["app", "add", self.uuid, image, *args], env=self.env) if code is None \
             else self.app("add", image, *args, code=code)
 
     def start(self, name, code=0):

@@ -99,7 +99,9 @@ class Attached:
 
     def close(self):
         kill_quietly(self.proc)
-        os.close(self.master)
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
 
 
 @pytest.fixture
@@ -370,3 +372,66 @@ def test_socket_path_is_not_limited_by_sockaddr(pods, img):
     r = pods("attach", f"--app={name}", p.uuid, input="long\n", env=env_on(), timeout=30)
     assert r.code == 0 and "Received text: long" in r.out, r
     p.wait()
+
+
+# --------------------------------------------------------------------------- mutable pods
+
+SANDBOX_ENV = dict(env_on(), RKT_EXPERIMENT_APP="true")
+
+
+def sandbox_with(pods, img, name, *flags):
+    """A mutable pod with app name (/inspect with flags) added from img; not started."""
+    from test_app_sandbox import Sandbox
+    sb = Sandbox(pods, "--net=host", env=SANDBOX_ENV)
+    sb.add(pods.fetch(img.path), f"--name={name}", *flags)
+    return sb
+
+
+def mux_pids():
+    return [p for p in os.listdir("/proc") if p.isdigit()
+            and open(f"/proc/{p}/comm").read().strip() == "rkt-attach-mux"]
+
+
+@pytest.mark.parametrize("flags,expect", [(TTY, "stdin is a terminal"),
+                                          (STREAMS, "stdin is not a terminal")],
+                         ids=["tty", "streams"])
+def test_attach_smoke_in_a_sandbox(pods, img, attached, flags, expect):
+    """TestAttachSmoke, sandbox: an app added with I/O modes and started with `rkt app`
+    is attached to as one of `rkt run`; `stop` ends the sandbox with 0."""
+    sb = sandbox_with(pods, img, "test-attach", *flags, "--exec=/inspect", "--",
+                      "--read-stdin", "--check-tty", "--sleep=60")
+    sb.start("test-attach")
+    attach_endpoints(pods, sb.uuid)
+    a = attached(sb.uuid)
+    a.write(b"some_input\r")
+    a.expect("Received text: some_input")
+    a.expect(expect)
+    a.close()
+    assert pods("stop", sb.uuid).code == 0
+    assert sb.pod.wait().code == 0
+
+
+def test_attach_across_app_stop_and_start(pods, img, attached):
+    """TestAttachStartStop: the app's endpoints follow it through app stop and app start
+    (each start serves new ones, each stop ends their mux and removes them)."""
+    sb = sandbox_with(pods, img, "attach-start-stop", *STREAMS, "--exec=/inspect", "--",
+                      "--read-stdin", "--sleep=30")
+    socks = pod_dir(pods, sb.uuid) / "attach" / "attach-start-stop"
+    before = set(mux_pids())
+    for i in range(2):
+        sb.start("attach-start-stop")
+        assert sb.state("attach-start-stop") == "running"
+        assert attach_endpoints(pods, sb.uuid) == ["stdin", "stdout", "stderr"]
+        a = attached(sb.uuid)
+        a.write(f"some_input{i}\r".encode())
+        a.expect(f"Received text: some_input{i}")
+        a.close()
+        sb.stop("attach-start-stop")
+        assert sb.state("attach-start-stop") == "exited"
+        wait_for(lambda: set(mux_pids()) == before or None, what="the app's mux to end")
+        assert not list(socks.glob("sock-*"))
+    r = pods("attach", "--mode=list", sb.uuid, env=env_on())
+    assert r.code == 0 and json.loads(r.out)["targets"] == [], r
+    sb.rm("attach-start-stop")
+    assert not socks.exists()
+    assert pods("stop", sb.uuid).code == 0

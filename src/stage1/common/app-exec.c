@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -206,6 +207,9 @@ static void spawn_child(const struct app_exec_params *p)
                 _exit(0);
         if (p->spawn_pid_fd >= 3)
                 safe_close(p->spawn_pid_fd);
+        if (p->spawn_ctty > 0 && p->spawn_ctty <= 3 &&
+            (setsid() < 0 || ioctl(p->spawn_ctty - 1, TIOCSCTTY, 0) < 0))
+                fail(p, -errno, "making the app's terminal its controlling terminal");
 }
 
 _noreturn_ void app_exec(const struct app_exec_params *p)

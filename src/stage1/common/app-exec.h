@@ -39,6 +39,9 @@ struct app_exec_params {
                              * children; this process exits 0 (see app_exec()) */
         int spawn_pid_fd;   /* spawn, >= 3: the program's pid (a pid_t, as this process sees
                              * it) is written to it before this process exits; 0: none */
+        int spawn_ctty;     /* spawn, 1-3: the program starts a session of its own, whose
+                             * controlling terminal its descriptor spawn_ctty - 1 becomes
+                             * (this process's would hang up when it exits); 0: none */
 };
 
 /*
@@ -69,7 +72,8 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
  * uid change), working directory, the check that the program can load, the seccomp filter (while
  * CAP_SYS_ADMIN is held: no_new_privs stays as the app asks, rkt's TestNoNewPrivileges), the app's
  * capabilities, no_new_privs, closing ready_fd, the wait on gate_fd, execve (with spawn:
- * clone(CLONE_PARENT), the child execs and this process exits 0; the child's failure is its exit
+ * clone(CLONE_PARENT), the child (in a session of its own with spawn_ctty) execs and this process
+ * exits 0; the child's failure is its exit
  * status, which our parent sees). Never returns: on failure prints a message on stderr and exits
  * 254; when the executable does not exist prints `Error: Unable to open "<path>": No such file or
  * directory` on stdout and exits 203.

@@ -56,6 +56,7 @@
 #endif
 
 #define STOP_TIMEOUT_SEC 10
+#define MUX_DRAIN_MSEC   1000 /* an exited app's attach mux relays its last output */
 #define ANN_LOGMODE      "coreos.com/rkt/experiment/logmode"
 #define ANN_LOGDIR       "coreos.com/rkt/experiment/kubernetes-log-dir"
 #define ANN_LOGPATH      "coreos.com/rkt/experiment/kubernetes-log-path"
@@ -291,12 +292,13 @@ struct spawn {
  * Runs in: the monitor. Has the program of xp (the app's or a handler's) born in the pod's
  * pid namespace already unprivileged, our child: a child of ours outside that namespace
  * enters the app as the pod init's children do (app_child()) and spawns it (app_exec()),
- * with gated, only on a byte on sp->gate (it waits unprivileged). logs: the app's log pipes
- * become its stdout and stderr. spawn_finish() gives the program's pid.
+ * with gated, only on a byte on sp->gate (it waits unprivileged). io (the app's, NULL for a
+ * handler): the app's log pipes, then its own I/O ends become its stdin, stdout and stderr.
+ * spawn_finish() gives the program's pid.
  */
 static void spawn_start(const struct pod_plan *p, const struct plan_app *pa,
-                        const struct app_exec_params *xp, int pidns, bool logs, bool gated,
-                        struct spawn *sp)
+                        const struct app_exec_params *xp, int pidns, const struct app_io *io,
+                        bool gated, struct spawn *sp)
 {
         struct app_exec_params x = *xp;
         int fds[2], gate[2] = {-1, -1};
@@ -311,6 +313,7 @@ static void spawn_start(const struct pod_plan *p, const struct plan_app *pa,
         }
         x.spawn = true;
         x.spawn_pid_fd = fds[1];
+        x.spawn_ctty = io ? app_io_ctty(io) + 1 : 0;
         sp->child = fork_app(p, pa);
         if (sp->child == 0) {
                 safe_close(fds[0]);
@@ -319,9 +322,9 @@ static void spawn_start(const struct pod_plan *p, const struct plan_app *pa,
                         fprintf(stderr, "stage1: joining the pod's pid namespace: %m\n");
                         _exit(254);
                 }
-                if (logs)
+                if (io)
                         app_logs_use(&p->logs, 0);
-                app_child(p, pa, &x, gate[0], -1, NULL);
+                app_child(p, pa, &x, gate[0], -1, io);
         }
         safe_close(fds[1]);
         safe_close(gate[0]);
@@ -378,13 +381,17 @@ static void prepare_hook(const struct pod_plan *p, const struct plan_app *pa, co
 
         *sp = (struct spawn){.child = -1, .pid_fd = -1, .gate = -1};
         if (hook_params(pa, name, &xp))
-                spawn_start(p, pa, &xp, pidns, false, gated, sp);
+                spawn_start(p, pa, &xp, pidns, NULL, gated, sp);
 }
 
-/* Runs in: the monitor. The app exited with status: its record, its post-stop handler. */
+/*
+ * Runs in: the monitor. The app exited with status: its record, the end of its attach mux,
+ * its post-stop handler.
+ */
 _noreturn_ static void app_done(struct plan_app *pa, int status, struct spawn *post_stop)
 {
         write_status(pa->a->name, app_exit_code(pa, status));
+        app_io_finish(&pa->io, MUX_DRAIN_MSEC);
         run_hook(pa, "post-stop", post_stop);
         _exit(0);
 }
@@ -406,9 +413,12 @@ _noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
         for (;;) {
                 int status;
                 pid_t w;
-                while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+                while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+                        if (w == pa->io.mux)
+                                pa->io.mux = 0;
                         if (w == pa->pid)
                                 app_done(pa, status, post_stop);
+                }
                 if (pa->signaled && time(NULL) >= deadline)
                         (void)kill(pa->pid, SIGKILL);
                 struct timespec ts = {1, 0};
@@ -423,14 +433,14 @@ _noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
 
 /*
  * Runs in: the monitor. Of what the host side opened only stdio, the report socket, the
- * pod's pid namespace, /dev/null, the app's cgroups and its log pipes stay.
+ * pod's pid namespace, /dev/null, the app's cgroups, its log pipes and its I/O ends stay.
  */
 static void keep_only(const struct pod_plan *p, int sock, int pidns)
 {
         const struct plan_app *pa = &p->apps[0];
         size_t n_logs, n = 0;
         const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
-        _cleanup_free_ int *keep = xnew0(int, 6 + p->cg.n + n_logs);
+        _cleanup_free_ int *keep = xnew0(int, 6 + p->cg.n + n_logs + APP_IO_MAX_FDS);
 
         keep[n++] = 0;
         keep[n++] = 1;
@@ -442,19 +452,22 @@ static void keep_only(const struct pod_plan *p, int sock, int pidns)
                 keep[n++] = pa->cgfds[i];
         for (size_t i = 0; i < n_logs; i++)
                 keep[n++] = logs[i];
+        n += app_io_fds(&pa->io, keep + n);
         close_all_fds_except(keep, n);
 }
 
 /*
  * Runs in: the monitor, outside the pod's pid namespace (no app sees it), right after the
- * helper forked it: the pre-start handler run, the post-stop handler waiting (unprivileged),
- * the app started, then only CAP_KILL kept and "ok" to the host side.
+ * helper forked it: the app's attach mux forked (it too is out of the apps' sight), the
+ * pre-start handler run, the post-stop handler waiting (unprivileged), the app started, then
+ * only CAP_KILL kept and "ok" to the host side.
  */
 _noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
 {
         struct plan_app *pa = &p->apps[0];
         struct spawn pre_start, post_stop, app;
         sigset_t set;
+        int r;
 
         sigemptyset(&set); /* taken by sigtimedwait() only (monitor_run()) */
         sigaddset(&set, SIGCHLD);
@@ -464,11 +477,17 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
         sigprocmask(SIG_BLOCK, &set, NULL);
         (void)setsid();
         keep_only(p, sock, pidns);
+        r = app_io_fork_mux(&pa->io);
+        if (r < 0) {
+                errno = -r;
+                helper_fail_errno(sock, "starting the app's attach mux");
+        }
         prepare_hook(p, pa, "pre-start", pidns, false, &pre_start);
         run_hook(pa, "pre-start", &pre_start);
         prepare_hook(p, pa, "post-stop", pidns, true, &post_stop);
-        spawn_start(p, pa, &pa->xp, pidns, true, false, &app);
+        spawn_start(p, pa, &pa->xp, pidns, &pa->io, false, &app);
         pa->pid = spawn_finish(&app);
+        app_io_close_app_fds(&pa->io);
         app_logs_close_writers(&p->logs);
         safe_close(pidns);
         for (size_t i = 0; i < p->cg.n; i++)
@@ -750,6 +769,9 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (p.null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
             setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
                 return rk_error_set_errno(reterr, errno, "preparing the app's monitor");
+        r = app_io_prepare(p.pod->dir, ca->app, &pa->io, reterr);
+        if (r < 0)
+                return r;
         fflush(NULL);
         helper = fork();
         if (helper < 0)
@@ -764,6 +786,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         safe_close(out[0]);
         safe_close(out[1]);
         app_logs_close_writers(&p.logs);
+        app_io_discard(&pa->io); /* the monitor's now */
         monitor = read_reports(sv[0], reterr);
         (void)wait_for_pid(helper, NULL);
         safe_close(sv[0]);
@@ -824,7 +847,8 @@ static void remove_empty_parents(const struct cgroups *cg, const char *rel, cons
         }
 }
 
-/* app_rm: stops the app, detaches its root in the pod and removes its cgroup. */
+/* app_rm: stops the app, detaches its root in the pod, removes its cgroup and the directory
+ * of its attach endpoints. */
 static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
 {
         struct pod_plan p = {0};
@@ -863,6 +887,7 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
                 remove_empty_parents(&cg, rel, p.cg_pod);
                 cgroups_done(&cg);
         }
+        app_io_remove(AT_FDCWD, ca->app);
         return 0;
 }
 

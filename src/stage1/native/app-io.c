@@ -86,6 +86,21 @@ int app_io_dir_open(int pod_fd, const char *app)
         return fd;
 }
 
+void app_io_remove(int pod_fd, const char *app)
+{
+        _cleanup_close_ int top =
+                openat(pod_fd, APP_IO_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int dir = app_io_dir_open(pod_fd, app);
+
+        if (top < 0 || dir < 0)
+                return;
+        for (int e = 0; e < _APP_IO_EP_N; e++) {
+                _cleanup_free_ char *file = xasprintf("sock-%s", app_io_endpoint_names[e]);
+                (void)unlinkat(dir, file, 0);
+        }
+        (void)unlinkat(top, app, AT_REMOVEDIR);
+}
+
 /* mkdir name 0700 below dirfd (or reuse it, made 0700 root); returns an O_PATH fd or -errno. */
 static int private_dir(int dirfd, const char *name)
 {
@@ -347,12 +362,12 @@ _noreturn_ static void mux_main(struct mux *m)
 
 /* --- the host side --- */
 
-struct io_setup {
+struct app_io_pending {
         struct mux m;
         int slave;
 };
 
-static void setup_close(struct io_setup *s)
+static void pending_close(struct app_io_pending *s)
 {
         safe_close(s->m.in_fd);
         if (s->m.out_fd[1] != s->m.out_fd[0])
@@ -365,7 +380,7 @@ static void setup_close(struct io_setup *s)
 }
 
 /* A pty whose slave the app gets (80x24 until someone resizes it). */
-static int open_pty(struct io_setup *s)
+static int open_pty(struct app_io_pending *s)
 {
         struct winsize ws = {.ws_row = 24, .ws_col = 80};
         char name[64];
@@ -385,7 +400,7 @@ static int open_pty(struct io_setup *s)
 }
 
 /* The pty and pipes of io: the mux's ends in s->m, the app's in io->app_fd. */
-static int make_ends(struct app_io *io, struct io_setup *s)
+static int make_ends(struct app_io *io, struct app_io_pending *s)
 {
         int master = -1;
 
@@ -428,7 +443,7 @@ static int make_ends(struct app_io *io, struct io_setup *s)
         return 0;
 }
 
-static int make_listeners(const struct app_io *io, struct io_setup *s)
+static int make_listeners(const struct app_io *io, struct app_io_pending *s)
 {
         for (int st = 0; st < _APP_IO_N; st++) {
                 int e = io->mode[st] == APP_IO_TTY ? APP_IO_EP_TTY : st;
@@ -456,38 +471,65 @@ static int open_app_dir(const char *pod_dir, const char *app)
         return private_dir(top, app);
 }
 
-int app_io_start(const char *pod_dir, const char *app, struct app_io *io, struct rk_error **reterr)
+int app_io_prepare(const char *pod_dir, const char *app, struct app_io *io,
+                   struct rk_error **reterr)
 {
-        struct io_setup s = {.m = {.in_fd = -1, .in_ep = -1, .out_fd = {-1, -1}, .dirfd = -1},
-                             .slave = -1};
+        struct app_io_pending *s = xnew0(struct app_io_pending, 1);
         int r = 0;
 
+        *s = (struct app_io_pending){
+                .m = {.in_fd = -1, .in_ep = -1, .out_fd = {-1, -1}, .dirfd = -1}, .slave = -1};
         for (int e = 0; e < _APP_IO_EP_N; e++)
-                s.m.ep[e].listen_fd = -1;
+                s->m.ep[e].listen_fd = -1;
         if (!app_io_attachable(io)) {
-                r = make_ends(io, &s);
+                r = make_ends(io, s);
+                free(s);
                 if (r < 0) {
                         app_io_close_app_fds(io);
                         return rk_error_set_errno(reterr, -r, "opening /dev/null for app %s", app);
                 }
                 return 0;
         }
-        s.m.dirfd = open_app_dir(pod_dir, app);
-        if (s.m.dirfd < 0)
-                r = s.m.dirfd;
+        s->m.dirfd = open_app_dir(pod_dir, app);
+        if (s->m.dirfd < 0)
+                r = s->m.dirfd;
         if (r >= 0)
-                r = make_ends(io, &s);
+                r = make_ends(io, s);
         if (r >= 0)
-                r = make_listeners(io, &s);
-        if (r >= 0) {
-                fflush(NULL);
-                r = safe_fork("attach-mux", FORK_DEATHSIG_SIGKILL, &io->mux);
-                if (r == 0) {
-                        s.slave = safe_close(s.slave);
-                        mux_main(&s.m);
-                }
+                r = make_listeners(io, s);
+        s->slave = safe_close(s->slave); /* the app's ends are copies */
+        if (r < 0) {
+                pending_close(s);
+                free(s);
+                app_io_close_app_fds(io);
+                return rk_error_set_errno(reterr, -r, "setting up the I/O of app %s", app);
         }
-        setup_close(&s);
+        io->pending = s;
+        return 0;
+}
+
+int app_io_fork_mux(struct app_io *io)
+{
+        int r;
+
+        if (!io->pending)
+                return 0;
+        fflush(NULL);
+        r = safe_fork("attach-mux", FORK_DEATHSIG_SIGKILL, &io->mux);
+        if (r == 0)
+                mux_main(&io->pending->m);
+        pending_close(io->pending);
+        free(TAKE_PTR(io->pending));
+        return r < 0 ? r : 0;
+}
+
+int app_io_start(const char *pod_dir, const char *app, struct app_io *io, struct rk_error **reterr)
+{
+        int r = app_io_prepare(pod_dir, app, io, reterr);
+
+        if (r < 0)
+                return r;
+        r = app_io_fork_mux(io);
         if (r < 0) {
                 app_io_close_app_fds(io);
                 return rk_error_set_errno(reterr, -r, "setting up the I/O of app %s", app);
@@ -495,16 +537,47 @@ int app_io_start(const char *pod_dir, const char *app, struct app_io *io, struct
         return 0;
 }
 
-void app_io_use(const struct app_io *io)
+static void push_fd(int fds[static APP_IO_MAX_FDS], size_t *n, int fd)
 {
+        if (fd >= 0 && *n < APP_IO_MAX_FDS)
+                fds[(*n)++] = fd;
+}
+
+size_t app_io_fds(const struct app_io *io, int fds[static APP_IO_MAX_FDS])
+{
+        const struct app_io_pending *s = io->pending;
+        size_t n = 0;
+
+        for (int i = 0; i < _APP_IO_N; i++)
+                push_fd(fds, &n, io->app_fd[i]);
+        if (!s)
+                return n;
+        push_fd(fds, &n, s->m.in_fd);
+        push_fd(fds, &n, s->m.out_fd[0]);
+        push_fd(fds, &n, s->m.out_fd[1]);
+        push_fd(fds, &n, s->m.dirfd);
+        for (int e = 0; e < _APP_IO_EP_N; e++)
+                push_fd(fds, &n, s->m.ep[e].listen_fd);
+        return n;
+}
+
+int app_io_ctty(const struct app_io *io)
+{
+        for (int i = 0; io->tty && i < _APP_IO_N; i++)
+                if (io->mode[i] == APP_IO_TTY)
+                        return i;
+        return -1;
+}
+
+void app_io_use(const struct app_io *io, bool ctty)
+{
+        int t = app_io_ctty(io);
+
         for (int i = 0; i < _APP_IO_N; i++)
                 if (io->app_fd[i] >= 0)
                         (void)dup2(io->app_fd[i], i);
-        for (int i = 0; io->tty && i < _APP_IO_N; i++)
-                if (io->mode[i] == APP_IO_TTY) {
-                        (void)ioctl(i, TIOCSCTTY, 0);
-                        break;
-                }
+        if (ctty && t >= 0)
+                (void)ioctl(t, TIOCSCTTY, 0);
 }
 
 void app_io_close_app_fds(struct app_io *io)
@@ -520,4 +593,24 @@ void app_io_stop(struct app_io *io)
         (void)kill(io->mux, SIGTERM);
         (void)wait_for_pid(io->mux, NULL);
         io->mux = 0;
+}
+
+void app_io_finish(struct app_io *io, int timeout_ms)
+{
+        _cleanup_close_ int pidfd = io->mux > 0 ? pidfd_open_pid(io->mux) : -EBADF;
+        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
+        if (pidfd >= 0)
+                while (poll(&pfd, 1, timeout_ms) < 0 && errno == EINTR)
+                        ;
+        app_io_stop(io);
+}
+
+void app_io_discard(struct app_io *io)
+{
+        if (io->pending) {
+                pending_close(io->pending);
+                free(TAKE_PTR(io->pending));
+        }
+        app_io_close_app_fds(io);
 }

@@ -176,7 +176,7 @@ _noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
 
         child_reset(p);
         if (io)
-                app_io_use(io);
+                app_io_use(io, !xp->spawn);
         r = join_app_cgroups(p, pa);
         if (r < 0)
                 init_die_errno(-r, "joining the app's cgroup");
