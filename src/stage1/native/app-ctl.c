@@ -43,6 +43,7 @@
 #include "fs-util.h"
 #include "keyrings.h"
 #include "log.h"
+#include "missing-syscall.h"
 #include "parse-util.h"
 #include "pod-ns.h"
 #include "pod-plan.h"
@@ -169,8 +170,13 @@ static int pod_pidfd(const struct pod_plan *p, pid_t *ret_pid)
         return cgroup_pidfd_in((pid_t)pid, p->cg_pod);
 }
 
-/* The cgroups of the app (made as run makes them) and of init.scope (the monitor's). */
-static int app_cgroups(struct pod_plan *p, struct rk_error **reterr)
+/*
+ * The cgroups of the app (made as run makes them, new ones: what a monitor killed with -9
+ * left running ends with the old ones) and of init.scope (the monitor's). *ret_fresh: the
+ * old ones are gone (the kernel kills a child cloned into a cgroup that was ever killed
+ * through cgroup.kill: fork_helper() clones into no such one).
+ */
+static int app_cgroups(struct pod_plan *p, bool *ret_fresh, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **wanted = NULL;
         _cleanup_free_ char *init = NULL, *app = NULL;
@@ -189,7 +195,7 @@ static int app_cgroups(struct pod_plan *p, struct rk_error **reterr)
         init = xasprintf("%s/init.scope", p->cg_pod);
         cgroups_open(&p->cg, init, &p->init_cgfds);
         app = cgroup_app_path(p->cg_pod, p->apps[0].a->name);
-        (void)cgroups_kill(&p->cg, app); /* what a monitor killed with -9 left running */
+        *ret_fresh = cgroups_remove(&p->cg, app) >= 0;
         r = setup_app_cgroup(p, &p->apps[0], reterr);
         if (r >= 0)
                 r = attach_filters(p, reterr);
@@ -577,6 +583,8 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
         for (size_t i = 0; i < N_NS; i++)
                 if (i != NS_PID && i != NS_MNT && nsfds[i] >= 0 && setns(nsfds[i], 0) < 0)
                         helper_fail_errno(sock, "joining a namespace of the pod");
+        if (p->into_cgroup) /* born in the cgroup2 one (fork_helper()) */
+                p->init_cgfds[p->cg2] = -1;
         if (cgroups_attach_fds(p->init_cgfds, p->cg.n, 0) < 0)
                 helper_fail_errno(sock, "joining the pod's init.scope");
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -689,6 +697,31 @@ static int mark_started(int statusfd, const char *app, pid_t monitor, struct rk_
         return 0;
 }
 
+/*
+ * fork() for the helper, which starts in the pod's init.scope cgroup2 cgroup where the
+ * kernel can (CLONE_INTO_CGROUP: writing a pid to cgroup.procs costs an RCU grace period,
+ * host-init.c's clone_pod()); then the monitor's children start in the app's alike
+ * (fork_app()), if it is fresh (app_cgroups()). Sets p->into_cgroup. A fork-like raw
+ * clone: this process has no threads.
+ */
+static pid_t fork_helper(struct pod_plan *p, bool fresh)
+{
+        pid_t pid;
+
+        if (fresh && p->cg2 >= 0 && p->init_cgfds[p->cg2] >= 0 &&
+            p->apps[0].cgfds[p->cg2] >= 0) {
+                struct sys_clone_args args = {.flags = CLONE_INTO_CGROUP,
+                                              .exit_signal = SIGCHLD,
+                                              .cgroup = (uint64_t)p->init_cgfds[p->cg2]};
+                p->into_cgroup = true;
+                pid = sys_clone3(&args);
+                if (pid >= 0)
+                        return pid;
+                p->into_cgroup = false;
+        }
+        return fork();
+}
+
 /* The pod init's stdout and stderr (the output of rkt app sandbox) in out[]. */
 static int pod_output(int pidfd, int out[2], struct rk_error **reterr)
 {
@@ -731,6 +764,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         _cleanup_close_ int pidfd = -EBADF, s1fd = -EBADF, statusfd = -EBADF;
         int nsfds[N_NS], out[2] = {-1, -1}, sv[2], r;
         pid_t pod_pid = 0, helper, monitor;
+        bool fresh = false;
 
         r = load(&p, ca->app, reterr);
         if (r < 0)
@@ -747,7 +781,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
                             faccessat(s1fd, "etc/rkt-resolv.conf", F_OK, 0) == 0;
         r = plan_app(&p, pa, reterr);
         if (r >= 0)
-                r = app_cgroups(&p, reterr);
+                r = app_cgroups(&p, &fresh, reterr);
         if (r >= 0)
                 r = open_namespaces(pod_pid, nsfds, reterr);
         if (r >= 0 && !pidfd_running(pidfd)) /* the namespaces were the pod's */
@@ -773,7 +807,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r < 0)
                 return r;
         fflush(NULL);
-        helper = fork();
+        helper = fork_helper(&p, fresh);
         if (helper < 0)
                 return rk_error_set_errno(reterr, errno, "forking");
         if (helper == 0) {
