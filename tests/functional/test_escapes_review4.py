@@ -11,7 +11,7 @@ import pytest
 
 from podtest import needs_root, wait_for
 from podtest import img  # noqa: F401
-from test_escapes_review2 import Sandbox, plant, sh, spods, image_id  # noqa: F401
+from test_escapes_review2 import TRACER, Sandbox, plant, sh, spods, image_id  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -56,3 +56,43 @@ def test_app_start_masks_no_path_with_a_host_dir_an_app_linked_in_s1(spods, imag
         wait_for(lambda: "B-RAN" in sb.output() or None, timeout=15, what="app b")
     assert "precious" not in sb.output(), (r, sb.output())
     assert sorted(p.name for p in host.iterdir()) == ["precious"], (r, sb.output())
+
+
+# ------------------------------------------------------------------ S1: CNI plugins
+
+@pytest.fixture
+def netpods(tmp_path):
+    # nettest's fixtures, imported here only (they need a network namespace per test)
+    import nettest
+    ns = nettest.NetNs()
+    p = nettest.NetPods(tmp_path, ns)
+    try:
+        yield p
+    finally:
+        from podtest import _finish
+        try:
+            _finish(p)
+        finally:
+            ns.close()
+
+
+PLANTED_PLUGIN = """#!/bin/sh
+echo "run as uid $(id -u) on the host" > {marker}
+exec /usr/lib/cni/{plugin} "$@"
+"""
+
+
+def test_gc_runs_no_network_plugin_an_app_put_in_s1(netpods, img, tmp_path):
+    """The CNI plugin search path of a pod's networks is /etc/rkt/net.d,
+    /usr/lib/rkt/plugins/net, then S1/usr/lib/rkt/plugins/net, then Debian's /usr/lib/cni
+    (recorded in P/net-info.json, passed to the plugins as CNI_PATH): an app that may trace
+    writes S1/usr/lib/rkt/plugins/net/ptp, and root's `rkt gc` (its stage1 gc entrypoint,
+    while S1 is still mounted) runs it on the host as root to DEL the pod's network."""
+    marker = tmp_path / "plugin-ran"
+    script = PLANTED_PLUGIN.format(marker=marker, plugin="ptp").replace("\n", "\\n")
+    plant = ("d=/proc/1/root/usr/lib/rkt/plugins/net && mkdir -p $d && "
+             f"printf '{script}' > $d/ptp && chmod 755 $d/ptp && echo PLANTED")
+    r, uuid = netpods.run(img.path, *TRACER, "--exec=/bin/sh", "--", "-c", plant)
+    assert r.code == 0 and "PLANTED" in r.out, r
+    netpods.gc()
+    assert not marker.exists(), marker.read_text()
