@@ -36,9 +36,11 @@ static int info_save(const struct setup *s, struct rk_error **reterr)
 }
 
 /*
- * The plugin search path: SPEC.md §8.3's three directories, the stage1's relative to P (the
- * cwd of the run and gc entrypoints and of the plugins, also after P moved to
- * exited-garbage), then Debian's.
+ * The plugin search path (also the plugins' CNI_PATH, where they find their IPAM plugin):
+ * SPEC.md §8.3's directories of the host, then Debian's. Not rkt's third, the stage1's
+ * (stage1/rootfs/usr/lib/rkt/plugins/net relative to P): S1 is where an app allowed to trace
+ * the pod init writes (through /proc/1/root), and the plugins run on the host as root, until
+ * gc (our stage1 bundles no plugin there).
  */
 static char **plugin_dirs(const char *local_config)
 {
@@ -46,9 +48,21 @@ static char **plugin_dirs(const char *local_config)
 
         strv_consume(&d, xasprintf("%s/net.d", local_config ? local_config : "/etc/rkt"));
         strv_push(&d, "/usr/lib/rkt/plugins/net");
-        strv_push(&d, "stage1/rootfs/usr/lib/rkt/plugins/net");
         strv_push(&d, NET_CNI_PLUGIN_DIR);
         return d;
+}
+
+/* The absolute directories of a recorded search path (a pod set up before S1's was dropped
+ * from it recorded that relative one): never a directory below P. */
+static char *cni_path_absolute(const char *recorded)
+{
+        _cleanup_strv_free_ char **dirs = strv_split(recorded ?: NET_CNI_PLUGIN_DIR, ':');
+        _cleanup_strv_free_ char **kept = NULL;
+
+        STRV_FOREACH(d, dirs)
+                if ((*d)[0] == '/')
+                        strv_push(&kept, *d);
+        return kept ? strv_join(kept, ":") : xstrdup(NET_CNI_PLUGIN_DIR);
 }
 
 static const char *conf_version(json_t *conf)
@@ -616,6 +630,11 @@ static struct net_info read_info(int poddirfd)
         struct net_info info;
 
         (void)net_info_read(poddirfd, &info);
+        for (size_t i = 0; i < info.n; i++) {
+                char *abs = cni_path_absolute(info.entries[i].cni_path);
+                free(info.entries[i].cni_path);
+                info.entries[i].cni_path = abs;
+        }
         return info;
 }
 

@@ -144,19 +144,48 @@ static int setup_dev(const struct pod_plan *p, int rootfd, struct rk_error **ret
         return r;
 }
 
+/*
+ * The S1 node rkt/name of type (S_IFDIR, S_IFREG), O_PATH, reached without following a link:
+ * `rkt app start` masks the paths of an app while apps run, and an app allowed to trace the
+ * pod init reaches S1 (a link there would bind a host file or directory into the app).
+ * Returns the fd or -errno (-ELOOP for a link, -EBADFD for another type).
+ */
+static int open_s1_node(const struct pod_plan *p, const char *name, mode_t type)
+{
+        _cleanup_close_ int s1 = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int d = s1 < 0 ? -errno : open_dir_nofollow(s1, "rkt");
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (d < 0)
+                return d;
+        fd = openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if ((st.st_mode & S_IFMT) != type)
+                return S_ISLNK(st.st_mode) ? -ELOOP : -EBADFD;
+        return TAKE_FD(fd);
+}
+
 static int mask_paths(const struct pod_plan *p, int rootfd, struct rk_error **reterr)
 {
-        _cleanup_free_ char *dir = xasprintf("%s/rkt/inaccessible-dir", p->pod->stage1_dir);
-        _cleanup_free_ char *file = xasprintf("%s/rkt/inaccessible-file", p->pod->stage1_dir);
+        _cleanup_close_ int dir = open_s1_node(p, "inaccessible-dir", S_IFDIR);
+        _cleanup_close_ int file = open_s1_node(p, "inaccessible-file", S_IFREG);
         int r;
 
+        if (dir < 0 || file < 0)
+                return rk_error_set_errno(reterr, dir < 0 ? -dir : -file,
+                                          "opening /rkt/inaccessible-%s of the stage1",
+                                          dir < 0 ? "dir" : "file");
         for (size_t i = 0; i < ELEMENTSOF(inaccessible_paths); i++) {
                 _cleanup_close_ int fd =
                         root_open(rootfd, inaccessible_paths[i], O_PATH | O_NOFOLLOW, 0);
                 struct stat st;
                 if (fd < 0 || fstat(fd, &st) < 0)
                         continue;
-                r = mount_bind_fd(S_ISDIR(st.st_mode) ? dir : file, fd, 0);
+                r = mount_bind_fd_fd(S_ISDIR(st.st_mode) ? dir : file, fd, 0);
                 if (r < 0)
                         return rk_error_set_errno(reterr, -r, "masking %s", inaccessible_paths[i]);
         }
