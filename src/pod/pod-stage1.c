@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,12 +90,14 @@ static int exec_error(struct rk_error **reterr, const char *argv0, int errnum)
 }
 
 /* Runs in: the child of spawn_wait(). Enters dir and executes path; what failed goes to
- * errfd as an errno (the exec closes errfd: EOF). */
+ * errfd as an errno (the exec closes errfd: EOF). deathsig (0: none) comes when we exit. */
 _noreturn_ static void exec_child(const char *path, char *const *argv, char *const *envp,
-                                  const char *dir, int errfd)
+                                  const char *dir, int errfd, pid_t parent, int deathsig)
 {
         int e;
 
+        if (deathsig && (prctl(PR_SET_PDEATHSIG, deathsig) < 0 || getppid() != parent))
+                _exit(127); /* we are gone already */
         if (chdir(dir) >= 0)
                 execve(path, argv, envp ? envp : environ);
         e = errno;
@@ -117,11 +120,11 @@ static int read_exec_errno(int fd)
  * from stdio (safe_fork_full()), nothing else open; waits for it. *ret_status (may be NULL)
  * gets its wait status. */
 static int spawn_wait(const char *path, char *const *argv, char *const *envp, const char *dir,
-                      const int stdio[3], int *ret_status, struct rk_error **reterr)
+                      const int stdio[3], int deathsig, int *ret_status, struct rk_error **reterr)
 {
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
         int fds[2], r, e, status;
-        pid_t pid;
+        pid_t pid, self = getpid();
 
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return exec_error(reterr, argv[0], errno);
@@ -135,7 +138,7 @@ static int spawn_wait(const char *path, char *const *argv, char *const *envp, co
         if (r < 0)
                 return exec_error(reterr, argv[0], -r);
         if (r == 0)
-                exec_child(path, argv, envp, dir, wr);
+                exec_child(path, argv, envp, dir, wr, self, deathsig);
         wr = safe_close(wr);
         e = read_exec_errno(rd);
         r = wait_for_pid(pid, &status);
@@ -285,7 +288,9 @@ int pod_run_crossing_entrypoint(const struct pod *p, const char *annotation, cha
         /* the terminal's ^C and ^\ are the entrypoint's to act on, as with system() */
         sigaction(SIGINT, &ign, &old_int);
         sigaction(SIGQUIT, &ign, &old_quit);
-        r = spawn_wait(path, argv, env, p->path, interactive ? inherit : quiet, ret_status, reterr);
+        /* an interactive one (attach) holds our caller's terminal: it detaches when we go */
+        r = spawn_wait(path, argv, env, p->path, interactive ? inherit : quiet,
+                       interactive ? SIGTERM : 0, ret_status, reterr);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGQUIT, &old_quit, NULL);
         return r;
@@ -302,7 +307,7 @@ int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const 
         r = entrypoint_argv(p, annotation, args, &argv, &path, reterr);
         if (r < 0)
                 return r;
-        return spawn_wait(path, argv, NULL, p->path, stdio, NULL, reterr);
+        return spawn_wait(path, argv, NULL, p->path, stdio, 0, NULL, reterr);
 }
 
 int pod_stop(const struct pod *p, bool force, struct rk_error **reterr)

@@ -435,3 +435,55 @@ def test_attach_across_app_stop_and_start(pods, img, attached):
     sb.rm("attach-start-stop")
     assert not socks.exists()
     assert pods("stop", sb.uuid).code == 0
+
+
+def test_an_app_that_never_reads_its_input_blocks_nothing(pods, img):
+    """An app on a stdin stream that never reads it: what an attach session sends it fills
+    the pipe, yet the app's output still reaches another session, the flooding session ends
+    on SIGTERM (and with rkt), and stop ends the pod (nothing of ours waits on the app)."""
+    p = start(pods, img.path, *STREAMS, "--exec=/bin/sh", "--", "-c",
+              "while :; do echo tick; sleep 0.2; done")
+    attach_endpoints(pods, p.uuid)
+    flood = subprocess.Popen(pods.argv("attach", "--mode=stdin", p.uuid), stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=env_on(), start_new_session=True)
+    sent = [0]
+
+    def pour():
+        chunk = b"x" * 65536
+        try:
+            while True:
+                flood.stdin.write(chunk)
+                flood.stdin.flush()
+                sent[0] += len(chunk)
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+    import threading
+    threading.Thread(target=pour, daemon=True).start()
+    # more than the app's pipe holds (64 KiB), less than the buffers on the way hold
+    wait_for(lambda: sent[0] >= 128 * 1024 or None, what="the input to fill the app's pipe")
+    watcher = subprocess.Popen(pods.argv("attach", "--mode=stdout", p.uuid),
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL, env=env_on(), start_new_session=True)
+    try:
+        line = {}
+        threading.Thread(target=lambda: line.setdefault("l", watcher.stdout.readline()),
+                         daemon=True).start()
+        wait_for(lambda: line.get("l"), timeout=10, what="the app's output in another session")
+        assert line["l"] == b"tick\n"
+    finally:
+        kill_quietly(watcher)
+    os.kill(flood.pid, 15)  # rkt itself: its attach entrypoint must go with it
+    flood.wait(timeout=10)
+    wait_for(lambda: not [q for q in os.listdir("/proc") if q.isdigit() and _is_attach(q)]
+             or None, timeout=10, what="the attach entrypoint to end")
+    assert pods("stop", p.uuid).code == 0
+    p.wait(timeout=30)
+
+
+def _is_attach(pid):
+    try:
+        argv0 = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0]
+    except OSError:
+        return False
+    return argv0.endswith(b"/stage1/rootfs/attach")

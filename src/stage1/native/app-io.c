@@ -177,8 +177,10 @@ struct mux_ep {
 
 struct mux {
         struct mux_ep ep[_APP_IO_EP_N];
-        int in_fd;     /* the app's input: pty master or stdin pipe; -1 */
+        int in_fd;     /* the app's input: pty master or stdin pipe (non-blocking); -1 */
         int in_ep;     /* the endpoint whose clients write to in_fd */
+        char in_buf[4096]; /* input the app has not taken yet: its clients wait meanwhile */
+        size_t in_len, in_off;
         int out_fd[2]; /* what the app writes: [0] stdout pipe or pty master, [1] stderr */
         int out_ep[2]; /* the endpoint each out_fd goes to */
         bool out_done[2];
@@ -227,20 +229,45 @@ static void mux_output(struct mux *m, int k)
         }
 }
 
+/*
+ * Gives the app what waits in m->in_buf, as much as it takes now (an app that never reads
+ * its input holds up nothing but its own input); false when it cannot take input any more.
+ */
+static bool mux_flush_input(struct mux *m)
+{
+        while (m->in_off < m->in_len) {
+                ssize_t w = write(m->in_fd, m->in_buf + m->in_off, m->in_len - m->in_off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && errno == EAGAIN)
+                        return true;
+                if (w <= 0) {
+                        m->in_len = m->in_off = 0;
+                        return false;
+                }
+                m->in_off += (size_t)w;
+        }
+        m->in_len = m->in_off = 0;
+        return true;
+}
+
 /* What a client of endpoint e sent: the app's input if e is its input endpoint (else it is
- * dropped); false when the client is gone. */
+ * dropped); false when the client is gone or the app takes no input any more. */
 static bool mux_input(struct mux *m, int e, int fd)
 {
-        char buf[4096];
-        ssize_t n = read(fd, buf, sizeof(buf));
+        bool input = m->in_fd >= 0 && e == m->in_ep;
+        char *buf = input ? m->in_buf : (char[4096]){0};
+        ssize_t n = read(fd, buf, 4096);
 
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return true;
         if (n <= 0)
                 return false;
-        if (m->in_fd < 0 || e != m->in_ep)
+        if (!input)
                 return true;
-        return write_full(m->in_fd, buf, (size_t)n) >= 0;
+        m->in_len = (size_t)n;
+        m->in_off = 0;
+        return mux_flush_input(m);
 }
 
 static bool mux_finished(const struct mux *m)
@@ -256,11 +283,20 @@ static bool mux_finished(const struct mux *m)
         return any; /* an app with only an input endpoint: until stopped */
 }
 
-/* The pollfd set: listeners, clients (their input), the outputs (read only with clients). */
+#define OWNER_IN (-10) /* the pollfd of in_fd, while input waits for the app */
+
+/*
+ * The pollfd set: listeners, clients (their input; not the input endpoint's while the app has
+ * not taken the last), the outputs (read only with clients), in_fd while input waits.
+ */
 static size_t mux_pollfds(struct mux *m, struct pollfd *pf, int *owner)
 {
         size_t n = 0;
 
+        if (m->in_len > 0) {
+                owner[n] = OWNER_IN;
+                pf[n++] = (struct pollfd){m->in_fd, POLLOUT, 0};
+        }
         for (int k = 0; k < 2; k++)
                 if (m->out_fd[k] >= 0 && !m->out_done[k]) {
                         bool want = m->ep[m->out_ep[k]].n_clients > 0;
@@ -272,9 +308,10 @@ static size_t mux_pollfds(struct mux *m, struct pollfd *pf, int *owner)
                         continue;
                 owner[n] = e * 100;
                 pf[n++] = (struct pollfd){m->ep[e].listen_fd, POLLIN, 0};
+                short events = m->in_len > 0 && e == m->in_ep ? 0 : POLLIN;
                 for (size_t i = 0; i < m->ep[e].n_clients; i++) {
                         owner[n] = e * 100 + 1 + (int)i;
-                        pf[n++] = (struct pollfd){m->ep[e].clients[i], POLLIN, 0};
+                        pf[n++] = (struct pollfd){m->ep[e].clients[i], events, 0};
                 }
         }
         return n;
@@ -282,7 +319,7 @@ static size_t mux_pollfds(struct mux *m, struct pollfd *pf, int *owner)
 
 static void mux_loop(struct mux *m)
 {
-        struct pollfd pf[2 + _APP_IO_EP_N * (MUX_MAX_CLIENTS + 1)];
+        struct pollfd pf[3 + _APP_IO_EP_N * (MUX_MAX_CLIENTS + 1)];
         int owner[ELEMENTSOF(pf)];
 
         while (!mux_stop && !mux_finished(m)) {
@@ -292,6 +329,8 @@ static void mux_loop(struct mux *m)
                                 continue;
                         return;
                 }
+                if (n > 0 && owner[0] == OWNER_IN && pf[0].revents)
+                        (void)mux_flush_input(m); /* the app took input: before clients */
                 /* clients first (from the last: dropping one moves the last into its slot) */
                 for (size_t j = n; j-- > 0;) {
                         if (!pf[j].revents || owner[j] < 0)
@@ -305,7 +344,7 @@ static void mux_loop(struct mux *m)
                                 client_drop(e, (size_t)i - 1);
                 }
                 for (size_t j = 0; j < n; j++)
-                        if (owner[j] < 0 && pf[j].revents) {
+                        if (owner[j] < 0 && owner[j] != OWNER_IN && pf[j].revents) {
                                 int k = -1 - owner[j];
                                 if (pf[j].revents & POLLIN)
                                         mux_output(m, k);
@@ -346,6 +385,8 @@ _noreturn_ static void mux_main(struct mux *m)
                 if (m->ep[e].listen_fd >= 0)
                         keep[n++] = m->ep[e].listen_fd;
         close_all_fds_except(keep, n);
+        if (m->in_fd >= 0) /* mux_flush_input(); a pty master's outputs share the flag */
+                (void)fcntl(m->in_fd, F_SETFL, fcntl(m->in_fd, F_GETFL) | O_NONBLOCK);
         mux_drop_privileges();
         (void)signals_reset_all();
         sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() returns */

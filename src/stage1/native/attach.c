@@ -142,6 +142,8 @@ struct relay {
         bool raw; /* stdin is a terminal in raw mode: watch for the escape */
         struct pty_escape esc;
         size_t outputs; /* output endpoints not at end of file */
+        char pend[4096]; /* input the app's end has not taken yet: stdin waits meanwhile */
+        size_t pend_len, pend_off;
 };
 
 /* The bytes of an output endpoint: to stdout (stderr for stderr), or dropped (tty-out off). */
@@ -150,7 +152,7 @@ static void relay_output(struct relay *r, int e, bool show)
         char buf[16384];
         ssize_t n = read(r->sock[e], buf, sizeof(buf));
 
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
         if (n <= 0) {
                 if (r->in_sock == r->sock[e])
@@ -164,13 +166,35 @@ static void relay_output(struct relay *r, int e, bool show)
                                  (size_t)n);
 }
 
+/*
+ * Sends what waits in r->pend, as much as the app's end takes now, never blocking (an app
+ * that never reads its input holds up only our reading of stdin, never a signal or its
+ * output).
+ */
+static void relay_flush(struct relay *r)
+{
+        while (r->pend_off < r->pend_len) {
+                ssize_t w = send(r->in_sock, r->pend + r->pend_off, r->pend_len - r->pend_off,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && errno == EAGAIN)
+                        return;
+                if (w <= 0) {
+                        r->stdin_open = false;
+                        break;
+                }
+                r->pend_off += (size_t)w;
+        }
+        r->pend_len = r->pend_off = 0;
+}
+
 /* Our stdin to the app; returns false when the escape was typed (detach). */
 static bool relay_input(struct relay *r)
 {
-        char buf[4096];
-        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        ssize_t n = read(STDIN_FILENO, r->pend, sizeof(r->pend));
 
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return true;
         if (n <= 0) {
                 r->stdin_open = false;
@@ -178,17 +202,18 @@ static bool relay_input(struct relay *r)
                         (void)shutdown(r->in_sock, SHUT_WR); /* the app's stdin stream ends */
                 return true;
         }
-        if (r->raw && pty_escape_seen(&r->esc, buf, n))
+        if (r->raw && pty_escape_seen(&r->esc, r->pend, n))
                 return false;
-        if (r->in_sock >= 0 && write_full(r->in_sock, buf, (size_t)n) < 0)
-                r->stdin_open = false;
+        r->pend_len = (size_t)n;
+        r->pend_off = 0;
+        relay_flush(r);
         return true;
 }
 
 static void relay_loop(struct relay *r, bool tty_out, int sfd)
 {
         for (;;) {
-                struct pollfd pf[2 + _APP_IO_EP_N];
+                struct pollfd pf[3 + _APP_IO_EP_N];
                 int owner[ELEMENTSOF(pf)];
                 size_t n = 0;
 
@@ -196,7 +221,10 @@ static void relay_loop(struct relay *r, bool tty_out, int sfd)
                         return; /* nothing more to show, nothing more to send */
                 pf[n] = (struct pollfd){sfd, POLLIN, 0};
                 owner[n++] = -1;
-                if (r->stdin_open && r->in_sock >= 0) {
+                if (r->stdin_open && r->in_sock >= 0 && r->pend_len > 0) {
+                        pf[n] = (struct pollfd){r->in_sock, POLLOUT, 0};
+                        owner[n++] = -3;
+                } else if (r->stdin_open && r->in_sock >= 0) {
                         pf[n] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
                         owner[n++] = -2;
                 }
@@ -215,7 +243,9 @@ static void relay_loop(struct relay *r, bool tty_out, int sfd)
                                 continue;
                         if (owner[j] == -1)
                                 return; /* a signal: detach */
-                        if (owner[j] == -2) {
+                        if (owner[j] == -3) {
+                                relay_flush(r);
+                        } else if (owner[j] == -2) {
                                 if (!relay_input(r))
                                         return;
                         } else
