@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "docker-fetch.h"
+#include "fd-util.h"
 #include "fs-util.h"
 #include "image-arg.h"
 #include "image-fetch-private.h"
@@ -84,6 +85,39 @@ static int fetch_file_cached(struct store *s, const char *identity, char **ret_k
                 *ret_key = NULL;
                 return -ENOENT;
         }
+        return 0;
+}
+
+/*
+ * A file another user may write (its owner, or anyone its mode lets) can change between our
+ * reads of it (the signature's hash and the import read it apart): such a file is read once,
+ * into a sealed private copy, which *fd becomes. *identity (file_identity()) stays only if
+ * the file did not change while it was copied. Returns 0 or -errno.
+ */
+static int file_make_private(const char *path, int *fd, char **identity)
+{
+        _cleanup_free_ char *after = NULL;
+        struct stat st;
+        int copy;
+
+        if (fstat(*fd, &st) < 0)
+                return -errno;
+        if ((st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & 022))
+                return 0;
+        copy = memfd_sealed_copy(*fd, "rkt-image-file");
+        if (copy < 0)
+                return copy;
+        if (lseek(copy, 0, SEEK_SET) < 0) {
+                safe_close(copy);
+                return -errno;
+        }
+        after = file_identity(path, *fd);
+        if (!*identity || !after || strcmp(after, *identity) != 0) {
+                free(*identity);
+                *identity = NULL;
+        }
+        safe_close(*fd);
+        *fd = copy;
         return 0;
 }
 
@@ -180,8 +214,11 @@ static int fetch_file(const struct fetch_job *j, const char *path, char **ret_ke
 
                 return rk_error_set(reterr, e, "open %s: %s", path, why);
         }
-        g.fd = fd;
         identity = file_identity(path, fd);
+        r = file_make_private(path, &fd, &identity);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "reading %s", path);
+        g.fd = fd;
         if (fetch_file_cached(j->s, identity, ret_key) >= 0) {
                 log_with_prefix(LOG_LEVEL_DEBUG,
                                 "image: ", "%s is unchanged since it was imported as %s", path,

@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+import aci
 from podtest import run_bare_pty
 from signutil import Gpg, Rnp, Server, discovery_page, gpg, tls  # noqa: F401 (fixtures)
 from storeutil import list_json
@@ -475,3 +476,44 @@ def test_run_checks_signatures_as_rkts_test_did(tmp_path, gpg, inspect_bin):
         run(two, True)
     finally:
         _finish(pods)
+
+
+def test_a_file_others_may_write_is_imported_as_checked(rkt, signed, gpg):
+    """Root fetching a signed image file another user may write (a member's download, say)
+    imports exactly the bytes whose signature it checked. Here the file's writer flips a
+    file of the image between two contents without pause while root fetches it: each fetch
+    either fails the check or stores the signed bytes, never the others."""
+    import threading
+    a = signed(files={"big": aci.File(os.urandom(4 << 20)), "flag": aci.File("good-" * 8)})
+    trust_key(rkt, gpg, gpg.alice)
+    data = a.path.read_bytes()
+    at = data.index(b"good-" * 8)
+    os.chown(a.path, 4242, 4242)  # its owner may write it
+    stop = threading.Event()
+
+    def flip():
+        fd = os.open(a.path, os.O_WRONLY)
+        try:
+            while not stop.is_set():
+                os.pwrite(fd, b"evil-" * 8, at)
+                os.pwrite(fd, b"good-" * 8, at)
+        finally:
+            os.close(fd)
+    t = threading.Thread(target=flip, daemon=True)
+    t.start()
+    try:
+        stored = []
+        for i in range(12):
+            r = rkt("fetch", "--full", a.path)
+            assert r.code == 0 or "verification failed" in r.err, r
+            if r.code == 0:
+                stored.append(r.out.strip())
+    finally:
+        stop.set()
+        t.join()
+    r = rkt("fetch", "--full", a.path)  # the file at rest: its signed bytes
+    assert r.code == 0 and r.out.strip() == a.key, r
+    for key in set(stored):
+        out = rkt.tmp / f"{key}.aci"
+        assert rkt("image", "export", key, out).code == 0
+        assert b"evil-" * 8 not in out.read_bytes(), "root stored bytes it did not check"
