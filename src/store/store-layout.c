@@ -217,6 +217,57 @@ int store_shard_open(struct store *s, const char *top, const char *key, bool cre
         return -EAGAIN;
 }
 
+/*
+ * Root only. SQLite's companions of the index (store.sqlite-wal, -shm), which it opens by
+ * name (not following a symlink, but a hard link it cannot tell), writes, and as root gives
+ * the index's owner: made root's before SQLite opens them, so that no member can put a link
+ * to another file in their place (the directory is the group's; only their owner may
+ * replace a name in it). A member's (they opened the index first) becomes root's; one that
+ * is not a regular file or has another name (a hard link) is refused.
+ */
+static int claim_index_companion(struct store *s, int dfd, const char *name,
+                                 struct rk_error **reterr)
+{
+        _cleanup_free_ char *what = xasprintf("%s/cas/db/%s", s->dir, name);
+
+        for (int attempt = 0; attempt < 4; attempt++) {
+                _cleanup_close_ int fd =
+                        openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
+                struct stat st, now;
+
+                if (fd >= 0) {
+                        store_chown(s, fd, "");
+                        return 0;
+                }
+                if (errno != EEXIST)
+                        return rk_error_set_errno(reterr, errno, "cannot create %s", what);
+                fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT)
+                        continue;
+                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+                        return rk_error_set(reterr, EBADFD,
+                                            "%s is not a regular file of its own: the store may "
+                                            "have been tampered with",
+                                            what);
+                if (st.st_uid == 0)
+                        return 0;
+                if (fchown(fd, 0, s->gid) < 0 ||
+                    fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    now.st_ino != st.st_ino || now.st_dev != st.st_dev)
+                        return rk_error_set(reterr, EBUSY, "cannot take over %s", what);
+                return 0;
+        }
+        return rk_error_set(reterr, EBUSY, "cannot take over %s", what);
+}
+
+static int claim_index_companions(struct store *s, int dfd, struct rk_error **reterr)
+{
+        if (geteuid() != 0)
+                return 0;
+        int r = claim_index_companion(s, dfd, "store.sqlite-wal", reterr);
+        return r < 0 ? r : claim_index_companion(s, dfd, "store.sqlite-shm", reterr);
+}
+
 int store_open_index_file(struct store *s, struct rk_error **reterr)
 {
         _cleanup_free_ char *what = xasprintf("%s/cas/db/store.sqlite", s->dir);
@@ -232,7 +283,7 @@ int store_open_index_file(struct store *s, struct rk_error **reterr)
         umask(old);
         if (fd >= 0) {
                 store_chown(s, fd, "");
-                return 0;
+                return claim_index_companions(s, dfd, reterr);
         }
         if (errno != EEXIST)
                 return rk_error_set_errno(reterr, errno, "cannot create %s", what);
@@ -243,12 +294,13 @@ int store_open_index_file(struct store *s, struct rk_error **reterr)
                                     "%s is not a regular file: the store may have been tampered "
                                     "with",
                                     what);
-        if (geteuid() != 0 || st.st_uid == 0)
+        if (geteuid() != 0)
                 return 0;
         /* a member's index (they opened the store first): root's from now on */
-        if (fchown(fd, 0, s->gid) < 0 ||
-            fstatat(dfd, "store.sqlite", &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-            now.st_ino != st.st_ino || now.st_dev != st.st_dev)
+        if (st.st_uid != 0 &&
+            (fchown(fd, 0, s->gid) < 0 ||
+             fstatat(dfd, "store.sqlite", &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+             now.st_ino != st.st_ino || now.st_dev != st.st_dev))
                 return rk_error_set(reterr, EBUSY, "cannot take over %s", what);
-        return 0;
+        return claim_index_companions(s, dfd, reterr);
 }

@@ -493,3 +493,41 @@ def test_stage1_dependency_by_name_is_roots(shared, bimg):
             bimg.path)
     assert not marker.exists(), f"root ran a member's dependency of its stage1 ({r})"
     rkt("gc", "--grace-period=0s")
+
+
+def test_index_wal_made_by_a_member_is_taken_over_and_never_a_link(shared, tmp_path):
+    """SQLite keeps the index's changes in store.sqlite-wal and its index in store.sqlite-shm,
+    beside the index, made by whoever opens the index first: a member who did owns them and
+    may replace them with hard links to other files (here one of their own; any file where
+    fs.protected_hardlinks is 0), which root's next write would fill with index pages. Root
+    takes a member's over (as the index) and refuses links."""
+    rkt, top = shared
+    rkt.ok("image", "list")
+    db = rkt.dir / "cas" / "db"
+    for n in ("store.sqlite-wal", "store.sqlite-shm"):  # as an older rkt left them: none
+        (db / n).unlink(missing_ok=True)
+    assert member(rkt, "image", "list").returncode == 0
+    wal = db / "store.sqlite-wal"
+    assert wal.stat().st_uid == 4242  # the member's
+    rkt.ok("image", "list")  # SQLite (as root) gives them the index's owner
+    assert wal.stat().st_uid == 0 and (db / "store.sqlite-shm").stat().st_uid == 0
+    # a member's WAL once more, replaced by a link to another file of theirs
+    for n in ("store.sqlite-wal", "store.sqlite-shm"):
+        (db / n).unlink()
+    assert member(rkt, "image", "list").returncode == 0
+    other = db / "members-file"
+    code = f"""
+import os
+open({str(other)!r}, "w").write("MEMBER\\n")
+os.unlink("db/store.sqlite-wal")
+os.link({str(other)!r}, "db/store.sqlite-wal")
+print("planted")
+"""
+    m = as_member_py(rkt, code)
+    assert m.returncode == 0 and "planted" in m.stdout, m
+    aci = build_aci(tmp_path / "x.aci", default_manifest("example.com/x", "1"),
+                    {"f": File("x")}, None)
+    r = rkt(INSECURE, "fetch", aci.path)
+    assert other.read_bytes() == b"MEMBER\n", f"root wrote its index into another file ({r})"
+    assert other.stat().st_uid == 4242, f"root gave another file to itself ({r})"
+    assert r.code == 254 and "tampered" in r.err, r
