@@ -21,9 +21,13 @@ int pod_get(const char *data_dir, const char *uuid, struct pod **ret);
 /* The sorted, de-duplicated UUIDs found in the directories of mask. */
 int pods_list_uuids(const char *data_dir, unsigned mask, char ***ret, struct rk_error **reterr);
 
-/* Renames P into D/pods/<to>/, fsyncs that directory and updates p->path. Sets reterr with
- * errnum ENOENT when P vanished meanwhile. */
-int pod_move(struct pod *p, enum pod_dir to, struct rk_error **reterr);
+/*
+ * Renames P into D/pods/<to>/ and updates p->path; with sync, fsyncs that directory (the
+ * move must survive a crash: only prepared pods, which wait to be run, need it; a pod in any
+ * other state is cleaned up by gc after a crash wherever it is). Sets reterr with errnum
+ * ENOENT when P vanished meanwhile.
+ */
+int pod_move(struct pod *p, enum pod_dir to, bool sync, struct rk_error **reterr);
 
 /*
  * Runs S1<path of annotation> with args (NULL-terminated, after argv[0]) as a child with cwd

@@ -478,7 +478,7 @@ int pod_create(const char *data_dir, struct pod **ret, struct rk_error **reterr)
                 return rk_error_set_errno(reterr, r, "error locking pod directory %s", p->path);
         }
         p->locked_by_us = true;
-        r = pod_move(p, POD_DIR_PREPARE, reterr);
+        r = pod_move(p, POD_DIR_PREPARE, false, reterr);
         if (r < 0)
                 return r;
         p->state = POD_STATE_PREPARING;
