@@ -14,6 +14,7 @@
 #include "format-util.h"
 #include "fs-util.h"
 #include "log.h"
+#include "sha512.h"
 #include "store-private.h"
 #include "strv.h"
 #include "time-util.h"
@@ -319,16 +320,16 @@ int store_db_keys_with_prefix(struct store *s, const char *prefix, char ***ret,
  */
 static char *rootcache_name(const char *table, const char *a, const char *b)
 {
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        struct sha512 md; /* short input: not libcrypto, which `rkt run` would load for it */
+        uint8_t digest[SHA512_DIGEST_SIZE];
+        char hex[2 * SHA512_DIGEST_SIZE + 1];
 
-        EVP_DigestInit_ex(md, EVP_sha512(), NULL);
-        EVP_DigestUpdate(md, table, strlen(table) + 1);
-        EVP_DigestUpdate(md, a, strlen(a) + 1);
+        sha512_init(&md);
+        sha512_update(&md, table, strlen(table) + 1);
+        sha512_update(&md, a, strlen(a) + 1);
         if (b)
-                EVP_DigestUpdate(md, b, strlen(b) + 1);
-        EVP_DigestFinal_ex(md, digest, NULL);
+                sha512_update(&md, b, strlen(b) + 1);
+        sha512_final(&md, digest);
         hex_encode(digest, STORE_KEY_HEX / 2, hex);
         return xasprintf("rootcache/%s", hex);
 }
