@@ -252,8 +252,8 @@ static int claim_index_companion(struct store *s, int dfd, const char *name,
                 if (st.st_uid == 0)
                         return 0;
                 if (fchown(fd, 0, s->gid) < 0 ||
-                    fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    now.st_ino != st.st_ino || now.st_dev != st.st_dev)
+                    fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != st.st_ino ||
+                    now.st_dev != st.st_dev)
                         return rk_error_set(reterr, EBUSY, "cannot take over %s", what);
                 return 0;
         }
@@ -297,10 +297,9 @@ int store_open_index_file(struct store *s, struct rk_error **reterr)
         if (geteuid() != 0)
                 return 0;
         /* a member's index (they opened the store first): root's from now on */
-        if (st.st_uid != 0 &&
-            (fchown(fd, 0, s->gid) < 0 ||
-             fstatat(dfd, "store.sqlite", &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-             now.st_ino != st.st_ino || now.st_dev != st.st_dev))
+        if (st.st_uid != 0 && (fchown(fd, 0, s->gid) < 0 ||
+                               fstatat(dfd, "store.sqlite", &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+                               now.st_ino != st.st_ino || now.st_dev != st.st_dev))
                 return rk_error_set(reterr, EBUSY, "cannot take over %s", what);
         return claim_index_companions(s, dfd, reterr);
 }

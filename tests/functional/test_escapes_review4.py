@@ -96,3 +96,32 @@ def test_gc_runs_no_network_plugin_an_app_put_in_s1(netpods, img, tmp_path):
     assert r.code == 0 and "PLANTED" in r.out, r
     netpods.gc()
     assert not marker.exists(), marker.read_text()
+
+
+def test_app_start_reads_no_host_file_through_a_link_in_s1(spods, image_id, tmp_path):
+    """app start plans the next app in its root (its user and group from its /etc/passwd
+    and /etc/group, its executable) before it pins that root: an app that replaced the next
+    app's root in S1 with a link to a host directory must not have root read that
+    directory's files (what it found there shows in what app start says)."""
+    host = tmp_path / "host-root"
+    (host / "etc").mkdir(parents=True)
+    passwd = host / "etc" / "passwd"
+    passwd.write_text("alice:x:4321:4321:alice:/:/bin/sh\n")
+    (host / "etc" / "group").write_text("alice:x:4321:\n")
+
+    def unread():  # atime before mtime: a read (relatime) moves atime on
+        os.utime(passwd, (1000, 2000))
+    unread()
+    passwd.read_bytes()
+    if passwd.stat().st_atime == 1000:
+        pytest.skip("atime is not updated here (noatime)")
+    unread()
+    sb = Sandbox(spods, "--net=host")
+    r = sb.app("add", image_id, "--user=alice", "--group=alice", *sh("b", "echo B-RAN"))
+    assert r.code == 0, r
+    plant(sb, image_id, "mv /proc/1/root/opt/stage2/b /proc/1/root/opt/stage2/b.x && "
+          f"mkdir /proc/1/root/opt/stage2/b && ln -s {host} /proc/1/root/opt/stage2/b/rootfs",
+          "the link to be planted")
+    assert (sb.s1() / "opt" / "stage2" / "b" / "rootfs").is_symlink()
+    r = sb.app("start", "--app=b")
+    assert passwd.stat().st_atime == 1000, f"root read a host file through S1 ({r})"

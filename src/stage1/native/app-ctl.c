@@ -708,8 +708,7 @@ static pid_t fork_helper(struct pod_plan *p, bool fresh)
 {
         pid_t pid;
 
-        if (fresh && p->cg2 >= 0 && p->init_cgfds[p->cg2] >= 0 &&
-            p->apps[0].cgfds[p->cg2] >= 0) {
+        if (fresh && p->cg2 >= 0 && p->init_cgfds[p->cg2] >= 0 && p->apps[0].cgfds[p->cg2] >= 0) {
                 struct sys_clone_args args = {.flags = CLONE_INTO_CGROUP,
                                               .exit_signal = SIGCHLD,
                                               .cgroup = (uint64_t)p->init_cgfds[p->cg2]};

@@ -177,8 +177,8 @@ struct mux_ep {
 
 struct mux {
         struct mux_ep ep[_APP_IO_EP_N];
-        int in_fd;     /* the app's input: pty master or stdin pipe (non-blocking); -1 */
-        int in_ep;     /* the endpoint whose clients write to in_fd */
+        int in_fd;         /* the app's input: pty master or stdin pipe (non-blocking); -1 */
+        int in_ep;         /* the endpoint whose clients write to in_fd */
         char in_buf[4096]; /* input the app has not taken yet: its clients wait meanwhile */
         size_t in_len, in_off;
         int out_fd[2]; /* what the app writes: [0] stdout pipe or pty master, [1] stderr */

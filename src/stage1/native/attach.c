@@ -141,7 +141,7 @@ struct relay {
         bool stdin_open;
         bool raw; /* stdin is a terminal in raw mode: watch for the escape */
         struct pty_escape esc;
-        size_t outputs; /* output endpoints not at end of file */
+        size_t outputs;  /* output endpoints not at end of file */
         char pend[4096]; /* input the app's end has not taken yet: stdin waits meanwhile */
         size_t pend_len, pend_off;
 };

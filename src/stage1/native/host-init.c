@@ -93,11 +93,15 @@ static int plan_exec(struct plan_app *pa, int rootfd, struct rk_error **reterr)
 int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
 {
         const struct stage1_app *a = pa->a;
-        _cleanup_close_ int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* S1/opt/stage2/<app>/rootfs without following a link: where app start plans an app,
+         * an app allowed to trace the pod init may have put one (a host directory) */
+        _cleanup_close_ int s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int rootfd =
+                s1fd < 0 ? -errno : open_dir_nofollow(s1fd, a->rootfs_in_pod + 1);
         int r;
 
         if (rootfd < 0)
-                return rk_error_set_errno(reterr, errno, "opening rootfs of app %s", a->name);
+                return rk_error_set_errno(reterr, -rootfd, "opening rootfs of app %s", a->name);
         r = app_creds_resolve(rootfd, a->app, stage1_app_is_docker(a), p->userns ? &p->range : NULL,
                               &pa->creds, reterr);
         if (r < 0)
