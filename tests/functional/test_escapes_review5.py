@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Hostile review 5: what the host side reads or prints of what an app left (rkt export,
+the metadata service's log, ...). Each test is an attack that must fail. As in
+test_escapes_review2.py, an app's image is untrusted and may grant itself CAP_SYS_PTRACE and
+every system call: it then reaches the stage1's root (S1 = P/stage1/rootfs) through
+/proc/1/root and may leave links there for root's later commands."""
+import os
+import subprocess
+
+from podtest import needs_root
+from podtest import img, pods  # noqa: F401
+from ptraceutil import TRACER
+
+pytestmark = [needs_root]
+
+
+def aci_members(path):
+    r = subprocess.run(["tar", "tzf", str(path)], capture_output=True, text=True, check=True)
+    return r.stdout.split()
+
+
+# ------------------------------------------------------------------ rkt export
+
+def test_export_archives_no_host_dir_an_app_linked_in_s1(pods, img, tmp_path):
+    """`rkt export` of an app of a pod without overlay archives
+    P/stage1/rootfs/opt/stage2/<app>/rootfs, named by path: an app that may trace replaces
+    S1/opt/stage2/<app> with a link to a host directory (here one holding a rootfs/ with a
+    secret only root may read; on a real host: an image tree of the store, another pod's
+    rootfs) and root's export, written 0644, hands that directory to everyone."""
+    host = tmp_path / "host"
+    (host / "rootfs").mkdir(parents=True)
+    (host / "rootfs" / "host-secret").write_text("HOST-SECRET\n")
+    (host / "rootfs" / "host-secret").chmod(0o600)
+    s2 = "/proc/1/root/opt/stage2"
+    r, uuid = pods.run(img.path, "--no-overlay", *TRACER, "--exec=/bin/sh", "--", "-c",
+                       f"mv {s2}/rkt-inspect {s2}/moved && ln -s {host} {s2}/rkt-inspect "
+                       "&& echo PLANTED")
+    assert "PLANTED" in r.out, r
+    out = tmp_path / "exported.aci"
+    r = pods("export", uuid, out)
+    if out.exists():
+        assert "rootfs/host-secret" not in aci_members(out), r
