@@ -7,7 +7,8 @@ every system call: it then reaches the stage1's root (S1 = P/stage1/rootfs) thro
 import os
 import subprocess
 
-from podtest import needs_root
+from mdsutil import mds, raw  # noqa: F401
+from podtest import needs_root, wait_for
 from podtest import img, pods  # noqa: F401
 from ptraceutil import TRACER
 
@@ -40,3 +41,21 @@ def test_export_archives_no_host_dir_an_app_linked_in_s1(pods, img, tmp_path):
     r = pods("export", uuid, out)
     if out.exists():
         assert "rootfs/host-secret" not in aci_members(out), r
+
+
+# ------------------------------------------------------------------ the metadata service
+
+def test_mds_log_line_carries_no_control_character_of_an_app(mds):
+    """The metadata service logs every request ("<method> <uri> - <status>") on its
+    standard error: root's terminal or the journal. An app (any process of a pod reaches the
+    public port) sends a request line with raw control characters in the method and the URI:
+    terminal escapes (retitle, clear, recolour) and a CR that forges a log line of its own.
+    rkt's Go server refused such request lines (400) and never logged them raw."""
+    hostile = (b"G\x1b[2JET /\x1b]2;PWNED\x07/acMetadata/v1/pod/uuid\rGET /forged - 200 "
+               b"HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    raw(hostile)
+    raw(b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    wait_for(lambda: b"/after" in mds.log.read_bytes() or None, what="the requests logged")
+    log = mds.log.read_bytes()
+    assert not any(c in log for c in (b"\x1b", b"\x07", b"\r")), log
+    assert not any(ln.startswith(b"GET /forged") for ln in log.splitlines()), log
