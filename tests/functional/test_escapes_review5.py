@@ -8,7 +8,7 @@ import os
 import subprocess
 
 from mdsutil import mds, raw  # noqa: F401
-from podtest import needs_root, wait_for
+from podtest import needs_root, run_bare_pty, wait_for
 from podtest import img, pods  # noqa: F401
 from ptraceutil import TRACER
 
@@ -59,3 +59,22 @@ def test_mds_log_line_carries_no_control_character_of_an_app(mds):
     log = mds.log.read_bytes()
     assert not any(c in log for c in (b"\x1b", b"\x07", b"\r")), log
     assert not any(ln.startswith(b"GET /forged") for ln in log.splitlines()), log
+
+
+# ------------------------------------------------------------------ rkt logs
+
+def test_logs_drive_no_terminal_with_an_apps_escapes(pods, img):
+    """`rkt logs` prints what the apps wrote. On root's terminal, an app's escape sequences
+    (retitle the window, clear the screen, OSC 52 to set the clipboard, ...) and bare CRs
+    that overwrite a line must arrive escaped, as journalctl showed them under rkt (it prints
+    such a record as "[blob data]" unless --all); into a pipe or file the bytes stay exact."""
+    evil = r"\033]2;PWNED\007\033[2J\033]52;c;ZWNobyBwd25lZA==\007over\rwritten"
+    r, uuid = pods.run(img.path, "--exec=/bin/sh", "--", "-c",
+                       f"printf '{evil}\\n'; printf '{evil}\\n' >&2")
+    assert r.code == 0, r
+    code, out = run_bare_pty(pods.argv("logs", uuid))
+    assert code == 0, out
+    assert "PWNED" in out and not any(c in out for c in "\x1b\x07"), repr(out)
+    assert "over\rwritten" not in out, repr(out)
+    r = pods.ok("logs", uuid)
+    assert "\x1b]2;PWNED\x07" in r.out and "\x1b]2;PWNED\x07" in r.err, r
