@@ -164,12 +164,25 @@ static int export_mount(struct store *s, struct pod *p, const char *app, char **
         return 0;
 }
 
+/*
+ * Opens P/stage1/rootfs/opt/stage2/<app>/rootfs without following a link on the way: an app
+ * that may trace rewrote S1 while the pod ran (a link there named any host directory).
+ * Returns the directory's fd or -errno (-ELOOP, -ENOTDIR: a link; -ENOENT).
+ */
+static int app_rootfs_open(const struct pod *p, const char *app)
+{
+        _cleanup_free_ char *rel = xasprintf("stage1/rootfs/opt/stage2/%s/rootfs", app);
+
+        return open_dir_nofollow(p->fd, rel);
+}
+
 static int export_app(struct store *s, struct pod *p, const char *app, const char *out)
 {
         _cleanup_free_ char *mf = xasprintf("appsinfo/%s/manifest", app), *manifest = NULL;
-        _cleanup_free_ char *rootfs =
+        _cleanup_free_ char *named =
                 xasprintf("%s/stage1/rootfs/opt/stage2/%s/rootfs", p->path, app);
-        _cleanup_free_ char *tmp = NULL;
+        _cleanup_free_ char *tmp = NULL, *rootfs = NULL;
+        _cleanup_close_ int rootfd = -EBADF;
         struct userns_range range;
         size_t len;
         int r;
@@ -180,13 +193,19 @@ static int export_app(struct store *s, struct pod *p, const char *app, const cha
         if (r < 0 && r != -ENOENT)
                 return cli_fail("cannot read %s/private-users-prepared: %s", p->path, strerror(-r));
         bool userns = r >= 0;
-        if (pod_uses_overlay(p) && !is_mount_point(rootfs)) {
+        rootfd = app_rootfs_open(p, app);
+        /* the tree is read through the fd: "/proc/self/fd/N/." names it whatever S1 holds */
+        if (rootfd >= 0)
+                rootfs = xasprintf("/proc/self/fd/%d/.", rootfd);
+        if (pod_uses_overlay(p) && (!rootfs || !is_mount_point(rootfs))) {
                 free(rootfs);
                 rootfs = NULL;
                 r = export_mount(s, p, app, &tmp, &rootfs);
                 if (r != 0)
                         return r;
-        } else if (!pod_uses_overlay(p) && has_mounts_below(rootfs))
+        } else if (!rootfs)
+                return cli_fail("cannot open %s: %s", named, strerror(-rootfd));
+        else if (!pod_uses_overlay(p) && has_mounts_below(named))
                 return cli_fail("pod has remaining mountpoints. Only pods using overlayfs or with "
                                 "no mountpoints can be exported");
         r = build_aci(out, manifest, len, rootfs, userns ? &range : NULL);

@@ -2,14 +2,17 @@
 /*
  * rkt logs (ours; rkt had only the journal): prints the apps' logs of a pod that the native
  * stage1 keeps (app-log.h), what an app wrote on stdout to stdout and on stderr to stderr.
- * Reads through the pod module (pod_logs_*), as the API service's GetLogs does.
+ * Reads through the pod module (pod_logs_*), as the API service's GetLogs does. On a terminal
+ * the apps' characters that do not print are escaped (journalctl's "[blob data]" under rkt).
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli-store.h"
 #include "commands.h"
+#include "escape.h"
 #include "log.h"
 #include "parse-util.h"
 #include "pod-cli.h"
@@ -68,8 +71,33 @@ static int parse_filter(struct pod_logs_filter *f, struct rk_error **reterr)
 /* Where the printing of each (app, stream) stands: in the middle of a line or not. */
 struct printer {
         bool prefix; /* several apps: each line starts with "<app>: " */
+        bool tty[2]; /* stdout, stderr: a terminal (the apps' bytes are printed escaped) */
         const char *open_app[2];
 };
+
+/*
+ * Writes an app's bytes: exact into a pipe or file; on a terminal with every character that
+ * does not print escaped (tabs stay), so that an app's escape sequences drive no terminal.
+ */
+static void print_content(FILE *out, bool tty, const char *s, size_t n)
+{
+        if (!tty) {
+                fwrite(s, 1, n, out);
+                return;
+        }
+        for (const char *end = s + n; s < end;) {
+                size_t seg = strnlen(s, (size_t)(end - s));
+                _cleanup_free_ char *seg_copy = strndup(s, seg), *esc = NULL;
+
+                esc = escape_nonprint(oom_check(seg_copy), "\t");
+                fputs(esc, out);
+                s += seg;
+                if (s < end) { /* a NUL byte */
+                        fputs("\\x00", out);
+                        s++;
+                }
+        }
+}
 
 static void print_record(struct printer *pr, const struct pod_log_record *r)
 {
@@ -78,7 +106,7 @@ static void print_record(struct printer *pr, const struct pod_log_record *r)
 
         if (pr->prefix && *open != r->app)
                 fprintf(out, "%s%s: ", *open ? "\n" : "", r->app);
-        fwrite(r->content, 1, r->content_len, out);
+        print_content(out, pr->tty[r->is_stderr], r->content, r->content_len);
         if (r->partial) {
                 *open = r->app; /* the rest of the line follows */
                 return;
@@ -118,6 +146,8 @@ static int logs_run(const struct command *cmd, int argc, char **argv)
         if (pod_logs_open(p, &f, &l, &err) < 0)
                 return cli_report(err);
         pr.prefix = !f.app && pod_logs_n_apps(l) > 1;
+        pr.tty[0] = isatty(STDOUT_FILENO);
+        pr.tty[1] = isatty(STDERR_FILENO);
         for (;;) {
                 while (pod_logs_next(l, &r) > 0)
                         print_record(&pr, &r);

@@ -6,7 +6,8 @@
  * Bounds: connection counts and idle timeouts per listener, connections per client address
  * (one address holding half-sent requests cannot starve the pods), a deadline to receive a
  * whole request (a client trickling its headers a byte at a time is cut off), request bodies
- * (413 beyond), header sizes (libmicrohttpd's per-connection memory limit).
+ * (413 beyond), header sizes (libmicrohttpd's per-connection memory limit). Each request is
+ * logged on stderr ("<method> <uri> - <status>") with its control characters escaped.
  * Runs in: rkt metadata-service.
  */
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "dlopen-util.h"
+#include "escape.h"
 #include "fs-util.h"
 #include "mds.h"
 #include "parse-util.h"
@@ -205,6 +207,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct conn *cs, const ch
 {
         struct MHD_Response *resp =
                 MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_COPY);
+        _cleanup_free_ char *m = escape_nonprint(method, NULL),
+                            *uri = escape_nonprint(cs->uri, NULL);
         enum MHD_Result ret;
 
         if (!resp)
@@ -213,7 +217,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct conn *cs, const ch
                 (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
         ret = MHD_queue_response(c, r->status, resp);
         MHD_destroy_response(resp);
-        fprintf(stderr, "%s %s - %u\n", method, cs->uri, r->status);
+        /* the request line is an app's: its control characters are printed escaped */
+        fprintf(stderr, "%s %s - %u\n", m, uri, r->status);
         mds_response_done(r);
         return ret;
 }
