@@ -274,10 +274,11 @@ static const char *record_state(const struct pod *p, const char *app)
         static const char *const states[] = {"exited", "running", "created"};
         static const char *const suffixes[] = {"", "-started", "-created"};
 
-        for (size_t i = 0; i < ELEMENTSOF(states); i++) {
-                _cleanup_free_ char *rel = xasprintf(APP_STATUS_DIR "/%s%s", app, suffixes[i]);
-                _cleanup_free_ char *path = pod_stage1_path(p, rel);
-                if (path && access(path, F_OK) == 0)
+        _cleanup_close_ int dir = pod_app_status_dir_open(p);
+
+        for (size_t i = 0; dir >= 0 && i < ELEMENTSOF(states); i++) {
+                _cleanup_free_ char *name = xasprintf("%s%s", app, suffixes[i]);
+                if (faccessat(dir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                         return states[i];
         }
         return "unknown";
@@ -431,11 +432,11 @@ static int list_run(const struct command *cmd, int argc, char **argv)
 /* The mtime (ns) of S1/rkt/status/<app><suffix>; 0 when missing. */
 static int64_t record_time(const struct pod *p, const char *app, const char *suffix)
 {
-        _cleanup_free_ char *rel = xasprintf(APP_STATUS_DIR "/%s%s", app, suffix);
-        _cleanup_free_ char *path = pod_stage1_path(p, rel);
+        _cleanup_free_ char *name = xasprintf("%s%s", app, suffix);
+        _cleanup_close_ int dir = pod_app_status_dir_open(p);
         struct stat st;
 
-        if (!path || stat(path, &st) < 0)
+        if (dir < 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return 0;
         return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }

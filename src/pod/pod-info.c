@@ -144,30 +144,50 @@ static char *pod_stage1_file(const struct pod *p, const char *rel)
         return upper ? xasprintf("%s/%s", upper, rel) : NULL;
 }
 
-char *pod_stage1_path(const struct pod *p, const char *rel)
+/* S1/dir (or its copy in the upper directory, as pod_stage1_file() finds it), reached
+ * without following a link (an app that may trace writes S1): O_PATH, or -errno. */
+static int pod_stage1_dir_open(const struct pod *p, const char *dir)
 {
-        return pod_stage1_file(p, rel);
+        _cleanup_free_ char *path = pod_stage1_file(p, dir);
+        _cleanup_close_ int base = -EBADF;
+
+        if (!path)
+                return -ENOENT;
+        /* S1 or its upper directory, whichever pod_stage1_file() named: ours */
+        path[strlen(path) - strlen(dir) - 1] = '\0';
+        base = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (base < 0)
+                return -errno;
+        return open_dir_nofollow(base, dir);
+}
+
+int pod_app_status_dir_open(const struct pod *p)
+{
+        return pod_stage1_dir_open(p, APP_STATUS_DIR);
 }
 
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code)
 {
-        _cleanup_free_ char *rel = app_status_path(app), *path = NULL;
+        _cleanup_free_ char *valid = app_status_path(app);
+        _cleanup_close_ int dir = -EBADF;
 
-        path = rel ? pod_stage1_file(p, rel) : NULL;
-        if (!path)
+        if (!valid)
                 return -ENOENT;
-        return app_status_read_at(AT_FDCWD, path, ret_code) < 0 ? -ENOENT : 0;
+        dir = pod_app_status_dir_open(p);
+        if (dir < 0)
+                return -ENOENT;
+        return app_status_read_at(dir, app, ret_code) < 0 ? -ENOENT : 0;
 }
 
 bool pod_supervisor_ready(const struct pod *p)
 {
-        _cleanup_free_ char *path = pod_stage1_file(p, "rkt/supervisor-status");
+        _cleanup_close_ int dir = pod_stage1_dir_open(p, "rkt");
         char target[16];
         ssize_t n;
 
-        if (!path)
+        if (dir < 0)
                 return false;
-        n = readlink(path, target, sizeof(target) - 1);
+        n = readlinkat(dir, "supervisor-status", target, sizeof(target) - 1);
         if (n < 0)
                 return false;
         target[n] = 0;

@@ -192,6 +192,10 @@ int pod_read_manifest_raw(const struct pod *p, char **ret, size_t *ret_len,
 /* The app's exit status from S1/rkt/status/<app> (S1 is the overlay upper dir for overlay
  * pods); -ENOENT when it has not exited. */
 int pod_read_app_status(const struct pod *p, const char *app, int *ret_code);
+
+/* S1/rkt/status (or its copy in the stage1's upper directory), reached without following a
+ * link (an app that may trace writes S1): an O_PATH descriptor or -errno. */
+int pod_app_status_dir_open(const struct pod *p);
 /*
  * The cgroup of a running pod as rkt's API reports it: "/" + P/subcgroup when the stage1
  * wrote one, else the name=systemd (or unified) cgroup of pid from /proc/<pid>/cgroup without
@@ -268,11 +272,6 @@ int pod_stage1_open_sealed_entrypoint(const struct pod *p, const char *ep, int *
 
 /* Whether S1/rkt/supervisor-status says "ready". */
 bool pod_supervisor_ready(const struct pod *p);
-/*
- * The path of S1/rel to read: through S1, or its overlay upper directory when S1 is no
- * longer mounted. malloc'd; NULL when neither can be named.
- */
-char *pod_stage1_path(const struct pod *p, const char *rel);
 /*
  * Runs a crossing entrypoint (SPEC.md §7.2: app/add, app/start, app/stop, app/rm, attach)
  * of the pod's stage1 (its tree store copy) with args after argv[0], as a child with cwd P

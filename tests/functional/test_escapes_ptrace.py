@@ -130,6 +130,22 @@ def test_status_reads_no_fifo_or_link_the_app_planted(pods, img):
     assert "app-b" not in s and "app-c" not in s, s
 
 
+def test_status_reads_no_status_dir_the_app_linked(pods, img, tmp_path):
+    """... nor a link to a host directory in place of the status directory itself: what a
+    host file named like an app holds is not shown as that app's exit status."""
+    host = tmp_path / "host-dir"
+    host.mkdir()
+    (host / "b").write_text("42\n")
+    status = "/proc/1/root/rkt/status"
+    plant = (f"while ! test -f {status}/b; do sleep 0.1; done; "
+             f"mv {status} {status}.x && ln -s {host} {status}")
+    r, uuid = pods.run(img.path, "--name=a", *TRACER, "--exec=/bin/sh", "--", "-c", plant, "---",
+                       img.path, "--name=b", "--exec=/bin/true")
+    assert r.code == 0, r
+    s = pods.status(uuid)
+    assert s["state"] == "exited" and s.get("app-b") != "42", s
+
+
 def test_enter_joins_no_namespace_an_app_made(pods, img, tmp_path):
     """Such an app may also trace the pod init (it holds no more than the apps) and make it
     unshare new user and network namespaces: `rkt enter` joins only the namespaces the pod
