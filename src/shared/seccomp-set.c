@@ -436,6 +436,14 @@ void seccomp_set_default(struct seccomp_set *ret)
         add_default_whitelist(&ret->calls);
 }
 
+void seccomp_set_deny_keyrings(struct seccomp_set *ret)
+{
+        static const char *const calls[] = {"add_key", "request_key", "keyctl", NULL};
+
+        *ret = (struct seccomp_set){.filter = true, .retain = false, .errno_v = EPERM};
+        add_list(&ret->calls, calls);
+}
+
 /* Expands a group ("@scope/name") into s; -EINVAL for an unknown group. */
 static int add_group(struct seccomp_set *s, const char *g)
 {
@@ -504,6 +512,19 @@ bool seccomp_set_allows(const struct seccomp_set *s, const char *call)
         return !s->filter || s->retain == strv_contains(s->calls, call);
 }
 
+bool seccomp_set_equal(const struct seccomp_set *a, const struct seccomp_set *b)
+{
+        size_t n = strv_length(a->calls);
+
+        if (a->filter != b->filter || a->retain != b->retain || a->errno_v != b->errno_v ||
+            n != strv_length(b->calls))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(a->calls[i], b->calls[i]) != 0)
+                        return false;
+        return true;
+}
+
 static int build(const struct seccomp_set *s, scmp_filter_ctx *ret)
 {
         uint32_t blocked =
@@ -537,7 +558,7 @@ static int build(const struct seccomp_set *s, scmp_filter_ctx *ret)
         return 0;
 }
 
-int seccomp_set_compile(const struct seccomp_set *s, struct sock_fprog *ret)
+int seccomp_set_compile_libseccomp(const struct seccomp_set *s, struct sock_fprog *ret)
 {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
         _cleanup_close_ int fd = memfd_create("rkt-seccomp", MFD_CLOEXEC);
