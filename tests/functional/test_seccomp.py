@@ -42,6 +42,23 @@ def test_default_filter_allows_what_apps_use_and_kills_the_rest(pods, tmp_path):
     assert r.code == SIGSYS_STATUS, r
 
 
+def test_default_filter_loads_for_a_non_root_app(pods, tmp_path):
+    # loading a filter needs CAP_SYS_ADMIN or no_new_privs: a non-root app is filtered all
+    # the same (the stage1 holds CAP_SYS_ADMIN for the load), and no_new_privs stays 0
+    a = seccomp_image(tmp_path, user="1000")
+    r, _ = pods.run(a.path, "--", "--print-user", "--check-no-new-privs",
+                    "--file-name=/proc/self/status", "--read-file", "--try-syscall=stat",
+                    "--try-syscall=swapoff")
+    assert "User: uid=1000 euid=1000" in r.out, r
+    assert "no_new_privs: 0 err: errno 0" in r.out, r
+    status = dict(ln.split(":", 1) for ln in r.out.splitlines() if ln.startswith(
+        ("Seccomp:", "NoNewPrivs:", "CapEff:")))
+    assert status["Seccomp"].strip() == "2" and status["NoNewPrivs"].strip() == "0", r
+    assert not int(status["CapEff"], 16) & (1 << 21), r  # CAP_SYS_ADMIN: for the load only
+    assert "syscall stat: ok" in r.out and "swapoff" not in r.out, r
+    assert r.code == SIGSYS_STATUS, r
+
+
 @pytest.mark.parametrize("kind,items", [
     ("retain", ["@appc.io/all"]),
     ("remove", ["@appc.io/empty"]),
