@@ -93,6 +93,26 @@ def test_errno_instead_of_kill(pods, tmp_path):
     assert r.code == 254 and "exchange full" in r.err, r
 
 
+@pytest.mark.parametrize("kind,items,errno,n_filters,keyctl", [
+    (None, [], None, "1", None),                                  # the default kills
+    ("retain", ["@rkt/default-whitelist"], "EXFULL", "1", "exchange full"),
+    ("remove", ["reboot"], None, "2", "operation not permitted"),  # the keyring filter's EPERM
+    ("remove", ["reboot"], "EXFULL", "2", "operation not permitted"),
+    ("remove", ["keyctl", "add_key", "request_key"], "EXFULL", "1", "exchange full"),
+])
+def test_keyring_calls_under_each_filter(pods, tmp_path, kind, items, errno, n_filters, keyctl):
+    # the keyring filter (EPERM) is loaded only when the app's own filter lets a keyring call
+    # through: where it blocks them all, the keyring filter would change nothing
+    a = seccomp_image(tmp_path, kind, items, errno=errno)
+    r, _ = pods.run(a.path, "--", "--file-name=/proc/self/status", "--read-file",
+                    "--try-syscall=keyctl")
+    assert f"Seccomp_filters:\t{n_filters}\n" in r.out, r
+    if keyctl is None:
+        assert r.code == SIGSYS_STATUS and "syscall keyctl" not in r.out, r
+    else:
+        assert r.code == 0 and f"syscall keyctl: {keyctl}" in r.out.lower(), r
+
+
 def test_cli_override_replaces_the_images_set(pods, tmp_path):
     a = seccomp_image(tmp_path, "remove", ["stat"], errno="EXFULL")
     r = run(pods, a, "stat", flags=["--seccomp=mode=retain,@appc.io/all"])

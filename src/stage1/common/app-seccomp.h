@@ -24,6 +24,10 @@
 
 struct app_seccomp {
         bool enabled;
+        /* the filter itself blocks add_key, request_key and keyctl: the keyring filter
+         * (keyrings.h) would change nothing (a kill outranks its EPERM; the app's errno, in a
+         * filter loaded after it, wins over EPERM) and is not loaded */
+        bool blocks_keyrings;
         struct sock_fprog prog; /* the compiled BPF program (filter is malloc'd) */
 };
 
