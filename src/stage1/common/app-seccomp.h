@@ -9,8 +9,9 @@
  * with the isolator's errno. An unknown call, group or errno name is an error (rkt ignored
  * them: a misspelt name in a remove-set would have allowed the call).
  *
- * The filter is compiled once on the host side (app_seccomp_compile()) and loaded by the
- * app child as late as it can (app_seccomp_load(), see app-exec.h). Runs in: the native
+ * The filter is compiled once on the host side (app_seccomp_compile(); rkt's default filter
+ * comes precompiled, seccomp-precompiled.h) and loaded by the app child as late as it can
+ * (app_seccomp_load(), see app-exec.h). Runs in: the native
  * stage1 (the fly stage1 does not filter, as rkt's did not).
  */
 #pragma once
