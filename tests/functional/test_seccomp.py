@@ -42,6 +42,23 @@ def test_default_filter_allows_what_apps_use_and_kills_the_rest(pods, tmp_path):
     assert r.code == SIGSYS_STATUS, r
 
 
+def test_default_filter_loads_for_a_non_root_app(pods, tmp_path):
+    # loading a filter needs CAP_SYS_ADMIN or no_new_privs: a non-root app is filtered all
+    # the same (the stage1 holds CAP_SYS_ADMIN for the load), and no_new_privs stays 0
+    a = seccomp_image(tmp_path, user="1000")
+    r, _ = pods.run(a.path, "--", "--print-user", "--check-no-new-privs",
+                    "--file-name=/proc/self/status", "--read-file", "--try-syscall=stat",
+                    "--try-syscall=swapoff")
+    assert "User: uid=1000 euid=1000" in r.out, r
+    assert "no_new_privs: 0 err: errno 0" in r.out, r
+    status = dict(ln.split(":", 1) for ln in r.out.splitlines() if ln.startswith(
+        ("Seccomp:", "NoNewPrivs:", "CapEff:")))
+    assert status["Seccomp"].strip() == "2" and status["NoNewPrivs"].strip() == "0", r
+    assert not int(status["CapEff"], 16) & (1 << 21), r  # CAP_SYS_ADMIN: for the load only
+    assert "syscall stat: ok" in r.out and "swapoff" not in r.out, r
+    assert r.code == SIGSYS_STATUS, r
+
+
 @pytest.mark.parametrize("kind,items", [
     ("retain", ["@appc.io/all"]),
     ("remove", ["@appc.io/empty"]),
@@ -74,6 +91,26 @@ def test_errno_instead_of_kill(pods, tmp_path):
     a = seccomp_image(tmp_path, "remove", ["stat"], errno="EXFULL")
     r = pods.run(a.path, "--", "--stat-file", "--file-name=/")[0]
     assert r.code == 254 and "exchange full" in r.err, r
+
+
+@pytest.mark.parametrize("kind,items,errno,n_filters,keyctl", [
+    (None, [], None, "1", None),                                  # the default kills
+    ("retain", ["@rkt/default-whitelist"], "EXFULL", "1", "exchange full"),
+    ("remove", ["reboot"], None, "2", "operation not permitted"),  # the keyring filter's EPERM
+    ("remove", ["reboot"], "EXFULL", "2", "operation not permitted"),
+    ("remove", ["keyctl", "add_key", "request_key"], "EXFULL", "1", "exchange full"),
+])
+def test_keyring_calls_under_each_filter(pods, tmp_path, kind, items, errno, n_filters, keyctl):
+    # the keyring filter (EPERM) is loaded only when the app's own filter lets a keyring call
+    # through: where it blocks them all, the keyring filter would change nothing
+    a = seccomp_image(tmp_path, kind, items, errno=errno)
+    r, _ = pods.run(a.path, "--", "--file-name=/proc/self/status", "--read-file",
+                    "--try-syscall=keyctl")
+    assert f"Seccomp_filters:\t{n_filters}\n" in r.out, r
+    if keyctl is None:
+        assert r.code == SIGSYS_STATUS and "syscall keyctl" not in r.out, r
+    else:
+        assert r.code == 0 and f"syscall keyctl: {keyctl}" in r.out.lower(), r
 
 
 def test_cli_override_replaces_the_images_set(pods, tmp_path):

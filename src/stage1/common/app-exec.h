@@ -27,7 +27,8 @@ struct app_exec_params {
         int n_listen_fds;   /* fds 3..3+n-1 are the app's socket-activated sockets */
         int keep_fd;        /* one more descriptor the app inherits (fly: the pod lock), or -1 */
         const struct app_seccomp *seccomp; /* the app's filter (app-seccomp.h), or NULL */
-        bool deny_keyrings; /* keyrings_deny() (native, unless --insecure-options=seccomp) */
+        bool deny_keyrings; /* keyrings_deny() (native, unless --insecure-options=seccomp or
+                             * the app's filter blocks the keyring calls itself) */
         int userns_fd;      /* >= 3: the pod's user namespace (--private-users), joined after
                              * oom_score_adj, before the ids are set; 0 (unset): none */
         int ready_fd;       /* >= 3: closed once unprivileged (a pipe's write end whose EOF

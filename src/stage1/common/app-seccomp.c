@@ -11,6 +11,16 @@
 
 /* What starting the app still calls once the filter is loaded (app-exec.c). */
 static const char *const needed_after_load[] = {"capset", "prctl", "execve", NULL};
+/* What the keyring filter blocks (seccomp_set_deny_keyrings()). */
+static const char *const keyring_calls[] = {"add_key", "request_key", "keyctl", NULL};
+
+static bool blocks_all(const struct seccomp_set *s, const char *const *calls)
+{
+        for (const char *const *c = calls; *c; c++)
+                if (seccomp_set_allows(s, *c))
+                        return false;
+        return true;
+}
 
 int app_seccomp_set(const struct ac_app *app, struct seccomp_set *ret, struct rk_error **reterr)
 {
@@ -47,8 +57,10 @@ int app_seccomp_compile(const struct ac_app *app, bool disabled, struct app_secc
                 r = seccomp_set_compile(&s, &ret->prog);
                 if (r < 0)
                         r = rk_error_set_errno(reterr, -r, "compiling the seccomp filter");
-                else
+                else {
                         ret->enabled = true;
+                        ret->blocks_keyrings = blocks_all(&s, keyring_calls);
+                }
         }
         seccomp_set_done(&s);
         return r;

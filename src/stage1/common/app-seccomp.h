@@ -9,8 +9,9 @@
  * with the isolator's errno. An unknown call, group or errno name is an error (rkt ignored
  * them: a misspelt name in a remove-set would have allowed the call).
  *
- * The filter is compiled once on the host side (app_seccomp_compile()) and loaded by the
- * app child as late as it can (app_seccomp_load(), see app-exec.h). Runs in: the native
+ * The filter is compiled once on the host side (app_seccomp_compile(); rkt's default filter
+ * comes precompiled, seccomp-precompiled.h) and loaded by the app child as late as it can
+ * (app_seccomp_load(), see app-exec.h). Runs in: the native
  * stage1 (the fly stage1 does not filter, as rkt's did not).
  */
 #pragma once
@@ -24,6 +25,10 @@
 
 struct app_seccomp {
         bool enabled;
+        /* the filter itself blocks add_key, request_key and keyctl: the keyring filter
+         * (keyrings.h) would change nothing (a kill outranks its EPERM; the app's errno, in a
+         * filter loaded after it, wins over EPERM) and is not loaded */
+        bool blocks_keyrings;
         struct sock_fprog prog; /* the compiled BPF program (filter is malloc'd) */
 };
 

@@ -9,7 +9,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "error.h"
 #include "macro.h"
 #include "seccomp-set.h"
 
@@ -20,17 +19,13 @@ static struct sock_fprog filter;
 
 int keyrings_prepare(void)
 {
-        char add_key[] = "add_key", request_key[] = "request_key", keyctl[] = "keyctl";
-        char *calls[] = {add_key, request_key, keyctl, NULL};
-        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
         struct seccomp_set set = {0};
         int r;
 
         if (filter.filter)
                 return 0;
-        r = seccomp_set_from_items(false, calls, "EPERM", &set, &err);
-        if (r >= 0)
-                r = seccomp_set_compile(&set, &filter);
+        seccomp_set_deny_keyrings(&set);
+        r = seccomp_set_compile(&set, &filter);
         seccomp_set_done(&set);
         return r;
 }

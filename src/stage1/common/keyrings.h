@@ -5,15 +5,17 @@
  * keyrings, where Kerberos tickets and passphrases live) are reachable through keyctl(2) by
  * any process of that uid, whatever its namespaces. rkt's default seccomp filter refused
  * add_key, request_key and keyctl, as Docker's and systemd-nspawn's do; this filter does so
- * (EPERM) whatever the app's own seccomp isolators allow, unless --insecure-options=seccomp.
+ * (EPERM) whatever the app's own seccomp isolators allow, unless --insecure-options=seccomp
+ * (an app whose own filter blocks all three calls does without it, app-seccomp.h).
  * Runs in: an app or enter child, before its credentials change (installing a filter needs
  * CAP_SYS_ADMIN or no_new_privs).
  */
 #pragma once
 
 /*
- * Compiles the keyring filter once per process tree: every process forked afterwards (pod
- * init, app children, handlers) installs the same program without compiling it again.
+ * Prepares the keyring filter once per process tree (a copy of its precompiled program,
+ * seccomp-precompiled.h): every process forked afterwards (pod init, app children, handlers)
+ * installs the same program.
  * keyrings_deny() calls it if nobody did. Returns 0 or -errno.
  */
 int keyrings_prepare(void);

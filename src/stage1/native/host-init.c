@@ -133,7 +133,8 @@ int plan_app(struct pod_plan *p, struct plan_app *pa, struct rk_error **reterr)
                                           .n_listen_fds = n_listen,
                                           .keep_fd = -1,
                                           .seccomp = &pa->seccomp,
-                                          .deny_keyrings = !p->args.disable_seccomp};
+                                          .deny_keyrings = !p->args.disable_seccomp &&
+                                                           !pa->seccomp.blocks_keyrings};
         app_exec_params_from_isolators(&pa->xp, a->app);
         return 0;
 }
