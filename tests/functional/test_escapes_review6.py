@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Hostile review 6 of the pod/host boundary (mutable pods, attach of their apps, the store).
+Each test is an attack that must fail. As in test_escapes_review2.py, an app's image is
+untrusted and may grant itself CAP_SYS_PTRACE and every system call: it then reaches the
+stage1's root (S1 = P/stage1/rootfs) through /proc/1/root and may replace anything there
+while root adds and starts other apps."""
+import pytest
+
+from podtest import needs_root, wait_for
+from podtest import img  # noqa: F401
+from ptraceutil import TRACER, build_static
+from test_escapes_review2 import Sandbox, sh, spods, image_id  # noqa: F401
+
+pytestmark = [needs_root]
+
+
+@pytest.fixture(scope="module")
+def flipper(tmp_path_factory):
+    """data/review6-flip.c, built."""
+    return build_static("review6-flip.c", tmp_path_factory.mktemp("flip") / "flip")
+
+
+def start_flipper(sb, image_id, flipper, name, target):
+    """App `flipper`, with CAP_SYS_PTRACE and every system call: S1/etc/<name> flips between
+    absent and a link to target (a host path) until the pod ends."""
+    r = sb.app("add", image_id, "--name=flipper", *TRACER, "--exec=/flip", "--",
+               "/proc/1/root/etc", name, target)
+    assert r.code == 0, r
+    dst = sb.s1() / "opt" / "stage2" / "flipper" / "rootfs" / "flip"
+    dst.write_bytes(flipper.read_bytes())
+    dst.chmod(0o755)
+    assert sb.app("start", "--app=flipper").code == 0
+    wait_for(lambda: "FLIPPING" in sb.output() or None, timeout=15, what="the flipper")
+
+
+# ------------------------------------------------------------------ S1 races: /etc files
+
+def test_app_start_binds_no_host_file_an_app_raced_into_s1_etc(spods, image_id, flipper,
+                                                               tmp_path):
+    """app start binds S1/etc/hostname over the new app's /etc/hostname (read-write): it
+    opens it without following a link, but when it is missing it binds it by its S1 path
+    from a copy of the host's mount namespace. An app that makes the name flip between
+    missing and a link to a host file must not get that file bound into the next app (it
+    then writes a host file only root may read)."""
+    secret = tmp_path / "host-secret"
+    secret.write_text("HOST-SECRET\n")
+    secret.chmod(0o600)
+    sb = Sandbox(spods, "--net=host")
+    start_flipper(sb, image_id, flipper, "hostname", str(secret))
+    for i in range(150):  # a start loses the race now and then
+        r = sb.app("add", image_id, *sh(f"b{i}", f"cat /etc/hostname; "
+                                        f"echo PWNED >> /etc/hostname; echo B{i}-RAN"))
+        assert r.code == 0, r
+        r = sb.app("start", f"--app=b{i}")
+        if r.code == 0:
+            wait_for(lambda: f"B{i}-RAN" in sb.output() or None, timeout=15, what=f"app b{i}")
+        assert secret.read_text() == "HOST-SECRET\n", (i, r)
+        assert "HOST-SECRET" not in sb.output(), (i, r)
