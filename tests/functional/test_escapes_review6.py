@@ -4,12 +4,19 @@ Each test is an attack that must fail. As in test_escapes_review2.py, an app's i
 untrusted and may grant itself CAP_SYS_PTRACE and every system call: it then reaches the
 stage1's root (S1 = P/stage1/rootfs) through /proc/1/root and may replace anything there
 while root adds and starts other apps."""
+import os
+import secrets
+import subprocess
+import sys
+
 import pytest
 
-from podtest import needs_root, wait_for
+import imageutil
+from podtest import needs_root, pods, wait_for  # noqa: F401
 from podtest import img  # noqa: F401
 from ptraceutil import TRACER, build_static
 from test_escapes_review2 import Sandbox, sh, spods, image_id  # noqa: F401
+from test_escapes_runtime import UNLINK, WITH_HOST_KEYS
 
 pytestmark = [needs_root]
 
@@ -56,3 +63,30 @@ def test_app_start_binds_no_host_file_an_app_raced_into_s1_etc(spods, image_id, 
             wait_for(lambda: f"B{i}-RAN" in sb.output() or None, timeout=15, what=f"app b{i}")
         assert secret.read_text() == "HOST-SECRET\n", (i, r)
         assert "HOST-SECRET" not in sb.output(), (i, r)
+
+
+# ------------------------------------------------------------------ keyrings: event handlers
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 system call numbers")
+def test_a_pre_start_handler_cannot_read_roots_keyrings(pods, tmp_path):
+    """An app's event handlers come from its image and run as root without the app's seccomp
+    filter: the keyring filter is all that keeps them from root's kernel keyrings (uid 0's
+    user keyring is the host root's), also when the app's own filter (rkt's default) blocks
+    the keyring calls and the app thus needs no keyring filter of its own."""
+    hooked = imageutil.rkt_inspect_image(tmp_path / "hooked.aci", busybox=True,
+                                         exec_=["/bin/true"],
+                                         event_handlers=[{"name": "pre-start",
+                                                          "exec": ["/inspect",
+                                                                   "--probe-keyrings"]}])
+    tag = secrets.token_hex(6)
+    serial = tmp_path / "serial"
+    wrap = [sys.executable, "-c", WITH_HOST_KEYS, tag, str(serial)]
+    try:
+        argv = pods.argv(*pods.run_args([str(hooked.path)]))
+        r = subprocess.run(wrap + argv, capture_output=True, text=True, timeout=60)
+    finally:
+        if serial.exists():
+            subprocess.run([sys.executable, "-c", UNLINK, serial.read_text()], check=True)
+    assert "keyrings" in r.stdout + r.stderr, r  # the handler ran
+    assert f"user-secret-{tag}" not in r.stdout, r.stdout
+    assert f"session-secret-{tag}" not in r.stdout, r.stdout
