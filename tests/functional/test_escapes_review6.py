@@ -12,11 +12,13 @@ import sys
 import pytest
 
 import imageutil
-from podtest import needs_root, pods, wait_for  # noqa: F401
+from aci import File, build_aci, default_manifest
+from podtest import INSECURE, needs_root, pods, wait_for  # noqa: F401
 from podtest import img  # noqa: F401
 from ptraceutil import TRACER, build_static
 from test_escapes_review2 import Sandbox, sh, spods, image_id  # noqa: F401
 from test_escapes_runtime import UNLINK, WITH_HOST_KEYS
+from test_escapes_store import as_member_py, shared  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -90,3 +92,37 @@ def test_a_pre_start_handler_cannot_read_roots_keyrings(pods, tmp_path):
     assert "keyrings" in r.stdout + r.stderr, r  # the handler ran
     assert f"user-secret-{tag}" not in r.stdout, r.stdout
     assert f"session-secret-{tag}" not in r.stdout, r.stdout
+
+
+# ------------------------------------------------------------------ store: the index's journal
+
+@pytest.mark.parametrize("mode", ["wal", "delete"])
+def test_index_journal_is_never_a_members_link(shared, tmp_path, mode):
+    """Root claims the index's WAL and its index before SQLite opens them, but a member may
+    write the index (it is the group's) and turn it out of WAL mode (journal_mode=DELETE): root's
+    next write then has SQLite make store.sqlite-journal by name beside it, as root, and give
+    it the index's owner; in WAL mode too, SQLite opens a store.sqlite-journal that looks hot
+    (not empty) when it first reads the index, to roll it back, and gives it that owner. A
+    member's hard link there to another file of theirs must not have root write its journal
+    into that file nor make it root's."""
+    rkt, top = shared
+    rkt.ok("image", "list")
+    db = rkt.dir / "cas" / "db"
+    other = db / "members-file"
+    code = f"""
+import os, sqlite3
+if {mode!r} == "delete":
+    c = sqlite3.connect("db/store.sqlite", timeout=60)
+    print(c.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
+    c.close()
+open({str(other)!r}, "w").write("MEMBER\\n")
+os.link({str(other)!r}, "db/store.sqlite-journal")
+print("planted")
+"""
+    m = as_member_py(rkt, code)
+    assert m.returncode == 0 and "planted" in m.stdout, m
+    aci = build_aci(tmp_path / "x.aci", default_manifest("example.com/x", "1"),
+                    {"f": File("x")}, None)
+    r = rkt(INSECURE, "fetch", aci.path)
+    assert other.read_bytes() == b"MEMBER\n", f"root wrote its journal into another file ({r})"
+    assert other.stat().st_uid == 4242, f"root gave another file to itself ({r}, {m.stdout})"
