@@ -221,10 +221,10 @@ int store_shard_open(struct store *s, const char *top, const char *key, bool cre
  * Root only. SQLite's companions of the index (store.sqlite-wal, -shm, and -journal, which it
  * opens in WAL mode too, to roll back one that looks hot, when it first reads the index),
  * which it opens by name (not following a symlink, but a hard link it cannot tell), writes,
- * and as root gives the index's owner: made root's before SQLite opens them, so that no member can put a link
- * to another file in their place (the directory is the group's; only their owner may
- * replace a name in it). A member's (they opened the index first) becomes root's; one that
- * is not a regular file or has another name (a hard link) is refused.
+ * and as root gives the index's owner: made root's before SQLite opens them, so that no
+ * member can put a link to another file in their place (the directory is the group's; only
+ * their owner may replace a name in it). A member's (they opened the index first) becomes
+ * root's; one that is not a regular file or has another name (a hard link) is refused.
  */
 static int claim_index_companion(struct store *s, int dfd, const char *name,
                                  struct rk_error **reterr)
