@@ -123,6 +123,23 @@ static int db_init_schema(struct store *s, struct rk_error **reterr)
         return db_exec(s, "COMMIT", reterr);
 }
 
+/*
+ * Root only. A member may write the index and turn it out of WAL mode: then SQLite would
+ * remove store.sqlite-journal after each write and make it again by name at the next (where
+ * a member may have put a hard link since; store_open_index_file() claimed only the one there
+ * when we opened the index). Back to WAL mode, else the journal stays (PERSIST).
+ */
+static void db_keep_journal(struct store *s)
+{
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW &&
+            strcmp((const char *)sqlite3_column_text(st, 0) ?: "", "wal") == 0)
+                return;
+        (void)sqlite3_exec(s->db, "PRAGMA journal_mode=PERSIST", NULL, NULL, NULL);
+}
+
 int store_db_open(struct store *s, struct rk_error **reterr)
 {
         _cleanup_free_ char *path = xasprintf("%s/cas/db/store.sqlite", s->dir);
@@ -153,6 +170,8 @@ int store_db_open(struct store *s, struct rk_error **reterr)
          * synchronous=NORMAL before: none of them is needed to read the store's files.
          */
         (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        if (geteuid() == 0)
+                db_keep_journal(s);
         return db_init_schema(s, reterr);
 }
 

@@ -218,12 +218,13 @@ int store_shard_open(struct store *s, const char *top, const char *key, bool cre
 }
 
 /*
- * Root only. SQLite's companions of the index (store.sqlite-wal, -shm), which it opens by
- * name (not following a symlink, but a hard link it cannot tell), writes, and as root gives
- * the index's owner: made root's before SQLite opens them, so that no member can put a link
- * to another file in their place (the directory is the group's; only their owner may
- * replace a name in it). A member's (they opened the index first) becomes root's; one that
- * is not a regular file or has another name (a hard link) is refused.
+ * Root only. SQLite's companions of the index (store.sqlite-wal, -shm, and -journal, which it
+ * opens in WAL mode too, to roll back one that looks hot, when it first reads the index),
+ * which it opens by name (not following a symlink, but a hard link it cannot tell), writes,
+ * and as root gives the index's owner: made root's before SQLite opens them, so that no
+ * member can put a link to another file in their place (the directory is the group's; only
+ * their owner may replace a name in it). A member's (they opened the index first) becomes
+ * root's; one that is not a regular file or has another name (a hard link) is refused.
  */
 static int claim_index_companion(struct store *s, int dfd, const char *name,
                                  struct rk_error **reterr)
@@ -264,8 +265,13 @@ static int claim_index_companions(struct store *s, int dfd, struct rk_error **re
 {
         if (geteuid() != 0)
                 return 0;
-        int r = claim_index_companion(s, dfd, "store.sqlite-wal", reterr);
-        return r < 0 ? r : claim_index_companion(s, dfd, "store.sqlite-shm", reterr);
+        static const char *const names[] = {"store.sqlite-wal", "store.sqlite-shm",
+                                            "store.sqlite-journal"};
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(names); i++)
+                r = claim_index_companion(s, dfd, names[i], reterr);
+        return r;
 }
 
 int store_open_index_file(struct store *s, struct rk_error **reterr)

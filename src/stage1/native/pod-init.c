@@ -211,6 +211,9 @@ bool hook_params(const struct plan_app *pa, const char *name, struct app_exec_pa
         xp->no_new_privs = false;
         xp->n_listen_fds = 0;
         xp->seccomp = NULL; /* handlers run as root, unfiltered, as rkt's units did */
+        /* but never with root's keyrings: the app's filter that made the keyring filter
+         * needless (plan_app()) is not theirs */
+        xp->deny_keyrings = pa->xp.deny_keyrings || pa->seccomp.blocks_keyrings;
         return true;
 }
 

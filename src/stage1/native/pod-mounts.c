@@ -295,10 +295,11 @@ static bool exists_in_root(int rootfd, const char *path)
 }
 
 /*
- * The S1 file rel to bind into an app, as the /proc/self/fd path of a descriptor in *ret_fd:
- * reached without following a link (`rkt app start` binds them while apps run, and an app
- * allowed to trace the pod init reaches S1), a regular file. A missing one: its S1 path (which
- * then fails to stat); anything else: NULL.
+ * The S1 file rel to bind into an app, as a descriptor in *ret_fd: reached without following
+ * a link (`rkt app start` binds them while apps run, and an app allowed to trace the pod init
+ * reaches S1), a regular file. Returns its S1 path (what messages name); a missing one: *ret_fd
+ * -ENOENT (bind_s1_file() fails to stat it: never by path, where the app may since have put a
+ * link); anything else: NULL.
  */
 static char *s1_file(const struct pod_plan *p, const char *dir, const char *name, int *ret_fd)
 {
@@ -307,11 +308,27 @@ static char *s1_file(const struct pod_plan *p, const char *dir, const char *name
         struct stat st;
 
         *ret_fd = d < 0 ? -EBADF : openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (*ret_fd < 0 && d >= 0 && errno == ENOENT)
+        if (*ret_fd < 0 && d >= 0 && errno == ENOENT) {
+                *ret_fd = -ENOENT;
                 return xasprintf("%s/%s/%s", p->pod->stage1_dir, dir, name);
+        }
         if (*ret_fd < 0 || fstat(*ret_fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return NULL;
-        return xasprintf("/proc/self/fd/%d", *ret_fd);
+        return xasprintf("%s/%s/%s", p->pod->stage1_dir, dir, name);
+}
+
+/* Binds the S1 file fd (s1_file(), which named it shown) onto target in the app's root. */
+static int bind_s1_file(int rootfd, const char *shown, int fd, const char *target, bool read_only,
+                        struct rk_error **reterr)
+{
+        _cleanup_free_ char *src = NULL;
+
+        if (fd < 0) {
+                rk_error_set_errno(reterr, ENOENT, "Failed to stat %s", shown);
+                return rk_error_exit_status(reterr, 1); /* as mount_bind_in_root() */
+        }
+        src = xasprintf("/proc/self/fd/%d", fd);
+        return bind_at(rootfd, src, target, read_only, reterr);
 }
 
 /* /etc/hostname, /etc/hosts, /etc/resolv.conf and /etc/mtab (SPEC.md §8.4, §11.10). */
@@ -329,15 +346,15 @@ static int setup_etc(const struct pod_plan *p, int rootfd, struct rk_error **ret
                                     "/etc/hostname, /rkt/hosts or /etc/rkt-resolv.conf of the "
                                     "stage1 is not a regular file");
 
-        r = bind_at(rootfd, hostname, "/etc/hostname", false, reterr);
+        r = bind_s1_file(rootfd, hostname, hostname_fd, "/etc/hostname", false, reterr);
         if (r >= 0 && strcmp(hm, "host") == 0)
                 r = bind_at(rootfd, "/etc/hosts", "/etc/hosts", true, reterr);
         else if (r >= 0 && (strcmp(hm, "stage0") == 0 || !exists_in_root(rootfd, "/etc/hosts")))
-                r = bind_at(rootfd, hosts, "/etc/hosts", false, reterr);
+                r = bind_s1_file(rootfd, hosts, hosts_fd, "/etc/hosts", false, reterr);
         if (r >= 0 && strcmp(rm, "host") == 0)
                 r = bind_at(rootfd, "/etc/resolv.conf", "/etc/resolv.conf", true, reterr);
         else if (r >= 0 && (strcmp(rm, "stage0") == 0 || p->resolv_from_net))
-                r = bind_at(rootfd, resolv, "/etc/resolv.conf", false, reterr);
+                r = bind_s1_file(rootfd, resolv, resolv_fd, "/etc/resolv.conf", false, reterr);
         if (r < 0)
                 return r;
         _cleanup_close_ int etc = root_open(rootfd, "/etc", O_PATH | O_DIRECTORY, 0);
