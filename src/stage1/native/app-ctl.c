@@ -777,7 +777,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (s1fd < 0)
                 return rk_error_set_errno(reterr, errno, "opening the stage1 rootfs");
         p.resolv_from_net = strcmp(p.args.resolv_mode, "default") == 0 &&
-                            faccessat(s1fd, "etc/rkt-resolv.conf", F_OK, 0) == 0;
+                            faccessat(s1fd, "etc/rkt-resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         r = plan_app(&p, pa, reterr);
         if (r >= 0)
                 r = app_cgroups(&p, &fresh, reterr);

@@ -321,10 +321,21 @@ static void mux_loop(struct mux *m)
 {
         struct pollfd pf[3 + _APP_IO_EP_N * (MUX_MAX_CLIENTS + 1)];
         int owner[ELEMENTSOF(pf)];
+        sigset_t term, open_mask;
 
-        while (!mux_stop && !mux_finished(m)) {
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        for (;;) {
+                /* SIGTERM blocked from the check of mux_stop until ppoll() waits (else one
+                 * coming in between would leave it waiting), unblocked while we work (it
+                 * interrupts a send to a client that does not read) */
+                sigprocmask(SIG_BLOCK, &term, &open_mask);
+                if (mux_stop || mux_finished(m))
+                        return;
                 size_t n = mux_pollfds(m, pf, owner);
-                if (poll(pf, n, -1) < 0) {
+                int r = ppoll(pf, n, NULL, &open_mask);
+                sigprocmask(SIG_SETMASK, &open_mask, NULL);
+                if (r < 0) {
                         if (errno == EINTR)
                                 continue;
                         return;
