@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_escapes_review6.py: flips dir/name between absent and a symlink to target, forever
  * (argv: dir name target). Prints FLIPPING once it runs. */
 #include <stdio.h>
