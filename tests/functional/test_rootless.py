@@ -472,3 +472,16 @@ def test_rootless_gc_refuses_a_subcgroup_outside_the_users_delegation(rpods, del
     assert "refusing unexpected subcgroup" in r.err, r
     # nothing removed: the pod's own cgroup stays for the teardown
     assert pod_cgroup(delegated, uuid).is_dir()
+
+
+def test_rootless_pod_cgroup_is_below_the_nearest_cgroup_the_user_manages(rpods, delegated):
+    # rkt runs in a cgroup of root's below the user's: the pod's cgroup is the user's child
+    os.chown(delegated / "leaf", 0, 0)
+    os.chown(delegated / "leaf" / "cgroup.procs", 0, 0)
+    rel = "/" + str(delegated.relative_to(cgroup2_mount()))
+    r, uuid = rpods.run(rpods.image, "--name=a", "--exec=/bin/cat", "--", "/proc/self/cgroup",
+                        net="none")
+    assert r.code == 0, r
+    assert f"0::{rel}/rkt-{uuid}/system.slice/a.service" in r.out.splitlines(), r
+    rpods.ok("gc", "--grace-period=0s")
+    assert not (delegated / f"rkt-{uuid}").exists()
