@@ -42,6 +42,7 @@ class RootlessPods(Pods):
         self.etc.mkdir()
         self.subuid, self.subgid, self.hide_uidmap = subuid, subgid, hide_uidmap
         self.prefix_binds = None
+        self.cgroup_leaf = None  # a cgroup2 directory rkt is moved into before it runs
         self.write_etc()
         self.dir.mkdir()
         os.chown(self.dir, UID, UID)
@@ -72,6 +73,8 @@ class RootlessPods(Pods):
         elif self.hide_uidmap:
             binds += [f"mount --bind {self.etc}/noexec /usr/bin/{t}"
                       for t in ("newuidmap", "newgidmap")]
+        if self.cgroup_leaf is not None:
+            binds.append(f"echo $$ > {self.cgroup_leaf}/cgroup.procs")
         script = " && ".join(binds + [
             f'exec setpriv --reuid={UID} --regid={UID} --clear-groups --inh-caps=-all "$@"'])
         return ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script,
@@ -361,3 +364,124 @@ def test_rootless_when_newuidmap_refuses_fails_with_one_line(rpods_factory):
     one_line_error(r, "cannot map your subordinate ids (/etc/subuid, /etc/subgid) in a user "
                       "namespace: newuidmap: ")
     assert p.leftovers() == []
+
+
+def cgroup2_mount():
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        f = line.split()
+        sep = f.index("-")
+        if f[sep + 1] == "cgroup2" and f[3] == "/":
+            return Path(f[4])
+    return None
+
+
+def remove_cgroup_tree(path, root):
+    """rmdir path depth-first, moving any process left there to the hierarchy's root."""
+    if not path.is_dir():
+        return
+    for sub in path.iterdir():
+        if sub.is_dir():
+            remove_cgroup_tree(sub, root)
+    for pid in (path / "cgroup.procs").read_text().split():
+        try:
+            (root / "cgroup.procs").write_text(pid)
+        except OSError:
+            pass
+    path.rmdir()
+
+
+@pytest.fixture
+def delegated(rpods):
+    """A cgroup2 subtree delegated to the test user (owned by them, as systemd's Delegate=),
+    with a leaf that the user's rkt runs in."""
+    root = cgroup2_mount()
+    if root is None:
+        pytest.skip("no cgroup2 hierarchy")
+    d = root / f"rkt-test-deleg-{os.getpid()}-{rpods.tmp.name}"
+    (d / "leaf").mkdir(parents=True)
+    for dirpath, dirs, files in os.walk(d):
+        for name in [dirpath] + [os.path.join(dirpath, f) for f in files]:
+            os.chown(name, UID, UID)
+    rpods.cgroup_leaf = d / "leaf"
+    try:
+        yield d
+    finally:
+        _finish(rpods)
+        rpods.cgroup_leaf = None
+        remove_cgroup_tree(d, root)
+
+
+def pod_cgroup(d, uuid):
+    return d / "leaf" / f"rkt-{uuid}"
+
+
+def test_rootless_pod_runs_in_a_cgroup_below_the_users_delegated_one(rpods, delegated):
+    root = cgroup2_mount()
+    rel = "/" + str(delegated.relative_to(root))
+    r, uuid = rpods.run(rpods.image, "--name=a", "--exec=/bin/cat", "--", "/proc/self/cgroup",
+                        net="none")
+    assert r.code == 0, r
+    assert f"0::{rel}/leaf/rkt-{uuid}/system.slice/a.service" in r.out.splitlines(), r
+    assert pod_cgroup(delegated, uuid).is_dir()
+    rpods.ok("gc", "--grace-period=0s")
+    assert not pod_cgroup(delegated, uuid).exists()
+    assert rpods.leftovers() == []
+
+
+def test_rootless_stop_and_gc_of_a_pod_in_a_delegated_cgroup(rpods, delegated):
+    pod = rpods.start(rpods.image, "--exec=/bin/sh", "--", "-c", "trap '' TERM; sleep 600 &"
+                      " sleep 600", net="none")
+    rpods.wait_ready(pod.uuid)
+    cg = pod_cgroup(delegated, pod.uuid)
+    init = (cg / "init.scope" / "cgroup.procs").read_text().split()
+    assert init, init
+    rpods.ok("stop", "--force", pod.uuid)
+    rpods.wait_exited(pod.uuid)
+    rpods.ok("gc", "--grace-period=0s")
+    assert not cg.exists()
+    assert rpods.leftovers() == []
+
+
+def test_rootless_delegated_cgroup_without_a_memory_controller_says_so_once(rpods, delegated):
+    # the user's rkt runs in the delegated cgroup itself: its children get no controllers
+    # (a cgroup with processes cannot enable them for its children)
+    r, uuid = rpods.run(rpods.image, "--name=a", "--memory=64M", "--exec=/bin/true",
+                        rpods.image, "--name=b", "--memory=32M", "--cpu=200m",
+                        "--exec=/bin/true", net="none")
+    assert r.code == 0, r
+    said = [ln for ln in r.err.splitlines() if "cgroup" in ln]
+    assert said == ["stage1: rootless pod: the user's cgroup offers no memory controller, "
+                    "resource limits are not applied"], r
+    rpods.ok("gc", "--grace-period=0s")
+    assert not pod_cgroup(delegated, uuid).exists()
+
+
+@pytest.mark.parametrize("fake", ["up", "machine", "root"])
+def test_rootless_gc_refuses_a_subcgroup_outside_the_users_delegation(rpods, delegated, fake):
+    r, uuid = rpods.run(rpods.image, "--exec=/bin/true", net="none")
+    assert r.code == 0, r
+    subs = list((rpods.dir / "pods").glob(f"*/{uuid}/subcgroup"))
+    assert len(subs) == 1, subs
+    rel = str(delegated.relative_to(cgroup2_mount()))
+    subs[0].write_text({
+        "up": f"{rel}/leaf/../../rkt-{uuid}",
+        "machine": f"machine.slice/rkt-{uuid}",  # a cgroup the user may not manage
+        "root": f"machine.slice/machine-rkt\\x2d{uuid.replace('-', chr(92) + 'x2d')}.scope",
+    }[fake])
+    r = rpods("gc", "--grace-period=0s")
+    assert "refusing unexpected subcgroup" in r.err, r
+    # nothing removed: the pod's own cgroup stays for the teardown
+    assert pod_cgroup(delegated, uuid).is_dir()
+
+
+def test_rootless_pod_cgroup_is_below_the_nearest_cgroup_the_user_manages(rpods, delegated):
+    # rkt runs in a cgroup of root's below the user's: the pod's cgroup is the user's child
+    os.chown(delegated / "leaf", 0, 0)
+    os.chown(delegated / "leaf" / "cgroup.procs", 0, 0)
+    rel = "/" + str(delegated.relative_to(cgroup2_mount()))
+    r, uuid = rpods.run(rpods.image, "--name=a", "--exec=/bin/cat", "--", "/proc/self/cgroup",
+                        net="none")
+    assert r.code == 0, r
+    assert f"0::{rel}/rkt-{uuid}/system.slice/a.service" in r.out.splitlines(), r
+    rpods.ok("gc", "--grace-period=0s")
+    assert not (delegated / f"rkt-{uuid}").exists()

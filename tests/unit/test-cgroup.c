@@ -499,6 +499,31 @@ TEST(pod_and_app_paths)
         ASSERT_STREQ(app, POD "/system.slice/redis.service");
 }
 
+/* Root accepts its own record only; a rootless user only <a cgroup it manages>/rkt-<uuid>. */
+TEST(subcgroup_records)
+{
+        fixture_new();
+        _cleanup_free_ char *v2 = hier_new("unified", "v2");
+        _cleanup_close_ int fd = open(v2, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        static const char *const bad[] = {
+                "user/d/../rkt-" UUID,  "/user/d/rkt-" UUID,   "user//d/rkt-" UUID,
+                "user/d/rkt-" UUID "/", "user/none/rkt-" UUID, "rkt-" UUID,
+                "user/d/rkt-x",         "user/d/./rkt-" UUID,  POD,
+        };
+
+        ASSERT_OK(mkdirat(fd, "user", 0755)); /* cgroups with their interface files */
+        _cleanup_close_ int ufd = openat(fd, "user", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_OK(mkdirat(ufd, "d", 0755));
+        ASSERT_TRUE(cgroup_subcgroup_valid(POD, UUID, false, v2));
+        ASSERT_FALSE(cgroup_subcgroup_valid("user/d/rkt-" UUID, UUID, false, v2));
+        ASSERT_TRUE(cgroup_subcgroup_valid("user/d/rkt-" UUID, UUID, true, v2));
+        ASSERT_FALSE(cgroup_subcgroup_valid("user/d/rkt-" UUID, UUID, true, NULL));
+        ASSERT_FALSE(cgroup_subcgroup_valid("../rkt-..", "..", true, v2));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ASSERT_FALSE(cgroup_subcgroup_valid(bad[i], UUID, true, v2));
+        fixture_done();
+}
+
 /* ---- pure v2 ---- */
 
 TEST(v2_pod_lifecycle)

@@ -658,3 +658,100 @@ char *cgroup_read_subcgroup(void)
         sub[strcspn(sub, "\n")] = '\0';
         return sub;
 }
+
+/* A relative cgroup path of plain names: not empty, no leading '/', no "", "." or "..". */
+static bool rel_plain(const char *rel)
+{
+        _cleanup_strv_free_ char **parts = NULL;
+
+        if (!rel[0] || rel[0] == '/' || rel[strlen(rel) - 1] == '/' || strstr(rel, "//"))
+                return false;
+        parts = strv_split(rel, '/');
+        STRV_FOREACH(p, parts)
+                if (strcmp(*p, ".") == 0 || strcmp(*p, "..") == 0)
+                        return false;
+        return true;
+}
+
+/* Whether the caller may manage the cgroup rel below the cgroup2 mount mnt (rel_plain()). */
+static bool v2_manageable(int mnt, const char *rel)
+{
+        static const char *const files[] = {"cgroup.procs", "cgroup.subtree_control"};
+
+        if (faccessat(mnt, rel, W_OK | X_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *f = xasprintf("%s/%s", rel, files[i]);
+                if (faccessat(mnt, f, W_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        return false;
+        }
+        return true;
+}
+
+/* The caller's cgroup2 cgroup ("0::/<path>"), without the leading '/', malloc'd; "" at the
+ * root. Returns 0 or -errno (-ENOENT: none). */
+static int self_v2_cgroup(char **ret)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &text, NULL);
+        const char *line;
+
+        if (r < 0)
+                return r;
+        line = strncmp(text, "0::", 3) == 0 ? text : strstr(text, "\n0::");
+        if (!line)
+                return -ENOENT;
+        line += line == text ? 3 : 4;
+        if (line[0] != '/')
+                return -ENOENT;
+        *ret = strndup(line + 1, strcspn(line + 1, "\n"));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int cgroup_delegated_find(const char *v2mount, char **ret)
+{
+        _cleanup_close_ int mnt = open(v2mount, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *rel = NULL;
+        int r;
+
+        if (mnt < 0)
+                return -errno;
+        r = self_v2_cgroup(&rel);
+        if (r < 0)
+                return r;
+        if (!rel[0] || !rel_plain(rel))
+                return -ENOENT; /* the root, or outside our cgroup namespace */
+        for (;;) {
+                if (v2_manageable(mnt, rel)) {
+                        *ret = TAKE_PTR(rel);
+                        return 0;
+                }
+                char *slash = strrchr(rel, '/');
+                if (!slash)
+                        return -ENOENT;
+                *slash = '\0';
+        }
+}
+
+char *cgroup_rootless_pod_path(const char *deleg, const char *uuid)
+{
+        return xasprintf("%s/rkt-%s", deleg, uuid);
+}
+
+bool cgroup_subcgroup_valid(const char *sub, const char *uuid, bool rootless, const char *v2mount)
+{
+        _cleanup_free_ char *root = cgroup_pod_path(uuid), *leaf = xasprintf("/rkt-%s", uuid);
+        _cleanup_free_ char *deleg = NULL;
+        _cleanup_close_ int mnt = -EBADF;
+        size_t n = strlen(sub), m = strlen(leaf);
+
+        if (strchr(uuid, '/') || strstr(uuid, ".."))
+                return false;
+        if (!rootless)
+                return strcmp(sub, root) == 0;
+        if (!v2mount || !rel_plain(sub) || n <= m || strcmp(sub + n - m, leaf) != 0)
+                return false;
+        mnt = open(v2mount, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        deleg = strndup(sub, n - m);
+        return mnt >= 0 && deleg && v2_manageable(mnt, deleg);
+}

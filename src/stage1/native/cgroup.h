@@ -6,6 +6,8 @@
  *   machine.slice/machine-rkt\x2d<uuid with \x2d>.scope            pod   (P/subcgroup)
  *   .../init.scope                                                 pod init (pid 1)
  *   .../system.slice/<app>.service                                 each app, with its limits
+ * A rootless pod's (cgroup_delegated_find()): "<the user's delegated cgroup>/rkt-<uuid>", with
+ * the same children, on the cgroup2 hierarchy alone.
  * Runs in: the stage1 host side (init, stop, gc, enter).
  */
 #pragma once
@@ -91,13 +93,38 @@ int cgroups_remove(const struct cgroups *c, const char *rel);
 /*
  * The pod's process pid, pinned: a pidfd of pid (O_CLOEXEC) if that process is in the
  * cgroup rel or below, in any hierarchy (cgroup directories are root's: no other user can
- * move a process there). P/pid is a number, and numbers are reused: an exited pod whose
- * lock a member of group rkt holds keeps "running", and its pid may become the member's.
+ * move a process there; a rootless pod's are its user's, whose processes alone they can
+ * move there, and who alone act on the pod). P/pid is a number, and numbers are reused: an exited
+ * pod whose lock a member of group rkt holds keeps "running", and its pid may become the member's.
  * Returns the pidfd, -ESRCH when no such process of the pod runs, or -errno. Whatever the
  * caller then reads or opens through /proc/<pid> is that process's only if
  * pidfd_running() (process-util.h) still holds afterwards.
  */
 int cgroup_pidfd_in(pid_t pid, const char *rel);
+
+/*
+ * Rootless pods (stage0's rootless.h) on a cgroup2 hierarchy mounted at v2mount: the cgroup
+ * the caller may manage as its own (a delegated subtree), relative to v2mount: the nearest one
+ * at or above the caller's ("0::<path>" of /proc/self/cgroup) whose directory, cgroup.procs
+ * and cgroup.subtree_control the caller may write (access(): the caller's own privileges
+ * decide; the hierarchy's root is never one). Its pod's cgroup is a child of it: moving a
+ * process needs write access to cgroup.procs of the common ancestor of both cgroups.
+ * Returns 0 with *ret malloc'd, -ENOENT when there is none, or -errno.
+ */
+int cgroup_delegated_find(const char *v2mount, char **ret);
+
+/* The cgroup of a rootless pod below the delegated cgroup deleg: "<deleg>/rkt-<uuid>". */
+char *cgroup_rootless_pod_path(const char *deleg, const char *uuid);
+
+/*
+ * Whether sub (P/subcgroup) names the cgroup of the pod uuid: cgroup_pod_path(uuid) or, when
+ * rootless (the caller is not root in the host's user namespace: it has the user's privileges
+ * alone), only a rootless pod's
+ * cgroup_rootless_pod_path() whose parent is a cgroup the caller may manage on the cgroup2
+ * hierarchy mounted at v2mount (may be NULL: none). Never ".." or an absolute path: root does
+ * not follow a user's record into another cgroup.
+ */
+bool cgroup_subcgroup_valid(const char *sub, const char *uuid, bool rootless, const char *v2mount);
 
 /* P/subcgroup (the pod's cgroup, below the cwd = P), malloc'd, or NULL. */
 char *cgroup_read_subcgroup(void);

@@ -3,16 +3,19 @@
  * The native flavor's gc entrypoint (`/gc [--debug] [--local-config DIR] <uuid>`). Runs in:
  * the host, as a child of stage0 with cwd = P. Leaves the pod's CNI networks (DEL, port
  * forwarding, namespace), kills leftovers in the pod's cgroup and removes the cgroup from
- * every hierarchy; stage0 unmounts leftovers itself.
+ * every hierarchy (a rootless pod's: from cgroup2, below the user's delegated cgroup);
+ * stage0 unmounts leftovers itself.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "fs-util.h"
 #include "log.h"
 #include "net.h"
+#include "userns.h"
 
 /* The networks first: their DEL needs nothing of the cgroup, and must run even without it. */
 static int gc_network(const char *uuid)
@@ -30,8 +33,9 @@ static int gc_network(const char *uuid)
 
 int main(int argc, char **argv)
 {
-        _cleanup_free_ char *sub = NULL, *expect = NULL;
+        _cleanup_free_ char *sub = NULL;
         const char *uuid = NULL;
+        bool rootless = geteuid() != 0 || !userns_is_host(); /* the user's privileges only */
         struct cgroups cg = {0};
         int r, net_status;
 
@@ -57,13 +61,15 @@ int main(int argc, char **argv)
                 return 254;
         }
         sub[strcspn(sub, "\n")] = '\0';
-        expect = cgroup_pod_path(uuid);
-        if (strcmp(sub, expect) != 0 || strstr(sub, "..")) {
-                fprintf(stderr, "gc: refusing unexpected subcgroup \"%s\"\n", sub);
-                return 254;
-        }
         if (cgroups_detect(&cg) < 0)
                 return 254;
+        if (rootless)
+                cgroups_keep(&cg, NULL); /* only cgroup2 is the user's */
+        if (!cgroup_subcgroup_valid(sub, uuid, rootless, cg.n > 0 ? cg.h[0].path : NULL)) {
+                fprintf(stderr, "gc: refusing unexpected subcgroup \"%s\"\n", sub);
+                cgroups_done(&cg);
+                return 254;
+        }
         r = cgroups_remove(&cg, sub);
         cgroups_done(&cg);
         if (r < 0) {

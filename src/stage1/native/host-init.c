@@ -277,7 +277,7 @@ int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_error **
         int r;
 
         r = cgroups_create(&p->cg, rel, reterr);
-        if (r >= 0)
+        if (r >= 0 && !p->no_limits)
                 r = cgroups_set_limits(&p->cg, rel, pa->a->app, reterr);
         if (r >= 0 && !p->args.disable_paths && !p->dev_filter) {
                 _cleanup_strv_free_ char **extra = volume_device_rules(p, pa);
@@ -324,22 +324,87 @@ char **wanted_controllers(const struct pod_plan *p)
         return w;
 }
 
+static bool apps_have_limits(const struct pod_plan *p, enum ac_isolator_kind a,
+                             enum ac_isolator_kind b)
+{
+        for (size_t i = 0; i < p->n_apps; i++)
+                if (app_has_isolator(p->apps[i].a->app, a, b))
+                        return true;
+        return false;
+}
+
+/* Says once, when an app has resource limits, that they are not applied, and why. */
+static void rootless_no_limits(const struct pod_plan *p, const char *why)
+{
+        if (apps_have_limits(p, AC_ISOLATOR_RESOURCE_MEMORY, AC_ISOLATOR_RESOURCE_CPU) ||
+            apps_have_limits(p, AC_ISOLATOR_CPU_SHARES, AC_ISOLATOR_CPU_SHARES))
+                fprintf(stderr, "stage1: rootless pod: %s, resource limits are not applied\n", why);
+}
+
+/* The first controller the apps' limits need that the pod's cgroup2 cgroup lacks, or NULL. */
+static const char *rootless_missing_controller(const struct pod_plan *p)
+{
+        _cleanup_free_ char *path =
+                xasprintf("%s/%s/cgroup.controllers", p->cg.h[p->cg2].path, p->cg_pod);
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **have = NULL;
+
+        if (read_file_at(AT_FDCWD, path, 4096, &text, NULL) >= 0) {
+                text[strcspn(text, "\n")] = '\0';
+                have = strv_split(text, ' ');
+        }
+        if (apps_have_limits(p, AC_ISOLATOR_RESOURCE_MEMORY, AC_ISOLATOR_RESOURCE_MEMORY) &&
+            !strv_contains(have, "memory"))
+                return "memory";
+        if (apps_have_limits(p, AC_ISOLATOR_RESOURCE_CPU, AC_ISOLATOR_CPU_SHARES) &&
+            !strv_contains(have, "cpu"))
+                return "cpu";
+        return NULL;
+}
+
 /*
  * A rootless pod (stage0's rootless.h: this process is root in a user namespace of the user's
- * ids) has no cgroup of its own: the host's hierarchies are not the user's to change. Says
- * once that the apps' resource limits are not applied, when an app has some.
+ * ids) has cgroups only where the user has a delegated cgroup2 subtree
+ * (cgroup_delegated_find()): its cgroup is a child of that one, on the cgroup2 hierarchy
+ * alone, without device filters (bpf() is root's). Else, as where the controllers are not
+ * the user's, no limits, said once. Returns 0 or < 0 with reterr set.
  */
-static void rootless_no_cgroups(const struct pod_plan *p)
+static int setup_rootless_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr)
 {
-        for (size_t i = 0; i < p->n_apps; i++) {
-                const struct ac_app *app = p->apps[i].a->app;
-                if (app_has_isolator(app, AC_ISOLATOR_RESOURCE_MEMORY, AC_ISOLATOR_RESOURCE_CPU) ||
-                    app_has_isolator(app, AC_ISOLATOR_CPU_SHARES, AC_ISOLATOR_CPU_SHARES)) {
-                        fprintf(stderr, "stage1: rootless pod: no cgroup of the user's own, "
-                                        "resource limits are not applied\n");
-                        return;
-                }
+        _cleanup_free_ char *deleg = NULL, *init = NULL;
+        const char *missing;
+        int r;
+
+        if (cgroups_detect(&p->cg) >= 0)
+                cgroups_keep(&p->cg, NULL);
+        if (p->cg.n == 0 || cgroup_delegated_find(p->cg.h[0].path, &deleg) < 0) {
+                cgroups_done(&p->cg);
+                rootless_no_limits(p, "no cgroup of the user's own");
+                return 0;
         }
+        p->cg2 = 0;
+        p->cg_pod = cgroup_rootless_pod_path(deleg, p->args.uuid);
+        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing subcgroup");
+        init = xasprintf("%s/init.scope", p->cg_pod);
+        r = cgroups_create(&p->cg, init, reterr);
+        if (r < 0)
+                return r;
+        cgroups_open(&p->cg, init, &p->init_cgfds);
+        missing = rootless_missing_controller(p);
+        p->no_limits = missing != NULL;
+        if (missing) {
+                _cleanup_free_ char *why =
+                        xasprintf("the user's cgroup offers no %s controller", missing);
+                rootless_no_limits(p, why);
+        }
+        for (size_t i = 0; i < p->n_apps; i++) {
+                r = setup_app_cgroup(p, &p->apps[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
@@ -349,13 +414,11 @@ static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
         int r;
 
         p->cg2 = -1;
-        if (p->rootless) {
-                rootless_no_cgroups(p);
-                return 0;
-        }
         podfd = open(p->pod->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (podfd < 0)
                 return rk_error_set_errno(reterr, errno, "opening pod directory");
+        if (p->rootless)
+                return setup_rootless_cgroups(p, podfd, reterr);
 
         r = cgroups_detect(&p->cg);
         if (r < 0)

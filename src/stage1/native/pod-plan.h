@@ -54,6 +54,7 @@ struct pod_plan {
         int cg2;              /* index of the cgroup2 hierarchy in cg, or -1 */
         bool into_cgroup;     /* children start in their cgroup2 cgroup (CLONE_INTO_CGROUP) */
         bool dev_filter;      /* device policy by cgroup2 BPF filters, not the v1 controller */
+        bool no_limits;       /* rootless: the pod's cgroup lacks a controller the limits need */
         int sync_fd;          /* pod init: read end, EOF = go */
         int null_fd;          /* /dev/null of the host, for apps' stdin */
         int tty_fd;           /* interactive with a terminal: the pty slave; else -1 */
@@ -76,7 +77,8 @@ struct pod_plan {
         struct userns_range range;
         int userns_fd;
         /* rkt runs rootless (stage0's rootless.h): this stage1 is root in a user namespace
-         * of the user's ids; no cgroups, the host's device nodes bound, /sys bound */
+         * of the user's ids; cgroups only in a delegated cgroup2 subtree of the user's
+         * (host-init.c), the host's device nodes bound, /sys bound */
         bool rootless;
         /* >= 3: the pod's pid namespace, which we are outside of (app-ctl.c): apps' /proc */
         int proc_pidns_fd;

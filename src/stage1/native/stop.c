@@ -3,9 +3,10 @@
  * The native flavor's stop entrypoint (`/stop [--force] <uuid>`). Runs in: the host, as a
  * child of stage0 with cwd = P. Graceful: SIGTERM to the pod's pid 1 (which stops every app
  * and exits), only while P/pid names a process in the pod's cgroup. --force: kill every
- * process in the pod's cgroup. A rootless pod (no cgroup, no P/subcgroup) is signalled while
- * P/pid names the init of a pid namespace (which takes the whole pod with it), a process
- * of the user's own.
+ * process in the pod's cgroup. A rootless pod without a cgroup (no delegated cgroup2 subtree
+ * of the user's, no P/subcgroup) is signalled while P/pid names the init of a pid namespace
+ * (which takes the whole pod with it), a process of the user's own. P/subcgroup is used only
+ * when cgroup_subcgroup_valid().
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "fs-util.h"
 #include "process-util.h"
 #include "stage1-pod.h"
+#include "userns.h"
 
 /* Whether the NSpid: line of a /proc/PID/status text ends in a nested namespace's pid 1. */
 static bool nspid_is_ns_init(const char *status, const void *data)
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
         _cleanup_free_ char *sub = NULL;
         struct cgroups cg = {0};
         long pid = 0;
+        bool rootless = geteuid() != 0 || !userns_is_host(); /* the user's privileges only */
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-force") == 0 ||
@@ -56,6 +59,15 @@ int main(int argc, char **argv)
                 return 254;
         }
         sub = cgroup_read_subcgroup();
+        if (sub && (rootless || force))
+                (void)cgroups_detect(&cg); /* leaves cg empty on failure */
+        if (sub && rootless)
+                cgroups_keep(&cg, NULL); /* only cgroup2 is the user's */
+        if (sub && !cgroup_subcgroup_valid(sub, uuid, rootless, cg.n > 0 ? cg.h[0].path : NULL)) {
+                fprintf(stderr, "stop: refusing unexpected subcgroup \"%s\"\n", sub);
+                cgroups_done(&cg);
+                return 254;
+        }
         /* P/pid only if it still names the pod's process (cgroup_pidfd_in()) */
         _cleanup_close_ int pidfd =
                 sub ? cgroup_pidfd_in((pid_t)pid, sub)
@@ -67,15 +79,16 @@ int main(int argc, char **argv)
                         r = pidfd_signal(pidfd, SIGTERM);
                 if (r < 0 && r != -ESRCH) { /* ESRCH: the pod exited */
                         fprintf(stderr, "stop: sending SIGTERM to %ld: %s\n", pid, strerror(-r));
+                        cgroups_done(&cg);
                         return 254;
                 }
+                cgroups_done(&cg);
                 return 0;
         }
         if (pidfd >= 0)
                 (void)pidfd_signal(pidfd, SIGKILL);
-        if (sub && cgroups_detect(&cg) >= 0) {
+        if (sub)
                 (void)cgroups_kill(&cg, sub);
-                cgroups_done(&cg);
-        }
+        cgroups_done(&cg);
         return 0;
 }
