@@ -43,7 +43,6 @@
 #include "fs-util.h"
 #include "keyrings.h"
 #include "log.h"
-#include "missing-syscall.h"
 #include "parse-util.h"
 #include "pod-ns.h"
 #include "pod-plan.h"
@@ -699,26 +698,14 @@ static int mark_started(int statusfd, const char *app, pid_t monitor, struct rk_
 
 /*
  * fork() for the helper, which starts in the pod's init.scope cgroup2 cgroup where the
- * kernel can (CLONE_INTO_CGROUP: writing a pid to cgroup.procs costs an RCU grace period,
- * host-init.c's clone_pod()); then the monitor's children start in the app's alike
- * (fork_app()), if it is fresh (app_cgroups()). Sets p->into_cgroup. A fork-like raw
- * clone: this process has no threads.
+ * kernel can (clone_into_cgroup()); then the monitor's children start in the app's alike
+ * (fork_app()), if it is fresh (app_cgroups()). Sets p->into_cgroup.
  */
 static pid_t fork_helper(struct pod_plan *p, bool fresh)
 {
-        pid_t pid;
+        bool usable = fresh && p->cg2 >= 0 && p->apps[0].cgfds[p->cg2] >= 0;
 
-        if (fresh && p->cg2 >= 0 && p->init_cgfds[p->cg2] >= 0 && p->apps[0].cgfds[p->cg2] >= 0) {
-                struct sys_clone_args args = {.flags = CLONE_INTO_CGROUP,
-                                              .exit_signal = SIGCHLD,
-                                              .cgroup = (uint64_t)p->init_cgfds[p->cg2]};
-                p->into_cgroup = true;
-                pid = sys_clone3(&args);
-                if (pid >= 0)
-                        return pid;
-                p->into_cgroup = false;
-        }
-        return fork();
+        return clone_into_cgroup(0, usable ? p->init_cgfds[p->cg2] : -1, &p->into_cgroup);
 }
 
 /* The pod init's stdout and stderr (the output of rkt app sandbox) in out[]. */

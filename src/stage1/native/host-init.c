@@ -30,7 +30,6 @@
 #include "fs-util.h"
 #include "keyrings.h"
 #include "log.h"
-#include "missing-syscall.h"
 #include "parse-util.h"
 #include "pod-ns.h"
 #include "pod-plan.h"
@@ -363,6 +362,35 @@ static const char *rootless_missing_controller(const struct pod_plan *p)
 }
 
 /*
+ * The pod's cgroup p->cg_pod in p->cg: recorded in P/subcgroup before any cgroup exists (gc
+ * removes them even after a kill -9 right then), its init.scope made and opened.
+ */
+static int create_pod_cgroup(struct pod_plan *p, int podfd, struct rk_error **reterr)
+{
+        _cleanup_free_ char *init = xasprintf("%s/init.scope", p->cg_pod);
+        int r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
+
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing subcgroup");
+        r = cgroups_create(&p->cg, init, reterr);
+        if (r < 0)
+                return r;
+        cgroups_open(&p->cg, init, &p->init_cgfds);
+        return 0;
+}
+
+/* The apps' cgroups below the pod's (setup_app_cgroup()). */
+static int setup_app_cgroups(struct pod_plan *p, struct rk_error **reterr)
+{
+        for (size_t i = 0; i < p->n_apps; i++) {
+                int r = setup_app_cgroup(p, &p->apps[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/*
  * A rootless pod (stage0's rootless.h: this process is root in a user namespace of the user's
  * ids) has cgroups only where the user has a delegated cgroup2 subtree
  * (cgroup_delegated_find()): its cgroup is a child of that one, on the cgroup2 hierarchy
@@ -371,7 +399,7 @@ static const char *rootless_missing_controller(const struct pod_plan *p)
  */
 static int setup_rootless_cgroups(struct pod_plan *p, int podfd, struct rk_error **reterr)
 {
-        _cleanup_free_ char *deleg = NULL, *init = NULL;
+        _cleanup_free_ char *deleg = NULL;
         const char *missing;
         int r;
 
@@ -384,14 +412,9 @@ static int setup_rootless_cgroups(struct pod_plan *p, int podfd, struct rk_error
         }
         p->cg2 = 0;
         p->cg_pod = cgroup_rootless_pod_path(deleg, p->args.uuid);
-        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing subcgroup");
-        init = xasprintf("%s/init.scope", p->cg_pod);
-        r = cgroups_create(&p->cg, init, reterr);
+        r = create_pod_cgroup(p, podfd, reterr);
         if (r < 0)
                 return r;
-        cgroups_open(&p->cg, init, &p->init_cgfds);
         missing = rootless_missing_controller(p);
         p->no_limits = missing != NULL;
         if (missing) {
@@ -399,17 +422,11 @@ static int setup_rootless_cgroups(struct pod_plan *p, int podfd, struct rk_error
                         xasprintf("the user's cgroup offers no %s controller", missing);
                 rootless_no_limits(p, why);
         }
-        for (size_t i = 0; i < p->n_apps; i++) {
-                r = setup_app_cgroup(p, &p->apps[i], reterr);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return setup_app_cgroups(p, reterr);
 }
 
 static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
-        _cleanup_free_ char *init = NULL;
         _cleanup_close_ int podfd = -EBADF;
         int r;
 
@@ -430,21 +447,8 @@ static int setup_cgroups(struct pod_plan *p, struct rk_error **reterr)
                 if (p->cg.h[i].v2)
                         p->cg2 = (int)i;
         p->cg_pod = cgroup_pod_path(p->args.uuid);
-        /* recorded before any cgroup exists: gc removes them even after a kill -9 right now */
-        r = write_state_file_at(podfd, "subcgroup", p->cg_pod, strlen(p->cg_pod), 0644);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing subcgroup");
-        init = xasprintf("%s/init.scope", p->cg_pod);
-        r = cgroups_create(&p->cg, init, reterr);
-        if (r < 0)
-                return r;
-        cgroups_open(&p->cg, init, &p->init_cgfds);
-        for (size_t i = 0; i < p->n_apps; i++) {
-                r = setup_app_cgroup(p, &p->apps[i], reterr);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        r = create_pod_cgroup(p, podfd, reterr);
+        return r < 0 ? r : setup_app_cgroups(p, reterr);
 }
 
 static int plan_build(struct pod_plan *p, struct rk_error **reterr)
@@ -506,32 +510,19 @@ static int open_pty(int *ret_master, int *ret_slave, char ret_name[static 64])
 
 /*
  * Creates the pod init, in its cgroup2 cgroup from the start where the kernel can
- * (CLONE_INTO_CGROUP, Linux 5.7): writing a pid to cgroup.procs costs an RCU grace period
- * (8-22 ms here), in v1 and v2 alike. Sets p->into_cgroup (also in the child's copy).
- * Fork-like raw clones: no threads exist in this process. Not safe_fork(), which forks
- * without namespaces or a cgroup; the pod init's own setup is pod_init_run()'s.
+ * (clone_into_cgroup(): 8-22 ms here for a move through cgroup.procs, in v1 and v2 alike).
+ * Sets p->into_cgroup (also in the child's copy). Not safe_fork(), which forks without
+ * namespaces or a cgroup; the pod init's own setup is pod_init_run()'s.
  */
 static pid_t clone_pod(struct pod_plan *p)
 {
         unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS;
-        pid_t pid;
 
         if (p->new_net && !p->cni) /* cni: the pod init joins p->netns_fd */
                 flags |= CLONE_NEWNET;
         if (p->new_ipc)
                 flags |= CLONE_NEWIPC;
-        if (p->cg2 >= 0 && p->init_cgfds[p->cg2] >= 0) {
-                struct sys_clone_args args = {.flags = flags | CLONE_INTO_CGROUP,
-                                              .exit_signal = SIGCHLD,
-                                              .cgroup = (uint64_t)p->init_cgfds[p->cg2]};
-                p->into_cgroup = true;
-                pid = sys_clone3(&args);
-                if (pid >= 0)
-                        return pid;
-                log_debug_errno(-errno, "clone3 into the pod's cgroup: %m; moving pod init");
-                p->into_cgroup = false;
-        }
-        return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+        return clone_into_cgroup(flags, p->cg2 >= 0 ? p->init_cgfds[p->cg2] : -1, &p->into_cgroup);
 }
 
 /* Runs in: host side. Puts the pod init in the cgroups it did not start in. */

@@ -32,6 +32,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "keyrings.h"
+#include "log.h"
 #include "missing-syscall.h"
 #include "pod-plan.h"
 #include "process-util.h"
@@ -129,6 +130,25 @@ static void child_reset(const struct pod_plan *p)
         } else if (!p->args.interactive) {
                 dup2(p->null_fd, STDIN_FILENO);
         }
+}
+
+pid_t clone_into_cgroup(unsigned long flags, int cgfd, bool *ret_into)
+{
+        struct sys_clone_args args = {.flags = flags | CLONE_INTO_CGROUP,
+                                      .exit_signal = SIGCHLD,
+                                      .cgroup = (uint64_t)cgfd};
+        pid_t pid;
+
+        *ret_into = false;
+        if (cgfd >= 0) {
+                pid = sys_clone3(&args);
+                if (pid >= 0) {
+                        *ret_into = true; /* also in the child's copy */
+                        return pid;
+                }
+                log_debug_errno(-errno, "clone3 into a cgroup: %m; moving the child instead");
+        }
+        return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
 /*

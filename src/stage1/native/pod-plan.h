@@ -134,6 +134,13 @@ int pty_proxy_run(int master, pid_t pod_pid);
  * Runs in: pod init, or an app's monitor (app-ctl.c) outside the pod's pid namespace.
  */
 pid_t fork_app(const struct pod_plan *p, const struct plan_app *pa);
+/*
+ * clone() with flags (namespaces; 0: a fork), the child starting in the cgroup2 cgroup cgfd
+ * (>= 0) where the kernel can (CLONE_INTO_CGROUP, Linux 5.7: writing a pid to cgroup.procs
+ * costs an RCU grace period): *ret_into says whether it did, in the parent and the child. A
+ * fork-like raw clone: the caller has no threads.
+ */
+pid_t clone_into_cgroup(unsigned long flags, int cgfd, bool *ret_into);
 _noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
                           const struct app_exec_params *xp, int gate, int ready,
                           const struct app_io *io);
