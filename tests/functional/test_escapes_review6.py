@@ -12,13 +12,12 @@ import sys
 import pytest
 
 import imageutil
-from aci import File, build_aci, default_manifest
-from podtest import INSECURE, needs_root, pods, wait_for  # noqa: F401
+from podtest import needs_root, pods, wait_for  # noqa: F401
 from podtest import img  # noqa: F401
 from ptraceutil import TRACER, build_static
 from test_escapes_review2 import Sandbox, sh, spods, image_id  # noqa: F401
 from test_escapes_runtime import UNLINK, WITH_HOST_KEYS
-from test_escapes_store import as_member_py, shared  # noqa: F401
+from test_escapes_store import root_fetch_with_a_member_link, shared  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -107,22 +106,9 @@ def test_index_journal_is_never_a_members_link(shared, tmp_path, mode):
     into that file nor make it root's."""
     rkt, top = shared
     rkt.ok("image", "list")
-    db = rkt.dir / "cas" / "db"
-    other = db / "members-file"
-    code = f"""
-import os, sqlite3
-if {mode!r} == "delete":
-    c = sqlite3.connect("db/store.sqlite", timeout=60)
-    print(c.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
-    c.close()
-open({str(other)!r}, "w").write("MEMBER\\n")
-os.link({str(other)!r}, "db/store.sqlite-journal")
-print("planted")
-"""
-    m = as_member_py(rkt, code)
-    assert m.returncode == 0 and "planted" in m.stdout, m
-    aci = build_aci(tmp_path / "x.aci", default_manifest("example.com/x", "1"),
-                    {"f": File("x")}, None)
-    r = rkt(INSECURE, "fetch", aci.path)
+    before = ('c = sqlite3.connect("db/store.sqlite", timeout=60)\n'
+              'print(c.execute("PRAGMA journal_mode=DELETE").fetchone()[0])\n'
+              'c.close()') if mode == "delete" else ""
+    r, other = root_fetch_with_a_member_link(rkt, tmp_path, "store.sqlite-journal", before)
     assert other.read_bytes() == b"MEMBER\n", f"root wrote its journal into another file ({r})"
-    assert other.stat().st_uid == 4242, f"root gave another file to itself ({r}, {m.stdout})"
+    assert other.stat().st_uid == 4242, f"root gave another file to itself ({r})"

@@ -515,19 +515,27 @@ def test_index_wal_made_by_a_member_is_taken_over_and_never_a_link(shared, tmp_p
     for n in ("store.sqlite-wal", "store.sqlite-shm"):
         (db / n).unlink()
     assert member(rkt, "image", "list").returncode == 0
-    other = db / "members-file"
+    r, other = root_fetch_with_a_member_link(rkt, tmp_path, "store.sqlite-wal",
+                                             'os.unlink("db/store.sqlite-wal")')
+    assert other.read_bytes() == b"MEMBER\n", f"root wrote its index into another file ({r})"
+    assert other.stat().st_uid == 4242, f"root gave another file to itself ({r})"
+    assert r.code == 254 and "tampered" in r.err, r
+
+
+def root_fetch_with_a_member_link(rkt, tmp_path, name, before=""):
+    """A member runs before (Python, cwd D/cas), then puts db/<name> as a hard link to a new
+    file of theirs, db/members-file ("MEMBER\\n"); root then fetches an image. Returns
+    root's result and that file."""
+    other = rkt.dir / "cas" / "db" / "members-file"
     code = f"""
-import os
+import os, sqlite3
+{before}
 open({str(other)!r}, "w").write("MEMBER\\n")
-os.unlink("db/store.sqlite-wal")
-os.link({str(other)!r}, "db/store.sqlite-wal")
+os.link({str(other)!r}, "db/{name}")
 print("planted")
 """
     m = as_member_py(rkt, code)
     assert m.returncode == 0 and "planted" in m.stdout, m
     aci = build_aci(tmp_path / "x.aci", default_manifest("example.com/x", "1"),
                     {"f": File("x")}, None)
-    r = rkt(INSECURE, "fetch", aci.path)
-    assert other.read_bytes() == b"MEMBER\n", f"root wrote its index into another file ({r})"
-    assert other.stat().st_uid == 4242, f"root gave another file to itself ({r})"
-    assert r.code == 254 and "tampered" in r.err, r
+    return rkt(INSECURE, "fetch", aci.path), other

@@ -212,12 +212,18 @@ def owned_img(tmp_path_factory):
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
-def test_rootless_pod_says_once_that_limits_are_not_applied(rpods):
+def run_with_limits(rpods):
+    """Two apps with memory and cpu limits; returns the result, the pod and what stage1 said
+    of cgroups."""
     r, uuid = rpods.run(rpods.image, "--name=a", "--memory=64M", "--exec=/bin/true",
                         rpods.image, "--name=b", "--memory=32M", "--cpu=200m",
                         "--exec=/bin/true", net="none")
     assert r.code == 0, r
-    said = [ln for ln in r.err.splitlines() if "cgroup" in ln]
+    return r, uuid, [ln for ln in r.err.splitlines() if "cgroup" in ln]
+
+
+def test_rootless_pod_says_once_that_limits_are_not_applied(rpods):
+    r, uuid, said = run_with_limits(rpods)
     assert said == ["stage1: rootless pod: no cgroup of the user's own, resource limits are "
                     "not applied"], r
 
@@ -445,11 +451,7 @@ def test_rootless_stop_and_gc_of_a_pod_in_a_delegated_cgroup(rpods, delegated):
 def test_rootless_delegated_cgroup_without_a_memory_controller_says_so_once(rpods, delegated):
     # the user's rkt runs in the delegated cgroup itself: its children get no controllers
     # (a cgroup with processes cannot enable them for its children)
-    r, uuid = rpods.run(rpods.image, "--name=a", "--memory=64M", "--exec=/bin/true",
-                        rpods.image, "--name=b", "--memory=32M", "--cpu=200m",
-                        "--exec=/bin/true", net="none")
-    assert r.code == 0, r
-    said = [ln for ln in r.err.splitlines() if "cgroup" in ln]
+    r, uuid, said = run_with_limits(rpods)
     assert said == ["stage1: rootless pod: the user's cgroup offers no memory controller, "
                     "resource limits are not applied"], r
     rpods.ok("gc", "--grace-period=0s")
