@@ -57,6 +57,15 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off)
         return 0;
 }
 
+void writeback_start(int fd, uint64_t *started, uint64_t end, uint64_t min)
+{
+        if (end <= *started || end - *started < min)
+                return;
+        (void)sync_file_range(fd, (off_t)*started, (off_t)(end - *started),
+                              SYNC_FILE_RANGE_WRITE);
+        *started = end;
+}
+
 ssize_t read_full(int fd, void *buf, size_t len)
 {
         size_t done = 0;

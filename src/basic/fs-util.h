@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -10,6 +11,15 @@
 int write_full(int fd, const void *buf, size_t len);
 /* Writes all of buf at offset off (pwrite), retrying on EINTR and short writes. */
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
+
+#define WRITEBACK_STEP (8u << 20) /* bytes written between two writeback_start() kicks */
+#define WRITEBACK_TAIL (256u << 10) /* the least tail a final kick starts */
+/*
+ * Starts (does not wait for) the writeback of fd's bytes from *started to end once at least
+ * min bytes wait, and moves *started to end. For data a sync will wait for soon: the disk
+ * writes while we go on, and the sync waits only for the rest. Best effort.
+ */
+void writeback_start(int fd, uint64_t *started, uint64_t end, uint64_t min);
 /* Reads up to len bytes, retrying until EOF or len. Returns the byte count. */
 ssize_t read_full(int fd, void *buf, size_t len);
 /* Reads the whole file at dirfd/path (at most max bytes, else -EFBIG) into a NUL-terminated

@@ -217,6 +217,7 @@ static int session_get(struct session *ss, const struct aci_download *d, uint64_
                 .url = d->url,
                 .headers = headers,
                 .out_fd = ss->fd,
+                .writeback = true, /* the import may make this file the blob, then synced */
                 .resume_from = offset,
                 .progress_label = d->label,
                 .on_body = etag_save,

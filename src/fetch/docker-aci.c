@@ -405,18 +405,16 @@ static int aci_manifest(const struct docker_image *img, struct squash *sq, char 
 }
 
 int docker_image_convert_from(const struct docker_image *img, size_t n_layers,
-                              docker_layer_fn next_layer, void *userdata, int tmp_fd, int *ret_fd,
+                              docker_layer_fn next_layer, void *userdata, int tmp_fd, int out_fd,
                               struct rk_error **reterr)
 {
         _cleanup_close_ int spool = openat(tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        _cleanup_close_ int out =
-                openat(tmp_fd, "image.aci", O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
         _cleanup_(squash_freep) struct squash *sq = NULL;
         _cleanup_free_ char *manifest = NULL;
         int r = 0;
 
-        if (spool < 0 || out < 0)
-                return rk_error_set_errno(reterr, errno, "cannot create the conversion files");
+        if (spool < 0)
+                return rk_error_set_errno(reterr, errno, "cannot create the conversion spool");
         sq = squash_new(spool);
         for (size_t i = 0; i < n_layers; i++) {
                 _cleanup_close_ int fd = -EBADF;
@@ -430,13 +428,8 @@ int docker_image_convert_from(const struct docker_image *img, size_t n_layers,
         }
         r = aci_manifest(img, sq, &manifest, reterr);
         if (r >= 0)
-                r = squash_write_aci(sq, manifest, out, reterr);
-        if (r < 0)
-                return r;
-        if (lseek(out, 0, SEEK_SET) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot read the converted image");
-        *ret_fd = TAKE_FD(out);
-        return 0;
+                r = squash_write_aci(sq, manifest, out_fd, reterr);
+        return r;
 }
 
 static int open_layer_file(void *userdata, size_t i, int *ret_fd, struct rk_error **reterr)
@@ -450,9 +443,9 @@ static int open_layer_file(void *userdata, size_t i, int *ret_fd, struct rk_erro
         return 0;
 }
 
-int docker_image_convert(const struct docker_image *img, int tmp_fd, int *ret_fd,
+int docker_image_convert(const struct docker_image *img, int tmp_fd, int out_fd,
                          struct rk_error **reterr)
 {
         return docker_image_convert_from(img, strv_length(img->layers), open_layer_file,
-                                         (void *)img, tmp_fd, ret_fd, reterr);
+                                         (void *)img, tmp_fd, out_fd, reterr);
 }

@@ -232,10 +232,24 @@ static void job_describe(struct docker_job *j, struct docker_image *img)
         img->config_digest = xstrdup(j->manifest.config.digest);
 }
 
-/* Downloads, converts and imports. */
+struct job_conversion {
+        struct docker_job *j;
+        struct docker_image *img;
+        struct layer_pool *lp;
+};
+
+/* import_producer_fn: squashes the layers as they arrive and writes the ACI. */
+static int job_produce(void *userdata, int out_fd, struct rk_error **reterr)
+{
+        struct job_conversion *c = userdata;
+
+        return docker_image_convert_from(c->img, c->j->manifest.n_layers, layers_next, c->lp,
+                                         c->j->tmp_fd, out_fd, reterr);
+}
+
+/* Downloads, converts and imports, each while the one before is still under way. */
 static int job_convert(struct docker_job *j, char **ret_key, struct rk_error **reterr)
 {
-        _cleanup_close_ int aci = -EBADF;
         struct docker_image img = {0};
         int r;
 
@@ -244,16 +258,14 @@ static int job_convert(struct docker_job *j, char **ret_key, struct rk_error **r
                 r = job_config(j, &img, reterr);
         if (r >= 0) {
                 struct layer_pool lp;
+                struct job_conversion c = {j, &img, &lp};
 
                 job_describe(j, &img);
                 layers_start(&lp, j);
-                r = docker_image_convert_from(&img, j->manifest.n_layers, layers_next, &lp,
-                                              j->tmp_fd, &aci, reterr);
+                r = store_import_produced(j->s, job_produce, &c, j->arg,
+                                          j->o->render ? IMPORT_RENDER : 0, ret_key, reterr);
                 layers_stop(&lp);
         }
-        if (r >= 0)
-                r = store_import_aci(j->s, aci, j->arg, j->o->render ? IMPORT_RENDER : 0, ret_key,
-                                     reterr);
         docker_image_done(&img);
         return r;
 }

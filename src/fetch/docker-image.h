@@ -25,11 +25,11 @@ struct docker_image {
 void docker_image_done(struct docker_image *img);
 
 /*
- * Squashes the layers of img and writes the ACI (uncompressed tar) into a new file in the
- * directory tmp_fd; *ret_fd is that file, read-only at offset 0. A relative Entrypoint or
- * Cmd program is resolved through the image's PATH, as Docker does at run time.
+ * Squashes the layers of img and writes the ACI (uncompressed tar) to out_fd, keeping file
+ * data meanwhile in an anonymous file of the directory tmp_fd. A relative Entrypoint or Cmd
+ * program is resolved through the image's PATH, as Docker does at run time.
  */
-int docker_image_convert(const struct docker_image *img, int tmp_fd, int *ret_fd,
+int docker_image_convert(const struct docker_image *img, int tmp_fd, int out_fd,
                          struct rk_error **reterr);
 
 /*
@@ -40,7 +40,7 @@ typedef int (*docker_layer_fn)(void *userdata, size_t i, int *ret_fd, struct rk_
 /* docker_image_convert() of n_layers layers given by next_layer (img->layers is not used):
  * each layer is squashed as soon as it is given, while later ones may still be coming. */
 int docker_image_convert_from(const struct docker_image *img, size_t n_layers,
-                              docker_layer_fn next_layer, void *userdata, int tmp_fd, int *ret_fd,
+                              docker_layer_fn next_layer, void *userdata, int tmp_fd, int out_fd,
                               struct rk_error **reterr);
 
 /* The ACI os/arch labels for a Docker os/architecture/variant; false when unmapped. */

@@ -225,19 +225,31 @@ static int local_cached(struct store *s, const char *arg, const char *identity, 
         return 0;
 }
 
+struct local_conversion {
+        const struct docker_image *img;
+        int tmp_fd;
+};
+
+/* import_producer_fn: converts the image's layer files. */
+static int local_produce(void *userdata, int out_fd, struct rk_error **reterr)
+{
+        const struct local_conversion *c = userdata;
+
+        return docker_image_convert(c->img, c->tmp_fd, out_fd, reterr);
+}
+
 static int local_convert(struct store *s, const char *arg, const struct docker_fetch_options *o,
                          const struct docker_image *img, int tmp_fd, char **ret_key,
                          struct rk_error **reterr)
 {
         _cleanup_free_ char *identity = local_identity(img);
-        _cleanup_close_ int aci = -EBADF;
+        struct local_conversion c = {img, tmp_fd};
         int r;
 
         if (local_cached(s, arg, identity, ret_key) >= 0)
                 return 0;
-        r = docker_image_convert(img, tmp_fd, &aci, reterr);
-        if (r >= 0)
-                r = store_import_aci(s, aci, arg, o->render ? IMPORT_RENDER : 0, ret_key, reterr);
+        r = store_import_produced(s, local_produce, &c, arg, o->render ? IMPORT_RENDER : 0,
+                                  ret_key, reterr);
         if (r >= 0 && identity)
                 r = store_put_docker(s, arg, identity, *ret_key, reterr);
         return r;

@@ -14,6 +14,7 @@
 #include "curl-util.h"
 #include "format-util.h"
 #include "fs-util.h"
+#include "hashset.h"
 #include "log.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -35,6 +36,7 @@ struct xfer {
         bool show_progress;
         bool progress_shown; /* this hop drew its bar */
         bool hop_written;    /* out_fd: this hop wrote its first byte */
+        uint64_t synced;     /* out_fd: writeback started up to here */
         struct timespec last_progress;
         curl_off_t last_now; /* the bytes the bar last showed */
 };
@@ -72,7 +74,7 @@ static int xfer_start_fd(struct xfer *x, long status)
                 return 0;
         if (ftruncate(req->out_fd, at) < 0 || lseek(req->out_fd, at, SEEK_SET) < 0)
                 return -errno;
-        x->resp->written = (uint64_t)at;
+        x->resp->written = x->synced = (uint64_t)at;
         x->resp->resumed = at > 0;
         return 0;
 }
@@ -96,8 +98,11 @@ static size_t xfer_to_fd(struct xfer *x, const char *data, size_t n, long status
                 x->write_errno = -r;
                 return 0;
         }
-        EVP_DigestUpdate(x->md, data, n);
+        if (req->digest)
+                EVP_DigestUpdate(x->md, data, n);
         x->resp->written += n;
+        if (req->writeback)
+                writeback_start(req->out_fd, &x->synced, x->resp->written, WRITEBACK_STEP);
         return n;
 }
 
@@ -218,18 +223,47 @@ static struct curl_slist *hop_headers(const struct http_request *req, bool send_
         return oom_check(l);
 }
 
+/*
+ * Appends the PEM blocks of pem to sb, each only once: the system's bundle and its
+ * certificate directory hold the same certificates (the directory twice, by name and by
+ * hash), and every TLS connection parses what sb holds. Text between blocks is dropped.
+ */
+static void ca_blob_add(struct strbuf *sb, struct hashset *seen, const char *pem, size_t len)
+{
+        static const char begin[] = "-----BEGIN ", end[] = "-----END ";
+        const char *p = pem, *stop = pem + len;
+
+        while (p < stop) {
+                const char *b = memmem(p, (size_t)(stop - p), begin, sizeof(begin) - 1), *e;
+                _cleanup_free_ char *block = NULL;
+
+                e = b ? memmem(b, (size_t)(stop - b), end, sizeof(end) - 1) : NULL;
+                if (!e)
+                        return;
+                p = memchr(e, '\n', (size_t)(stop - e));
+                p = p ? p + 1 : stop;
+                block = oom_check(strndup(b, (size_t)(p - b)));
+                if (hashset_put(seen, block, 0) > 0) {
+                        strbuf_add(sb, block, strlen(block));
+                        strbuf_add(sb, "\n", 1);
+                }
+        }
+}
+
 /* Reads the PEM files of $SSL_CERT_FILE (else the system bundle) and of every file in each
- * $SSL_CERT_DIR directory into sb, at most CA_BLOB_MAX bytes. */
+ * $SSL_CERT_DIR directory into sb, at most CA_BLOB_MAX bytes of them. */
 static void ca_blob_read(struct strbuf *sb)
 {
         const char *file = getenv("SSL_CERT_FILE"), *dirs = getenv("SSL_CERT_DIR");
         _cleanup_strv_free_ char **dirv = dirs && *dirs ? strv_split(dirs, ':') : NULL;
         _cleanup_free_ char *data = NULL;
-        size_t len = 0;
+        struct hashset seen = HASHSET_INIT;
+        size_t len = 0, total;
 
         if (read_file_at(AT_FDCWD, file && *file ? file : "/etc/ssl/certs/ca-certificates.crt",
                          CA_BLOB_MAX, &data, &len) >= 0)
-                strbuf_add(sb, data, len);
+                ca_blob_add(sb, &seen, data, len);
+        total = len;
         STRV_FOREACH(d, dirv) {
                 struct dirent **names = NULL;
                 int n = scandir(*d, &names, NULL, alphasort);
@@ -240,15 +274,16 @@ static void ca_blob_read(struct strbuf *sb)
                         size_t pem_len = 0;
 
                         free(names[i]);
-                        if (sb->len < CA_BLOB_MAX &&
-                            read_file_at(AT_FDCWD, path, CA_BLOB_MAX - sb->len, &pem, &pem_len) >=
+                        if (total < CA_BLOB_MAX &&
+                            read_file_at(AT_FDCWD, path, CA_BLOB_MAX - total, &pem, &pem_len) >=
                                     0) {
-                                strbuf_add(sb, "\n", 1);
-                                strbuf_add(sb, pem, pem_len);
+                                ca_blob_add(sb, &seen, pem, pem_len);
+                                total += pem_len;
                         }
                 }
                 free(names);
         }
+        hashset_done(&seen);
 }
 
 /* Where curl finds trusted certificates: its defaults unless $SSL_CERT_FILE or $SSL_CERT_DIR
@@ -297,7 +332,8 @@ static void hop_setup(CURL *h, const struct http_client *c, struct xfer *x, cons
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, x->show_progress ? 0L : 1L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
-        hop_setup_ca(h);
+        if (strncasecmp(url, "https:", 6) == 0) /* plain HTTP reads no certificate */
+                hop_setup_ca(h);
 }
 
 /* Resets the sinks before a hop: an earlier hop's answer must not leak into this one. */
@@ -443,7 +479,7 @@ static int http_get_loaded(const struct http_client *c, const struct http_reques
         if (!h)
                 return rk_error_set(reterr, ENOMEM, "cannot start an HTTP client");
         r = http_follow(c, &x, reterr);
-        if (r >= 0 && req->out_fd >= 0 && status_ok(ret->status)) {
+        if (r >= 0 && req->out_fd >= 0 && req->digest && status_ok(ret->status)) {
                 EVP_DigestFinal_ex(md, digest, NULL);
                 strcpy(ret->sha256, "sha256:");
                 hex_encode(digest, sizeof(digest), ret->sha256 + 7);

@@ -50,6 +50,9 @@ struct http_request {
         long timeout_s;             /* whole-request limit; 0: only the stall limit */
         long stall_s;               /* no byte moved for this long fails; 0: HTTP_STALL_SECONDS */
         bool head;                  /* a HEAD request */
+        bool digest;                /* out_fd: compute the response's sha256 */
+        bool writeback;             /* out_fd: starts writing the body to disk as it comes
+                                       (for a file that will be synced) */
         /* out_fd: called once the headers of a 2xx answer are in, before its first byte */
         void (*on_body)(const struct http_response *resp, void *userdata);
         void *userdata;
@@ -60,7 +63,7 @@ struct http_response {
         char *body; /* NUL-terminated; for out_fd only the error body of a non-2xx answer */
         size_t len;
         uint64_t written;       /* out_fd: bytes written */
-        char sha256[72];        /* out_fd: "sha256:<hex>" of the bytes written */
+        char sha256[72];        /* out_fd with digest: "sha256:<hex>" of the bytes written */
         char *content_type;     /* without parameters, NULL when absent */
         char *www_authenticate; /* the first challenge header, NULL when absent */
         char *docker_digest;    /* Docker-Content-Digest, NULL when absent */

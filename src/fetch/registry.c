@@ -359,7 +359,8 @@ int registry_get_blob_fd(struct registry *r, const char *digest, uint64_t size, 
                          struct rk_error **reterr)
 {
         _cleanup_free_ char *path = xasprintf("/v2/%s/blobs/%s", r->ref->repository, digest);
-        struct http_request req = {.out_fd = out_fd, .expect_size = size, .progress_label = digest};
+        struct http_request req = {
+                .out_fd = out_fd, .expect_size = size, .progress_label = digest, .digest = true};
         struct http_response resp;
         int ret;
 

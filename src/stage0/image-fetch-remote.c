@@ -263,7 +263,8 @@ static int remote_import(const struct fetch_job *j, const char *aci_url, const c
                 g->job = stage0_verify_start(dl.fd, g->sig, g->sig_len);
         if (r >= 0)
                 r = store_import_aci_gated(j->s, dl.fd, aci_url,
-                                           fetch_job_import_flags(j) | (latest ? IMPORT_LATEST : 0),
+                                           fetch_job_import_flags(j) | IMPORT_ADOPT |
+                                                   (latest ? IMPORT_LATEST : 0),
                                            remote_gate_check, g, ret_key, reterr);
         /* the import failed before its gate: the check is not needed */
         (void)pgp_verify_finish(TAKE_PTR(g->job), NULL, NULL, NULL);

@@ -154,7 +154,7 @@ int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn pr
         unsigned char digest[EVP_MAX_MD_SIZE];
         char hex[2 * EVP_MAX_MD_SIZE + 1];
         struct stat st;
-        uint64_t total = 0, in_size;
+        uint64_t total = 0, in_size, synced = 0;
         int r;
 
         r = open_reader(fd, NULL, &c, &a, reterr);
@@ -182,10 +182,12 @@ int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn pr
                                             "cannot decompress image: corrupt or truncated %s data",
                                             compression_names[c]);
                 EVP_DigestUpdate(md, buf, len);
-                r = write_full(outfd, buf, len);
+                r = outfd >= 0 ? write_full(outfd, buf, len) : 0;
                 if (r < 0)
                         return rk_error_set_errno(reterr, -r, "cannot write image to the store");
                 total += len;
+                if (outfd >= 0) /* the blob is synced */
+                        writeback_start(outfd, &synced, total, WRITEBACK_STEP);
                 r = progress ? progress((uint64_t)archive_filter_bytes(a, -1), in_size, total,
                                         userdata)
                              : 0;
@@ -469,6 +471,7 @@ static int write_data(struct archive *a, int fd, const struct entry *ent, unsign
                       struct rk_error **reterr)
 {
         la_int64_t size = archive_entry_size(ent->e), end = 0;
+        uint64_t synced = 0;
         struct content_digest cd = {0};
         const void *buf;
         size_t len;
@@ -492,7 +495,10 @@ static int write_data(struct archive *a, int fd, const struct entry *ent, unsign
                 if (digest)
                         content_digest_add(&cd, (uint64_t)off, buf, len);
                 end = off + (la_int64_t)len;
+                writeback_start(fd, &synced, (uint64_t)end, WRITEBACK_STEP);
         }
+        /* the tree store syncs what it extracts: big files start on their way now */
+        writeback_start(fd, &synced, (uint64_t)end, WRITEBACK_TAIL);
         if (r != ARCHIVE_EOF) {
                 content_digest_done(&cd);
                 return archive_fail(a, reterr, "invalid image archive");
@@ -864,9 +870,12 @@ int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct r
         return walk(-EBADF, &stream, w, reterr);
 }
 
+/* The writer's failure; its errno when the output failed (EPIPE: the reader went away). */
 static int writer_failed(struct aci_writer *w, struct rk_error **reterr)
 {
-        return rk_error_set(reterr, EIO, "cannot write the image: %s",
+        int e = archive_errno(w->a);
+
+        return rk_error_set(reterr, e > 0 && e < 4096 ? e : EIO, "cannot write the image: %s",
                             archive_error_string(w->a) ?: "write error");
 }
 
@@ -878,6 +887,8 @@ int aci_writer_open(struct aci_writer *w, int fd, bool gzip, struct rk_error **r
         archive_write_set_format_pax_restricted(w->a);
         if (archive_write_open_fd(w->a, fd) != ARCHIVE_OK)
                 return writer_failed(w, reterr);
+        /* The same bytes whatever fd is: libarchive would pad the last block of a pipe. */
+        archive_write_set_bytes_in_last_block(w->a, 1);
         return 0;
 }
 

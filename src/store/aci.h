@@ -45,8 +45,8 @@ typedef int (*aci_progress_fn)(uint64_t in_done, uint64_t in_total, uint64_t out
                                void *userdata);
 
 /*
- * Decompresses the ACI read from fd, compressed as c (from aci_sniff()), into outfd while
- * hashing the uncompressed bytes. *ret_key is "sha512-" + the first 64 hex digits of the
+ * Decompresses the ACI read from fd, compressed as c (from aci_sniff()), into outfd (only
+ * hashing when outfd < 0) while hashing the uncompressed bytes. *ret_key is "sha512-" + the first 64 hex digits of the
  * SHA-512; *ret_size the tar size. A negative return of progress stops it with that error.
  */
 int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn progress,

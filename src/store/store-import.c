@@ -11,6 +11,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@ struct import {
         int src_fd;
         enum aci_compression compression;
         int blob_fd;
+        bool adopted; /* blob_fd is src_fd's file (IMPORT_ADOPT): nothing is copied */
         char *key;
         uint64_t size;
         bool existed;
@@ -127,7 +129,8 @@ static void *import_writer(void *userdata)
         struct import *im = userdata;
         struct stat st;
 
-        im->writer_r = aci_decompress(im->src_fd, im->compression, im->blob_fd, import_on_block, im,
+        im->writer_r = aci_decompress(im->src_fd, im->compression,
+                                      im->adopted ? -EBADF : im->blob_fd, import_on_block, im,
                                       &im->key, &im->size, &im->writer_err);
         if (im->writer_r >= 0 && (im->flags & IMPORT_PROGRESS) && fstat(im->src_fd, &st) >= 0)
                 import_show_progress(im, (uint64_t)st.st_size, (uint64_t)st.st_size); /* 100% */
@@ -321,12 +324,24 @@ static int import_plan_render(struct import *im, struct rk_error **reterr)
         return render_list_build(im->s, im->key, im->manifest, &im->deps, reterr);
 }
 
+/* The blob: the input itself when it may be adopted, else a new anonymous file. */
+static int import_open_blob(struct import *im, struct rk_error **reterr)
+{
+        if (!(im->flags & IMPORT_ADOPT) || im->compression != ACI_PLAIN)
+                return store_tmpfile(im->s, &im->blob_fd, reterr);
+        im->blob_fd = fcntl(im->src_fd, F_DUPFD_CLOEXEC, 3);
+        if (im->blob_fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot read the image");
+        im->adopted = true;
+        return 0;
+}
+
 static int import_run(struct import *im, struct rk_error **reterr)
 {
         struct rk_error *err = NULL;
         int r;
 
-        r = store_tmpfile(im->s, &im->blob_fd, reterr);
+        r = import_open_blob(im, reterr);
         if (r < 0)
                 return r;
         if (im->flags & IMPORT_RENDER) {
@@ -355,9 +370,9 @@ int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, 
         return store_import_aci_gated(s, fd, what, flags, NULL, NULL, ret_key, reterr);
 }
 
-int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned flags,
-                           import_gate_fn gate, void *userdata, char **ret_key,
-                           struct rk_error **reterr)
+/* Imports fd, whose compression is *known, or found by content when known is NULL. */
+static int import_fd(struct store *s, int fd, const enum aci_compression *known, unsigned flags,
+                     import_gate_fn gate, void *userdata, char **ret_key, struct rk_error **reterr)
 {
         struct import im = {
                 .s = s,
@@ -370,16 +385,108 @@ int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned f
                 .lock = PTHREAD_MUTEX_INITIALIZER,
                 .cond = PTHREAD_COND_INITIALIZER,
         };
-        int r;
+        int r = 0;
 
         if (geteuid() != 0)
                 im.flags &= ~(unsigned)IMPORT_RENDER;
         im.buf = oom_check(malloc(FOLLOW_BLOCK));
-        r = aci_sniff(fd, &im.compression, reterr);
+        if (known)
+                im.compression = *known;
+        else
+                r = aci_sniff(fd, &im.compression, reterr);
         if (r >= 0)
                 r = import_run(&im, reterr);
         if (r >= 0)
                 *ret_key = TAKE_PTR(im.key);
         import_done(&im);
+        return r;
+}
+
+int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned flags,
+                           import_gate_fn gate, void *userdata, char **ret_key,
+                           struct rk_error **reterr)
+{
+        return import_fd(s, fd, NULL, flags, gate, userdata, ret_key, reterr);
+}
+
+/* --- importing what a producer thread writes --- */
+
+#define PRODUCED_PIPE_SIZE (1 << 20)
+
+struct producer {
+        import_producer_fn produce;
+        void *userdata;
+        int out_fd;
+        pthread_t thread;
+        bool joined;
+        int r;
+        struct rk_error *err;
+};
+
+static void *producer_run(void *userdata)
+{
+        struct producer *p = userdata;
+        sigset_t sigpipe;
+
+        /* A write after the import stopped fails with EPIPE instead of killing us; the
+         * signal stays pending on this thread and goes with it. */
+        sigemptyset(&sigpipe);
+        sigaddset(&sigpipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &sigpipe, NULL);
+        p->r = p->produce(p->userdata, p->out_fd, &p->err);
+        p->out_fd = safe_close(p->out_fd); /* the import reads the end of the stream */
+        return NULL;
+}
+
+static void producer_join(struct producer *p)
+{
+        if (!p->joined)
+                pthread_join(p->thread, NULL);
+        p->joined = true;
+}
+
+/* The import's gate: a tar that merely looks complete is committed only if the producer
+ * finished it. */
+static int producer_gate(const struct image_manifest *m, void *userdata, struct rk_error **reterr)
+{
+        struct producer *p = userdata;
+
+        producer_join(p);
+        if (p->r < 0) {
+                *reterr = TAKE_PTR(p->err);
+                return p->r;
+        }
+        return 0;
+}
+
+int store_import_produced(struct store *s, import_producer_fn produce, void *userdata,
+                          const char *what, unsigned flags, char **ret_key,
+                          struct rk_error **reterr)
+{
+        static const enum aci_compression plain = ACI_PLAIN;
+        struct producer p = {.produce = produce, .userdata = userdata};
+        _cleanup_close_ int in_fd = -EBADF;
+        int fds[2], r;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot create a pipe");
+        in_fd = fds[0];
+        p.out_fd = fds[1];
+        (void)fcntl(p.out_fd, F_SETPIPE_SZ, PRODUCED_PIPE_SIZE); /* fewer, larger hand-overs */
+        r = pthread_create(&p.thread, NULL, producer_run, &p);
+        if (r != 0) {
+                safe_close(p.out_fd);
+                return rk_error_set_errno(reterr, r, "cannot start the image writer");
+        }
+        r = import_fd(s, in_fd, &plain, flags, producer_gate, &p, ret_key, reterr);
+        in_fd = safe_close(in_fd); /* a producer still writing gets EPIPE */
+        producer_join(&p);
+        if (r < 0 && p.r < 0 && p.err && p.err->errnum != EPIPE) {
+                /* the import failed on what the producer left unfinished */
+                rk_error_free(*reterr);
+                *reterr = TAKE_PTR(p.err);
+                r = p.r;
+        }
+        rk_error_free(p.err);
         return r;
 }

@@ -192,6 +192,9 @@ enum import_flags {
         IMPORT_LATEST = 1 << 2,     /* mark the image "latest" (fetched by name, no version) */
         IMPORT_DEFER_DEPS = 1 << 3, /* with IMPORT_RENDER: an image with dependencies is not
                                        rendered now (they may not be in the store yet) */
+        IMPORT_ADOPT = 1 << 4,      /* fd is the caller's own file in D/cas/tmp, which no one
+                                       else can write: an uncompressed tar becomes the blob
+                                       itself (its mode and group changed, linked) */
 };
 
 /*
@@ -215,6 +218,22 @@ int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, 
 int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned flags,
                            import_gate_fn gate, void *userdata, char **ret_key,
                            struct rk_error **reterr);
+
+/*
+ * Writes a plain (uncompressed) ACI tar into out_fd, the write end of a pipe, and returns 0,
+ * or < 0 with reterr set. It runs in a thread of its own with SIGPIPE blocked: once the
+ * import stops reading, its writes fail with EPIPE.
+ */
+typedef int (*import_producer_fn)(void *userdata, int out_fd, struct rk_error **reterr);
+
+/*
+ * store_import_aci() of the tar produce writes, imported while it is being written: no file
+ * holds the whole tar on the way. When the producer fails, its error is the one reported
+ * (the import only saw a truncated tar), unless it failed because the import stopped.
+ */
+int store_import_produced(struct store *s, import_producer_fn produce, void *userdata,
+                          const char *what, unsigned flags, char **ret_key,
+                          struct rk_error **reterr);
 
 /* --- tree store (store-tree.c) --- */
 

@@ -5,6 +5,7 @@ auth.d credentials; and misbehaving servers, each ending in one line, exit 254 a
 as it was. Servers listen on 127.0.0.1 only; their CA is made with openssl and trusted
 through SSL_CERT_FILE (or SSL_CERT_DIR), as Go (and so rkt) read them."""
 import base64
+import grp
 import json
 import os
 import shutil
@@ -508,3 +509,20 @@ def test_stage1_url_flag(rkt, mkaci, serve, env, tmp_path, scheme):
         assert want in r.err, r
     assert paths(s) == [("GET", "/stub.aci")]
     rkt("gc", "--grace-period=0s")
+
+
+def test_a_downloaded_tar_becomes_the_blob_as_any_other(rkt, signed, serve, env, trusted):
+    """An uncompressed image downloaded into D/cas/tmp is made the blob itself rather than
+    copied: it ends as every blob does (root's, group rkt, 0640, one link, the served bytes)
+    and nothing of the download stays in D/cas/tmp."""
+    a = signed(files={"big": os.urandom(1 << 20)})
+    assert a.path.read_bytes()[257:262] == b"ustar"  # served uncompressed
+    s = serve(image_routes(a, aci=[{"file": str(a.path), "headers": {"ETag": '"e"'}}]))
+    r = rkt("fetch", "--full", s.url("/app.aci"), env=env)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    blob = rkt.cas / "blob" / "sha512" / a.key[7:9] / a.key
+    st = blob.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777, st.st_nlink) == \
+        (0, grp.getgrnam("rkt").gr_gid, 0o640, 1)
+    assert blob.read_bytes() == a.path.read_bytes()
+    assert not [p.name for p in (rkt.cas / "tmp").iterdir() if p.name.startswith("dl-")]

@@ -78,10 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         img.config_digest = docker_sha256(data, size);
         img.layers = xnew0(char *, 1);
         dirfd = fuzz_scratch_dir(&dir);
-        r = docker_image_convert(&img, dirfd, &fd, &err);
+        fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        FUZZ_ASSERT(fd >= 0);
+        r = docker_image_convert(&img, dirfd, fd, &err);
         fuzz_check_error(r, &err);
-        if (r >= 0)
+        if (r >= 0) {
+                FUZZ_ASSERT(lseek(fd, 0, SEEK_SET) == 0);
                 check_aci(fd, config_valid(img.config));
+        }
         docker_image_done(&img);
         fuzz_scratch_remove(dir);
         return 0;

@@ -980,6 +980,42 @@ TEST(regression_walk_stream_read_error_mid_archive_loses_errno)
         ASSERT_CONTAINS(msg, "cannot read image");
 }
 
+/* Writes an ACI of only a manifest to fd. */
+static void write_small_aci(int fd)
+{
+        static const char json[] = "{\"acKind\":\"ImageManifest\"}";
+        struct aci_writer w = {0};
+        struct rk_error *err = NULL;
+
+        ASSERT_OK(aci_writer_open(&w, fd, false, &err));
+        ASSERT_OK(aci_writer_manifest(&w, json, sizeof(json) - 1, &err));
+        ASSERT_OK(aci_writer_close(&w, &err));
+        aci_writer_done(&w);
+        ASSERT_NULL(err);
+}
+
+/* The image ID of a converted image is the SHA-512 of these bytes: a pipe (the Docker
+ * conversion writes into its import through one) must not get the padding of a file. */
+TEST(regression_writer_pads_a_pipe_unlike_a_file)
+{
+        _cleanup_close_ int file = memfd_create("aci", MFD_CLOEXEC);
+        int p[2];
+        char a[16384], b[16384];
+        ssize_t na, nb;
+
+        ASSERT_TRUE(file >= 0);
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        write_small_aci(file);
+        write_small_aci(p[1]);
+        close(p[1]);
+        na = pread(file, a, sizeof(a), 0);
+        nb = read_full(p[0], b, sizeof(b));
+        close(p[0]);
+        ASSERT_EQ(na, 2048);
+        ASSERT_EQ(nb, na);
+        ASSERT_TRUE(memcmp(a, b, (size_t)na) == 0);
+}
+
 TEST(round_trip_decompress_then_walk)
 {
         _cleanup_blob_ struct blob tar = TAR(manifest_ent, rootfs_ent, {'f', "rootfs/a", "hello"},
