@@ -126,7 +126,16 @@ struct session {
         int tmpfd;
         const char *name;
         int fd;
+        const struct aci_download *d;
 };
+
+static int session_on_data(const struct http_response *resp, void *userdata)
+{
+        const struct session *ss = userdata;
+
+        return ss->d->on_data ? ss->d->on_data(resp->status, ss->fd, resp->written, ss->d->userdata)
+                              : 0;
+}
 
 static void etag_remove(const struct session *ss)
 {
@@ -221,6 +230,7 @@ static int session_get(struct session *ss, const struct aci_download *d, uint64_
                 .resume_from = offset,
                 .progress_label = d->label,
                 .on_body = etag_save,
+                .on_data = session_on_data,
                 .userdata = ss,
         };
         int r;
@@ -278,7 +288,7 @@ int aci_download(struct store *s, const struct aci_download *d, struct aci_downl
 {
         _cleanup_close_ int tmpfd = openat(s->cas_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *name = partial_name(d->url);
-        struct session ss = {.tmpfd = tmpfd, .name = name, .fd = -EBADF};
+        struct session ss = {.tmpfd = tmpfd, .name = name, .fd = -EBADF, .d = d};
         int r;
 
         *ret = (struct aci_download_result){.fd = -EBADF};

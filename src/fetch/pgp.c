@@ -408,6 +408,8 @@ int pgp_keyring_add(struct pgp_keyring *kr, const void *data, size_t len, const 
 struct fd_source {
         int fd;
         off_t off;
+        pgp_wait_fn wait; /* the file still grows: how far to read (NULL: to its end) */
+        void *wait_data;
 };
 
 static bool fd_reader(void *app_ctx, void *buf, size_t len, size_t *read)
@@ -418,6 +420,17 @@ static bool fd_reader(void *app_ctx, void *buf, size_t len, size_t *read)
         if (src->fd < 0) { /* no data (pgp_check_signer()) */
                 *read = 0;
                 return true;
+        }
+        if (src->wait) {
+                int64_t size = src->wait(src->wait_data, (uint64_t)src->off);
+
+                if (size < 0)
+                        return false;
+                len = (size_t)MIN((uint64_t)len, (uint64_t)size - (uint64_t)MIN(size, src->off));
+                if (len == 0) {
+                        *read = 0;
+                        return true;
+                }
         }
         do
                 n = pread(src->fd, buf, len, src->off);
@@ -491,12 +504,12 @@ static void verdict_add(struct verdict *v, rnp_ffi_t ffi, rnp_op_verify_signatur
 }
 
 /* Runs a detached verification of sig over data_fd (or over nothing when data_fd < 0). */
-static int verify_run(struct pgp_keyring *kr, int data_fd, const void *sig, size_t sig_len,
-                      bool mute, struct verdict *v, struct rk_error **reterr)
+static int verify_run(struct pgp_keyring *kr, struct fd_source src, const void *sig,
+                      size_t sig_len, bool mute, struct verdict *v, struct rk_error **reterr)
 {
         _cleanup_(input_destroyp) rnp_input_t data = NULL, signature = NULL;
         _cleanup_(verify_destroyp) rnp_op_verify_t op = NULL;
-        struct fd_source src = {data_fd, 0};
+        int data_fd = src.fd;
 
         if (sym_rnp_input_from_callback(&data, fd_reader, NULL, &src) != RNP_SUCCESS ||
             sym_rnp_input_from_memory(&signature, sig, sig_len, false) != RNP_SUCCESS)
@@ -557,7 +570,8 @@ static int verify_common(struct pgp_keyring *kr, int data_fd, const void *sig, s
         if (sig_len == 0 || sig_len > PGP_MAX_SIZE)
                 return rk_error_set(reterr, EBADMSG,
                                     "keystore: no valid signatures found in signature file");
-        r = verify_run(kr, data_fd, sig, sig_len, true, &v, reterr);
+        r = verify_run(kr, (struct fd_source){data_fd, 0, NULL, NULL}, sig, sig_len, true, &v,
+                       reterr);
         return verdict_result(r, &v, ret_signer, reterr);
 }
 
@@ -578,6 +592,8 @@ int pgp_check_signer(struct pgp_keyring *kr, const void *sig, size_t sig_len,
 struct pgp_verify_job {
         struct pgp_keyring *kr; /* its own: the trusted keys come through the key provider */
         int fd;
+        pgp_wait_fn wait; /* fd still grows (NULL: complete) */
+        void *wait_data;
         void *sig;
         size_t sig_len;
         pthread_t thread;
@@ -623,7 +639,8 @@ static void *job_main(void *userdata)
 {
         struct pgp_verify_job *j = userdata;
 
-        j->r = verify_run(j->kr, j->fd, j->sig, j->sig_len, false, &j->v, &j->err);
+        j->r = verify_run(j->kr, (struct fd_source){j->fd, 0, j->wait, j->wait_data}, j->sig,
+                          j->sig_len, false, &j->v, &j->err);
         stderr_unmute(&j->saved_stderr);
         return NULL;
 }
@@ -655,7 +672,8 @@ static bool signature_readable(const void *sig, size_t sig_len)
                 rk_error_free(err);
                 return false;
         }
-        r = verify_run(empty, -1, sig, sig_len, true, &v, &err);
+        r = verify_run(empty, (struct fd_source){-EBADF, 0, NULL, NULL}, sig, sig_len, true, &v,
+                       &err);
         ok = r >= 0 && v.n > 0;
         (void)verdict_result(r, &v, &none, &err);
         rk_error_free(err);
@@ -665,6 +683,13 @@ static bool signature_readable(const void *sig, size_t sig_len)
 int pgp_verify_start(int data_fd, const void *sig, size_t sig_len, struct pgp_verify_job **ret,
                      struct rk_error **reterr)
 {
+        return pgp_verify_start_growing(data_fd, NULL, NULL, sig, sig_len, ret, reterr);
+}
+
+int pgp_verify_start_growing(int data_fd, pgp_wait_fn wait, void *userdata, const void *sig,
+                             size_t sig_len, struct pgp_verify_job **ret,
+                             struct rk_error **reterr)
+{
         struct pgp_verify_job *j;
         int r;
 
@@ -673,6 +698,8 @@ int pgp_verify_start(int data_fd, const void *sig, size_t sig_len, struct pgp_ve
                 return 0;
         j = xnew0(struct pgp_verify_job, 1);
         j->fd = data_fd;
+        j->wait = wait;
+        j->wait_data = userdata;
         j->saved_stderr = -EBADF;
         j->sig = oom_check(malloc(sig_len));
         memcpy(j->sig, sig, sig_len);

@@ -6,6 +6,7 @@
  * name, its labels and its signature check out.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +222,145 @@ static void remote_row_refresh(const struct fetch_job *j, struct store_remote *r
                 log_debug("cannot update the remote cache: %s", rk_error_cause(err));
 }
 
+/* --- importing while downloading --- */
+
+/* aci_download() in a thread of its own, followed by the import in the calling thread. */
+struct growing {
+        const struct fetch_job *j;
+        struct aci_download *d;
+        struct aci_download_result dl;
+        int r;
+        struct rk_error *err;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        int fd;        /* our own descriptor of the file, once a 200 or 206 body comes */
+        uint64_t size; /* the bytes the file holds */
+        bool done;     /* aci_download() returned */
+        bool cancel;   /* the import stopped: stop the transfer */
+};
+
+static int growing_on_data(long status, int fd, uint64_t size, void *userdata)
+{
+        struct growing *gr = userdata;
+        int r = 0;
+
+        if (status != 200 && status != 206) /* a 202's body is no image */
+                return 0;
+        pthread_mutex_lock(&gr->lock);
+        if (gr->fd < 0) /* the download closes its own when it fails */
+                gr->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        gr->size = size;
+        if (gr->cancel)
+                r = -ECANCELED;
+        pthread_cond_broadcast(&gr->cond);
+        pthread_mutex_unlock(&gr->lock);
+        return r;
+}
+
+static void *growing_run(void *userdata)
+{
+        struct growing *gr = userdata;
+        int r = aci_download(gr->j->s, gr->d, &gr->dl, &gr->err);
+
+        pthread_mutex_lock(&gr->lock);
+        gr->r = r;
+        gr->done = true;
+        pthread_cond_broadcast(&gr->cond);
+        pthread_mutex_unlock(&gr->lock);
+        return NULL;
+}
+
+/* import_growing's wait: the file's size once it holds more than off, or it is complete. */
+static int64_t growing_wait(void *userdata, uint64_t off)
+{
+        struct growing *gr = userdata;
+        int64_t r;
+
+        pthread_mutex_lock(&gr->lock);
+        while (gr->size <= off && !gr->done)
+                pthread_cond_wait(&gr->cond, &gr->lock);
+        r = gr->size > off || (gr->r >= 0 && gr->dl.status == 200) ? (int64_t)gr->size : -EIO;
+        pthread_mutex_unlock(&gr->lock);
+        return r;
+}
+
+/*
+ * aci_download() while the image is imported as it arrives (a 200 or 206 body), the import
+ * reading only what the download wrote. *ret_imported tells whether the import ran; if not,
+ * *dl is what aci_download() gave (a 304, a 202, an empty body) for the caller to handle.
+ * A failed download is the error even when the import failed too ("error downloading ACI").
+ */
+static int download_importing(const struct fetch_job *j, struct aci_download *d,
+                              struct remote_gate *g, unsigned flags,
+                              struct aci_download_result *dl, bool *ret_imported, char **ret_key,
+                              struct rk_error **reterr)
+{
+        struct growing gr = {.j = j, .d = d, .fd = -EBADF,
+                             .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+        struct import_growing follow = {growing_wait, &gr};
+        pthread_t thread;
+        int r;
+
+        *ret_imported = false;
+        d->on_data = growing_on_data;
+        d->userdata = &gr;
+        r = pthread_create(&thread, NULL, growing_run, &gr);
+        if (r != 0) {
+                d->on_data = NULL;
+                r = aci_download(j->s, d, dl, reterr);
+                return r < 0 ? rk_error_wrap(reterr, "error downloading ACI") : 0;
+        }
+        pthread_mutex_lock(&gr.lock);
+        while (gr.fd < 0 && !gr.done)
+                pthread_cond_wait(&gr.cond, &gr.lock);
+        *ret_imported = gr.fd >= 0;
+        pthread_mutex_unlock(&gr.lock);
+        r = 0;
+        if (*ret_imported) { /* the signature's hash too follows the download */
+                g->fd = gr.fd;
+                if (g->sig)
+                        g->job = stage0_verify_start_growing(gr.fd, growing_wait, &gr, g->sig,
+                                                             g->sig_len);
+                r = store_import_aci_growing(j->s, gr.fd, &follow, d->url, flags,
+                                             remote_gate_check, g, ret_key, reterr);
+                pthread_mutex_lock(&gr.lock);
+                /* the import failed on its own, not for want of the rest of the file */
+                gr.cancel = r < 0 && !(gr.done && gr.r < 0);
+                pthread_mutex_unlock(&gr.lock);
+        }
+        pthread_join(thread, NULL);
+        /* the import failed before its gate; the job reads gr: it ends here */
+        (void)pgp_verify_finish(TAKE_PTR(g->job), NULL, NULL, NULL);
+        safe_close(gr.fd);
+        g->fd = -EBADF;
+        *dl = gr.dl;
+        if (gr.r < 0 && !gr.cancel) { /* (an import reads all: it cannot have succeeded) */
+                rk_error_free(*reterr);
+                *reterr = TAKE_PTR(gr.err);
+                return rk_error_wrap(reterr, "error downloading ACI");
+        }
+        rk_error_free(gr.err);
+        return r;
+}
+
+/* Records where the image came from, once imported. */
+static void remote_record(const struct fetch_job *j, const char *aci_url, const char *asc_url,
+                          const struct remote_gate *g, const struct aci_download_result *dl,
+                          const char *key)
+{
+        struct store_remote fresh = {.url = (char *)aci_url,
+                                     .sig_url = (char *)asc_url,
+                                     .etag = dl->etag,
+                                     .key = (char *)key,
+                                     .max_age = dl->max_age};
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+
+        if (g->sig)
+                stage0_mark_verified(j->s, key);
+        if (store_put_remote_full(j->s, &fresh, &err) < 0)
+                log_debug("cannot record the remote %s: %s", aci_url, rk_error_cause(err));
+}
+
 /* Downloads the image of aci_url and imports it once the gate agrees. */
 static int remote_import(const struct fetch_job *j, const char *aci_url, const char *asc_url,
                          struct remote_gate *g, bool latest, struct store_remote *row,
@@ -228,29 +368,36 @@ static int remote_import(const struct fetch_job *j, const char *aci_url, const c
 {
         struct aci_download d = {
                 .url = aci_url, .etag = row->key ? row->etag : NULL, .label = "ACI"};
+        unsigned flags = fetch_job_import_flags(j) | IMPORT_ADOPT | (latest ? IMPORT_LATEST : 0);
         struct aci_download_result dl;
         struct http_client http;
         _cleanup_free_ char *sig2 = NULL;
-        bool deferred = g->sig == NULL && fetch_job_verifies(j);
+        bool deferred = g->sig == NULL && fetch_job_verifies(j), imported = false;
         int r;
 
         stage0_http_client(j->ctx, &http);
         d.http = &http;
-        r = aci_download(j->s, &d, &dl, reterr);
-        if (r < 0)
-                return rk_error_wrap(reterr, "error downloading ACI");
-        if (dl.status == 304 && row->key) {
+        if (deferred) { /* the signature comes after the image: import it after that */
+                r = aci_download(j->s, &d, &dl, reterr);
+                if (r < 0)
+                        return rk_error_wrap(reterr, "error downloading ACI");
+        } else {
+                r = download_importing(j, &d, g, flags, &dl, &imported, ret_key, reterr);
+                if (r < 0 && !imported)
+                        return r;
+        }
+        if (!imported && dl.status == 304 && row->key) {
                 remote_row_refresh(j, row, &dl);
                 aci_download_done(j->s, &dl);
                 *ret_key = xstrdup(row->key);
                 return 0;
         }
-        if (dl.status != 200) {
+        if (!imported && dl.status != 200) {
                 r = rk_error_set(reterr, EPROTO, "bad HTTP status code: %ld", dl.status);
                 aci_download_done(j->s, &dl);
                 return rk_error_wrap(reterr, "error downloading ACI");
         }
-        if (deferred) {
+        if (!imported && deferred) {
                 r = signature_get(j, asc_url, &sig2, &g->sig_len, &deferred, reterr);
                 if (r >= 0 && deferred)
                         r = rk_error_set(reterr, EAGAIN,
@@ -258,29 +405,17 @@ static int remote_import(const struct fetch_job *j, const char *aci_url, const c
                                          "defer the download again");
                 g->sig = sig2;
         }
-        g->fd = dl.fd;
-        if (r >= 0 && g->sig)
-                g->job = stage0_verify_start(dl.fd, g->sig, g->sig_len);
-        if (r >= 0)
-                r = store_import_aci_gated(j->s, dl.fd, aci_url,
-                                           fetch_job_import_flags(j) | IMPORT_ADOPT |
-                                                   (latest ? IMPORT_LATEST : 0),
-                                           remote_gate_check, g, ret_key, reterr);
+        if (!imported && r >= 0) {
+                g->fd = dl.fd;
+                if (g->sig && !g->job)
+                        g->job = stage0_verify_start(dl.fd, g->sig, g->sig_len);
+                r = store_import_aci_gated(j->s, dl.fd, aci_url, flags, remote_gate_check, g,
+                                           ret_key, reterr);
+        }
         /* the import failed before its gate: the check is not needed */
         (void)pgp_verify_finish(TAKE_PTR(g->job), NULL, NULL, NULL);
-        if (r >= 0) {
-                struct store_remote fresh = {.url = (char *)aci_url,
-                                             .sig_url = (char *)asc_url,
-                                             .etag = dl.etag,
-                                             .key = *ret_key,
-                                             .max_age = dl.max_age};
-                _cleanup_(rk_error_freep) struct rk_error *err = NULL;
-
-                if (g->sig)
-                        stage0_mark_verified(j->s, *ret_key);
-                if (store_put_remote_full(j->s, &fresh, &err) < 0)
-                        log_debug("cannot record the remote %s: %s", aci_url, rk_error_cause(err));
-        }
+        if (r >= 0)
+                remote_record(j, aci_url, asc_url, g, &dl, *ret_key);
         aci_download_done(j->s, &dl);
         return r;
 }

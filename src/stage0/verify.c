@@ -50,14 +50,20 @@ static void print_identities(const struct pgp_key *signer)
         strbuf_release(&sb);
 }
 
-struct pgp_verify_job *stage0_verify_start(int data_fd, const char *sig, size_t sig_len)
+struct pgp_verify_job *stage0_verify_start_growing(int data_fd, pgp_wait_fn wait, void *userdata,
+                                                   const char *sig, size_t sig_len)
 {
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;
         struct pgp_verify_job *job = NULL;
 
-        if (pgp_verify_start(data_fd, sig, sig_len, &job, &err) < 0)
+        if (pgp_verify_start_growing(data_fd, wait, userdata, sig, sig_len, &job, &err) < 0)
                 log_debug("checking the signature at the end: %s", rk_error_cause(err));
         return job;
+}
+
+struct pgp_verify_job *stage0_verify_start(int data_fd, const char *sig, size_t sig_len)
+{
+        return stage0_verify_start_growing(data_fd, NULL, NULL, sig, sig_len);
 }
 
 int stage0_verify_image_job(const struct stage0_context *ctx, struct store *s, const char *name,

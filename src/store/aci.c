@@ -145,8 +145,10 @@ static int open_reader(int fd, struct stream *stream, const enum aci_compression
         return 0;
 }
 
-int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn progress,
-                   void *userdata, char **ret_key, uint64_t *ret_size, struct rk_error **reterr)
+/* aci_decompress() of fd, or of stream when fd < 0. */
+static int decompress(int fd, struct stream *stream, enum aci_compression c, int outfd,
+                      aci_progress_fn progress, void *userdata, char **ret_key,
+                      uint64_t *ret_size, struct rk_error **reterr)
 {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -157,7 +159,7 @@ int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn pr
         uint64_t total = 0, in_size, synced = 0;
         int r;
 
-        r = open_reader(fd, NULL, &c, &a, reterr);
+        r = open_reader(fd, stream, &c, &a, reterr);
         if (r < 0)
                 return r;
         if (!md || !EVP_DigestInit_ex(md, EVP_sha512(), NULL))
@@ -168,7 +170,7 @@ int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn pr
                                     "cannot decompress image: corrupt or truncated %s "
                                     "data",
                                     compression_names[c]);
-        in_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        in_size = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
         for (;;) {
                 const void *buf;
                 size_t len;
@@ -201,6 +203,21 @@ int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn pr
         *ret_key = xasprintf(STORE_KEY_PREFIX "%s", hex);
         *ret_size = total;
         return 0;
+}
+
+int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn progress,
+                   void *userdata, char **ret_key, uint64_t *ret_size, struct rk_error **reterr)
+{
+        return decompress(fd, NULL, c, outfd, progress, userdata, ret_key, ret_size, reterr);
+}
+
+int aci_decompress_stream(aci_read_fn fn, void *fn_data, enum aci_compression c, int outfd,
+                          aci_progress_fn progress, void *userdata, char **ret_key,
+                          uint64_t *ret_size, struct rk_error **reterr)
+{
+        struct stream st = {fn, fn_data, 0};
+
+        return decompress(-EBADF, &st, c, outfd, progress, userdata, ret_key, ret_size, reterr);
 }
 
 /* --- the model: the image's own tree, every entry checked against it --- */

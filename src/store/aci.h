@@ -44,14 +44,6 @@ int aci_sniff(int fd, enum aci_compression *ret, struct rk_error **reterr);
 typedef int (*aci_progress_fn)(uint64_t in_done, uint64_t in_total, uint64_t out_done,
                                void *userdata);
 
-/*
- * Decompresses the ACI read from fd, compressed as c (from aci_sniff()), into outfd (only
- * hashing when outfd < 0) while hashing the uncompressed bytes. *ret_key is "sha512-" + the first 64 hex digits of the
- * SHA-512; *ret_size the tar size. A negative return of progress stops it with that error.
- */
-int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn progress,
-                   void *userdata, char **ret_key, uint64_t *ret_size, struct rk_error **reterr);
-
 struct aci_walk {
         int extract_fd;        /* directory to extract into, or -1 to only validate */
         bool extract_manifest; /* also write the manifest file there */
@@ -77,6 +69,19 @@ int aci_walk(int fd, struct aci_walk *w, struct rk_error **reterr);
 typedef ssize_t (*aci_read_fn)(void *userdata, const void **buf);
 /* Like aci_walk(), reading the tar through fn. */
 int aci_walk_stream(aci_read_fn fn, void *userdata, struct aci_walk *w, struct rk_error **reterr);
+
+/*
+ * Decompresses the ACI read from fd, compressed as c (from aci_sniff()), into outfd (only
+ * hashing when outfd < 0) while hashing the uncompressed bytes. *ret_key is "sha512-" + the
+ * first 64 hex digits of the SHA-512; *ret_size the tar size. A negative return of progress
+ * stops it with that error.
+ */
+int aci_decompress(int fd, enum aci_compression c, int outfd, aci_progress_fn progress,
+                   void *userdata, char **ret_key, uint64_t *ret_size, struct rk_error **reterr);
+/* Like aci_decompress(), reading the (compressed) input through fn. */
+int aci_decompress_stream(aci_read_fn fn, void *fn_data, enum aci_compression c, int outfd,
+                          aci_progress_fn progress, void *userdata, char **ret_key,
+                          uint64_t *ret_size, struct rk_error **reterr);
 void aci_walk_done(struct aci_walk *w);
 
 struct archive;

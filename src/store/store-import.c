@@ -34,6 +34,9 @@ struct import {
         import_gate_fn gate;
         void *gate_data;
         int src_fd;
+        const struct import_growing *growing; /* src_fd is still being written */
+        uint64_t src_off;                     /* growing: read so far */
+        char *src_buf;
         enum aci_compression compression;
         int blob_fd;
         bool adopted; /* blob_fd is src_fd's file (IMPORT_ADOPT): nothing is copied */
@@ -72,6 +75,7 @@ static void import_done(struct import *im)
         free(im->tmp);
         free(im->key);
         free(im->buf);
+        free(im->src_buf);
         rk_error_free(im->writer_err);
         render_state_done(&im->rs);
         if (im->deps.n > 0)
@@ -124,14 +128,39 @@ static int import_on_block(uint64_t in_done, uint64_t in_total, uint64_t out_don
         return cancel ? -ECANCELED : 0;
 }
 
+/* aci_read_fn of a growing input: what its writer has written, waiting for more. */
+static ssize_t import_grow_read(void *userdata, const void **buf)
+{
+        struct import *im = userdata;
+        int64_t size = im->growing->wait(im->growing->userdata, im->src_off);
+        ssize_t n;
+
+        if (size < 0)
+                return size;
+        if ((uint64_t)size <= im->src_off)
+                return 0;
+        n = pread(im->src_fd, im->src_buf, MIN((uint64_t)size - im->src_off, (uint64_t)FOLLOW_BLOCK),
+                  (off_t)im->src_off);
+        if (n <= 0) /* the file is shorter than its writer said */
+                return n < 0 ? -errno : -EIO;
+        im->src_off += (uint64_t)n;
+        *buf = im->src_buf;
+        return n;
+}
+
 static void *import_writer(void *userdata)
 {
         struct import *im = userdata;
+        int out = im->adopted ? -EBADF : im->blob_fd;
         struct stat st;
 
-        im->writer_r = aci_decompress(im->src_fd, im->compression,
-                                      im->adopted ? -EBADF : im->blob_fd, import_on_block, im,
-                                      &im->key, &im->size, &im->writer_err);
+        if (im->growing)
+                im->writer_r = aci_decompress_stream(import_grow_read, im, im->compression, out,
+                                                     import_on_block, im, &im->key, &im->size,
+                                                     &im->writer_err);
+        else
+                im->writer_r = aci_decompress(im->src_fd, im->compression, out, import_on_block,
+                                              im, &im->key, &im->size, &im->writer_err);
         if (im->writer_r >= 0 && (im->flags & IMPORT_PROGRESS) && fstat(im->src_fd, &st) >= 0)
                 import_show_progress(im, (uint64_t)st.st_size, (uint64_t)st.st_size); /* 100% */
         pthread_mutex_lock(&im->lock);
@@ -371,8 +400,9 @@ int store_import_aci(struct store *s, int fd, const char *what, unsigned flags, 
 }
 
 /* Imports fd, whose compression is *known, or found by content when known is NULL. */
-static int import_fd(struct store *s, int fd, const enum aci_compression *known, unsigned flags,
-                     import_gate_fn gate, void *userdata, char **ret_key, struct rk_error **reterr)
+static int import_fd(struct store *s, int fd, const struct import_growing *growing,
+                     const enum aci_compression *known, unsigned flags, import_gate_fn gate,
+                     void *userdata, char **ret_key, struct rk_error **reterr)
 {
         struct import im = {
                 .s = s,
@@ -380,6 +410,7 @@ static int import_fd(struct store *s, int fd, const enum aci_compression *known,
                 .gate = gate,
                 .gate_data = userdata,
                 .src_fd = fd,
+                .growing = growing,
                 .blob_fd = -EBADF,
                 .tmp_fd = -EBADF,
                 .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -390,9 +421,17 @@ static int import_fd(struct store *s, int fd, const enum aci_compression *known,
         if (geteuid() != 0)
                 im.flags &= ~(unsigned)IMPORT_RENDER;
         im.buf = oom_check(malloc(FOLLOW_BLOCK));
-        if (known)
+        if (growing) { /* the bytes aci_sniff() looks at */
+                int64_t size = growing->wait(growing->userdata, 511);
+
+                im.src_buf = oom_check(malloc(FOLLOW_BLOCK));
+                im.flags &= ~(unsigned)IMPORT_PROGRESS; /* its writer shows progress */
+                if (size < 0)
+                        r = rk_error_set_errno(reterr, (int)-size, "cannot read image");
+        }
+        if (r >= 0 && known)
                 im.compression = *known;
-        else
+        else if (r >= 0)
                 r = aci_sniff(fd, &im.compression, reterr);
         if (r >= 0)
                 r = import_run(&im, reterr);
@@ -406,7 +445,14 @@ int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned f
                            import_gate_fn gate, void *userdata, char **ret_key,
                            struct rk_error **reterr)
 {
-        return import_fd(s, fd, NULL, flags, gate, userdata, ret_key, reterr);
+        return import_fd(s, fd, NULL, NULL, flags, gate, userdata, ret_key, reterr);
+}
+
+int store_import_aci_growing(struct store *s, int fd, const struct import_growing *g,
+                             const char *what, unsigned flags, import_gate_fn gate,
+                             void *userdata, char **ret_key, struct rk_error **reterr)
+{
+        return import_fd(s, fd, g, NULL, flags, gate, userdata, ret_key, reterr);
 }
 
 /* --- importing what a producer thread writes --- */
@@ -478,7 +524,7 @@ int store_import_produced(struct store *s, import_producer_fn produce, void *use
                 safe_close(p.out_fd);
                 return rk_error_set_errno(reterr, r, "cannot start the image writer");
         }
-        r = import_fd(s, in_fd, &plain, flags, producer_gate, &p, ret_key, reterr);
+        r = import_fd(s, in_fd, NULL, &plain, flags, producer_gate, &p, ret_key, reterr);
         in_fd = safe_close(in_fd); /* a producer still writing gets EPIPE */
         producer_join(&p);
         if (r < 0 && p.r < 0 && p.err && p.err->errnum != EPIPE) {

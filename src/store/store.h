@@ -220,6 +220,22 @@ int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned f
                            struct rk_error **reterr);
 
 /*
+ * An input another thread is still writing (a download). The import reads it only with
+ * pread(), and before each read calls wait(userdata, off), which blocks until the input
+ * holds more than off bytes or is complete, and returns its size then, or -errno when it
+ * will never be complete (the import then fails with that errno).
+ */
+struct import_growing {
+        int64_t (*wait)(void *userdata, uint64_t off);
+        void *userdata;
+};
+
+/* store_import_aci_gated() of fd while it grows: the import follows its writer. */
+int store_import_aci_growing(struct store *s, int fd, const struct import_growing *g,
+                             const char *what, unsigned flags, import_gate_fn gate,
+                             void *userdata, char **ret_key, struct rk_error **reterr);
+
+/*
  * Writes a plain (uncompressed) ACI tar into out_fd, the write end of a pipe, and returns 0,
  * or < 0 with reterr set. It runs in a thread of its own with SIGPIPE blocked: once the
  * import stops reading, its writes fail with EPIPE.

@@ -526,3 +526,30 @@ def test_a_downloaded_tar_becomes_the_blob_as_any_other(rkt, signed, serve, env,
         (0, grp.getgrnam("rkt").gr_gid, 0o640, 1)
     assert blob.read_bytes() == a.path.read_bytes()
     assert not [p.name for p in (rkt.cas / "tmp").iterdir() if p.name.startswith("dl-")]
+
+
+@pytest.mark.parametrize("signature", [True, False], ids=["signed", "insecure"])
+def test_the_import_follows_the_download(rkt, signed, serve, env, trusted, signature):
+    """The image is imported (hashed, checked, extracted) as it arrives, not after the whole
+    download: with the transfer stalled three quarters in, the files before that point are
+    already extracted, and nothing is visible in the store until the end."""
+    files = {f"f{i}": os.urandom(1 << 20) for i in range(8)}
+    a = signed(files=files)
+    size = a.path.stat().st_size
+    s = serve(image_routes(a, aci=[{"file": str(a.path), "mode": "stall",
+                                    "cut": size * 3 // 4}]))
+    argv = ["fetch", s.url("/app.aci")] if signature else \
+        ["--insecure-options=image", "fetch", s.url("/app.aci")]
+    tmp = rkt.cas / "tmp"
+
+    def extracted():
+        return [f for d in (tmp.glob("rkt-import-*/rootfs") if tmp.is_dir() else [])
+                for f in d.iterdir() if f.is_file() and f.stat().st_size == 1 << 20]
+    p = subprocess.Popen(rkt.argv(*argv), env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        wait_for(extracted, timeout=60, what="files extracted during the download")
+        assert p.poll() is None and list_json(rkt) == []
+    finally:
+        p.kill()
+        p.wait()
