@@ -2,7 +2,6 @@
 /* GET requests over libcurl with bounded bodies, hand-followed redirects and hashing. */
 #include "http.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -10,18 +9,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ca-trust.h"
 #include "crypto-util.h"
 #include "curl-util.h"
 #include "format-util.h"
 #include "fs-util.h"
-#include "hashset.h"
 #include "log.h"
 #include "strbuf.h"
 #include "strv.h"
 
 #define STALL_SPEED     1 /* abort when less than this many bytes/s for the stall time */
 #define CONNECT_SECONDS 30
-#define CA_BLOB_MAX     (64 << 20) /* the most PEM bytes $SSL_CERT_FILE/$SSL_CERT_DIR give */
 
 /* One transfer's state, shared by the libcurl callbacks. */
 struct xfer {
@@ -227,85 +225,20 @@ static struct curl_slist *hop_headers(const struct http_request *req, bool send_
         return oom_check(l);
 }
 
-/*
- * Appends the PEM blocks of pem to sb, each only once: the system's bundle and its
- * certificate directory hold the same certificates (the directory twice, by name and by
- * hash), and every TLS connection parses what sb holds. Text between blocks is dropped.
- */
-static void ca_blob_add(struct strbuf *sb, struct hashset *seen, const char *pem, size_t len)
-{
-        static const char begin[] = "-----BEGIN ", end[] = "-----END ";
-        const char *p = pem, *stop = pem + len;
-
-        while (p < stop) {
-                const char *b = memmem(p, (size_t)(stop - p), begin, sizeof(begin) - 1), *e;
-                _cleanup_free_ char *block = NULL;
-
-                e = b ? memmem(b, (size_t)(stop - b), end, sizeof(end) - 1) : NULL;
-                if (!e)
-                        return;
-                p = memchr(e, '\n', (size_t)(stop - e));
-                p = p ? p + 1 : stop;
-                block = oom_check(strndup(b, (size_t)(p - b)));
-                if (hashset_put(seen, block, 0) > 0) {
-                        strbuf_add(sb, block, strlen(block));
-                        strbuf_add(sb, "\n", 1);
-                }
-        }
-}
-
-/* Reads the PEM files of $SSL_CERT_FILE (else the system bundle) and of every file in each
- * $SSL_CERT_DIR directory into sb, at most CA_BLOB_MAX bytes of them. */
-static void ca_blob_read(struct strbuf *sb)
-{
-        const char *file = getenv("SSL_CERT_FILE"), *dirs = getenv("SSL_CERT_DIR");
-        _cleanup_strv_free_ char **dirv = dirs && *dirs ? strv_split(dirs, ':') : NULL;
-        _cleanup_free_ char *data = NULL;
-        struct hashset seen = HASHSET_INIT;
-        size_t len = 0, total;
-
-        if (read_file_at(AT_FDCWD, file && *file ? file : "/etc/ssl/certs/ca-certificates.crt",
-                         CA_BLOB_MAX, &data, &len) >= 0)
-                ca_blob_add(sb, &seen, data, len);
-        total = len;
-        STRV_FOREACH(d, dirv) {
-                struct dirent **names = NULL;
-                int n = scandir(*d, &names, NULL, alphasort);
-
-                for (int i = 0; i < n; i++) {
-                        _cleanup_free_ char *path = xasprintf("%s/%s", *d, names[i]->d_name);
-                        _cleanup_free_ char *pem = NULL;
-                        size_t pem_len = 0;
-
-                        free(names[i]);
-                        if (total < CA_BLOB_MAX &&
-                            read_file_at(AT_FDCWD, path, CA_BLOB_MAX - total, &pem, &pem_len) >=
-                                    0) {
-                                ca_blob_add(sb, &seen, pem, pem_len);
-                                total += pem_len;
-                        }
-                }
-                free(names);
-        }
-        hashset_done(&seen);
-}
-
-/* Where curl finds trusted certificates: its defaults unless $SSL_CERT_FILE or $SSL_CERT_DIR
- * say otherwise (see http_get()). */
+/* Where curl finds trusted certificates: ours (ca-trust.h), else its defaults unless
+ * $SSL_CERT_FILE or $SSL_CERT_DIR say otherwise (see http_get()). */
 static void hop_setup_ca(CURL *h)
 {
-        static struct strbuf blob = STRBUF_INIT;
-        static bool read;
         const char *file = getenv("SSL_CERT_FILE"), *dirs = getenv("SSL_CERT_DIR");
+        const struct strbuf *pem;
         struct curl_blob b;
 
+        if (ca_trust_attach(h))
+                return;
         if (dirs && *dirs) {
-                if (!read) {
-                        ca_blob_read(&blob);
-                        read = true;
-                }
+                pem = ca_trust_pem();
                 b = (struct curl_blob){
-                        .data = blob.buf, .len = blob.len, .flags = CURL_BLOB_NOCOPY};
+                        .data = pem->buf, .len = pem->len, .flags = CURL_BLOB_NOCOPY};
                 curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
                 curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
         } else if (file && *file)
@@ -336,7 +269,7 @@ static void hop_setup(CURL *h, const struct http_client *c, struct xfer *x, cons
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, x->show_progress ? 0L : 1L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
-        if (strncasecmp(url, "https:", 6) == 0) /* plain HTTP reads no certificate */
+        if (!c->insecure_tls && strncasecmp(url, "https:", 6) == 0) /* else none is read */
                 hop_setup_ca(h);
 }
 

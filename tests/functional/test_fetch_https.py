@@ -121,6 +121,22 @@ def test_certificates(rkt, signed, serve, env, trusted, tls, tmp_path):
     assert "image: warning: TLS verification has been disabled\n" in r.err
 
 
+def test_a_fifo_among_the_certificates_is_not_waited_on(rkt, signed, serve, env, trusted, tls,
+                                                       tmp_path):
+    """$SSL_CERT_DIR is read for its regular files (and links to them): a FIFO or a dangling
+    link there is skipped, not waited on forever."""
+    a = signed()
+    s = serve(image_routes(a))
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    os.mkfifo(certs / "a-fifo")
+    os.symlink("/nonexistent", certs / "b-dangling")
+    os.symlink(tls["ca"], certs / "c-link.pem")
+    r = rkt("fetch", s.url("/app.aci"), env=dict(os.environ, SSL_CERT_DIR=str(certs)),
+            timeout=60)
+    assert r.code == 0, r
+
+
 def test_etag_and_not_modified(rkt, signed, serve, env, trusted):
     a = signed()
     s = serve(image_routes(a, aci=[{"file": str(a.path), "headers": {"ETag": '"v1"'}},
