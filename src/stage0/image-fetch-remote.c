@@ -236,13 +236,11 @@ struct growing {
         int fd;        /* our own descriptor of the file, once a 200 or 206 body comes */
         uint64_t size; /* the bytes the file holds */
         bool done;     /* aci_download() returned */
-        bool cancel;   /* the import stopped: stop the transfer */
 };
 
 static int growing_on_data(long status, int fd, uint64_t size, void *userdata)
 {
         struct growing *gr = userdata;
-        int r = 0;
 
         if (status != 200 && status != 206) /* a 202's body is no image */
                 return 0;
@@ -250,11 +248,9 @@ static int growing_on_data(long status, int fd, uint64_t size, void *userdata)
         if (gr->fd < 0) /* the download closes its own when it fails */
                 gr->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         gr->size = size;
-        if (gr->cancel)
-                r = -ECANCELED;
         pthread_cond_broadcast(&gr->cond);
         pthread_mutex_unlock(&gr->lock);
-        return r;
+        return 0;
 }
 
 static void *growing_run(void *userdata)
@@ -288,7 +284,9 @@ static int64_t growing_wait(void *userdata, uint64_t off)
  * aci_download() while the image is imported as it arrives (a 200 or 206 body), the import
  * reading only what the download wrote. *ret_imported tells whether the import ran; if not,
  * *dl is what aci_download() gave (a 304, a 202, an empty body) for the caller to handle.
- * A failed download is the error even when the import failed too ("error downloading ACI").
+ * The download always runs to its end, as it did before the import: a failed download is
+ * the error even when the import failed too ("error downloading ACI"), whichever came
+ * first, so that the same server always gets the same answer.
  */
 static int download_importing(const struct fetch_job *j, struct aci_download *d,
                               struct remote_gate *g, unsigned flags,
@@ -323,10 +321,6 @@ static int download_importing(const struct fetch_job *j, struct aci_download *d,
                                                              g->sig_len);
                 r = store_import_aci_growing(j->s, gr.fd, &follow, d->url, flags,
                                              remote_gate_check, g, ret_key, reterr);
-                pthread_mutex_lock(&gr.lock);
-                /* the import failed on its own, not for want of the rest of the file */
-                gr.cancel = r < 0 && !(gr.done && gr.r < 0);
-                pthread_mutex_unlock(&gr.lock);
         }
         pthread_join(thread, NULL);
         /* the import failed before its gate; the job reads gr: it ends here */
@@ -334,7 +328,7 @@ static int download_importing(const struct fetch_job *j, struct aci_download *d,
         safe_close(gr.fd);
         g->fd = -EBADF;
         *dl = gr.dl;
-        if (gr.r < 0 && !gr.cancel) { /* (an import reads all: it cannot have succeeded) */
+        if (gr.r < 0) { /* (an import reads all of the file: it cannot have succeeded) */
                 rk_error_free(*reterr);
                 *reterr = TAKE_PTR(gr.err);
                 return rk_error_wrap(reterr, "error downloading ACI");
