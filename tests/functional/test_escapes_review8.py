@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Hostile review 8 of fetching (commit 5bbcc38): a downloaded plain ACI becomes the blob
+itself (IMPORT_ADOPT), the Docker conversion streams into its import through a pipe, and
+trusted certificates are read once per process. Each test is an attack by a server (every
+server is untrusted) that must fail: a blob root hashed never changes afterwards, and what
+a server sends never corrupts rkt's memory. Servers listen on 127.0.0.1 only."""
+import hashlib
+import os
+import subprocess
+
+from podtest import needs_root, wait_for
+from signutil import gpg, tls  # noqa: F401 (fixtures)
+from test_fetch_https import env, serve, signed, trusted  # noqa: F401 (fixtures)
+
+pytestmark = [needs_root]
+
+
+def key_of(data: bytes) -> str:
+    return "sha512-" + hashlib.sha512(data).hexdigest()[:64]
+
+
+def test_a_fetch_waiting_for_the_same_download_never_writes_into_its_blob(
+        rkt, signed, serve, env, trusted, tmp_path):
+    """Two root fetches of one URL share D/cas/tmp/dl-<sha256(url)>: the second opens it and
+    waits for the first's lock. The first makes that very file its blob (IMPORT_ADOPT) and
+    only then lets go. The second must not take the blob for a partial download of its own:
+    when the server answers it with other bytes (and no ranges), it would truncate the blob
+    and write them there, so that a blob root hashed (and whose signature root checked)
+    holds bytes that are not its image."""
+    a = signed(files={"v": b"A" * 4096})
+    b = signed(files={"v": b"B" * 4096})
+    go = tmp_path / "go"
+    s = serve({"/app.aci": [{"file": str(a.path), "hold": str(go)}, {"file": str(b.path)}],
+               "/app.aci.asc": [{"file": str(a.asc)}, {"file": str(b.asc)}]})
+    url = s.url("/app.aci")
+    first = rkt.popen("fetch", "--full", url, env=env)
+    wait_for(lambda: ("GET", "/app.aci") in [(q["method"], q["path"]) for q in s.requests()],
+             what="the first fetch's download")
+    err2 = tmp_path / "second.err"
+    with open(err2, "w") as f:
+        second = subprocess.Popen(rkt.argv("fetch", "--full", url), env=env, text=True,
+                                  stdout=subprocess.PIPE, stderr=f)
+    wait_for(lambda: "is downloading this file, waiting" in err2.read_text(),
+             what="the second fetch waiting for the first's lock")
+    go.write_text("")
+    out1, err1 = first.communicate(timeout=120)
+    out2, _ = second.communicate(timeout=120)
+    assert first.returncode == 0 and out1 == a.key + "\n", err1
+    assert second.returncode == 0 and out2 == b.key + "\n", err2.read_text()
+    for img in (a, b):
+        blob = rkt.blob_path(img.key).read_bytes()
+        assert key_of(blob) == img.key, f"blob {img.key} changed after it was hashed"
