@@ -50,3 +50,30 @@ def test_a_fetch_waiting_for_the_same_download_never_writes_into_its_blob(
     for img in (a, b):
         blob = rkt.blob_path(img.key).read_bytes()
         assert key_of(blob) == img.key, f"blob {img.key} changed after it was hashed"
+
+
+def test_a_download_with_another_name_is_copied_not_made_the_blob(
+        rkt, signed, serve, env, trusted, tmp_path):
+    """Where fs.protected_hardlinks is 0 a member may hard-link root's download file
+    (D/cas/tmp is the group's) while it comes in: had root made that file its blob, the
+    member would hold a name of root's blob, in a sticky directory where only the file's
+    owner, root, may remove it. Root copies such a download instead (here root itself makes
+    the link, as the member could)."""
+    a = signed(files={"v": b"A" * 4096})
+    go = tmp_path / "go"
+    s = serve({"/app.aci": [{"file": str(a.path), "hold": str(go)}],
+               "/app.aci.asc": [{"file": str(a.asc)}]})
+    url = s.url("/app.aci")
+    dl = rkt.cas / "tmp" / ("dl-" + hashlib.sha256(url.encode()).hexdigest())
+    first = rkt.popen("fetch", "--full", url, env=env)
+    wait_for(lambda: ("GET", "/app.aci") in [(q["method"], q["path"]) for q in s.requests()],
+             what="the download")
+    link = rkt.cas / "tmp" / "members-link"
+    os.link(dl, link)
+    go.write_text("")
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0 and out == a.key + "\n", err
+    blob = rkt.blob_path(a.key).stat()
+    assert blob.st_nlink == 1 and blob.st_ino != link.stat().st_ino, \
+        "the member's link is a name of root's blob"
+    assert key_of(rkt.blob_path(a.key).read_bytes()) == a.key
