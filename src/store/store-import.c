@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aci.h"
 #include "fs-util.h"
@@ -353,10 +354,26 @@ static int import_plan_render(struct import *im, struct rk_error **reterr)
         return render_list_build(im->s, im->key, im->manifest, &im->deps, reterr);
 }
 
+/*
+ * Whether the input may become the blob (IMPORT_ADOPT): a regular file of ours that no one
+ * else may write, read from its start (the key is the hash of what is read, the blob the
+ * whole file), with no other name (a member's hard link, where fs.protected_hardlinks is 0,
+ * would become a name of the blob that root cannot remove).
+ */
+static bool import_may_adopt(const struct import *im)
+{
+        struct stat st;
+
+        return (im->flags & IMPORT_ADOPT) && im->compression == ACI_PLAIN &&
+               fstat(im->src_fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+               (st.st_mode & 07077) == 0 && st.st_nlink == 1 &&
+               lseek(im->src_fd, 0, SEEK_CUR) == 0;
+}
+
 /* The blob: the input itself when it may be adopted, else a new anonymous file. */
 static int import_open_blob(struct import *im, struct rk_error **reterr)
 {
-        if (!(im->flags & IMPORT_ADOPT) || im->compression != ACI_PLAIN)
+        if (!import_may_adopt(im))
                 return store_tmpfile(im->s, &im->blob_fd, reterr);
         im->blob_fd = fcntl(im->src_fd, F_DUPFD_CLOEXEC, 3);
         if (im->blob_fd < 0)
