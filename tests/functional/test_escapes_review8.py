@@ -77,3 +77,25 @@ def test_a_download_with_another_name_is_copied_not_made_the_blob(
     assert blob.st_nlink == 1 and blob.st_ino != link.stat().st_ino, \
         "the member's link is a name of root's blob"
     assert key_of(rkt.blob_path(a.key).read_bytes()) == a.key
+
+
+def test_a_redirect_from_http_to_https_still_checks_the_certificate(
+        rkt, signed, serve, env, trusted, tls, tmp_path):
+    """Trusted certificates are loaded only for https: hops now. A plain http URL whose
+    server redirects to https must still get the certificate checked there, against
+    $SSL_CERT_FILE or $SSL_CERT_DIR: an https server whose certificate nothing trusts is
+    refused, one the configured CA signed is accepted."""
+    a = signed()
+    s = serve({"/app.aci": [{"file": str(a.path)}], "/app.aci.asc": [{"file": str(a.asc)}]})
+    h = serve({p: [{"status": 302, "headers": {"Location": s.url(p)}}]
+               for p in ("/app.aci", "/app.aci.asc")}, listen=[["127.0.0.1", 0, "http"]])
+    url = h.url("/app.aci", scheme="http")
+    r = rkt("fetch", "--full", url, env=dict(os.environ, SSL_CERT_FILE="/dev/null"))
+    assert r.code == 254 and "certificate" in r.err, r
+    assert not (rkt.cas / "blob").exists() or not list((rkt.cas / "blob").rglob("sha512-*"))
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "ca.pem").write_bytes(open(tls["ca"], "rb").read())
+    for e in (env, dict(os.environ, SSL_CERT_DIR=str(certs))):
+        r = rkt("fetch", "--full", "--pull-policy=update", url, env=e)
+        assert r.code == 0 and r.out == a.key + "\n", r
