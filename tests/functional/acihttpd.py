@@ -10,8 +10,8 @@ CONFIG: {"listen": [["127.0.0.1", PORT, "https"|"http"], ...], "cert": PEM, "key
 its query) gets the next RESPONSE of the list (the last one repeats); paths without a route
 get 404. RESPONSE: {"status": N, "headers": {..}, "body": TEXT, "file": PATH, "ranges": bool
 (answer Range requests with 206), "auth": VALUE (401 unless the Authorization header is VALUE),
-"mode": MODE, "cut": N, "hold": FILE (answer only once FILE exists)}. MODE: "normal"; "stall" (headers,
-"cut" bytes of the body, then silence until the client leaves); "short" (Content-Length of
+"mode": MODE, "cut": N, "hold": FILE (answer only once FILE exists)}. MODE: "normal";
+"stall" (headers, "cut" bytes of the body, then silence until the client leaves); "short" (Content-Length of
 the whole body, only "cut" bytes sent, then the connection closes); "endless" (chunked, no
 end). Each request is logged as one JSON line {"method", "path", "headers"}. The server
 writes READY once it listens, and serves until killed. Loopback only: it refuses to listen

@@ -7,8 +7,12 @@ a server sends never corrupts rkt's memory. Servers listen on 127.0.0.1 only."""
 import hashlib
 import os
 import subprocess
+import sys
 
+from conftest import Rkt
 from podtest import needs_root, wait_for
+from test_escapes import as_member
+from test_escapes_store import shared  # noqa: F401 (fixture)
 from signutil import gpg, tls  # noqa: F401 (fixtures)
 from test_fetch_https import env, serve, signed, trusted  # noqa: F401 (fixtures)
 
@@ -99,3 +103,47 @@ def test_a_redirect_from_http_to_https_still_checks_the_certificate(
     for e in (env, dict(os.environ, SSL_CERT_DIR=str(certs))):
         r = rkt("fetch", "--full", "--pull-policy=update", url, env=e)
         assert r.code == 0 and r.out == a.key + "\n", r
+
+
+HOLD_A_PARTIAL = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+os.write(fd, open(sys.argv[2], "rb").read())
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_root_neither_waits_for_nor_resumes_a_members_download(shared, mkaci, serve, env,
+                                                               tmp_path):
+    """A member of group rkt downloads the URL root is about to fetch (or plants a file at
+    its name, D/cas/tmp/dl-<sha256(url)>, which is the same) and holds its lock: root must
+    not wait for them, nor resume their bytes (here the head of another image, which the
+    server would let root continue with a Range request), nor make their file its blob."""
+    _, top = shared
+    rkt = Rkt(top / "cfg", dir=top / "data")  # on the host's loopback, where the server is
+    rkt.ok("image", "list")  # creates the store
+    a = mkaci("example.com/good", files={"v": b"A" * 8192})
+    evil = mkaci("example.com/evil", files={"v": b"E" * 8192})
+    head = top / "head"  # what the member has already downloaded
+    head.write_bytes(evil.path.read_bytes()[:4096])
+    os.chmod(head, 0o644)
+    s = serve({"/app.aci": [{"file": str(a.path), "ranges": True,
+                             "headers": {"Last-Modified": "Mon, 01 Jan 2001 00:00:00 GMT"}}]})
+    url = s.url("/app.aci")
+    dl = rkt.cas / "tmp" / ("dl-" + hashlib.sha256(url.encode()).hexdigest())
+    m = subprocess.Popen(as_member() + [sys.executable, "-c", HOLD_A_PARTIAL, str(dl), str(head)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert m.stdout.readline() == "locked\n"
+        r = rkt("--insecure-options=image", "fetch", "--full", url, env=env, timeout=60)
+    finally:
+        m.stdin.close()
+        m.wait(timeout=30)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    assert "waiting" not in r.err, r
+    blob = rkt.blob_path(a.key)
+    assert blob.stat().st_uid == 0 and blob.read_bytes() == a.path.read_bytes()
+    assert [q["method"] for q in s.requests()] == ["GET"]
+    assert "Range" not in s.requests()[0]["headers"]
