@@ -11,11 +11,11 @@ its query) gets the next RESPONSE of the list (the last one repeats); paths with
 get 404. RESPONSE: {"status": N, "headers": {..}, "body": TEXT, "file": PATH, "ranges": bool
 (answer Range requests with 206), "auth": VALUE (401 unless the Authorization header is VALUE),
 "mode": MODE, "cut": N, "hold": FILE (answer only once FILE exists)}. MODE: "normal";
-"stall" (headers, "cut" bytes of the body, then silence until the client leaves); "short" (Content-Length of
-the whole body, only "cut" bytes sent, then the connection closes); "endless" (chunked, no
-end). Each request is logged as one JSON line {"method", "path", "headers"}. The server
-writes READY once it listens, and serves until killed. Loopback only: it refuses to listen
-anywhere else."""
+"stall" (headers, "cut" bytes of the body, then silence until the client leaves); "short"
+(Content-Length of the whole body, only "cut" bytes sent, then the connection closes);
+"endless" (chunked, no end). Each request is logged as one JSON line {"method", "path",
+"headers"}. The server writes READY once it listens, and serves until killed. Loopback
+only: it refuses to listen anywhere else."""
 import http.server
 import json
 import os
