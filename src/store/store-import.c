@@ -357,8 +357,9 @@ static int import_plan_render(struct import *im, struct rk_error **reterr)
 /*
  * Whether the input may become the blob (IMPORT_ADOPT): a regular file of ours that no one
  * else may write, read from its start (the key is the hash of what is read, the blob the
- * whole file), with no other name (a member's hard link, where fs.protected_hardlinks is 0,
- * would become a name of the blob that root cannot remove).
+ * whole file: a growing input is read with pread() from 0, another from its offset), with
+ * no other name (a member's hard link, where fs.protected_hardlinks is 0, would become a
+ * name of the blob that root cannot remove).
  */
 static bool import_may_adopt(const struct import *im)
 {
@@ -367,7 +368,7 @@ static bool import_may_adopt(const struct import *im)
         return (im->flags & IMPORT_ADOPT) && im->compression == ACI_PLAIN &&
                fstat(im->src_fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
                (st.st_mode & 07077) == 0 && st.st_nlink == 1 &&
-               lseek(im->src_fd, 0, SEEK_CUR) == 0;
+               (im->growing || lseek(im->src_fd, 0, SEEK_CUR) == 0);
 }
 
 /* The blob: the input itself when it may be adopted, else a new anonymous file. */

@@ -196,8 +196,8 @@ enum import_flags {
                                        else can write: an uncompressed tar becomes the blob
                                        itself (its mode and group changed, linked). Only a
                                        regular file of ours, no access for others, one
-                                       link, at offset 0; anything else is copied. The
-                                       caller must never write it again. */
+                                       link, at offset 0 (unless growing); anything else
+                                       is copied. Once imported, no one may write it. */
 };
 
 /*
