@@ -105,6 +105,31 @@ def test_a_redirect_from_http_to_https_still_checks_the_certificate(
         assert r.code == 0 and r.out == a.key + "\n", r
 
 
+def test_a_download_linked_while_it_is_imported_is_copied_not_made_the_blob(
+        rkt, signed, serve, env, trusted, tmp_path):
+    """The same link made later: the import follows the download, so the download file has
+    passed the import's checks (one link) long before its last byte comes. A member's link
+    made meanwhile must not become a name of root's blob either."""
+    a = signed(files={"v": os.urandom(1 << 16)})
+    go = tmp_path / "go"
+    s = serve({"/app.aci": [{"file": str(a.path), "cut": 8192, "pause": str(go)}],
+               "/app.aci.asc": [{"file": str(a.asc)}]})
+    url = s.url("/app.aci")
+    dl = rkt.cas / "tmp" / ("dl-" + hashlib.sha256(url.encode()).hexdigest())
+    first = rkt.popen("fetch", "--full", url, env=env)
+    # the import runs (its render directory exists): it has looked at the file already
+    wait_for(lambda: list((rkt.cas / "tmp").glob("rkt-import-*")), what="the import")
+    link = rkt.cas / "tmp" / "members-link"
+    os.link(dl, link)
+    go.write_text("")
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0 and out == a.key + "\n", err
+    blob = rkt.blob_path(a.key).stat()
+    assert blob.st_nlink == 1 and blob.st_ino != link.stat().st_ino, \
+        "the member's link is a name of root's blob"
+    assert key_of(rkt.blob_path(a.key).read_bytes()) == a.key
+
+
 HOLD_A_PARTIAL = """
 import fcntl, os, sys
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
