@@ -289,6 +289,37 @@ static int import_shard(struct import *im, const char *top, int *ret_fd, struct 
         return 0;
 }
 
+/*
+ * An adopted input that got another name since it was checked (a member's hard link, where
+ * fs.protected_hardlinks is 0, made while the download went on): its bytes, which no one
+ * writes any more, go to a blob of our own instead.
+ */
+static int import_blob_unshare(struct import *im, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (!im->adopted)
+                return 0;
+        if (fstat(im->blob_fd, &st) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot store image %s", im->key);
+        if (st.st_nlink == 1)
+                return 0;
+        r = store_tmpfile(im->s, &fd, reterr);
+        if (r < 0)
+                return r;
+        r = lseek(im->blob_fd, 0, SEEK_SET) < 0 ? -errno : copy_fd(im->blob_fd, fd);
+        if (r >= 0 && (fstat(fd, &st) < 0 || (uint64_t)st.st_size != im->size))
+                r = -EIO;
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot store image %s", im->key);
+        safe_close(im->blob_fd);
+        im->blob_fd = TAKE_FD(fd);
+        im->adopted = false;
+        return 0;
+}
+
 /* Makes the image visible: blob, manifest, then the index row (files synced before it). */
 static int import_commit(struct import *im, struct rk_error **reterr)
 {
@@ -302,7 +333,9 @@ static int import_commit(struct import *im, struct rk_error **reterr)
         _cleanup_close_ int lock = -EBADF, blob = -EBADF, manifest = -EBADF;
         int r;
 
-        r = store_lock(im->s, "imagelocks", im->key, LOCK_EX, &lock, reterr);
+        r = import_blob_unshare(im, reterr);
+        if (r >= 0)
+                r = store_lock(im->s, "imagelocks", im->key, LOCK_EX, &lock, reterr);
         if (r >= 0)
                 r = import_shard(im, "blob", &blob, reterr);
         if (r >= 0)
