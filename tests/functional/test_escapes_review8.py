@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Hostile review 8 of fetching (commit 5bbcc38): a downloaded plain ACI becomes the blob
-itself (IMPORT_ADOPT), the Docker conversion streams into its import through a pipe, and
-trusted certificates are read once per process. Each test is an attack by a server (every
-server is untrusted) that must fail: a blob root hashed never changes afterwards, and what
-a server sends never corrupts rkt's memory. Servers listen on 127.0.0.1 only."""
+"""Hostile review 8 of fetching (commit 5bbcc38 and the import-while-downloading that
+followed): a downloaded plain ACI becomes the blob itself (IMPORT_ADOPT), and trusted
+certificates are loaded only for https: hops. Each test is an attack by a server (every
+server is untrusted) or by a member of group rkt (who may create files and, where
+fs.protected_hardlinks is 0, hard links in D/cas/tmp) that must fail: a blob root hashed
+never changes afterwards and has no name but its own, root never resumes or waits for a
+member's download, and TLS is checked on every https: hop. Servers listen on 127.0.0.1
+only."""
 import hashlib
 import os
 import subprocess
