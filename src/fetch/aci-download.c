@@ -77,14 +77,26 @@ static bool partial_is_ours(int fd)
                (st.st_mode & 0077) == 0 && st.st_nlink == 1;
 }
 
-/* Opens (creating) and locks D/cas/tmp/<name>; anything there that is not ours is removed. */
+/* Whether fd is (still) the file D/cas/tmp/<name>. */
+static bool partial_is_named(int tmpfd, const char *name, int fd)
+{
+        struct stat st, at;
+
+        return fstat(fd, &st) == 0 && fstatat(tmpfd, name, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
+               st.st_dev == at.st_dev && st.st_ino == at.st_ino;
+}
+
+/*
+ * Opens (creating) and locks D/cas/tmp/<name>; anything there that is not ours is removed.
+ * A file we waited for is checked again once locked: the rkt that held it may have made it
+ * its blob (IMPORT_ADOPT) or removed it, and neither may be written as our download.
+ */
 static int partial_open(int tmpfd, const char *name, int *ret_fd, struct rk_error **reterr)
 {
         for (int tries = 0; tries < 8; tries++) {
                 _cleanup_close_ int fd = openat(
                         tmpfd, name,
                         O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
-                struct stat st;
 
                 if (fd < 0 || !partial_is_ours(fd)) {
                         (void)rm_rf_at(tmpfd, name);
@@ -97,8 +109,8 @@ static int partial_open(int tmpfd, const char *name, int *ret_fd, struct rk_erro
                         if (flock(fd, LOCK_EX) < 0)
                                 return rk_error_set_errno(reterr, errno, "cannot lock %s", name);
                 }
-                if (fstat(fd, &st) < 0 || st.st_nlink == 0)
-                        continue; /* the other rkt finished and removed it */
+                if (!partial_is_ours(fd) || !partial_is_named(tmpfd, name, fd))
+                        continue; /* the other rkt finished: its file is gone or a blob now */
                 *ret_fd = TAKE_FD(fd);
                 return 0;
         }

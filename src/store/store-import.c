@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aci.h"
 #include "fs-util.h"
@@ -288,6 +289,37 @@ static int import_shard(struct import *im, const char *top, int *ret_fd, struct 
         return 0;
 }
 
+/*
+ * An adopted input that got another name since it was checked (a member's hard link, where
+ * fs.protected_hardlinks is 0, made while the download went on): its bytes, which no one
+ * writes any more, go to a blob of our own instead.
+ */
+static int import_blob_unshare(struct import *im, struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (!im->adopted)
+                return 0;
+        if (fstat(im->blob_fd, &st) < 0)
+                return rk_error_set_errno(reterr, errno, "cannot store image %s", im->key);
+        if (st.st_nlink == 1)
+                return 0;
+        r = store_tmpfile(im->s, &fd, reterr);
+        if (r < 0)
+                return r;
+        r = lseek(im->blob_fd, 0, SEEK_SET) < 0 ? -errno : copy_fd(im->blob_fd, fd);
+        if (r >= 0 && (fstat(fd, &st) < 0 || (uint64_t)st.st_size != im->size))
+                r = -EIO;
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot store image %s", im->key);
+        safe_close(im->blob_fd);
+        im->blob_fd = TAKE_FD(fd);
+        im->adopted = false;
+        return 0;
+}
+
 /* Makes the image visible: blob, manifest, then the index row (files synced before it). */
 static int import_commit(struct import *im, struct rk_error **reterr)
 {
@@ -301,7 +333,9 @@ static int import_commit(struct import *im, struct rk_error **reterr)
         _cleanup_close_ int lock = -EBADF, blob = -EBADF, manifest = -EBADF;
         int r;
 
-        r = store_lock(im->s, "imagelocks", im->key, LOCK_EX, &lock, reterr);
+        r = import_blob_unshare(im, reterr);
+        if (r >= 0)
+                r = store_lock(im->s, "imagelocks", im->key, LOCK_EX, &lock, reterr);
         if (r >= 0)
                 r = import_shard(im, "blob", &blob, reterr);
         if (r >= 0)
@@ -353,10 +387,27 @@ static int import_plan_render(struct import *im, struct rk_error **reterr)
         return render_list_build(im->s, im->key, im->manifest, &im->deps, reterr);
 }
 
+/*
+ * Whether the input may become the blob (IMPORT_ADOPT): a regular file of ours that no one
+ * else may write, read from its start (the key is the hash of what is read, the blob the
+ * whole file: a growing input is read with pread() from 0, another from its offset), with
+ * no other name (a member's hard link, where fs.protected_hardlinks is 0, would become a
+ * name of the blob that root cannot remove).
+ */
+static bool import_may_adopt(const struct import *im)
+{
+        struct stat st;
+
+        return (im->flags & IMPORT_ADOPT) && im->compression == ACI_PLAIN &&
+               fstat(im->src_fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+               (st.st_mode & 07077) == 0 && st.st_nlink == 1 &&
+               (im->growing || lseek(im->src_fd, 0, SEEK_CUR) == 0);
+}
+
 /* The blob: the input itself when it may be adopted, else a new anonymous file. */
 static int import_open_blob(struct import *im, struct rk_error **reterr)
 {
-        if (!(im->flags & IMPORT_ADOPT) || im->compression != ACI_PLAIN)
+        if (!import_may_adopt(im))
                 return store_tmpfile(im->s, &im->blob_fd, reterr);
         im->blob_fd = fcntl(im->src_fd, F_DUPFD_CLOEXEC, 3);
         if (im->blob_fd < 0)

@@ -194,7 +194,10 @@ enum import_flags {
                                        rendered now (they may not be in the store yet) */
         IMPORT_ADOPT = 1 << 4,      /* fd is the caller's own file in D/cas/tmp, which no one
                                        else can write: an uncompressed tar becomes the blob
-                                       itself (its mode and group changed, linked) */
+                                       itself (its mode and group changed, linked). Only a
+                                       regular file of ours, no access for others, one
+                                       link, at offset 0 (unless growing); anything else
+                                       is copied. Once imported, no one may write it. */
 };
 
 /*

@@ -10,12 +10,13 @@ CONFIG: {"listen": [["127.0.0.1", PORT, "https"|"http"], ...], "cert": PEM, "key
 its query) gets the next RESPONSE of the list (the last one repeats); paths without a route
 get 404. RESPONSE: {"status": N, "headers": {..}, "body": TEXT, "file": PATH, "ranges": bool
 (answer Range requests with 206), "auth": VALUE (401 unless the Authorization header is VALUE),
-"mode": MODE, "cut": N}. MODE: "normal"; "stall" (headers,
-"cut" bytes of the body, then silence until the client leaves); "short" (Content-Length of
-the whole body, only "cut" bytes sent, then the connection closes); "endless" (chunked, no
-end). Each request is logged as one JSON line {"method", "path", "headers"}. The server
-writes READY once it listens, and serves until killed. Loopback only: it refuses to listen
-anywhere else."""
+"mode": MODE, "cut": N, "hold": FILE (answer only once FILE exists), "pause": FILE (mode
+normal: "cut" bytes of the body, the rest once FILE exists)}. MODE: "normal";
+"stall" (headers, "cut" bytes of the body, then silence until the client leaves); "short"
+(Content-Length of the whole body, only "cut" bytes sent, then the connection closes);
+"endless" (chunked, no end). Each request is logged as one JSON line {"method", "path",
+"headers"}. The server writes READY once it listens, and serves until killed. Loopback
+only: it refuses to listen anywhere else."""
 import http.server
 import json
 import os
@@ -67,6 +68,8 @@ def main():
             r = next_response(self.path.split("?")[0])
             if r is None:
                 r = {"status": 404, "body": "not found"}
+            while "hold" in r and not os.path.exists(r["hold"]):
+                time.sleep(0.02)  # the test creates the file when this answer may go
             if "auth" in r and self.headers.get("Authorization") != r["auth"]:
                 r = {"status": 401, "body": "unauthorized"}
             body = self.body_of(r)
@@ -94,12 +97,18 @@ def main():
             if head or status == 304:
                 return
             try:
-                self.send_body(mode, body, r.get("cut", 0))
+                self.send_body(mode, body, r.get("cut", 0), r.get("pause"))
             except OSError:
                 pass
 
-        def send_body(self, mode, body, cut):
-            if mode == "normal":
+        def send_body(self, mode, body, cut, pause=None):
+            if mode == "normal" and pause:
+                self.wfile.write(body[:cut])
+                self.wfile.flush()
+                while not os.path.exists(pause):
+                    time.sleep(0.02)  # the test creates the file when the rest may go
+                self.wfile.write(body[cut:])
+            elif mode == "normal":
                 self.wfile.write(body)
             elif mode == "short":
                 self.wfile.write(body[:cut])
