@@ -416,6 +416,26 @@ static int import_open_blob(struct import *im, struct rk_error **reterr)
         return 0;
 }
 
+/*
+ * A growing input is complete before the gate looks at the image and before anything of it
+ * becomes visible: a compressed image ends for the import where its stream ends, which may
+ * come before its writer (a download) has ended, or failed. An adopted input is the blob:
+ * all of it was read.
+ */
+static int import_wait_complete(struct import *im, struct rk_error **reterr)
+{
+        int64_t size;
+
+        if (!im->growing)
+                return 0;
+        size = im->growing->wait(im->growing->userdata, UINT64_MAX);
+        if (size < 0)
+                return rk_error_set_errno(reterr, (int)-size, "cannot read image");
+        if (im->adopted && (uint64_t)size != im->src_off)
+                return rk_error_set(reterr, EIO, "cannot read image: it changed while read");
+        return 0;
+}
+
 static int import_run(struct import *im, struct rk_error **reterr)
 {
         struct rk_error *err = NULL;
@@ -430,6 +450,8 @@ static int import_run(struct import *im, struct rk_error **reterr)
                         return r;
         }
         r = import_passes(im, reterr);
+        if (r >= 0)
+                r = import_wait_complete(im, reterr);
         if (r >= 0 && im->gate)
                 r = im->gate(im->manifest, im->gate_data, reterr);
         if (r >= 0)

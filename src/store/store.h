@@ -226,7 +226,9 @@ int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned f
  * An input another thread is still writing (a download). The import reads it only with
  * pread(), and before each read calls wait(userdata, off), which blocks until the input
  * holds more than off bytes or is complete, and returns its size then, or -errno when it
- * will never be complete (the import then fails with that errno).
+ * will never be complete (the import then fails with that errno). Before its gate, the
+ * import waits (off UINT64_MAX) for the input to be complete: nothing of an input that
+ * never completes is checked or stored, even when the image ended before the input did.
  */
 struct import_growing {
         int64_t (*wait)(void *userdata, uint64_t off);
