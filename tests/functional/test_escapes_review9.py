@@ -39,6 +39,33 @@ def test_an_image_whose_download_failed_is_never_stored(rkt, mkaci, serve, env, 
     assert list_json(rkt) == []
 
 
+
+def test_a_resume_answered_with_another_whole_image(rkt, signed, serve, env, trusted):
+    """A download cut halfway is continued by the next fetch (HEAD: ranges, same ETag), but
+    the server answers the Range request with 200 and the whole of another image: the
+    download file is truncated before its first byte is written, so the import and the
+    signature's hashing, which follow the download, read only the new image from its
+    start, and the blob (the download itself) holds exactly its bytes."""
+    a = signed(files={"v": os.urandom(1 << 20)})
+    b = signed(files={"v": os.urandom(1 << 20)})
+    size = a.path.stat().st_size
+    etag = {"ETag": '"e"', "Accept-Ranges": "bytes"}
+    s = serve({"/app.aci": [{"file": str(a.path), "ranges": True, "headers": etag,
+                             "mode": "short", "cut": size // 2},
+                            {"file": str(a.path), "ranges": True, "headers": etag},  # HEAD
+                            {"file": str(b.path), "headers": etag}],  # 200, Range ignored
+               "/app.aci.asc": [{"file": str(a.asc)}, {"file": str(b.asc)}]})
+    url = s.url("/app.aci")
+    r = rkt("fetch", url, env=env)
+    assert r.code == 254 and r.err.startswith("fetch: error downloading ACI: GET "), r
+    r = rkt("fetch", "--full", url, env=env)
+    assert r.code == 0 and r.out == b.key + "\n", r
+    gets = [q for q in s.requests() if q["path"] == "/app.aci"]
+    assert [q["method"] for q in gets] == ["GET", "HEAD", "GET"]
+    assert gets[2]["headers"]["Range"] == f"bytes={size // 2}-"
+    assert rkt.blob_path(b.key).read_bytes() == b.path.read_bytes()
+    assert [i["id"] for i in list_json(rkt)] == [b.key]
+
 # --- TLS: OpenSSL's chain check over ca-trust.c's certificates ---
 
 CA_CNF = """[ca]
