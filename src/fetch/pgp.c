@@ -435,7 +435,7 @@ static bool fd_reader(void *app_ctx, void *buf, size_t len, size_t *read)
         do
                 n = pread(src->fd, buf, len, src->off);
         while (n < 0 && errno == EINTR);
-        if (n < 0)
+        if (n < 0 || (n == 0 && src->wait)) /* growing: shorter than its writer said */
                 return false;
         src->off += n;
         *read = (size_t)n;
