@@ -117,7 +117,8 @@ static typeof(BIO_new_mem_buf) *sym_BIO_new_mem_buf;
 static typeof(BIO_free) *sym_BIO_free;
 static typeof(OPENSSL_sk_new_null) *sym_OPENSSL_sk_new_null;
 static typeof(OPENSSL_sk_push) *sym_OPENSSL_sk_push;
-static typeof(ERR_clear_error) *sym_ERR_clear_error;
+static typeof(ERR_set_mark) *sym_ERR_set_mark;
+static typeof(ERR_pop_to_mark) *sym_ERR_pop_to_mark;
 
 static bool ssl_loaded;
 
@@ -133,7 +134,8 @@ static void ssl_load_once(void)
                 DL_SYM(BIO_free),
                 DL_SYM(OPENSSL_sk_new_null),
                 DL_SYM(OPENSSL_sk_push),
-                DL_SYM(ERR_clear_error),
+                DL_SYM(ERR_set_mark),
+                DL_SYM(ERR_pop_to_mark),
         };
         struct rk_error *err = NULL;
 
@@ -152,6 +154,7 @@ static void trusted_parse_once(void)
         BIO *bio;
         X509 *x;
 
+        sym_ERR_set_mark(); /* this runs in a handshake: its errors stay as they are */
         trusted = sym_OPENSSL_sk_new_null();
         bio = trusted && pem->len ? sym_BIO_new_mem_buf(pem->buf, (int)pem->len) : NULL;
         while (bio && (x = sym_PEM_read_bio_X509(bio, NULL, NULL, NULL)))
@@ -159,7 +162,7 @@ static void trusted_parse_once(void)
                         break; /* out of memory: fewer certificates, never more */
         if (bio)
                 sym_BIO_free(bio);
-        sym_ERR_clear_error(); /* the end of the PEM text: libcurl reads this queue */
+        sym_ERR_pop_to_mark(); /* the end of the PEM text (libcurl reads this queue) */
 }
 
 /* OpenSSL's chain check, against our certificates only. */
