@@ -213,6 +213,30 @@ def test_no_readable_certificate_trusts_nothing(rkt, mkaci, tmp_path, tls):
         s.stop()
 
 
+
+def test_a_corrupt_certificate_hides_none_after_it(rkt, mkaci, tmp_path, tls):
+    """Go (and so rkt) adds every certificate of $SSL_CERT_FILE and of each $SSL_CERT_DIR
+    file that parses, skipping those that do not: a corrupt block before the trusted CA
+    (a file sorting first, or earlier in the same file) must not hide it."""
+    a = mkaci("example.com/tls")
+    s = Server(tmp_path / "srv", tls, {"/app.aci": [{"file": str(a.path)}]})
+    bad = b"-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+    ca = open(tls["ca"], "rb").read()
+    try:
+        certs = tmp_path / "certs"
+        certs.mkdir()
+        (certs / "a-bad.pem").write_bytes(bad)
+        (certs / "b-ca.pem").write_bytes(ca)
+        both = tmp_path / "both.pem"
+        both.write_bytes(bad + ca)
+        for env in (dict(os.environ, SSL_CERT_FILE="/nonexistent", SSL_CERT_DIR=str(certs)),
+                    dict(os.environ, SSL_CERT_FILE=str(both))):
+            r = rkt("--insecure-options=image", "fetch", "--full", "--pull-policy=update",
+                    s.url("/app.aci"), env=env)
+            assert r.code == 0 and r.out == a.key + "\n", r
+    finally:
+        s.stop()
+
 def test_docker_layers_fetched_over_https_at_once(rkt, tmp_path, tls):
     """The layers of a Docker image come over concurrent HTTPS connections, each checking
     the registry's chain against the one stack of trusted certificates parsed by whichever
