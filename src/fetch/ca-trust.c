@@ -115,6 +115,7 @@ static typeof(X509_verify_cert) *sym_X509_verify_cert;
 static typeof(PEM_read_bio_X509) *sym_PEM_read_bio_X509;
 static typeof(BIO_new_mem_buf) *sym_BIO_new_mem_buf;
 static typeof(BIO_free) *sym_BIO_free;
+static typeof(X509_free) *sym_X509_free;
 static typeof(OPENSSL_sk_new_null) *sym_OPENSSL_sk_new_null;
 static typeof(OPENSSL_sk_push) *sym_OPENSSL_sk_push;
 static typeof(ERR_set_mark) *sym_ERR_set_mark;
@@ -132,6 +133,7 @@ static void ssl_load_once(void)
                 DL_SYM(PEM_read_bio_X509),
                 DL_SYM(BIO_new_mem_buf),
                 DL_SYM(BIO_free),
+                DL_SYM(X509_free),
                 DL_SYM(OPENSSL_sk_new_null),
                 DL_SYM(OPENSSL_sk_push),
                 DL_SYM(ERR_set_mark),
@@ -148,21 +150,47 @@ static void ssl_load_once(void)
 /* The certificates of ca_trust_pem(), parsed once; never freed (the process's). */
 static OPENSSL_STACK *trusted;
 
+/* No passphrase for an encrypted block (OpenSSL's default would ask the terminal). */
+static int no_passphrase(char *buf, int size, int rwflag, void *userdata)
+{
+        return -1;
+}
+
+/* The certificate of one PEM block, NULL when it is none or does not parse. */
+static X509 *block_parse(const char *block, size_t len)
+{
+        BIO *bio = sym_BIO_new_mem_buf(block, (int)len);
+        X509 *x = bio ? sym_PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
+
+        if (bio)
+                sym_BIO_free(bio);
+        return x;
+}
+
+/*
+ * Each block of ca_trust_pem() (pem_add() starts each with "-----BEGIN ") is parsed on its
+ * own: as Go's AppendCertsFromPEM, a block that does not parse is skipped, and hides none
+ * after it.
+ */
 static void trusted_parse_once(void)
 {
+        static const char begin[] = "-----BEGIN ";
         const struct strbuf *pem = ca_trust_pem();
-        BIO *bio;
-        X509 *x;
+        const char *p = pem->len ? pem->buf : NULL, *stop = p ? p + pem->len : NULL;
 
         sym_ERR_set_mark(); /* this runs in a handshake: its errors stay as they are */
         trusted = sym_OPENSSL_sk_new_null();
-        bio = trusted && pem->len ? sym_BIO_new_mem_buf(pem->buf, (int)pem->len) : NULL;
-        while (bio && (x = sym_PEM_read_bio_X509(bio, NULL, NULL, NULL)))
-                if (sym_OPENSSL_sk_push(trusted, x) <= 0)
-                        break; /* out of memory: fewer certificates, never more */
-        if (bio)
-                sym_BIO_free(bio);
-        sym_ERR_pop_to_mark(); /* the end of the PEM text (libcurl reads this queue) */
+        while (trusted && p && p < stop) {
+                const char *next = memmem(p + 1, (size_t)(stop - p - 1), begin, sizeof(begin) - 1);
+                X509 *x = block_parse(p, (size_t)((next ? next : stop) - p));
+
+                if (x && sym_OPENSSL_sk_push(trusted, x) <= 0) {
+                        sym_X509_free(x); /* out of memory: fewer certificates, never more */
+                        break;
+                }
+                p = next;
+        }
+        sym_ERR_pop_to_mark(); /* the parse's own errors (libcurl reads this queue) */
 }
 
 /* OpenSSL's chain check, against our certificates only. */
