@@ -139,9 +139,13 @@ static void ssl_load_once(void)
                 DL_SYM(ERR_set_mark),
                 DL_SYM(ERR_pop_to_mark),
         };
+        const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
         struct rk_error *err = NULL;
 
-        /* libcurl4 is built with OpenSSL 3: its libssl is in this process already */
+        /* only with libcurl's TLS in OpenSSL 3 (Debian's libcurl4): its libssl is in this
+         * process already, and the SSL_CTX libcurl hands over is OpenSSL's */
+        if (!v || !v->ssl_version || strncmp(v->ssl_version, "OpenSSL/3.", 10) != 0)
+                return;
         ssl_loaded = dlopen_syms(&handle, "libssl.so.3", "libssl (package libssl3)", syms,
                                  ELEMENTSOF(syms), &err) >= 0;
         rk_error_free(err);

@@ -23,7 +23,7 @@ const struct strbuf *ca_trust_pem(void);
 
 /*
  * Makes h check TLS servers against these certificates (its own CA settings are cleared).
- * Returns false, leaving h as it was, when libssl's functions cannot be found: the caller
- * then sets h up as before.
+ * Returns false, leaving h as it was, when libcurl's TLS is not OpenSSL 3 or libssl's
+ * functions cannot be found: the caller then sets h up as before.
  */
 bool ca_trust_attach(CURL *h);

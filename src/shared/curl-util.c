@@ -19,6 +19,7 @@ typeof(curl_url_cleanup) *sym_curl_url_cleanup;
 typeof(curl_url_get) *sym_curl_url_get;
 typeof(curl_url_set) *sym_curl_url_set;
 typeof(curl_free) *sym_curl_free;
+typeof(curl_version_info) *sym_curl_version_info;
 
 int curl_load(struct rk_error **reterr)
 {
@@ -28,7 +29,7 @@ int curl_load(struct rk_error **reterr)
                 DL_SYM(curl_easy_setopt),   DL_SYM(curl_easy_getinfo), DL_SYM(curl_easy_perform),
                 DL_SYM(curl_easy_strerror), DL_SYM(curl_slist_append), DL_SYM(curl_slist_free_all),
                 DL_SYM(curl_url),           DL_SYM(curl_url_cleanup),  DL_SYM(curl_url_get),
-                DL_SYM(curl_url_set),       DL_SYM(curl_free),
+                DL_SYM(curl_url_set),       DL_SYM(curl_free),         DL_SYM(curl_version_info),
         };
 
         return dlopen_syms(&handle, "libcurl.so.4", "libcurl (package libcurl4)", syms,

@@ -30,6 +30,7 @@ extern typeof(curl_url_cleanup) *sym_curl_url_cleanup;
 extern typeof(curl_url_get) *sym_curl_url_get;
 extern typeof(curl_url_set) *sym_curl_url_set;
 extern typeof(curl_free) *sym_curl_free;
+extern typeof(curl_version_info) *sym_curl_version_info;
 
 /* (curl-util.c defines the variables under libcurl's own declarations) */
 #ifndef CURL_UTIL_DEFINE_SYMS
@@ -49,6 +50,7 @@ extern typeof(curl_free) *sym_curl_free;
 #define curl_url_get        sym_curl_url_get
 #define curl_url_set        sym_curl_url_set
 #define curl_free           sym_curl_free
+#define curl_version_info   sym_curl_version_info
 #endif
 
 /*
