@@ -61,8 +61,7 @@ void writeback_start(int fd, uint64_t *started, uint64_t end, uint64_t min)
 {
         if (end <= *started || end - *started < min)
                 return;
-        (void)sync_file_range(fd, (off_t)*started, (off_t)(end - *started),
-                              SYNC_FILE_RANGE_WRITE);
+        (void)sync_file_range(fd, (off_t)*started, (off_t)(end - *started), SYNC_FILE_RANGE_WRITE);
         *started = end;
 }
 

@@ -12,7 +12,7 @@ int write_full(int fd, const void *buf, size_t len);
 /* Writes all of buf at offset off (pwrite), retrying on EINTR and short writes. */
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
-#define WRITEBACK_STEP (8u << 20) /* bytes written between two writeback_start() kicks */
+#define WRITEBACK_STEP (8u << 20)   /* bytes written between two writeback_start() kicks */
 #define WRITEBACK_TAIL (256u << 10) /* the least tail a final kick starts */
 /*
  * Starts (does not wait for) the writeback of fd's bytes from *started to end once at least

@@ -248,8 +248,8 @@ static int local_convert(struct store *s, const char *arg, const struct docker_f
 
         if (local_cached(s, arg, identity, ret_key) >= 0)
                 return 0;
-        r = store_import_produced(s, local_produce, &c, arg, o->render ? IMPORT_RENDER : 0,
-                                  ret_key, reterr);
+        r = store_import_produced(s, local_produce, &c, arg, o->render ? IMPORT_RENDER : 0, ret_key,
+                                  reterr);
         if (r >= 0 && identity)
                 r = store_put_docker(s, arg, identity, *ret_key, reterr);
         return r;

@@ -504,8 +504,8 @@ static void verdict_add(struct verdict *v, rnp_ffi_t ffi, rnp_op_verify_signatur
 }
 
 /* Runs a detached verification of sig over data_fd (or over nothing when data_fd < 0). */
-static int verify_run(struct pgp_keyring *kr, struct fd_source src, const void *sig,
-                      size_t sig_len, bool mute, struct verdict *v, struct rk_error **reterr)
+static int verify_run(struct pgp_keyring *kr, struct fd_source src, const void *sig, size_t sig_len,
+                      bool mute, struct verdict *v, struct rk_error **reterr)
 {
         _cleanup_(input_destroyp) rnp_input_t data = NULL, signature = NULL;
         _cleanup_(verify_destroyp) rnp_op_verify_t op = NULL;
@@ -687,8 +687,7 @@ int pgp_verify_start(int data_fd, const void *sig, size_t sig_len, struct pgp_ve
 }
 
 int pgp_verify_start_growing(int data_fd, pgp_wait_fn wait, void *userdata, const void *sig,
-                             size_t sig_len, struct pgp_verify_job **ret,
-                             struct rk_error **reterr)
+                             size_t sig_len, struct pgp_verify_job **ret, struct rk_error **reterr)
 {
         struct pgp_verify_job *j;
         int r;

@@ -89,8 +89,7 @@ int pgp_verify_start(int data_fd, const void *sig, size_t sig_len, struct pgp_ve
 typedef int64_t (*pgp_wait_fn)(void *userdata, uint64_t off);
 /* pgp_verify_start() of data_fd while another thread still writes it: each read waits. */
 int pgp_verify_start_growing(int data_fd, pgp_wait_fn wait, void *userdata, const void *sig,
-                             size_t sig_len, struct pgp_verify_job **ret,
-                             struct rk_error **reterr);
+                             size_t sig_len, struct pgp_verify_job **ret, struct rk_error **reterr);
 /*
  * Gives job the trusted keys kr (exactly the keys pgp_keyring_add() put in it), waits for its
  * end and frees it: the result of pgp_verify(kr, data_fd, sig, ...). kr NULL cancels the job

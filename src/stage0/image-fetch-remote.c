@@ -289,12 +289,14 @@ static int64_t growing_wait(void *userdata, uint64_t off)
  * first, so that the same server always gets the same answer.
  */
 static int download_importing(const struct fetch_job *j, struct aci_download *d,
-                              struct remote_gate *g, unsigned flags,
-                              struct aci_download_result *dl, bool *ret_imported, char **ret_key,
-                              struct rk_error **reterr)
+                              struct remote_gate *g, unsigned flags, struct aci_download_result *dl,
+                              bool *ret_imported, char **ret_key, struct rk_error **reterr)
 {
-        struct growing gr = {.j = j, .d = d, .fd = -EBADF,
-                             .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+        struct growing gr = {.j = j,
+                             .d = d,
+                             .fd = -EBADF,
+                             .lock = PTHREAD_MUTEX_INITIALIZER,
+                             .cond = PTHREAD_COND_INITIALIZER};
         struct import_growing follow = {growing_wait, &gr};
         pthread_t thread;
         int r;
@@ -319,8 +321,8 @@ static int download_importing(const struct fetch_job *j, struct aci_download *d,
                 if (g->sig)
                         g->job = stage0_verify_start_growing(gr.fd, growing_wait, &gr, g->sig,
                                                              g->sig_len);
-                r = store_import_aci_growing(j->s, gr.fd, &follow, d->url, flags,
-                                             remote_gate_check, g, ret_key, reterr);
+                r = store_import_aci_growing(j->s, gr.fd, &follow, d->url, flags, remote_gate_check,
+                                             g, ret_key, reterr);
         }
         pthread_join(thread, NULL);
         /* the import failed before its gate; the job reads gr: it ends here */

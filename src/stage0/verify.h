@@ -39,7 +39,8 @@ int stage0_verify_image(const struct stage0_context *ctx, struct store *s, const
  * on data_fd). data_fd must stay open until then.
  */
 struct pgp_verify_job *stage0_verify_start(int data_fd, const char *sig, size_t sig_len);
-/* stage0_verify_start() of data_fd while another thread still writes it (pgp_verify_start_growing()). */
+/* stage0_verify_start() of data_fd while another thread still writes it
+ * (pgp_verify_start_growing()). */
 struct pgp_verify_job *stage0_verify_start_growing(int data_fd, pgp_wait_fn wait, void *userdata,
                                                    const char *sig, size_t sig_len);
 

@@ -147,8 +147,8 @@ static int open_reader(int fd, struct stream *stream, const enum aci_compression
 
 /* aci_decompress() of fd, or of stream when fd < 0. */
 static int decompress(int fd, struct stream *stream, enum aci_compression c, int outfd,
-                      aci_progress_fn progress, void *userdata, char **ret_key,
-                      uint64_t *ret_size, struct rk_error **reterr)
+                      aci_progress_fn progress, void *userdata, char **ret_key, uint64_t *ret_size,
+                      struct rk_error **reterr)
 {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();

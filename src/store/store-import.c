@@ -140,8 +140,8 @@ static ssize_t import_grow_read(void *userdata, const void **buf)
                 return size;
         if ((uint64_t)size <= im->src_off)
                 return 0;
-        n = pread(im->src_fd, im->src_buf, MIN((uint64_t)size - im->src_off, (uint64_t)FOLLOW_BLOCK),
-                  (off_t)im->src_off);
+        n = pread(im->src_fd, im->src_buf,
+                  MIN((uint64_t)size - im->src_off, (uint64_t)FOLLOW_BLOCK), (off_t)im->src_off);
         if (n <= 0) /* the file is shorter than its writer said */
                 return n < 0 ? -errno : -EIO;
         im->src_off += (uint64_t)n;
@@ -160,8 +160,8 @@ static void *import_writer(void *userdata)
                                                      import_on_block, im, &im->key, &im->size,
                                                      &im->writer_err);
         else
-                im->writer_r = aci_decompress(im->src_fd, im->compression, out, import_on_block,
-                                              im, &im->key, &im->size, &im->writer_err);
+                im->writer_r = aci_decompress(im->src_fd, im->compression, out, import_on_block, im,
+                                              &im->key, &im->size, &im->writer_err);
         if (im->writer_r >= 0 && (im->flags & IMPORT_PROGRESS) && fstat(im->src_fd, &st) >= 0)
                 import_show_progress(im, (uint64_t)st.st_size, (uint64_t)st.st_size); /* 100% */
         pthread_mutex_lock(&im->lock);
@@ -522,8 +522,8 @@ int store_import_aci_gated(struct store *s, int fd, const char *what, unsigned f
 }
 
 int store_import_aci_growing(struct store *s, int fd, const struct import_growing *g,
-                             const char *what, unsigned flags, import_gate_fn gate,
-                             void *userdata, char **ret_key, struct rk_error **reterr)
+                             const char *what, unsigned flags, import_gate_fn gate, void *userdata,
+                             char **ret_key, struct rk_error **reterr)
 {
         return import_fd(s, fd, g, NULL, flags, gate, userdata, ret_key, reterr);
 }

@@ -237,8 +237,8 @@ struct import_growing {
 
 /* store_import_aci_gated() of fd while it grows: the import follows its writer. */
 int store_import_aci_growing(struct store *s, int fd, const struct import_growing *g,
-                             const char *what, unsigned flags, import_gate_fn gate,
-                             void *userdata, char **ret_key, struct rk_error **reterr);
+                             const char *what, unsigned flags, import_gate_fn gate, void *userdata,
+                             char **ret_key, struct rk_error **reterr);
 
 /*
  * Writes a plain (uncompressed) ACI tar into out_fd, the write end of a pipe, and returns 0,
