@@ -94,11 +94,15 @@ int stage0_app_lock(const struct pod *p, struct rk_error **reterr)
         return TAKE_FD(fd);
 }
 
-/* P/pod replaced whole by m. */
+/*
+ * P/pod replaced whole by m, atomically for readers but without fsync: the manifest of a
+ * running pod, which a crash of the host ends anyway (gc then removes it), as the pod's other
+ * state files (write_state_file_at()) and P/pod of `rkt run` (write_pod_file()) are written.
+ */
 static int write_manifest(struct pod *p, const struct pod_manifest *m, struct rk_error **reterr)
 {
         _cleanup_free_ char *text = pod_manifest_to_json(m, false);
-        int r = write_file_atomic_at(p->fd, "pod", text, strlen(text), 0640);
+        int r = write_file_replace_at(p->fd, "pod", text, strlen(text), 0640, 0);
 
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot write the pod manifest");
@@ -275,7 +279,7 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
         if (r >= 0 && status < 0)
                 r = rk_error_set_errno(reterr, -status, "cannot open %s/stage1/rootfs/rkt/status",
                                        p->path);
-        if (r >= 0 && (r = write_file_atomic_at(status, created, "", 0, 0644)) < 0)
+        if (r >= 0 && (r = write_file_replace_at(status, created, "", 0, 0644, 0)) < 0)
                 rk_error_set_errno(reterr, -r, "cannot write rkt/status/%s", created);
         if (r < 0) {
                 _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
