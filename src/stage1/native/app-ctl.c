@@ -8,9 +8,11 @@
  * cgroup, device filter and log pipes), then forks a helper that joins the pod's other
  * namespaces (only those recorded when the pod was made, pod-ns.h), sets up the app's root
  * in a private copy of the host's mount namespace (pod_mounts_setup_app(), as the pod init
- * does before pivot_root), moves that mount tree into the pod's mount namespace and forks
- * the app's monitor. Neither is in the pod's pid namespace: an app allowed to trace would
- * attach to any process of ours there holding more than it (app-exec.h). The monitor runs
+ * does before pivot_root), makes that copy the app's own (its root the app's: what the app's
+ * processes copy, not the pod's namespace with every app's mounts), moves a copy of the
+ * mount tree into the pod's mount namespace and forks the app's monitor. Neither is in the
+ * pod's pid namespace: an app allowed to trace would attach to any process of ours there
+ * holding more than it (app-exec.h). The monitor runs
  * the app's hooks and the app through the pod init's own code (fork_app(), app_child()),
  * each born in the pod's pid namespace already unprivileged (app_exec()'s spawn), records
  * the app's exit status and ends with the app; SIGTERM stops the app (SIGKILL after
@@ -113,7 +115,7 @@ static int load(struct pod_plan *p, const char *app, struct rk_error **reterr)
         const struct stage1_app *a;
         int r;
 
-        r = stage1_pod_load(NULL, &p->pod, reterr);
+        r = stage1_pod_load_app(NULL, app, &p->pod, reterr);
         if (r < 0)
                 return r;
         a = stage1_pod_find_app(p->pod, app);
@@ -438,14 +440,15 @@ _noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
 
 /*
  * Runs in: the monitor. Of what the host side opened only stdio, the report socket, the
- * pod's pid namespace, /dev/null, the app's cgroups, its log pipes and its I/O ends stay.
+ * pod's pid namespace, /dev/null, the app's mount namespace, its cgroups, its log pipes and
+ * its I/O ends stay.
  */
 static void keep_only(const struct pod_plan *p, int sock, int pidns)
 {
         const struct plan_app *pa = &p->apps[0];
         size_t n_logs, n = 0;
         const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
-        _cleanup_free_ int *keep = xnew0(int, 6 + p->cg.n + n_logs + APP_IO_MAX_FDS);
+        _cleanup_free_ int *keep = xnew0(int, 7 + p->cg.n + n_logs + APP_IO_MAX_FDS);
 
         keep[n++] = 0;
         keep[n++] = 1;
@@ -453,6 +456,7 @@ static void keep_only(const struct pod_plan *p, int sock, int pidns)
         keep[n++] = sock;
         keep[n++] = pidns;
         keep[n++] = p->null_fd;
+        keep[n++] = pa->mntns_fd;
         for (size_t i = 0; i < p->cg.n; i++)
                 keep[n++] = pa->cgfds[i];
         for (size_t i = 0; i < n_logs; i++)
@@ -566,10 +570,32 @@ static int pin_app_root(struct plan_app *pa, const struct stage1_pod *pod, struc
 }
 
 /*
+ * Runs in: the helper, in its private copy of the host's mount namespace, once the app's root
+ * is set up at root. Makes root the root of that namespace (pivot_root(), the host's mounts
+ * detached, as they would be when the helper exits) and returns a descriptor of the
+ * namespace, opened through procfd (the host's /proc): it then holds the app's mounts only,
+ * and the app's processes copy it (enter_root_ns()) instead of the pod's, which holds every
+ * app's. Returns the descriptor or -errno.
+ */
+static int app_namespace(const char *root, int procfd)
+{
+        _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int fd;
+
+        if (rootfd < 0 || fchdir(rootfd) < 0)
+                return -errno;
+        if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+                return -errno;
+        fd = openat(procfd, "self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/*
  * Runs in: the helper, outside the pod's pid namespace (the host's mount namespace until
  * here). Joins the pod's namespaces but the pid one, prepares the app's root as the pod init
- * does (host paths visible in a private copy of the host's mount namespace), moves it into
- * the pod's mount namespace, then forks the monitor and exits.
+ * does (host paths visible in a private copy of the host's mount namespace), makes that copy
+ * the app's own namespace (app_namespace()), moves a copy of the app's root into the pod's
+ * mount namespace, then forks the monitor and exits.
  */
 _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
 {
@@ -596,7 +622,14 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
         if (tree < 0)
                 helper_fail_errno(sock, "cloning the app's root");
         procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (procfd < 0 || setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
+        if (procfd < 0)
+                helper_fail_errno(sock, "opening /proc");
+        pa->mntns_fd = app_namespace(pa->a->rootfs, procfd);
+        if (pa->mntns_fd < 0) {
+                errno = -pa->mntns_fd;
+                helper_fail_errno(sock, "making the app's mount namespace");
+        }
+        if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
                 helper_fail_errno(sock, "joining the pod's mount namespace");
         detach_all(procfd, pa->a->rootfs_in_pod);
         target = open_in_root(pa->a->rootfs_in_pod);
