@@ -139,7 +139,11 @@ static int spawn_start(const char *path, char *const *argv, char *const *envp, c
                 return exec_error(reterr, argv[0], -r);
         if (r == 0)
                 exec_child(path, argv, envp, dir, wr, self, deathsig);
-        *ret = (struct pod_entrypoint){.pid = pid, .errfd = TAKE_FD(rd), .name = xstrdup(argv[0])};
+        wr = safe_close(wr);
+        /* until the child has executed (or failed to): a forked child waits for the CPU of
+         * its parent while the parent keeps it busy; after the exec we go on beside it */
+        *ret = (struct pod_entrypoint){
+                .pid = pid, .exec_errno = read_exec_errno(rd), .name = xstrdup(argv[0])};
         return 0;
 }
 
@@ -147,10 +151,8 @@ static int spawn_start(const char *path, char *const *argv, char *const *envp, c
 static int spawn_finish(struct pod_entrypoint *ep, int *ret_status, struct rk_error **reterr)
 {
         _cleanup_free_ char *name = TAKE_PTR(ep->name);
-        _cleanup_close_ int rd = TAKE_FD(ep->errfd);
-        int r, e, status;
+        int r, e = ep->exec_errno, status;
 
-        e = read_exec_errno(rd);
         r = wait_for_pid(ep->pid, &status);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "wait for %s", name);

@@ -228,7 +228,7 @@ int pod_run_app_entrypoint(const struct pod *p, const char *op, char *const *arg
 /* A stage1 entrypoint started by pod_start_app_entrypoint(). */
 struct pod_entrypoint {
         pid_t pid;
-        int errfd; /* the errno of a failed exec, or EOF */
+        int exec_errno; /* of a failed exec, else 0 */
         char *name;
 };
 
