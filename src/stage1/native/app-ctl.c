@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -55,6 +56,9 @@
 
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
+#endif
+#ifndef PIDFD_GET_MNT_NAMESPACE
+#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3) /* linux/pidfd.h, Linux 6.11 */
 #endif
 
 #define STOP_TIMEOUT_SEC 10
@@ -403,39 +407,94 @@ _noreturn_ static void app_done(struct plan_app *pa, int status, struct spawn *p
         _exit(0);
 }
 
-/*
- * Runs in: the monitor. Waits for the app; SIGTERM, SIGINT, SIGHUP stop it. Records its exit
- * status, runs its post-stop handler, exits.
- */
-_noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
+/* The monitor's app, for its signal handlers (monitor_run(): never reaped while they run). */
+static pid_t stop_pid;
+static volatile sig_atomic_t stop_asked;
+
+/* SIGTERM, SIGINT, SIGHUP: SIGTERM to the app, SIGKILL STOP_TIMEOUT_SEC later (SIGALRM). */
+static void on_stop_signal(int sig)
 {
-        time_t deadline = 0;
+        if (stop_asked)
+                return;
+        stop_asked = 1;
+        (void)kill(stop_pid, SIGTERM);
+        (void)alarm(STOP_TIMEOUT_SEC);
+}
+
+static void on_stop_timeout(int sig)
+{
+        (void)kill(stop_pid, SIGKILL);
+}
+
+/* The stop signals of monitor_run() with how, SIG_UNBLOCK or SIG_BLOCK. */
+static void stop_signals(int how)
+{
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGALRM};
         sigset_t set;
 
         sigemptyset(&set);
-        sigaddset(&set, SIGCHLD);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaddset(&set, sigs[i]);
+        sigprocmask(how, &set, NULL);
+}
+
+/*
+ * Runs in: the monitor. Waits for the app; SIGTERM, SIGINT, SIGHUP stop it (their handlers
+ * act at once, so none is missed while we wait; blocked whenever a child is reaped, so they
+ * never signal a reaped pid). Records its exit status, runs its post-stop handler, exits.
+ * The wait blocks in the kernel (waitid()), which wakes a waiting parent on the CPU its
+ * exiting child frees: the exit is recorded at once even when another process keeps the
+ * other CPU busy (a wakeup by SIGCHLD would wait for that one).
+ */
+_noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
+{
+        struct sigaction stop = {.sa_handler = on_stop_signal};
+        struct sigaction timeout = {.sa_handler = on_stop_timeout};
+
+        stop_pid = pa->pid;
+        sigfillset(&stop.sa_mask); /* and no SA_RESTART: waitid() returns EINTR */
+        sigaction(SIGTERM, &stop, NULL);
+        sigaction(SIGINT, &stop, NULL);
+        sigaction(SIGHUP, &stop, NULL);
+        sigaction(SIGALRM, &timeout, NULL);
         for (;;) {
-                int status;
-                pid_t w;
-                while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-                        if (w == pa->io.mux)
-                                pa->io.mux = 0;
-                        if (w == pa->pid)
-                                app_done(pa, status, post_stop);
-                }
-                if (pa->signaled && time(NULL) >= deadline)
-                        (void)kill(pa->pid, SIGKILL);
-                struct timespec ts = {1, 0};
-                int sig = sigtimedwait(&set, NULL, &ts);
-                if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !pa->signaled) {
-                        pa->signaled = true;
-                        deadline = time(NULL) + STOP_TIMEOUT_SEC;
-                        (void)kill(pa->pid, SIGTERM);
+                siginfo_t si = {0};
+                int status, r;
+
+                stop_signals(SIG_UNBLOCK);
+                r = waitid(P_ALL, 0, &si, WEXITED | WNOWAIT);
+                stop_signals(SIG_BLOCK);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0 || waitpid(si.si_pid, &status, 0) < 0)
+                        break; /* ECHILD: the app is our child until we reap it */
+                if (si.si_pid == pa->io.mux)
+                        pa->io.mux = 0;
+                if (si.si_pid == pa->pid) {
+                        (void)alarm(0);
+                        pa->signaled = stop_asked;
+                        app_done(pa, status, post_stop);
                 }
         }
+        app_done(pa, W_EXITCODE(254, 0), post_stop);
+}
+
+/*
+ * Runs in: the monitor, still privileged. A descriptor of the mount namespace of the app
+ * (pid, our child, not reaped), which the monitor then holds until it exits: the app's exit
+ * does not free the namespace's mounts, which waits for an RCU grace period (its own, or one
+ * an app running on the other CPU delays) before the monitor can record the exit. -errno
+ * when the app is gone already (or the kernel lacks the ioctl): it then paid that itself.
+ */
+static int hold_mount_ns(pid_t pid)
+{
+        _cleanup_close_ int pidfd = pidfd_open_pid(pid);
+        int fd;
+
+        if (pidfd < 0)
+                return pidfd;
+        fd = ioctl(pidfd, PIDFD_GET_MNT_NAMESPACE, 0);
+        return fd < 0 ? -errno : fd;
 }
 
 /*
@@ -478,7 +537,7 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
         sigset_t set;
         int r;
 
-        sigemptyset(&set); /* taken by sigtimedwait() only (monitor_run()) */
+        sigemptyset(&set); /* until monitor_run() handles them */
         sigaddset(&set, SIGCHLD);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
@@ -496,6 +555,8 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
         prepare_hook(p, pa, "post-stop", pidns, true, &post_stop);
         spawn_start(p, pa, &pa->xp, pidns, &pa->io, false, &app);
         pa->pid = spawn_finish(&app);
+        if (pa->pid > 0)
+                (void)hold_mount_ns(pa->pid); /* closed when we exit */
         app_io_close_app_fds(&pa->io);
         app_logs_close_writers(&p->logs);
         safe_close(pidns);
