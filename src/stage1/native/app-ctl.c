@@ -348,21 +348,45 @@ static void spawn_start(const struct pod_plan *p, const struct plan_app *pa,
 }
 
 /*
- * Runs in: the monitor. Lets a gated program go, waits for the child that spawns it; returns
- * the program's pid, or -(the exit status) of that child when it could not start it.
+ * Runs in: the monitor, still privileged. A descriptor of the mount namespace of the app
+ * (pid, our child, not reaped), which the monitor then holds until it exits: the app's exit
+ * does not free the namespace's mounts, which waits for an RCU grace period (its own, or one
+ * an app running on the other CPU delays) before the monitor can record the exit. -errno
+ * when the app is gone already (or the kernel lacks the ioctl): it then paid that itself.
  */
-static pid_t spawn_finish(struct spawn *sp)
+static int hold_mount_ns(pid_t pid)
+{
+        _cleanup_close_ int pidfd = pidfd_open_pid(pid);
+        int fd;
+
+        if (pidfd < 0)
+                return pidfd;
+        fd = ioctl(pidfd, PIDFD_GET_MNT_NAMESPACE, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Runs in: the monitor. Lets a gated program go, waits for the child that spawns it; returns
+ * the program's pid, or -(the exit status) of that child when it could not start it. With
+ * hold_ns, the program's mount namespace stays ours (hold_mount_ns()).
+ */
+static pid_t spawn_finish(struct spawn *sp, bool hold_ns)
 {
         pid_t prog = 0;
         int status = 0;
+        bool got;
 
         if (sp->child < 0)
                 return -254;
         if (sp->gate >= 0 && write(sp->gate, "g", 1) != 1)
                 fprintf(stderr, "stage1: starting a handler: %m\n");
         sp->gate = safe_close(sp->gate);
+        /* the pid comes before that child exits (EOF if it fails): held at once */
+        got = read(sp->pid_fd, &prog, sizeof(prog)) == sizeof(prog) && prog > 0;
+        if (got && hold_ns)
+                (void)hold_mount_ns(prog); /* closed when we exit */
         (void)wait_for_pid(sp->child, &status);
-        if (read(sp->pid_fd, &prog, sizeof(prog)) != sizeof(prog) || prog <= 0)
+        if (!got)
                 prog = -(WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : 254);
         sp->pid_fd = safe_close(sp->pid_fd);
         sp->child = -1;
@@ -377,7 +401,7 @@ static void run_hook(const struct plan_app *pa, const char *name, struct spawn *
 
         if (sp->child < 0)
                 return;
-        pid = spawn_finish(sp);
+        pid = spawn_finish(sp, false);
         if (pid > 0 && wait_for_pid(pid, &status) >= 0 && WIFEXITED(status) &&
             WEXITSTATUS(status) == 0)
                 return;
@@ -480,24 +504,6 @@ _noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
 }
 
 /*
- * Runs in: the monitor, still privileged. A descriptor of the mount namespace of the app
- * (pid, our child, not reaped), which the monitor then holds until it exits: the app's exit
- * does not free the namespace's mounts, which waits for an RCU grace period (its own, or one
- * an app running on the other CPU delays) before the monitor can record the exit. -errno
- * when the app is gone already (or the kernel lacks the ioctl): it then paid that itself.
- */
-static int hold_mount_ns(pid_t pid)
-{
-        _cleanup_close_ int pidfd = pidfd_open_pid(pid);
-        int fd;
-
-        if (pidfd < 0)
-                return pidfd;
-        fd = ioctl(pidfd, PIDFD_GET_MNT_NAMESPACE, 0);
-        return fd < 0 ? -errno : fd;
-}
-
-/*
  * Runs in: the monitor. Of what the host side opened only stdio, the report socket, the
  * pod's pid namespace, /dev/null, the app's mount namespace, its cgroups, its log pipes and
  * its I/O ends stay.
@@ -554,9 +560,7 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
         run_hook(pa, "pre-start", &pre_start);
         prepare_hook(p, pa, "post-stop", pidns, true, &post_stop);
         spawn_start(p, pa, &pa->xp, pidns, &pa->io, false, &app);
-        pa->pid = spawn_finish(&app);
-        if (pa->pid > 0)
-                (void)hold_mount_ns(pa->pid); /* closed when we exit */
+        pa->pid = spawn_finish(&app, true);
         app_io_close_app_fds(&pa->io);
         app_logs_close_writers(&p->logs);
         safe_close(pidns);
