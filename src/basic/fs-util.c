@@ -197,7 +197,10 @@ static int open_tmp_beside(int dirfd, const char *path, mode_t mode, char **ret)
 static int replace_by_exchange(int dirfd, const char *tmp, const char *path)
 {
         if (renameat2(dirfd, tmp, dirfd, path, RENAME_EXCHANGE) < 0)
-                return errno == ENOENT ? RET_NERRNO(renameat(dirfd, tmp, dirfd, path)) : -errno;
+                /* no path yet, or a file system without exchanges */
+                return errno == ENOENT || errno == EINVAL
+                               ? RET_NERRNO(renameat(dirfd, tmp, dirfd, path))
+                               : -errno;
         if (unlinkat(dirfd, tmp, 0) == 0)
                 return 0;
         if (errno == EISDIR && renameat2(dirfd, tmp, dirfd, path, RENAME_EXCHANGE) == 0)
