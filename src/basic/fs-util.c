@@ -195,6 +195,27 @@ static int open_tmp_beside(int dirfd, const char *path, mode_t mode, char **ret)
         return -EEXIST;
 }
 
+/*
+ * tmp renamed over path by exchanging the two (what was at path is then at tmp, which is
+ * removed; a directory there is put back: -EISDIR), or by a plain rename when path does not
+ * exist. Unlike a rename over an existing file, this has ext4 neither start writing the new
+ * file's data back (its heuristic for replacements without fsync) nor, when the old file
+ * never reached the disk, free and discard blocks. Returns 0 or -errno.
+ */
+static int replace_by_exchange(int dirfd, const char *tmp, const char *path)
+{
+        if (renameat2(dirfd, tmp, dirfd, path, RENAME_EXCHANGE) < 0)
+                /* no path yet, or a file system without exchanges */
+                return errno == ENOENT || errno == EINVAL
+                               ? RET_NERRNO(renameat(dirfd, tmp, dirfd, path))
+                               : -errno;
+        if (unlinkat(dirfd, tmp, 0) == 0)
+                return 0;
+        if (errno == EISDIR && renameat2(dirfd, tmp, dirfd, path, RENAME_EXCHANGE) == 0)
+                return -EISDIR; /* tmp is ours again: the caller removes it */
+        return -errno;
+}
+
 int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags)
 {
@@ -210,8 +231,10 @@ int write_file_replace_at(int dirfd, const char *path, const void *data, size_t 
                 r = -errno;
         if (r >= 0 && (flags & WRITE_SYNC) && fsync(fd) < 0)
                 r = -errno;
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, path) < 0)
-                r = -errno;
+        if (r >= 0 && (flags & WRITE_SYNC))
+                r = RET_NERRNO(renameat(dirfd, tmp, dirfd, path));
+        else if (r >= 0)
+                r = replace_by_exchange(dirfd, tmp, path);
         if (r < 0)
                 (void)unlinkat(dirfd, tmp, 0);
         return r;

@@ -46,8 +46,9 @@ enum write_flags {
 /*
  * Replaces dirfd/path with data and mode atomically for readers, with WRITE_SYNC durably too:
  * a new temporary file beside it (an unpredictable name opened O_EXCL|O_NOFOLLOW, so never a
- * file or symlink another user planted in a shared directory) renamed over it. A symlink at
- * path is replaced, never followed; the file belongs to the caller.
+ * file or symlink another user planted in a shared directory) renamed over it (without
+ * WRITE_SYNC: exchanged with it, then what was there removed; a directory there stays:
+ * -EISDIR). A symlink at path is replaced, never followed; the file belongs to the caller.
  */
 int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags);

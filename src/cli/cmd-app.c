@@ -229,7 +229,8 @@ static int add_run(const struct command *cmd, int argc, char **argv)
         _cleanup_strv_free_ char **args = NULL;
         const struct stage0_context *ctx;
         struct pod_settings ps = {.pull_policy = "never"};
-        struct rk_error *err = NULL;
+        struct rk_error *err = NULL, *ignored = NULL;
+        struct pod_entrypoint ep;
         int r;
 
         if (argc < 2)
@@ -248,8 +249,15 @@ static int add_run(const struct command *cmd, int argc, char **argv)
         if (stage0_app_add(s, ctx, p, &arg_apps, &ps, &name, &err) < 0)
                 return cli_report(err);
         args = entrypoint_args(name, p);
-        if (pod_run_app_entrypoint(p, "add", args, &err) < 0) {
-                struct rk_error *ignored = NULL;
+        r = pod_start_app_entrypoint(p, "add", args, &ep, &err);
+        if (r >= 0) {
+                /* the app's root is mounted while the entrypoint runs (it needs P/pod only) */
+                int root = stage0_app_add_root(s, p, name, &err);
+                r = pod_wait_entrypoint(&ep, root < 0 ? &ignored : &err);
+                r = root < 0 ? root : r;
+        }
+        if (r < 0) {
+                rk_error_free(TAKE_PTR(ignored));
                 (void)stage0_app_remove(p, name, &ignored);
                 rk_error_free(ignored);
                 return cli_report(err);

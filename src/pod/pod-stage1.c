@@ -116,14 +116,14 @@ static int read_exec_errno(int fd)
         return n == (ssize_t)sizeof(e) && e > 0 ? e : 0;
 }
 
-/* Runs path with argv (argv[0] is what messages name) and envp (NULL: ours), cwd dir, stdio
- * from stdio (safe_fork_full()), nothing else open; waits for it. *ret_status (may be NULL)
- * gets its wait status. */
-static int spawn_wait(const char *path, char *const *argv, char *const *envp, const char *dir,
-                      const int stdio[3], int deathsig, int *ret_status, struct rk_error **reterr)
+/* Starts path with argv (argv[0] is what messages name) and envp (NULL: ours), cwd dir,
+ * stdio from stdio (safe_fork_full()), nothing else open; spawn_finish() waits for it. */
+static int spawn_start(const char *path, char *const *argv, char *const *envp, const char *dir,
+                       const int stdio[3], int deathsig, struct pod_entrypoint *ret,
+                       struct rk_error **reterr)
 {
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
-        int fds[2], r, e, status;
+        int fds[2], r;
         pid_t pid, self = getpid();
 
         if (pipe2(fds, O_CLOEXEC) < 0)
@@ -140,13 +140,35 @@ static int spawn_wait(const char *path, char *const *argv, char *const *envp, co
         if (r == 0)
                 exec_child(path, argv, envp, dir, wr, self, deathsig);
         wr = safe_close(wr);
-        e = read_exec_errno(rd);
-        r = wait_for_pid(pid, &status);
+        /* until the child has executed (or failed to): a forked child waits for the CPU of
+         * its parent while the parent keeps it busy; after the exec we go on beside it */
+        *ret = (struct pod_entrypoint){
+                .pid = pid, .exec_errno = read_exec_errno(rd), .name = xstrdup(argv[0])};
+        return 0;
+}
+
+/* Waits for what spawn_start() started. *ret_status (may be NULL) gets its wait status. */
+static int spawn_finish(struct pod_entrypoint *ep, int *ret_status, struct rk_error **reterr)
+{
+        _cleanup_free_ char *name = TAKE_PTR(ep->name);
+        int r, e = ep->exec_errno, status;
+
+        r = wait_for_pid(ep->pid, &status);
         if (r < 0)
-                return rk_error_set_errno(reterr, -r, "wait for %s", argv[0]);
+                return rk_error_set_errno(reterr, -r, "wait for %s", name);
         if (ret_status)
                 *ret_status = status;
-        return e ? exec_error(reterr, argv[0], e) : wait_status_error(status, reterr);
+        return e ? exec_error(reterr, name, e) : wait_status_error(status, reterr);
+}
+
+/* spawn_start() then spawn_finish(). */
+static int spawn_wait(const char *path, char *const *argv, char *const *envp, const char *dir,
+                      const int stdio[3], int deathsig, int *ret_status, struct rk_error **reterr)
+{
+        struct pod_entrypoint ep;
+        int r = spawn_start(path, argv, envp, dir, stdio, deathsig, &ep, reterr);
+
+        return r < 0 ? r : spawn_finish(&ep, ret_status, reterr);
 }
 
 int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **ret,
@@ -327,4 +349,24 @@ int pod_run_app_entrypoint(const struct pod *p, const char *op, char *const *arg
         _cleanup_free_ char *annotation = xasprintf("coreos.com/rkt/stage1/app/%s", op);
 
         return pod_run_entrypoint(p, annotation, args, true, reterr);
+}
+
+int pod_start_app_entrypoint(const struct pod *p, const char *op, char *const *args,
+                             struct pod_entrypoint *ret, struct rk_error **reterr)
+{
+        static const int stdio[3] = {-1, STDOUT_FILENO, STDERR_FILENO};
+        _cleanup_free_ char *annotation = xasprintf("coreos.com/rkt/stage1/app/%s", op);
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = entrypoint_argv(p, annotation, args, &argv, &path, reterr);
+        if (r < 0)
+                return r;
+        return spawn_start(path, argv, NULL, p->path, stdio, 0, ret, reterr);
+}
+
+int pod_wait_entrypoint(struct pod_entrypoint *ep, struct rk_error **reterr)
+{
+        return spawn_finish(ep, NULL, reterr);
 }

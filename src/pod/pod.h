@@ -225,6 +225,21 @@ int pod_stop(const struct pod *p, bool force, struct rk_error **reterr);
 int pod_run_app_entrypoint(const struct pod *p, const char *op, char *const *args,
                            struct rk_error **reterr);
 
+/* A stage1 entrypoint started by pod_start_app_entrypoint(). */
+struct pod_entrypoint {
+        pid_t pid;
+        int exec_errno; /* of a failed exec, else 0 */
+        char *name;
+};
+
+/*
+ * pod_run_app_entrypoint() in two steps: starts the entrypoint (*ret), which
+ * pod_wait_entrypoint() waits for (always called once after a start that succeeded).
+ */
+int pod_start_app_entrypoint(const struct pod *p, const char *op, char *const *args,
+                             struct pod_entrypoint *ret, struct rk_error **reterr);
+int pod_wait_entrypoint(struct pod_entrypoint *ep, struct rk_error **reterr);
+
 /*
  * --private-users (src/pod/pod-userns.c): pod_userns_allocate() gives the pod being
  * prepared (p locked by us) a range of USERNS_POD_COUNT host ids no other pod of its data

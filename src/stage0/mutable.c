@@ -94,11 +94,15 @@ int stage0_app_lock(const struct pod *p, struct rk_error **reterr)
         return TAKE_FD(fd);
 }
 
-/* P/pod replaced whole by m. */
+/*
+ * P/pod replaced whole by m, atomically for readers but without fsync: the manifest of a
+ * running pod, which a crash of the host ends anyway (gc then removes it), as the pod's other
+ * state files (write_state_file_at()) and P/pod of `rkt run` (write_pod_file()) are written.
+ */
 static int write_manifest(struct pod *p, const struct pod_manifest *m, struct rk_error **reterr)
 {
         _cleanup_free_ char *text = pod_manifest_to_json(m, false);
-        int r = write_file_atomic_at(p->fd, "pod", text, strlen(text), 0640);
+        int r = write_file_replace_at(p->fd, "pod", text, strlen(text), 0640, 0);
 
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot write the pod manifest");
@@ -209,16 +213,14 @@ static int open_s1_dir(const struct pod *p, const char *rel)
 }
 
 /*
- * The files of the app's root: prepared (and mounted with overlayfs) as run does, in
- * S1/opt/stage2/<app>, made here: one an app made before is refused.
+ * The files of the app's root: prepared as run does, in S1/opt/stage2/<app>, made here: one
+ * an app made before is refused. stage0_app_add_root() mounts it.
  */
 static int prepare_root(struct store *s, struct pod *p, const struct stage0_app *a,
                         struct rk_error **reterr)
 {
         _cleanup_close_ int stage2 = open_s1_dir(p, "opt/stage2");
         bool overlay = pod_uses_overlay(p);
-        char *apps[] = {a->name, NULL};
-        int r;
 
         if (stage2 < 0)
                 return rk_error_set_errno(reterr, -stage2,
@@ -232,12 +234,7 @@ static int prepare_root(struct store *s, struct pod *p, const struct stage0_app 
                 return rk_error_set_errno(reterr, errno,
                                           "cannot create %s/stage1/rootfs/opt/stage2/%s", p->path,
                                           a->name);
-        r = stage0_prepare_app(s, p, a, overlay, NULL, reterr);
-        if (r >= 0 && overlay)
-                r = stage0_mount_app_overlay(s, p, a->name, -1, reterr);
-        if (r >= 0)
-                stage0_link_mtab(p, apps);
-        return r;
+        return stage0_prepare_app(s, p, a, overlay, NULL, reterr);
 }
 
 int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod *p,
@@ -246,7 +243,6 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL, *one = NULL;
         struct stage0_app a = {0};
-        _cleanup_free_ char *created = NULL;
         int r;
 
         r = pod_read_manifest(p, &m, reterr);
@@ -270,13 +266,6 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
         r = prepare_root(s, p, &a, reterr);
         if (r >= 0)
                 r = write_manifest(p, m, reterr);
-        created = xasprintf("%s-created", a.name);
-        _cleanup_close_ int status = r >= 0 ? open_s1_dir(p, "rkt/status") : -EBADF;
-        if (r >= 0 && status < 0)
-                r = rk_error_set_errno(reterr, -status, "cannot open %s/stage1/rootfs/rkt/status",
-                                       p->path);
-        if (r >= 0 && (r = write_file_atomic_at(status, created, "", 0, 0644)) < 0)
-                rk_error_set_errno(reterr, -r, "cannot write rkt/status/%s", created);
         if (r < 0) {
                 _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
                 /* nothing of the app stays */
@@ -288,6 +277,27 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
         free(a.name);
         image_manifest_free(a.manifest);
         return r;
+}
+
+int stage0_app_add_root(struct store *s, struct pod *p, const char *app, struct rk_error **reterr)
+{
+        _cleanup_free_ char *created = xasprintf("%s-created", app);
+        char *apps[] = {(char *)app, NULL};
+        int r = 0;
+
+        if (pod_uses_overlay(p))
+                r = stage0_mount_app_overlay(s, p, app, -1, reterr);
+        if (r < 0)
+                return r;
+        stage0_link_mtab(p, apps);
+        _cleanup_close_ int status = open_s1_dir(p, "rkt/status");
+        if (status < 0)
+                return rk_error_set_errno(reterr, -status,
+                                          "cannot open %s/stage1/rootfs/rkt/status", p->path);
+        r = write_file_replace_at(status, created, "", 0, 0644, 0);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "cannot write rkt/status/%s", created);
+        return 0;
 }
 
 /* Whether an app of m mounts volume name. */

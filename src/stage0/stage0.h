@@ -212,14 +212,21 @@ int stage0_app_lock(const struct pod *p, struct rk_error **reterr);
 /*
  * Adds the one app of l to the running mutable pod p (P/pod.lck held): its image must be in
  * the store; checks the mutable annotation ("immutable pod") and the name ("error: multiple
- * apps with name <n>"), prepares the app's image (and its overlay), rewrites P/pod
- * atomically, creates S1/rkt/status/<app>-created. *ret_name is the app's name. The caller
- * then runs the stage1's app/add entrypoint. Returns 0 or < 0 with reterr set (nothing of
- * the app is left then).
+ * apps with name <n>"), prepares the app's image, rewrites P/pod atomically. *ret_name is
+ * the app's name. The caller then starts the stage1's app/add entrypoint and, while it runs,
+ * calls stage0_app_add_root(). Returns 0 or < 0 with reterr set (nothing of the app is left
+ * then).
  */
 int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod *p,
                    const struct app_list *l, const struct pod_settings *ps, char **ret_name,
                    struct rk_error **reterr);
+
+/*
+ * The rest of app add for app (after stage0_app_add()): mounts the app's root (overlayfs),
+ * links its /etc/mtab, creates S1/rkt/status/<app>-created. Returns 0 or < 0 with reterr
+ * set; the caller then removes the app (stage0_app_remove()).
+ */
+int stage0_app_add_root(struct store *s, struct pod *p, const char *app, struct rk_error **reterr);
 
 /*
  * Removes app from p (P/pod.lck held, after the stage1's app/rm entrypoint): its entry and

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for src/basic: error chains, strbuf, strv, fs helpers. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -111,6 +112,52 @@ TEST(fs_tree_roundtrip)
         ASSERT_OK(rm_rf_at(dfd, "copy"));
         ASSERT_OK(rm_rf_at(AT_FDCWD, tmpl));
         ASSERT_ERRNO(faccessat(AT_FDCWD, tmpl, F_OK, 0) < 0 ? -errno : 0, ENOENT);
+}
+
+static int count_entries(int dfd)
+{
+        DIR *d = fdopendir(dup(dfd));
+        struct dirent *e;
+        int n = 0;
+
+        ASSERT_NOT_NULL(d);
+        while ((e = readdir(d)))
+                n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+        closedir(d);
+        return n;
+}
+
+/* Without WRITE_SYNC the file is exchanged with what path held, then that is removed. */
+TEST(fs_replace_unsynced)
+{
+        char tmpl[] = "/tmp/test-basic-XXXXXX";
+        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_free_ char *data = NULL;
+        struct stat st;
+
+        ASSERT_NOT_NULL(mkdtemp(tmpl));
+        dfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dfd >= 0);
+        ASSERT_OK(write_file_replace_at(dfd, "f", "one", 3, 0644, 0));  /* new */
+        ASSERT_OK(write_file_replace_at(dfd, "f", "two!", 4, 0600, 0)); /* replaced */
+        ASSERT_OK(read_file_at(dfd, "f", 100, &data, NULL));
+        ASSERT_STREQ(data, "two!");
+        ASSERT_OK(fstatat(dfd, "f", &st, AT_SYMLINK_NOFOLLOW));
+        ASSERT_EQ(st.st_mode & 07777, 0600);
+        ASSERT_OK(symlinkat("f", dfd, "link")); /* a symlink is replaced, never followed */
+        ASSERT_OK(write_file_replace_at(dfd, "link", "three", 5, 0644, 0));
+        ASSERT_OK(fstatat(dfd, "link", &st, AT_SYMLINK_NOFOLLOW));
+        ASSERT_TRUE(S_ISREG(st.st_mode));
+        free(data);
+        data = NULL;
+        ASSERT_OK(read_file_at(dfd, "f", 100, &data, NULL));
+        ASSERT_STREQ(data, "two!");
+        ASSERT_OK(mkdirat(dfd, "dir", 0755)); /* a directory stays */
+        ASSERT_ERRNO(write_file_replace_at(dfd, "dir", "x", 1, 0644, 0), EISDIR);
+        ASSERT_OK(fstatat(dfd, "dir", &st, AT_SYMLINK_NOFOLLOW));
+        ASSERT_TRUE(S_ISDIR(st.st_mode));
+        ASSERT_EQ(count_entries(dfd), 3); /* f, link, dir: no temporary file left */
+        ASSERT_OK(rm_rf_at(AT_FDCWD, tmpl));
 }
 
 TAP_MAIN

@@ -248,6 +248,17 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
         _exit(errno == EACCES ? 203 : 254);
 }
 
+int enter_root_ns(int nsfd)
+{
+        if (setns(nsfd, CLONE_NEWNS) < 0)
+                return -errno;
+        if (unshare(CLONE_NEWNS) < 0)
+                return -errno;
+        if (chdir("/") < 0)
+                return -errno;
+        return 0;
+}
+
 int enter_root_pivot(const char *root)
 {
         if (unshare(CLONE_NEWNS) < 0)

@@ -86,3 +86,11 @@ _noreturn_ void app_exec(const struct app_exec_params *p);
  * pivot_root()s into the directory root (which must be a mount point). Returns 0 or -errno.
  */
 int enter_root_pivot(const char *root);
+
+/*
+ * Runs in: a child that will exec into an app. Makes a private copy of the mount namespace
+ * nsfd, whose root is the app's root (helper_main() of app-ctl.c), and enters its root: as
+ * enter_root_pivot() of that root, without copying the mounts of the pod's other apps.
+ * Returns 0 or -errno.
+ */
+int enter_root_ns(int nsfd);

@@ -43,12 +43,14 @@ static int check_volumes(const struct pod_manifest *m, struct rk_error **reterr)
         return 0;
 }
 
-static int load_app(struct stage1_pod *p, size_t i, int s1fd, int podfd, struct rk_error **reterr)
+/* p->apps[i] from the pod manifest's app k. */
+static int load_app(struct stage1_pod *p, size_t i, size_t k, int s1fd, int podfd,
+                    struct rk_error **reterr)
 {
         struct stage1_app *a = &p->apps[i];
         int r;
 
-        a->pod_app = &p->manifest->apps[i];
+        a->pod_app = &p->manifest->apps[k];
         a->name = a->pod_app->name;
         r = load_image_manifest(s1fd, podfd, a->name, &a->image, reterr);
         if (r < 0)
@@ -64,7 +66,9 @@ static int load_app(struct stage1_pod *p, size_t i, int s1fd, int podfd, struct 
         return 0;
 }
 
-int stage1_pod_load(const char *poddir, struct stage1_pod **ret, struct rk_error **reterr)
+/* stage1_pod_load() of every app, or of only the app called only. */
+static int pod_load(const char *poddir, const char *only, struct stage1_pod **ret,
+                    struct rk_error **reterr)
 {
         _cleanup_(stage1_pod_freep) struct stage1_pod *p = xnew0(struct stage1_pod, 1);
         _cleanup_close_ int podfd = -EBADF, s1fd = -EBADF;
@@ -93,15 +97,27 @@ int stage1_pod_load(const char *poddir, struct stage1_pod **ret, struct rk_error
         r = check_volumes(p->manifest, reterr);
         if (r < 0)
                 return r;
-        p->n_apps = p->manifest->n_apps;
-        p->apps = xnew0(struct stage1_app, p->n_apps + 1);
-        for (size_t i = 0; i < p->n_apps; i++) {
-                r = load_app(p, i, s1fd, podfd, reterr);
+        p->apps = xnew0(struct stage1_app, p->manifest->n_apps + 1);
+        for (size_t i = 0; i < p->manifest->n_apps; i++) {
+                if (only && strcmp(p->manifest->apps[i].name, only) != 0)
+                        continue;
+                r = load_app(p, p->n_apps++, i, s1fd, podfd, reterr);
                 if (r < 0)
                         return r;
         }
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+int stage1_pod_load(const char *poddir, struct stage1_pod **ret, struct rk_error **reterr)
+{
+        return pod_load(poddir, NULL, ret, reterr);
+}
+
+int stage1_pod_load_app(const char *poddir, const char *name, struct stage1_pod **ret,
+                        struct rk_error **reterr)
+{
+        return pod_load(poddir, name, ret, reterr);
 }
 
 struct stage1_pod *stage1_pod_free(struct stage1_pod *p)

@@ -39,6 +39,14 @@ struct stage1_pod {
  */
 int stage1_pod_load(const char *poddir, struct stage1_pod **ret, struct rk_error **reterr);
 
+/*
+ * stage1_pod_load() with only the app called name in apps (none when the pod has no such
+ * app): what an app entrypoint needs, whatever the number of the pod's apps. The manifest is
+ * the whole pod's.
+ */
+int stage1_pod_load_app(const char *poddir, const char *name, struct stage1_pod **ret,
+                        struct rk_error **reterr);
+
 struct stage1_pod *stage1_pod_free(struct stage1_pod *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct stage1_pod *, stage1_pod_free)
 

@@ -8,9 +8,11 @@
  * cgroup, device filter and log pipes), then forks a helper that joins the pod's other
  * namespaces (only those recorded when the pod was made, pod-ns.h), sets up the app's root
  * in a private copy of the host's mount namespace (pod_mounts_setup_app(), as the pod init
- * does before pivot_root), moves that mount tree into the pod's mount namespace and forks
- * the app's monitor. Neither is in the pod's pid namespace: an app allowed to trace would
- * attach to any process of ours there holding more than it (app-exec.h). The monitor runs
+ * does before pivot_root), makes that copy the app's own (its root the app's: what the app's
+ * processes copy, not the pod's namespace with every app's mounts), moves a copy of the
+ * mount tree into the pod's mount namespace and forks the app's monitor. Neither is in the
+ * pod's pid namespace: an app allowed to trace would attach to any process of ours there
+ * holding more than it (app-exec.h). The monitor runs
  * the app's hooks and the app through the pod init's own code (fork_app(), app_child()),
  * each born in the pod's pid namespace already unprivileged (app_exec()'s spawn), records
  * the app's exit status and ends with the app; SIGTERM stops the app (SIGKILL after
@@ -28,6 +30,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -53,6 +56,9 @@
 
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
+#endif
+#ifndef PIDFD_GET_MNT_NAMESPACE
+#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3) /* linux/pidfd.h, Linux 6.11 */
 #endif
 
 #define STOP_TIMEOUT_SEC 10
@@ -113,7 +119,7 @@ static int load(struct pod_plan *p, const char *app, struct rk_error **reterr)
         const struct stage1_app *a;
         int r;
 
-        r = stage1_pod_load(NULL, &p->pod, reterr);
+        r = stage1_pod_load_app(NULL, app, &p->pod, reterr);
         if (r < 0)
                 return r;
         a = stage1_pod_find_app(p->pod, app);
@@ -342,21 +348,45 @@ static void spawn_start(const struct pod_plan *p, const struct plan_app *pa,
 }
 
 /*
- * Runs in: the monitor. Lets a gated program go, waits for the child that spawns it; returns
- * the program's pid, or -(the exit status) of that child when it could not start it.
+ * Runs in: the monitor, still privileged. A descriptor of the mount namespace of the app
+ * (pid, our child, not reaped), which the monitor then holds until it exits: the app's exit
+ * does not free the namespace's mounts, which waits for an RCU grace period (its own, or one
+ * an app running on the other CPU delays) before the monitor can record the exit. -errno
+ * when the app is gone already (or the kernel lacks the ioctl): it then paid that itself.
  */
-static pid_t spawn_finish(struct spawn *sp)
+static int hold_mount_ns(pid_t pid)
+{
+        _cleanup_close_ int pidfd = pidfd_open_pid(pid);
+        int fd;
+
+        if (pidfd < 0)
+                return pidfd;
+        fd = ioctl(pidfd, PIDFD_GET_MNT_NAMESPACE, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Runs in: the monitor. Lets a gated program go, waits for the child that spawns it; returns
+ * the program's pid, or -(the exit status) of that child when it could not start it. With
+ * hold_ns, the program's mount namespace stays ours (hold_mount_ns()).
+ */
+static pid_t spawn_finish(struct spawn *sp, bool hold_ns)
 {
         pid_t prog = 0;
         int status = 0;
+        bool got;
 
         if (sp->child < 0)
                 return -254;
         if (sp->gate >= 0 && write(sp->gate, "g", 1) != 1)
                 fprintf(stderr, "stage1: starting a handler: %m\n");
         sp->gate = safe_close(sp->gate);
+        /* the pid comes before that child exits (EOF if it fails): held at once */
+        got = read(sp->pid_fd, &prog, sizeof(prog)) == sizeof(prog) && prog > 0;
+        if (got && hold_ns)
+                (void)hold_mount_ns(prog); /* closed when we exit */
         (void)wait_for_pid(sp->child, &status);
-        if (read(sp->pid_fd, &prog, sizeof(prog)) != sizeof(prog) || prog <= 0)
+        if (!got)
                 prog = -(WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : 254);
         sp->pid_fd = safe_close(sp->pid_fd);
         sp->child = -1;
@@ -371,7 +401,7 @@ static void run_hook(const struct plan_app *pa, const char *name, struct spawn *
 
         if (sp->child < 0)
                 return;
-        pid = spawn_finish(sp);
+        pid = spawn_finish(sp, false);
         if (pid > 0 && wait_for_pid(pid, &status) >= 0 && WIFEXITED(status) &&
             WEXITSTATUS(status) == 0)
                 return;
@@ -401,51 +431,89 @@ _noreturn_ static void app_done(struct plan_app *pa, int status, struct spawn *p
         _exit(0);
 }
 
-/*
- * Runs in: the monitor. Waits for the app; SIGTERM, SIGINT, SIGHUP stop it. Records its exit
- * status, runs its post-stop handler, exits.
- */
-_noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
+/* The monitor's app, for its signal handlers (monitor_run(): never reaped while they run). */
+static pid_t stop_pid;
+static volatile sig_atomic_t stop_asked;
+
+/* SIGTERM, SIGINT, SIGHUP: SIGTERM to the app, SIGKILL STOP_TIMEOUT_SEC later (SIGALRM). */
+static void on_stop_signal(int sig)
 {
-        time_t deadline = 0;
+        if (stop_asked)
+                return;
+        stop_asked = 1;
+        (void)kill(stop_pid, SIGTERM);
+        (void)alarm(STOP_TIMEOUT_SEC);
+}
+
+static void on_stop_timeout(int sig)
+{
+        (void)kill(stop_pid, SIGKILL);
+}
+
+/* The stop signals of monitor_run() with how, SIG_UNBLOCK or SIG_BLOCK. */
+static void stop_signals(int how)
+{
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGALRM};
         sigset_t set;
 
         sigemptyset(&set);
-        sigaddset(&set, SIGCHLD);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaddset(&set, sigs[i]);
+        sigprocmask(how, &set, NULL);
+}
+
+/*
+ * Runs in: the monitor. Waits for the app; SIGTERM, SIGINT, SIGHUP stop it (their handlers
+ * act at once, so none is missed while we wait; blocked whenever a child is reaped, so they
+ * never signal a reaped pid). Records its exit status, runs its post-stop handler, exits.
+ * The wait blocks in the kernel (waitid()), which wakes a waiting parent on the CPU its
+ * exiting child frees: the exit is recorded at once even when another process keeps the
+ * other CPU busy (a wakeup by SIGCHLD would wait for that one).
+ */
+_noreturn_ static void monitor_run(struct plan_app *pa, struct spawn *post_stop)
+{
+        struct sigaction stop = {.sa_handler = on_stop_signal};
+        struct sigaction timeout = {.sa_handler = on_stop_timeout};
+
+        stop_pid = pa->pid;
+        sigfillset(&stop.sa_mask); /* and no SA_RESTART: waitid() returns EINTR */
+        sigaction(SIGTERM, &stop, NULL);
+        sigaction(SIGINT, &stop, NULL);
+        sigaction(SIGHUP, &stop, NULL);
+        sigaction(SIGALRM, &timeout, NULL);
         for (;;) {
-                int status;
-                pid_t w;
-                while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-                        if (w == pa->io.mux)
-                                pa->io.mux = 0;
-                        if (w == pa->pid)
-                                app_done(pa, status, post_stop);
-                }
-                if (pa->signaled && time(NULL) >= deadline)
-                        (void)kill(pa->pid, SIGKILL);
-                struct timespec ts = {1, 0};
-                int sig = sigtimedwait(&set, NULL, &ts);
-                if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !pa->signaled) {
-                        pa->signaled = true;
-                        deadline = time(NULL) + STOP_TIMEOUT_SEC;
-                        (void)kill(pa->pid, SIGTERM);
+                siginfo_t si = {0};
+                int status, r;
+
+                stop_signals(SIG_UNBLOCK);
+                r = waitid(P_ALL, 0, &si, WEXITED | WNOWAIT);
+                stop_signals(SIG_BLOCK);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0 || waitpid(si.si_pid, &status, 0) < 0)
+                        break; /* ECHILD: the app is our child until we reap it */
+                if (si.si_pid == pa->io.mux)
+                        pa->io.mux = 0;
+                if (si.si_pid == pa->pid) {
+                        (void)alarm(0);
+                        pa->signaled = stop_asked;
+                        app_done(pa, status, post_stop);
                 }
         }
+        app_done(pa, W_EXITCODE(254, 0), post_stop);
 }
 
 /*
  * Runs in: the monitor. Of what the host side opened only stdio, the report socket, the
- * pod's pid namespace, /dev/null, the app's cgroups, its log pipes and its I/O ends stay.
+ * pod's pid namespace, /dev/null, the app's mount namespace, its cgroups, its log pipes and
+ * its I/O ends stay.
  */
 static void keep_only(const struct pod_plan *p, int sock, int pidns)
 {
         const struct plan_app *pa = &p->apps[0];
         size_t n_logs, n = 0;
         const int *logs = app_logs_writer_fds(&p->logs, &n_logs);
-        _cleanup_free_ int *keep = xnew0(int, 6 + p->cg.n + n_logs + APP_IO_MAX_FDS);
+        _cleanup_free_ int *keep = xnew0(int, 7 + p->cg.n + n_logs + APP_IO_MAX_FDS);
 
         keep[n++] = 0;
         keep[n++] = 1;
@@ -453,6 +521,7 @@ static void keep_only(const struct pod_plan *p, int sock, int pidns)
         keep[n++] = sock;
         keep[n++] = pidns;
         keep[n++] = p->null_fd;
+        keep[n++] = pa->mntns_fd;
         for (size_t i = 0; i < p->cg.n; i++)
                 keep[n++] = pa->cgfds[i];
         for (size_t i = 0; i < n_logs; i++)
@@ -474,7 +543,7 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
         sigset_t set;
         int r;
 
-        sigemptyset(&set); /* taken by sigtimedwait() only (monitor_run()) */
+        sigemptyset(&set); /* until monitor_run() handles them */
         sigaddset(&set, SIGCHLD);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
@@ -491,7 +560,7 @@ _noreturn_ static void monitor_main(struct pod_plan *p, int sock, int pidns)
         run_hook(pa, "pre-start", &pre_start);
         prepare_hook(p, pa, "post-stop", pidns, true, &post_stop);
         spawn_start(p, pa, &pa->xp, pidns, &pa->io, false, &app);
-        pa->pid = spawn_finish(&app);
+        pa->pid = spawn_finish(&app, true);
         app_io_close_app_fds(&pa->io);
         app_logs_close_writers(&p->logs);
         safe_close(pidns);
@@ -566,10 +635,32 @@ static int pin_app_root(struct plan_app *pa, const struct stage1_pod *pod, struc
 }
 
 /*
+ * Runs in: the helper, in its private copy of the host's mount namespace, once the app's root
+ * is set up at root. Makes root the root of that namespace (pivot_root(), the host's mounts
+ * detached, as they would be when the helper exits) and returns a descriptor of the
+ * namespace, opened through procfd (the host's /proc): it then holds the app's mounts only,
+ * and the app's processes copy it (enter_root_ns()) instead of the pod's, which holds every
+ * app's. Returns the descriptor or -errno.
+ */
+static int app_namespace(const char *root, int procfd)
+{
+        _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int fd;
+
+        if (rootfd < 0 || fchdir(rootfd) < 0)
+                return -errno;
+        if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+                return -errno;
+        fd = openat(procfd, "self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/*
  * Runs in: the helper, outside the pod's pid namespace (the host's mount namespace until
  * here). Joins the pod's namespaces but the pid one, prepares the app's root as the pod init
- * does (host paths visible in a private copy of the host's mount namespace), moves it into
- * the pod's mount namespace, then forks the monitor and exits.
+ * does (host paths visible in a private copy of the host's mount namespace), makes that copy
+ * the app's own namespace (app_namespace()), moves a copy of the app's root into the pod's
+ * mount namespace, then forks the monitor and exits.
  */
 _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
 {
@@ -596,7 +687,14 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
         if (tree < 0)
                 helper_fail_errno(sock, "cloning the app's root");
         procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (procfd < 0 || setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
+        if (procfd < 0)
+                helper_fail_errno(sock, "opening /proc");
+        pa->mntns_fd = app_namespace(pa->a->rootfs, procfd);
+        if (pa->mntns_fd < 0) {
+                errno = -pa->mntns_fd;
+                helper_fail_errno(sock, "making the app's mount namespace");
+        }
+        if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
                 helper_fail_errno(sock, "joining the pod's mount namespace");
         detach_all(procfd, pa->a->rootfs_in_pod);
         target = open_in_root(pa->a->rootfs_in_pod);

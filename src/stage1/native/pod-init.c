@@ -200,7 +200,8 @@ _noreturn_ void app_child(const struct pod_plan *p, const struct plan_app *pa,
         r = join_app_cgroups(p, pa);
         if (r < 0)
                 init_die_errno(-r, "joining the app's cgroup");
-        r = enter_root_pivot(pa->a->rootfs_in_pod);
+        r = pa->mntns_fd >= 3 ? enter_root_ns(pa->mntns_fd)
+                              : enter_root_pivot(pa->a->rootfs_in_pod);
         if (r < 0)
                 init_die_errno(-r, "entering the app's root");
         x.gate_fd = gate >= 3 ? gate : 0;

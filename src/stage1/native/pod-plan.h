@@ -33,6 +33,9 @@ struct plan_app {
         struct app_seccomp seccomp; /* its filter, compiled on the host side */
         int *cgfds;                 /* the app's cgroup in every hierarchy */
         struct app_io io;           /* its I/O modes, its ends and their mux (app-io.h) */
+        /* >= 3 (app-ctl.c): a mount namespace whose root is the app's root, which its
+         * processes copy (enter_root_ns()) instead of the pod's (enter_root_pivot()) */
+        int mntns_fd;
         /* supervisor state (pod init) */
         pid_t pid;
         pid_t post_stop_pid; /* its post-stop handler, waiting for its turn; or -1 */
