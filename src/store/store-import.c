@@ -133,7 +133,9 @@ static int import_on_block(uint64_t in_done, uint64_t in_total, uint64_t out_don
 static ssize_t import_grow_read(void *userdata, const void **buf)
 {
         struct import *im = userdata;
-        int64_t size = im->growing->wait(im->growing->userdata, im->src_off);
+        /* a whole block, as from a file: what the writer makes of the input (its data, or
+         * that it is corrupt) then does not depend on how the transfer cut it */
+        int64_t size = im->growing->wait(im->growing->userdata, im->src_off + FOLLOW_BLOCK - 1);
         ssize_t n;
 
         if (size < 0)
