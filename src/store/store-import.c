@@ -6,8 +6,13 @@
  * (as root) extracting the rootfs for the tree store. Then the image becomes visible: the
  * blob is linked, the manifest written, the index row committed, the tree installed.
  *
- * Runs in: stage0. The extra thread only reads the input and writes the blob; this
- * process never clones or unshares namespaces (STYLE.md §3.5).
+ * The input may also be a pipe a producer thread writes (store_import_produced(): the
+ * Docker conversion), or a file a download is still writing (store_import_aci_growing():
+ * read behind it, complete before the gate). An uncompressed download of our own becomes
+ * the blob itself (IMPORT_ADOPT) instead of being copied.
+ *
+ * Runs in: stage0. The extra threads only read the input and write the blob or the pipe;
+ * this process never clones or unshares namespaces (STYLE.md §3.5).
  */
 #include <fcntl.h>
 #include <pthread.h>
