@@ -141,12 +141,12 @@ struct session {
         const struct aci_download *d;
 };
 
-static int session_on_data(const struct http_response *resp, void *userdata)
+static void session_on_data(const struct http_response *resp, void *userdata)
 {
         const struct session *ss = userdata;
 
-        return ss->d->on_data ? ss->d->on_data(resp->status, ss->fd, resp->written, ss->d->userdata)
-                              : 0;
+        if (ss->d->on_data)
+                ss->d->on_data(resp->status, ss->fd, resp->written, ss->d->userdata);
 }
 
 static void etag_remove(const struct session *ss)

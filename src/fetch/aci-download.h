@@ -25,9 +25,8 @@ struct aci_download {
         const char *etag;  /* If-None-Match (the cached image's ETag), NULL for none */
         const char *label; /* of the progress bar ("ACI") */
         /* Called (NULL: not) after each part of a 2xx body is written to fd, which then
-         * holds size bytes (with those of a resumed download); a -errno return stops the
-         * download with that error. */
-        int (*on_data)(long status, int fd, uint64_t size, void *userdata);
+         * holds size bytes (with those of a resumed download). */
+        void (*on_data)(long status, int fd, uint64_t size, void *userdata);
         void *userdata;
 };
 

@@ -101,10 +101,8 @@ static size_t xfer_to_fd(struct xfer *x, const char *data, size_t n, long status
         x->resp->written += n;
         if (req->writeback)
                 writeback_start(req->out_fd, &x->synced, x->resp->written, WRITEBACK_STEP);
-        if (req->on_data && (r = req->on_data(x->resp, req->userdata)) < 0) {
-                x->write_errno = -r;
-                return 0;
-        }
+        if (req->on_data)
+                req->on_data(x->resp, req->userdata);
         return n;
 }
 

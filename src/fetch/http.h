@@ -56,8 +56,8 @@ struct http_request {
         /* out_fd: called once the headers of a 2xx answer are in, before its first byte */
         void (*on_body)(const struct http_response *resp, void *userdata);
         /* out_fd: called after each part of a 2xx body is written (resp->written: the bytes
-         * out_fd now holds); a -errno return stops the transfer with that error */
-        int (*on_data)(const struct http_response *resp, void *userdata);
+         * out_fd now holds) */
+        void (*on_data)(const struct http_response *resp, void *userdata);
         void *userdata;
 };
 

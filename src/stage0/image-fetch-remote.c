@@ -238,19 +238,18 @@ struct growing {
         bool done;     /* aci_download() returned */
 };
 
-static int growing_on_data(long status, int fd, uint64_t size, void *userdata)
+static void growing_on_data(long status, int fd, uint64_t size, void *userdata)
 {
         struct growing *gr = userdata;
 
         if (status != 200 && status != 206) /* a 202's body is no image */
-                return 0;
+                return;
         pthread_mutex_lock(&gr->lock);
         if (gr->fd < 0) /* the download closes its own when it fails */
                 gr->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         gr->size = size;
         pthread_cond_broadcast(&gr->cond);
         pthread_mutex_unlock(&gr->lock);
-        return 0;
 }
 
 static void *growing_run(void *userdata)
