@@ -59,6 +59,20 @@ def test_a_fetch_waiting_for_the_same_download_never_writes_into_its_blob(
         assert key_of(blob) == img.key, f"blob {img.key} changed after it was hashed"
 
 
+
+def link_and_check_the_blob(rkt, a, dl, go, first):
+    """A member's hard link to the download dl, then the server goes on (go): the fetch
+    first must end with a blob of its own, of the right bytes, the link no name of it."""
+    link = rkt.cas / "tmp" / "members-link"
+    os.link(dl, link)
+    go.write_text("")
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0 and out == a.key + "\n", err
+    blob = rkt.blob_path(a.key).stat()
+    assert blob.st_nlink == 1 and blob.st_ino != link.stat().st_ino, \
+        "the member's link is a name of root's blob"
+    assert key_of(rkt.blob_path(a.key).read_bytes()) == a.key
+
 def test_a_download_with_another_name_is_copied_not_made_the_blob(
         rkt, signed, serve, env, trusted, tmp_path):
     """Where fs.protected_hardlinks is 0 a member may hard-link root's download file
@@ -75,15 +89,7 @@ def test_a_download_with_another_name_is_copied_not_made_the_blob(
     first = rkt.popen("fetch", "--full", url, env=env)
     wait_for(lambda: ("GET", "/app.aci") in [(q["method"], q["path"]) for q in s.requests()],
              what="the download")
-    link = rkt.cas / "tmp" / "members-link"
-    os.link(dl, link)
-    go.write_text("")
-    out, err = first.communicate(timeout=120)
-    assert first.returncode == 0 and out == a.key + "\n", err
-    blob = rkt.blob_path(a.key).stat()
-    assert blob.st_nlink == 1 and blob.st_ino != link.stat().st_ino, \
-        "the member's link is a name of root's blob"
-    assert key_of(rkt.blob_path(a.key).read_bytes()) == a.key
+    link_and_check_the_blob(rkt, a, dl, go, first)
 
 
 def test_a_redirect_from_http_to_https_still_checks_the_certificate(
@@ -122,15 +128,7 @@ def test_a_download_linked_while_it_is_imported_is_copied_not_made_the_blob(
     first = rkt.popen("fetch", "--full", url, env=env)
     # the import runs (its render directory exists): it has looked at the file already
     wait_for(lambda: list((rkt.cas / "tmp").glob("rkt-import-*")), what="the import")
-    link = rkt.cas / "tmp" / "members-link"
-    os.link(dl, link)
-    go.write_text("")
-    out, err = first.communicate(timeout=120)
-    assert first.returncode == 0 and out == a.key + "\n", err
-    blob = rkt.blob_path(a.key).stat()
-    assert blob.st_nlink == 1 and blob.st_ino != link.stat().st_ino, \
-        "the member's link is a name of root's blob"
-    assert key_of(rkt.blob_path(a.key).read_bytes()) == a.key
+    link_and_check_the_blob(rkt, a, dl, go, first)
 
 
 HOLD_A_PARTIAL = """
