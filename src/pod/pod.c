@@ -402,20 +402,34 @@ int pod_list(const char *data_dir, bool include_garbage, struct pod ***ret, size
         return 0;
 }
 
+static char *uuid_lower(const char *arg)
+{
+        char *lower = xstrdup(arg);
+
+        for (char *c = lower; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        return lower;
+}
+
+static int pod_not_found(const char *arg, struct rk_error **reterr)
+{
+        _cleanup_free_ char *lower = uuid_lower(arg);
+
+        return rk_error_set(reterr, ENOENT, "no matches found for \"%s\"", lower);
+}
+
 /* Resolves a UUID prefix among prepare/, prepared/, run/ and exited-garbage/. */
 static int pod_resolve_uuid(const char *data_dir, const char *arg, char **ret,
                             struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **uuids = NULL;
-        _cleanup_free_ char *lower = xstrdup(arg);
+        _cleanup_free_ char *lower = uuid_lower(arg);
         char *match = NULL;
         size_t n = 0;
         int r;
 
         if (!*arg)
                 return rk_error_set(reterr, EINVAL, "UUID cannot be empty");
-        for (char *c = lower; *c; c++)
-                *c = (char)tolower((unsigned char)*c);
         r = pods_list_uuids(data_dir, POD_DIRS_MOST, &uuids, reterr);
         if (r < 0)
                 return r;
@@ -425,7 +439,7 @@ static int pod_resolve_uuid(const char *data_dir, const char *arg, char **ret,
                         n++;
                 }
         if (n == 0)
-                return rk_error_set(reterr, ENOENT, "no matches found for \"%s\"", lower);
+                return pod_not_found(arg, reterr);
         if (n > 1)
                 return rk_error_set(reterr, EINVAL, "ambiguous uuid, %zu matches", n);
         *ret = xstrdup(match);
@@ -444,6 +458,10 @@ int pod_open(const char *data_dir, const char *arg, struct pod **ret, struct rk_
         if (r < 0)
                 return rk_error_wrap(reterr, "unable to resolve UUID");
         r = pod_get(data_dir, uuid, ret);
+        if (r == -ENOENT) { /* removed after it matched, by a gc or rm of another process */
+                pod_not_found(arg, reterr);
+                return rk_error_wrap(reterr, "unable to resolve UUID");
+        }
         if (r < 0) {
                 rk_error_set_errno(reterr, -r, "error opening pod \"%s\"", uuid);
                 return rk_error_wrap(reterr, "unable to get pod");

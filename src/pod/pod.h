@@ -73,7 +73,8 @@ int pod_create(const char *data_dir, struct pod **ret, struct rk_error **reterr)
 /*
  * Finds the pod whose UUID starts with arg (lower-cased) among prepare/, prepared/, run/
  * and exited-garbage/, and derives its state. Errors: "UUID cannot be empty",
- * "no matches found for \"<arg>\"", "ambiguous uuid, N matches".
+ * "no matches found for \"<arg>\"", "ambiguous uuid, N matches". A pod removed after it
+ * matched (by a gc or rm of another process) is not found either.
  */
 int pod_open(const char *data_dir, const char *arg, struct pod **ret, struct rk_error **reterr);
 

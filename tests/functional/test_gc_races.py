@@ -6,7 +6,9 @@ entrypoint runs once), and nobody prints an error about it.
 
 Synthetic pods (podutil) with a stub stage1 whose gc entrypoint takes a moment and counts
 its runs; one test runs real pods with the native stage1."""
+import os
 import re
+import threading
 import subprocess
 import time
 from pathlib import Path
@@ -84,8 +86,11 @@ def test_rm_racing_gc_is_silent(rkt, tmp_path):
         lines = err.splitlines()
         gone = [l for l in lines if re.match(r'^rm: cannot get pod: (.*: )?'
                                              r'no matches found for "[0-9a-f-]{36}"$', l)]
-        assert lines == gone + ["rm: failed to remove one or more pods"] if gone else not lines, \
-            (code, out, err)
+        unexpected = [l for l in lines if l not in gone]
+        if gone:
+            assert unexpected == ["rm: failed to remove one or more pods"], unexpected
+        assert not gone or lines[-1] == unexpected[0], err
+        assert gone or not unexpected, unexpected
         assert code == (254 if gone else 0), (code, out, err)
     for p in ps:
         assert p.where() == []
@@ -122,3 +127,34 @@ def test_concurrent_gcs_of_real_pods(pods, img):
         assert r.code == 0, r
         uuids.append(uuid)
     assert sorted(concurrent_gcs(pods, 3)) == sorted(uuids)
+
+
+def test_a_pod_gone_between_lookup_and_open_is_not_found(rkt, tmp_path):
+    """A pod that vanishes after its UUID was matched but before it was opened is reported
+    as not found, like one that was never there (a gc or rm of another process did it)."""
+    p = make_pod(rkt.dir, "exited-garbage")
+    aside = Path(rkt.dir) / "pods" / "aside"
+    aside.mkdir()
+    stop = threading.Event()
+
+    def toggle():
+        while not stop.is_set():
+            os.rename(p.path, aside / p.uuid)
+            os.rename(aside / p.uuid, p.path)
+
+    t = threading.Thread(target=toggle)
+    t.start()
+    try:
+        bad = []
+        for _ in range(150):
+            for cmd in ("status", "cat-manifest"):
+                r = rkt(cmd, p.uuid)
+                lines = r.err.splitlines()
+                if r.code != 0 and not (len(lines) == 1 and (
+                        f'no matches found for "{p.uuid}"' in lines[0] or
+                        "was removed meanwhile" in lines[0])):
+                    bad.append(r.err)
+    finally:
+        stop.set()
+        t.join()
+    assert not bad, bad[:3]
