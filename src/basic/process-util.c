@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,15 +17,25 @@
 #include "log.h"
 #include "macro.h"
 
+/* The kernel's struct sigaction (rt_sigaction(2)) for SIG_DFL: glibc's sigaction() refuses
+ * the two signals it keeps for itself (32, 33), which may still come ignored (SIG_IGN is
+ * inherited over execve(); glibc's posix_spawn() leaves them so). */
+struct kernel_sigaction_dfl {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+};
+#define KERNEL_NSIG 64
+
 int signals_reset_dispositions(void)
 {
-        struct sigaction sa = {.sa_handler = SIG_DFL};
+        const struct kernel_sigaction_dfl dfl = {.handler = SIG_DFL};
 
-        for (int sig = 1; sig < _NSIG; sig++) {
+        for (int sig = 1; sig <= KERNEL_NSIG; sig++) {
                 if (sig == SIGKILL || sig == SIGSTOP)
                         continue;
-                /* EINVAL: a number glibc keeps for itself (32, 33) or that does not exist */
-                if (sigaction(sig, &sa, NULL) < 0 && errno != EINVAL)
+                if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t)) < 0)
                         return -errno;
         }
         return 0;

@@ -47,7 +47,8 @@ static inline int safe_fork(const char *name, enum fork_flags flags, pid_t *ret_
         return safe_fork_full(name, NULL, NULL, 0, flags, ret_pid);
 }
 
-/* Sets every signal's disposition to SIG_DFL (those that can be set). Returns 0 or -errno. */
+/* Sets every signal's disposition to SIG_DFL (all but SIGKILL and SIGSTOP, also glibc's own
+ * two, 32 and 33, which glibc's sigaction() refuses). Returns 0 or -errno. */
 int signals_reset_dispositions(void);
 
 /* Sets every signal's disposition to SIG_DFL and unblocks every signal. Returns 0 or -errno. */

@@ -4,6 +4,7 @@
 stop (graceful, --force, --uuid-file), enter, cat-manifest, export, gc, rm and UUID
 prefixes."""
 import json
+import signal
 import subprocess
 import tarfile
 import time
@@ -334,3 +335,20 @@ def test_rm_running_pod_refused(pods, img):
     r = pods("rm", p.uuid)
     assert r.code == 254 and f'pod "{p.uuid}" is currently running' in r.err, r
     assert pods.status(p.uuid)["state"] == "running"
+
+
+@needs_root
+def test_apps_start_with_every_signal_default(pods, img):
+    """Whatever rkt's caller left ignored reaches no app: also glibc's two signals (32, 33),
+    which glibc's sigaction() cannot reset and its posix_spawn() leaves ignored."""
+    from test_pods_manage import ignore_raw
+
+    def dirty():
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        ignore_raw(32)
+        ignore_raw(33)
+    proc = pods.popen(*pods.run_args([img.path, "--", "--read-file",
+                                      "--file-name=/proc/self/status"]), preexec_fn=dirty)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "\nSigIgn:\t0000000000000000\n" in out, out

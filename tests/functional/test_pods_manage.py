@@ -2,6 +2,7 @@
 """list, status, stop, gc, rm and cat-manifest (SPEC.md §3.5-3.9, §3.12, §6.4, §6.7, §11.3,
 §11.4) against synthetic pod directories built on disk (podutil), with "running" and
 "preparing" simulated by a process holding the pod's flock."""
+import ctypes
 import json
 import os
 import re
@@ -354,12 +355,21 @@ echo "fds $(ls /proc/$$/fd | tr '\\n' ' ')" >> {out}
 STRAY_FD = 57
 
 
+def ignore_raw(sig):
+    """Ignores sig with the raw rt_sigaction(2): glibc's sigaction() refuses 32 and 33, which
+    a caller started with glibc's posix_spawn() has ignored."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    act = (ctypes.c_ulong * 4)(1, 0, 0, 0)  # SIG_IGN, no flags, no restorer, empty mask
+    assert libc.syscall(13, sig, act, None, 8) == 0, ctypes.get_errno()  # x86-64's number
+
+
 def run_with_dirt(rkt, *argv):
-    """rkt started as a careless caller may start it: SIGUSR1 blocked, SIGUSR2 ignored and
-    descriptor STRAY_FD open."""
+    """rkt started as a careless caller may start it: SIGUSR1 blocked, SIGUSR2 and glibc's
+    signal 33 ignored and descriptor STRAY_FD open."""
     def dirty():
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
         signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        ignore_raw(33)
     fd = os.open("/dev/null", os.O_RDONLY)
     os.dup2(fd, STRAY_FD)
     os.close(fd)

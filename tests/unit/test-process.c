@@ -2,14 +2,26 @@
 /* Unit tests for src/basic/process-util.h: what a safe_fork() child starts with. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "process-util.h"
 #include "tap.h"
 
-#define STRAY_FD 57
+#define STRAY_FD  57
+#define GLIBC_SIG 33 /* one of the two glibc's sigaction() refuses: SIG_IGN is inherited */
+
+/* The kernel's struct sigaction, for GLIBC_SIG. */
+struct ksigaction {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+};
+static struct ksigaction glibc_sig_saved;
 
 /* The exit status of the child pid (a wait status that is not an exit is -1). */
 static int exit_status(pid_t pid)
@@ -20,12 +32,15 @@ static int exit_status(pid_t pid)
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Blocks SIGUSR1, ignores SIGUSR2 and opens STRAY_FD without close-on-exec, as a careless
- * caller of rkt may leave them. */
+/* Blocks SIGUSR1, ignores SIGUSR2 and GLIBC_SIG and opens STRAY_FD without close-on-exec, as
+ * a careless caller of rkt may leave them (glibc's posix_spawn() ignores GLIBC_SIG). */
 static void make_dirty(sigset_t *ret_saved)
 {
+        const struct ksigaction ign = {.handler = SIG_IGN};
         sigset_t usr1;
         int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        ASSERT_OK(syscall(SYS_rt_sigaction, GLIBC_SIG, &ign, &glibc_sig_saved, sizeof(uint64_t)));
 
         sigemptyset(&usr1);
         sigaddset(&usr1, SIGUSR1);
@@ -39,6 +54,7 @@ static void clean_up(const sigset_t *saved)
 {
         sigprocmask(SIG_SETMASK, saved, NULL);
         signal(SIGUSR2, SIG_DFL);
+        syscall(SYS_rt_sigaction, GLIBC_SIG, &glibc_sig_saved, NULL, sizeof(uint64_t));
         close(STRAY_FD);
 }
 
@@ -50,8 +66,13 @@ static int dirt_left(void)
 
         if (sigprocmask(SIG_SETMASK, NULL, &mask) < 0 || sigismember(&mask, SIGUSR1))
                 return 10;
+        struct ksigaction ksa;
+
         if (sigaction(SIGUSR2, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
                 return 11;
+        if (syscall(SYS_rt_sigaction, GLIBC_SIG, NULL, &ksa, sizeof(uint64_t)) < 0 ||
+            ksa.handler != SIG_DFL)
+                return 13;
         if (fcntl(STRAY_FD, F_GETFD) >= 0 || errno != EBADF)
                 return 12;
         return 0;
