@@ -9,15 +9,18 @@ For each function named in SYMBOLS, this defines a function of the same name and
 (taken from HEADERS, so the compiler checks every definition against the library's own
 declaration) that opens SONAME on its first call (lazy_lib_sym(), dlopen-util.h) and calls
 the library's function. A variadic printf-like function is formatted here and passed on as
-"%s". The binary is linked against these definitions instead of the library: a function of
-the library not listed is an undefined reference at link time (add it to SYMBOLS).
+"%s". Another variadic function is listed with the types of the arguments rkt passes after
+its fixed ones, "name(type, ...)" (sqlite3_db_config(int, int *)): they are read with va_arg
+and passed on as they are. The binary is linked against these definitions instead of the
+library: a function of the library not listed is an undefined reference at link time (add
+it to SYMBOLS).
 
 usage: gen-lazy-lib.py OUTPUT SONAME WHAT SYMBOLS INCLUDE[,INCLUDE...] HEADER...
 """
 import re
 import sys
 
-ATTRIBUTE_MACROS = ("__owur", "__LA_DECL")
+ATTRIBUTE_MACROS = ("__owur", "__LA_DECL", "SQLITE_API")
 
 
 def declarations(headers):
@@ -36,8 +39,24 @@ def declarations(headers):
     return decls
 
 
+def split_params(params):
+    """The parameters of a declaration, split at the commas outside parentheses."""
+    out, depth, cur = [], 0, ""
+    for c in params:
+        depth += (c == "(") - (c == ")")
+        if c == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += c
+    return out + [cur.strip()]
+
+
 def param_type(p):
     """The type of one declared parameter, without its name if it has one."""
+    fp = re.match(r"^(.*\(\s*\*)\s*[A-Za-z_]\w*\s*(\).*)$", p)  # int (*name)(...)
+    if fp:
+        return fp.group(1) + fp.group(2)
     m = re.match(r"^(.*?[\s*])([A-Za-z_]\w*)$", p)
     if m:
         words = re.findall(r"[A-Za-z_]\w*", m.group(1))
@@ -46,14 +65,21 @@ def param_type(p):
     return p
 
 
-def definition(name, ret, params):
-    ps = [p.strip() for p in params.split(",")] if params not in ("", "void") else []
+def named(t, a):
+    """A parameter of type t named a (inside the parentheses of a function pointer's)."""
+    if "(*)" in t:
+        return t.replace("(*)", f"(*{a})", 1)
+    return f"{t}{'' if t.endswith('*') else ' '}{a}"
+
+
+def definition(name, ret, params, fixed=None):
+    ps = split_params(params) if params not in ("", "void") else []
     variadic = bool(ps) and ps[-1] == "..."
     if variadic:
         ps = ps[:-1]
     types = [param_type(p) for p in ps]
     args = [f"a{i}" for i in range(len(ps))]
-    decl = ", ".join(f"{t}{'' if t.endswith('*') else ' '}{a}" for t, a in zip(types, args))
+    decl = ", ".join(named(t, a) for t, a in zip(types, args))
     fntype = f"{ret} (*)({', '.join(types) + (', ...' if variadic else '') or 'void'})"
     lines = [f"{ret} {name}({decl + (', ...' if variadic else '') or 'void'})", "{"]
     lines.append(f"        static void *fn;")
@@ -64,7 +90,16 @@ def definition(name, ret, params):
     lines.append("                __atomic_store_n(&fn, f, __ATOMIC_RELAXED);")
     lines.append("        }")
     call_args = args
-    if variadic:
+    if variadic and fixed is not None:
+        extra = [f"v{i}" for i in range(len(fixed))]
+        lines.insert(2, "        va_list ap;")
+        for i, (t, v) in enumerate(zip(fixed, extra)):
+            lines.insert(3 + i, f"        {named(t, v)};")
+        lines.append(f"        va_start(ap, {args[-1]});")
+        lines += [f"        {v} = va_arg(ap, {t});" for t, v in zip(fixed, extra)]
+        lines.append("        va_end(ap);")
+        call_args = args + extra
+    elif variadic:
         if not types or types[-1] != "const char *":
             sys.exit(f"gen-lazy-lib: {name}: only printf-like variadic functions are handled")
         fmt = args[-1]
@@ -84,8 +119,14 @@ def main():
     out, soname, what, symbols, include, headers = (sys.argv[1], sys.argv[2], sys.argv[3],
                                                    sys.argv[4], sys.argv[5], sys.argv[6:])
     with open(symbols) as f:
-        names = [ln.split("#")[0].strip() for ln in f]
-    names = [n for n in names if n]
+        entries = [ln.split("#")[0].strip() for ln in f]
+    fixed = {}
+    names = []
+    for e in filter(None, entries):
+        m = re.match(r"^(\w+)\((.*)\)$", e)
+        if m:
+            fixed[m.group(1)] = [t.strip() for t in m.group(2).split(",")]
+        names.append(m.group(1) if m else e)
     decls = declarations(headers)
     missing = [n for n in names if n not in decls]
     if missing:
@@ -96,7 +137,7 @@ def main():
            *[f"#include <{h}>" for h in include.split(",")], "", '#include "dlopen-util.h"', "",
            f"static struct lazy_lib lib = {{.soname = \"{soname}\", .what = \"{what}\"}};", ""]
     for n in names:
-        src.append(definition(n, *decls[n]))
+        src.append(definition(n, *decls[n], fixed.get(n)))
         src.append("")
     with open(out, "w") as f:
         f.write("\n".join(src))

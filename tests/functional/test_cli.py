@@ -186,17 +186,21 @@ def test_errors_are_prefixed_with_leaf_command(rkt):
     assert r.err.startswith("export: ")
 
 
-def test_archive_and_crypto_libraries_are_opened_on_first_use(rkt, tmp_path):
-    """rkt is not linked against libarchive (which pulls libxml2 and ICU) or
-    libcrypto: a command opens them when it first calls them. `rkt version` loads neither;
-    `rkt fetch` of an image loads both, and still works."""
+def test_archive_crypto_and_sqlite_libraries_are_opened_on_first_use(rkt, tmp_path):
+    """rkt is not linked against libarchive (which pulls libxml2 and ICU), libcrypto or
+    libsqlite3: a command opens them when it first calls them. `rkt version` and `rkt list`
+    load none; `rkt fetch` of an image loads all three, and still works."""
     linked = subprocess.run(["ldd", str(RKT_BIN)], capture_output=True, text=True).stdout
-    for lib in ("libarchive", "libcrypto", "libxml2", "libicu"):
+    for lib in ("libarchive", "libcrypto", "libxml2", "libicu", "libsqlite3"):
         assert lib not in linked, linked
     env = dict(os.environ, LD_DEBUG="files")
-    r = rkt("version", env=env)
-    assert r.code == 0 and "libarchive" not in r.err and "libcrypto" not in r.err
+    for argv in (("version",), ("list",)):
+        r = rkt(*argv, env=env)
+        assert r.code == 0, r
+        assert "libarchive" not in r.err and "libcrypto" not in r.err, r
+        assert "libsqlite3" not in r.err, r
     img = rkt_inspect_image(tmp_path / "i.aci")
     r = rkt("--insecure-options=image", "fetch", img.path, env=env)
     assert r.code == 0, r
-    assert "libarchive.so" in r.err and "libcrypto.so" in r.err
+    for lib in ("libarchive.so", "libcrypto.so", "libsqlite3.so"):
+        assert lib in r.err, lib
