@@ -8,8 +8,8 @@ Synthetic pods (podutil) with a stub stage1 whose gc entrypoint takes a moment a
 its runs; one test runs real pods with the native stage1."""
 import os
 import re
-import threading
 import subprocess
+import threading
 import time
 from pathlib import Path
 
