@@ -89,7 +89,7 @@ static int exec_error(struct rk_error **reterr, const char *argv0, int errnum)
         return rk_error_set(reterr, errnum, "fork/exec %s: %s", argv0, msg);
 }
 
-/* Runs in: the child of spawn_wait(). Enters dir and executes path; what failed goes to
+/* Runs in: the child of spawn_start(). Enters dir and executes path; what failed goes to
  * errfd as an errno (the exec closes errfd: EOF). deathsig (0: none) comes when we exit. */
 _noreturn_ static void exec_child(const char *path, char *const *argv, char *const *envp,
                                   const char *dir, int errfd, pid_t parent, int deathsig)
@@ -318,8 +318,9 @@ int pod_run_crossing_entrypoint(const struct pod *p, const char *annotation, cha
         return r;
 }
 
-int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const *args,
-                       bool keep_stdout, struct rk_error **reterr)
+/* Starts the entrypoint of annotation with args in P (pod_run_entrypoint()): *ret. */
+static int entrypoint_start(const struct pod *p, const char *annotation, char *const *args,
+                            bool keep_stdout, struct pod_entrypoint *ret, struct rk_error **reterr)
 {
         const int stdio[3] = {-1, keep_stdout ? STDOUT_FILENO : -1, STDERR_FILENO};
         _cleanup_strv_free_ char **argv = NULL;
@@ -329,7 +330,16 @@ int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const 
         r = entrypoint_argv(p, annotation, args, &argv, &path, reterr);
         if (r < 0)
                 return r;
-        return spawn_wait(path, argv, NULL, p->path, stdio, 0, NULL, reterr);
+        return spawn_start(path, argv, NULL, p->path, stdio, 0, ret, reterr);
+}
+
+int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const *args,
+                       bool keep_stdout, struct rk_error **reterr)
+{
+        struct pod_entrypoint ep;
+        int r = entrypoint_start(p, annotation, args, keep_stdout, &ep, reterr);
+
+        return r < 0 ? r : spawn_finish(&ep, NULL, reterr);
 }
 
 int pod_stop(const struct pod *p, bool force, struct rk_error **reterr)
@@ -354,16 +364,9 @@ int pod_run_app_entrypoint(const struct pod *p, const char *op, char *const *arg
 int pod_start_app_entrypoint(const struct pod *p, const char *op, char *const *args,
                              struct pod_entrypoint *ret, struct rk_error **reterr)
 {
-        static const int stdio[3] = {-1, STDOUT_FILENO, STDERR_FILENO};
         _cleanup_free_ char *annotation = xasprintf("coreos.com/rkt/stage1/app/%s", op);
-        _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *path = NULL;
-        int r;
 
-        r = entrypoint_argv(p, annotation, args, &argv, &path, reterr);
-        if (r < 0)
-                return r;
-        return spawn_start(path, argv, NULL, p->path, stdio, 0, ret, reterr);
+        return entrypoint_start(p, annotation, args, true, ret, reterr);
 }
 
 int pod_wait_entrypoint(struct pod_entrypoint *ep, struct rk_error **reterr)
