@@ -26,13 +26,12 @@ struct kernel_sigaction_dfl {
         void *restorer;
         uint64_t mask;
 };
-#define KERNEL_NSIG 64
 
 int signals_reset_dispositions(void)
 {
         const struct kernel_sigaction_dfl dfl = {.handler = SIG_DFL};
 
-        for (int sig = 1; sig <= KERNEL_NSIG; sig++) {
+        for (int sig = 1; sig < _NSIG; sig++) {
                 if (sig == SIGKILL || sig == SIGSTOP)
                         continue;
                 if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t)) < 0)
