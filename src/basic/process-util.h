@@ -47,11 +47,17 @@ static inline int safe_fork(const char *name, enum fork_flags flags, pid_t *ret_
         return safe_fork_full(name, NULL, NULL, 0, flags, ret_pid);
 }
 
-/* Sets every signal's disposition to SIG_DFL (all but SIGKILL and SIGSTOP, also glibc's own
- * two, 32 and 33, which glibc's sigaction() refuses). Returns 0 or -errno. */
+/*
+ * Sets every signal's disposition to SIG_DFL (all but SIGKILL and SIGSTOP, also glibc's own
+ * two, 32 and 33, which glibc's sigaction() refuses). Returns 0 or -errno. Only where no other
+ * thread runs or will (a child before its exec, the attach mux): glibc installs its handler of
+ * 33 when a process starts its first thread, and a set*id() of a process with more threads
+ * signals each of them with 33, which kills the process once that handler is gone.
+ */
 int signals_reset_dispositions(void);
 
-/* Sets every signal's disposition to SIG_DFL and unblocks every signal. Returns 0 or -errno. */
+/* Sets every signal's disposition to SIG_DFL and unblocks every signal (where
+ * signals_reset_dispositions() may run). Returns 0 or -errno. */
 int signals_reset_all(void);
 
 /*
