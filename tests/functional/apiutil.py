@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Rkt, kill_quietly
+from conftest import ROOT, Rkt, kill_quietly, remove_test_tree
 from podtest import Pods, _finish
 
 PROTO = ROOT / "src" / "api" / "api.proto"
@@ -195,7 +195,7 @@ def member_rkt():
     """A Rkt whose --dir and config directories a member of group rkt can reach."""
     top, r = _member_reachable(lambda t: Rkt(t, offline=False), "rkt-api-test-")
     yield r
-    shutil.rmtree(top, ignore_errors=True)
+    remove_test_tree(top)
 
 
 @pytest.fixture
@@ -204,4 +204,4 @@ def apipods():
     top, p = _member_reachable(Pods, "rkt-api-pods-")
     yield p
     _finish(p)
-    shutil.rmtree(top, ignore_errors=True)
+    remove_test_tree(top)

@@ -2,6 +2,8 @@
 """Fixtures for the functional suite: the built rkt binary, per-test data and config
 directories (as rkt's own harness used, SPEC.md §11.0), and helpers to run it."""
 import os
+import re
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -110,6 +112,55 @@ def pytest_configure(config):
         "markers", "rkt_free: never runs the rkt binary (stage1 entrypoints run directly, "
                    "style, fuzz replays of both builds): the same in both passes, so "
                    "run-tests.sh runs these in the plain pass only")
+
+
+# ------------------------------------------------------------------ the tests' directories
+# A full run writes about 18 GB into the tests' directories (a store with the stage1 images
+# and pods per test), and pytest keeps the last three runs' directories: the disk fills.
+# The directory of a test that passed is removed after its teardown; a failed test's stays
+# for a look.
+
+def mounts_under_ns(path, pid="self"):
+    """Mount points at or below path in the mount namespace of pid (this process's)."""
+    path = str(path)
+    out = []
+    with open(f"/proc/{pid}/mountinfo") as f:
+        for line in f:
+            mp = unescape_mountinfo(line.split()[4])
+            if mp == path or mp.startswith(path + "/"):
+                out.append(mp)
+    return out
+
+
+def remove_test_tree(top):
+    """Removes a directory a test made, after unmounting what is still mounted below it
+    (deepest first, detached lazily). If something stays mounted, the tree stays: removing
+    it would reach into the mounts."""
+    left = mounts_under_ns(top)
+    for mp in sorted(left, key=len):
+        subprocess.run(["mount", "--make-rprivate", mp], capture_output=True)
+    for mp in sorted(left, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mp], capture_output=True)
+    if not mounts_under_ns(top):
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "setup":
+        item._rkt_tmp_path = item.funcargs.get("tmp_path")
+    if report.failed:
+        item._rkt_failed = True
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    outcome = yield
+    tmp = getattr(item, "_rkt_tmp_path", None)
+    if tmp is not None and outcome.excinfo is None and not getattr(item, "_rkt_failed", False):
+        remove_test_tree(tmp)
 
 
 @pytest.fixture
@@ -259,9 +310,8 @@ def stub_stage1_aci(tmp_path_factory):
 # (mount point + fs type, from /proc/self/mountinfo) before it runs and fails if any of them
 # is gone afterwards. Mounts under /tmp (the tests' own directories) are not tracked.
 
-def _unescape_mountinfo(s):
+def unescape_mountinfo(s):
     # mountinfo escapes space, tab, newline and backslash as \ooo
-    import re
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)
 
 
@@ -276,7 +326,7 @@ def host_mounts():
                 sep = fields.index("-")
             except ValueError:
                 continue
-            mp = _unescape_mountinfo(fields[4])
+            mp = unescape_mountinfo(fields[4])
             if mp == "/tmp" or mp.startswith(("/tmp/", "/run/netns/cni-")):
                 continue
             out.add((mp, fields[sep + 1]))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RKT_BIN, Rkt, Result, kill_quietly
+from conftest import RKT_BIN, Rkt, Result, kill_quietly, mounts_under_ns, unescape_mountinfo
 import imageutil
 
 INSECURE = "--insecure-options=image"
@@ -59,24 +59,13 @@ def mounts_under(path):
     return mounts_under_ns(path, "self")
 
 
-def mounts_under_ns(path, pid="self"):
-    path = str(path)
-    out = []
-    with open(f"/proc/{pid}/mountinfo") as f:
-        for line in f:
-            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
-            if mp == path or mp.startswith(path + "/"):
-                out.append(mp)
-    return out
-
-
 def mountinfo_outside(pid, prefix="/tmp"):
     """{(mount point, fs type)} of pid's mount namespace, outside prefix."""
     out = set()
     with open(f"/proc/{pid}/mountinfo") as f:
         for line in f:
             fields = line.split()
-            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            mp = unescape_mountinfo(fields[4])
             if mp == prefix or mp.startswith(prefix + "/"):
                 continue
             out.add((mp, fields[fields.index("-") + 1]))

@@ -9,9 +9,7 @@ Every test here is a reproduction of a way a pod became root on the host; none d
 winning a race (the mount race is run twenty times under the swap loop)."""
 import contextlib
 import grp
-import json
 import os
-import shutil
 import stat
 import subprocess
 import tempfile
@@ -21,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import imageutil
-from aci import Dir, File, Symlink, build_aci, default_manifest
-from conftest import RKT_BIN, Rkt
+from aci import File, Symlink, build_aci, default_manifest
+from conftest import Rkt, remove_test_tree
 from podtest import (FLY, INSECURE, flyns, flypods, img, needs_root, pods,  # noqa: F401
                      stage1_path, wait_for)
 
@@ -232,16 +230,16 @@ def evil_stage1(path, marker, name="coreos.com/rkt/stage1-native"):
 
 
 @pytest.fixture
-def shared(tmp_path):
-    """A store and config dirs every user may traverse (group members reach them)."""
+def shared():
+    """A store and config dirs every user may traverse (group members reach them); what a
+    test leaves mounted there (a pod of a stage1 that does not clean up) is unmounted."""
     top = Path(tempfile.mkdtemp(prefix="rkt-esc-", dir="/tmp"))
     os.chmod(top, 0o755)
     rkt = Rkt(top / "cfg", dir=top / "data", offline=True)
     for d in (rkt.local, rkt.system, rkt.user, top / "cfg"):
         os.chmod(d, 0o755)
     yield rkt, top
-    subprocess.run(["umount", "-R", "-l", str(top / "data")], capture_output=True)
-    shutil.rmtree(top, ignore_errors=True)
+    remove_test_tree(top)
 
 
 def member(rkt, *argv, uid=4242):
@@ -318,7 +316,7 @@ def traversable_pods(prefix, **pods_kw):
         yield p
         _finish(p)
     finally:
-        shutil.rmtree(top, ignore_errors=True)
+        remove_test_tree(top)
 
 
 @pytest.fixture

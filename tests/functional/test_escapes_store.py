@@ -8,40 +8,20 @@ store root uses, followed by root's ordinary `rkt run` or `rkt stop`: a marker f
 only a process running as root can create shows whether the member's code ran."""
 import gzip
 import hashlib
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 import imageutil
 from aci import File, build_aci, default_manifest, tree_store_id
-from conftest import Rkt
-from podtest import INSECURE, mounts_under, needs_root
-from test_escapes import as_member, bimg, evil_stage1, member  # noqa: F401
+from podtest import INSECURE, needs_root
+from test_escapes import as_member, bimg, evil_stage1, member, shared  # noqa: F401
 
 pytestmark = [needs_root]
-
-
-@pytest.fixture
-def shared():
-    """A store and config dirs every user may traverse (group members reach them); what a
-    test leaves mounted there (a pod of a stage1 that does not clean up) is unmounted."""
-    top = Path(tempfile.mkdtemp(prefix="rkt-esc-", dir="/tmp"))
-    os.chmod(top, 0o755)
-    rkt = Rkt(top / "cfg", dir=top / "data", offline=True)
-    for d in (rkt.local, rkt.system, rkt.user, top / "cfg"):
-        os.chmod(d, 0o755)
-    yield rkt, top
-    for mp in sorted(mounts_under(top), key=len, reverse=True):
-        subprocess.run(["umount", "-l", mp], capture_output=True)
-    shutil.rmtree(top, ignore_errors=True)
 
 
 def default_stage1_key():

@@ -11,7 +11,6 @@ The test user exists only in a private mount namespace of each rkt invocation: c
 host's files there (newuidmap reads them), so the host's files are never changed."""
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 import imageutil
 from aci import Dir, File
+from conftest import remove_test_tree
 from podtest import FLY, NATIVE, Pods, _finish, img, needs_root, wait_for  # noqa: F401
 
 pytestmark = [pytest.mark.offline, needs_root]
@@ -111,7 +111,7 @@ def rpods(img):
     try:
         _finish(p)
     finally:
-        shutil.rmtree(p.tmp, ignore_errors=True)
+        remove_test_tree(p.tmp)
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def rpods_factory(img):
         return p
     yield make
     for p in made:
-        shutil.rmtree(p.tmp, ignore_errors=True)
+        remove_test_tree(p.tmp)
 
 
 def one_line_error(r, text):

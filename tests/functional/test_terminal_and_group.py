@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Rkt
+from conftest import Rkt, remove_test_tree
 
 pytestmark = pytest.mark.offline
 
@@ -68,7 +68,7 @@ def shared_store(mkaci):
     a = mkaci("example.com/shared")
     root.fetch(a.path)
     yield root, gid, mkaci
-    shutil.rmtree(top)
+    remove_test_tree(top)
 
 
 def as_member(gid):
