@@ -511,6 +511,33 @@ def test_members_cannot_drive_a_pod(sandbox, image_id):
     assert sandbox.list() == "\n"
 
 
+def test_a_cgroup_record_naming_another_cgroup_is_refused(sandbox, image_id):
+    """P/subcgroup names the pod's own cgroup or root follows it nowhere: with a record
+    naming its parent, `app start`, `app rm`, `enter` and `stop` refuse instead of pinning,
+    joining or signalling what they find there; the pod runs on as it was."""
+    sandbox.add(image_id, *sh("pinned", "exec sleep 1000"))
+    sandbox.start("pinned")
+    sandbox.wait_state("pinned", "running")
+    sandbox.add(image_id, *sh("waiting", "exit 0"))
+    record = sandbox.path() / "subcgroup"
+    own = record.read_text()
+    record.write_text("machine.slice\n")
+    try:
+        for argv in (["app", "start", sandbox.uuid, "--app=waiting"],
+                     ["app", "rm", sandbox.uuid, "--app=pinned"],
+                     ["enter", "--app=pinned", sandbox.uuid, "/bin/true"],
+                     ["stop", "--force", sandbox.uuid]):
+            r = sandbox.pods(*argv, env=ENV)
+            assert r.code == 254 and 'refusing unexpected subcgroup "machine.slice"' in r.err, \
+                (argv, r)
+    finally:
+        record.write_text(own)
+    assert sandbox.state("pinned") == "running"
+    assert sandbox.state("waiting") == "created"
+    sandbox.rm("pinned")
+    sandbox.rm("waiting")
+
+
 def test_monitor_killed(sandbox, image_id):
     """A monitor killed with -9 leaves its app unsupervised: app start starts the app again
     (and ends what is left of the old one), app rm removes it."""

@@ -164,6 +164,15 @@ static int ctl_add(const struct ctl_args *ca, struct rk_error **reterr)
         return 0;
 }
 
+/* p->cg_pod from P/subcgroup (cgroup_read_subcgroup()); NULL when there is none to read. */
+static int load_pod_cgroup(struct pod_plan *p, struct rk_error **reterr)
+{
+        if (cgroup_read_subcgroup(&p->cg_pod) == -EPERM)
+                return rk_error_set(reterr, EPERM, "refusing unexpected subcgroup \"%s\"",
+                                    p->cg_pod);
+        return 0;
+}
+
 /* The pod init, pinned (cgroup_pidfd_in()); -ESRCH when the pod does not run. */
 static int pod_pidfd(const struct pod_plan *p, pid_t *ret_pid)
 {
@@ -854,7 +863,9 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r < 0)
                 return r;
         pa = &p.apps[0];
-        p.cg_pod = cgroup_read_subcgroup();
+        r = load_pod_cgroup(&p, reterr);
+        if (r < 0)
+                return r;
         pidfd = pod_pidfd(&p, &pod_pid);
         if (pidfd < 0)
                 return rk_error_set(reterr, ESRCH, "the pod is not running");
@@ -916,11 +927,12 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
 /* The app's monitor, pinned: it runs in the pod's init.scope; -ESRCH when gone. */
 static int monitor_pidfd(const char *app)
 {
-        _cleanup_free_ char *sub = cgroup_read_subcgroup(), *init = NULL;
+        _cleanup_free_ char *sub = NULL, *init = NULL;
         _cleanup_free_ char *mon = xasprintf("appsinfo/%s/monitor-pid", app);
         long pid = 0;
 
-        if (!sub || read_long_at(AT_FDCWD, mon, READ_LONG_STRICT, &pid) < 0 || pid <= 0)
+        if (cgroup_read_subcgroup(&sub) < 0 || !sub ||
+            read_long_at(AT_FDCWD, mon, READ_LONG_STRICT, &pid) < 0 || pid <= 0)
                 return -ESRCH;
         init = xasprintf("%s/init.scope", sub);
         return cgroup_pidfd_in((pid_t)pid, init);
@@ -981,7 +993,9 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
         r = load(&p, ca->app, reterr);
         if (r < 0)
                 return r;
-        p.cg_pod = cgroup_read_subcgroup();
+        r = load_pod_cgroup(&p, reterr);
+        if (r < 0)
+                return r;
         _cleanup_close_ int pidfd = pod_pidfd(&p, &pod_pid);
         _cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;

@@ -20,6 +20,7 @@
 #include "process-util.h"
 #include "strbuf.h"
 #include "strv.h"
+#include "userns.h"
 
 static void hier_add(struct cgroups *c, const char *path, const char *opts, bool v2)
 {
@@ -649,16 +650,6 @@ int cgroup_pidfd_in(pid_t pid, const char *rel)
         return pidfd_open_checked(pid, "cgroup", cgroup_text_in, rel);
 }
 
-char *cgroup_read_subcgroup(void)
-{
-        char *sub = NULL;
-
-        if (read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL) < 0)
-                return NULL;
-        sub[strcspn(sub, "\n")] = '\0';
-        return sub;
-}
-
 /* A relative cgroup path of plain names: not empty, no leading '/', no "", "." or "..". */
 static bool rel_plain(const char *rel)
 {
@@ -736,6 +727,40 @@ int cgroup_delegated_find(const char *v2mount, char **ret)
 char *cgroup_rootless_pod_path(const char *deleg, const char *uuid)
 {
         return xasprintf("%s/rkt-%s", deleg, uuid);
+}
+
+/* The name of the cwd (P: the pod's UUID), malloc'd, or NULL. */
+static char *cwd_name(void)
+{
+        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+        const char *slash = cwd ? strrchr(cwd, '/') : NULL;
+
+        return slash && slash[1] ? strdup(slash + 1) : NULL;
+}
+
+int cgroup_read_subcgroup(char **ret)
+{
+        _cleanup_free_ char *sub = NULL, *uuid = NULL;
+        struct cgroups cg = {0};
+        bool rootless = geteuid() != 0 || !userns_is_host(), valid;
+        int r;
+
+        *ret = NULL;
+        r = read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        sub[strcspn(sub, "\n")] = '\0';
+        uuid = cwd_name();
+        if (!uuid)
+                return -errno ?: -ENOENT;
+        if (rootless && cgroups_detect(&cg) >= 0)
+                cgroups_keep(&cg, NULL); /* only cgroup2 is the user's */
+        valid = cgroup_subcgroup_valid(sub, uuid, rootless, cg.n > 0 ? cg.h[0].path : NULL);
+        cgroups_done(&cg);
+        *ret = TAKE_PTR(sub);
+        return valid ? 0 : -EPERM;
 }
 
 bool cgroup_subcgroup_valid(const char *sub, const char *uuid, bool rootless, const char *v2mount)

@@ -126,5 +126,11 @@ char *cgroup_rootless_pod_path(const char *deleg, const char *uuid);
  */
 bool cgroup_subcgroup_valid(const char *sub, const char *uuid, bool rootless, const char *v2mount);
 
-/* P/subcgroup (the pod's cgroup, below the cwd = P), malloc'd, or NULL. */
-char *cgroup_read_subcgroup(void);
+/*
+ * P/subcgroup, the pod's cgroup (below the cwd = P, whose name is the pod's UUID), into *ret,
+ * malloc'd, when cgroup_subcgroup_valid() for that pod and the caller's privileges (rootless:
+ * not root in the host's user namespace). Returns 0 (*ret NULL: the pod has no record),
+ * -EPERM for a record naming any other cgroup (*ret is then that record, for a message), or
+ * -errno. Every reader of P/subcgroup goes through here: a record is only the pod's.
+ */
+int cgroup_read_subcgroup(char **ret);

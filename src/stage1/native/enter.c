@@ -278,7 +278,10 @@ int main(int argc, char **argv)
                               run.userns ? &run.range : NULL, &creds, &e) < 0 ||
             !(env = enter_env(pod, a.app, &e)))
                 fail(e);
-        _cleanup_free_ char *sub = cgroup_read_subcgroup();
+        _cleanup_free_ char *sub = NULL;
+        if (cgroup_read_subcgroup(&sub) == -EPERM &&
+            rk_error_set(&e, EPERM, "refusing unexpected subcgroup \"%s\"", sub) < 0)
+                fail(e);
         _cleanup_close_ int pidfd = pin_pod_pid(sub, a.pid, &e);
         if (pidfd < 0)
                 fail(e);

@@ -53,23 +53,21 @@ int main(int argc, char **argv)
                 return 254;
         }
         net_status = gc_network(uuid);
-        r = read_file_at(AT_FDCWD, "subcgroup", 4096, &sub, NULL);
-        if (r == -ENOENT)
-                return net_status;
+        r = cgroup_read_subcgroup(&sub);
+        if (r == -EPERM) {
+                fprintf(stderr, "gc: refusing unexpected subcgroup \"%s\"\n", sub);
+                return 254;
+        }
         if (r < 0) {
                 fprintf(stderr, "gc: reading subcgroup: %s\n", strerror(-r));
                 return 254;
         }
-        sub[strcspn(sub, "\n")] = '\0';
+        if (!sub)
+                return net_status;
         if (cgroups_detect(&cg) < 0)
                 return 254;
         if (rootless)
                 cgroups_keep(&cg, NULL); /* only cgroup2 is the user's */
-        if (!cgroup_subcgroup_valid(sub, uuid, rootless, cg.n > 0 ? cg.h[0].path : NULL)) {
-                fprintf(stderr, "gc: refusing unexpected subcgroup \"%s\"\n", sub);
-                cgroups_done(&cg);
-                return 254;
-        }
         r = cgroups_remove(&cg, sub);
         cgroups_done(&cg);
         if (r < 0) {

@@ -58,16 +58,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "stop: cannot read the pod's pid: %m\n");
                 return 254;
         }
-        sub = cgroup_read_subcgroup();
-        if (sub && (rootless || force))
+        if (cgroup_read_subcgroup(&sub) == -EPERM) {
+                fprintf(stderr, "stop: refusing unexpected subcgroup \"%s\"\n", sub);
+                return 254;
+        }
+        if (sub && force)
                 (void)cgroups_detect(&cg); /* leaves cg empty on failure */
         if (sub && rootless)
                 cgroups_keep(&cg, NULL); /* only cgroup2 is the user's */
-        if (sub && !cgroup_subcgroup_valid(sub, uuid, rootless, cg.n > 0 ? cg.h[0].path : NULL)) {
-                fprintf(stderr, "stop: refusing unexpected subcgroup \"%s\"\n", sub);
-                cgroups_done(&cg);
-                return 254;
-        }
         /* P/pid only if it still names the pod's process (cgroup_pidfd_in()) */
         _cleanup_close_ int pidfd =
                 sub ? cgroup_pidfd_in((pid_t)pid, sub)
