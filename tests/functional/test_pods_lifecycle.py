@@ -338,17 +338,22 @@ def test_rm_running_pod_refused(pods, img):
 
 
 @needs_root
-def test_apps_start_with_every_signal_default(pods, img):
-    """Whatever rkt's caller left ignored reaches no app: also glibc's two signals (32, 33),
-    which glibc's sigaction() cannot reset and its posix_spawn() leaves ignored."""
+@pytest.mark.parametrize("flavor", ["native", "fly"])
+def test_apps_start_with_every_signal_default(request, flavor, img):
+    """Whatever rkt's caller left ignored or blocked reaches no app, of either stage1: also
+    glibc's two signals (32, 33), which glibc's sigaction() cannot reset and its posix_spawn()
+    leaves ignored."""
     from test_pods_manage import ignore_raw
+    pods = request.getfixturevalue("pods" if flavor == "native" else "flypods")
 
     def dirty():
         signal.signal(signal.SIGUSR2, signal.SIG_IGN)
         ignore_raw(32)
         ignore_raw(33)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGHUP})
     proc = pods.popen(*pods.run_args([img.path, "--", "--read-file",
                                       "--file-name=/proc/self/status"]), preexec_fn=dirty)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "\nSigIgn:\t0000000000000000\n" in out, out
+    assert "\nSigBlk:\t0000000000000000\n" in out, out

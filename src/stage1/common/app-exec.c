@@ -21,6 +21,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "keyrings.h"
+#include "process-util.h"
 #include "strv.h"
 
 void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_app *app)
@@ -216,6 +217,7 @@ _noreturn_ void app_exec(const struct app_exec_params *p)
 {
         int r;
 
+        (void)signals_reset_all();
         close_inherited_fds(p);
         if (p->deny_keyrings && (r = keyrings_deny()) < 0)
                 fail(p, r, "installing the system call filter");

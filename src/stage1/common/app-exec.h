@@ -65,7 +65,9 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
  * already running apps (enter) does it outside the pod's pid namespace and has the program
  * born there unprivileged (spawn).
  *
- * Applies p and execs, in this order: closes every descriptor but stdin, stdout, stderr,
+ * Applies p and execs, in this order: every signal default and unblocked (signals_reset_all():
+ * what rkt's caller left ignored or blocked reaches no app; runs where no other thread does),
+ * closes every descriptor but stdin, stdout, stderr,
  * keep_fd and the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this
  * pid: nothing of ours may be reachable through /proc/self/fd once the working directory is
  * entered or the program runs), the keyring filter (deny_keyrings, while still privileged),
