@@ -90,6 +90,7 @@ static bool partial_is_named(int tmpfd, const char *name, int fd)
  * Opens (creating) and locks D/cas/tmp/<name>; anything there that is not ours is removed.
  * A file we waited for is checked again once locked: the rkt that held it may have made it
  * its blob (IMPORT_ADOPT) or removed it, and neither may be written as our download.
+ * -EEXIST (no error set) when the name could not be had in a few tries.
  */
 static int partial_open(int tmpfd, const char *name, int *ret_fd, struct rk_error **reterr)
 {
@@ -114,7 +115,20 @@ static int partial_open(int tmpfd, const char *name, int *ret_fd, struct rk_erro
                 *ret_fd = TAKE_FD(fd);
                 return 0;
         }
-        return rk_error_set(reterr, EEXIST, "cannot create the download file %s", name);
+        return -EEXIST;
+}
+
+/* The download without a name (partial_open() failed): an anonymous file in D/cas/tmp. */
+static int anonymous_open(int tmpfd, int *ret_fd, struct rk_error **reterr)
+{
+        int fd = openat(tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, errno, "cannot create the download file");
+        log_with_prefix(LOG_LEVEL_INFO, "image: ",
+                        "cannot keep a resumable download file, downloading without one");
+        *ret_fd = fd;
+        return 0;
 }
 
 /* The ETag saved beside a partial download (only our own file counts), NULL if none. */
@@ -141,6 +155,12 @@ struct session {
         const struct aci_download *d;
 };
 
+/* The download file, for messages. */
+static const char *session_file(const struct session *ss)
+{
+        return ss->name ?: "the download file";
+}
+
 static void session_on_data(const struct http_response *resp, void *userdata)
 {
         const struct session *ss = userdata;
@@ -151,17 +171,21 @@ static void session_on_data(const struct http_response *resp, void *userdata)
 
 static void etag_remove(const struct session *ss)
 {
-        _cleanup_free_ char *en = xasprintf("%s.etag", ss->name);
+        _cleanup_free_ char *en = ss->name ? xasprintf("%s.etag", ss->name) : NULL;
 
-        (void)unlinkat(ss->tmpfd, en, 0);
+        if (en)
+                (void)unlinkat(ss->tmpfd, en, 0);
 }
 
 /* Called before the first byte of the body: the ETag to compare when resuming. */
 static void etag_save(const struct http_response *resp, void *userdata)
 {
         const struct session *ss = userdata;
-        _cleanup_free_ char *en = xasprintf("%s.etag", ss->name);
+        _cleanup_free_ char *en = NULL;
 
+        if (!ss->name)
+                return; /* an anonymous download is never resumed */
+        en = xasprintf("%s.etag", ss->name);
         if (!resp->etag || strlen(resp->etag) > ETAG_MAX ||
             write_file_replace_at(ss->tmpfd, en, resp->etag, strlen(resp->etag), 0600, 0) < 0)
                 etag_remove(ss);
@@ -221,7 +245,7 @@ static int session_check_resume(struct session *ss, const struct aci_download *d
                                 "image: ", "cannot use cached partial download, %s.", why);
         http_response_done(&resp);
         if (*ret_offset == 0 && session_reset(ss) < 0)
-                return rk_error_set_errno(reterr, errno, "cannot reset %s", ss->name);
+                return rk_error_set_errno(reterr, errno, "cannot reset %s", session_file(ss));
         return 0;
 }
 
@@ -272,7 +296,7 @@ static int session_run(struct session *ss, const struct aci_download *d,
                 http_response_done(&resp);
                 r = session_reset(ss);
                 if (r < 0)
-                        return rk_error_set_errno(reterr, -r, "cannot reset %s", ss->name);
+                        return rk_error_set_errno(reterr, -r, "cannot reset %s", session_file(ss));
                 r = session_get(ss, d, 0, &resp, reterr);
         }
         if (r < 0) {
@@ -307,11 +331,16 @@ int aci_download(struct store *s, const struct aci_download *d, struct aci_downl
         if (tmpfd < 0)
                 return rk_error_set_errno(reterr, errno, "cannot open %s/cas/tmp", s->dir);
         r = partial_open(tmpfd, name, &ss.fd, reterr);
+        if (r == -EEXIST) {
+                free(TAKE_PTR(name));
+                ss.name = NULL;
+                r = anonymous_open(tmpfd, &ss.fd, reterr);
+        }
         if (r >= 0)
                 r = session_run(&ss, d, ret, reterr);
         if (r < 0 || ret->status != 200) {
                 safe_close(ss.fd);
-                if (r >= 0) { /* nothing to keep for a 304 or 202 */
+                if (r >= 0 && name) { /* nothing to keep for a 304 or 202 */
                         (void)unlinkat(tmpfd, name, 0);
                         etag_remove(&ss);
                 }
@@ -322,7 +351,7 @@ int aci_download(struct store *s, const struct aci_download *d, struct aci_downl
                 return r;
         }
         if (lseek(ss.fd, 0, SEEK_SET) < 0) {
-                r = rk_error_set_errno(reterr, errno, "cannot read %s", name);
+                r = rk_error_set_errno(reterr, errno, "cannot read %s", session_file(&ss));
                 safe_close(ss.fd);
                 free(ret->etag);
                 *ret = (struct aci_download_result){.fd = -EBADF};

@@ -8,6 +8,9 @@
  * request by the next fetch of the URL, when a HEAD request shows the server supports byte
  * ranges and the resource did not change. One rkt downloads a URL at a time (flock); the
  * partial file is the downloading user's own (0600): another user's is never continued.
+ * When that name cannot be had (someone with write access to D/cas/tmp, a member of group
+ * rkt, keeps recreating it), the download goes to an anonymous file: not resumable, never
+ * a failed fetch.
  *
  * Runs in: stage0.
  */
@@ -35,7 +38,7 @@ struct aci_download_result {
         char *etag;      /* the answer's ETag, NULL when none */
         int64_t max_age; /* the answer's Cache-Control max-age (no-cache, no-store: 0) */
         int fd;          /* status 200: the downloaded file, read-only use; else -EBADF */
-        char *name;      /* the partial file's name below D/cas/tmp */
+        char *name;      /* the partial file's name below D/cas/tmp; NULL: anonymous */
 };
 
 /*

@@ -173,3 +173,26 @@ def test_root_neither_waits_for_nor_resumes_a_members_download(shared, mkaci, se
     assert blob.stat().st_uid == 0 and blob.read_bytes() == a.path.read_bytes()
     assert [q["method"] for q in s.requests()] == ["GET"]
     assert "Range" not in s.requests()[0]["headers"]
+
+
+def test_a_download_name_root_cannot_have_is_no_failed_fetch(rkt, signed, serve, env, trusted):
+    """A member of group rkt who recreates D/cas/tmp/dl-<sha256(url)> as fast as root removes
+    it must not make root's fetch fail (here the name is a directory root cannot empty, which
+    no race is needed for): the download goes to an anonymous file instead, which cannot be
+    resumed and leaves nothing behind."""
+    from test_fetch_https import image_routes
+    a = signed(files={"v": b"A" * 4096})
+    url = serve(image_routes(a)).url("/app.aci")
+    rkt.ok("image", "list")  # creates the store
+    taken = rkt.cas / "tmp" / ("dl-" + hashlib.sha256(url.encode()).hexdigest())
+    taken.mkdir()
+    (taken / "held").write_text("")
+    subprocess.run(["chattr", "+i", str(taken)], check=True)
+    try:
+        r = rkt("fetch", "--full", url, env=env)
+        names = sorted(p.name for p in (rkt.cas / "tmp").iterdir())
+    finally:
+        subprocess.run(["chattr", "-i", str(taken)], check=True)
+    assert r.code == 0 and r.out == a.key + "\n", r
+    assert names == [taken.name], names
+    assert key_of(rkt.blob_path(a.key).read_bytes()) == a.key
