@@ -233,7 +233,7 @@ def make_pod(tmp: Path, apps, volumes=None, flavor="native", app_in_image=False,
     "read_only_rootfs". With app_in_image the app section goes into the image manifest
     only (the pod's app inherits it)."""
     uuid = str(uuidlib.uuid4())
-    path = Path(tmp) / f"pod-{uuid[:8]}"
+    path = Path(tmp) / uuid  # stage0 names P by the pod UUID; entrypoints read it there
     s1 = path / "stage1" / "rootfs"
     s1.mkdir(parents=True)
     os.chmod(path, 0o750)

@@ -513,8 +513,8 @@ def test_members_cannot_drive_a_pod(sandbox, image_id):
 
 def test_a_cgroup_record_naming_another_cgroup_is_refused(sandbox, image_id):
     """P/subcgroup names the pod's own cgroup or root follows it nowhere: with a record
-    naming its parent, `app start`, `app rm`, `enter` and `stop` refuse instead of pinning,
-    joining or signalling what they find there; the pod runs on as it was."""
+    naming its parent, `app start`, `app stop`, `app rm`, `enter` and `stop` refuse instead of
+    pinning, joining or signalling what they find there; the pod runs on as it was."""
     sandbox.add(image_id, *sh("pinned", "exec sleep 1000"))
     sandbox.start("pinned")
     sandbox.wait_state("pinned", "running")
@@ -524,6 +524,7 @@ def test_a_cgroup_record_naming_another_cgroup_is_refused(sandbox, image_id):
     record.write_text("machine.slice\n")
     try:
         for argv in (["app", "start", sandbox.uuid, "--app=waiting"],
+                     ["app", "stop", sandbox.uuid, "--app=pinned"],
                      ["app", "rm", sandbox.uuid, "--app=pinned"],
                      ["enter", "--app=pinned", sandbox.uuid, "/bin/true"],
                      ["stop", "--force", sandbox.uuid]):

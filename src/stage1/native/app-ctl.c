@@ -164,12 +164,12 @@ static int ctl_add(const struct ctl_args *ca, struct rk_error **reterr)
         return 0;
 }
 
-/* p->cg_pod from P/subcgroup (cgroup_read_subcgroup()); NULL when there is none to read. */
-static int load_pod_cgroup(struct pod_plan *p, struct rk_error **reterr)
+/* P/subcgroup (cgroup_read_subcgroup()) into *ret: NULL when there is none to read; an
+ * error for a record naming another cgroup than the pod's. */
+static int pod_cgroup_read(char **ret, struct rk_error **reterr)
 {
-        if (cgroup_read_subcgroup(&p->cg_pod) == -EPERM)
-                return rk_error_set(reterr, EPERM, "refusing unexpected subcgroup \"%s\"",
-                                    p->cg_pod);
+        if (cgroup_read_subcgroup(ret) == -EPERM)
+                return rk_error_set(reterr, EPERM, "refusing unexpected subcgroup \"%s\"", *ret);
         return 0;
 }
 
@@ -863,7 +863,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r < 0)
                 return r;
         pa = &p.apps[0];
-        r = load_pod_cgroup(&p, reterr);
+        r = pod_cgroup_read(&p.cg_pod, reterr);
         if (r < 0)
                 return r;
         pidfd = pod_pidfd(&p, &pod_pid);
@@ -924,15 +924,15 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         return mark_started(statusfd, ca->app, monitor, reterr);
 }
 
-/* The app's monitor, pinned: it runs in the pod's init.scope; -ESRCH when gone. */
-static int monitor_pidfd(const char *app)
+/* The app's monitor, pinned: it runs in init.scope of the pod's cgroup sub (NULL: none);
+ * -ESRCH when gone. */
+static int monitor_pidfd(const char *sub, const char *app)
 {
-        _cleanup_free_ char *sub = NULL, *init = NULL;
+        _cleanup_free_ char *init = NULL;
         _cleanup_free_ char *mon = xasprintf("appsinfo/%s/monitor-pid", app);
         long pid = 0;
 
-        if (cgroup_read_subcgroup(&sub) < 0 || !sub ||
-            read_long_at(AT_FDCWD, mon, READ_LONG_STRICT, &pid) < 0 || pid <= 0)
+        if (!sub || read_long_at(AT_FDCWD, mon, READ_LONG_STRICT, &pid) < 0 || pid <= 0)
                 return -ESRCH;
         init = xasprintf("%s/init.scope", sub);
         return cgroup_pidfd_in((pid_t)pid, init);
@@ -941,9 +941,13 @@ static int monitor_pidfd(const char *app)
 /* app_stop: SIGTERM to the app's monitor, which stops the app; waits for it to finish. */
 static int ctl_stop(const struct ctl_args *ca, struct rk_error **reterr)
 {
-        _cleanup_close_ int pidfd = monitor_pidfd(ca->app);
+        _cleanup_free_ char *sub = NULL;
+        int r = pod_cgroup_read(&sub, reterr);
+
+        if (r < 0)
+                return r;
+        _cleanup_close_ int pidfd = monitor_pidfd(sub, ca->app);
         struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-        int r;
 
         if (pidfd == -ESRCH)
                 return 0; /* not running */
@@ -993,7 +997,7 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
         r = load(&p, ca->app, reterr);
         if (r < 0)
                 return r;
-        r = load_pod_cgroup(&p, reterr);
+        r = pod_cgroup_read(&p.cg_pod, reterr);
         if (r < 0)
                 return r;
         _cleanup_close_ int pidfd = pod_pidfd(&p, &pod_pid);
