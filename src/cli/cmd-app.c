@@ -307,7 +307,7 @@ static bool monitor_alive(const struct pod *p, const char *app)
             read_file_at(p->fd, "subcgroup", 4096, &sub, NULL) < 0)
                 return false;
         cg = xasprintf("/proc/%ld/cgroup", pid);
-        want = xasprintf("%s/init.scope\n", sub);
+        want = xasprintf(":/%s/init.scope\n", sub); /* the whole path of a hierarchy's line */
         return read_file_at(AT_FDCWD, cg, 1 << 16, &text, NULL) >= 0 && strstr(text, want);
 }
 

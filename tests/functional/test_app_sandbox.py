@@ -559,6 +559,38 @@ def test_monitor_killed(sandbox, image_id):
     assert not [p for p in proc_pids() if cmdline(p) == ["sleep", "4245"]]
 
 
+def test_a_process_in_a_lookalike_cgroup_is_no_monitor(sandbox, image_id):
+    """`app start` refuses a running app only while its monitor runs in the pod's own
+    init.scope: a process whose cgroup path merely ends the same way (here one below a
+    cgroup of its own, holding the pid the records name after the monitor died) is not it."""
+    unified = Path("/sys/fs/cgroup/unified")
+    if not os.path.ismount(unified):
+        pytest.skip("no cgroup2 hierarchy at /sys/fs/cgroup/unified")
+    sandbox.add(image_id, *sh("lookalike", "exec sleep 4246"))
+    sandbox.start("lookalike")
+    record = sandbox.path() / "appsinfo" / "lookalike" / "monitor-pid"
+    mon = int(record.read_text())
+    os.kill(mon, 9)
+    wait_for(lambda: not Path(f"/proc/{mon}").exists() or None, what="the monitor to go")
+    sub = (sandbox.path() / "subcgroup").read_text().strip()
+    decoy_cg = unified / f"rkt-test-decoy-{os.getpid()}" / sub / "init.scope"
+    decoy_cg.mkdir(parents=True)
+    decoy = subprocess.Popen(["sleep", "600"])
+    try:
+        (decoy_cg / "cgroup.procs").write_text(str(decoy.pid))
+        record.write_text(str(decoy.pid))
+        sandbox.start("lookalike")
+        assert sandbox.state("lookalike") == "running"
+    finally:
+        kill_quietly(decoy)
+        for d in [decoy_cg, *decoy_cg.parents]:
+            if d == unified:
+                break
+            d.rmdir()
+    sandbox.stop("lookalike")
+    sandbox.rm("lookalike")
+
+
 def test_failed_restart(sandbox, image_id, tmp_path):
     """A start that fails (here: its host volume is gone) changes nothing: the app stays
     exited with its former status, and starts again once the volume is back."""
