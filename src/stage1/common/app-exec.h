@@ -67,9 +67,8 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
  *
  * Applies p and execs, in this order: every signal default and unblocked (signals_reset_all():
  * what rkt's caller left ignored or blocked reaches no app; runs where no other thread does),
- * closes every descriptor but stdin, stdout, stderr,
- * keep_fd and the n_listen_fds sockets (whose LISTEN_PID entry of envp, if any, becomes this
- * pid: nothing of ours may be reachable through /proc/self/fd once the working directory is
+ * closes every descriptor but stdin, stdout, stderr, keep_fd and the n_listen_fds sockets
+ * (whose LISTEN_PID entry of envp, if any, becomes this pid: nothing of ours may be reachable through /proc/self/fd once the working directory is
  * entered or the program runs), the keyring filter (deny_keyrings, while still privileged),
  * oom_score_adj, the user namespace (userns_fd), groups, gid and uid (capabilities kept through the
  * uid change), working directory, the check that the program can load, the seccomp filter (while
