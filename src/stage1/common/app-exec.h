@@ -67,18 +67,18 @@ void app_exec_params_from_isolators(struct app_exec_params *p, const struct ac_a
  *
  * Applies p and execs, in this order: every signal default and unblocked (signals_reset_all():
  * what rkt's caller left ignored or blocked reaches no app; runs where no other thread does),
- * closes every descriptor but stdin, stdout, stderr, keep_fd and the n_listen_fds sockets
- * (whose LISTEN_PID entry of envp, if any, becomes this pid: nothing of ours may be reachable through /proc/self/fd once the working directory is
- * entered or the program runs), the keyring filter (deny_keyrings, while still privileged),
- * oom_score_adj, the user namespace (userns_fd), groups, gid and uid (capabilities kept through the
- * uid change), working directory, the check that the program can load, the seccomp filter (while
- * CAP_SYS_ADMIN is held: no_new_privs stays as the app asks, rkt's TestNoNewPrivileges), the app's
- * capabilities, no_new_privs, closing ready_fd, the wait on gate_fd, execve (with spawn:
- * clone(CLONE_PARENT), the child (in a session of its own with spawn_ctty) execs and this process
- * exits 0; the child's failure is its exit
- * status, which our parent sees). Never returns: on failure prints a message on stderr and exits
- * 254; when the executable does not exist prints `Error: Unable to open "<path>": No such file or
- * directory` on stdout and exits 203.
+ * closes every descriptor but stdin, stdout, stderr, keep_fd and the n_listen_fds sockets (whose
+ * LISTEN_PID entry of envp, if any, becomes this pid: nothing of ours may be reachable through
+ * /proc/self/fd once the working directory is entered or the program runs), the keyring filter
+ * (deny_keyrings, while still privileged), oom_score_adj, the user namespace (userns_fd), groups,
+ * gid and uid (capabilities kept through the uid change), working directory, the check that the
+ * program can load, the seccomp filter (while CAP_SYS_ADMIN is held: no_new_privs stays as the app
+ * asks, rkt's TestNoNewPrivileges), the app's capabilities, no_new_privs, closing ready_fd, the
+ * wait on gate_fd, execve (with spawn: clone(CLONE_PARENT), the child (in a session of its own
+ * with spawn_ctty) execs and this process exits 0; the child's failure is its exit status, which
+ * our parent sees). Never returns: on failure prints a message on stderr and exits 254; when the
+ * executable does not exist prints `Error: Unable to open "<path>": No such file or directory` on
+ * stdout and exits 203.
  */
 _noreturn_ void app_exec(const struct app_exec_params *p);
 
