@@ -117,8 +117,8 @@ def pytest_configure(config):
 # ------------------------------------------------------------------ the tests' directories
 # A full run writes about 18 GB into the tests' directories (a store with the stage1 images
 # and pods per test), and pytest keeps the last three runs' directories: the disk fills.
-# The directory of a test that passed is removed after its teardown; a failed test's stays
-# for a look.
+# The directory of a test that passed is removed after its teardown, and the whole base
+# directory after a run that passed; a failed test's stays for a look.
 
 def mounts_under_ns(path, pid="self"):
     """Mount points at or below path in the mount namespace of pid (this process's)."""
@@ -161,6 +161,15 @@ def pytest_runtest_teardown(item, nextitem):
     tmp = getattr(item, "_rkt_tmp_path", None)
     if tmp is not None and outcome.excinfo is None and not getattr(item, "_rkt_failed", False):
         remove_test_tree(tmp)
+
+
+@pytest.hookimpl(trylast=True)  # after the session-scoped fixtures' teardown
+def pytest_sessionfinish(session, exitstatus):
+    """A run that passed leaves nothing behind: its shared images (about 1.2 GB) go too."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    base = getattr(factory, "_basetemp", None)
+    if exitstatus == 0 and base is not None:
+        remove_test_tree(base)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_remove_test_tree_unmounts_before_it_removes(tmp_path):
     assert (keep / "file").read_text() == "x"
 
 
-def test_a_passed_tests_directory_is_removed_and_a_failed_ones_kept(tmp_path):
+def test_what_passed_is_removed_and_what_failed_kept(tmp_path):
     base = tmp_path / "base"
     (tmp_path / "test_inner.py").write_text(textwrap.dedent("""
         import subprocess
@@ -53,10 +53,15 @@ def test_a_passed_tests_directory_is_removed_and_a_failed_ones_kept(tmp_path):
             assert False
     """))
     env = dict(os.environ, PYTHONPATH=str(HERE))
-    r = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                        "-p", "conftest", f"--basetemp={base}", str(tmp_path / "test_inner.py")],
-                       capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    argv = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "conftest",
+            f"--basetemp={base}", str(tmp_path / "test_inner.py")]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert "1 failed, 1 passed" in r.stdout, r.stdout + r.stderr
     assert not list(base.glob("test_passes*/f")), sorted(base.iterdir())
     assert (base / "test_fails0" / "f").exists(), sorted(base.iterdir())
     assert mounts_under_ns(base) == []
+    # a run that passed leaves nothing: not even the base directory
+    r = subprocess.run(argv + ["-k", "passes"], capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=120)
+    assert "1 passed" in r.stdout, r.stdout + r.stderr
+    assert not base.exists(), sorted(base.rglob("*"))
