@@ -132,15 +132,20 @@ def mounts_under_ns(path, pid="self"):
     return out
 
 
+def unmount_all(mounts):
+    """Detaches the mount points mounts (made private first, so that nothing propagates to
+    the host), deepest first."""
+    for mp in sorted(mounts, key=len):
+        subprocess.run(["mount", "--make-rprivate", mp], capture_output=True)
+    for mp in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mp], capture_output=True)
+
+
 def remove_test_tree(top):
     """Removes a directory a test made, after unmounting what is still mounted below it
-    (deepest first, detached lazily). If something stays mounted, the tree stays: removing
-    it would reach into the mounts."""
-    left = mounts_under_ns(top)
-    for mp in sorted(left, key=len):
-        subprocess.run(["mount", "--make-rprivate", mp], capture_output=True)
-    for mp in sorted(left, key=len, reverse=True):
-        subprocess.run(["umount", "-l", mp], capture_output=True)
+    (unmount_all()). If something stays mounted, the tree stays: removing it would reach
+    into the mounts."""
+    unmount_all(mounts_under_ns(top))
     if not mounts_under_ns(top):
         shutil.rmtree(top, ignore_errors=True)
 

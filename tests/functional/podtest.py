@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RKT_BIN, Rkt, Result, kill_quietly, mounts_under_ns, unescape_mountinfo
+from conftest import (RKT_BIN, Rkt, Result, kill_quietly, mounts_under_ns, unescape_mountinfo,
+                      unmount_all)
 import imageutil
 
 INSECURE = "--insecure-options=image"
@@ -255,10 +256,7 @@ class Pods(Rkt):
         left = mounts_under(self.dir)
         if left:
             problems.append(f"mounts left under {self.dir}: {left}")
-            for mp in sorted(left, key=len):
-                subprocess.run(["mount", "--make-rprivate", mp], capture_output=True)
-            for mp in sorted(left, key=len, reverse=True):
-                subprocess.run(["umount", "-l", mp], capture_output=True)
+            unmount_all(left)
         cgs = pod_cgroups(uuids)
         if cgs:
             problems.append(f"cgroups left: {cgs}")

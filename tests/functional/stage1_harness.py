@@ -16,6 +16,8 @@ import time
 import uuid as uuidlib
 from pathlib import Path
 
+from conftest import mounts_under_ns, unmount_all
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("RKT_BUILD_DIR", ROOT / "build"))
 STAGE1_BUILD = BUILD / "src" / "stage1"
@@ -216,12 +218,8 @@ def cgroup_mounts():
 
 def umount_below(path: Path):
     """Lazily unmounts whatever is still mounted below path (fly leaves mounts behind)."""
-    prefix = str(path.resolve()) + "/"
-    with open("/proc/self/mountinfo") as f:
-        mounts = [line.split()[4] for line in f]
-    for m in reversed(mounts):
-        if m.startswith(prefix):
-            subprocess.run(["umount", "-l", m], capture_output=True)
+    top = str(path.resolve())
+    unmount_all([m for m in mounts_under_ns(top) if m != top])
 
 
 def make_pod(tmp: Path, apps, volumes=None, flavor="native", app_in_image=False,

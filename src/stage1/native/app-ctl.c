@@ -164,15 +164,6 @@ static int ctl_add(const struct ctl_args *ca, struct rk_error **reterr)
         return 0;
 }
 
-/* P/subcgroup (cgroup_read_subcgroup()) into *ret: NULL when there is none to read; an
- * error for a record naming another cgroup than the pod's. */
-static int pod_cgroup_read(char **ret, struct rk_error **reterr)
-{
-        if (cgroup_read_subcgroup(ret) == -EPERM)
-                return rk_error_set(reterr, EPERM, "refusing unexpected subcgroup \"%s\"", *ret);
-        return 0;
-}
-
 /* The pod init, pinned (cgroup_pidfd_in()); -ESRCH when the pod does not run. */
 static int pod_pidfd(const struct pod_plan *p, pid_t *ret_pid)
 {
@@ -863,9 +854,8 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r < 0)
                 return r;
         pa = &p.apps[0];
-        r = pod_cgroup_read(&p.cg_pod, reterr);
-        if (r < 0)
-                return r;
+        if (cgroup_read_subcgroup(&p.cg_pod, reterr) == -EPERM)
+                return -EPERM; /* other errors: no record, the pod does not run */
         pidfd = pod_pidfd(&p, &pod_pid);
         if (pidfd < 0)
                 return rk_error_set(reterr, ESRCH, "the pod is not running");
@@ -942,10 +932,10 @@ static int monitor_pidfd(const char *sub, const char *app)
 static int ctl_stop(const struct ctl_args *ca, struct rk_error **reterr)
 {
         _cleanup_free_ char *sub = NULL;
-        int r = pod_cgroup_read(&sub, reterr);
+        int r;
 
-        if (r < 0)
-                return r;
+        if (cgroup_read_subcgroup(&sub, reterr) == -EPERM)
+                return -EPERM; /* other errors: no record, the app does not run */
         _cleanup_close_ int pidfd = monitor_pidfd(sub, ca->app);
         struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 
@@ -997,9 +987,8 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
         r = load(&p, ca->app, reterr);
         if (r < 0)
                 return r;
-        r = pod_cgroup_read(&p.cg_pod, reterr);
-        if (r < 0)
-                return r;
+        if (cgroup_read_subcgroup(&p.cg_pod, reterr) == -EPERM)
+                return -EPERM; /* other errors: no record, the pod does not run */
         _cleanup_close_ int pidfd = pod_pidfd(&p, &pod_pid);
         _cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;

@@ -738,11 +738,16 @@ static char *cwd_name(void)
         return slash && slash[1] ? strdup(slash + 1) : NULL;
 }
 
-int cgroup_read_subcgroup(char **ret)
+bool cgroup_caller_rootless(void)
+{
+        return geteuid() != 0 || !userns_is_host();
+}
+
+int cgroup_read_subcgroup(char **ret, struct rk_error **reterr)
 {
         _cleanup_free_ char *sub = NULL, *uuid = NULL;
         struct cgroups cg = {0};
-        bool rootless = geteuid() != 0 || !userns_is_host(), valid;
+        bool rootless = cgroup_caller_rootless(), valid;
         int r;
 
         *ret = NULL;
@@ -759,8 +764,10 @@ int cgroup_read_subcgroup(char **ret)
                 cgroups_keep(&cg, NULL); /* only cgroup2 is the user's */
         valid = cgroup_subcgroup_valid(sub, uuid, rootless, cg.n > 0 ? cg.h[0].path : NULL);
         cgroups_done(&cg);
+        if (!valid)
+                return rk_error_set(reterr, EPERM, "refusing unexpected subcgroup \"%s\"", sub);
         *ret = TAKE_PTR(sub);
-        return valid ? 0 : -EPERM;
+        return 0;
 }
 
 bool cgroup_subcgroup_valid(const char *sub, const char *uuid, bool rootless, const char *v2mount)

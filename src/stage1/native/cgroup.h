@@ -116,6 +116,10 @@ int cgroup_delegated_find(const char *v2mount, char **ret);
 /* The cgroup of a rootless pod below the delegated cgroup deleg: "<deleg>/rkt-<uuid>". */
 char *cgroup_rootless_pod_path(const char *deleg, const char *uuid);
 
+/* Whether the caller has the user's privileges only (it is not root in the host's user
+ * namespace): cgroup_subcgroup_valid()'s rootless. */
+bool cgroup_caller_rootless(void);
+
 /*
  * Whether sub (P/subcgroup) names the cgroup of the pod uuid: cgroup_pod_path(uuid) or, when
  * rootless (the caller is not root in the host's user namespace: it has the user's privileges
@@ -128,9 +132,10 @@ bool cgroup_subcgroup_valid(const char *sub, const char *uuid, bool rootless, co
 
 /*
  * P/subcgroup, the pod's cgroup (below the cwd = P, whose name is the pod's UUID), into *ret,
- * malloc'd, when cgroup_subcgroup_valid() for that pod and the caller's privileges (rootless:
- * not root in the host's user namespace). Returns 0 (*ret NULL: the pod has no record),
- * -EPERM for a record naming any other cgroup (*ret is then that record, for a message), or
- * -errno. Every reader of P/subcgroup goes through here: a record is only the pod's.
+ * malloc'd, when cgroup_subcgroup_valid() for that pod and the caller's privileges
+ * (cgroup_caller_rootless()). Returns 0 (*ret NULL: the pod has no record),
+ * -EPERM with reterr set (`refusing unexpected subcgroup "<record>"`) for a record naming any
+ * other cgroup, or another -errno with reterr untouched (a caller may go on without the
+ * record). Every reader of P/subcgroup goes through here: a record is only the pod's.
  */
-int cgroup_read_subcgroup(char **ret);
+int cgroup_read_subcgroup(char **ret, struct rk_error **reterr);

@@ -279,8 +279,7 @@ int main(int argc, char **argv)
             !(env = enter_env(pod, a.app, &e)))
                 fail(e);
         _cleanup_free_ char *sub = NULL;
-        if (cgroup_read_subcgroup(&sub) == -EPERM &&
-            rk_error_set(&e, EPERM, "refusing unexpected subcgroup \"%s\"", sub) < 0)
+        if (cgroup_read_subcgroup(&sub, &e) == -EPERM)
                 fail(e);
         _cleanup_close_ int pidfd = pin_pod_pid(sub, a.pid, &e);
         if (pidfd < 0)

@@ -15,7 +15,6 @@
 #include "fs-util.h"
 #include "log.h"
 #include "net.h"
-#include "userns.h"
 
 /* The networks first: their DEL needs nothing of the cgroup, and must run even without it. */
 static int gc_network(const char *uuid)
@@ -34,8 +33,9 @@ static int gc_network(const char *uuid)
 int main(int argc, char **argv)
 {
         _cleanup_free_ char *sub = NULL;
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
         const char *uuid = NULL;
-        bool rootless = geteuid() != 0 || !userns_is_host(); /* the user's privileges only */
+        bool rootless = cgroup_caller_rootless();
         struct cgroups cg = {0};
         int r, net_status;
 
@@ -53,9 +53,10 @@ int main(int argc, char **argv)
                 return 254;
         }
         net_status = gc_network(uuid);
-        r = cgroup_read_subcgroup(&sub);
+        r = cgroup_read_subcgroup(&sub, &e);
         if (r == -EPERM) {
-                fprintf(stderr, "gc: refusing unexpected subcgroup \"%s\"\n", sub);
+                _cleanup_free_ char *msg = rk_error_render(e, false);
+                fprintf(stderr, "gc: %s\n", msg);
                 return 254;
         }
         if (r < 0) {

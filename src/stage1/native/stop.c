@@ -18,7 +18,6 @@
 #include "fs-util.h"
 #include "process-util.h"
 #include "stage1-pod.h"
-#include "userns.h"
 
 /* Whether the NSpid: line of a /proc/PID/status text ends in a nested namespace's pid 1. */
 static bool nspid_is_ns_init(const char *status, const void *data)
@@ -39,9 +38,10 @@ int main(int argc, char **argv)
         bool force = false;
         const char *uuid = NULL;
         _cleanup_free_ char *sub = NULL;
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
         struct cgroups cg = {0};
         long pid = 0;
-        bool rootless = geteuid() != 0 || !userns_is_host(); /* the user's privileges only */
+        bool rootless = cgroup_caller_rootless();
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-force") == 0 ||
@@ -58,8 +58,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "stop: cannot read the pod's pid: %m\n");
                 return 254;
         }
-        if (cgroup_read_subcgroup(&sub) == -EPERM) {
-                fprintf(stderr, "stop: refusing unexpected subcgroup \"%s\"\n", sub);
+        if (cgroup_read_subcgroup(&sub, &e) == -EPERM) {
+                _cleanup_free_ char *msg = rk_error_render(e, false);
+                fprintf(stderr, "stop: %s\n", msg);
                 return 254;
         }
         if (sub && force)
