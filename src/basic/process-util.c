@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include "fs-util.h"
 #include "log.h"
 #include "macro.h"
+#include "strv.h"
 
 /* The kernel's struct sigaction (rt_sigaction(2)) for SIG_DFL: glibc's sigaction() refuses
  * the two signals it keeps for itself (32, 33), which may still come ignored (SIG_IGN is
@@ -160,6 +162,29 @@ int pidfd_open_pid(pid_t pid)
         int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
         return fd < 0 ? -errno : fd;
+}
+
+/* Whether a line "id:controllers:/path" of /proc/<pid>/cgroup is at rel or below. */
+static bool cgroup_line_in(const char *line, const char *rel)
+{
+        const char *path = strchr(line, ':');
+        size_t n = strlen(rel);
+
+        path = path ? strchr(path + 1, ':') : NULL;
+        if (!path || path[1] != '/')
+                return false;
+        path += 2;
+        return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '\n' || path[n] == '/');
+}
+
+bool proc_cgroup_text_in(const char *text, const void *rel)
+{
+        _cleanup_strv_free_ char **lines = strv_split(text, '\n');
+
+        STRV_FOREACH(l, lines)
+                if (cgroup_line_in(*l, rel))
+                        return true;
+        return false;
 }
 
 int pidfd_open_checked(pid_t pid, const char *name,

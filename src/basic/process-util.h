@@ -79,6 +79,13 @@ int pidfd_open_pid(pid_t pid);
 int pidfd_open_checked(pid_t pid, const char *name,
                        bool (*check)(const char *text, const void *data), const void *data);
 
+/*
+ * Whether a /proc/<pid>/cgroup text has a line ("id:controllers:/path") whose whole path is
+ * /rel or below it (rel: a const char *, as pidfd_open_checked()'s check takes it). A
+ * cgroup's name may hold ':', so only the path after a line's second ':' counts.
+ */
+bool proc_cgroup_text_in(const char *text, const void *rel);
+
 /* Whether the process of pidfd has not exited yet (its pidfd is not readable). */
 bool pidfd_running(int pidfd);
 

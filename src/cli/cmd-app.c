@@ -15,11 +15,13 @@
 #include "app-status.h"
 #include "cli-store.h"
 #include "commands.h"
+#include "fd-util.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
 #include "pod-cli.h"
 #include "pod-manifest.h"
+#include "process-util.h"
 #include "stage0-flags.h"
 #include "strv.h"
 #include "time-util.h"
@@ -294,21 +296,23 @@ static const char *record_state(const struct pod *p, const char *app)
 
 /*
  * Whether the monitor of app (app-ctl.c) runs: P/appsinfo/<app>/monitor-pid names a live
- * process in the pod's init.scope. A monitor killed with -9 leaves the app "running" by the
- * records; app start may then start it again (the stage1 kills what is left in its cgroup).
+ * process in the pod's init.scope (proc_cgroup_text_in()). A monitor killed with -9 leaves
+ * the app "running" by the records; app start may then start it again (the stage1 kills what
+ * is left in its cgroup).
  */
 static bool monitor_alive(const struct pod *p, const char *app)
 {
         _cleanup_free_ char *rel = xasprintf("appsinfo/%s/monitor-pid", app), *sub = NULL;
-        _cleanup_free_ char *cg = NULL, *text = NULL, *want = NULL;
+        _cleanup_free_ char *init = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
         long pid = 0;
 
         if (read_long_at(p->fd, rel, READ_LONG_STRICT, &pid) < 0 || pid <= 0 ||
             read_file_at(p->fd, "subcgroup", 4096, &sub, NULL) < 0)
                 return false;
-        cg = xasprintf("/proc/%ld/cgroup", pid);
-        want = xasprintf(":/%s/init.scope\n", sub); /* the whole path of a hierarchy's line */
-        return read_file_at(AT_FDCWD, cg, 1 << 16, &text, NULL) >= 0 && strstr(text, want);
+        init = xasprintf("%s/init.scope", sub);
+        pidfd = pidfd_open_checked((pid_t)pid, "cgroup", proc_cgroup_text_in, init);
+        return pidfd >= 0;
 }
 
 static int start_run(const struct command *cmd, int argc, char **argv)

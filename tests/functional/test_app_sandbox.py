@@ -559,10 +559,13 @@ def test_monitor_killed(sandbox, image_id):
     assert not [p for p in proc_pids() if cmdline(p) == ["sleep", "4245"]]
 
 
-def test_a_process_in_a_lookalike_cgroup_is_no_monitor(sandbox, image_id):
+@pytest.mark.parametrize("between", ["", "x:"])
+def test_a_process_in_a_lookalike_cgroup_is_no_monitor(sandbox, image_id, between):
     """`app start` refuses a running app only while its monitor runs in the pod's own
     init.scope: a process whose cgroup path merely ends the same way (here one below a
-    cgroup of its own, holding the pid the records name after the monitor died) is not it."""
+    cgroup of its own, holding the pid the records name after the monitor died) is not it,
+    also when a cgroup name on the way ends in ':' (a line of /proc/<pid>/cgroup is
+    "id:controllers:/path", and a name may hold ':')."""
     unified = Path("/sys/fs/cgroup/unified")
     if not os.path.ismount(unified):
         pytest.skip("no cgroup2 hierarchy at /sys/fs/cgroup/unified")
@@ -573,7 +576,7 @@ def test_a_process_in_a_lookalike_cgroup_is_no_monitor(sandbox, image_id):
     os.kill(mon, 9)
     wait_for(lambda: not Path(f"/proc/{mon}").exists() or None, what="the monitor to go")
     sub = (sandbox.path() / "subcgroup").read_text().strip()
-    decoy_cg = unified / f"rkt-test-decoy-{os.getpid()}" / sub / "init.scope"
+    decoy_cg = unified / f"rkt-test-decoy-{os.getpid()}" / between / sub / "init.scope"
     decoy_cg.mkdir(parents=True)
     decoy = subprocess.Popen(["sleep", "600"])
     try:

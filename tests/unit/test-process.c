@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for src/basic/process-util.h: what a safe_fork() child starts with. */
+/* Unit tests for src/basic/process-util.h: what a safe_fork() child starts with, and reading
+ * /proc/<pid>/cgroup. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -166,6 +167,20 @@ TEST(deathsig_and_process_group)
                 _exit(getpgid(0) == getpid() ? 0 : 2);
         }
         ASSERT_EQ(exit_status(pid), 0);
+}
+
+TEST(cgroup_text_paths_are_compared_whole)
+{
+        static const char text[] = "12:pids:/user.slice/x:/pod/init.scope\n"
+                                   "0::/elsewhere/pod/init.scope\n";
+
+        ASSERT_TRUE(proc_cgroup_text_in("0::/pod/init.scope\n", "pod/init.scope"));
+        ASSERT_TRUE(proc_cgroup_text_in("3:memory:/pod/init.scope/x\n", "pod/init.scope"));
+        ASSERT_TRUE(proc_cgroup_text_in("1:name=systemd:/pod\n0::/pod\n", "pod"));
+        ASSERT_TRUE(!proc_cgroup_text_in(text, "pod/init.scope")); /* a name may hold ':' */
+        ASSERT_TRUE(!proc_cgroup_text_in("0::/pod/init.scope.old\n", "pod/init.scope"));
+        ASSERT_TRUE(!proc_cgroup_text_in("0::/podx\n", "pod"));
+        ASSERT_TRUE(!proc_cgroup_text_in("garbage\n", "pod"));
 }
 
 TAP_MAIN

@@ -619,35 +619,11 @@ int cgroups_remove(const struct cgroups *c, const char *rel)
         return ret;
 }
 
-/* Whether a line "id:controllers:/path" of /proc/<pid>/cgroup is at rel or below. */
-static bool cgroup_line_in(const char *line, const char *rel)
-{
-        const char *path = strchr(line, ':');
-        size_t n = strlen(rel);
-
-        path = path ? strchr(path + 1, ':') : NULL;
-        if (!path || path[1] != '/')
-                return false;
-        path += 2;
-        return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '\n' || path[n] == '/');
-}
-
-/* Whether a /proc/<pid>/cgroup text has a line at rel or below. */
-static bool cgroup_text_in(const char *text, const void *rel)
-{
-        _cleanup_strv_free_ char **lines = strv_split(text, '\n');
-
-        STRV_FOREACH(l, lines)
-                if (cgroup_line_in(*l, rel))
-                        return true;
-        return false;
-}
-
 int cgroup_pidfd_in(pid_t pid, const char *rel)
 {
         if (!rel || !*rel)
                 return -ESRCH;
-        return pidfd_open_checked(pid, "cgroup", cgroup_text_in, rel);
+        return pidfd_open_checked(pid, "cgroup", proc_cgroup_text_in, rel);
 }
 
 /* A relative cgroup path of plain names: not empty, no leading '/', no "", "." or "..". */
