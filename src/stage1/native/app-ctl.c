@@ -854,8 +854,9 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r < 0)
                 return r;
         pa = &p.apps[0];
-        if (cgroup_read_subcgroup(&p.cg_pod, reterr) == -EPERM)
-                return -EPERM; /* other errors: no record, the pod does not run */
+        r = cgroup_read_subcgroup(&p.cg_pod, reterr);
+        if (r == -EPERM)
+                return r; /* other errors: no record, the pod does not run */
         pidfd = pod_pidfd(&p, &pod_pid);
         if (pidfd < 0)
                 return rk_error_set(reterr, ESRCH, "the pod is not running");
@@ -932,10 +933,10 @@ static int monitor_pidfd(const char *sub, const char *app)
 static int ctl_stop(const struct ctl_args *ca, struct rk_error **reterr)
 {
         _cleanup_free_ char *sub = NULL;
-        int r;
+        int r = cgroup_read_subcgroup(&sub, reterr);
 
-        if (cgroup_read_subcgroup(&sub, reterr) == -EPERM)
-                return -EPERM; /* other errors: no record, the app does not run */
+        if (r == -EPERM)
+                return r; /* other errors: no record, the app does not run */
         _cleanup_close_ int pidfd = monitor_pidfd(sub, ca->app);
         struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 
@@ -987,8 +988,9 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
         r = load(&p, ca->app, reterr);
         if (r < 0)
                 return r;
-        if (cgroup_read_subcgroup(&p.cg_pod, reterr) == -EPERM)
-                return -EPERM; /* other errors: no record, the pod does not run */
+        r = cgroup_read_subcgroup(&p.cg_pod, reterr);
+        if (r == -EPERM)
+                return r; /* other errors: no record, the pod does not run */
         _cleanup_close_ int pidfd = pod_pidfd(&p, &pod_pid);
         _cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
