@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -63,6 +64,77 @@ int wait_for_pid(pid_t pid, int *ret_status)
         if (ret_status)
                 *ret_status = status;
         return 0;
+}
+
+/* The file actions of spawn_exec(): stdio, then nothing else open, in dir. copies[] gets
+ * what it duplicated (an fd of 0-2 that another one's dup2() would overwrite first). */
+static int spawn_actions(posix_spawn_file_actions_t *fa, const char *dir, const int stdio_fds[3],
+                         int copies[3])
+{
+        int r = 0;
+
+        for (int i = 0; i < 3 && r == 0; i++) {
+                int fd = stdio_fds[i];
+                if (fd >= 0 && fd < 3 && fd != i) {
+                        fd = copies[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                        if (fd < 0)
+                                return -errno;
+                }
+                if (fd < 0)
+                        r = posix_spawn_file_actions_addopen(fa, i, "/dev/null",
+                                                             i == 0 ? O_RDONLY : O_WRONLY, 0);
+                else /* fd == i too: then it only loses close-on-exec */
+                        r = posix_spawn_file_actions_adddup2(fa, fd, i);
+        }
+        if (r == 0)
+                r = posix_spawn_file_actions_addclosefrom_np(fa, 3);
+        if (r == 0)
+                r = posix_spawn_file_actions_addchdir_np(fa, dir);
+        return -r;
+}
+
+/* The attributes of spawn_exec(): every signal's disposition SIG_DFL, none blocked. */
+static int spawn_attr(posix_spawnattr_t *attr)
+{
+        sigset_t all, none;
+        int r;
+
+        /* every bit: sigfillset() leaves out glibc's own two, and posix_spawn() makes those
+         * SIG_IGN in the child unless their bits ask for SIG_DFL (and SIG_IGN outlives the
+         * exec) */
+        memset(&all, 0xff, sizeof(all));
+        sigemptyset(&none);
+        r = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        if (r == 0)
+                r = posix_spawnattr_setsigdefault(attr, &all);
+        if (r == 0)
+                r = posix_spawnattr_setsigmask(attr, &none);
+        return -r;
+}
+
+int spawn_exec(const char *path, char *const *argv, char *const *envp, const char *dir,
+               const int stdio_fds[3], pid_t *ret_pid)
+{
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        int copies[3] = {-EBADF, -EBADF, -EBADF}, r;
+
+        if (posix_spawn_file_actions_init(&fa) != 0)
+                return -ENOMEM;
+        if (posix_spawnattr_init(&attr) != 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                return -ENOMEM;
+        }
+        r = spawn_attr(&attr);
+        if (r == 0)
+                r = spawn_actions(&fa, dir, stdio_fds, copies);
+        if (r == 0)
+                r = -posix_spawn(ret_pid, path, &fa, &attr, argv, envp ? envp : environ);
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&fa);
+        for (int i = 0; i < 3; i++)
+                safe_close(copies[i]);
+        return r;
 }
 
 /* Runs in: the child. Makes stdio_fds[i] descriptor i (< 0: /dev/null). */
@@ -136,7 +208,7 @@ int safe_fork_full(const char *name, const int stdio_fds[3], const int *except_f
         const char *step;
         int r;
 
-        sigfillset(&all);
+        memset(&all, 0xff, sizeof(all));
         if (sigprocmask(SIG_SETMASK, &all, &saved) < 0)
                 return -errno;
         pid = fork();

@@ -48,6 +48,18 @@ static inline int safe_fork(const char *name, enum fork_flags flags, pid_t *ret_
 }
 
 /*
+ * Starts path (argv; envp NULL: our environment) in dir with stdio_fds[i] as descriptor i
+ * (< 0: /dev/null; any other descriptor, also 0-2), no other descriptor open, every signal's
+ * disposition SIG_DFL (glibc's own two included) and none blocked: the child of
+ * safe_fork_full(FORK_RESET_SIGNALS | FORK_REARRANGE_STDIO | FORK_CLOSE_ALL_FDS) that runs
+ * execve(), without copying our address space first (posix_spawn(): the child borrows it
+ * until its exec, while we wait). Returns 0 with *ret_pid once the child has executed path,
+ * or -errno of what failed (the exec's too: then no child is left).
+ */
+int spawn_exec(const char *path, char *const *argv, char *const *envp, const char *dir,
+               const int stdio_fds[3], pid_t *ret_pid);
+
+/*
  * Sets every signal's disposition to SIG_DFL (all but SIGKILL and SIGSTOP, also glibc's own
  * two, 32 and 33, which glibc's sigaction() refuses). Returns 0 or -errno. Only where no other
  * thread runs or will (a child before its exec, the attach mux): glibc installs its handler of

@@ -126,6 +126,12 @@ static int spawn_start(const char *path, char *const *argv, char *const *envp, c
         int fds[2], r;
         pid_t pid, self = getpid();
 
+        if (deathsig == 0) { /* the child needs no step of its own before the exec */
+                r = spawn_exec(path, argv, envp, dir, stdio, &pid);
+                *ret = (struct pod_entrypoint){
+                        .pid = r < 0 ? 0 : pid, .exec_errno = -r, .name = xstrdup(argv[0])};
+                return 0;
+        }
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return exec_error(reterr, argv[0], errno);
         rd = fds[0];
@@ -153,6 +159,8 @@ static int spawn_finish(struct pod_entrypoint *ep, int *ret_status, struct rk_er
         _cleanup_free_ char *name = TAKE_PTR(ep->name);
         int r, e = ep->exec_errno, status;
 
+        if (ep->pid <= 0) /* spawn_exec() failed: no child */
+                return exec_error(reterr, name, e);
         r = wait_for_pid(ep->pid, &status);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "wait for %s", name);

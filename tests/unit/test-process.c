@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for src/basic/process-util.h: what a safe_fork() child starts with, and reading
- * /proc/<pid>/cgroup. */
+/* Unit tests for src/basic/process-util.h: what a safe_fork() or spawn_exec() child starts
+ * with, and reading /proc/<pid>/cgroup. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -167,6 +168,80 @@ TEST(deathsig_and_process_group)
                 _exit(getpgid(0) == getpid() ? 0 : 2);
         }
         ASSERT_EQ(exit_status(pid), 0);
+}
+
+/* What the shell child of spawn_exec() reports of itself on stdout, read back. */
+static char *spawned_report(const int stdio[3], int *ret_status)
+{
+        static char buf[512];
+        static char *const argv[] = {
+                (char *)"sh", (char *)"-c",
+                (char *)"grep -E '^Sig(Blk|Ign):' /proc/self/status; "
+                        "[ -e /proc/$$/fd/57 ] && echo stray; pwd; read x && echo read; echo done",
+                NULL};
+        sigset_t saved;
+        size_t n = 0;
+        ssize_t k;
+        pid_t pid;
+        int p[2];
+
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        make_dirty(&saved);
+        int r = spawn_exec("/bin/sh", argv, NULL, "/", (const int[]){stdio[0], p[1], stdio[2]},
+                           &pid);
+        clean_up(&saved);
+        ASSERT_OK(r);
+        close(p[1]);
+        while (n < sizeof(buf) - 1 && (k = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+                n += (size_t)k;
+        buf[n] = '\0';
+        close(p[0]);
+        *ret_status = exit_status(pid);
+        return buf;
+}
+
+TEST(spawn_exec_child_starts_clean)
+{
+        int status;
+        /* nothing blocked or ignored (glibc's own signal either), no stray descriptor, in
+         * dir, stdin /dev/null */
+        char *out = spawned_report((const int[]){-1, -1, STDERR_FILENO}, &status);
+
+        ASSERT_EQ(status, 0);
+        ASSERT_STREQ(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n/\ndone\n");
+}
+
+TEST(spawn_exec_stdio_also_from_low_descriptors)
+{
+        int saved_in = dup(STDIN_FILENO), p[2], status;
+        char *out;
+
+        /* fd 0 of ours is the read end of a pipe holding a line: it becomes the child's
+         * stdin, and its stderr what our stdin was not */
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        ASSERT_EQ(write(p[1], "x\n", 2), 2);
+        close(p[1]);
+        ASSERT_OK(dup2(p[0], STDIN_FILENO));
+        close(p[0]);
+        out = spawned_report((const int[]){STDIN_FILENO, -1, STDERR_FILENO}, &status);
+        ASSERT_OK(dup2(saved_in, STDIN_FILENO));
+        close(saved_in);
+        ASSERT_EQ(status, 0);
+        ASSERT_TRUE(strstr(out, "/\nread\ndone\n") != NULL);
+}
+
+TEST(spawn_exec_failure_leaves_no_child)
+{
+        static char *const argv[] = {(char *)"nothing", NULL};
+        pid_t pid = 0;
+
+        ASSERT_EQ(spawn_exec("/nonexistent/nothing", argv, NULL, "/", (const int[]){-1, -1, -1},
+                             &pid),
+                  -ENOENT);
+        ASSERT_EQ(spawn_exec("/bin/true", argv, NULL, "/nonexistent", (const int[]){-1, -1, -1},
+                             &pid),
+                  -ENOENT);
+        ASSERT_TRUE(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
 }
 
 TEST(cgroup_text_paths_are_compared_whole)
