@@ -286,13 +286,28 @@ static void cpuset_fixup(int parent, int dir)
         }
 }
 
-/* v2: delegate the controllers we set limits with to the children of parent. */
+/*
+ * v2: delegate the controllers we set limits with to the children of parent, those it has:
+ * a write of cgroup.subtree_control takes the kernel's cgroup lock and waits for removed
+ * cgroups to go (cgroup_lock_and_drain_offline()) even when it fails, as it does for every
+ * controller bound to a v1 hierarchy beside.
+ */
 static void v2_enable(int parent)
 {
-        static const char *const ctrls[] = {"+memory", "+cpu", "+pids"};
+        static const char *const ctrls[] = {"memory", "cpu", "pids"};
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **have = NULL;
 
-        for (size_t i = 0; i < ELEMENTSOF(ctrls); i++)
-                (void)write_at(parent, "cgroup.subtree_control", ctrls[i]);
+        if (read_file_at(parent, "cgroup.controllers", 4096, &text, NULL) < 0)
+                return;
+        text[strcspn(text, "\n")] = '\0';
+        have = strv_split(text, ' ');
+        for (size_t i = 0; i < ELEMENTSOF(ctrls); i++) {
+                if (!strv_contains(have, ctrls[i]))
+                        continue;
+                _cleanup_free_ char *plus = xasprintf("+%s", ctrls[i]);
+                (void)write_at(parent, "cgroup.subtree_control", plus);
+        }
 }
 
 static int hier_create(const struct cgroup_hier *h, const char *rel)
