@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -193,10 +192,7 @@ def test_app_killed_with_sigkill(sandbox, image_id):
     """An app killed with -9 is exited with 128+9; its monitor goes with it."""
     sandbox.add(image_id, *sh("victim", "exec sleep 4243"))
     sandbox.start("victim")
-    ns = os.readlink(f"/proc/{sandbox.pid()}/ns/pid")
-    pid = wait_for(lambda: next((p for p in proc_pids() if cmdline(p) == ["sleep", "4243"]
-                                 and pidns(p) == ns), None), what="the app's process")
-    os.kill(pid, 9)
+    os.kill(app_process(sandbox, ["sleep", "4243"]), 9)
     sandbox.wait_state("victim", "exited")
     assert sandbox.status("victim")["exit_code"] == "137"
     sandbox.rm("victim")
@@ -218,6 +214,42 @@ def pidns(pid):
         return os.readlink(f"/proc/{pid}/ns/pid")
     except OSError:
         return None
+
+
+def app_process(sandbox, argv):
+    ns = os.readlink(f"/proc/{sandbox.pid()}/ns/pid")
+    return wait_for(lambda: next((p for p in proc_pids() if cmdline(p) == argv
+                                  and pidns(p) == ns), None), what=f"the app's {argv}")
+
+
+def cgroup_paths(pid):
+    """{controllers: path} of /proc/<pid>/cgroup ("" for the cgroup2 line)."""
+    lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    return {c: path for _, c, path in (line.split(":", 2) for line in lines)}
+
+
+def test_started_app_is_in_its_cgroups_with_its_limits(sandbox, image_id):
+    """app start puts the app in system.slice/<app>.service of the pod's cgroup on cgroup2
+    and in the hierarchy of its isolator's controller, with its limit, and its monitor in
+    init.scope on cgroup2: again after a stop (its cgroups made anew)."""
+    sandbox.add(image_id, "--memory=96M", *sh("limited", "exec sleep 4245"))
+    for round in range(2):
+        sandbox.start("limited")
+        pid = app_process(sandbox, ["sleep", "4245"])
+        mon = int((sandbox.path() / "appsinfo" / "limited" / "monitor-pid").read_text())
+        paths, mon_paths = cgroup_paths(pid), cgroup_paths(mon)
+        sub = (sandbox.path() / "subcgroup").read_text().strip()
+        for ctrl, path in paths.items():
+            if ctrl in ("", "memory"):
+                assert path == f"/{sub}/system.slice/limited.service", (round, ctrl, paths)
+        if "" in paths:
+            assert mon_paths[""] == f"/{sub}/init.scope", (round, mon_paths)
+        limit = Path(f"/sys/fs/cgroup/memory{paths['memory']}/memory.limit_in_bytes")
+        if "memory" in paths and limit.exists():
+            assert 0 <= 96_000_000 - int(limit.read_text()) < 4096, round  # M: 10^6, in pages
+        sandbox.stop("limited")
+        sandbox.wait_state("limited", "exited")
+    sandbox.rm("limited")
 
 
 def test_monitor_keeps_only_cap_kill(sandbox, image_id):

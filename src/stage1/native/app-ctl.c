@@ -175,16 +175,13 @@ static int pod_pidfd(const struct pod_plan *p, pid_t *ret_pid)
         return cgroup_pidfd_in((pid_t)pid, p->cg_pod);
 }
 
-/*
- * The cgroups of the app (made as run makes them, new ones: what a monitor killed with -9
- * left running ends with the old ones) and of init.scope (the monitor's). *ret_fresh: the
- * old ones are gone (the kernel kills a child cloned into a cgroup that was ever killed
- * through cgroup.kill: fork_helper() clones into no such one).
- */
-static int app_cgroups(struct pod_plan *p, bool *ret_fresh, struct rk_error **reterr)
+#define APP_CGROUPS_MAX 32 /* hierarchies kept (cgroups_keep()): fewer than 20 in any layout */
+
+/* The cgroup hierarchies and the pod's init.scope in each (the monitor's). */
+static int init_cgroups(struct pod_plan *p, struct rk_error **reterr)
 {
         _cleanup_strv_free_ char **wanted = NULL;
-        _cleanup_free_ char *init = NULL, *app = NULL;
+        _cleanup_free_ char *init = NULL;
         int r;
 
         r = cgroups_detect(&p->cg);
@@ -193,18 +190,110 @@ static int app_cgroups(struct pod_plan *p, bool *ret_fresh, struct rk_error **re
         p->dev_filter = !p->args.disable_paths && device_filters_work(p);
         wanted = wanted_controllers(p);
         cgroups_keep(&p->cg, wanted);
+        if (p->cg.n > APP_CGROUPS_MAX)
+                return rk_error_set(reterr, E2BIG, "more than %d cgroup hierarchies",
+                                    APP_CGROUPS_MAX);
         p->cg2 = -1;
         for (size_t i = 0; i < p->cg.n; i++)
                 if (p->cg.h[i].v2)
                         p->cg2 = (int)i;
         init = xasprintf("%s/init.scope", p->cg_pod);
         cgroups_open(&p->cg, init, &p->init_cgfds);
-        app = cgroup_app_path(p->cg_pod, p->apps[0].a->name);
+        return 0;
+}
+
+/*
+ * The cgroups of the app, made as run makes them, new ones (what a monitor killed with -9
+ * left running ends with the old ones), with its device filter: made while the helper sets
+ * up the app's mounts. *ret_fresh: the old ones are gone (the kernel kills a child cloned
+ * into a cgroup that was ever killed through cgroup.kill: the app is cloned into no such
+ * one).
+ */
+static int app_cgroups(struct pod_plan *p, bool *ret_fresh, struct rk_error **reterr)
+{
+        _cleanup_free_ char *app = cgroup_app_path(p->cg_pod, p->apps[0].a->name);
+        int r;
+
         *ret_fresh = cgroups_remove(&p->cg, app) >= 0;
         r = setup_app_cgroup(p, &p->apps[0], reterr);
         if (r >= 0)
                 r = attach_filters(p, reterr);
         return r;
+}
+
+/* What the helper waits for before it forks the monitor: the app's cgroups are ready. */
+struct cgroups_ready {
+        char tag[4];   /* "go" */
+        bool fresh;    /* *ret_fresh of app_cgroups() */
+        uint32_t have; /* bit i: the app's cgroup in hierarchy i comes (SCM_RIGHTS, in order) */
+};
+
+/* Sends the helper (on sock) the app's cgroups once app_cgroups() made them. */
+static int send_app_cgroups(int sock, const struct pod_plan *p, bool fresh)
+{
+        const int *fds = p->apps[0].cgfds;
+        struct cgroups_ready msg = {.tag = "go", .fresh = fresh};
+        size_t n = 0;
+        int sent[APP_CGROUPS_MAX];
+
+        if (p->cg.n > APP_CGROUPS_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < p->cg.n; i++)
+                if (fds[i] >= 0) {
+                        msg.have |= 1u << i;
+                        sent[n++] = fds[i];
+                }
+        char cbuf[CMSG_SPACE(sizeof(sent))] = {0};
+        struct iovec iov = {&msg, sizeof(msg)};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (n > 0) {
+                mh.msg_control = cbuf;
+                mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(n * sizeof(int));
+                memcpy(CMSG_DATA(c), sent, n * sizeof(int));
+        }
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(msg) ? 0 : -errno;
+}
+
+/*
+ * Runs in: the helper. Waits for send_app_cgroups() on sock: the app's cgroups in
+ * p->apps[0].cgfds, and whether children may be cloned into them (p->into_cgroup, which says
+ * until here whether the helper was born in init.scope). Returns 0, or -EPIPE when the start
+ * failed (nothing came), or -EBADMSG.
+ */
+static int recv_app_cgroups(int sock, struct pod_plan *p)
+{
+        struct cgroups_ready msg = {0};
+        char cbuf[CMSG_SPACE(APP_CGROUPS_MAX * sizeof(int))];
+        struct iovec iov = {&msg, sizeof(msg)};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf,
+                            .msg_controllen = sizeof(cbuf)};
+        int *fds = xnew0(int, p->cg.n + 1), got[APP_CGROUPS_MAX];
+        size_t n_got = 0, k = 0;
+        ssize_t n;
+
+        while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        n_got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        memcpy(got, CMSG_DATA(c), n_got * sizeof(int));
+                }
+        for (size_t i = 0; i < p->cg.n; i++)
+                fds[i] = i < APP_CGROUPS_MAX && (msg.have & (1u << i)) && k < n_got ? got[k++] : -1;
+        p->apps[0].cgfds = fds;
+        if (n <= 0)
+                return -EPIPE;
+        if (n != (ssize_t)sizeof(msg) || memcmp(msg.tag, "go", 3) != 0 ||
+            (mh.msg_flags & MSG_CTRUNC) || k != n_got)
+                return -EBADMSG;
+        p->into_cgroup = p->into_cgroup && msg.fresh;
+        return 0;
 }
 
 /*
@@ -669,6 +758,7 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
         struct rk_error *e = NULL;
         _cleanup_close_ int tree = -EBADF, procfd = -EBADF, target = -EBADF;
         pid_t pid;
+        int r;
 
         for (size_t i = 0; i < N_NS; i++)
                 if (i != NS_PID && i != NS_MNT && nsfds[i] >= 0 && setns(nsfds[i], 0) < 0)
@@ -706,6 +796,13 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
                 helper_fail_errno(sock, "mounting the app's root in the pod");
         if (keyrings_new_session() < 0) /* not the session keyring of rkt app start */
                 helper_fail_errno(sock, "creating a session keyring");
+        r = recv_app_cgroups(sock, p);
+        if (r == -EPIPE)
+                _exit(254); /* rkt app start failed and says why */
+        if (r < 0) {
+                errno = -r;
+                helper_fail_errno(sock, "receiving the app's cgroups");
+        }
         pid = fork();
         if (pid < 0)
                 helper_fail_errno(sock, "forking the app's monitor");
@@ -797,11 +894,11 @@ static int mark_started(int statusfd, const char *app, pid_t monitor, struct rk_
 /*
  * fork() for the helper, which starts in the pod's init.scope cgroup2 cgroup where the
  * kernel can (clone_into_cgroup()); then the monitor's children start in the app's alike
- * (fork_app()), if it is fresh (app_cgroups()). Sets p->into_cgroup.
+ * (fork_app()), if it is fresh (recv_app_cgroups()). Sets p->into_cgroup.
  */
-static pid_t fork_helper(struct pod_plan *p, bool fresh)
+static pid_t fork_helper(struct pod_plan *p)
 {
-        bool usable = fresh && p->cg2 >= 0 && p->apps[0].cgfds[p->cg2] >= 0;
+        bool usable = p->cg2 >= 0 && p->init_cgfds[p->cg2] >= 0;
 
         return clone_into_cgroup(0, usable ? p->init_cgfds[p->cg2] : -1, &p->into_cgroup);
 }
@@ -867,7 +964,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
                             faccessat(s1fd, "etc/rkt-resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         r = plan_app(&p, pa, reterr);
         if (r >= 0)
-                r = app_cgroups(&p, &fresh, reterr);
+                r = init_cgroups(&p, reterr);
         if (r >= 0)
                 r = open_namespaces(pod_pid, nsfds, reterr);
         if (r >= 0 && !pidfd_running(pidfd)) /* the namespaces were the pod's */
@@ -893,7 +990,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         if (r < 0)
                 return r;
         fflush(NULL);
-        helper = fork_helper(&p, fresh);
+        helper = fork_helper(&p);
         if (helper < 0)
                 return rk_error_set_errno(reterr, errno, "forking");
         if (helper == 0) {
@@ -906,7 +1003,17 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         safe_close(out[0]);
         safe_close(out[1]);
         app_logs_close_writers(&p.logs);
-        app_io_discard(&pa->io); /* the monitor's now */
+        app_io_discard(&pa->io);             /* the monitor's now */
+        r = app_cgroups(&p, &fresh, reterr); /* the helper waits for them */
+        if (r < 0) {
+                sv[0] = safe_close(sv[0]); /* the helper goes */
+                (void)wait_for_pid(helper, NULL);
+                return r;
+        }
+        /* a helper that failed already has said why (read_reports()); one still waiting
+         * ends at the end of our sending */
+        if (send_app_cgroups(sv[0], &p, fresh) < 0)
+                (void)shutdown(sv[0], SHUT_WR);
         monitor = read_reports(sv[0], reterr);
         (void)wait_for_pid(helper, NULL);
         safe_close(sv[0]);
