@@ -66,77 +66,6 @@ int wait_for_pid(pid_t pid, int *ret_status)
         return 0;
 }
 
-/* The file actions of spawn_exec(): stdio, then nothing else open, in dir. copies[] gets
- * what it duplicated (an fd of 0-2 that another one's dup2() would overwrite first). */
-static int spawn_actions(posix_spawn_file_actions_t *fa, const char *dir, const int stdio_fds[3],
-                         int copies[3])
-{
-        int r = 0;
-
-        for (int i = 0; i < 3 && r == 0; i++) {
-                int fd = stdio_fds[i];
-                if (fd >= 0 && fd < 3 && fd != i) {
-                        fd = copies[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                        if (fd < 0)
-                                return -errno;
-                }
-                if (fd < 0)
-                        r = posix_spawn_file_actions_addopen(fa, i, "/dev/null",
-                                                             i == 0 ? O_RDONLY : O_WRONLY, 0);
-                else /* fd == i too: then it only loses close-on-exec */
-                        r = posix_spawn_file_actions_adddup2(fa, fd, i);
-        }
-        if (r == 0)
-                r = posix_spawn_file_actions_addclosefrom_np(fa, 3);
-        if (r == 0)
-                r = posix_spawn_file_actions_addchdir_np(fa, dir);
-        return -r;
-}
-
-/* The attributes of spawn_exec(): every signal's disposition SIG_DFL, none blocked. */
-static int spawn_attr(posix_spawnattr_t *attr)
-{
-        sigset_t all, none;
-        int r;
-
-        /* every bit: sigfillset() leaves out glibc's own two, and posix_spawn() makes those
-         * SIG_IGN in the child unless their bits ask for SIG_DFL (and SIG_IGN outlives the
-         * exec) */
-        memset(&all, 0xff, sizeof(all));
-        sigemptyset(&none);
-        r = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-        if (r == 0)
-                r = posix_spawnattr_setsigdefault(attr, &all);
-        if (r == 0)
-                r = posix_spawnattr_setsigmask(attr, &none);
-        return -r;
-}
-
-int spawn_exec(const char *path, char *const *argv, char *const *envp, const char *dir,
-               const int stdio_fds[3], pid_t *ret_pid)
-{
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        int copies[3] = {-EBADF, -EBADF, -EBADF}, r;
-
-        if (posix_spawn_file_actions_init(&fa) != 0)
-                return -ENOMEM;
-        if (posix_spawnattr_init(&attr) != 0) {
-                posix_spawn_file_actions_destroy(&fa);
-                return -ENOMEM;
-        }
-        r = spawn_attr(&attr);
-        if (r == 0)
-                r = spawn_actions(&fa, dir, stdio_fds, copies);
-        if (r == 0)
-                r = -posix_spawn(ret_pid, path, &fa, &attr, argv, envp ? envp : environ);
-        posix_spawnattr_destroy(&attr);
-        posix_spawn_file_actions_destroy(&fa);
-        for (int i = 0; i < 3; i++)
-                safe_close(copies[i]);
-        return r;
-}
-
 /* Runs in: the child. Makes stdio_fds[i] descriptor i (< 0: /dev/null). */
 static int rearrange_stdio(const int stdio_fds[3])
 {
@@ -227,6 +156,136 @@ int safe_fork_full(const char *name, const int stdio_fds[3], const int *except_f
                 _exit(127);
         }
         return 0;
+}
+
+/* The file actions of spawn_exec(): stdio, then nothing else open, in dir. copies[] gets
+ * what it duplicated (an fd of 0-2 that another one's dup2() would overwrite first). */
+static int spawn_actions(posix_spawn_file_actions_t *fa, const char *dir, const int stdio_fds[3],
+                         int copies[3])
+{
+        int r = 0;
+
+        for (int i = 0; i < 3 && r == 0; i++) {
+                int fd = stdio_fds[i];
+                if (fd >= 0 && fd < 3 && fd != i) {
+                        fd = copies[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                        if (fd < 0)
+                                return -errno;
+                }
+                if (fd < 0)
+                        r = posix_spawn_file_actions_addopen(fa, i, "/dev/null",
+                                                             i == 0 ? O_RDONLY : O_WRONLY, 0);
+                else /* fd == i too: then it only loses close-on-exec */
+                        r = posix_spawn_file_actions_adddup2(fa, fd, i);
+        }
+        if (r == 0)
+                r = posix_spawn_file_actions_addclosefrom_np(fa, 3);
+        if (r == 0)
+                r = posix_spawn_file_actions_addchdir_np(fa, dir);
+        return -r;
+}
+
+/* The attributes of spawn_exec(): every signal's disposition SIG_DFL, none blocked. */
+static int spawn_attr(posix_spawnattr_t *attr)
+{
+        sigset_t all, none;
+        int r;
+
+        /* every bit: sigfillset() leaves out glibc's own two, and posix_spawn() makes those
+         * SIG_IGN in the child unless their bits ask for SIG_DFL (and SIG_IGN outlives the
+         * exec) */
+        memset(&all, 0xff, sizeof(all));
+        sigemptyset(&none);
+        r = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        if (r == 0)
+                r = posix_spawnattr_setsigdefault(attr, &all);
+        if (r == 0)
+                r = posix_spawnattr_setsigmask(attr, &none);
+        return -r;
+}
+
+static int spawn_posix(const char *path, char *const *argv, char *const *envp, const char *dir,
+                       const int stdio_fds[3], pid_t *ret_pid)
+{
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        int copies[3] = {-EBADF, -EBADF, -EBADF}, r;
+
+        if (posix_spawn_file_actions_init(&fa) != 0)
+                return -ENOMEM;
+        if (posix_spawnattr_init(&attr) != 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                return -ENOMEM;
+        }
+        r = spawn_attr(&attr);
+        if (r == 0)
+                r = spawn_actions(&fa, dir, stdio_fds, copies);
+        if (r == 0)
+                r = -posix_spawn(ret_pid, path, &fa, &attr, argv, envp ? envp : environ);
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&fa);
+        for (int i = 0; i < 3; i++)
+                safe_close(copies[i]);
+        return r;
+}
+
+/* Runs in: the child of spawn_forked(). What failed goes to errfd as an errno (the exec
+ * closes errfd: EOF). */
+_noreturn_ static void spawned_child(const char *path, char *const *argv, char *const *envp,
+                                     const char *dir, int errfd, pid_t parent, int deathsig)
+{
+        int e;
+
+        if (deathsig && (prctl(PR_SET_PDEATHSIG, deathsig) < 0 || getppid() != parent))
+                _exit(127); /* we are gone already */
+        if (chdir(dir) >= 0)
+                execve(path, argv, envp ? envp : environ);
+        e = errno;
+        (void)!write(errfd, &e, sizeof(e));
+        _exit(127);
+}
+
+static int spawn_forked(const char *path, char *const *argv, char *const *envp, const char *dir,
+                        const int stdio_fds[3], int deathsig, pid_t *ret_pid)
+{
+        _cleanup_close_ int rd = -EBADF, wr = -EBADF;
+        int fds[2], e = 0, r;
+        pid_t pid, self = getpid();
+        ssize_t n;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        rd = fds[0];
+        wr = fds[1];
+        r = safe_fork_full(
+                argv[0], stdio_fds, &wr, 1,
+                FORK_RESET_SIGNALS | FORK_REARRANGE_STDIO | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                spawned_child(path, argv, envp, dir, wr, self, deathsig);
+        wr = safe_close(wr);
+        /* until the child has executed (or failed to): a forked child waits for the CPU of
+         * its parent while the parent keeps it busy; after the exec we go on beside it */
+        while ((n = read(rd, &e, sizeof(e))) < 0 && errno == EINTR)
+                ;
+        if (n == (ssize_t)sizeof(e) && e > 0) {
+                (void)wait_for_pid(pid, NULL);
+                return -e;
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+int spawn_exec(const char *path, char *const *argv, char *const *envp, const char *dir,
+               const int stdio_fds[3], int deathsig, pid_t *ret_pid)
+{
+        if (deathsig == 0) {
+                int r = spawn_posix(path, argv, envp, dir, stdio_fds, ret_pid);
+                if (r != -EPERM)
+                        return r;
+        }
+        return spawn_forked(path, argv, envp, dir, stdio_fds, deathsig, ret_pid);
 }
 
 int pidfd_open_pid(pid_t pid)

@@ -52,12 +52,15 @@ static inline int safe_fork(const char *name, enum fork_flags flags, pid_t *ret_
  * (< 0: /dev/null; any other descriptor, also 0-2), no other descriptor open, every signal's
  * disposition SIG_DFL (glibc's own two included) and none blocked: the child of
  * safe_fork_full(FORK_RESET_SIGNALS | FORK_REARRANGE_STDIO | FORK_CLOSE_ALL_FDS) that runs
- * execve(), without copying our address space first (posix_spawn(): the child borrows it
- * until its exec, while we wait). Returns 0 with *ret_pid once the child has executed path,
- * or -errno of what failed (the exec's too: then no child is left).
+ * execve(). deathsig (0: none) comes to the child when the calling thread ends. Without one,
+ * through posix_spawn(), which does not copy our address space first (the child borrows it
+ * until its exec, while we wait); with one, or where clone3() is refused (some sandboxes'
+ * seccomp filters fail it with EPERM, and glibc falls back to clone() on ENOSYS only),
+ * through fork(). Returns 0 with *ret_pid once the child has executed path, or -errno of
+ * what failed (the exec's too: then no child is left).
  */
 int spawn_exec(const char *path, char *const *argv, char *const *envp, const char *dir,
-               const int stdio_fds[3], pid_t *ret_pid);
+               const int stdio_fds[3], int deathsig, pid_t *ret_pid);
 
 /*
  * Sets every signal's disposition to SIG_DFL (all but SIGKILL and SIGSTOP, also glibc's own

@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,68 +88,20 @@ static int exec_error(struct rk_error **reterr, const char *argv0, int errnum)
         return rk_error_set(reterr, errnum, "fork/exec %s: %s", argv0, msg);
 }
 
-/* Runs in: the child of spawn_start(). Enters dir and executes path; what failed goes to
- * errfd as an errno (the exec closes errfd: EOF). deathsig (0: none) comes when we exit. */
-_noreturn_ static void exec_child(const char *path, char *const *argv, char *const *envp,
-                                  const char *dir, int errfd, pid_t parent, int deathsig)
-{
-        int e;
-
-        if (deathsig && (prctl(PR_SET_PDEATHSIG, deathsig) < 0 || getppid() != parent))
-                _exit(127); /* we are gone already */
-        if (chdir(dir) >= 0)
-                execve(path, argv, envp ? envp : environ);
-        e = errno;
-        (void)!write(errfd, &e, sizeof(e));
-        _exit(127);
-}
-
-/* The errno the child sent before its exec, or 0 when the exec happened (EOF). */
-static int read_exec_errno(int fd)
-{
-        ssize_t n;
-        int e;
-
-        while ((n = read(fd, &e, sizeof(e))) < 0 && errno == EINTR)
-                ;
-        return n == (ssize_t)sizeof(e) && e > 0 ? e : 0;
-}
-
 /* Starts path with argv (argv[0] is what messages name) and envp (NULL: ours), cwd dir,
- * stdio from stdio (safe_fork_full()), nothing else open; spawn_finish() waits for it. */
-static int spawn_start(const char *path, char *const *argv, char *const *envp, const char *dir,
-                       const int stdio[3], int deathsig, struct pod_entrypoint *ret,
-                       struct rk_error **reterr)
+ * stdio from stdio (spawn_exec()), nothing else open; spawn_finish() waits for it. */
+static void spawn_start(const char *path, char *const *argv, char *const *envp, const char *dir,
+                        const int stdio[3], int deathsig, struct pod_entrypoint *ret)
 {
-        _cleanup_close_ int rd = -EBADF, wr = -EBADF;
-        int fds[2], r;
-        pid_t pid, self = getpid();
+        pid_t pid = 0;
+        int r;
 
-        if (deathsig == 0) { /* the child needs no step of its own before the exec */
-                r = spawn_exec(path, argv, envp, dir, stdio, &pid);
-                *ret = (struct pod_entrypoint){
-                        .pid = r < 0 ? 0 : pid, .exec_errno = -r, .name = xstrdup(argv[0])};
-                return 0;
-        }
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return exec_error(reterr, argv[0], errno);
-        rd = fds[0];
-        wr = fds[1];
         fflush(stdout);
         fflush(stderr);
-        r = safe_fork_full(
-                "stage1 entrypoint", stdio, &wr, 1,
-                FORK_RESET_SIGNALS | FORK_REARRANGE_STDIO | FORK_CLOSE_ALL_FDS | FORK_LOG, &pid);
-        if (r < 0)
-                return exec_error(reterr, argv[0], -r);
-        if (r == 0)
-                exec_child(path, argv, envp, dir, wr, self, deathsig);
-        wr = safe_close(wr);
-        /* until the child has executed (or failed to): a forked child waits for the CPU of
-         * its parent while the parent keeps it busy; after the exec we go on beside it */
+        r = spawn_exec(path, argv, envp, dir, stdio, deathsig, &pid);
+        /* what failed is spawn_finish()'s to report, as a failed exec was Go's */
         *ret = (struct pod_entrypoint){
-                .pid = pid, .exec_errno = read_exec_errno(rd), .name = xstrdup(argv[0])};
-        return 0;
+                .pid = r < 0 ? 0 : pid, .exec_errno = -r, .name = xstrdup(argv[0])};
 }
 
 /* Waits for what spawn_start() started. *ret_status (may be NULL) gets its wait status. */
@@ -159,7 +110,7 @@ static int spawn_finish(struct pod_entrypoint *ep, int *ret_status, struct rk_er
         _cleanup_free_ char *name = TAKE_PTR(ep->name);
         int r, e = ep->exec_errno, status;
 
-        if (ep->pid <= 0) /* spawn_exec() failed: no child */
+        if (ep->pid <= 0) /* spawn_exec() failed: no child left */
                 return exec_error(reterr, name, e);
         r = wait_for_pid(ep->pid, &status);
         if (r < 0)
@@ -174,9 +125,9 @@ static int spawn_wait(const char *path, char *const *argv, char *const *envp, co
                       const int stdio[3], int deathsig, int *ret_status, struct rk_error **reterr)
 {
         struct pod_entrypoint ep;
-        int r = spawn_start(path, argv, envp, dir, stdio, deathsig, &ep, reterr);
 
-        return r < 0 ? r : spawn_finish(&ep, ret_status, reterr);
+        spawn_start(path, argv, envp, dir, stdio, deathsig, &ep);
+        return spawn_finish(&ep, ret_status, reterr);
 }
 
 int pod_stage1_entrypoint(const struct pod *p, const char *annotation, char **ret,
@@ -338,7 +289,8 @@ static int entrypoint_start(const struct pod *p, const char *annotation, char *c
         r = entrypoint_argv(p, annotation, args, &argv, &path, reterr);
         if (r < 0)
                 return r;
-        return spawn_start(path, argv, NULL, p->path, stdio, 0, ret, reterr);
+        spawn_start(path, argv, NULL, p->path, stdio, 0, ret);
+        return 0;
 }
 
 int pod_run_entrypoint(const struct pod *p, const char *annotation, char *const *args,

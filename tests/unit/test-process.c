@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for src/basic/process-util.h: what a safe_fork() or spawn_exec() child starts
  * with, and reading /proc/<pid>/cgroup. */
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -10,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "process-util.h"
 #include "tap.h"
 
@@ -170,8 +175,8 @@ TEST(deathsig_and_process_group)
         ASSERT_EQ(exit_status(pid), 0);
 }
 
-/* What the shell child of spawn_exec() reports of itself on stdout, read back. */
-static char *spawned_report(const int stdio[3], int *ret_status)
+/* What the shell child of spawn_exec() (with deathsig) reports of itself on stdout. */
+static char *spawned_report(const int stdio[3], int deathsig, int *ret_status)
 {
         static char buf[512];
         static char *const argv[] = {
@@ -188,7 +193,7 @@ static char *spawned_report(const int stdio[3], int *ret_status)
         ASSERT_OK(pipe2(p, O_CLOEXEC));
         make_dirty(&saved);
         int r = spawn_exec("/bin/sh", argv, NULL, "/", (const int[]){stdio[0], p[1], stdio[2]},
-                           &pid);
+                           deathsig, &pid);
         clean_up(&saved);
         ASSERT_OK(r);
         close(p[1]);
@@ -202,13 +207,16 @@ static char *spawned_report(const int stdio[3], int *ret_status)
 
 TEST(spawn_exec_child_starts_clean)
 {
-        int status;
         /* nothing blocked or ignored (glibc's own signal either), no stray descriptor, in
-         * dir, stdin /dev/null */
-        char *out = spawned_report((const int[]){-1, -1, STDERR_FILENO}, &status);
+         * dir, stdin /dev/null: through posix_spawn() and, with a death signal, fork() */
+        static const char clean[] = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+                                    "/\ndone\n";
+        int status;
 
+        ASSERT_STREQ(spawned_report((const int[]){-1, -1, STDERR_FILENO}, 0, &status), clean);
         ASSERT_EQ(status, 0);
-        ASSERT_STREQ(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n/\ndone\n");
+        ASSERT_STREQ(spawned_report((const int[]){-1, -1, STDERR_FILENO}, SIGTERM, &status), clean);
+        ASSERT_EQ(status, 0);
 }
 
 TEST(spawn_exec_stdio_also_from_low_descriptors)
@@ -223,7 +231,7 @@ TEST(spawn_exec_stdio_also_from_low_descriptors)
         close(p[1]);
         ASSERT_OK(dup2(p[0], STDIN_FILENO));
         close(p[0]);
-        out = spawned_report((const int[]){STDIN_FILENO, -1, STDERR_FILENO}, &status);
+        out = spawned_report((const int[]){STDIN_FILENO, -1, STDERR_FILENO}, 0, &status);
         ASSERT_OK(dup2(saved_in, STDIN_FILENO));
         close(saved_in);
         ASSERT_EQ(status, 0);
@@ -235,13 +243,75 @@ TEST(spawn_exec_failure_leaves_no_child)
         static char *const argv[] = {(char *)"nothing", NULL};
         pid_t pid = 0;
 
-        ASSERT_EQ(spawn_exec("/nonexistent/nothing", argv, NULL, "/", (const int[]){-1, -1, -1},
-                             &pid),
-                  -ENOENT);
-        ASSERT_EQ(spawn_exec("/bin/true", argv, NULL, "/nonexistent", (const int[]){-1, -1, -1},
-                             &pid),
-                  -ENOENT);
-        ASSERT_TRUE(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
+        for (int deathsig = 0; deathsig <= SIGTERM; deathsig += SIGTERM) {
+                ASSERT_EQ(spawn_exec("/nonexistent/nothing", argv, NULL, "/",
+                                     (const int[]){-1, -1, -1}, deathsig, &pid),
+                          -ENOENT);
+                ASSERT_EQ(spawn_exec("/bin/true", argv, NULL, "/nonexistent",
+                                     (const int[]){-1, -1, -1}, deathsig, &pid),
+                          -ENOENT);
+                ASSERT_TRUE(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
+        }
+}
+
+TEST(spawn_exec_gives_the_death_signal)
+{
+        static char *const argv[] = {(char *)"sleep", (char *)"100", NULL};
+        int p[2], status;
+        pid_t mid, child = 0;
+
+        /* mid starts sleep with SIGTERM as its death signal and exits; the orphan comes to
+         * us (a subreaper) and ends with SIGTERM */
+        ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        mid = fork();
+        ASSERT_TRUE(mid >= 0);
+        if (mid == 0) {
+                pid_t pid = 0;
+                if (spawn_exec("/bin/sleep", argv, NULL, "/", (const int[]){-1, -1, -1}, SIGTERM,
+                               &pid) < 0)
+                        _exit(1);
+                _exit(write(p[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 2);
+        }
+        close(p[1]);
+        ASSERT_EQ(exit_status(mid), 0);
+        ASSERT_EQ(read(p[0], &child, sizeof(child)), (ssize_t)sizeof(child));
+        close(p[0]);
+        ASSERT_OK(wait_for_pid(child, &status));
+        ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+        ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0));
+}
+
+/*
+ * Where clone3() fails with EPERM (the seccomp filters of Docker before 20.10.10, of other
+ * sandboxes and CI runners), glibc's posix_spawn() fails without trying clone() (it falls
+ * back on ENOSYS only): spawn_exec() forks then (found by a review: every entrypoint failed
+ * with "fork/exec ...: operation not permitted" there).
+ */
+TEST(spawn_exec_where_clone3_is_refused)
+{
+        struct sock_filter insns[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = ELEMENTSOF(insns), .filter = insns};
+        pid_t pid = fork();
+
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                static char *const argv[] = {(char *)"true", NULL};
+                pid_t child;
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+                    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                        _exit(3);
+                if (spawn_exec("/bin/true", argv, NULL, "/", (const int[]){-1, -1, -1}, 0, &child) <
+                    0)
+                        _exit(1);
+                _exit(exit_status(child) == 0 ? 0 : 2);
+        }
+        ASSERT_EQ(exit_status(pid), 0);
 }
 
 TEST(cgroup_text_paths_are_compared_whole)
