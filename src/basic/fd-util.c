@@ -78,6 +78,23 @@ int listen_fds_count(void)
         return (int)n;
 }
 
+int stdio_ensure_open(void)
+{
+        for (int i = 0; i < 3; i++) {
+                if (fcntl(i, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                /* the lowest free number: i, as 0..i-1 are open by now */
+                int fd = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+                if (fd < 0)
+                        return -errno;
+                if (fd != i) {
+                        safe_close(fd);
+                        return -EBADF;
+                }
+        }
+        return 0;
+}
+
 int fd_set_cloexec(int fd, bool cloexec)
 {
         int flags = fcntl(fd, F_GETFD);

@@ -21,6 +21,14 @@ void close_all_fds_except(const int *keep, size_t n_keep);
  */
 int listen_fds_count(void);
 
+/*
+ * Opens /dev/null on each of descriptors 0, 1 and 2 that is closed, for a program started
+ * without them: else the first files it opens take their numbers, and a child it gives its
+ * stdout or stderr gets one of those (a pod's directory, the descriptor holding its lock).
+ * Returns 0 or -errno.
+ */
+int stdio_ensure_open(void);
+
 /* Sets (cloexec true) or clears FD_CLOEXEC on fd. Returns 0 or -errno. */
 int fd_set_cloexec(int fd, bool cloexec);
 

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for src/basic: error chains, strbuf, strv, fs helpers. */
+/* Unit tests for src/basic: error chains, strbuf, strv, fs and fd helpers. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "fd-util.h"
 #include "fs-util.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -158,6 +163,48 @@ TEST(fs_replace_unsynced)
         ASSERT_TRUE(S_ISDIR(st.st_mode));
         ASSERT_EQ(count_entries(dfd), 3); /* f, link, dir: no temporary file left */
         ASSERT_OK(rm_rf_at(AT_FDCWD, tmpl));
+}
+
+/* Runs in: a child with descriptors 0-2 as closed says. 0 when stdio_ensure_open() left
+ * each open (the closed ones on /dev/null) and the next file opened got a number above. */
+static int stdio_ensured(const char *closed)
+{
+        char path[32], link[64];
+        int fd;
+
+        for (const char *c = closed; *c; c++)
+                close(*c - '0');
+        if (stdio_ensure_open() < 0)
+                return 1;
+        for (int i = 0; i < 3; i++)
+                if (fcntl(i, F_GETFD) < 0)
+                        return 2;
+        for (const char *c = closed; *c; c++) {
+                snprintf(path, sizeof(path), "/proc/self/fd/%c", *c);
+                ssize_t n = readlink(path, link, sizeof(link) - 1);
+                if (n < 0)
+                        return 3;
+                link[n] = '\0';
+                if (strcmp(link, "/dev/null") != 0)
+                        return 3;
+        }
+        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd >= 3 ? 0 : 4;
+}
+
+TEST(stdio_ensure_open_fills_closed_stdio)
+{
+        static const char *const cases[] = {"", "0", "1", "2", "12", "012"};
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                int status;
+                pid_t pid = fork();
+                ASSERT_TRUE(pid >= 0);
+                if (pid == 0)
+                        _exit(stdio_ensured(cases[i]));
+                ASSERT_EQ(waitpid(pid, &status, 0), pid);
+                ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+        }
 }
 
 TAP_MAIN
