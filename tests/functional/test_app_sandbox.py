@@ -252,6 +252,42 @@ def test_started_app_is_in_its_cgroups_with_its_limits(sandbox, image_id):
     sandbox.rm("limited")
 
 
+def cgroup2_mount():
+    """Where the host's cgroup2 hierarchy is mounted (None: none)."""
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        if fields[fields.index("-") + 1] == "cgroup2":
+            return Path(fields[4])
+    return None
+
+
+def test_start_failing_at_its_cgroups_leaves_nothing_mounted(modpods, image_id):
+    """An app start whose cgroups cannot be made fails before anything of the app exists in
+    the pod: its root (and the volumes, /proc and /dev below it) is not left mounted in the
+    pod's mount namespace for an app that is still "created" (its helper sets the root up
+    while the cgroups are being made); the next start works (found by a hostile review)."""
+    cg2 = cgroup2_mount()
+    if cg2 is None:
+        pytest.skip("no cgroup2 hierarchy")
+    sb = Sandbox(modpods, "--net=host")
+    sb.add(image_id, *sh("nocg", "exec sleep 4249"))
+    sub = (sb.path() / "subcgroup").read_text().strip()
+    limit = cg2 / sub / "cgroup.max.descendants"
+    limit.write_text("1")  # init.scope: no room for system.slice/nocg.service
+    try:
+        r = sb.start("nocg", code=254)
+    finally:
+        limit.write_text("max")
+    assert "cgroup" in r.err, r
+    mounts = Path(f"/proc/{sb.pid()}/mountinfo").read_text()
+    left = [ln for ln in mounts.splitlines() if "/opt/stage2/nocg/" in ln]
+    assert sb.state("nocg") == "created"
+    assert left == [], left
+    sb.start("nocg")
+    sb.wait_state("nocg", "running")
+    sb.rm("nocg")
+
+
 def test_monitor_keeps_only_cap_kill(sandbox, image_id):
     """The app's monitor is never dumpable and has only CAP_KILL; nothing in
     the pod listens for stage0 (there is no control channel to reach)."""

@@ -8,9 +8,10 @@
  * cgroup, device filter and log pipes), then forks a helper that joins the pod's other
  * namespaces (only those recorded when the pod was made, pod-ns.h), sets up the app's root
  * in a private copy of the host's mount namespace (pod_mounts_setup_app(), as the pod init
- * does before pivot_root), makes that copy the app's own (its root the app's: what the app's
- * processes copy, not the pod's namespace with every app's mounts), moves a copy of the
- * mount tree into the pod's mount namespace and forks the app's monitor. Neither is in the
+ * does before pivot_root) and makes that copy the app's own (its root the app's: what the
+ * app's processes copy, not the pod's namespace with every app's mounts), while app_start
+ * makes the app's cgroups and device filter; once it has them, the helper moves a copy of
+ * the mount tree into the pod's mount namespace and forks the app's monitor. Neither is in the
  * pod's pid namespace: an app allowed to trace would attach to any process of ours there
  * holding more than it (app-exec.h). The monitor runs
  * the app's hooks and the app through the pod init's own code (fork_app(), app_child()),
@@ -784,6 +785,17 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
                 errno = -pa->mntns_fd;
                 helper_fail_errno(sock, "making the app's mount namespace");
         }
+        if (keyrings_new_session() < 0) /* not the session keyring of rkt app start */
+                helper_fail_errno(sock, "creating a session keyring");
+        /* nothing of the app enters the pod before its cgroups exist: a start that fails
+         * leaves it as it was */
+        r = recv_app_cgroups(sock, p);
+        if (r == -EPIPE)
+                _exit(254); /* rkt app start failed and says why */
+        if (r < 0) {
+                errno = -r;
+                helper_fail_errno(sock, "receiving the app's cgroups");
+        }
         if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
                 helper_fail_errno(sock, "joining the pod's mount namespace");
         detach_all(procfd, pa->a->rootfs_in_pod);
@@ -794,18 +806,13 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
         }
         if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 helper_fail_errno(sock, "mounting the app's root in the pod");
-        if (keyrings_new_session() < 0) /* not the session keyring of rkt app start */
-                helper_fail_errno(sock, "creating a session keyring");
-        r = recv_app_cgroups(sock, p);
-        if (r == -EPIPE)
-                _exit(254); /* rkt app start failed and says why */
-        if (r < 0) {
-                errno = -r;
-                helper_fail_errno(sock, "receiving the app's cgroups");
-        }
         pid = fork();
-        if (pid < 0)
+        if (pid < 0) {
+                int saved = errno;
+                detach_all(procfd, pa->a->rootfs_in_pod);
+                errno = saved;
                 helper_fail_errno(sock, "forking the app's monitor");
+        }
         if (pid == 0) {
                 tree = safe_close(tree);
                 target = safe_close(target);
