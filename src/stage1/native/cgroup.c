@@ -349,14 +349,16 @@ int cgroups_create(const struct cgroups *c, const char *rel, struct rk_error **r
 
 int cgroups_open(const struct cgroups *c, const char *rel, int **ret_fds)
 {
-        int *fds = xnew0(int, c->n + 1);
+        int *fds = xnew0(int, c->n + 1), r = 0;
 
         for (size_t i = 0; i < c->n; i++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", c->h[i].path, rel);
                 fds[i] = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fds[i] < 0 && r == 0)
+                        r = -errno;
         }
         *ret_fds = fds;
-        return 0;
+        return r;
 }
 
 int cgroups_attach_fds(const int *fds, size_t n, pid_t pid)

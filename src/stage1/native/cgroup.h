@@ -58,7 +58,8 @@ char *cgroup_app_path(const char *pod, const char *app);
 /* mkdir -p rel in every hierarchy (cpuset v1 and v2 controller set-up included). */
 int cgroups_create(const struct cgroups *c, const char *rel, struct rk_error **reterr);
 
-/* Opens rel in every hierarchy (O_PATH|O_DIRECTORY); ret_fds has c->n entries (-1: none). */
+/* Opens rel in every hierarchy (O_PATH|O_DIRECTORY); ret_fds has c->n entries (-1: none).
+ * Returns 0, or the -errno of the first that could not be opened (*ret_fds set either way). */
 int cgroups_open(const struct cgroups *c, const char *rel, int **ret_fds);
 
 /* Writes pid (0: the caller) to cgroup.procs of each fd. Returns 0 or -errno. */

@@ -284,7 +284,10 @@ int setup_app_cgroup(struct pod_plan *p, struct plan_app *pa, struct rk_error **
         }
         if (r < 0)
                 return r;
-        cgroups_open(&p->cg, rel, &pa->cgfds);
+        /* each one, or the app would start where it is not confined (the pod's init.scope) */
+        r = cgroups_open(&p->cg, rel, &pa->cgfds);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "opening cgroup %s", rel);
         return 0;
 }
 
