@@ -71,7 +71,7 @@ def run_ops(tmp_path, img, mode):  # noqa: F811
                      ["stop", sb.uuid]):
             dirty(*argv)
         if codes[-1][1] != 0:
-            pods.ok("stop", sb.uuid)
+            pods("stop", sb.uuid)
         sb.pod.proc.wait(timeout=30)
         dirty("gc", "--grace-period=0s")
         return codes, {p.name: p.read_text() for p in dump.iterdir()}, pod
