@@ -222,7 +222,7 @@ static int app_cgroups(struct pod_plan *p, bool *ret_fresh, struct rk_error **re
         return r;
 }
 
-/* What the helper waits for before it forks the monitor: the app's cgroups are ready. */
+/* What the helper waits for before anything of the app enters the pod: its cgroups. */
 struct cgroups_ready {
         char tag[4];   /* "go" */
         bool fresh;    /* *ret_fresh of app_cgroups() */
@@ -1010,8 +1010,9 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         safe_close(out[0]);
         safe_close(out[1]);
         app_logs_close_writers(&p.logs);
-        app_io_discard(&pa->io);             /* the monitor's now */
-        r = app_cgroups(&p, &fresh, reterr); /* the helper waits for them */
+        app_io_discard(&pa->io); /* the monitor's now */
+        /* the helper sets up the app's mounts meanwhile, then waits for these */
+        r = app_cgroups(&p, &fresh, reterr);
         if (r < 0) {
                 sv[0] = safe_close(sv[0]); /* the helper goes */
                 (void)wait_for_pid(helper, NULL);
