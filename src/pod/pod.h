@@ -228,8 +228,8 @@ int pod_run_app_entrypoint(const struct pod *p, const char *op, char *const *arg
 
 /* A stage1 entrypoint started by pod_start_app_entrypoint(). */
 struct pod_entrypoint {
-        pid_t pid;
-        int exec_errno; /* of a failed exec, else 0 */
+        pid_t pid;      /* 0 when it did not start */
+        int exec_errno; /* why it did not start (its exec, or the spawn), else 0 */
         char *name;
 };
 
