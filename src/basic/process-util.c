@@ -137,7 +137,7 @@ int safe_fork_full(const char *name, const int stdio_fds[3], const int *except_f
         const char *step;
         int r;
 
-        memset(&all, 0xff, sizeof(all));
+        sigfillset(&all);
         if (sigprocmask(SIG_SETMASK, &all, &saved) < 0)
                 return -errno;
         pid = fork();
