@@ -286,6 +286,18 @@ static void cpuset_fixup(int parent, int dir)
         }
 }
 
+/* The controllers a cgroup2 cgroup has: the words of its cgroup.controllers (path, at
+ * dirfd); NULL when it cannot be read. */
+static char **v2_controllers(int dirfd, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+
+        if (read_file_at(dirfd, path, 4096, &text, NULL) < 0)
+                return NULL;
+        text[strcspn(text, "\n")] = '\0';
+        return strv_split(text, ' ');
+}
+
 /*
  * v2: delegate the controllers we set limits with to the children of parent, those it has:
  * a write of cgroup.subtree_control takes the kernel's cgroup lock and waits for removed
@@ -295,13 +307,8 @@ static void cpuset_fixup(int parent, int dir)
 static void v2_enable(int parent)
 {
         static const char *const ctrls[] = {"memory", "cpu", "pids"};
-        _cleanup_free_ char *text = NULL;
-        _cleanup_strv_free_ char **have = NULL;
+        _cleanup_strv_free_ char **have = v2_controllers(parent, "cgroup.controllers");
 
-        if (read_file_at(parent, "cgroup.controllers", 4096, &text, NULL) < 0)
-                return;
-        text[strcspn(text, "\n")] = '\0';
-        have = strv_split(text, ' ');
         for (size_t i = 0; i < ELEMENTSOF(ctrls); i++) {
                 if (!strv_contains(have, ctrls[i]))
                         continue;
@@ -383,12 +390,10 @@ static const struct cgroup_hier *hier_for(const struct cgroups *c, const char *c
                 if (!c->h[i].v2 && hier_has(&c->h[i], ctrl))
                         return &c->h[i];
         for (size_t i = 0; i < c->n; i++) {
-                _cleanup_free_ char *p = xasprintf("%s/cgroup.controllers", c->h[i].path);
-                _cleanup_free_ char *text = NULL;
-                if (!c->h[i].v2 || read_file_at(AT_FDCWD, p, 4096, &text, NULL) < 0)
+                if (!c->h[i].v2)
                         continue;
-                text[strcspn(text, "\n")] = '\0';
-                _cleanup_strv_free_ char **l = strv_split(text, ' ');
+                _cleanup_free_ char *p = xasprintf("%s/cgroup.controllers", c->h[i].path);
+                _cleanup_strv_free_ char **l = v2_controllers(AT_FDCWD, p);
                 if (strv_contains(l, ctrl))
                         return &c->h[i];
         }
