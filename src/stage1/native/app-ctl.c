@@ -222,39 +222,32 @@ static int app_cgroups(struct pod_plan *p, bool *ret_fresh, struct rk_error **re
         return r;
 }
 
-/* What the helper waits for before anything of the app enters the pod: its cgroups. */
+/* What the helper waits for before anything of the app enters the pod: its cgroups, one
+ * in each hierarchy (setup_app_cgroup() opened every one), in order, as SCM_RIGHTS. */
 struct cgroups_ready {
-        char tag[4];   /* "go" */
-        bool fresh;    /* *ret_fresh of app_cgroups() */
-        uint32_t have; /* bit i: the app's cgroup in hierarchy i comes (SCM_RIGHTS, in order) */
+        char tag[4]; /* "go" */
+        bool fresh;  /* *ret_fresh of app_cgroups() */
 };
 
 /* Sends the helper (on sock) the app's cgroups once app_cgroups() made them. */
 static int send_app_cgroups(int sock, const struct pod_plan *p, bool fresh)
 {
-        const int *fds = p->apps[0].cgfds;
         struct cgroups_ready msg = {.tag = "go", .fresh = fresh};
-        size_t n = 0;
-        int sent[APP_CGROUPS_MAX];
+        char cbuf[CMSG_SPACE(APP_CGROUPS_MAX * sizeof(int))] = {0};
+        struct iovec iov = {&msg, sizeof(msg)};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        size_t n = p->cg.n * sizeof(int);
 
         if (p->cg.n > APP_CGROUPS_MAX)
                 return -E2BIG;
-        for (size_t i = 0; i < p->cg.n; i++)
-                if (fds[i] >= 0) {
-                        msg.have |= 1u << i;
-                        sent[n++] = fds[i];
-                }
-        char cbuf[CMSG_SPACE(sizeof(sent))] = {0};
-        struct iovec iov = {&msg, sizeof(msg)};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
         if (n > 0) {
                 mh.msg_control = cbuf;
-                mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+                mh.msg_controllen = CMSG_SPACE(n);
                 struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
                 c->cmsg_level = SOL_SOCKET;
                 c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(n * sizeof(int));
-                memcpy(CMSG_DATA(c), sent, n * sizeof(int));
+                c->cmsg_len = CMSG_LEN(n);
+                memcpy(CMSG_DATA(c), p->apps[0].cgfds, n);
         }
         return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(msg) ? 0 : -errno;
 }
@@ -274,24 +267,25 @@ static int recv_app_cgroups(int sock, struct pod_plan *p)
                             .msg_iovlen = 1,
                             .msg_control = cbuf,
                             .msg_controllen = sizeof(cbuf)};
-        int *fds = xnew0(int, p->cg.n + 1), got[APP_CGROUPS_MAX];
-        size_t n_got = 0, k = 0;
+        int *fds = xnew0(int, p->cg.n + 1);
+        size_t n_got = 0;
         ssize_t n;
 
+        for (size_t i = 0; i < p->cg.n; i++)
+                fds[i] = -1;
+        p->apps[0].cgfds = fds;
         while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
                 ;
         for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
                 if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
                         n_got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        memcpy(got, CMSG_DATA(c), n_got * sizeof(int));
+                        if (n_got == p->cg.n)
+                                memcpy(fds, CMSG_DATA(c), n_got * sizeof(int));
                 }
-        for (size_t i = 0; i < p->cg.n; i++)
-                fds[i] = i < APP_CGROUPS_MAX && (msg.have & (1u << i)) && k < n_got ? got[k++] : -1;
-        p->apps[0].cgfds = fds;
         if (n <= 0)
                 return -EPIPE;
         if (n != (ssize_t)sizeof(msg) || memcmp(msg.tag, "go", 3) != 0 ||
-            (mh.msg_flags & MSG_CTRUNC) || k != n_got)
+            (mh.msg_flags & MSG_CTRUNC) || n_got != p->cg.n)
                 return -EBADMSG;
         p->into_cgroup = p->into_cgroup && msg.fresh;
         return 0;
