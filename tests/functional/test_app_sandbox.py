@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import kill_quietly
+from stage1_harness import cgroup_mounts
 from nettest import httpd_img, netns, netpods  # noqa: F401
 from podtest import (INSECURE, Pod, Pods, _finish, img, needs_root,  # noqa: F401
                      pod_cgroups, stage1_path, wait_for)
@@ -244,7 +245,7 @@ def test_started_app_is_in_its_cgroups_with_its_limits(sandbox, image_id):
                 assert path == f"/{sub}/system.slice/limited.service", (round, ctrl, paths)
         if "" in paths:
             assert mon_paths[""] == f"/{sub}/init.scope", (round, mon_paths)
-        limit = Path(f"/sys/fs/cgroup/memory{paths['memory']}/memory.limit_in_bytes")
+        limit = Path(f"/sys/fs/cgroup/memory{paths.get('memory')}/memory.limit_in_bytes")
         if "memory" in paths and limit.exists():
             assert 0 <= 96_000_000 - int(limit.read_text()) < 4096, round  # M: 10^6, in pages
         sandbox.stop("limited")
@@ -254,11 +255,8 @@ def test_started_app_is_in_its_cgroups_with_its_limits(sandbox, image_id):
 
 def cgroup2_mount():
     """Where the host's cgroup2 hierarchy is mounted (None: none)."""
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        fields = line.split()
-        if fields[fields.index("-") + 1] == "cgroup2":
-            return Path(fields[4])
-    return None
+    return next((Path(m) for m in cgroup_mounts() if (Path(m) / "cgroup.controllers").exists()),
+                None)
 
 
 def test_start_failing_at_its_cgroups_leaves_nothing_mounted(modpods, image_id):
