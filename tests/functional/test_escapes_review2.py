@@ -339,3 +339,28 @@ def test_app_start_binds_no_host_file_an_app_linked_in_s1(spods, image_id, tmp_p
     if r.code == 0:
         wait_for(lambda: "B-RAN" in sb.output() or None, timeout=15, what="app b")
     assert "HOST-SECRET" not in sb.output(), (r, sb.output())
+
+
+# ------------------------------------------------------------------ records before the app
+
+def test_a_start_that_cannot_record_itself_runs_nothing(spods, image_id):
+    """An app that may trace puts a directory where S1/rkt/status/<victim>-started goes
+    (through /proc/1/root): `rkt app start` of the victim fails, and then nothing of the
+    victim runs (the record is written before the app is let go, not after it started,
+    which left it running untracked while rkt said the start failed)."""
+    sb = Sandbox(spods, "--net=host")
+    plant(sb, image_id, "mkdir -p /proc/1/root/rkt/status/victim-started/x",
+          "the directory to be planted")
+    r = sb.app("add", image_id, *sh("victim", "exec sleep 4251"))
+    assert r.code == 0, r
+    r = sb.app("start", "--app=victim")
+    time.sleep(1)
+    running = subprocess.run(["pgrep", "-f", "sleep 4251"], capture_output=True,
+                             text=True).stdout.split()
+    for pid in running:
+        try:
+            os.kill(int(pid), 9)
+        except ProcessLookupError:
+            pass
+    assert r.code == 254 and "recording the start of app victim" in r.err, r
+    assert not running, running

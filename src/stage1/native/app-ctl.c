@@ -877,19 +877,13 @@ static pid_t read_reports(int sock, struct rk_error **reterr)
         }
 }
 
-/* The state records of a (re)started app: <app>-started new in S1/rkt/status (statusfd). */
-static int mark_started(int statusfd, const char *app, pid_t monitor, struct rk_error **reterr)
+/* The pid of a started app's monitor in P/appsinfo/<app>/monitor-pid. */
+static int record_monitor(const char *app, pid_t monitor, struct rk_error **reterr)
 {
-        _cleanup_free_ char *started = xasprintf("%s-started", app);
         _cleanup_free_ char *mon = xasprintf("appsinfo/%s/monitor-pid", app);
-        int r;
+        int r = write_int_file_at(AT_FDCWD, mon, monitor);
 
-        r = write_state_file_at(statusfd, started, "", 0, 0644);
-        if (r >= 0)
-                r = write_int_file_at(AT_FDCWD, mon, monitor);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "recording the start of app %s", app);
-        return 0;
+        return r < 0 ? rk_error_set_errno(reterr, -r, "recording the monitor of app %s", app) : 0;
 }
 
 /*
@@ -1007,6 +1001,10 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         app_io_discard(&pa->io); /* the monitor's now */
         /* the helper sets up the app's mounts meanwhile, then waits for these */
         r = app_cgroups(&p, &fresh, reterr);
+        /* the start's record before the app can run: written after, a record that cannot be
+         * written (an app may reach S1) failed a start whose app ran on */
+        if (r >= 0 && (r = write_state_file_at(statusfd, started, "", 0, 0644)) < 0)
+                r = rk_error_set_errno(reterr, -r, "recording the start of app %s", ca->app);
         if (r < 0) {
                 sv[0] = safe_close(sv[0]); /* the helper goes */
                 (void)wait_for_pid(helper, NULL);
@@ -1019,9 +1017,11 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         monitor = read_reports(sv[0], reterr);
         (void)wait_for_pid(helper, NULL);
         safe_close(sv[0]);
-        if (monitor < 0)
+        if (monitor < 0) {
+                (void)unlinkat(statusfd, started, 0); /* still "created" */
                 return monitor;
-        return mark_started(statusfd, ca->app, monitor, reterr);
+        }
+        return record_monitor(ca->app, monitor, reterr);
 }
 
 /* The app's monitor, pinned: it runs in init.scope of the pod's cgroup sub (NULL: none);
