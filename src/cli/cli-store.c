@@ -54,7 +54,7 @@ const char *cli_data_dir(void)
         return c->data_dir ? c->data_dir : arg_global.dir;
 }
 
-int cli_open_store(struct store **ret)
+static int open_store(bool deferred, struct store **ret)
 {
         struct rk_error *err = NULL;
         const char *dir = cli_data_dir();
@@ -62,11 +62,20 @@ int cli_open_store(struct store **ret)
 
         if (!dir)
                 return -EINVAL;
-        r = store_open(dir, ret, &err);
-
+        r = deferred ? store_open_deferred(dir, ret, &err) : store_open(dir, ret, &err);
         if (r < 0)
                 cli_report(err);
         return r;
+}
+
+int cli_open_store(struct store **ret)
+{
+        return open_store(false, ret);
+}
+
+int cli_open_store_deferred(struct store **ret)
+{
+        return open_store(true, ret);
 }
 
 int cli_resolve_image(struct store *s, const char *arg, char **ret_key)

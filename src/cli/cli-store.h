@@ -22,6 +22,8 @@ const struct stage0_context *cli_stage0_context(void);
 const char *cli_data_dir(void);
 /* Opens the store of cli_data_dir(); on failure prints the error and returns -errno. */
 int cli_open_store(struct store **ret);
+/* cli_open_store() with store_open_deferred()'s index. */
+int cli_open_store_deferred(struct store **ret);
 /* Resolves an image argument of an `image` subcommand; prints failures. */
 int cli_resolve_image(struct store *s, const char *arg, char **ret_key);
 /*

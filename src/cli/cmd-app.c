@@ -246,15 +246,20 @@ static int add_run(const struct command *cmd, int argc, char **argv)
                 return r;
         if (!pod_supervisor_ready(p))
                 return cli_fail("supervisor for pod \"%s\" is not yet ready", p->uuid);
-        if (!(ctx = cli_stage0_context()) || cli_open_store(&s) < 0)
+        /* the index waits for the entrypoint (store_sync()) when the image is given by its
+         * full ID, as the kubelet's runtime gives it */
+        if (!(ctx = cli_stage0_context()) || cli_open_store_deferred(&s) < 0)
                 return EXIT_RKT_ERROR;
         if (stage0_app_add(s, ctx, p, &arg_apps, &ps, &name, &err) < 0)
                 return cli_report(err);
         args = entrypoint_args(name, p);
         r = pod_start_app_entrypoint(p, "add", args, &ep, &err);
         if (r >= 0) {
-                /* the app's root is mounted while the entrypoint runs (it needs P/pod only) */
+                /* while the entrypoint runs (it needs P/pod only): the app's root mounted,
+                 * the index opened, the image checked against it */
                 int root = stage0_app_add_root(s, p, name, &err);
+                if (root >= 0)
+                        root = store_sync(s, &err);
                 r = pod_wait_entrypoint(&ep, root < 0 ? &ignored : &err);
                 r = root < 0 ? root : r;
         }

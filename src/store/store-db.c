@@ -42,6 +42,27 @@ static const char schema_sql[] =
         "  cachemaxage INTEGER NOT NULL DEFAULT 0, downloadtime INTEGER NOT "
         "NULL);" DOCKER_TABLE_SQL;
 
+/* Opens the index store_open_deferred() left closed; the error of that, again, when it failed. */
+static int db_ready(struct store *s, struct rk_error **reterr)
+{
+        if (s->index_deferred) {
+                s->index_deferred = false; /* store_db_open() uses it */
+                s->index_r = store_db_open(s, &s->index_err);
+                if (s->index_r < 0) {
+                        s->index_msg = rk_error_render(s->index_err, false);
+                        if (s->db)
+                                sqlite3_close_v2(TAKE_PTR(s->db));
+                }
+        }
+        if (s->index_r < 0 && s->index_err) {
+                *reterr = TAKE_PTR(s->index_err);
+                return s->index_r;
+        }
+        if (s->index_r < 0)
+                return rk_error_set(reterr, -s->index_r, "%s", s->index_msg);
+        return 0;
+}
+
 static int db_error(struct store *s, struct rk_error **reterr, const char *what)
 {
         int code = sqlite3_errcode(s->db);
@@ -55,6 +76,10 @@ static int db_error(struct store *s, struct rk_error **reterr, const char *what)
 
 static int db_exec(struct store *s, const char *sql, struct rk_error **reterr)
 {
+        int r = db_ready(s, reterr);
+
+        if (r < 0)
+                return r;
         if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
                 return db_error(s, reterr, "cannot update");
         return 0;
@@ -63,6 +88,10 @@ static int db_exec(struct store *s, const char *sql, struct rk_error **reterr)
 static int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret,
                       struct rk_error **reterr)
 {
+        int r = db_ready(s, reterr);
+
+        if (r < 0)
+                return r;
         if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
                 return db_error(s, reterr, "cannot query");
         return 0;
@@ -181,6 +210,35 @@ int store_db_open(struct store *s, struct rk_error **reterr)
         return db_init_schema(s, reterr);
 }
 
+int store_sync(struct store *s, struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **unverified = TAKE_PTR(s->unverified);
+        _cleanup_strv_free_ char **touched = TAKE_PTR(s->touched);
+        int r;
+
+        if (s->index_deferred && !unverified && !touched)
+                return 0; /* nothing waits for the index */
+        r = db_ready(s, reterr);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(k, unverified) {
+                struct image_info info = {0};
+
+                r = store_get_image(s, *k, &info, reterr);
+                image_info_done(&info);
+                if (r == -ENOENT) {
+                        *reterr = rk_error_free(*reterr);
+                        rk_error_set(reterr, ENOENT, "no image IDs found");
+                        return rk_error_wrap(reterr, "could not resolve image \"%s\"", *k);
+                }
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(k, touched)
+                store_touch_image(s, *k);
+        return 0;
+}
+
 static char *column_strdup(sqlite3_stmt *st, int i)
 {
         const unsigned char *t = sqlite3_column_text(st, i);
@@ -248,9 +306,13 @@ int store_get_image(struct store *s, const char *key, struct image_info *ret,
 void store_touch_image(struct store *s, const char *key)
 {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
 
-        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET lastused = ? WHERE blobkey = ?", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (s->index_deferred) {
+                strv_push(&s->touched, key); /* store_sync() */
+                return;
+        }
+        if (db_prepare(s, "UPDATE aciinfo SET lastused = ? WHERE blobkey = ?", &st, &ignored) < 0)
                 return;
         sqlite3_bind_int64(st, 1, now_ns());
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -305,10 +367,11 @@ int store_db_delete_image(struct store *s, const char *key, struct rk_error **re
 
 int store_db_set_tree_size(struct store *s, const char *key, uint64_t size)
 {
+        static const char sql[] = "UPDATE aciinfo SET treestoresize = ? WHERE blobkey = ?";
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
 
-        if (sqlite3_prepare_v2(s->db, "UPDATE aciinfo SET treestoresize = ? WHERE blobkey = ?", -1,
-                               &st, NULL) != SQLITE_OK)
+        if (db_prepare(s, sql, &st, &ignored) < 0)
                 return -EIO;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);

@@ -45,6 +45,8 @@ int store_layout_prepare(struct store *s, struct rk_error **reterr);
  * fd or -errno (-ENOENT when missing and !create).
  */
 int store_shard_open(struct store *s, const char *top, const char *key, bool create);
+/* Whether the manifest and the blob of the image key are regular files of the store (store.c). */
+bool store_has_image_files(struct store *s, const char *key);
 /*
  * Makes sure D/cas/db/store.sqlite is a regular file (created empty, mode 0660, when
  * missing) before SQLite opens it by name: never a symlink or FIFO a member planted; for

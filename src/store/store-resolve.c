@@ -22,6 +22,13 @@ int store_resolve_key(struct store *s, const char *prefix, char **ret_key, struc
         p = oom_check(strndup(prefix, STORE_KEY_LEN));
         for (char *c = p; *c; c++)
                 *c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+        /* a full ID while store_open_deferred()'s index is closed: by the image's files,
+         * checked against the index by store_sync() */
+        if (s->index_deferred && store_key_is_valid(p) && store_has_image_files(s, p)) {
+                strv_push(&s->unverified, p);
+                *ret_key = TAKE_PTR(p);
+                return 0;
+        }
         r = store_db_keys_with_prefix(s, p, &keys, reterr);
         if (r < 0)
                 return r;

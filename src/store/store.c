@@ -210,7 +210,7 @@ static int store_open_root(struct store *s, struct rk_error **reterr)
         return r;
 }
 
-int store_open(const char *dir, struct store **ret, struct rk_error **reterr)
+static int open_store(const char *dir, bool deferred, struct store **ret, struct rk_error **reterr)
 {
         _cleanup_(store_freep) struct store *s = xnew0(struct store, 1);
         int r;
@@ -223,12 +223,25 @@ int store_open(const char *dir, struct store **ret, struct rk_error **reterr)
         s->cas_fd = openat(s->dir_fd, "cas", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (s->cas_fd < 0 || flock(s->cas_fd, LOCK_SH) < 0)
                 return rk_error_set_errno(reterr, errno, "cannot lock %s/cas", dir);
-        r = store_db_open(s, reterr);
-        if (r < 0)
-                return r;
+        s->index_deferred = deferred;
+        if (!deferred) {
+                r = store_db_open(s, reterr);
+                if (r < 0)
+                        return r;
+        }
         store_clean_tmp(s);
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+int store_open(const char *dir, struct store **ret, struct rk_error **reterr)
+{
+        return open_store(dir, false, ret, reterr);
+}
+
+int store_open_deferred(const char *dir, struct store **ret, struct rk_error **reterr)
+{
+        return open_store(dir, true, ret, reterr);
 }
 
 int store_lock(struct store *s, const char *dir, const char *name, int op, int *ret_fd,
@@ -278,8 +291,15 @@ int store_mkdtemp(struct store *s, const char *prefix, char **ret_name, int *ret
 
 struct store *store_free(struct store *s)
 {
+        _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
+
         if (!s)
                 return NULL;
+        (void)store_sync(s, &ignored);
+        rk_error_free(s->index_err);
+        free(s->index_msg);
+        strv_free(s->unverified);
+        strv_free(s->touched);
         if (s->db)
                 sqlite3_close_v2(s->db);
         safe_close(s->cas_fd);
@@ -323,6 +343,21 @@ int store_open_blob(struct store *s, const char *key, int *ret_fd, struct rk_err
         store_touch_image(s, key);
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+bool store_has_image_files(struct store *s, const char *key)
+{
+        static const char *const tops[] = {"imageManifest", "blob"};
+
+        for (size_t i = 0; i < ELEMENTSOF(tops); i++) {
+                _cleanup_close_ int dfd = store_shard_open(s, tops[i], key, false);
+                struct stat st;
+
+                if (dfd < 0 || fstatat(dfd, key, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISREG(st.st_mode))
+                        return false;
+        }
+        return true;
 }
 
 int store_read_manifest_raw(struct store *s, const char *key, char **ret, size_t *ret_len,

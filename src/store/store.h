@@ -34,6 +34,13 @@ struct store {
         int cas_fd; /* D/cas, shared flock held while open */
         struct sqlite3 *db;
         gid_t gid; /* group "rkt", or (gid_t)-1 when it does not exist */
+        /* store_open_deferred(): the index is not opened yet */
+        bool index_deferred;
+        int index_r; /* < 0: opening it failed (index_err, then index_msg) */
+        struct rk_error *index_err;
+        char *index_msg;
+        char **unverified; /* full IDs found by their files meanwhile */
+        char **touched;    /* keys whose last-used time waits for it */
 };
 
 /* One row of the image index. */
@@ -56,7 +63,24 @@ void image_infos_free(struct image_info *v, size_t n);
  * removes temporary files left by killed rkt processes. On success *ret owns the store.
  */
 int store_open(const char *dir, struct store **ret, struct rk_error **reterr);
-/* NULL-safe; returns NULL. Releases the locks. */
+/*
+ * store_open() without opening the index (D/cas/db/store.sqlite: ~1.2 ms to load SQLite,
+ * open it and read its journal), for a command that may do without it until a moment it
+ * waits anyway (rkt app add, while its stage1 entrypoint runs). Until then
+ * store_resolve_key() finds a full image ID by the image's files and store_touch_image()
+ * defers its update; store_sync(), or any other function that reads or writes the index,
+ * opens it.
+ */
+int store_open_deferred(const char *dir, struct store **ret, struct rk_error **reterr);
+/*
+ * Opens the index of store_open_deferred() if something waits for it, checks the image IDs
+ * found by their files against it and records the deferred last-used times. Returns 0, or
+ * < 0 when the index could not be opened (its error, again at each later use) or an image
+ * ID found by its files is not in it ("no image IDs found", as store_resolve_key()).
+ */
+int store_sync(struct store *s, struct rk_error **reterr);
+/* NULL-safe; returns NULL. Records deferred last-used times (store_sync()), releases the
+ * locks. */
 struct store *store_free(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_free)
 

@@ -8,9 +8,11 @@ mode (pod annotations) writes `<RFC 3339 nano time> <stdout|stderr> <line>` reco
 
 One sandbox serves the tests of this module that leave it as they found it (the `sandbox`
 fixture); tests that stop or break a pod make their own."""
+import contextlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 
 from conftest import kill_quietly
 from stage1_harness import cgroup_mounts
+from storeutil import list_json
 from nettest import httpd_img, netns, netpods  # noqa: F401
 from podtest import (INSECURE, Pod, Pods, _finish, img, needs_root,  # noqa: F401
                      pod_cgroups, stage1_path, wait_for)
@@ -390,6 +393,42 @@ def test_bad_input(sandbox, image_id, modpods, tmp_path):
     assert "--app" in r.err, r
     sandbox.rm("dup")
     assert sandbox.list() == "\n"
+
+
+def test_add_by_full_id(sandbox, modpods, img):
+    """An image given by its full ID (as the kubelet's runtime gives it) is found by its files
+    while the store's index opens during the app_add entrypoint: its last-used time is still
+    recorded, and an image the index does not have is refused as before (P/pod unchanged,
+    nothing of the app left)."""
+    full = modpods.ok(INSECURE, "fetch", "--full", img.path).out.strip()
+    assert len(full) == len("sha512-") + 64, full
+
+    def last_used():
+        (row,) = [i for i in list_json(modpods) if i["id"] == full]
+        return row["last_used_time"]
+
+    before = last_used()
+    sandbox.add(full, *inspect("byid"))
+    assert last_used() > before
+    sandbox.rm("byid")
+
+    db = modpods.dir / "cas" / "db" / "store.sqlite"
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        row = c.execute("SELECT * FROM aciinfo WHERE blobkey = ?", (full,)).fetchone()
+        with c:
+            c.execute("DELETE FROM aciinfo WHERE blobkey = ?", (full,))
+    try:
+        pod = (sandbox.path() / "pod").read_bytes()
+        r = sandbox.add(full, *inspect("unindexed"), code=254)
+        assert f'could not resolve image "{full}"' in r.err and "no image IDs found" in r.err, r
+        assert r.err.count("\n") <= 2, r
+        assert (sandbox.path() / "pod").read_bytes() == pod
+        assert not (sandbox.path() / "appsinfo" / "unindexed").exists()
+        assert not (sandbox.path() / "stage1/rootfs/opt/stage2/unindexed").exists()
+        assert sandbox.list() == "\n"
+    finally:
+        with contextlib.closing(sqlite3.connect(db)) as c, c:
+            c.execute(f"INSERT INTO aciinfo VALUES ({','.join('?' * len(row))})", row)
 
 
 def test_add_to_an_immutable_pod(modpods, image_id, img):
