@@ -207,10 +207,10 @@ static int mkdirs_leaf(int dir, const char *name, bool leaf_file, bool last, mod
                         return errno == ENOTDIR ? -ENOTDIR : -errno;
                 return fd;
         }
-        fd = openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0700);
-        if (fd < 0 && errno != EISDIR && errno != ENXIO && errno != EACCES)
+        /* created, never opened: what the image put there (a FIFO, whose open blocks until
+         * a writer comes, a device node, whose open acts on the host's device) stays shut */
+        if (mknodat(dir, name, S_IFREG | 0700, 0) < 0 && errno != EEXIST)
                 return -errno;
-        safe_close(fd);
         fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
