@@ -279,6 +279,9 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
         return r;
 }
 
+/* The names of an app's records in S1/rkt/status (SPEC.md §3.20). */
+static const char *const record_suffixes[] = {"", "-created", "-started"};
+
 int stage0_app_add_root(struct store *s, struct pod *p, const char *app, struct rk_error **reterr)
 {
         _cleanup_free_ char *created = xasprintf("%s-created", app);
@@ -294,6 +297,13 @@ int stage0_app_add_root(struct store *s, struct pod *p, const char *app, struct 
         if (status < 0)
                 return rk_error_set_errno(reterr, -status,
                                           "cannot open %s/stage1/rootfs/rkt/status", p->path);
+        /* no app of this name runs: whatever has a record's name (an app that may trace the
+         * pod init reaches S1) goes, whatever it is, or the new app would be "exited" or
+         * "running", or never written down */
+        for (size_t k = 0; k < ELEMENTSOF(record_suffixes); k++) {
+                _cleanup_free_ char *st = xasprintf("%s%s", app, record_suffixes[k]);
+                (void)rm_rf_at(status, st);
+        }
         r = write_file_replace_at(status, created, "", 0, 0644, 0);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot write rkt/status/%s", created);
@@ -354,20 +364,20 @@ static void unmount_app_root(const struct pod *p, const char *app)
         }
 }
 
-/* Removes name from the directory rel of S1 (reached without following a link). */
+/* Removes name, whatever it is, from the directory rel of S1 (reached without following a
+ * link): an app may have put a directory there. */
 static void unlink_in_s1(const struct pod *p, const char *rel, const char *name)
 {
         _cleanup_close_ int fd = open_s1_dir(p, rel);
 
         if (fd >= 0)
-                (void)unlinkat(fd, name, 0);
+                (void)rm_rf_at(fd, name);
 }
 
 int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr)
 {
         _cleanup_(pod_manifest_freep) struct pod_manifest *m = NULL;
         _cleanup_free_ char *id = NULL, *idf = xasprintf("appsinfo/%s/treeStoreID", app);
-        const char *suffixes[] = {"", "-created", "-started"};
         ssize_t i;
         int r;
 
@@ -393,8 +403,8 @@ int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr)
         }
         _cleanup_free_ char *info = xasprintf("appsinfo/%s", app);
         (void)rm_rf_at(p->fd, info);
-        for (size_t k = 0; k < ELEMENTSOF(suffixes); k++) {
-                _cleanup_free_ char *st = xasprintf("%s%s", app, suffixes[k]);
+        for (size_t k = 0; k < ELEMENTSOF(record_suffixes); k++) {
+                _cleanup_free_ char *st = xasprintf("%s%s", app, record_suffixes[k]);
                 unlink_in_s1(p, "rkt/status", st);
         }
         unlink_in_s1(p, "rkt/env", app);

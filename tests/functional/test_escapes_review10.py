@@ -16,8 +16,8 @@ import pytest
 
 import aci as A
 import imageutil
-from podtest import needs_root, pods, wait_for  # noqa: F401
-from test_escapes_review2 import Sandbox, spods  # noqa: F401
+from podtest import img, needs_root, pods, wait_for  # noqa: F401
+from test_escapes_review2 import Sandbox, image_id, plant, sh, spods  # noqa: F401
 
 pytestmark = [needs_root]
 
@@ -84,4 +84,83 @@ def test_a_fifo_at_a_mount_target_hangs_no_app_start(spods, target, tmp_path):
         raise AssertionError(f"rkt app start hung on the image's FIFO /{path}")
     assert r.code == 0, r
     wait_for(lambda: "APP-RAN" in sb.output() or None, timeout=15, what="the app")
+
+
+# ------------------------------------------------------------------ S1 records of mutable apps
+
+PLANTS = {
+    "dir": "mkdir -p {p}/x",
+    "fifo": "busybox mkfifo {p}",
+    "link": "ln -s /etc/passwd {p}",
+}
+RECORDS = ["victim", "victim-started", "victim-created"]
+
+
+def app_state(sb, app):
+    r = sb.app("list", "--no-legend")
+    assert r.code == 0, r
+    return dict(ln.split("\t") for ln in r.out.splitlines() if "\t" in ln).get(app)
+
+
+def app_status(sb, app):
+    r = sb.app("status", f"--app={app}")
+    assert r.code == 0, r
+    return dict(ln.split("=", 1) for ln in r.out.splitlines() if "=" in ln)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("record", RECORDS)
+@pytest.mark.parametrize("kind", sorted(PLANTS))
+def test_a_planted_record_neither_blocks_nor_misleads_rkt(spods, image_id, record, kind):
+    """An app that may trace puts a directory, a FIFO or a link (to a host file) where
+    S1/rkt/status/<victim>, <victim>-started or <victim>-created goes (through /proc/1/root)
+    before the victim is added: stage0 (app add, list, status, start, rm) and the stage1's
+    app_start and monitor must neither block on it, write through it, nor lose track of the
+    victim: it is "created" once added, "running" once started (the start is not refused
+    forever), "exited" with its exit code once it ended, and nothing of its records stays
+    after app rm."""
+    sb = Sandbox(spods, "--net=host")
+    plant(sb, image_id, PLANTS[kind].format(p=f"/proc/1/root/rkt/status/{record}"),
+          "the record to be planted")
+    passwd = os.stat("/etc/passwd")
+    r = sb.app("add", image_id, *sh("victim", "read x < /dev/null; echo VICTIM-RAN; "
+                                    "exec sleep 4253"))
+    assert r.code == 0, r
+    assert app_state(sb, "victim") == "created", sb.app("list")
+    r = spods("app", "start", sb.uuid, "--app=victim", env=sb_env(), timeout=60)
+    assert r.code == 0, r
+    wait_for(lambda: "VICTIM-RAN" in sb.output() or None, timeout=15, what="the victim")
+    assert app_state(sb, "victim") == "running", sb.app("list")
+    r = spods("app", "stop", sb.uuid, "--app=victim", env=sb_env(), timeout=60)
+    assert r.code == 0, r
+    assert app_state(sb, "victim") == "exited", sb.app("list")
+    assert app_status(sb, "victim").get("exit_code") == "0", sb.app("status", "--app=victim")
+    r = spods("app", "rm", sb.uuid, "--app=victim", env=sb_env(), timeout=60)
+    assert r.code == 0, r
+    status = sb.s1() / "rkt" / "status"
+    assert not [p.name for p in status.iterdir() if p.name.startswith("victim")]
+    st = os.stat("/etc/passwd")
+    assert (st.st_mtime_ns, st.st_ino) == (passwd.st_mtime_ns, passwd.st_ino)
+
+
+def sb_env():
+    return dict(os.environ, RKT_EXPERIMENT_APP="true")
+
+
+@pytest.mark.parametrize("kind", sorted(PLANTS))
+def test_a_planted_environment_record_refuses_no_add(spods, image_id, kind):
+    """The same where the stage1's app_add writes the app's environment,
+    S1/rkt/env/<victim>: the add succeeds (never refused for good), the victim gets its
+    environment, nothing is written through a link."""
+    sb = Sandbox(spods, "--net=host")
+    plant(sb, image_id, PLANTS[kind].format(p="/proc/1/root/rkt/env/victim"),
+          "the record to be planted")
+    passwd = os.stat("/etc/passwd")
+    r = sb.app("add", image_id, *sh("victim", "echo NAME=$AC_APP_NAME"))
+    assert r.code == 0, r
+    r = spods("app", "start", sb.uuid, "--app=victim", env=sb_env(), timeout=60)
+    assert r.code == 0, r
+    wait_for(lambda: "NAME=victim" in sb.output() or None, timeout=15, what="the victim")
+    st = os.stat("/etc/passwd")
+    assert (st.st_mtime_ns, st.st_ino) == (passwd.st_mtime_ns, passwd.st_ino)
 

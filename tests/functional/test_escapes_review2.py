@@ -344,16 +344,22 @@ def test_app_start_binds_no_host_file_an_app_linked_in_s1(spods, image_id, tmp_p
 # ------------------------------------------------------------------ records before the app
 
 def test_a_start_that_cannot_record_itself_runs_nothing(spods, image_id):
-    """An app that may trace puts a directory where S1/rkt/status/<victim>-started goes
-    (through /proc/1/root): `rkt app start` of the victim fails, and then nothing of the
-    victim runs (the record is written before the app is let go, not after it started,
-    which left it running untracked while rkt said the start failed)."""
+    """Where S1/rkt/status/<victim>-started goes there is an immutable directory (what an app
+    that may trace and keeps CAP_LINUX_IMMUTABLE could put there through /proc/1/root; a
+    mere directory, which app add and app start now remove, did this before): `rkt app
+    start` of the victim fails, and then nothing of the victim runs (the record is written
+    before the app is let go, not after it started, which left it running untracked while
+    rkt said the start failed)."""
     sb = Sandbox(spods, "--net=host")
-    plant(sb, image_id, "mkdir -p /proc/1/root/rkt/status/victim-started/x",
-          "the directory to be planted")
     r = sb.app("add", image_id, *sh("victim", "exec sleep 4251"))
     assert r.code == 0, r
-    r = sb.app("start", "--app=victim")
+    blocker = sb.s1() / "rkt" / "status" / "victim-started"
+    (blocker / "x").mkdir(parents=True)
+    subprocess.run(["chattr", "+i", str(blocker)], check=True)
+    try:
+        r = sb.app("start", "--app=victim")
+    finally:
+        subprocess.run(["chattr", "-i", str(blocker)], check=True)
     time.sleep(1)
     running = subprocess.run(["pgrep", "-f", "sleep 4251"], capture_output=True,
                              text=True).stdout.split()

@@ -69,6 +69,10 @@ int app_env_write(int s1fd, const char *name, char *const *env)
                 r = dir = open_dir_nofollow(rkt, "env");
         if (r >= 0)
                 r = write_state_file_at(dir, name, strbuf_str(&sb), sb.len, 0600);
+        /* a directory an app put there (S1 is reachable by an app allowed to trace the pod
+         * init) goes: it would refuse the app's add for good */
+        if (r == -EISDIR && (r = rm_rf_at(dir, name)) >= 0)
+                r = write_state_file_at(dir, name, strbuf_str(&sb), sb.len, 0600);
         strbuf_release(&sb);
         return r;
 }

@@ -975,8 +975,10 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         statusfd = app_status_dir_open(s1fd);
         if (statusfd < 0)
                 return rk_error_set_errno(reterr, -statusfd, "opening S1/%s", APP_STATUS_DIR);
-        (void)unlinkat(statusfd, ca->app, 0);
-        (void)unlinkat(statusfd, started, 0);
+        /* whatever they are: an app that may trace the pod init reaches S1 and may have put
+         * a directory there, which a record would never replace */
+        (void)rm_rf_at(statusfd, ca->app);
+        (void)rm_rf_at(statusfd, started);
         p.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (p.null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
             setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
@@ -1018,7 +1020,7 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         (void)wait_for_pid(helper, NULL);
         safe_close(sv[0]);
         if (monitor < 0) {
-                (void)unlinkat(statusfd, started, 0); /* still "created" */
+                (void)rm_rf_at(statusfd, started); /* still "created" */
                 return monitor;
         }
         return record_monitor(ca->app, monitor, reterr);
