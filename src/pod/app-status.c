@@ -27,14 +27,19 @@ int app_status_write(int s1fd, const char *app, int code)
         _cleanup_free_ char *path = app_status_path(app);
         _cleanup_close_ int dir = -EBADF;
         char buf[16];
-        int len = snprintf(buf, sizeof(buf), "%d\n", code);
+        int len = snprintf(buf, sizeof(buf), "%d\n", code), r;
 
         if (!path)
                 return -EINVAL;
         dir = app_status_dir_open(s1fd);
         if (dir < 0)
                 return dir;
-        return write_file_replace_at(dir, app, buf, (size_t)len, 0644, 0);
+        r = write_file_replace_at(dir, app, buf, (size_t)len, 0644, 0);
+        /* a directory an app that may trace the pod init put there (it reaches S1) goes: the
+         * app's exit would never be recorded */
+        if (r == -EISDIR && (r = rm_rf_at(dir, app)) >= 0)
+                r = write_file_replace_at(dir, app, buf, (size_t)len, 0644, 0);
+        return r;
 }
 
 int app_status_read_at(int dirfd, const char *path, int *ret_code)

@@ -17,6 +17,7 @@ import pytest
 import aci as A
 import imageutil
 from podtest import img, needs_root, pods, wait_for  # noqa: F401
+from ptraceutil import TRACER
 from test_escapes_review2 import Sandbox, image_id, plant, sh, spods  # noqa: F401
 
 pytestmark = [needs_root]
@@ -164,3 +165,18 @@ def test_a_planted_environment_record_refuses_no_add(spods, image_id, kind):
     st = os.stat("/etc/passwd")
     assert (st.st_mtime_ns, st.st_ino) == (passwd.st_mtime_ns, passwd.st_ino)
 
+
+def test_a_directory_at_an_exit_record_loses_no_exit_status(pods, img):
+    """In a `rkt run` pod, an app that may trace puts a directory where the pod init records
+    another app's exit status (S1/rkt/status/b, through /proc/1/root) before that app ends:
+    the exit status is recorded all the same (the directory goes), and `rkt status` shows
+    it."""
+    plant = "mkdir -p /proc/1/root/rkt/status/b/x && touch /v/go"
+    r, uuid = pods.run("--volume=v,kind=empty", img.path, "--name=a", *TRACER,
+                       "--mount=volume=v,target=/v", "--exec=/bin/sh", "--", "-c", plant, "---",
+                       img.path, "--name=b", "--mount=volume=v,target=/v", "--exec=/bin/sh",
+                       "--", "-c", "while ! test -e /v/go; do sleep 0.05; done; exit 3",
+                       timeout=60)
+    assert r.code == 3, r
+    s = pods.status(uuid)
+    assert s["state"] == "exited" and s.get("app-a") == "0" and s.get("app-b") == "3", s
