@@ -180,3 +180,23 @@ def test_a_directory_at_an_exit_record_loses_no_exit_status(pods, img):
     assert r.code == 3, r
     s = pods.status(uuid)
     assert s["state"] == "exited" and s.get("app-a") == "0" and s.get("app-b") == "3", s
+
+
+def test_a_fifo_at_a_kubernetes_log_file_blocks_no_app(spods, image_id, tmp_path):
+    """In the kubernetes log mode the app's log file is in a host directory the kubelet
+    names, which may also be a volume of another app: a FIFO put where the victim's log goes
+    must not hold the log writer in its open (the victim, writing more than a pipe holds,
+    would then block for good, and the writer never end): the writer refuses it, drains the
+    victim's output, and the victim exits."""
+    logdir = tmp_path / "k8s-logs"
+    logdir.mkdir()
+    os.mkfifo(logdir / "victim.log")
+    sb = Sandbox(spods, "--net=host", "--annotation=coreos.com/rkt/experiment/logmode=k8s-plain",
+                 f"--annotation=coreos.com/rkt/experiment/kubernetes-log-dir={logdir}")
+    r = sb.app("add", image_id, *sh("victim", "head -c 300000 /dev/zero; echo WROTE >&2"))
+    assert r.code == 0, r
+    r = spods("app", "start", sb.uuid, "--app=victim", env=sb_env(), timeout=60)
+    assert r.code == 0, r
+    wait_for(lambda: (sb.s1() / "rkt" / "status" / "victim").exists() or None, timeout=20,
+             what="the victim to exit")
+    assert (logdir / "victim.log").is_fifo()

@@ -54,13 +54,17 @@ static void file_fail(struct writer *w, struct log_file *f, int err)
         strbuf_reset(&f->out);
 }
 
-/* Opens (appending) or creates name below the log directory. */
+/*
+ * Opens (appending) or creates name below the log directory: a regular file only. Never
+ * waits in the open: a FIFO there (the kubernetes log directory may be an app's volume too)
+ * would hold the writer, and with it the app once its pipe is full, for good.
+ */
 static int file_open(struct writer *w, struct log_file *f, bool truncate)
 {
         struct stat st;
         int fd = openat(w->o->dirfd, f->name,
                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-                                (truncate ? O_TRUNC : 0),
+                                O_NONBLOCK | (truncate ? O_TRUNC : 0),
                         0640);
 
         if (fd < 0)
