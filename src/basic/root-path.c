@@ -215,9 +215,13 @@ static int mkdirs_leaf(int dir, const char *name, bool leaf_file, bool last, mod
         if (fd < 0)
                 return -errno;
         struct stat st;
-        if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+        int r = fstat(fd, &st) < 0    ? -errno
+                : S_ISDIR(st.st_mode) ? -EISDIR
+                : S_ISLNK(st.st_mode) ? -ELOOP /* put there meanwhile */
+                                      : 0;
+        if (r < 0) {
                 safe_close(fd);
-                return -EISDIR;
+                return r;
         }
         return fd;
 }

@@ -14,6 +14,7 @@
 #include "chase.h"
 #include "fs-util.h"
 #include "path-util.h"
+#include "root-path.h"
 #include "strbuf.h"
 #include "tap.h"
 #include "vtree.h"
@@ -345,6 +346,28 @@ TEST(chase_on_disk_stays_inside)
         ASSERT_EQ(chase_at(root, "abs/x", CHASE_NOLINKS, &cr), -ELOOP);
         fd = chase_open_at(root, "up/real", 0, O_RDONLY | O_DIRECTORY);
         ASSERT_TRUE(fd >= 0);
+}
+
+/* root_mkdirs(leaf_file): a missing leaf is made a regular file; one there is never opened
+ * (a FIFO would block that open: the test would hang), whatever it is but a directory. */
+TEST(mkdirs_never_opens_the_leaf)
+{
+        _cleanup_close_ int root = fresh_dir("mkdirs"), fd = -EBADF;
+        struct stat st;
+
+        fd = root_mkdirs(root, "/etc/sub/hostname", 0755, true);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_SYS(fstatat(root, "etc/sub/hostname", &st, AT_SYMLINK_NOFOLLOW));
+        ASSERT_TRUE(S_ISREG(st.st_mode) && st.st_size == 0);
+        fd = safe_close(fd);
+        ASSERT_SYS(mkfifoat(root, "etc/fifo", 0644));
+        fd = root_mkdirs(root, "etc/fifo", 0755, true);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_SYS(fstat(fd, &st));
+        ASSERT_TRUE(S_ISFIFO(st.st_mode));
+        fd = safe_close(fd);
+        ASSERT_EQ(root_mkdirs(root, "etc/sub", 0755, true), -EISDIR);
+        ASSERT_EQ(root_mkdirs(root, "etc/fifo/x", 0755, false), -ENOTDIR);
 }
 
 /* Makes dfd/d/d/.../d (depth levels) with a file at the bottom, one level at a time. */
