@@ -55,20 +55,43 @@ static void file_fail(struct writer *w, struct log_file *f, int err)
 }
 
 /*
- * Opens (appending) or creates name below the log directory: a regular file only. Never
- * waits in the open: a FIFO there (the kubernetes log directory may be an app's volume too)
- * would hold the writer, and with it the app once its pipe is full, for good.
+ * Opens (appending) or creates name below the log directory: a regular file only, and what
+ * is there is opened only once it is known to be one (the kubernetes log directory may be an
+ * app's volume too): a FIFO's open would hold the writer, and with it the app once its pipe
+ * is full, for good; a device node's acts on the host's device. Returns the fd or -errno.
  */
+static int open_regular(int dirfd, const char *name, bool truncate)
+{
+        const int flags =
+                O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (truncate ? O_TRUNC : 0);
+
+        for (unsigned i = 0; i < 8; i++) { /* created or removed meanwhile: again */
+                int fd = openat(dirfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, 0640);
+                if (fd >= 0 || errno != EEXIST)
+                        return fd < 0 ? -errno : fd;
+                _cleanup_close_ int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                struct stat st;
+                if (pfd < 0 && errno == ENOENT)
+                        continue;
+                if (pfd < 0 || fstat(pfd, &st) < 0)
+                        return -errno;
+                if (!S_ISREG(st.st_mode))
+                        return -EINVAL;
+                char path[32];
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
+                fd = open(path, flags); /* the file stat'ed, not a name again */
+                return fd < 0 ? -errno : fd;
+        }
+        return -EAGAIN;
+}
+
 static int file_open(struct writer *w, struct log_file *f, bool truncate)
 {
         struct stat st;
-        int fd = openat(w->o->dirfd, f->name,
-                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-                                O_NONBLOCK | (truncate ? O_TRUNC : 0),
-                        0640);
+        int fd = open_regular(w->o->dirfd, f->name, truncate);
 
         if (fd < 0)
-                return -errno;
+                return fd;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 safe_close(fd);
                 return -EINVAL;
