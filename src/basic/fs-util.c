@@ -693,7 +693,7 @@ static int copy_attrs(int fd, int src_fd, int dfd, const char *name, const struc
         return RET_NERRNO(fd >= 0 ? futimens(fd, ts) : utimensat(dfd, name, ts, 0));
 }
 
-int fd_reopen_regular(int pfd)
+int fd_reopen_regular(int pfd, int flags)
 {
         char path[32];
         struct stat st;
@@ -704,7 +704,7 @@ int fd_reopen_regular(int pfd)
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
         snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
 }
 
@@ -719,7 +719,7 @@ static int copy_regular(int sfd, const char *name, int dfd, const char *dname,
         pfd = openat(sfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (pfd < 0)
                 return -errno;
-        in = fd_reopen_regular(pfd);
+        in = fd_reopen_regular(pfd, O_RDONLY);
         if (in < 0)
                 return in;
         if (fstat(in, &st2) < 0)

@@ -110,11 +110,12 @@ int copy_fd(int fd, int outfd);
 int copy_fd_sparse(int fd, int outfd, off_t size);
 
 /*
- * Opens for reading (O_NONBLOCK) the file the O_PATH descriptor pfd refers to, through
- * /proc/self/fd, only if it is a regular file: -EBADFD for a FIFO, device, directory or
- * socket, which is never opened (no hang on a FIFO, no device open). Returns the fd or -errno.
+ * Opens with flags (O_RDONLY, or O_WRONLY | O_APPEND, ...; O_NONBLOCK, O_NOCTTY and O_CLOEXEC
+ * added) the file the O_PATH descriptor pfd refers to, through /proc/self/fd, only if it is
+ * a regular file: -EBADFD for a FIFO, device, directory or socket, which is never opened (no
+ * hang on a FIFO, no device open). Returns the fd or -errno.
  */
-int fd_reopen_regular(int pfd);
+int fd_reopen_regular(int pfd, int flags);
 
 enum read_long_mode {
         READ_LONG_STRICT, /* the number and at most a trailing newline (our own state files) */

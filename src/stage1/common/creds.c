@@ -27,7 +27,7 @@ static int root_open_regular(int rootfd, const char *path)
 {
         _cleanup_close_ int pfd = root_open(rootfd, path, O_PATH, 0);
 
-        return pfd < 0 ? pfd : fd_reopen_regular(pfd);
+        return pfd < 0 ? pfd : fd_reopen_regular(pfd, O_RDONLY);
 }
 
 /* Reads fd (at most DB_MAX bytes) into a NUL-terminated malloc'd string. */

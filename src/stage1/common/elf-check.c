@@ -39,7 +39,7 @@ static int open_regular(const char *path)
 {
         _cleanup_close_ int pfd = open(path, O_PATH | O_CLOEXEC);
 
-        return pfd < 0 ? -1 : fd_reopen_regular(pfd);
+        return pfd < 0 ? -1 : fd_reopen_regular(pfd, O_RDONLY);
 }
 
 /* The whole of the regular file open at fd, at most max bytes. */

@@ -62,25 +62,22 @@ static void file_fail(struct writer *w, struct log_file *f, int err)
  */
 static int open_regular(int dirfd, const char *name, bool truncate)
 {
-        const int flags =
-                O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (truncate ? O_TRUNC : 0);
+        const int flags = O_WRONLY | O_APPEND | (truncate ? O_TRUNC : 0);
 
         for (unsigned i = 0; i < 8; i++) { /* created or removed meanwhile: again */
-                int fd = openat(dirfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, 0640);
+                int fd = openat(dirfd, name,
+                                flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+                                        O_CLOEXEC,
+                                0640);
                 if (fd >= 0 || errno != EEXIST)
                         return fd < 0 ? -errno : fd;
                 _cleanup_close_ int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                struct stat st;
                 if (pfd < 0 && errno == ENOENT)
                         continue;
-                if (pfd < 0 || fstat(pfd, &st) < 0)
+                if (pfd < 0)
                         return -errno;
-                if (!S_ISREG(st.st_mode))
-                        return -EINVAL;
-                char path[32];
-                snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
-                fd = open(path, flags); /* the file stat'ed, not a name again */
-                return fd < 0 ? -errno : fd;
+                fd = fd_reopen_regular(pfd, flags); /* the file checked, not a name again */
+                return fd == -EBADFD ? -EINVAL : fd;
         }
         return -EAGAIN;
 }
