@@ -96,15 +96,26 @@ def pod_cgroups(uuids=None):
     return found
 
 
+def is_zombie(pid):
+    """Whether pid has exited and waits to be reaped: it holds no mount, namespace, descriptor
+    or cgroup any more. The pod init of a sandbox a test killed is one until the machine's pid 1
+    reaps it, which some machines' init does only every second or two."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def pod_processes(dirpath, uuids=()):
-    """pids of processes whose cwd, root or executable is under dirpath, whose command line
-    names it, or that sit in a cgroup of one of the given pods."""
+    """pids of live processes (no zombies) whose cwd, root or executable is under dirpath,
+    whose command line names it, or that sit in a cgroup of one of the given pods."""
     d = str(dirpath)
     marks = [escaped(u) for u in uuids] + list(uuids)
     me = os.getpid()
     pids = []
     for e in os.listdir("/proc"):
-        if not e.isdigit() or int(e) == me:
+        if not e.isdigit() or int(e) == me or is_zombie(e):
             continue
         base = f"/proc/{e}"
         hit = False
