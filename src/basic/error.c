@@ -74,6 +74,17 @@ int rk_error_prefix(struct rk_error **reterr, const char *fmt, ...)
         return -e->errnum;
 }
 
+struct rk_error *rk_error_dup(const struct rk_error *e)
+{
+        struct rk_error *d = xnew0(struct rk_error, 1);
+
+        *d = *e;
+        d->frames = xnew0(char *, e->n_frames);
+        for (unsigned i = 0; i < e->n_frames; i++)
+                d->frames[i] = xstrdup(e->frames[i]);
+        return d;
+}
+
 struct rk_error *rk_error_free(struct rk_error *e)
 {
         if (!e)

@@ -51,6 +51,9 @@ int rk_error_prefix(struct rk_error **reterr, const char *fmt, ...) _printf_(2, 
  */
 int rk_error_exit_status(struct rk_error **reterr, int status);
 
+/* A copy of e (every frame, the errno and the exit status), to report one failure again. */
+struct rk_error *rk_error_dup(const struct rk_error *e);
+
 /* NULL-safe; returns NULL. */
 struct rk_error *rk_error_free(struct rk_error *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rk_error *, rk_error_free)

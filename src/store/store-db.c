@@ -46,21 +46,17 @@ static const char schema_sql[] =
 static int db_ready(struct store *s, struct rk_error **reterr)
 {
         if (s->index_deferred) {
+                struct rk_error *e = NULL;
+
                 s->index_deferred = false; /* store_db_open() uses it */
-                s->index_r = store_db_open(s, &s->index_err);
-                if (s->index_r < 0) {
-                        s->index_msg = rk_error_render(s->index_err, false);
-                        if (s->db)
-                                sqlite3_close_v2(TAKE_PTR(s->db));
-                }
+                if (store_db_open(s, &e) < 0 && s->db)
+                        sqlite3_close_v2(TAKE_PTR(s->db));
+                s->index_err = e;
         }
-        if (s->index_r < 0 && s->index_err) {
-                *reterr = TAKE_PTR(s->index_err);
-                return s->index_r;
-        }
-        if (s->index_r < 0)
-                return rk_error_set(reterr, -s->index_r, "%s", s->index_msg);
-        return 0;
+        if (!s->index_err)
+                return 0;
+        *reterr = rk_error_dup(s->index_err);
+        return -s->index_err->errnum;
 }
 
 static int db_error(struct store *s, struct rk_error **reterr, const char *what)

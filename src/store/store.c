@@ -297,7 +297,6 @@ struct store *store_free(struct store *s)
                 return NULL;
         (void)store_sync(s, &ignored);
         rk_error_free(s->index_err);
-        free(s->index_msg);
         strv_free(s->unverified);
         strv_free(s->touched);
         if (s->db)

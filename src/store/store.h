@@ -36,11 +36,9 @@ struct store {
         gid_t gid; /* group "rkt", or (gid_t)-1 when it does not exist */
         /* store_open_deferred(): the index is not opened yet */
         bool index_deferred;
-        int index_r; /* < 0: opening it failed (index_err, then index_msg) */
-        struct rk_error *index_err;
-        char *index_msg;
-        char **unverified; /* full IDs found by their files meanwhile */
-        char **touched;    /* keys whose last-used time waits for it */
+        struct rk_error *index_err; /* why opening it failed */
+        char **unverified;          /* full IDs found by their files meanwhile */
+        char **touched;             /* keys whose last-used time waits for it */
 };
 
 /* One row of the image index. */

@@ -37,6 +37,22 @@ TEST(error_chain_contract)
         ASSERT_STREQ(debug, "cannot resolve image ID (r=-2)\n  └─no image IDs found");
 }
 
+TEST(error_dup_copies_every_frame)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL, *copy = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL;
+
+        fails_with_context(&err);
+        rk_error_exit_status(&err, 3);
+        copy = rk_error_dup(err);
+        ASSERT_TRUE(copy != err && copy->frames != err->frames);
+        ASSERT_EQ(copy->errnum, ENOENT);
+        ASSERT_EQ(copy->exit_status, 3);
+        a = rk_error_render(err, true);
+        b = rk_error_render(copy, true);
+        ASSERT_STREQ(a, b);
+}
+
 TEST(error_set_errno_appends_strerror)
 {
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;
