@@ -279,8 +279,19 @@ int stage0_app_add(struct store *s, const struct stage0_context *ctx, struct pod
         return r;
 }
 
-/* The names of an app's records in S1/rkt/status (SPEC.md §3.20). */
-static const char *const record_suffixes[] = {"", "-created", "-started"};
+/*
+ * Removes app's records (SPEC.md §3.20) from S1/rkt/status (status), whatever is at their
+ * names: an app that may trace the pod init reaches S1 and may have put a directory there.
+ */
+static void remove_records(int status, const char *app)
+{
+        static const char *const suffixes[] = {"", "-created", "-started"};
+
+        for (size_t k = 0; k < ELEMENTSOF(suffixes); k++) {
+                _cleanup_free_ char *name = xasprintf("%s%s", app, suffixes[k]);
+                (void)rm_rf_at(status, name);
+        }
+}
 
 int stage0_app_add_root(struct store *s, struct pod *p, const char *app, struct rk_error **reterr)
 {
@@ -297,13 +308,9 @@ int stage0_app_add_root(struct store *s, struct pod *p, const char *app, struct 
         if (status < 0)
                 return rk_error_set_errno(reterr, -status,
                                           "cannot open %s/stage1/rootfs/rkt/status", p->path);
-        /* no app of this name runs: whatever has a record's name (an app that may trace the
-         * pod init reaches S1) goes, whatever it is, or the new app would be "exited" or
-         * "running", or never written down */
-        for (size_t k = 0; k < ELEMENTSOF(record_suffixes); k++) {
-                _cleanup_free_ char *st = xasprintf("%s%s", app, record_suffixes[k]);
-                (void)rm_rf_at(status, st);
-        }
+        /* no app of this name runs: what has a record's name goes, or the new app would be
+         * "exited" or "running", or never written down */
+        remove_records(status, app);
         r = write_file_replace_at(status, created, "", 0, 0644, 0);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "cannot write rkt/status/%s", created);
@@ -403,10 +410,9 @@ int stage0_app_remove(struct pod *p, const char *app, struct rk_error **reterr)
         }
         _cleanup_free_ char *info = xasprintf("appsinfo/%s", app);
         (void)rm_rf_at(p->fd, info);
-        for (size_t k = 0; k < ELEMENTSOF(record_suffixes); k++) {
-                _cleanup_free_ char *st = xasprintf("%s%s", app, record_suffixes[k]);
-                unlink_in_s1(p, "rkt/status", st);
-        }
+        _cleanup_close_ int status = open_s1_dir(p, "rkt/status");
+        if (status >= 0)
+                remove_records(status, app);
         unlink_in_s1(p, "rkt/env", app);
         _cleanup_free_ char *log = xasprintf("logs/%s.log", app);
         _cleanup_free_ char *log1 = xasprintf("logs/%s.log.1", app);
