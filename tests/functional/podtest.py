@@ -96,13 +96,21 @@ def pod_cgroups(uuids=None):
     return found
 
 
+def task_state(path):
+    """The state letter of a /proc/<pid>[/task/<tid>]/stat file."""
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 def is_zombie(pid):
-    """Whether pid has exited and waits to be reaped: it holds no mount, namespace, descriptor
-    or cgroup any more. The pod init of a sandbox a test killed is one until the machine's pid 1
-    reaps it, which some machines' init does only every second or two."""
+    """Whether pid has exited, every thread of it, and waits to be reaped: it holds no mount,
+    namespace, descriptor or cgroup any more. The pod init of a sandbox a test killed is one
+    until the machine's pid 1 reaps it, which some machines' init does only every second or
+    two. A process whose main thread alone exited shows "Z" too while its other threads run
+    on: it is no zombie."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        tids = os.listdir(f"/proc/{pid}/task")
+        return bool(tids) and all(task_state(f"/proc/{pid}/task/{t}/stat") == "Z" for t in tids)
     except (OSError, IndexError):
         return False
 
