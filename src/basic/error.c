@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "strbuf.h"
@@ -83,6 +84,43 @@ struct rk_error *rk_error_dup(const struct rk_error *e)
         for (unsigned i = 0; i < e->n_frames; i++)
                 d->frames[i] = xstrdup(e->frames[i]);
         return d;
+}
+
+char *rk_error_pack(const struct rk_error *e, size_t *ret_len)
+{
+        struct strbuf sb = STRBUF_INIT;
+
+        strbuf_printf(&sb, "%d %d\n", e->errnum, e->exit_status);
+        for (unsigned i = 0; i < e->n_frames; i++) {
+                strbuf_puts(&sb, e->frames[i]);
+                strbuf_putc(&sb, '\0');
+        }
+        *ret_len = sb.len;
+        return strbuf_detach(&sb);
+}
+
+int rk_error_unpack(const char *buf, size_t len, struct rk_error **reterr)
+{
+        const char *nl = memchr(buf, '\n', len), *p, *end = buf + len;
+        _cleanup_free_ char *head = NULL;
+        struct rk_error *e;
+        int errnum, status;
+
+        assert(reterr && !*reterr);
+        if (nl)
+                head = oom_check(strndup(buf, (size_t)(nl - buf)));
+        if (!head || sscanf(head, "%d %d", &errnum, &status) != 2 || errnum <= 0 || nl + 1 == end ||
+            end[-1] != '\0')
+                return rk_error_set(reterr, EBADMSG, "a helper reported a malformed error");
+        e = xnew0(struct rk_error, 1);
+        e->errnum = errnum;
+        e->exit_status = status;
+        for (p = nl + 1; p < end; p += strlen(p) + 1) {
+                e->frames = oom_check(realloc(e->frames, (e->n_frames + 1) * sizeof(char *)));
+                e->frames[e->n_frames++] = xstrdup(p);
+        }
+        *reterr = e;
+        return -errnum;
 }
 
 struct rk_error *rk_error_free(struct rk_error *e)

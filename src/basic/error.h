@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "macro.h"
 
@@ -54,6 +55,17 @@ int rk_error_exit_status(struct rk_error **reterr, int status);
 /* A copy of e (every frame, the errno and the exit status), to report one failure again. */
 struct rk_error *rk_error_dup(const struct rk_error *e);
 
+/*
+ * e as bytes for another process (a helper reporting to its parent): "<errno> <exit
+ * status>\n", then every frame, outermost first, each ended by a NUL. Returns a malloc'd
+ * buffer of *ret_len bytes.
+ */
+char *rk_error_pack(const struct rk_error *e, size_t *ret_len);
+/*
+ * Sets *reterr to the error rk_error_pack() made of buf (len bytes). Returns its -errno, or
+ * -EBADMSG (with reterr saying so) when buf is not such an error.
+ */
+int rk_error_unpack(const char *buf, size_t len, struct rk_error **reterr);
 /* NULL-safe; returns NULL. */
 struct rk_error *rk_error_free(struct rk_error *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rk_error *, rk_error_free)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -52,6 +53,35 @@ int signals_reset_all(void)
                 return r;
         sigemptyset(&none);
         return RET_NERRNO(sigprocmask(SIG_SETMASK, &none, NULL));
+}
+
+void kill_and_wait(pid_t *pid, int sig)
+{
+        if (*pid <= 0)
+                return;
+        (void)kill(*pid, sig);
+        (void)wait_for_pid(*pid, NULL);
+        *pid = 0;
+}
+
+void sched_beside_us(pid_t pid)
+{
+        cpu_set_t set;
+        int cpu = sched_getcpu();
+
+        if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof(set), &set) < 0)
+                return;
+        CPU_CLR(cpu, &set);
+        if (CPU_COUNT(&set) > 0)
+                (void)sched_setaffinity(pid, sizeof(set), &set);
+}
+
+void sched_anywhere(void)
+{
+        cpu_set_t set;
+
+        memset(&set, 0xff, sizeof(set)); /* the kernel keeps what the cpuset allows */
+        (void)sched_setaffinity(0, sizeof(set), &set);
 }
 
 int wait_for_pid(pid_t pid, int *ret_status)

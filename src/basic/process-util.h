@@ -81,6 +81,19 @@ int signals_reset_all(void);
  */
 int wait_for_pid(pid_t pid, int *ret_status);
 
+/*
+ * Lets pid run only on the CPUs we may run on other than the one we run on now (nothing when
+ * there is no other), for a helper forked to work beside us: the kernel queues a new process
+ * on its parent's CPU, where it waits for us while another CPU may idle until the scheduler
+ * next balances, milliseconds later. Best effort.
+ */
+void sched_beside_us(pid_t pid);
+/* Lets us run on every CPU our cpuset allows again (after sched_beside_us()). Best effort. */
+void sched_anywhere(void);
+
+/* Sends sig to our child *pid (when > 0), waits for it and sets *pid to 0. */
+void kill_and_wait(pid_t *pid, int sig);
+
 /* A pidfd of pid (pidfd_open(2); close-on-exec). Returns it, or -errno (-ESRCH: no such
  * process). */
 int pidfd_open_pid(pid_t pid);

@@ -3,19 +3,24 @@
  * The store index in SQLite (D/cas/db/store.sqlite, WAL): a schema version row, the image
  * table (rkt's aciinfo) and the remote-download cache table (rkt's remote), SPEC.md §6.1.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "format-util.h"
 #include "fs-util.h"
 #include "log.h"
+#include "process-util.h"
 #include "sha512.h"
 #include "store-private.h"
+#include "strbuf.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -48,6 +53,7 @@ static int db_ready(struct store *s, struct rk_error **reterr)
         if (s->index_deferred) {
                 struct rk_error *e = NULL;
 
+                store_db_helper_stop(s);   /* needed now: here */
                 s->index_deferred = false; /* store_db_open() uses it */
                 if (store_db_open(s, &e) < 0 && s->db)
                         sqlite3_close_v2(TAKE_PTR(s->db));
@@ -206,17 +212,11 @@ int store_db_open(struct store *s, struct rk_error **reterr)
         return db_init_schema(s, reterr);
 }
 
-int store_sync(struct store *s, struct rk_error **reterr)
+/* store_sync()'s work once the index is open: unverified checked, touched recorded. */
+static int sync_lists(struct store *s, char **unverified, char **touched, struct rk_error **reterr)
 {
-        _cleanup_strv_free_ char **unverified = TAKE_PTR(s->unverified);
-        _cleanup_strv_free_ char **touched = TAKE_PTR(s->touched);
         int r;
 
-        if (s->index_deferred && !unverified && !touched)
-                return 0; /* nothing waits for the index */
-        r = db_ready(s, reterr);
-        if (r < 0)
-                return r;
         STRV_FOREACH(k, unverified) {
                 struct image_info info = {0};
 
@@ -233,6 +233,155 @@ int store_sync(struct store *s, struct rk_error **reterr)
         STRV_FOREACH(k, touched)
                 store_touch_image(s, *k);
         return 0;
+}
+
+/*
+ * The helper of store_open_deferred(). It opens the index, reads its work from the socket
+ * until the command shuts its side ("U <key>" lines: IDs to check, "T <key>": last-used times
+ * to record), does it and answers: "K" (done), or "O" (the index did not open) or "C" (an ID
+ * is not in it) followed by the packed error.
+ */
+static int helper_read_work(int fd, char ***unverified, char ***touched)
+{
+        struct strbuf in = STRBUF_INIT;
+        _cleanup_strv_free_ char **lines = NULL;
+        char buf[4096];
+        ssize_t n;
+
+        while ((n = read(fd, buf, sizeof(buf))) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        strbuf_release(&in);
+                        return -errno;
+                }
+                strbuf_add(&in, buf, (size_t)n);
+        }
+        lines = strv_split(strbuf_str(&in), '\n');
+        strbuf_release(&in);
+        STRV_FOREACH(l, lines)
+                if (((*l)[0] == 'U' || (*l)[0] == 'T') && (*l)[1] == ' ' &&
+                    store_key_is_valid(*l + 2))
+                        strv_push((*l)[0] == 'U' ? unverified : touched, *l + 2);
+        return 0;
+}
+
+static _noreturn_ void helper_main(struct store *s, int fd)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL;
+        _cleanup_strv_free_ char **unverified = NULL, **touched = NULL;
+        _cleanup_free_ char *packed = NULL;
+        char kind = 'O';
+        size_t len = 0;
+        int r;
+
+        r = db_ready(s, &err);
+        sched_anywhere(); /* the rest may run wherever there is room */
+        if (helper_read_work(fd, &unverified, &touched) < 0)
+                _exit(1);
+        if (r >= 0) {
+                kind = 'C';
+                r = sync_lists(s, unverified, touched, &err);
+        }
+        if (r < 0)
+                packed = rk_error_pack(err, &len);
+        if (write_full(fd, r < 0 ? &kind : "K", 1) < 0 || (len && write_full(fd, packed, len) < 0))
+                _exit(1);
+        _exit(0);
+}
+
+void store_db_helper_start(struct store *s)
+{
+        int sv[2], r;
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return;
+        /* only the store's descriptors: not the lock of a pod the command holds */
+        r = safe_fork_full("store-index", NULL, (const int[]){s->dir_fd, s->cas_fd, sv[1]}, 3,
+                           FORK_RESET_SIGNALS | FORK_DEATHSIG_SIGKILL | FORK_CLOSE_ALL_FDS, &pid);
+        if (r == 0)
+                helper_main(s, sv[1]);
+        safe_close(sv[1]);
+        if (r < 0) {
+                safe_close(sv[0]);
+                return;
+        }
+        sched_beside_us(pid);
+        s->index_pid = pid;
+        s->index_cmd_fd = sv[0];
+}
+
+void store_db_helper_stop(struct store *s)
+{
+        kill_and_wait(&s->index_pid, SIGKILL);
+        s->index_cmd_fd = safe_close(s->index_cmd_fd);
+}
+
+/* Sends v's keys as lines "<tag> <key>". Returns 0 or -errno. */
+static int helper_send(int fd, char tag, char **v)
+{
+        STRV_FOREACH(k, v) {
+                _cleanup_free_ char *line = xasprintf("%c %s\n", tag, *k);
+                size_t off = 0, len = strlen(line);
+
+                while (off < len) {
+                        ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0)
+                                return -errno;
+                        off += (size_t)n;
+                }
+        }
+        return 0;
+}
+
+/*
+ * Hands the helper its work and takes its answer (see helper_main()). Returns 1 when the
+ * helper answered (its result in r, reterr), 0 when it did not (died: the work is ours).
+ */
+static int helper_finish(struct store *s, char **unverified, char **touched, int *ret,
+                         struct rk_error **reterr)
+{
+        _cleanup_close_ int fd = TAKE_FD(s->index_cmd_fd);
+        char buf[16384];
+        ssize_t n = -1;
+
+        if (helper_send(fd, 'U', unverified) >= 0 && helper_send(fd, 'T', touched) >= 0 &&
+            shutdown(fd, SHUT_WR) >= 0)
+                n = read_full(fd, buf, sizeof(buf));
+        (void)wait_for_pid(s->index_pid, NULL);
+        s->index_pid = 0;
+        if (n <= 0 || n == (ssize_t)sizeof(buf) ||
+            (buf[0] != 'K' && buf[0] != 'O' && buf[0] != 'C'))
+                return 0;
+        if (buf[0] == 'K') {
+                *ret = 0;
+                return 1;
+        }
+        *ret = rk_error_unpack(buf + 1, (size_t)n - 1, reterr);
+        if (buf[0] == 'O' && *ret != -EBADMSG) { /* as db_ready(): again at each later use */
+                s->index_deferred = false;
+                s->index_err = rk_error_dup(*reterr);
+        }
+        return 1;
+}
+
+int store_sync(struct store *s, struct rk_error **reterr)
+{
+        _cleanup_strv_free_ char **unverified = TAKE_PTR(s->unverified);
+        _cleanup_strv_free_ char **touched = TAKE_PTR(s->touched);
+        int r;
+
+        if (s->index_pid > 0 && helper_finish(s, unverified, touched, &r, reterr) > 0)
+                return r;
+        if (s->index_deferred && !unverified && !touched)
+                return 0; /* nothing waits for the index */
+        r = db_ready(s, reterr);
+        if (r < 0)
+                return r;
+        return sync_lists(s, unverified, touched, reterr);
 }
 
 static char *column_strdup(sqlite3_stmt *st, int i)

@@ -56,6 +56,10 @@ int store_open_index_file(struct store *s, struct rk_error **reterr);
 
 /* Index updates (store-db.c). */
 int store_db_open(struct store *s, struct rk_error **reterr);
+/* store_open_deferred()'s helper: started (best effort: without it the index opens here when
+ * needed); stopped (killed, if it runs: its work is not waited for). */
+void store_db_helper_start(struct store *s);
+void store_db_helper_stop(struct store *s);
 int store_db_upsert_image(struct store *s, const struct image_info *i, struct rk_error **reterr);
 int store_db_delete_image(struct store *s, const char *key, struct rk_error **reterr);
 int store_db_set_tree_size(struct store *s, const char *key, uint64_t size);

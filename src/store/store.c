@@ -216,7 +216,7 @@ static int open_store(const char *dir, bool deferred, struct store **ret, struct
         int r;
 
         s->dir = xstrdup(dir);
-        s->dir_fd = s->cas_fd = -EBADF;
+        s->dir_fd = s->cas_fd = s->index_cmd_fd = s->index_res_fd = -EBADF;
         r = store_open_root(s, reterr);
         if (r < 0)
                 return r;
@@ -224,7 +224,9 @@ static int open_store(const char *dir, bool deferred, struct store **ret, struct
         if (s->cas_fd < 0 || flock(s->cas_fd, LOCK_SH) < 0)
                 return rk_error_set_errno(reterr, errno, "cannot lock %s/cas", dir);
         s->index_deferred = deferred;
-        if (!deferred) {
+        if (deferred)
+                store_db_helper_start(s);
+        else {
                 r = store_db_open(s, reterr);
                 if (r < 0)
                         return r;
@@ -296,6 +298,7 @@ struct store *store_free(struct store *s)
         if (!s)
                 return NULL;
         (void)store_sync(s, &ignored);
+        store_db_helper_stop(s);
         rk_error_free(s->index_err);
         strv_free(s->unverified);
         strv_free(s->touched);

@@ -34,11 +34,14 @@ struct store {
         int cas_fd; /* D/cas, shared flock held while open */
         struct sqlite3 *db;
         gid_t gid; /* group "rkt", or (gid_t)-1 when it does not exist */
-        /* store_open_deferred(): the index is not opened yet */
+        /* store_open_deferred(): the index is not opened yet (in this process) */
         bool index_deferred;
         struct rk_error *index_err; /* why opening it failed */
         char **unverified;          /* full IDs found by their files meanwhile */
         char **touched;             /* keys whose last-used time waits for it */
+        /* the helper that opens it meanwhile (0: none), the pipes to and from it */
+        pid_t index_pid;
+        int index_cmd_fd, index_res_fd;
 };
 
 /* One row of the image index. */
@@ -62,19 +65,22 @@ void image_infos_free(struct image_info *v, size_t n);
  */
 int store_open(const char *dir, struct store **ret, struct rk_error **reterr);
 /*
- * store_open() without opening the index (D/cas/db/store.sqlite: ~1.2 ms to load SQLite,
- * open it and read its journal), for a command that may do without it until a moment it
- * waits anyway (rkt app add, while its stage1 entrypoint runs). Until then
- * store_resolve_key() finds a full image ID by the image's files and store_touch_image()
- * defers its update; store_sync(), or any other function that reads or writes the index,
- * opens it.
+ * store_open() that leaves opening the index (D/cas/db/store.sqlite: ~1.3 ms to load SQLite,
+ * open it and read its journal) to a helper process, on another CPU when there is one, for
+ * a command that can do without the index until it has done other work (rkt app add given
+ * a full image ID). Meanwhile store_resolve_key() finds a full image ID by the image's files
+ * and store_touch_image() defers its update; store_sync() hands both to the helper and waits
+ * for its answer. Any other function that reads or writes the index opens it here instead
+ * (the helper is stopped: a command resolving an image by name gains nothing, loses only
+ * the fork).
  */
 int store_open_deferred(const char *dir, struct store **ret, struct rk_error **reterr);
 /*
- * Opens the index of store_open_deferred() if something waits for it, checks the image IDs
- * found by their files against it and records the deferred last-used times. Returns 0, or
- * < 0 when the index could not be opened (its error, again at each later use) or an image
- * ID found by its files is not in it ("no image IDs found", as store_resolve_key()).
+ * For store_open_deferred(): checks the image IDs found by their files against the index and
+ * records the deferred last-used times, through the helper while it runs, else opening the
+ * index if something waits for it. Returns 0, or < 0 when the index could not be opened (its
+ * error, again at each later use) or an image ID found by its files is not in it ("no image
+ * IDs found", as store_resolve_key()).
  */
 int store_sync(struct store *s, struct rk_error **reterr);
 /* NULL-safe; returns NULL. Records deferred last-used times (store_sync()), releases the

@@ -53,6 +53,29 @@ TEST(error_dup_copies_every_frame)
         ASSERT_STREQ(a, b);
 }
 
+TEST(error_pack_unpack_round_trip)
+{
+        _cleanup_(rk_error_freep) struct rk_error *err = NULL, *back = NULL, *bad = NULL;
+        _cleanup_free_ char *packed = NULL, *a = NULL, *b = NULL;
+        size_t len = 0;
+
+        fails_with_context(&err);
+        rk_error_exit_status(&err, 3);
+        packed = rk_error_pack(err, &len);
+        ASSERT_EQ(rk_error_unpack(packed, len, &back), -ENOENT);
+        ASSERT_EQ(back->n_frames, 2u);
+        ASSERT_EQ(back->exit_status, 3);
+        a = rk_error_render(err, true);
+        b = rk_error_render(back, true);
+        ASSERT_STREQ(a, b);
+        /* cut short (the last frame's NUL missing), or no frame: refused */
+        ASSERT_EQ(rk_error_unpack(packed, len - 1, &bad), -EBADMSG);
+        bad = rk_error_free(bad);
+        ASSERT_EQ(rk_error_unpack("2 0\n", 4, &bad), -EBADMSG);
+        bad = rk_error_free(bad);
+        ASSERT_EQ(rk_error_unpack("x", 1, &bad), -EBADMSG);
+}
+
 TEST(error_set_errno_appends_strerror)
 {
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -312,6 +313,39 @@ TEST(spawn_exec_where_clone3_is_refused)
                 _exit(exit_status(child) == 0 ? 0 : 2);
         }
         ASSERT_EQ(exit_status(pid), 0);
+}
+
+TEST(sched_beside_us_leaves_our_cpu_to_us)
+{
+        cpu_set_t ours, its;
+        int pipefd[2];
+        pid_t pid;
+
+        ASSERT_OK(sched_getaffinity(0, sizeof(ours), &ours));
+        if (CPU_COUNT(&ours) < 2)
+                TEST_SKIP("one CPU");
+        ASSERT_OK(pipe(pipefd));
+        pid = fork();
+        if (pid == 0) {
+                char c;
+                close(pipefd[1]);
+                if (read(pipefd[0], &c, 1) < 0)
+                        _exit(2);
+                sched_anywhere(); /* back to every CPU */
+                _exit(sched_getaffinity(0, sizeof(its), &its) == 0 &&
+                                      CPU_COUNT(&its) == CPU_COUNT(&ours)
+                              ? 0
+                              : 1);
+        }
+        sched_beside_us(pid);
+        ASSERT_OK(sched_getaffinity(pid, sizeof(its), &its));
+        ASSERT_EQ(CPU_COUNT(&its), CPU_COUNT(&ours) - 1);
+        ASSERT_OK(close(pipefd[1]));
+        ASSERT_EQ(exit_status(pid), 0);
+        close(pipefd[0]);
+        /* ours is untouched */
+        ASSERT_OK(sched_getaffinity(0, sizeof(its), &its));
+        ASSERT_TRUE(CPU_EQUAL(&its, &ours));
 }
 
 TEST(cgroup_text_paths_are_compared_whole)

@@ -640,11 +640,7 @@ void app_io_close_app_fds(struct app_io *io)
 
 void app_io_stop(struct app_io *io)
 {
-        if (io->mux <= 0)
-                return;
-        (void)kill(io->mux, SIGTERM);
-        (void)wait_for_pid(io->mux, NULL);
-        io->mux = 0;
+        kill_and_wait(&io->mux, SIGTERM);
 }
 
 void app_io_finish(struct app_io *io, int timeout_ms)
