@@ -103,19 +103,27 @@ static int check_root_dir(struct store *s, const char *path, mode_t mode, struct
  * holds the group's data: the store was tampered with); a root-only one is moved aside and
  * made again.
  */
-static int prepare_dir(struct store *s, const char *path, mode_t mode, struct rk_error **reterr)
+static int prepare_dir(struct store *s, const char *path, mode_t mode, bool root,
+                       struct rk_error **reterr)
 {
         bool shared = mode & 0020;
+        struct stat st;
         int r;
 
-        if (geteuid() != 0 && !shared)
+        if (!root && !shared)
+                return 0;
+        /* the common case, one call: a directory of root's as it should be (its parents, root's,
+         * were checked before it; no member can replace an entry of root's in them) */
+        if (root && fstatat(s->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & 07777) == mode &&
+            (s->gid == (gid_t)-1 || st.st_gid == s->gid))
                 return 0;
         for (int attempt = 0; attempt < 2; attempt++) {
                 r = make_dir(s, path, mode);
                 if (r < 0)
                         return rk_error_set_errno(reterr, -r, "cannot create the store in %s",
                                                   s->dir);
-                if (geteuid() != 0)
+                if (!root)
                         return 0;
                 r = check_root_dir(s, path, mode, reterr);
                 if (r <= 0)
@@ -135,11 +143,12 @@ static int prepare_dir(struct store *s, const char *path, mode_t mode, struct rk
 
 int store_layout_prepare(struct store *s, struct rk_error **reterr)
 {
+        bool root = geteuid() == 0;
         mode_t old = umask(0);
         int r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(store_dirs) && r >= 0; i++)
-                r = prepare_dir(s, store_dirs[i].path, store_dirs[i].mode, reterr);
+                r = prepare_dir(s, store_dirs[i].path, store_dirs[i].mode, root, reterr);
         umask(old);
         return r;
 }
