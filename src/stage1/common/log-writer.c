@@ -58,13 +58,16 @@ static void file_fail(struct writer *w, struct log_file *f, int err)
  * Opens (appending) or creates name below the log directory: a regular file only, and what
  * is there is opened only once it is known to be one (the kubernetes log directory may be an
  * app's volume too): a FIFO's open would hold the writer, and with it the app once its pipe
- * is full, for good; a device node's acts on the host's device. Returns the fd or -errno.
+ * is full, for good; a device node's acts on the host's device. A file with more than one
+ * name is made anew, never written: its other name may be anywhere on that file system (a
+ * hard link an app made, in its volume, to a file of the host). Returns the fd or -errno.
  */
 static int open_regular(int dirfd, const char *name, bool truncate)
 {
         const int flags = O_WRONLY | O_APPEND | (truncate ? O_TRUNC : 0);
 
         for (unsigned i = 0; i < 8; i++) { /* created or removed meanwhile: again */
+                struct stat st;
                 int fd = openat(dirfd, name,
                                 flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                                         O_CLOEXEC,
@@ -74,8 +77,13 @@ static int open_regular(int dirfd, const char *name, bool truncate)
                 _cleanup_close_ int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (pfd < 0 && errno == ENOENT)
                         continue;
-                if (pfd < 0)
+                if (pfd < 0 || fstat(pfd, &st) < 0)
                         return -errno;
+                if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+                        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+                                return -errno;
+                        continue;
+                }
                 fd = fd_reopen_regular(pfd, flags); /* the file checked, not a name again */
                 return fd == -EBADFD ? -EINVAL : fd;
         }

@@ -45,6 +45,7 @@
 #include "app-status.h"
 #include "fd-util.h"
 #include "fs-util.h"
+#include "k8s-log.h"
 #include "keyrings.h"
 #include "log.h"
 #include "parse-util.h"
@@ -64,9 +65,6 @@
 
 #define STOP_TIMEOUT_SEC 10
 #define MUX_DRAIN_MSEC   1000 /* an exited app's attach mux relays its last output */
-#define ANN_LOGMODE      "coreos.com/rkt/experiment/logmode"
-#define ANN_LOGDIR       "coreos.com/rkt/experiment/kubernetes-log-dir"
-#define ANN_LOGPATH      "coreos.com/rkt/experiment/kubernetes-log-path"
 
 /* The pod's namespaces the helper joins, in this order (mnt: after the app's mounts). */
 static const char *const ns_names[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
@@ -298,28 +296,21 @@ static int recv_app_cgroups(int sock, struct pod_plan *p)
 static int open_k8s_log(const struct pod_plan *p, const struct plan_app *pa, int *ret_dir,
                         char **ret_file, struct rk_error **reterr)
 {
-        const char *dir = ac_labels_get(&p->pod->manifest->annotations, ANN_LOGDIR);
-        const char *path = ac_labels_get(&pa->a->pod_app->annotations, ANN_LOGPATH);
+        const char *path = ac_labels_get(&pa->a->pod_app->annotations, K8S_ANN_LOGPATH);
         _cleanup_free_ char *def = xasprintf("%s.log", pa->a->name), *parent = NULL;
         _cleanup_close_ int dirfd = -EBADF;
         const char *slash;
         int r;
 
-        if (!dir || dir[0] != '/')
-                return rk_error_set(reterr, EINVAL, "log mode k8s-plain needs an absolute %s",
-                                    ANN_LOGDIR);
         path = path && *path ? path : def;
         if (path[0] == '/' || strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 ||
             strstr(path, "/../") ||
             (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
                 return rk_error_set(reterr, EINVAL, "%s \"%s\" leaves the log directory",
-                                    ANN_LOGPATH, path);
-        r = mkdir_p_at(AT_FDCWD, dir, 0755);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "creating %s", dir);
-        dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                    K8S_ANN_LOGPATH, path);
+        dirfd = k8s_log_dir_open(p->pod, reterr);
         if (dirfd < 0)
-                return rk_error_set_errno(reterr, errno, "opening %s", dir);
+                return dirfd;
         slash = strrchr(path, '/');
         if (!slash) {
                 *ret_dir = TAKE_FD(dirfd);
@@ -329,7 +320,9 @@ static int open_k8s_log(const struct pod_plan *p, const struct plan_app *pa, int
         parent = xasprintf("%.*s", (int)(slash - path), path);
         r = root_mkdirs(dirfd, parent, 0755, false); /* inside dir: symlinks stay below it */
         if (r < 0)
-                return rk_error_set_errno(reterr, -r, "creating %s below %s", parent, dir);
+                return rk_error_set_errno(
+                        reterr, -r, "creating %s below %s", parent,
+                        ac_labels_get(&p->pod->manifest->annotations, K8S_ANN_LOGDIR));
         *ret_dir = r;
         *ret_file = xstrdup(slash + 1);
         return 0;
@@ -338,13 +331,12 @@ static int open_k8s_log(const struct pod_plan *p, const struct plan_app *pa, int
 /* The app's stdout and stderr pipes and their writer: P/logs, or the kubernetes log file. */
 static int start_logs(struct pod_plan *p, struct rk_error **reterr)
 {
-        const char *mode = ac_labels_get(&p->pod->manifest->annotations, ANN_LOGMODE);
         _cleanup_strv_free_ char **files = NULL;
         const char *name = p->apps[0].a->name;
         char *file = NULL;
         int dirfd = -EBADF, r;
 
-        if (!mode || strcmp(mode, "k8s-plain") != 0)
+        if (!k8s_log_mode(p->pod))
                 return app_logs_start(p->pod->dir, &name, 1, &p->logs, reterr);
         r = open_k8s_log(p, &p->apps[0], &dirfd, &file, reterr);
         if (r < 0)

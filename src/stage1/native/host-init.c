@@ -28,6 +28,7 @@
 #include "device-filter.h"
 #include "fd-util.h"
 #include "fs-util.h"
+#include "k8s-log.h"
 #include "keyrings.h"
 #include "log.h"
 #include "parse-util.h"
@@ -464,6 +465,9 @@ static int plan_build(struct pod_plan *p, struct rk_error **reterr)
                 return r;
         if (p->pod->n_apps == 0 && !p->args.mutable_pod)
                 return rk_error_set(reterr, EINVAL, "the pod has no apps");
+        /* before any app of the sandbox runs: what its log directory is (k8s-log.h) */
+        if (p->args.mutable_pod && k8s_log_mode(p->pod) && k8s_log_dir_pin(p->pod, reterr) < 0)
+                return -(*reterr)->errnum;
         if (p->args.interactive && p->pod->n_apps != 1)
                 return rk_error_set(reterr, EINVAL,
                                     "interactive mode only works with one app per pod");
