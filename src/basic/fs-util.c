@@ -84,8 +84,7 @@ ssize_t read_full(int fd, void *buf, size_t len)
         return (ssize_t)done;
 }
 
-/* Reads fd to its end (at most max bytes, else -EFBIG) into a NUL-terminated buffer. */
-static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
         struct strbuf sb = STRBUF_INIT;
         char buf[65536];

@@ -25,6 +25,9 @@ ssize_t read_full(int fd, void *buf, size_t len);
 /* Reads the whole file at dirfd/path (at most max bytes, else -EFBIG) into a NUL-terminated
  * malloc'd buffer. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Reads fd to its end (at most max bytes, else -EFBIG) into a NUL-terminated malloc'd buffer
+ * (its length in *ret_len, which may be NULL). Returns 0 or -errno. */
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 /*
  * Like read_file_at(), for a file another user may have replaced: a symlink (also in the
  * last component) is -ELOOP, anything but a regular file -EBADFD; a FIFO is never waited on.

@@ -76,12 +76,12 @@ void sched_beside_us(pid_t pid)
                 (void)sched_setaffinity(pid, sizeof(set), &set);
 }
 
-void sched_anywhere(void)
+void sched_like_parent(void)
 {
         cpu_set_t set;
 
-        memset(&set, 0xff, sizeof(set)); /* the kernel keeps what the cpuset allows */
-        (void)sched_setaffinity(0, sizeof(set), &set);
+        if (sched_getaffinity(getppid(), sizeof(set), &set) == 0)
+                (void)sched_setaffinity(0, sizeof(set), &set);
 }
 
 int wait_for_pid(pid_t pid, int *ret_status)

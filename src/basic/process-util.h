@@ -88,8 +88,8 @@ int wait_for_pid(pid_t pid, int *ret_status);
  * next balances, milliseconds later. Best effort.
  */
 void sched_beside_us(pid_t pid);
-/* Lets us run on every CPU our cpuset allows again (after sched_beside_us()). Best effort. */
-void sched_anywhere(void);
+/* Lets us run on the CPUs our parent may run on (after sched_beside_us()). Best effort. */
+void sched_like_parent(void);
 
 /* Sends sig to our child *pid (when > 0), waits for it and sets *pid to 0. */
 void kill_and_wait(pid_t *pid, int sig);

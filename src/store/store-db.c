@@ -276,7 +276,7 @@ static _noreturn_ void helper_main(struct store *s, int fd)
         int r;
 
         r = db_ready(s, &err);
-        sched_anywhere(); /* the rest may run wherever there is room */
+        sched_like_parent(); /* the rest may run wherever rkt may */
         if (helper_read_work(fd, &unverified, &touched) < 0)
                 _exit(1);
         if (r >= 0) {
@@ -345,22 +345,21 @@ static int helper_finish(struct store *s, char **unverified, char **touched, int
                          struct rk_error **reterr)
 {
         _cleanup_close_ int fd = TAKE_FD(s->index_cmd_fd);
-        char buf[16384];
-        ssize_t n = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0;
 
-        if (helper_send(fd, 'U', unverified) >= 0 && helper_send(fd, 'T', touched) >= 0 &&
-            shutdown(fd, SHUT_WR) >= 0)
-                n = read_full(fd, buf, sizeof(buf));
+        if (helper_send(fd, 'U', unverified) < 0 || helper_send(fd, 'T', touched) < 0 ||
+            shutdown(fd, SHUT_WR) < 0 || read_fd_all(fd, 1 << 20, &buf, &n) < 0)
+                n = 0;
         (void)wait_for_pid(s->index_pid, NULL);
         s->index_pid = 0;
-        if (n <= 0 || n == (ssize_t)sizeof(buf) ||
-            (buf[0] != 'K' && buf[0] != 'O' && buf[0] != 'C'))
+        if (n == 0 || (buf[0] != 'K' && buf[0] != 'O' && buf[0] != 'C'))
                 return 0;
         if (buf[0] == 'K') {
                 *ret = 0;
                 return 1;
         }
-        *ret = rk_error_unpack(buf + 1, (size_t)n - 1, reterr);
+        *ret = rk_error_unpack(buf + 1, n - 1, reterr);
         if (buf[0] == 'O' && *ret != -EBADMSG) { /* as db_ready(): again at each later use */
                 s->index_deferred = false;
                 s->index_err = rk_error_dup(*reterr);
@@ -374,6 +373,8 @@ int store_sync(struct store *s, struct rk_error **reterr)
         _cleanup_strv_free_ char **touched = TAKE_PTR(s->touched);
         int r;
 
+        if (s->index_pid > 0 && !unverified && !touched)
+                store_db_helper_stop(s); /* nothing for it: its open is not waited for */
         if (s->index_pid > 0 && helper_finish(s, unverified, touched, &r, reterr) > 0)
                 return r;
         if (s->index_deferred && !unverified && !touched)

@@ -311,6 +311,9 @@ int store_open_index_file(struct store *s, struct rk_error **reterr)
                                     what);
         if (geteuid() != 0)
                 return 0;
+        /* root's without the group (its creator was killed before it gave it): the group's */
+        if (st.st_uid == 0 && s->gid != (gid_t)-1 && st.st_gid != s->gid)
+                store_chown(s, fd, "");
         /* a member's index (they opened the store first): root's from now on */
         if (st.st_uid != 0 && (fchown(fd, 0, s->gid) < 0 ||
                                fstatat(dfd, "store.sqlite", &now, AT_SYMLINK_NOFOLLOW) < 0 ||

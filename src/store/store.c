@@ -216,7 +216,7 @@ static int open_store(const char *dir, bool deferred, struct store **ret, struct
         int r;
 
         s->dir = xstrdup(dir);
-        s->dir_fd = s->cas_fd = s->index_cmd_fd = s->index_res_fd = -EBADF;
+        s->dir_fd = s->cas_fd = s->index_cmd_fd = -EBADF;
         r = store_open_root(s, reterr);
         if (r < 0)
                 return r;

@@ -39,9 +39,9 @@ struct store {
         struct rk_error *index_err; /* why opening it failed */
         char **unverified;          /* full IDs found by their files meanwhile */
         char **touched;             /* keys whose last-used time waits for it */
-        /* the helper that opens it meanwhile (0: none), the pipes to and from it */
+        /* the helper that opens it meanwhile (0: none), our end of its socket */
         pid_t index_pid;
-        int index_cmd_fd, index_res_fd;
+        int index_cmd_fd;
 };
 
 /* One row of the image index. */

@@ -14,6 +14,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -429,6 +430,28 @@ def test_add_by_full_id(sandbox, modpods, img):
     finally:
         with contextlib.closing(sqlite3.connect(db)) as c, c:
             c.execute(f"INSERT INTO aciinfo VALUES ({','.join('?' * len(row))})", row)
+
+
+def test_a_refused_add_waits_for_no_index(modpods, img):
+    """app add that fails before it needs the store's index (here: "immutable pod") does not
+    wait for it: the index, which the helper of app add opens meanwhile, may be locked by a
+    member of group rkt for as long as they like (each of SQLite's waits is 60 s)."""
+    full = modpods.ok(INSECURE, "fetch", "--full", img.path).out.strip()
+    p = modpods.start(img.path, "--exec=/bin/sh", "--", "-c", "exec sleep 1000")
+    modpods.wait_ready(p.uuid)
+    db = modpods.dir / "cas" / "db" / "store.sqlite"
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as c:
+        c.execute("PRAGMA locking_mode=EXCLUSIVE")  # readers too, in WAL mode
+        c.execute("BEGIN EXCLUSIVE")
+        c.execute("UPDATE aciinfo SET lastused = lastused")
+        t = time.monotonic()
+        r = modpods("app", "add", p.uuid, full, *inspect("x"), env=ENV, timeout=120)
+        took = time.monotonic() - t
+        c.execute("ROLLBACK")
+    assert r.code == 254 and "immutable pod" in r.err, r
+    assert took < 20, f"app add took {took:.1f} s"
+    modpods.ok("stop", p.uuid)
+    p.wait()
 
 
 def test_add_to_an_immutable_pod(modpods, image_id, img):

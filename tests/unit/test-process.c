@@ -331,11 +331,9 @@ TEST(sched_beside_us_leaves_our_cpu_to_us)
                 close(pipefd[1]);
                 if (read(pipefd[0], &c, 1) < 0)
                         _exit(2);
-                sched_anywhere(); /* back to every CPU */
-                _exit(sched_getaffinity(0, sizeof(its), &its) == 0 &&
-                                      CPU_COUNT(&its) == CPU_COUNT(&ours)
-                              ? 0
-                              : 1);
+                sched_like_parent(); /* back to ours */
+                _exit(sched_getaffinity(0, sizeof(its), &its) == 0 && CPU_EQUAL(&its, &ours) ? 0
+                                                                                             : 1);
         }
         sched_beside_us(pid);
         ASSERT_OK(sched_getaffinity(pid, sizeof(its), &its));

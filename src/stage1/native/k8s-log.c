@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "path-util.h"
 #include "types.h"
 
 #define PIN_RECORD "k8s-log-dir" /* in P: identity() */
@@ -21,17 +22,14 @@ bool k8s_log_mode(const struct stage1_pod *pod)
         return mode && strcmp(mode, "k8s-plain") == 0;
 }
 
-/* The annotation's directory: absolute, or an error. */
-static const char *log_dir(const struct stage1_pod *pod, struct rk_error **reterr)
+/* The annotation's directory (absolute) in *ret. Returns 0 or < 0 with reterr set. */
+static int log_dir(const struct stage1_pod *pod, const char **ret, struct rk_error **reterr)
 {
-        const char *dir = ac_labels_get(&pod->manifest->annotations, K8S_ANN_LOGDIR);
-
-        if (!dir || dir[0] != '/') {
-                rk_error_set(reterr, EINVAL, "log mode k8s-plain needs an absolute %s",
-                             K8S_ANN_LOGDIR);
-                return NULL;
-        }
-        return dir;
+        *ret = ac_labels_get(&pod->manifest->annotations, K8S_ANN_LOGDIR);
+        if (!*ret || (*ret)[0] != '/')
+                return rk_error_set(reterr, EINVAL, "log mode k8s-plain needs an absolute %s",
+                                    K8S_ANN_LOGDIR);
+        return 0;
 }
 
 /*
@@ -51,27 +49,52 @@ static char *identity(int fd)
                          stx.stx_btime.tv_nsec);
 }
 
-/* Opens dir by its path (links followed: the host's configuration); *ret_id its identity. */
-static int open_dir(const char *dir, char **ret_id, struct rk_error **reterr)
+/*
+ * Opens the directory dir (creating it, and its parents, when create): its parent by its
+ * path, links followed (the host's own: /var/log may be one), then dir itself, which must
+ * not be a link (one an app put there, where it can write, would lead root's writes
+ * anywhere). *ret_id is its identity. Returns the fd (O_PATH) or < 0 with reterr set.
+ */
+static int open_dir(const char *dir, bool create, char **ret_id, struct rk_error **reterr)
 {
-        _cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *norm = NULL, *parent = NULL;
+        _cleanup_close_ int pfd = -EBADF, fd = -EBADF;
+        const char *base;
+        int r;
 
+        r = path_name_normalise(dir, PATH_NAME_ABSOLUTE, &norm);
+        if (r < 0 || !*norm)
+                return rk_error_set(reterr, EINVAL, "%s \"%s\" names no directory below /",
+                                    K8S_ANN_LOGDIR, dir);
+        base = strrchr(norm, '/') ? strrchr(norm, '/') + 1 : norm;
+        parent = xasprintf("/%.*s", (int)(base - norm), norm);
+        r = create ? mkdir_p_at(AT_FDCWD, parent, 0755) : 0;
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "creating %s", parent);
+        pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return rk_error_set_errno(reterr, errno, "opening %s", parent);
+        if (create && mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+                return rk_error_set_errno(reterr, errno, "creating %s", dir);
+        fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+                return rk_error_set(reterr, ELOOP,
+                                    "%s is not a directory (a symbolic link?): refusing to "
+                                    "write an app's log there",
+                                    dir);
         if (fd < 0 || !(*ret_id = identity(fd)))
                 return rk_error_set_errno(reterr, errno, "opening %s", dir);
         return TAKE_FD(fd);
 }
 
-/* Creates dir, records what it is; returns it (O_PATH) or < 0 with reterr set. */
+/* Creates dir, records what it is; returns it or < 0 with reterr set. */
 static int pin(const char *dir, struct rk_error **reterr)
 {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *id = NULL;
         int r;
 
-        r = mkdir_p_at(AT_FDCWD, dir, 0755);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "creating %s", dir);
-        fd = open_dir(dir, &id, reterr);
+        fd = open_dir(dir, true, &id, reterr);
         if (fd < 0)
                 return fd;
         r = write_file_replace_at(AT_FDCWD, PIN_RECORD, id, strlen(id), 0600, 0);
@@ -82,11 +105,11 @@ static int pin(const char *dir, struct rk_error **reterr)
 
 int k8s_log_dir_pin(const struct stage1_pod *pod, struct rk_error **reterr)
 {
-        const char *dir = log_dir(pod, reterr);
-        int fd;
+        const char *dir;
+        int fd = log_dir(pod, &dir, reterr);
 
-        if (!dir)
-                return -EINVAL;
+        if (fd < 0)
+                return fd;
         fd = pin(dir, reterr);
         if (fd < 0)
                 return fd;
@@ -96,19 +119,23 @@ int k8s_log_dir_pin(const struct stage1_pod *pod, struct rk_error **reterr)
 
 int k8s_log_dir_open(const struct stage1_pod *pod, struct rk_error **reterr)
 {
-        const char *dir = log_dir(pod, reterr);
         _cleanup_free_ char *rec = NULL, *id = NULL;
         _cleanup_close_ int fd = -EBADF;
+        const char *dir;
         int r;
 
-        if (!dir)
-                return -EINVAL;
+        r = log_dir(pod, &dir, reterr);
+        if (r < 0)
+                return r;
         r = read_regular_file_at(AT_FDCWD, PIN_RECORD, 256, &rec, NULL);
-        if (r == -ENOENT)
-                return pin(dir, reterr);
+        if (r == -ENOENT) /* pinned now, after its apps ran, it would prove nothing */
+                return rk_error_set(reterr, ENOENT,
+                                    "the pod has no record of its %s (P/%s: started by an "
+                                    "older rkt?): start a new sandbox",
+                                    K8S_ANN_LOGDIR, PIN_RECORD);
         if (r < 0)
                 return rk_error_set_errno(reterr, -r, "reading P/%s", PIN_RECORD);
-        fd = open_dir(dir, &id, reterr);
+        fd = open_dir(dir, false, &id, reterr);
         if (fd < 0)
                 return fd;
         if (strcmp(id, rec) != 0)

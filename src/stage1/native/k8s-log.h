@@ -27,13 +27,15 @@ bool k8s_log_mode(const struct stage1_pod *pod);
 
 /*
  * At the sandbox's start: creates the directory (and its parents, mode 0755) and records its
- * identity in P/k8s-log-dir. Returns 0 or < 0 with reterr set.
+ * identity in P/k8s-log-dir. The directory itself must not be a symbolic link (its parents
+ * may: the host's configuration). Returns 0 or < 0 with reterr set.
  */
 int k8s_log_dir_pin(const struct stage1_pod *pod, struct rk_error **reterr);
 
 /*
- * The directory, opened (O_PATH) by its path and checked to be the one recorded: -EXDEV
- * ("... is not the directory it was when the pod started") when it is not. A pod without the
- * record (started by an rkt before it) gets it now. Returns the fd or < 0 with reterr set.
+ * The directory, opened by its path as k8s_log_dir_pin() did and checked to be the one
+ * recorded: -EXDEV ("... is not the directory it was when the pod started") when it is not,
+ * -ENOENT for a pod without the record (started by an rkt before it). Returns the fd or < 0
+ * with reterr set.
  */
 int k8s_log_dir_open(const struct stage1_pod *pod, struct rk_error **reterr);
