@@ -250,8 +250,10 @@ static int add_run(const struct command *cmd, int argc, char **argv)
          * full ID, as the kubelet's runtime gives it */
         if (!(ctx = cli_stage0_context()) || cli_open_store_deferred(&s) < 0)
                 return EXIT_RKT_ERROR;
-        if (stage0_app_add(s, ctx, p, &arg_apps, &ps, &name, &err) < 0)
+        if (stage0_app_add(s, ctx, p, &arg_apps, &ps, &name, &err) < 0) {
+                store_forget_deferred(s); /* refused: the index is not waited for */
                 return cli_report(err);
+        }
         args = entrypoint_args(name, p);
         r = pod_start_app_entrypoint(p, "add", args, &ep, &err);
         if (r >= 0) {
@@ -264,6 +266,7 @@ static int add_run(const struct command *cmd, int argc, char **argv)
                 r = root < 0 ? root : r;
         }
         if (r < 0) {
+                store_forget_deferred(s);
                 rk_error_free(TAKE_PTR(ignored));
                 (void)stage0_app_remove(p, name, &ignored);
                 rk_error_free(ignored);

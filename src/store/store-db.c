@@ -235,12 +235,7 @@ static int sync_lists(struct store *s, char **unverified, char **touched, struct
         return 0;
 }
 
-/*
- * The helper of store_open_deferred(). It opens the index, reads its work from the socket
- * until the command shuts its side ("U <key>" lines: IDs to check, "T <key>": last-used times
- * to record), does it and answers: "K" (done), or "O" (the index did not open) or "C" (an ID
- * is not in it) followed by the packed error.
- */
+/* The helper's work, read to the end: the keys of "U <key>" and "T <key>" lines. */
 static int helper_read_work(int fd, char ***unverified, char ***touched)
 {
         struct strbuf in = STRBUF_INIT;
@@ -266,6 +261,12 @@ static int helper_read_work(int fd, char ***unverified, char ***touched)
         return 0;
 }
 
+/*
+ * The helper of store_open_deferred(). It opens the index, reads its work from the socket
+ * until the command shuts its side ("U <key>" lines: IDs to check, "T <key>": last-used times
+ * to record), does it and answers: "K" (done), or "O" (the index did not open) or "C" (an ID
+ * is not in it) followed by the packed error.
+ */
 static _noreturn_ void helper_main(struct store *s, int fd)
 {
         _cleanup_(rk_error_freep) struct rk_error *err = NULL;
@@ -339,7 +340,7 @@ static int helper_send(int fd, char tag, char **v)
 
 /*
  * Hands the helper its work and takes its answer (see helper_main()). Returns 1 when the
- * helper answered (its result in r, reterr), 0 when it did not (died: the work is ours).
+ * helper answered (its result in *ret, reterr), 0 when it did not (died: the work is ours).
  */
 static int helper_finish(struct store *s, char **unverified, char **touched, int *ret,
                          struct rk_error **reterr)
@@ -365,6 +366,13 @@ static int helper_finish(struct store *s, char **unverified, char **touched, int
                 s->index_err = rk_error_dup(*reterr);
         }
         return 1;
+}
+
+void store_forget_deferred(struct store *s)
+{
+        s->unverified = strv_free(s->unverified);
+        s->touched = strv_free(s->touched);
+        store_db_helper_stop(s);
 }
 
 int store_sync(struct store *s, struct rk_error **reterr)

@@ -247,6 +247,9 @@ static int claim_index_companion(struct store *s, int dfd, const char *name,
 
                 if (fd >= 0) {
                         store_chown(s, fd, "");
+                        /* the group writes it too, whatever the umask */
+                        if (fchmod(fd, 0660) < 0)
+                                log_debug("cannot set the mode of %s: %m", what);
                         return 0;
                 }
                 if (errno != EEXIST)

@@ -83,6 +83,11 @@ int store_open_deferred(const char *dir, struct store **ret, struct rk_error **r
  * IDs found", as store_resolve_key()).
  */
 int store_sync(struct store *s, struct rk_error **reterr);
+/*
+ * For a command that failed: drops what waits for the index of store_open_deferred() (the IDs
+ * to check, the last-used times) and stops its helper, so that store_free() waits for nothing.
+ */
+void store_forget_deferred(struct store *s);
 /* NULL-safe; returns NULL. Records deferred last-used times (store_sync()), releases the
  * locks. */
 struct store *store_free(struct store *s);

@@ -432,26 +432,40 @@ def test_add_by_full_id(sandbox, modpods, img):
             c.execute(f"INSERT INTO aciinfo VALUES ({','.join('?' * len(row))})", row)
 
 
-def test_a_refused_add_waits_for_no_index(modpods, img):
-    """app add that fails before it needs the store's index (here: "immutable pod") does not
-    wait for it: the index, which the helper of app add opens meanwhile, may be locked by a
-    member of group rkt for as long as they like (each of SQLite's waits is 60 s)."""
-    full = modpods.ok(INSECURE, "fetch", "--full", img.path).out.strip()
-    p = modpods.start(img.path, "--exec=/bin/sh", "--", "-c", "exec sleep 1000")
-    modpods.wait_ready(p.uuid)
+def add_with_index_locked(modpods, uuid, full, name):
+    """app add while a member of group rkt holds the store's index (exclusively, readers
+    too): the result and how long it took."""
     db = modpods.dir / "cas" / "db" / "store.sqlite"
     with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as c:
         c.execute("PRAGMA locking_mode=EXCLUSIVE")  # readers too, in WAL mode
         c.execute("BEGIN EXCLUSIVE")
         c.execute("UPDATE aciinfo SET lastused = lastused")
         t = time.monotonic()
-        r = modpods("app", "add", p.uuid, full, *inspect("x"), env=ENV, timeout=120)
+        r = modpods("app", "add", uuid, full, *inspect(name), env=ENV, timeout=150)
         took = time.monotonic() - t
         c.execute("ROLLBACK")
+    return r, took
+
+
+def test_a_refused_add_waits_for_no_index(modpods, img, sandbox):
+    """app add refused (before or after it found the image) does not wait for the store's
+    index, which the helper of app add opens meanwhile: a member of group rkt may hold it
+    locked as long as they like (each of SQLite's waits is 60 s)."""
+    full = modpods.ok(INSECURE, "fetch", "--full", img.path).out.strip()
+    p = modpods.start(img.path, "--exec=/bin/sh", "--", "-c", "exec sleep 1000")
+    modpods.wait_ready(p.uuid)
+    r, took = add_with_index_locked(modpods, p.uuid, full, "x")
     assert r.code == 254 and "immutable pod" in r.err, r
     assert took < 20, f"app add took {took:.1f} s"
     modpods.ok("stop", p.uuid)
     p.wait()
+    sandbox.add(full, *inspect("twice"))
+    try:
+        r, took = add_with_index_locked(modpods, sandbox.uuid, full, "twice")
+        assert r.code == 254 and "multiple apps with name twice" in r.err, r
+        assert took < 20, f"app add took {took:.1f} s"
+    finally:
+        sandbox.rm("twice")
 
 
 def test_add_to_an_immutable_pod(modpods, image_id, img):
@@ -555,7 +569,7 @@ def test_cri_logs(tmp_path, image_id, img):
     writes `<time> <stream> <line>` records to <dir>/<kubernetes-log-path>; a path that
     leaves the directory is refused."""
     pods = Pods(tmp_path)
-    logdir = tmp_path / "k8s-logs"
+    logdir = tmp_path.resolve() / "k8s-logs"  # no symlink on its path
     try:
         pods.fetch(img.path)
         sb = Sandbox(pods, "--net=host",

@@ -186,9 +186,9 @@ def test_a_fifo_at_a_kubernetes_log_file_blocks_no_app(spods, image_id, tmp_path
     """In the kubernetes log mode the app's log file is in a host directory the kubelet
     names, which may also be a volume of another app: a FIFO put where the victim's log goes
     must not hold the log writer in its open (the victim, writing more than a pipe holds,
-    would then block for good, and the writer never end): the writer refuses it, drains the
+    would then block for good, and the writer never end): the writer never opens it, logs the
     victim's output, and the victim exits."""
-    logdir = tmp_path / "k8s-logs"
+    logdir = tmp_path.resolve() / "k8s-logs"  # no symlink on its path
     logdir.mkdir()
     os.mkfifo(logdir / "victim.log")
     sb = Sandbox(spods, "--net=host", "--annotation=coreos.com/rkt/experiment/logmode=k8s-plain",
@@ -199,4 +199,8 @@ def test_a_fifo_at_a_kubernetes_log_file_blocks_no_app(spods, image_id, tmp_path
     assert r.code == 0, r
     wait_for(lambda: (sb.s1() / "rkt" / "status" / "victim").exists() or None, timeout=20,
              what="the victim to exit")
-    assert (logdir / "victim.log").is_fifo()
+    # set aside, never opened (the writer makes its own file: test_escapes_review12)
+    assert (logdir / "victim.log.1").is_fifo()
+    log = logdir / "victim.log"
+    wait_for(lambda: log.is_file() and "WROTE" in log.read_text(errors="replace"),
+             what="the victim's log")

@@ -60,11 +60,13 @@ static void file_fail(struct writer *w, struct log_file *f, int err)
  * app's volume too): a FIFO's open would hold the writer, and with it the app once its pipe
  * is full, for good; a device node's acts on the host's device. A file with more than one
  * name is made anew, never written: its other name may be anywhere on that file system (a
- * hard link an app made, in its volume, to a file of the host). Returns the fd or -errno.
+ * hard link an app made, in its volume, to a file of the host). With fresh, whatever is at
+ * name goes and a new file is made: nothing found there is ever opened. Returns the fd or
+ * -errno.
  */
-static int open_regular(int dirfd, const char *name, bool truncate)
+static int open_regular(int dirfd, const char *name, bool fresh)
 {
-        const int flags = O_WRONLY | O_APPEND | (truncate ? O_TRUNC : 0);
+        const int flags = O_WRONLY | O_APPEND;
 
         for (unsigned i = 0; i < 8; i++) { /* created or removed meanwhile: again */
                 struct stat st;
@@ -74,6 +76,11 @@ static int open_regular(int dirfd, const char *name, bool truncate)
                                 0640);
                 if (fd >= 0 || errno != EEXIST)
                         return fd < 0 ? -errno : fd;
+                if (fresh) {
+                        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+                                return -errno;
+                        continue;
+                }
                 _cleanup_close_ int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (pfd < 0 && errno == ENOENT)
                         continue;
@@ -90,10 +97,10 @@ static int open_regular(int dirfd, const char *name, bool truncate)
         return -EAGAIN;
 }
 
-static int file_open(struct writer *w, struct log_file *f, bool truncate)
+static int file_open(struct writer *w, struct log_file *f, bool fresh)
 {
         struct stat st;
-        int fd = open_regular(w->o->dirfd, f->name, truncate);
+        int fd = open_regular(w->o->dirfd, f->name, fresh);
 
         if (fd < 0)
                 return fd;
@@ -104,6 +111,15 @@ static int file_open(struct writer *w, struct log_file *f, bool truncate)
         f->fd = fd;
         f->size = (uint64_t)st.st_size;
         return 0;
+}
+
+/* <name> becomes <name>.1 (what was there goes). */
+static int file_move_aside(struct writer *w, struct log_file *f)
+{
+        char old[PATH_MAX];
+
+        snprintf(old, sizeof(old), "%s.1", f->name); /* <app>.log.1 */
+        return RET_NERRNO(renameat(w->o->dirfd, f->name, w->o->dirfd, old));
 }
 
 static void file_flush(struct writer *w, struct log_file *f)
@@ -124,15 +140,14 @@ static void file_flush(struct writer *w, struct log_file *f)
 /* <name> becomes <name>.1 (the previous one goes) and a new <name> starts. */
 static void file_rotate(struct writer *w, struct log_file *f)
 {
-        char old[PATH_MAX];
         int r;
 
         file_flush(w, f);
         if (f->fd < 0)
                 return;
-        snprintf(old, sizeof(old), "%s.1", f->name); /* <app>.log.1 */
-        if (renameat(w->o->dirfd, f->name, w->o->dirfd, old) < 0) {
-                file_fail(w, f, errno);
+        r = file_move_aside(w, f);
+        if (r < 0) {
+                file_fail(w, f, -r);
                 return;
         }
         f->fd = safe_close(f->fd);
@@ -251,7 +266,11 @@ int log_writer_run(struct log_writer_options *o)
                 o->max_size = LOG_FILE_MAX;
         for (size_t i = 0; i < o->n_files; i++) {
                 w.files[i] = (struct log_file){.name = o->files[i], .fd = -1, .out = STRBUF_INIT};
-                int k = file_open(&w, &w.files[i], false);
+                /* in a directory apps may write, a file found there may be anything (a host
+                 * file an app moved in): set aside, never appended to */
+                if (o->shared_dir)
+                        (void)file_move_aside(&w, &w.files[i]);
+                int k = file_open(&w, &w.files[i], o->shared_dir);
                 if (k < 0)
                         file_fail(&w, &w.files[i], -k);
         }
@@ -312,7 +331,9 @@ _noreturn_ static void writer_main(int dirfd, int *reads, char *const *names, si
                                        .n_files = n,
                                        .streams = streams,
                                        .n_streams = 2 * n,
-                                       .format = format};
+                                       .format = format,
+                                       /* the kubernetes log directory: apps may write it */
+                                       .shared_dir = format == LOG_FORMAT_K8S_PLAIN};
 
         keep[0] = STDOUT_FILENO;
         keep[1] = STDERR_FILENO;

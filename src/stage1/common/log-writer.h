@@ -48,6 +48,9 @@ struct log_writer_options {
         size_t n_streams;
         enum log_format format;
         uint64_t max_size; /* per file; 0: LOG_FILE_MAX */
+        /* apps may write dirfd: a file found at a name when the writer starts becomes
+         * "<name>.1" and a new one is made, never appended to */
+        bool shared_dir;
 };
 
 /*

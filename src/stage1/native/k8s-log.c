@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chase.h"
 #include "fs-util.h"
 #include "path-util.h"
 #include "types.h"
@@ -50,40 +51,43 @@ static char *identity(int fd)
 }
 
 /*
- * Opens the directory dir (creating it, and its parents, when create): its parent by its
- * path, links followed (the host's own: /var/log may be one), then dir itself, which must
- * not be a link (one an app put there, where it can write, would lead root's writes
- * anywhere). *ret_id is its identity. Returns the fd (O_PATH) or < 0 with reterr set.
+ * Opens the directory dir (creating it, and its parents, when create) from / without
+ * following a symlink anywhere: an app that can write one of its parents (a log shipper's
+ * volume often holds all of /var/log) could have put one there before the sandbox started,
+ * leading root's writes anywhere. *ret_id is its identity. Returns the fd or < 0 with reterr
+ * set.
  */
 static int open_dir(const char *dir, bool create, char **ret_id, struct rk_error **reterr)
 {
-        _cleanup_free_ char *norm = NULL, *parent = NULL;
-        _cleanup_close_ int pfd = -EBADF, fd = -EBADF;
-        const char *base;
+        _cleanup_free_ char *norm = NULL;
+        _cleanup_close_ int root = -EBADF, fd = -EBADF;
+        struct chase_result cr = {0};
         int r;
 
         r = path_name_normalise(dir, PATH_NAME_ABSOLUTE, &norm);
         if (r < 0 || !*norm)
                 return rk_error_set(reterr, EINVAL, "%s \"%s\" names no directory below /",
                                     K8S_ANN_LOGDIR, dir);
-        base = strrchr(norm, '/') ? strrchr(norm, '/') + 1 : norm;
-        parent = xasprintf("/%.*s", (int)(base - norm), norm);
-        r = create ? mkdir_p_at(AT_FDCWD, parent, 0755) : 0;
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "creating %s", parent);
-        pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (pfd < 0)
-                return rk_error_set_errno(reterr, errno, "opening %s", parent);
-        if (create && mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
-                return rk_error_set_errno(reterr, errno, "creating %s", dir);
-        fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+        root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return rk_error_set_errno(reterr, errno, "opening /");
+        r = chase_at(root, norm, CHASE_NOLINKS | (create ? CHASE_MKDIR : 0), &cr);
+        if (r >= 0) {
+                if (create && mkdirat((int)cr.dir, cr.base, 0755) < 0 && errno != EEXIST)
+                        r = -errno;
+                fd = openat((int)cr.dir, cr.base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (r >= 0 && fd < 0)
+                        r = -errno;
+                chase_at_done(&cr);
+        }
+        if (r == -ELOOP || r == -ENOTDIR)
                 return rk_error_set(reterr, ELOOP,
-                                    "%s is not a directory (a symbolic link?): refusing to "
-                                    "write an app's log there",
+                                    "%s has a symbolic link or a non-directory on its path: "
+                                    "refusing to write an app's log there (give its canonical "
+                                    "path)",
                                     dir);
-        if (fd < 0 || !(*ret_id = identity(fd)))
-                return rk_error_set_errno(reterr, errno, "opening %s", dir);
+        if (r < 0 || !(*ret_id = identity(fd)))
+                return rk_error_set_errno(reterr, r < 0 ? -r : errno, "opening %s", dir);
         return TAKE_FD(fd);
 }
 
@@ -105,16 +109,15 @@ static int pin(const char *dir, struct rk_error **reterr)
 
 int k8s_log_dir_pin(const struct stage1_pod *pod, struct rk_error **reterr)
 {
+        _cleanup_close_ int fd = -EBADF;
         const char *dir;
-        int fd = log_dir(pod, &dir, reterr);
+        int r;
 
-        if (fd < 0)
-                return fd;
+        r = log_dir(pod, &dir, reterr);
+        if (r < 0)
+                return r;
         fd = pin(dir, reterr);
-        if (fd < 0)
-                return fd;
-        close(fd);
-        return 0;
+        return fd < 0 ? fd : 0;
 }
 
 int k8s_log_dir_open(const struct stage1_pod *pod, struct rk_error **reterr)

@@ -4,10 +4,11 @@
  * coreos.com/rkt/experiment/logmode=k8s-plain and .../kubernetes-log-dir=<dir>), where each
  * app's output goes (app-ctl.c). The directory is a host path the kubelet names, which an app
  * may reach too (another pod's volume, or its own, may hold it or a parent of it), and root
- * writes what the app prints there: had the app put a symlink at the path, root would write
- * wherever it points. So what the directory is gets recorded in P/k8s-log-dir when the
- * sandbox starts, before any app of the pod runs, and an app's log is opened in it only while
- * the path still leads to that same directory.
+ * writes what the app prints there: had the app put a symlink on the path, root would write
+ * wherever it points. So the path is resolved without following any symlink, what the
+ * directory is gets recorded in P/k8s-log-dir when the sandbox starts, before any app of the
+ * pod runs, and an app's log is opened in it only while the path still leads to that same
+ * directory.
  *
  * Runs in: the native stage1's host side (cwd = P).
  */
@@ -27,8 +28,8 @@ bool k8s_log_mode(const struct stage1_pod *pod);
 
 /*
  * At the sandbox's start: creates the directory (and its parents, mode 0755) and records its
- * identity in P/k8s-log-dir. The directory itself must not be a symbolic link (its parents
- * may: the host's configuration). Returns 0 or < 0 with reterr set.
+ * identity in P/k8s-log-dir. No component of its path may be a symbolic link (the kubelet
+ * gives a canonical path). Returns 0 or < 0 with reterr set.
  */
 int k8s_log_dir_pin(const struct stage1_pod *pod, struct rk_error **reterr);
 
