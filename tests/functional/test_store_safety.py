@@ -148,3 +148,19 @@ def test_image_gc_sweeps_files_without_an_index_row(rkt, mkaci):
     assert not rkt.blob_path(b.key).exists()
     assert not rkt.manifest_path(b.key).exists()
     assert rkt.blob_path(a.key).exists() and rkt.manifest_path(a.key).exists()
+
+
+def test_index_companions_are_group_writable(rkt):
+    """The files root makes beside the store's index (store.sqlite-wal, -shm, -journal) are
+    the group's to write too (0660) whatever rkt's umask: a member's next write to the index
+    needs them (a member's fetch failed with "attempt to write a readonly database")."""
+    old = os.umask(0o022)
+    try:
+        rkt.ok("image", "list")
+    finally:
+        os.umask(old)
+    db = rkt.dir / "cas" / "db"
+    made = [p for p in db.iterdir() if p.name.startswith("store.sqlite-")]
+    assert made, sorted(p.name for p in db.iterdir())
+    for p in made:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o660, (p.name, oct(p.stat().st_mode))
