@@ -5,6 +5,7 @@
  * partial records, rotation to one older file, forwarding.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,7 +41,7 @@ static void put(int fd, const char *s, size_t n)
 }
 
 /* Runs the writer over what was written (the write ends are closed first). */
-static void run(struct fixture *f, enum log_format format, uint64_t max_size)
+static void run_in(struct fixture *f, enum log_format format, uint64_t max_size, bool shared)
 {
         char name[] = "app.log", *files[] = {name, NULL};
         struct log_stream streams[] = {
@@ -53,7 +54,8 @@ static void run(struct fixture *f, enum log_format format, uint64_t max_size)
                                        .streams = streams,
                                        .n_streams = 2,
                                        .format = format,
-                                       .max_size = max_size};
+                                       .max_size = max_size,
+                                       .shared_dir = shared};
 
         safe_close(f->out[1]);
         safe_close(f->err[1]);
@@ -61,6 +63,11 @@ static void run(struct fixture *f, enum log_format format, uint64_t max_size)
         safe_close(f->out[0]);
         safe_close(f->err[0]);
         safe_close(f->fwd[1]);
+}
+
+static void run(struct fixture *f, enum log_format format, uint64_t max_size)
+{
+        run_in(f, format, max_size, false);
 }
 
 static char *file(struct fixture *f, const char *name)
@@ -144,6 +151,26 @@ TEST(long_lines_become_partial_records)
         ASSERT_TRUE(strncmp(recs[0], "stdout P xxx", 12) == 0);
         ASSERT_TRUE(strncmp(recs[1], "stdout P xxx", 12) == 0);
         ASSERT_EQ(strlen(recs[2]), strlen("stdout F ") + 40000 - 2 * LOG_LINE_MAX);
+        fixture_done(&f);
+}
+
+TEST(a_shared_directory_gets_a_new_file_at_each_start)
+{
+        _cleanup_free_ char *cur = NULL, *old = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        struct fixture f;
+
+        fixture_init(&f);
+        /* what is at the name (a host file an app moved into its volume) is never written */
+        ASSERT_OK(write_file_new_at(f.dirfd, "app.log", "HOST\n", 5, 0644));
+        put(f.out[1], "new\n", 4);
+        run_in(&f, LOG_FORMAT_CRI, 0, true);
+        old = file(&f, "app.log.1");
+        ASSERT_STREQ(old, "HOST\n");
+        cur = file(&f, "app.log");
+        lines = untimed(cur);
+        ASSERT_EQ(strv_length(lines), 1u);
+        ASSERT_STREQ(lines[0], "stdout F new");
         fixture_done(&f);
 }
 
