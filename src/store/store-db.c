@@ -20,7 +20,6 @@
 #include "process-util.h"
 #include "sha512.h"
 #include "store-private.h"
-#include "strbuf.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -238,22 +237,14 @@ static int sync_lists(struct store *s, char **unverified, char **touched, struct
 /* The helper's work, read to the end: the keys of "U <key>" and "T <key>" lines. */
 static int helper_read_work(int fd, char ***unverified, char ***touched)
 {
-        struct strbuf in = STRBUF_INIT;
         _cleanup_strv_free_ char **lines = NULL;
-        char buf[4096];
-        ssize_t n;
+        _cleanup_free_ char *in = NULL;
+        int r;
 
-        while ((n = read(fd, buf, sizeof(buf))) != 0) {
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        strbuf_release(&in);
-                        return -errno;
-                }
-                strbuf_add(&in, buf, (size_t)n);
-        }
-        lines = strv_split(strbuf_str(&in), '\n');
-        strbuf_release(&in);
+        r = read_fd_all(fd, 1 << 20, &in, NULL);
+        if (r < 0)
+                return r;
+        lines = strv_split(in, '\n');
         STRV_FOREACH(l, lines)
                 if (((*l)[0] == 'U' || (*l)[0] == 'T') && (*l)[1] == ' ' &&
                     store_key_is_valid(*l + 2))
