@@ -69,30 +69,29 @@ static int open_regular(int dirfd, const char *name, bool fresh)
         const int flags = O_WRONLY | O_APPEND;
 
         for (unsigned i = 0; i < 8; i++) { /* created or removed meanwhile: again */
-                struct stat st;
                 int fd = openat(dirfd, name,
                                 flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                                         O_CLOEXEC,
                                 0640);
                 if (fd >= 0 || errno != EEXIST)
                         return fd < 0 ? -errno : fd;
-                if (fresh) {
-                        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+                if (!fresh) {
+                        struct stat st;
+                        _cleanup_close_ int pfd =
+                                openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                        if (pfd < 0 && errno == ENOENT)
+                                continue;
+                        if (pfd < 0 || fstat(pfd, &st) < 0)
                                 return -errno;
-                        continue;
+                        if (!S_ISREG(st.st_mode) || st.st_nlink <= 1) {
+                                /* the file checked, not a name again */
+                                fd = fd_reopen_regular(pfd, flags);
+                                return fd == -EBADFD ? -EINVAL : fd;
+                        }
                 }
-                _cleanup_close_ int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (pfd < 0 && errno == ENOENT)
-                        continue;
-                if (pfd < 0 || fstat(pfd, &st) < 0)
+                /* fresh, or a file with another name: what is there goes, a new one is made */
+                if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
                         return -errno;
-                if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-                        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-                                return -errno;
-                        continue;
-                }
-                fd = fd_reopen_regular(pfd, flags); /* the file checked, not a name again */
-                return fd == -EBADFD ? -EINVAL : fd;
         }
         return -EAGAIN;
 }
