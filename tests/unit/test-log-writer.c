@@ -174,6 +174,26 @@ TEST(a_shared_directory_gets_a_new_file_at_each_start)
         fixture_done(&f);
 }
 
+TEST(a_shared_directory_keeps_what_it_cannot_set_aside)
+{
+        _cleanup_free_ char *cur = NULL;
+        struct fixture f;
+        struct stat st;
+
+        fixture_init(&f);
+        /* an app put a directory at <name>.1 (in a sticky directory root's writer, without
+         * CAP_FOWNER, cannot remove it): the earlier log stays, nothing is logged */
+        ASSERT_OK(write_file_new_at(f.dirfd, "app.log", "EARLIER\n", 8, 0640));
+        ASSERT_OK(mkdirat(f.dirfd, "app.log.1", 0755));
+        ASSERT_OK(mkdirat(f.dirfd, "app.log.1/x", 0755));
+        put(f.out[1], "new\n", 4);
+        run_in(&f, LOG_FORMAT_CRI, 0, true);
+        cur = file(&f, "app.log");
+        ASSERT_STREQ(cur, "EARLIER\n");
+        ASSERT_OK(fstatat(f.dirfd, "app.log.1/x", &st, 0));
+        fixture_done(&f);
+}
+
 TEST(rotation_keeps_one_older_file)
 {
         _cleanup_free_ char *cur = NULL, *old = NULL;

@@ -266,10 +266,11 @@ int log_writer_run(struct log_writer_options *o)
         for (size_t i = 0; i < o->n_files; i++) {
                 w.files[i] = (struct log_file){.name = o->files[i], .fd = -1, .out = STRBUF_INIT};
                 /* in a directory apps may write, a file found there may be anything (a host
-                 * file an app moved in): set aside, never appended to */
-                if (o->shared_dir)
-                        (void)file_move_aside(&w, &w.files[i]);
-                int k = file_open(&w, &w.files[i], o->shared_dir);
+                 * file an app moved in): set aside, never appended to; what cannot be set
+                 * aside (an app's directory at <name>.1) stays, and this file is not written */
+                int k = o->shared_dir ? file_move_aside(&w, &w.files[i]) : 0;
+                if (k >= 0 || k == -ENOENT)
+                        k = file_open(&w, &w.files[i], o->shared_dir);
                 if (k < 0)
                         file_fail(&w, &w.files[i], -k);
         }
