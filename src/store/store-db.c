@@ -10,8 +10,10 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "format-util.h"
@@ -267,6 +269,7 @@ static _noreturn_ void helper_main(struct store *s, int fd)
         size_t len = 0;
         int r;
 
+        (void)prctl(PR_SET_NAME, "rkt-index"); /* in ps and perf, not "rkt" */
         r = db_ready(s, &err);
         sched_like_parent(); /* the rest may run wherever rkt may */
         if (helper_read_work(fd, &unverified, &touched) < 0)
@@ -279,6 +282,8 @@ static _noreturn_ void helper_main(struct store *s, int fd)
                 packed = rk_error_pack(err, &len);
         if (write_full(fd, r < 0 ? &kind : "K", 1) < 0 || (len && write_full(fd, packed, len) < 0))
                 _exit(1);
+        /* the answer is whole now, not when our exit has unmapped SQLite (helper_finish()) */
+        (void)shutdown(fd, SHUT_WR);
         _exit(0);
 }
 
@@ -306,6 +311,10 @@ void store_db_helper_start(struct store *s)
 
 void store_db_helper_stop(struct store *s)
 {
+        if (s->index_answered && s->index_pid > 0) {
+                (void)waitpid(s->index_pid, NULL, WNOHANG); /* else reaped after our exit */
+                s->index_pid = 0;
+        }
         kill_and_wait(&s->index_pid, SIGKILL);
         s->index_cmd_fd = safe_close(s->index_cmd_fd);
 }
@@ -332,6 +341,8 @@ static int helper_send(int fd, char tag, char **v)
 /*
  * Hands the helper its work and takes its answer (see helper_main()). Returns 1 when the
  * helper answered (its result in *ret, reterr), 0 when it did not (died: the work is ours).
+ * A helper that answered has done all its work and only exits: its exit (unmapping SQLite,
+ * ~0.3 ms) is not waited for (store_db_helper_stop()).
  */
 static int helper_finish(struct store *s, char **unverified, char **touched, int *ret,
                          struct rk_error **reterr)
@@ -343,10 +354,12 @@ static int helper_finish(struct store *s, char **unverified, char **touched, int
         if (helper_send(fd, 'U', unverified) < 0 || helper_send(fd, 'T', touched) < 0 ||
             shutdown(fd, SHUT_WR) < 0 || read_fd_all(fd, 1 << 20, &buf, &n) < 0)
                 n = 0;
-        (void)wait_for_pid(s->index_pid, NULL);
-        s->index_pid = 0;
-        if (n == 0 || (buf[0] != 'K' && buf[0] != 'O' && buf[0] != 'C'))
+        if (n == 0 || (buf[0] != 'K' && buf[0] != 'O' && buf[0] != 'C')) {
+                kill_and_wait(&s->index_pid, SIGKILL);
                 return 0;
+        }
+        s->index_answered = true;
+        store_db_helper_stop(s);
         if (buf[0] == 'K') {
                 *ret = 0;
                 return 1;
@@ -454,7 +467,8 @@ void store_touch_image(struct store *s, const char *key)
         _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
 
         if (s->index_deferred) {
-                strv_push(&s->touched, key); /* store_sync() */
+                if (!strv_contains(s->touched, key)) /* one update each */
+                        strv_push(&s->touched, key); /* store_sync() */
                 return;
         }
         if (db_prepare(s, "UPDATE aciinfo SET lastused = ? WHERE blobkey = ?", &st, &ignored) < 0)
