@@ -233,7 +233,7 @@ static int add_run(const struct command *cmd, int argc, char **argv)
         struct pod_settings ps = {.pull_policy = "never"};
         struct rk_error *err = NULL, *ignored = NULL;
         struct pod_entrypoint ep;
-        int r;
+        int r, ran = -1;
 
         if (argc < 2)
                 return cli_usage(cmd);
@@ -255,18 +255,22 @@ static int add_run(const struct command *cmd, int argc, char **argv)
                 return cli_report(err);
         }
         args = entrypoint_args(name, p);
-        r = pod_start_app_entrypoint(p, "add", args, &ep, &err);
+        /* the app's root before the entrypoint, which prepares the app's start (app-ctl.c) */
+        r = stage0_app_add_root(s, p, name, &err);
+        if (r >= 0)
+                r = ran = pod_start_app_entrypoint(p, "add", args, &ep, &err);
         if (r >= 0) {
-                /* while the entrypoint runs (it needs P/pod only): the app's root mounted,
-                 * the index opened, the image checked against it */
-                int root = stage0_app_add_root(s, p, name, &err);
-                if (root >= 0)
-                        root = store_sync(s, &err);
-                r = pod_wait_entrypoint(&ep, root < 0 ? &ignored : &err);
-                r = root < 0 ? root : r;
+                /* while the entrypoint runs: the index opened, the image checked against it */
+                int sync = store_sync(s, &err);
+                r = pod_wait_entrypoint(&ep, sync < 0 ? &ignored : &err);
+                r = sync < 0 ? sync : r;
         }
         if (r < 0) {
                 store_forget_deferred(s);
+                rk_error_free(TAKE_PTR(ignored));
+                /* what the stage1 made of the app (app_add prepares its start) goes too */
+                if (ran >= 0)
+                        (void)pod_run_app_entrypoint(p, "rm", args, &ignored);
                 rk_error_free(TAKE_PTR(ignored));
                 (void)stage0_app_remove(p, name, &ignored);
                 rk_error_free(ignored);

@@ -263,28 +263,43 @@ def cgroup2_mount():
                 None)
 
 
-def test_start_failing_at_its_cgroups_leaves_nothing_mounted(modpods, image_id):
+@pytest.mark.parametrize("way", ["prepared", "restart"])
+def test_start_failing_at_its_cgroups_leaves_nothing_mounted(modpods, image_id, way):
     """An app start whose cgroups cannot be made fails before anything of the app exists in
     the pod: its root (and the volumes, /proc and /dev below it) is not left mounted in the
     pod's mount namespace for an app that is still "created" (its helper sets the root up
-    while the cgroups are being made); the next start works (found by a hostile review)."""
+    while the cgroups are being made); the next start works (found by a hostile review).
+    Both ways of a start: the first one after the add (its preparer made the cgroups, and
+    app start says why it could not) and a start of an app that ran before."""
     cg2 = cgroup2_mount()
     if cg2 is None:
         pytest.skip("no cgroup2 hierarchy")
     sb = Sandbox(modpods, "--net=host")
-    sb.add(image_id, *sh("nocg", "exec sleep 4249"))
     sub = (sb.path() / "subcgroup").read_text().strip()
     limit = cg2 / sub / "cgroup.max.descendants"
-    limit.write_text("1")  # init.scope: no room for system.slice/nocg.service
+
+    def app_mounts():
+        mounts = Path(f"/proc/{sb.pid()}/mountinfo").read_text()
+        return sorted(" ".join(ln.split()[3:5]) for ln in mounts.splitlines()
+                      if "/opt/stage2/nocg/" in ln)
+    before = []
     try:
+        if way == "prepared":
+            limit.write_text("1")  # init.scope: no room for system.slice/nocg.service
+            sb.add(image_id, *sh("nocg", "exec sleep 4249"))
+        else:
+            sb.add(image_id, *sh("nocg", "exec sleep 4249"))
+            sb.start("nocg")
+            sb.wait_state("nocg", "running")
+            sb.stop("nocg")
+            before = app_mounts()  # the last run's tree, until a start replaces it
+            limit.write_text("1")
         r = sb.start("nocg", code=254)
     finally:
         limit.write_text("max")
     assert "cgroup" in r.err, r
-    mounts = Path(f"/proc/{sb.pid()}/mountinfo").read_text()
-    left = [ln for ln in mounts.splitlines() if "/opt/stage2/nocg/" in ln]
     assert sb.state("nocg") == "created"
-    assert left == [], left
+    assert app_mounts() == before
     sb.start("nocg")
     sb.wait_state("nocg", "running")
     sb.rm("nocg")

@@ -17,11 +17,14 @@
  * the app's hooks and the app through the pod init's own code (fork_app(), app_child()),
  * each born in the pod's pid namespace already unprivileged (app_exec()'s spawn), records
  * the app's exit status and ends with the app; SIGTERM stops the app (SIGKILL after
- * STOP_TIMEOUT_SEC).
+ * STOP_TIMEOUT_SEC). Right after the add, app_add forks a preparer that does all this up
+ * to the helper's move into the pod, and app_start then only lets it go on (the prepared
+ * start, below); an app started again, or whose preparer is gone, is started as above.
  *
- * There is no channel into a running pod: nothing listens in it. Stage0 acts on the pod
- * only through these entrypoints, as root, through the pod's namespaces, cgroups and pidfds;
- * the monitor reads nothing an app can write. Both the helper and the monitor are never
+ * There is no channel into a running pod: nothing listens in it (a preparer listens outside
+ * it, on a socket in P that only root reaches). Stage0 acts on the pod only through these
+ * entrypoints, as root, through the pod's namespaces, cgroups and pidfds; the monitor reads
+ * nothing an app can write. Both the helper and the monitor are never
  * dumpable (no app can open their /proc/<pid>/fd, root or exe).
  */
 #include <errno.h>
@@ -42,6 +45,7 @@
 #include <unistd.h>
 
 #include "app-env.h"
+#include "app-prepared.h"
 #include "app-status.h"
 #include "fd-util.h"
 #include "fs-util.h"
@@ -111,12 +115,16 @@ static int parse_args(int argc, char **argv, struct ctl_args *a, struct rk_error
         return 0;
 }
 
-/* The pod, the app and the run's settings (P/runtime-config) in p; *ret the app's plan. */
+/* The pod, the app and the run's settings (P/runtime-config) in p (none of its descriptors
+ * open); *ret the app's plan. */
 static int load(struct pod_plan *p, const char *app, struct rk_error **reterr)
 {
         struct stage1_runtime_config rc = {0};
         const struct stage1_app *a;
         int r;
+
+        p->tty_fd = p->sync_fd = p->netns_fd = p->userns_fd = p->null_fd = -1;
+        p->proc_pidns_fd = -1;
 
         r = stage1_pod_load_app(NULL, app, &p->pod, reterr);
         if (r < 0)
@@ -139,27 +147,6 @@ static int load(struct pod_plan *p, const char *app, struct rk_error **reterr)
         p->n_apps = 1;
         p->apps = xnew0(struct plan_app, 1);
         p->apps[0].a = a;
-        return 0;
-}
-
-/* app_add: the app's environment, S1/rkt/env/<app> (what `rkt enter` gives it too). */
-static int ctl_add(const struct ctl_args *ca, struct rk_error **reterr)
-{
-        struct pod_plan p = {0};
-        _cleanup_close_ int s1fd = -EBADF;
-        _cleanup_strv_free_ char **env = NULL;
-        int r;
-
-        r = load(&p, ca->app, reterr);
-        if (r < 0)
-                return r;
-        s1fd = open(p.pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (s1fd < 0)
-                return rk_error_set_errno(reterr, errno, "opening the stage1 rootfs");
-        env = app_env_build(p.apps[0].a->app, ca->app);
-        r = app_env_write(s1fd, ca->app, env);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "writing environment of app %s", ca->app);
         return 0;
 }
 
@@ -345,6 +332,40 @@ static int start_logs(struct pod_plan *p, struct rk_error **reterr)
         return app_logs_start_in(dirfd, files, 1, LOG_FORMAT_K8S_PLAIN, &p->logs, reterr);
 }
 
+/*
+ * The prepared start. Right after the add, app_add forks a preparer (prepare_start()) that
+ * does what app_start would do up to the app's move into the pod: it plans the app and
+ * makes its cgroups while its helper sets up the app's root and mount namespace; then the
+ * helper waits on a socket (app-prepared.h) for app_start, which sends "go" with the app's
+ * log pipes: the helper goes on as in the other way. app_rm sends "rm" instead (stage0 runs
+ * it too when an add fails after its entrypoint); the wait also ends when the pod init
+ * exits. A failure of the preparation is said to the app_start that comes, as the other
+ * way's helper says its own. An app_start that finds no one listening (an app started
+ * again, an attachable app, a preparer gone) does it all itself.
+ */
+
+/* In a preparer and its helper until app_start or app_rm came (accept_start()); -1: not
+ * waiting for them. */
+static struct {
+        int listen_fd; /* P/appsinfo/<app>/start */
+        int pod_fd;    /* the pod init's pidfd (readable once it exited), -1 if unknown */
+} prep = {-1, -1};
+
+/* Runs in: a preparer or its helper: app_start's connection (prepared_accept()); exits
+ * when the preparer is to end. */
+static int accept_start(int logs[2])
+{
+        int conn = prepared_accept(prep.listen_fd, prep.pod_fd, logs);
+
+        if (conn < 0)
+                _exit(0);
+        prep.listen_fd = safe_close(prep.listen_fd);
+        prep.pod_fd = safe_close(prep.pod_fd);
+        return conn;
+}
+
+_noreturn_ static void prepared_fail(struct rk_error *e);
+
 /* Sends msg (and, implicitly, our credentials: the receiver learns our pid) on fd. */
 static void report(int fd, const char *msg)
 {
@@ -353,10 +374,39 @@ static void report(int fd, const char *msg)
 
 _noreturn_ static void helper_fail(int fd, struct rk_error *e)
 {
-        _cleanup_free_ char *msg = rk_error_render(e, false);
+        _cleanup_free_ char *msg = NULL;
 
+        if (prep.listen_fd >= 0)
+                prepared_fail(e); /* no app_start yet: to the one that comes */
+        msg = rk_error_render(e, false);
         report(fd, msg);
         _exit(254);
+}
+
+/* Runs in: a preparer or its helper whose preparation failed with e: says it to the
+ * app_start that comes, as helper_fail() says it in the other way, and exits. */
+_noreturn_ static void prepared_fail(struct rk_error *e)
+{
+        int logs[2], conn = accept_start(logs);
+
+        safe_close(logs[0]);
+        safe_close(logs[1]);
+        helper_fail(conn, e);
+}
+
+/* Runs in: the helper of a preparer, ready: waits for app_start (accept_start()), whose log
+ * pipes become the app's; returns its connection, the helper's socket from then on. */
+static int await_start(struct pod_plan *p)
+{
+        int logs[2], conn = accept_start(logs);
+
+        if (logs[0] >= 0) {
+                p->logs.fds = oom_check(calloc(1, sizeof(*p->logs.fds)));
+                p->logs.fds[0][0] = logs[0];
+                p->logs.fds[0][1] = logs[1];
+                p->logs.n = 1;
+        }
+        return conn;
 }
 
 /* helper_fail() with "<what>: <strerror(errno)>". */
@@ -782,6 +832,10 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
                 errno = -r;
                 helper_fail_errno(sock, "receiving the app's cgroups");
         }
+        if (prep.listen_fd >= 0) { /* prepared: app_start comes later */
+                safe_close(sock);
+                sock = await_start(p);
+        }
         if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
                 helper_fail_errno(sock, "joining the pod's mount namespace");
         detach_all(procfd, pa->a->rootfs_in_pod);
@@ -925,97 +979,303 @@ static int start_logs_to(struct pod_plan *p, const int out[2], struct rk_error *
         return r;
 }
 
-static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
+/*
+ * What both ways of a start (ctl_start(), prepare_start()) do first: the pod init pinned
+ * (*ret_pidfd), the app planned, its cgroup hierarchies and the pod's namespaces (nsfds[],
+ * checked, pod-ns.h). Returns 0 or < 0 with reterr set.
+ */
+static int start_plan(struct pod_plan *p, int *ret_pidfd, int nsfds[], struct rk_error **reterr)
 {
-        struct pod_plan p = {.tty_fd = -1, .sync_fd = -1, .netns_fd = -1, .userns_fd = -1};
-        struct plan_app *pa;
-        _cleanup_close_ int pidfd = -EBADF, s1fd = -EBADF, statusfd = -EBADF;
-        int nsfds[N_NS], out[2] = {-1, -1}, sv[2], r;
-        pid_t pod_pid = 0, helper, monitor;
-        bool fresh = false;
+        _cleanup_close_ int s1fd = -EBADF;
+        pid_t pod_pid = 0;
+        int r;
+
+        for (size_t i = 0; i < N_NS; i++)
+                nsfds[i] = -EBADF;
+        r = cgroup_read_subcgroup(&p->cg_pod, reterr);
+        if (r == -EPERM)
+                return r; /* other errors: no record, the pod does not run */
+        *ret_pidfd = pod_pidfd(p, &pod_pid);
+        if (*ret_pidfd < 0)
+                return rk_error_set(reterr, ESRCH, "the pod is not running");
+        s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s1fd < 0)
+                return rk_error_set_errno(reterr, errno, "opening the stage1 rootfs");
+        p->resolv_from_net = strcmp(p->args.resolv_mode, "default") == 0 &&
+                             faccessat(s1fd, "etc/rkt-resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        r = plan_app(p, &p->apps[0], reterr);
+        if (r >= 0)
+                r = init_cgroups(p, reterr);
+        if (r >= 0)
+                r = open_namespaces(pod_pid, nsfds, reterr);
+        if (r >= 0 && !pidfd_running(*ret_pidfd)) /* the namespaces were the pod's */
+                r = rk_error_set(reterr, ESRCH, "the pod is not running");
+        return r;
+}
+
+/*
+ * Forks the helper (helper_main()) of a planned start, its output out[] (the pod's), and the
+ * app's I/O made (the monitor's); *ret_sock our end of the helper's socket. Returns the
+ * helper's pid or < 0 with reterr set.
+ */
+static pid_t start_helper(struct pod_plan *p, int nsfds[], const int out[2], int *ret_sock,
+                          struct rk_error **reterr)
+{
+        struct plan_app *pa = &p->apps[0];
+        int sv[2], r;
+        pid_t helper;
+
+        p->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (p->null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return rk_error_set_errno(reterr, errno, "preparing the app's monitor");
+        if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
+                r = rk_error_set_errno(reterr, errno, "preparing the app's monitor");
+        else
+                r = app_io_prepare(p->pod->dir, pa->a->name, &pa->io, reterr);
+        if (r < 0) {
+                safe_close(sv[0]);
+                safe_close(sv[1]);
+                return r;
+        }
+        fflush(NULL);
+        helper = fork_helper(p);
+        if (helper < 0) {
+                safe_close(sv[0]);
+                safe_close(sv[1]);
+                app_io_discard(&pa->io);
+                return rk_error_set_errno(reterr, errno, "forking");
+        }
+        if (helper == 0) {
+                safe_close(sv[0]);
+                swap_output(out, NULL); /* the pod's output, not rkt app start's */
+                (void)dup2(p->null_fd, STDIN_FILENO);
+                helper_main(p, nsfds, sv[1]);
+        }
+        safe_close(sv[1]);
+        app_io_discard(&pa->io); /* the monitor's now */
+        *ret_sock = sv[0];
+        return helper;
+}
+
+/*
+ * A start's records (S1/rkt/status, in *ret_statusfd): a former run's removed, whatever they
+ * are (an app that may trace the pod init reaches S1 and may have put a directory there,
+ * which a record would never replace); a start that fails leaves the app "created".
+ */
+static int start_records(const struct pod_plan *p, const char *app, int *ret_statusfd,
+                         struct rk_error **reterr)
+{
+        _cleanup_close_ int s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *started = xasprintf("%s-started", app);
+        int fd = s1fd < 0 ? -errno : app_status_dir_open(s1fd);
+
+        if (fd < 0)
+                return rk_error_set_errno(reterr, -fd, "opening S1/%s", APP_STATUS_DIR);
+        (void)rm_rf_at(fd, app);
+        (void)rm_rf_at(fd, started);
+        *ret_statusfd = fd;
+        return 0;
+}
+
+/* The start's record, written before the app can run: written after, a record that cannot
+ * be written (an app may reach S1) failed a start whose app ran on. */
+static int record_started(int statusfd, const char *app, struct rk_error **reterr)
+{
+        _cleanup_free_ char *started = xasprintf("%s-started", app);
+        int r = write_state_file_at(statusfd, started, "", 0, 0644);
+
+        return r < 0 ? rk_error_set_errno(reterr, -r, "recording the start of app %s", app) : 0;
+}
+
+/* Undoes record_started(): the app is still "created". */
+static void unrecord_started(int statusfd, const char *app)
+{
+        _cleanup_free_ char *started = xasprintf("%s-started", app);
+
+        (void)rm_rf_at(statusfd, started);
+}
+
+/* The monitor's report on sock (read_reports()): its pid recorded, or the start undone. */
+static int await_monitor(int sock, int statusfd, const char *app, struct rk_error **reterr)
+{
+        pid_t monitor = read_reports(sock, reterr);
+
+        if (monitor < 0) {
+                unrecord_started(statusfd, app);
+                return monitor;
+        }
+        return record_monitor(app, monitor, reterr);
+}
+
+/*
+ * app_start of a prepared app (conn: its preparer's connection): its logs started and its
+ * start recorded as in the other way, then "go"; the monitor's report as in the other way.
+ */
+static int start_prepared(const struct ctl_args *ca, int conn, struct rk_error **reterr)
+{
+        struct pod_plan p = {0};
+        _cleanup_close_ int sock = conn, pidfd = -EBADF, statusfd = -EBADF;
+        int out[2] = {-1, -1}, r;
+        pid_t pod_pid = 0;
 
         r = load(&p, ca->app, reterr);
         if (r < 0)
                 return r;
-        pa = &p.apps[0];
         r = cgroup_read_subcgroup(&p.cg_pod, reterr);
         if (r == -EPERM)
-                return r; /* other errors: no record, the pod does not run */
+                return r;
         pidfd = pod_pidfd(&p, &pod_pid);
         if (pidfd < 0)
                 return rk_error_set(reterr, ESRCH, "the pod is not running");
+        r = pod_output(pidfd, out, reterr);
+        if (r >= 0)
+                r = start_logs_to(&p, out, reterr);
+        safe_close(out[0]);
+        safe_close(out[1]);
+        if (r >= 0)
+                r = start_records(&p, ca->app, &statusfd, reterr);
+        if (r >= 0)
+                r = record_started(statusfd, ca->app, reterr);
+        if (r >= 0 && (r = prepared_send_go(sock, &p.logs)) < 0) {
+                unrecord_started(statusfd, ca->app);
+                r = rk_error_set_errno(reterr, -r, "starting app %s", ca->app);
+        }
+        app_logs_close_writers(&p.logs);
+        return r < 0 ? r : await_monitor(sock, statusfd, ca->app, reterr);
+}
+
+/*
+ * Runs in: the preparer, app_add's child, its stdio /dev/null (not rkt app add's output,
+ * which its caller may read to the end). What app_start does up to its helper's wait: the
+ * app planned, the helper forked, the app's cgroups made and sent to it; then it exits, the
+ * helper waits. A failure before is said to the app_start that comes (prepared_fail()).
+ */
+_noreturn_ static void preparer_main(struct pod_plan *p)
+{
+        struct rk_error *e = NULL;
+        int nsfds[N_NS], out[2] = {-1, -1}, pidfd = -EBADF, sock = -EBADF, r;
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        bool fresh = false;
+        pid_t helper;
+
+        for (int i = 0; i < 3 && null >= 0; i++)
+                (void)dup2(null, i);
+        safe_close(null);
+        (void)prctl(PR_SET_NAME, "app_prepare");
+        r = start_plan(p, &pidfd, nsfds, &e);
+        prep.pod_fd = pidfd;
+        if (r >= 0)
+                r = pod_output(pidfd, out, &e);
+        if (r < 0)
+                prepared_fail(e);
+        helper = start_helper(p, nsfds, out, &sock, &e);
+        safe_close(out[0]);
+        safe_close(out[1]);
+        if (helper < 0)
+                prepared_fail(e);
+        r = app_cgroups(p, &fresh, &e);
+        if (r < 0) {
+                (void)kill(helper, SIGKILL);
+                (void)wait_for_pid(helper, NULL);
+                prepared_fail(e);
+        }
+        if (send_app_cgroups(sock, p, fresh) < 0)
+                (void)shutdown(sock, SHUT_WR);
+        _exit(0);
+}
+
+/*
+ * app_add: forks the app's preparer (see above), unless the app's I/O is attachable (app
+ * start makes its endpoints). Best effort: an app start without one does it all itself.
+ */
+static void prepare_start(struct pod_plan *p)
+{
+        const struct stage1_app *a = p->apps[0].a;
+        _cleanup_(rk_error_freep) struct rk_error *ignored = NULL;
+        struct app_io io = {0};
+        int listen_fd;
+        pid_t pid;
+
+        if (app_io_modes(&a->pod_app->annotations, a->name, &io, &ignored) < 0 ||
+            app_io_attachable(&io))
+                return;
+        listen_fd = prepared_listen(a->name);
+        if (listen_fd < 0)
+                return;
+        fflush(NULL);
+        pid = fork();
+        if (pid == 0) {
+                prep.listen_fd = listen_fd;
+                preparer_main(p);
+        }
+        safe_close(listen_fd);
+}
+
+/* app_add: the app's environment, S1/rkt/env/<app> (what `rkt enter` gives it too), and
+ * its preparer. */
+static int ctl_add(const struct ctl_args *ca, struct rk_error **reterr)
+{
+        struct pod_plan p = {0};
+        _cleanup_close_ int s1fd = -EBADF;
+        _cleanup_strv_free_ char **env = NULL;
+        int r;
+
+        r = load(&p, ca->app, reterr);
+        if (r < 0)
+                return r;
         s1fd = open(p.pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s1fd < 0)
                 return rk_error_set_errno(reterr, errno, "opening the stage1 rootfs");
-        p.resolv_from_net = strcmp(p.args.resolv_mode, "default") == 0 &&
-                            faccessat(s1fd, "etc/rkt-resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-        r = plan_app(&p, pa, reterr);
+        env = app_env_build(p.apps[0].a->app, ca->app);
+        r = app_env_write(s1fd, ca->app, env);
+        if (r < 0)
+                return rk_error_set_errno(reterr, -r, "writing environment of app %s", ca->app);
+        prepare_start(&p);
+        return 0;
+}
+
+static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
+{
+        struct pod_plan p = {0};
+        _cleanup_close_ int pidfd = -EBADF, statusfd = -EBADF, sock = -EBADF;
+        int nsfds[N_NS], out[2] = {-1, -1}, r;
+        pid_t helper;
+        bool fresh = false;
+
+        sock = prepared_connect(ca->app);
+        if (sock >= 0)
+                return start_prepared(ca, TAKE_FD(sock), reterr);
+        r = load(&p, ca->app, reterr);
         if (r >= 0)
-                r = init_cgroups(&p, reterr);
-        if (r >= 0)
-                r = open_namespaces(pod_pid, nsfds, reterr);
-        if (r >= 0 && !pidfd_running(pidfd)) /* the namespaces were the pod's */
-                r = rk_error_set(reterr, ESRCH, "the pod is not running");
+                r = start_plan(&p, &pidfd, nsfds, reterr);
         if (r >= 0)
                 r = pod_output(pidfd, out, reterr);
         if (r >= 0)
                 r = start_logs_to(&p, out, reterr);
-        if (r < 0)
-                return r;
-        /* a start that fails leaves the app "created" (a former run's records go now) */
-        _cleanup_free_ char *started = xasprintf("%s-started", ca->app);
-        statusfd = app_status_dir_open(s1fd);
-        if (statusfd < 0)
-                return rk_error_set_errno(reterr, -statusfd, "opening S1/%s", APP_STATUS_DIR);
-        /* whatever they are: an app that may trace the pod init reaches S1 and may have put
-         * a directory there, which a record would never replace */
-        (void)rm_rf_at(statusfd, ca->app);
-        (void)rm_rf_at(statusfd, started);
-        p.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (p.null_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
-            setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0)
-                return rk_error_set_errno(reterr, errno, "preparing the app's monitor");
-        r = app_io_prepare(p.pod->dir, ca->app, &pa->io, reterr);
-        if (r < 0)
-                return r;
-        fflush(NULL);
-        helper = fork_helper(&p);
-        if (helper < 0)
-                return rk_error_set_errno(reterr, errno, "forking");
-        if (helper == 0) {
-                safe_close(sv[0]);
-                swap_output(out, NULL); /* the pod's output, not rkt app start's */
-                (void)dup2(p.null_fd, STDIN_FILENO);
-                helper_main(&p, nsfds, sv[1]);
-        }
-        safe_close(sv[1]);
+        if (r >= 0)
+                r = start_records(&p, ca->app, &statusfd, reterr);
+        helper = r < 0 ? r : start_helper(&p, nsfds, out, &sock, reterr);
         safe_close(out[0]);
         safe_close(out[1]);
         app_logs_close_writers(&p.logs);
-        app_io_discard(&pa->io); /* the monitor's now */
+        if (helper < 0)
+                return (int)helper;
         /* the helper sets up the app's mounts meanwhile, then waits for these */
         r = app_cgroups(&p, &fresh, reterr);
-        /* the start's record before the app can run: written after, a record that cannot be
-         * written (an app may reach S1) failed a start whose app ran on */
-        if (r >= 0 && (r = write_state_file_at(statusfd, started, "", 0, 0644)) < 0)
-                r = rk_error_set_errno(reterr, -r, "recording the start of app %s", ca->app);
+        if (r >= 0)
+                r = record_started(statusfd, ca->app, reterr);
         if (r < 0) {
-                sv[0] = safe_close(sv[0]); /* the helper goes */
+                sock = safe_close(sock); /* the helper goes */
                 (void)wait_for_pid(helper, NULL);
                 return r;
         }
         /* a helper that failed already has said why (read_reports()); one still waiting
          * ends at the end of our sending */
-        if (send_app_cgroups(sv[0], &p, fresh) < 0)
-                (void)shutdown(sv[0], SHUT_WR);
-        monitor = read_reports(sv[0], reterr);
+        if (send_app_cgroups(sock, &p, fresh) < 0)
+                (void)shutdown(sock, SHUT_WR);
+        r = await_monitor(sock, statusfd, ca->app, reterr);
         (void)wait_for_pid(helper, NULL);
-        safe_close(sv[0]);
-        if (monitor < 0) {
-                (void)rm_rf_at(statusfd, started); /* still "created" */
-                return monitor;
-        }
-        return record_monitor(ca->app, monitor, reterr);
+        return r;
 }
 
 /* The app's monitor, pinned: it runs in init.scope of the pod's cgroup sub (NULL: none);
@@ -1075,8 +1335,8 @@ static void remove_empty_parents(const struct cgroups *cg, const char *rel, cons
         }
 }
 
-/* app_rm: stops the app, detaches its root in the pod, removes its cgroup and the directory
- * of its attach endpoints. */
+/* app_rm: stops the app (or its preparer), detaches its root in the pod, removes its cgroup
+ * and the directory of its attach endpoints. */
 static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
 {
         struct pod_plan p = {0};
@@ -1088,6 +1348,7 @@ static int ctl_rm(const struct ctl_args *ca, struct rk_error **reterr)
         r = ctl_stop(ca, reterr);
         if (r < 0)
                 return r;
+        prepared_stop(ca->app, (STOP_TIMEOUT_SEC + 5) * 1000);
         r = load(&p, ca->app, reterr);
         if (r < 0)
                 return r;

@@ -25,6 +25,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "process-util.h"
+#include "socket-util.h"
 
 #define MUX_MAX_CLIENTS 16 /* per endpoint; more connections are refused (closed) */
 
@@ -119,45 +120,25 @@ static int private_dir(int dirfd, const char *name)
         return fd;
 }
 
-union endpoint_addr {
-        struct sockaddr sa;
-        struct sockaddr_un un;
-};
-
-/* dirfd/sock-<endpoint> through /proc/self/fd: the path of P can be longer than a
- * sockaddr_un holds. */
-static union endpoint_addr endpoint_addr(int dirfd, enum app_io_endpoint e)
+/* The file of endpoint e in an app's directory of endpoints. */
+static char *endpoint_file(enum app_io_endpoint e)
 {
-        union endpoint_addr a = {.un = {.sun_family = AF_UNIX}};
-
-        snprintf(a.un.sun_path, sizeof(a.un.sun_path), "/proc/self/fd/%d/sock-%s", dirfd,
-                 app_io_endpoint_names[e]);
-        return a;
+        return xasprintf("sock-%s", app_io_endpoint_names[e]);
 }
 
 /* The listening socket of endpoint e in dirfd (an older one replaced). Returns it or -errno. */
 static int listen_at(int dirfd, enum app_io_endpoint e)
 {
-        union endpoint_addr a = endpoint_addr(dirfd, e);
-        _cleanup_free_ char *file = xasprintf("sock-%s", app_io_endpoint_names[e]);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        _cleanup_free_ char *file = endpoint_file(e);
 
-        if (fd < 0)
-                return -errno;
-        (void)unlinkat(dirfd, file, 0);
-        if (bind(fd, &a.sa, sizeof(a.un)) < 0 || listen(fd, 8) < 0)
-                return -errno;
-        return TAKE_FD(fd);
+        return unix_listen_at(dirfd, file, SOCK_STREAM, 0, 8);
 }
 
 int app_io_connect(int dirfd, enum app_io_endpoint e)
 {
-        union endpoint_addr a = endpoint_addr(dirfd, e);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        _cleanup_free_ char *file = endpoint_file(e);
 
-        if (fd < 0 || connect(fd, &a.sa, sizeof(a.un)) < 0)
-                return -errno;
-        return TAKE_FD(fd);
+        return unix_connect_at(dirfd, file, SOCK_STREAM, false);
 }
 
 /* --- the mux --- */

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "app-prepared.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "fs-util.h"
+#include "macro.h"
+#include "socket-util.h"
+
+#define PREPARED_SOCK "start"
+
+struct prepared_msg {
+        char tag[4]; /* "go" (with the app's two log pipes, or none), "rm" */
+};
+
+/* P/appsinfo/<app>, reached without following a link. */
+static int appsinfo_open(const char *app)
+{
+        _cleanup_free_ char *rel = xasprintf("appsinfo/%s", app);
+
+        return open_dir_nofollow(AT_FDCWD, rel);
+}
+
+int prepared_listen(const char *app)
+{
+        _cleanup_close_ int dir = appsinfo_open(app);
+
+        if (dir < 0)
+                return dir;
+        if (mkdirat(dir, "root", 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return unix_listen_at(dir, PREPARED_SOCK, SOCK_SEQPACKET, 0600, 4);
+}
+
+/* The message on a connection to a preparer: 1 for "go" (the log pipes it brought in
+ * logs[], -1 when none), 0 for anything else ("rm", end of file). */
+static int recv_go(int conn, int logs[2])
+{
+        struct prepared_msg msg = {0};
+        char cbuf[CMSG_SPACE(2 * sizeof(int))];
+        struct iovec iov = {&msg, sizeof(msg)};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf,
+                            .msg_controllen = sizeof(cbuf)};
+        ssize_t n;
+
+        logs[0] = logs[1] = -1;
+        while ((n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        int got[2] = {-1, -1};
+                        memcpy(got, CMSG_DATA(c), MIN(k, (size_t)2) * sizeof(int));
+                        if (k == 2 && logs[0] < 0) {
+                                logs[0] = got[0];
+                                logs[1] = got[1];
+                        } else {
+                                safe_close(got[0]);
+                                safe_close(got[1]);
+                        }
+                }
+        if (n == (ssize_t)sizeof(msg) && !(mh.msg_flags & MSG_CTRUNC) &&
+            memcmp(msg.tag, "go", 3) == 0)
+                return 1;
+        logs[0] = safe_close(logs[0]);
+        logs[1] = safe_close(logs[1]);
+        return 0;
+}
+
+int prepared_accept(int listen_fd, int pod_fd, int logs[2])
+{
+        for (;;) {
+                struct pollfd pfd[] = {{.fd = listen_fd, .events = POLLIN},
+                                       {.fd = pod_fd, .events = POLLIN}};
+                struct ucred uc = {.uid = (uid_t)-1};
+                socklen_t len = sizeof(uc);
+                int conn;
+
+                if (poll(pfd, ELEMENTSOF(pfd), -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -ECANCELED;
+                }
+                if (pfd[1].revents || (pfd[0].revents & ~POLLIN))
+                        return -ECANCELED;
+                if (!pfd[0].revents)
+                        continue;
+                conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (conn < 0 && (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN))
+                        continue;
+                if (conn < 0)
+                        return -ECANCELED;
+                /* root's alone: the socket is 0600 in a directory only root writes */
+                if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid != 0) {
+                        safe_close(conn);
+                        continue;
+                }
+                if (recv_go(conn, logs) > 0)
+                        return conn;
+                /* app_rm, or an app_start that went: its end of file comes once we are
+                 * gone (the connection stays open until then) */
+                return -ECANCELED;
+        }
+}
+
+int prepared_connect(const char *app)
+{
+        _cleanup_close_ int dir = appsinfo_open(app);
+        int fd;
+
+        if (dir < 0)
+                return dir;
+        if (faccessat(dir, PREPARED_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        fd = unix_connect_at(dir, PREPARED_SOCK, SOCK_SEQPACKET, true);
+        (void)unlinkat(dir, PREPARED_SOCK, 0);
+        return fd;
+}
+
+int prepared_send_go(int conn, const struct app_logs *l)
+{
+        struct prepared_msg msg = {.tag = "go"};
+        char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
+        struct iovec iov = {&msg, sizeof(msg)};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        size_t n;
+        const int *fds = app_logs_writer_fds(l, &n);
+
+        if (n == 2) {
+                mh.msg_control = cbuf;
+                mh.msg_controllen = sizeof(cbuf);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+                memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
+        }
+        return sendmsg(conn, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(msg) ? 0 : -EPIPE;
+}
+
+void prepared_stop(const char *app, int timeout_ms)
+{
+        _cleanup_close_ int fd = prepared_connect(app);
+        struct prepared_msg msg = {.tag = "rm"};
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        char buf[4096];
+
+        if (fd < 0)
+                return;
+        (void)send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+        /* one still preparing reads it when done; one that failed says why first */
+        while (poll(&pfd, 1, timeout_ms) > 0 && read(fd, buf, sizeof(buf)) > 0)
+                ;
+}

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The prepared start of mutable pods (issue 16's speed goal, src/stage1/native/app-ctl.c):
+right after `rkt app add`, the stage1's app_add entrypoint leaves a preparer that plans the
+app, makes its cgroups, sets up its root and mount namespace, then waits on a socket,
+P/appsinfo/<app>/start (root's alone), for `app start`, which then only starts the app.
+`app rm`, the pod's end and an add that fails after its entrypoint end it; an app start that
+finds none (a preparer gone, an app started again, an attachable app) does it all itself,
+and a failure of the preparation is said by `app start` as that way says it."""
+import os
+import signal
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from podtest import img, needs_root, wait_for  # noqa: F401
+from test_app_sandbox import Sandbox, cgroup_paths, cmdline, proc_pids, sh
+from test_app_sandbox import image_id, modpods  # noqa: F401
+
+pytestmark = [needs_root]
+
+
+def preparers(sb, name):
+    """The live processes of app name's preparer: the stage1's app_add entrypoint's copies."""
+    def ours(pid):
+        argv = cmdline(pid) or []
+        return (argv and argv[0].endswith("/app_add") and f"--app={name}" in argv
+                and f"--uuid={sb.uuid}" in argv)
+    return [p for p in proc_pids() if ours(p)]
+
+
+def waiting_preparer(sb, name):
+    """The preparer's helper, once it waits in the pod's init.scope cgroup (its socket made)."""
+    def ready():
+        sock = sb.path() / "appsinfo" / name / "start"
+        for pid in preparers(sb, name):
+            try:
+                paths = cgroup_paths(pid).values()
+            except OSError:
+                continue
+            if sock.exists() and any(p.endswith("/init.scope") for p in paths):
+                return pid
+        return None
+    return wait_for(ready, what=f"the preparer of app {name}")
+
+
+@pytest.fixture(scope="module")
+def sandbox(modpods, image_id):  # noqa: F811
+    return Sandbox(modpods, "--net=host")
+
+
+def test_an_added_app_waits_prepared_and_rm_ends_its_preparer(sandbox, image_id):  # noqa: F811
+    """After `app add` a preparer of the app waits in the pod's init.scope, as root, outside
+    the pod's pid namespace (no app sees it); `app rm` returns once it is gone."""
+    sandbox.add(image_id, *sh("prep1", "exit 0"))
+    pid = waiting_preparer(sandbox, "prep1")
+    assert os.readlink(f"/proc/{pid}/ns/pid") != os.readlink(f"/proc/{sandbox.pid()}/ns/pid")
+    assert "\nUid:\t0\t0\t0\t0\n" in Path(f"/proc/{pid}/status").read_text()
+    sandbox.rm("prep1")
+    assert preparers(sandbox, "prep1") == []
+    assert not (sandbox.path() / "appsinfo" / "prep1").exists()
+
+
+def test_the_preparer_socket_is_roots_alone(sandbox, image_id):  # noqa: F811
+    """Its socket is root's, 0600: a member of group rkt (who may read P) cannot reach it."""
+    sandbox.add(image_id, *sh("prep2", "exit 0"))
+    waiting_preparer(sandbox, "prep2")
+    sock = sandbox.path() / "appsinfo" / "prep2" / "start"
+    st = sock.lstat()
+    assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+    assert st.st_uid == 0
+    r = subprocess.run(
+        ["/usr/bin/python3", "-c",
+         "import socket, sys\n"
+         "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+         "try:\n    s.connect(sys.argv[1])\nexcept PermissionError:\n    sys.exit(13)\n",
+         str(sock)],
+        preexec_fn=lambda: (os.setgroups([]), os.setgid(65534), os.setuid(65534)))
+    assert r.returncode == 13, r
+    sandbox.start("prep2")
+    sandbox.wait_state("prep2", "exited")
+    sandbox.rm("prep2")
+
+
+def test_a_start_whose_preparer_is_gone_starts_the_app_itself(sandbox, image_id):  # noqa: F811
+    """A preparer killed with -9 leaves its socket behind: `app start` starts the app the
+    other way, and removes the stale socket."""
+    sandbox.add(image_id, *sh("prep3", "echo PREP3-RAN"))
+    pid = waiting_preparer(sandbox, "prep3")
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: pid not in preparers(sandbox, "prep3") or None, what="the kill")
+    sandbox.start("prep3")
+    wait_for(lambda: "PREP3-RAN" in sandbox.output() or None, what="the app's output")
+    assert not (sandbox.path() / "appsinfo" / "prep3" / "start").exists()
+    sandbox.wait_state("prep3", "exited")
+    sandbox.rm("prep3")
+
+
+def test_a_preparation_failure_is_said_by_app_start(sandbox, image_id, tmp_path):  # noqa: F811
+    """A failure of the preparation (a host volume whose source is missing) is said by
+    `app start` as a start that prepares nothing says it (here: the second start, the first
+    one having used the preparer); the app stays "created" and rm ends it all."""
+    missing = tmp_path / "missing"
+    sandbox.add(image_id, f"--mnt-volume=name=gone,kind=host,source={missing},target=/gone",
+                *sh("prep4", "exit 0"))
+    first = sandbox.start("prep4", code=254)
+    assert "Failed to stat" in first.err and str(missing) in first.err, first
+    second = sandbox.start("prep4", code=254)
+    assert first.err == second.err
+    assert sandbox.state("prep4") == "created"
+    assert preparers(sandbox, "prep4") == []
+    sandbox.rm("prep4")
+
+
+def test_the_pods_end_ends_its_preparers(modpods, image_id):  # noqa: F811
+    """Apps added and never started: stopping the pod ends their preparers, and gc leaves
+    none of their cgroups."""
+    sb = Sandbox(modpods, "--net=host")
+    for name in ("idle1", "idle2"):
+        sb.add(image_id, *sh(name, "exit 0"))
+        waiting_preparer(sb, name)
+    modpods.ok("stop", sb.uuid)
+    sb.pod.wait()
+    wait_for(lambda: not preparers(sb, "idle1") and not preparers(sb, "idle2") or None,
+             what="the preparers' end")
+    modpods.ok("gc", "--grace-period=0s")
+    leftovers = [p for p in proc_pids() if sb.uuid in " ".join(cmdline(p) or [])]
+    assert leftovers == [], leftovers
