@@ -7,9 +7,11 @@ P/appsinfo/<app>/start (root's alone), for `app start`, which then only starts t
 finds none (a preparer gone, an app started again, an attachable app) does it all itself,
 and a failure of the preparation is said by `app start` as that way says it."""
 import os
+import resource
 import signal
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -98,9 +100,9 @@ def test_a_start_whose_preparer_is_gone_starts_the_app_itself(sandbox, image_id)
 
 
 def test_a_preparation_failure_is_said_by_app_start(sandbox, image_id, tmp_path):  # noqa: F811
-    """A failure of the preparation (a host volume whose source is missing) is said by
-    `app start` as a start that prepares nothing says it (here: the second start, the first
-    one having used the preparer); the app stays "created" and rm ends it all."""
+    """A preparation that fails (a host volume whose source is missing) ends its preparer:
+    `app start` does it all itself and says why, each time, as a start without a preparer
+    does; the app stays "created" and rm ends it all."""
     missing = tmp_path / "missing"
     sandbox.add(image_id, f"--mnt-volume=name=gone,kind=host,source={missing},target=/gone",
                 *sh("prep4", "exit 0"))
@@ -127,3 +129,100 @@ def test_the_pods_end_ends_its_preparers(modpods, image_id):  # noqa: F811
     modpods.ok("gc", "--grace-period=0s")
     leftovers = [p for p in proc_pids() if sb.uuid in " ".join(cmdline(p) or [])]
     assert leftovers == [], leftovers
+
+
+def waiting(pid):
+    """Whether pid waits in poll() (a preparer or its helper in prepared_accept())."""
+    try:
+        return "poll" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def prepared(sb, name, settle=1.0):
+    """Waits until the preparation of app name (forked before `app add` returned) is over:
+    each of its processes waiting for app start or rm (done, or failed), or none seen for
+    settle seconds (a preparer that ended, or none at all)."""
+    last_seen = time.monotonic()
+
+    def ready():
+        nonlocal last_seen
+        pids = preparers(sb, name)
+        if pids:
+            last_seen = time.monotonic()
+            return all(waiting(p) for p in pids) or None
+        return time.monotonic() - last_seen >= settle or None
+    wait_for(ready, what=f"the preparation of app {name}")
+
+
+def kill_all(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_a_preparer_that_found_its_pod_gone_does_not_outlive_it(modpods, image_id):  # noqa: F811
+    """The pod ends while `app add` runs (here made deterministic: the pod's host side is
+    stopped, so stage0 still finds the pod running, and its init is killed; a plain `rkt stop`
+    racing `rkt app add` leaks the same way in about one try out of ten): the preparer cannot
+    pin the pod init and ends (it waited on its socket alone, for ever, before a hostile
+    review found it). Once the pod has ended and been collected, no preparer may be left."""
+    sb = Sandbox(modpods, "--net=host")
+    host, init = sb.pod.proc.pid, sb.pid()
+    os.kill(host, signal.SIGSTOP)
+    try:
+        os.kill(init, signal.SIGKILL)
+        sb.add(image_id, *sh("orphan", "exit 0"), code=None)  # may fail: the pod is gone
+    finally:
+        os.kill(host, signal.SIGCONT)
+    sb.pod.wait()
+    modpods.ok("gc", "--grace-period=0s")
+    try:
+        wait_for(lambda: not preparers(sb, "orphan") or None, timeout=10,
+                 what="the end of the preparer of a pod that ended")
+    finally:
+        kill_all(preparers(sb, "orphan"))
+
+
+def test_a_start_after_a_failed_preparation_is_cured_starts_the_app(sandbox, image_id,  # noqa: F811
+                                                                  tmp_path):
+    """The host volume's source is missing at `app add` (its preparation fails and waits to
+    say so) and made before `app start`: the start starts the app, as the start of an app
+    without a preparer does, instead of saying the add-time "Failed to stat" (found by a
+    hostile review)."""
+    later = tmp_path / "later"
+    sandbox.add(image_id, f"--mnt-volume=name=later,kind=host,source={later},target=/later",
+                *sh("cured", "cat /later/f"))
+    prepared(sandbox, "cured")
+    later.mkdir()
+    (later / "f").write_text("CURED-VOLUME-READ\n")
+    try:
+        r = sandbox.pods("app", "start", sandbox.uuid, "--app=cured", env=sandbox.env)
+        assert r.code == 0, r
+        wait_for(lambda: "CURED-VOLUME-READ" in sandbox.output() or None,
+                 what="the app's output")
+    finally:
+        sandbox.rm("cured")
+
+
+def test_the_app_gets_the_limits_of_app_start_not_of_app_add(sandbox, image_id):  # noqa: F811
+    """The app's process attributes come from `rkt app start`'s caller (a unit's
+    LimitNOFILE=, a shell's ulimit), as in a start without a preparer, not from `rkt app
+    add`'s, whose preparer forks the monitor that starts the app (found by a hostile
+    review)."""
+    sandbox.add(image_id, *sh("limits", "echo LIMITS-NOFILE=$(ulimit -n)"))
+    prepared(sandbox, "limits")
+    try:
+        r = subprocess.run(
+            sandbox.pods.argv("app", "start", sandbox.uuid, "--app=limits"), env=sandbox.env,
+            capture_output=True, text=True, timeout=60,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (321, 321)))
+        assert r.returncode == 0, r
+        out = wait_for(lambda: (o := sandbox.output()) and "LIMITS-NOFILE=" in o and o or None,
+                       what="the app's output")
+        assert "LIMITS-NOFILE=321\n" in out, [ln for ln in out.splitlines() if "LIMITS" in ln]
+    finally:
+        sandbox.wait_state("limits", "exited")
+        sandbox.rm("limits")

@@ -339,32 +339,17 @@ static int start_logs(struct pod_plan *p, struct rk_error **reterr)
  * helper waits on a socket (app-prepared.h) for app_start, which sends "go" with the app's
  * log pipes: the helper goes on as in the other way. app_rm sends "rm" instead (stage0 runs
  * it too when an add fails after its entrypoint); the wait also ends when the pod init
- * exits. A failure of the preparation is said to the app_start that comes, as the other
- * way's helper says its own. An app_start that finds no one listening (an app started
- * again, an attachable app, a preparer gone) does it all itself.
+ * exits. A preparation that fails ends its preparer. An app_start that finds no one
+ * listening, or that the preparer does not take (an app started again, an attachable app,
+ * a preparer gone or failed), does it all itself.
  */
 
-/* In a preparer and its helper until app_start or app_rm came (accept_start()); -1: not
+/* In a preparer and its helper until app_start or app_rm came (await_start()); -1: not
  * waiting for them. */
 static struct {
         int listen_fd; /* P/appsinfo/<app>/start */
-        int pod_fd;    /* the pod init's pidfd (readable once it exited), -1 if unknown */
+        int pod_fd;    /* the pod init's pidfd (readable once it exited) */
 } prep = {-1, -1};
-
-/* Runs in: a preparer or its helper: app_start's connection (prepared_accept()); exits
- * when the preparer is to end. */
-static int accept_start(int logs[2])
-{
-        int conn = prepared_accept(prep.listen_fd, prep.pod_fd, logs);
-
-        if (conn < 0)
-                _exit(0);
-        prep.listen_fd = safe_close(prep.listen_fd);
-        prep.pod_fd = safe_close(prep.pod_fd);
-        return conn;
-}
-
-_noreturn_ static void prepared_fail(struct rk_error *e);
 
 /* Sends msg (and, implicitly, our credentials: the receiver learns our pid) on fd. */
 static void report(int fd, const char *msg)
@@ -375,31 +360,34 @@ static void report(int fd, const char *msg)
 _noreturn_ static void helper_fail(int fd, struct rk_error *e)
 {
         _cleanup_free_ char *msg = NULL;
+        char byte;
 
-        if (prep.listen_fd >= 0)
-                prepared_fail(e); /* no app_start yet: to the one that comes */
+        /* a preparation that failed ends: app start does it all itself (and says why), once
+         * the preparer is done with the app's cgroups (its message on fd) */
+        if (prep.listen_fd >= 0) {
+                (void)recv(fd, &byte, 1, 0);
+                _exit(254);
+        }
         msg = rk_error_render(e, false);
         report(fd, msg);
         _exit(254);
 }
 
-/* Runs in: a preparer or its helper whose preparation failed with e: says it to the
- * app_start that comes, as helper_fail() says it in the other way, and exits. */
-_noreturn_ static void prepared_fail(struct rk_error *e)
+/*
+ * Runs in: the helper of a preparer, ready: waits for app_start (prepared_accept()), whose
+ * log pipes and attributes become the app's; returns its connection, the helper's socket
+ * from then on. Exits when app_rm came or the pod ended.
+ */
+static int await_start(struct pod_plan *p, int procfd)
 {
-        int logs[2], conn = accept_start(logs);
+        struct prepared_attrs attrs;
+        int logs[2], conn = prepared_accept(prep.listen_fd, prep.pod_fd);
 
-        safe_close(logs[0]);
-        safe_close(logs[1]);
-        helper_fail(conn, e);
-}
-
-/* Runs in: the helper of a preparer, ready: waits for app_start (accept_start()), whose log
- * pipes become the app's; returns its connection, the helper's socket from then on. */
-static int await_start(struct pod_plan *p)
-{
-        int logs[2], conn = accept_start(logs);
-
+        if (conn < 0 || prepared_recv_go(conn, logs, &attrs) <= 0)
+                _exit(0);
+        prepared_attrs_apply(&attrs, procfd);
+        prep.listen_fd = safe_close(prep.listen_fd);
+        prep.pod_fd = safe_close(prep.pod_fd);
         if (logs[0] >= 0) {
                 p->logs.fds = oom_check(calloc(1, sizeof(*p->logs.fds)));
                 p->logs.fds[0][0] = logs[0];
@@ -834,7 +822,7 @@ _noreturn_ static void helper_main(struct pod_plan *p, int nsfds[], int sock)
         }
         if (prep.listen_fd >= 0) { /* prepared: app_start comes later */
                 safe_close(sock);
-                sock = await_start(p);
+                sock = await_start(p, procfd);
         }
         if (setns(nsfds[NS_MNT], CLONE_NEWNS) < 0 || chdir("/") < 0)
                 helper_fail_errno(sock, "joining the pod's mount namespace");
@@ -1108,8 +1096,10 @@ static int await_monitor(int sock, int statusfd, const char *app, struct rk_erro
 }
 
 /*
- * app_start of a prepared app (conn: its preparer's connection): its logs started and its
- * start recorded as in the other way, then "go"; the monitor's report as in the other way.
+ * app_start of a prepared app (conn: its preparer's connection): its start recorded and its
+ * logs started as in the other way, then "go"; the monitor's report as in the other way.
+ * Returns -ECONNRESET, reterr untouched, when the preparer did not take the connection:
+ * the caller does it all itself.
  */
 static int start_prepared(const struct ctl_args *ca, int conn, struct rk_error **reterr)
 {
@@ -1127,13 +1117,17 @@ static int start_prepared(const struct ctl_args *ca, int conn, struct rk_error *
         pidfd = pod_pidfd(&p, &pod_pid);
         if (pidfd < 0)
                 return rk_error_set(reterr, ESRCH, "the pod is not running");
+        r = start_records(&p, ca->app, &statusfd, reterr);
+        if (r < 0)
+                return r;
+        r = prepared_taken(sock);
+        if (r < 0)
+                return r;
         r = pod_output(pidfd, out, reterr);
         if (r >= 0)
                 r = start_logs_to(&p, out, reterr);
         safe_close(out[0]);
         safe_close(out[1]);
-        if (r >= 0)
-                r = start_records(&p, ca->app, &statusfd, reterr);
         if (r >= 0)
                 r = record_started(statusfd, ca->app, reterr);
         if (r >= 0 && (r = prepared_send_go(sock, &p.logs)) < 0) {
@@ -1148,11 +1142,11 @@ static int start_prepared(const struct ctl_args *ca, int conn, struct rk_error *
  * Runs in: the preparer, app_add's child, its stdio /dev/null (not rkt app add's output,
  * which its caller may read to the end). What app_start does up to its helper's wait: the
  * app planned, the helper forked, the app's cgroups made and sent to it; then it exits, the
- * helper waits. A failure before is said to the app_start that comes (prepared_fail()).
+ * helper waits. On a failure it ends (with its helper): app start does it all itself.
  */
 _noreturn_ static void preparer_main(struct pod_plan *p)
 {
-        struct rk_error *e = NULL;
+        _cleanup_(rk_error_freep) struct rk_error *e = NULL;
         int nsfds[N_NS], out[2] = {-1, -1}, pidfd = -EBADF, sock = -EBADF, r;
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         bool fresh = false;
@@ -1161,23 +1155,22 @@ _noreturn_ static void preparer_main(struct pod_plan *p)
         for (int i = 0; i < 3 && null >= 0; i++)
                 (void)dup2(null, i);
         safe_close(null);
+        (void)setsid(); /* no signal to app add's process group reaches it */
         (void)prctl(PR_SET_NAME, "app_prepare");
         r = start_plan(p, &pidfd, nsfds, &e);
         prep.pod_fd = pidfd;
         if (r >= 0)
                 r = pod_output(pidfd, out, &e);
         if (r < 0)
-                prepared_fail(e);
+                _exit(0);
         helper = start_helper(p, nsfds, out, &sock, &e);
-        safe_close(out[0]);
-        safe_close(out[1]);
         if (helper < 0)
-                prepared_fail(e);
+                _exit(0);
         r = app_cgroups(p, &fresh, &e);
         if (r < 0) {
                 (void)kill(helper, SIGKILL);
                 (void)wait_for_pid(helper, NULL);
-                prepared_fail(e);
+                _exit(0);
         }
         if (send_app_cgroups(sock, p, fresh) < 0)
                 (void)shutdown(sock, SHUT_WR);
@@ -1243,8 +1236,8 @@ static int ctl_start(const struct ctl_args *ca, struct rk_error **reterr)
         bool fresh = false;
 
         sock = prepared_connect(ca->app);
-        if (sock >= 0)
-                return start_prepared(ca, TAKE_FD(sock), reterr);
+        if (sock >= 0 && (r = start_prepared(ca, TAKE_FD(sock), reterr)) != -ECONNRESET)
+                return r;
         r = load(&p, ca->app, reterr);
         if (r >= 0)
                 r = start_plan(&p, &pidfd, nsfds, reterr);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,8 +18,40 @@
 #define PREPARED_SOCK "start"
 
 struct prepared_msg {
-        char tag[4]; /* "go" (with the app's two log pipes, or none), "rm" */
+        char tag[4];                 /* "go" (with the app's two log pipes, or none), "rm" */
+        struct prepared_attrs attrs; /* "go": app start's */
 };
+
+static void attrs_get(struct prepared_attrs *ret)
+{
+        long v = 0;
+
+        for (int i = 0; i < RLIM_NLIMITS; i++)
+                (void)getrlimit(i, &ret->rlim[i]);
+        errno = 0;
+        ret->nice = getpriority(PRIO_PROCESS, 0);
+        if (errno)
+                ret->nice = 0;
+        ret->oom_score_adj =
+                read_long_at(AT_FDCWD, "/proc/self/oom_score_adj", READ_LONG_STRICT, &v) >= 0
+                        ? (int)v
+                        : 0;
+}
+
+void prepared_attrs_apply(const struct prepared_attrs *a, int procfd)
+{
+        char buf[16];
+        int fd, n;
+
+        for (int i = 0; i < RLIM_NLIMITS; i++)
+                (void)setrlimit(i, &a->rlim[i]);
+        (void)setpriority(PRIO_PROCESS, 0, a->nice);
+        n = snprintf(buf, sizeof(buf), "%d", a->oom_score_adj);
+        fd = openat(procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0)
+                (void)!write(fd, buf, (size_t)n);
+        safe_close(fd);
+}
 
 /* P/appsinfo/<app>, reached without following a link. */
 static int appsinfo_open(const char *app)
@@ -39,9 +72,7 @@ int prepared_listen(const char *app)
         return unix_listen_at(dir, PREPARED_SOCK, SOCK_SEQPACKET, 0600, 4);
 }
 
-/* The message on a connection to a preparer: 1 for "go" (the log pipes it brought in
- * logs[], -1 when none), 0 for anything else ("rm", end of file). */
-static int recv_go(int conn, int logs[2])
+int prepared_recv_go(int conn, int logs[2], struct prepared_attrs *attrs)
 {
         struct prepared_msg msg = {0};
         char cbuf[CMSG_SPACE(2 * sizeof(int))];
@@ -69,14 +100,16 @@ static int recv_go(int conn, int logs[2])
                         }
                 }
         if (n == (ssize_t)sizeof(msg) && !(mh.msg_flags & MSG_CTRUNC) &&
-            memcmp(msg.tag, "go", 3) == 0)
+            memcmp(msg.tag, "go", 3) == 0) {
+                *attrs = msg.attrs;
                 return 1;
+        }
         logs[0] = safe_close(logs[0]);
         logs[1] = safe_close(logs[1]);
         return 0;
 }
 
-int prepared_accept(int listen_fd, int pod_fd, int logs[2])
+int prepared_accept(int listen_fd, int pod_fd)
 {
         for (;;) {
                 struct pollfd pfd[] = {{.fd = listen_fd, .events = POLLIN},
@@ -100,15 +133,12 @@ int prepared_accept(int listen_fd, int pod_fd, int logs[2])
                 if (conn < 0)
                         return -ECANCELED;
                 /* root's alone: the socket is 0600 in a directory only root writes */
-                if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid != 0) {
+                if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid != 0 ||
+                    send(conn, "a", 1, MSG_NOSIGNAL) != 1) {
                         safe_close(conn);
                         continue;
                 }
-                if (recv_go(conn, logs) > 0)
-                        return conn;
-                /* app_rm, or an app_start that went: its end of file comes once we are
-                 * gone (the connection stays open until then) */
-                return -ECANCELED;
+                return conn;
         }
 }
 
@@ -126,6 +156,16 @@ int prepared_connect(const char *app)
         return fd;
 }
 
+int prepared_taken(int conn)
+{
+        char buf[8];
+        ssize_t n;
+
+        while ((n = recv(conn, buf, sizeof(buf), 0)) < 0 && errno == EINTR)
+                ;
+        return n == 1 && buf[0] == 'a' ? 0 : -ECONNRESET;
+}
+
 int prepared_send_go(int conn, const struct app_logs *l)
 {
         struct prepared_msg msg = {.tag = "go"};
@@ -135,6 +175,7 @@ int prepared_send_go(int conn, const struct app_logs *l)
         size_t n;
         const int *fds = app_logs_writer_fds(l, &n);
 
+        attrs_get(&msg.attrs);
         if (n == 2) {
                 mh.msg_control = cbuf;
                 mh.msg_controllen = sizeof(cbuf);
