@@ -6,6 +6,7 @@ P/appsinfo/<app>/start (root's alone), for `app start`, which then only starts t
 `app rm`, the pod's end and an add that fails after its entrypoint end it; an app start that
 finds none (a preparer gone, an app started again, an attachable app) does it all itself,
 and a failure of the preparation is said by `app start` as that way says it."""
+import grp
 import os
 import resource
 import signal
@@ -72,13 +73,14 @@ def test_the_preparer_socket_is_roots_alone(sandbox, image_id):  # noqa: F811
     st = sock.lstat()
     assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
     assert st.st_uid == 0
-    r = subprocess.run(
+    gid = grp.getgrnam("rkt").gr_gid
+    r = subprocess.run(  # relative: P's path may be longer than a socket address holds
         ["/usr/bin/python3", "-c",
          "import socket, sys\n"
          "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
-         "try:\n    s.connect(sys.argv[1])\nexcept PermissionError:\n    sys.exit(13)\n",
-         str(sock)],
-        preexec_fn=lambda: (os.setgroups([]), os.setgid(65534), os.setuid(65534)))
+         "try:\n    s.connect('start')\nexcept PermissionError:\n    sys.exit(13)\n"],
+        cwd=sock.parent, preexec_fn=lambda: (os.setgroups([gid]), os.setgid(65534),
+                                              os.setuid(65534)))
     assert r.returncode == 13, r
     sandbox.start("prep2")
     sandbox.wait_state("prep2", "exited")
