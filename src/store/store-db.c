@@ -311,10 +311,6 @@ void store_db_helper_start(struct store *s)
 
 void store_db_helper_stop(struct store *s)
 {
-        if (s->index_answered && s->index_pid > 0) {
-                (void)waitpid(s->index_pid, NULL, WNOHANG); /* else reaped after our exit */
-                s->index_pid = 0;
-        }
         kill_and_wait(&s->index_pid, SIGKILL);
         s->index_cmd_fd = safe_close(s->index_cmd_fd);
 }
@@ -342,7 +338,7 @@ static int helper_send(int fd, char tag, char **v)
  * Hands the helper its work and takes its answer (see helper_main()). Returns 1 when the
  * helper answered (its result in *ret, reterr), 0 when it did not (died: the work is ours).
  * A helper that answered has done all its work and only exits: its exit (unmapping SQLite,
- * ~0.3 ms) is not waited for (store_db_helper_stop()).
+ * ~0.3 ms) is not waited for.
  */
 static int helper_finish(struct store *s, char **unverified, char **touched, int *ret,
                          struct rk_error **reterr)
@@ -358,8 +354,8 @@ static int helper_finish(struct store *s, char **unverified, char **touched, int
                 kill_and_wait(&s->index_pid, SIGKILL);
                 return 0;
         }
-        s->index_answered = true;
-        store_db_helper_stop(s);
+        (void)waitpid(s->index_pid, NULL, WNOHANG); /* else reaped after our exit */
+        s->index_pid = 0;
         if (buf[0] == 'K') {
                 *ret = 0;
                 return 1;

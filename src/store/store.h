@@ -42,8 +42,6 @@ struct store {
         /* the helper that opens it meanwhile (0: none), our end of its socket */
         pid_t index_pid;
         int index_cmd_fd;
-        /* it answered: its exit is not waited for (a zombie until ours at worst) */
-        bool index_answered;
 };
 
 /* One row of the image index. */

@@ -968,6 +968,22 @@ static int start_logs_to(struct pod_plan *p, const int out[2], struct rk_error *
 }
 
 /*
+ * The pod's cgroup record read (one naming another cgroup refused) and its init pinned
+ * (*ret_pidfd, *ret_pid). Returns 0 or < 0 with reterr set ("the pod is not running").
+ */
+static int running_pod(struct pod_plan *p, int *ret_pidfd, pid_t *ret_pid, struct rk_error **reterr)
+{
+        int r = cgroup_read_subcgroup(&p->cg_pod, reterr);
+
+        if (r == -EPERM)
+                return r; /* other errors: no record, the pod does not run */
+        *ret_pidfd = pod_pidfd(p, ret_pid);
+        if (*ret_pidfd < 0)
+                return rk_error_set(reterr, ESRCH, "the pod is not running");
+        return 0;
+}
+
+/*
  * What both ways of a start (ctl_start(), prepare_start()) do first: the pod init pinned
  * (*ret_pidfd), the app planned, its cgroup hierarchies and the pod's namespaces (nsfds[],
  * checked, pod-ns.h). Returns 0 or < 0 with reterr set.
@@ -980,12 +996,9 @@ static int start_plan(struct pod_plan *p, int *ret_pidfd, int nsfds[], struct rk
 
         for (size_t i = 0; i < N_NS; i++)
                 nsfds[i] = -EBADF;
-        r = cgroup_read_subcgroup(&p->cg_pod, reterr);
-        if (r == -EPERM)
-                return r; /* other errors: no record, the pod does not run */
-        *ret_pidfd = pod_pidfd(p, &pod_pid);
-        if (*ret_pidfd < 0)
-                return rk_error_set(reterr, ESRCH, "the pod is not running");
+        r = running_pod(p, ret_pidfd, &pod_pid, reterr);
+        if (r < 0)
+                return r;
         s1fd = open(p->pod->stage1_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s1fd < 0)
                 return rk_error_set_errno(reterr, errno, "opening the stage1 rootfs");
@@ -1111,12 +1124,9 @@ static int start_prepared(const struct ctl_args *ca, int conn, struct rk_error *
         r = load(&p, ca->app, reterr);
         if (r < 0)
                 return r;
-        r = cgroup_read_subcgroup(&p.cg_pod, reterr);
-        if (r == -EPERM)
+        r = running_pod(&p, &pidfd, &pod_pid, reterr);
+        if (r < 0)
                 return r;
-        pidfd = pod_pidfd(&p, &pod_pid);
-        if (pidfd < 0)
-                return rk_error_set(reterr, ESRCH, "the pod is not running");
         r = start_records(&p, ca->app, &statusfd, reterr);
         if (r < 0)
                 return r;

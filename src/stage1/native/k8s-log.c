@@ -91,33 +91,21 @@ static int open_dir(const char *dir, bool create, char **ret_id, struct rk_error
         return TAKE_FD(fd);
 }
 
-/* Creates dir, records what it is; returns it or < 0 with reterr set. */
-static int pin(const char *dir, struct rk_error **reterr)
-{
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *id = NULL;
-        int r;
-
-        fd = open_dir(dir, true, &id, reterr);
-        if (fd < 0)
-                return fd;
-        r = write_file_replace_at(AT_FDCWD, PIN_RECORD, id, strlen(id), 0600, 0);
-        if (r < 0)
-                return rk_error_set_errno(reterr, -r, "recording %s", dir);
-        return TAKE_FD(fd);
-}
-
 int k8s_log_dir_pin(const struct stage1_pod *pod, struct rk_error **reterr)
 {
         _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *id = NULL;
         const char *dir;
         int r;
 
         r = log_dir(pod, &dir, reterr);
         if (r < 0)
                 return r;
-        fd = pin(dir, reterr);
-        return fd < 0 ? fd : 0;
+        fd = open_dir(dir, true, &id, reterr);
+        if (fd < 0)
+                return fd;
+        r = write_file_replace_at(AT_FDCWD, PIN_RECORD, id, strlen(id), 0600, 0);
+        return r < 0 ? rk_error_set_errno(reterr, -r, "recording %s", dir) : 0;
 }
 
 int k8s_log_dir_open(const struct stage1_pod *pod, struct rk_error **reterr)
