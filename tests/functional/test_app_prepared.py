@@ -228,3 +228,127 @@ def test_the_app_gets_the_limits_of_app_start_not_of_app_add(sandbox, image_id):
     finally:
         sandbox.wait_state("limits", "exited")
         sandbox.rm("limits")
+
+
+CTX = ("grep -E '^(CapBnd|CapPrm|NoNewPrivs|Cpus_allowed_list):' /proc/self/status"
+       " | sed 's/^/{tag} /'; echo \"{tag} Umask: $(umask)\"")
+
+
+def ctx_of(sb, tag):
+    def got():
+        lines = [ln[len(tag) + 1:] for ln in sb.output().splitlines()
+                 if ln.startswith(tag + " ")]
+        return len(lines) == 5 and lines or None
+    return sorted(wait_for(got, what=f"the context of {tag}"))
+
+
+def start_confined(sb, name):
+    """`rkt app start` from a confined caller: no CAP_NET_RAW in its bounding set,
+    no_new_privs, CPU 0 only, umask 077 (a systemd unit's CapabilityBoundingSet=,
+    NoNewPrivileges=, CPUAffinity=, UMask=)."""
+    argv = ["setpriv", "--bounding-set", "-net_raw", "--no-new-privs", "--",
+            "taskset", "-c", "0", *sb.pods.argv("app", "start", sb.uuid, f"--app={name}")]
+    r = subprocess.run(argv, env=sb.env, capture_output=True, text=True, timeout=60,
+                       preexec_fn=lambda: os.umask(0o077))
+    assert r.returncode == 0, r
+
+
+def start_connected(sb, name, **kw):
+    """`rkt app start` of app name running, once it has connected to the app's preparer
+    (whose socket's file the connect removes)."""
+    sock = sb.path() / "appsinfo" / name / "start"
+    start = subprocess.Popen(sb.pods.argv("app", "start", sb.uuid, f"--app={name}"),
+                             env=sb.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             **kw)
+    wait_for(lambda: not sock.exists() or None, what="app start's connect")
+    return start
+
+
+def test_the_app_gets_the_confinement_of_app_start_not_of_app_add(sandbox, image_id):  # noqa: F811
+    """An app started by a confined `rkt app start` runs under that confinement when it has
+    no preparer (the full start's helper is app start's child); a prepared app must too,
+    not run with what `rkt app add`'s caller had (its preparer forks the monitor): the
+    capability bounding set, no_new_privs, CPU affinity and umask of app start's caller
+    (found by a hostile review: the app had app add's)."""
+    sandbox.add(image_id, *sh("full", CTX.format(tag="FULL")))
+    sandbox.add(image_id, *sh("prepd", CTX.format(tag="PREPD")))
+    pid = waiting_preparer(sandbox, "full")
+    waiting_preparer(sandbox, "prepd")
+    os.kill(pid, signal.SIGKILL)  # "full" is started the other way
+    wait_for(lambda: pid not in preparers(sandbox, "full") or None, what="the kill")
+    try:
+        start_confined(sandbox, "full")
+        start_confined(sandbox, "prepd")
+        full, prepd = ctx_of(sandbox, "FULL"), ctx_of(sandbox, "PREPD")
+        assert prepd == full, f"prepared: {prepd}; without a preparer: {full}"
+    finally:
+        for name in ("full", "prepd"):
+            sandbox.wait_state(name, "exited")
+            sandbox.rm(name)
+
+
+def test_an_app_start_interrupted_while_the_preparation_runs_leaves_no_preparer(
+        sandbox, image_id):  # noqa: F811
+    """`rkt app start` connects while the preparation still runs (a slow volume, a big root:
+    here the waiting helper is stopped, then continued) and is interrupted (^C: SIGINT to its
+    process group) before its preparer took the connection. The connect unlinked the
+    socket's file; the helper later accepts the dead connection and, as no other can come,
+    ends (found by a hostile review: it went back to waiting on a socket no one could reach,
+    holding the app's mounts, cgroups and root until the pod ended)."""
+    sandbox.add(image_id, *sh("intr", "exit 0"))
+    helper = waiting_preparer(sandbox, "intr")
+    os.kill(helper, signal.SIGSTOP)
+    start = None
+    try:
+        start = start_connected(sandbox, "intr", start_new_session=True)
+        os.killpg(start.pid, signal.SIGINT)
+        start.wait(timeout=30)
+    finally:
+        os.kill(helper, signal.SIGCONT)
+        if start and start.poll() is None:
+            os.killpg(start.pid, signal.SIGKILL)
+            start.wait()
+    try:
+        prepared(sandbox, "intr")
+        sandbox.rm("intr")
+        left = preparers(sandbox, "intr")
+        assert left == [], f"preparer processes left after app rm: {left}"
+    finally:
+        for pid in preparers(sandbox, "intr"):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_an_app_start_whose_rkt_was_killed_does_not_start_the_app_twice(modpods,  # noqa: F811
+                                                                       image_id):  # noqa: F811
+    """`rkt app start` (stage0) is killed alone (a supervisor's kill of its pid, a CRI
+    runtime's timeout) while its app_start entrypoint waits for a preparer still preparing
+    (stopped here, then continued): the entrypoint lives on, connected, without P/pod.lck.
+    The next `rkt app start` finds no socket (the first one's connect unlinked it) and
+    starts the app itself; the first entrypoint, once taken, sees that its rkt went and
+    starts nothing (found by a hostile review: it sent "go", a second monitor started the
+    app again and the running one was left untracked and unstoppable)."""
+    sb = Sandbox(modpods, "--net=host")
+    sb.add(image_id, *sh("twice", "echo TWICE-RAN; exec sleep 321"))
+    helper = waiting_preparer(sb, "twice")
+    os.kill(helper, signal.SIGSTOP)
+    first = None
+    try:
+        first = start_connected(sb, "twice")
+        first.kill()  # stage0 alone
+        first.wait()
+        sb.start("twice")
+        wait_for(lambda: "TWICE-RAN" in sb.output() or None, what="the app's output")
+    finally:
+        os.kill(helper, signal.SIGCONT)
+    try:
+        wait_for(lambda: not preparers(sb, "twice") or None, what="the preparer's go")
+        time.sleep(1)
+        state = sb.state("twice")
+        stop = sb.pods("app", "stop", sb.uuid, "--app=twice", env=sb.env)
+        time.sleep(1)
+        left = [p for p in proc_pids() if (cmdline(p) or [""])[:2] == ["sleep", "321"]]
+        assert state == "running" and left == [], \
+            f"state while it ran: {state}; after app stop ({stop}): still running: {left}"
+    finally:
+        sb.pods.ok("stop", sb.uuid)
+        sb.pod.wait()

@@ -381,7 +381,7 @@ _noreturn_ static void helper_fail(int fd, struct rk_error *e)
 static int await_start(struct pod_plan *p, int procfd)
 {
         struct prepared_attrs attrs;
-        int logs[2], conn = prepared_accept(prep.listen_fd, prep.pod_fd);
+        int logs[2], conn = prepared_accept(prep.listen_fd, prep.pod_fd, procfd);
 
         if (conn < 0 || prepared_recv_go(conn, logs, &attrs) <= 0)
                 _exit(0);
@@ -1116,6 +1116,7 @@ static int await_monitor(int sock, int statusfd, const char *app, struct rk_erro
  */
 static int start_prepared(const struct ctl_args *ca, int conn, struct rk_error **reterr)
 {
+        pid_t parent = getppid(); /* stage0, which holds P/pod.lck */
         struct pod_plan p = {0};
         _cleanup_close_ int sock = conn, pidfd = -EBADF, statusfd = -EBADF;
         int out[2] = {-1, -1}, r;
@@ -1133,6 +1134,10 @@ static int start_prepared(const struct ctl_args *ca, int conn, struct rk_error *
         r = prepared_taken(sock);
         if (r < 0)
                 return r;
+        /* stage0 (its P/pod.lck) went while the preparation ran: another start may run */
+        if (getppid() != parent)
+                return rk_error_set(reterr, ESRCH, "rkt app start went away: not starting app %s",
+                                    ca->app);
         r = pod_output(pidfd, out, reterr);
         if (r >= 0)
                 r = start_logs_to(&p, out, reterr);

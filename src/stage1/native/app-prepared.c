@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fd-util.h"
@@ -36,6 +38,40 @@ static void attrs_get(struct prepared_attrs *ret)
                 read_long_at(AT_FDCWD, "/proc/self/oom_score_adj", READ_LONG_STRICT, &v) >= 0
                         ? (int)v
                         : 0;
+}
+
+/*
+ * What of a process's confinement its children inherit and the helper cannot take on from
+ * app start afterwards (it is app add's caller's): no_new_privs, seccomp, capability sets,
+ * CPU affinity, umask, user and time namespaces, audit login id, scheduling policy and I/O
+ * priority (procfd: the host's /proc). The two must be the same for app start to use it.
+ */
+static char *confinement(int procfd)
+{
+        static const char *const keys[] = {
+                "NoNewPrivs:", "Seccomp:", "Seccomp_filters:",   "CapInh:", "CapPrm:", "CapEff:",
+                "CapBnd:",     "CapAmb:",  "Cpus_allowed_list:", "Umask:",  NULL};
+        _cleanup_free_ char *status = NULL, *loginuid = NULL, *out = NULL;
+        char user[64] = "", time_ns[64] = "";
+        struct sched_param sp = {0};
+        char *save = NULL;
+
+        (void)read_file_at(procfd, "self/status", 1 << 16, &status, NULL);
+        (void)read_file_at(procfd, "self/loginuid", 64, &loginuid, NULL);
+        (void)!readlinkat(procfd, "self/ns/user", user, sizeof(user) - 1);
+        (void)!readlinkat(procfd, "self/ns/time", time_ns, sizeof(time_ns) - 1);
+        (void)sched_getparam(0, &sp);
+        out = xasprintf("%s %s %s %d/%d %ld", user, time_ns, loginuid ?: "", sched_getscheduler(0),
+                        sp.sched_priority, syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
+        for (char *l = status ? strtok_r(status, "\n", &save) : NULL; l;
+             l = strtok_r(NULL, "\n", &save))
+                for (size_t i = 0; keys[i]; i++)
+                        if (strncmp(l, keys[i], strlen(keys[i])) == 0) {
+                                char *more = xasprintf("%s\n%s", out, l);
+                                free(out);
+                                out = more;
+                        }
+        return TAKE_PTR(out);
 }
 
 void prepared_attrs_apply(const struct prepared_attrs *a, int procfd)
@@ -109,8 +145,10 @@ int prepared_recv_go(int conn, int logs[2], struct prepared_attrs *attrs)
         return 0;
 }
 
-int prepared_accept(int listen_fd, int pod_fd)
+int prepared_accept(int listen_fd, int pod_fd, int procfd)
 {
+        _cleanup_free_ char *taken = NULL;
+
         for (;;) {
                 struct pollfd pfd[] = {{.fd = listen_fd, .events = POLLIN},
                                        {.fd = pod_fd, .events = POLLIN}};
@@ -132,11 +170,16 @@ int prepared_accept(int listen_fd, int pod_fd)
                         continue;
                 if (conn < 0)
                         return -ECANCELED;
-                /* root's alone: the socket is 0600 in a directory only root writes */
+                /* root's alone: the socket is 0600 in a directory only root writes. Its
+                 * file went at the connect: this is the last connection that can come */
+                if (!taken) {
+                        _cleanup_free_ char *c = confinement(procfd);
+                        taken = xasprintf("a%s", c);
+                }
                 if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid != 0 ||
-                    send(conn, "a", 1, MSG_NOSIGNAL) != 1) {
+                    send(conn, taken, strlen(taken), MSG_NOSIGNAL) != (ssize_t)strlen(taken)) {
                         safe_close(conn);
-                        continue;
+                        return -ECANCELED;
                 }
                 return conn;
         }
@@ -158,12 +201,18 @@ int prepared_connect(const char *app)
 
 int prepared_taken(int conn)
 {
-        char buf[8];
+        _cleanup_close_ int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *mine = confinement(procfd);
+        char buf[8192];
         ssize_t n;
 
-        while ((n = recv(conn, buf, sizeof(buf), 0)) < 0 && errno == EINTR)
+        while ((n = recv(conn, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
                 ;
-        return n == 1 && buf[0] == 'a' ? 0 : -ECONNRESET;
+        if (n <= 0 || buf[0] != 'a')
+                return -ECONNRESET;
+        buf[n] = 0;
+        /* confined otherwise than app add's caller: ours is the app's (end of file to it) */
+        return strcmp(buf + 1, mine) == 0 ? 0 : -ECONNRESET;
 }
 
 int prepared_send_go(int conn, const struct app_logs *l)

@@ -39,10 +39,11 @@ int prepared_listen(const char *app);
 /*
  * Runs in: a preparer, its preparation done. Waits for app_start or app_rm on listen_fd, or
  * for the end of the pod init (pod_fd, a pidfd): returns the connection of a root process,
- * to which it said "a" (taken: app_start goes on with us), or -ECANCELED when the preparer
- * is to end (the pod init exited, the socket failed).
+ * to which it said that it takes it ("a", with the confinement its children would inherit,
+ * read through procfd, the host's /proc), or -ECANCELED when the preparer is to end (the pod
+ * init exited; a connection that failed: its file is gone, no other can come).
  */
-int prepared_accept(int listen_fd, int pod_fd);
+int prepared_accept(int listen_fd, int pod_fd, int procfd);
 
 /*
  * Runs in: a preparer. The message on conn: 1 for "go" (the log pipes it brought in logs[],
@@ -59,9 +60,11 @@ int prepared_recv_go(int conn, int logs[2], struct prepared_attrs *attrs);
 int prepared_connect(const char *app);
 
 /*
- * app_start, once connected: whether the preparer took the connection ("a"). 0 when it did;
- * -ECONNRESET when it ended before (its preparation failed, or it was killed: nothing of the
- * app was done in the pod, app start does it all itself).
+ * app_start, once connected: 0 when the preparer took the connection and would give the app
+ * the confinement app start's caller gives it (no_new_privs, seccomp, capabilities, CPU
+ * affinity, umask, namespaces, ...); -ECONNRESET when it ended before (its preparation
+ * failed, or it was killed) or is confined otherwise: app start does it all itself (nothing
+ * of the app was done in the pod; the preparer ends at the end of the connection).
  */
 int prepared_taken(int conn);
 
